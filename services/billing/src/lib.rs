@@ -1,0 +1,1 @@
+//! Price list, charges, payments, balances and the ledger change feed.

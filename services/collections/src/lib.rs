@@ -1,0 +1,1 @@
+//! Receivables and collections work, kept current from billing's ledger.

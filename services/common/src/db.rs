@@ -1,0 +1,163 @@
+//! The database a service runs on: embedded SQLite by default, PostgreSQL in production.
+//!
+//! Each service keeps one set of migrations per backend and writes its queries in the SQL the two
+//! share (`$1` placeholders, `RETURNING`, `ON CONFLICT`, integer money, UTC instants bound as
+//! `DateTime<Utc>`). [`with_db!`] and [`in_transaction!`] expand one such query for whichever pool
+//! the service runs on: sqlx's pools are distinct types, and writing each query out twice would
+//! invite the two copies to drift. Where the backends really differ (row locks, notifications),
+//! a store matches on [`Database`] explicitly.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+/// A connection pool on one of the two supported backends.
+#[derive(Debug, Clone)]
+pub enum Database {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Which backend a [`Database`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// How long a writer waits for SQLite's write lock before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Database {
+    /// Connects to `url`: `sqlite://path/to/file.db` (created if missing) or
+    /// `postgres://user@host:port/database`.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .with_context(|| format!("invalid SQLite URL {url:?}"))?
+                .create_if_missing(true)
+                .foreign_keys(true)
+                // WAL lets readers work while one writer commits.
+                .journal_mode(SqliteJournalMode::Wal)
+                // FULL syncs the WAL on every commit: an acknowledged write survives power loss,
+                // not only a crash of the process.
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(options)
+                .await
+                .with_context(|| format!("failed to open SQLite database {url:?}"))?;
+            Ok(Database::Sqlite(pool))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await
+                .context("failed to connect to PostgreSQL")?;
+            Ok(Database::Postgres(pool))
+        } else {
+            anyhow::bail!("unsupported database URL {url:?}: use sqlite:// or postgres://")
+        }
+    }
+
+    /// Applies the service's migrations for this backend.
+    pub async fn migrate(&self, sqlite: &Migrator, postgres: &Migrator) -> anyhow::Result<()> {
+        match self {
+            Database::Sqlite(pool) => sqlite.run(pool).await,
+            Database::Postgres(pool) => postgres.run(pool).await,
+        }
+        .context("failed to apply database migrations")
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Database::Sqlite(_) => Backend::Sqlite,
+            Database::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// A round trip to the database, for health checks.
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        crate::with_db!(self, |pool| sqlx::query_scalar::<_, i32>("SELECT 1")
+            .fetch_one(pool)
+            .await)?;
+        Ok(())
+    }
+
+    /// Closes every connection; pending work finishes first.
+    pub async fn close(&self) {
+        crate::with_db!(self, |pool| pool.close().await)
+    }
+}
+
+/// Runs `$body` with `$pool` bound to whichever sqlx pool `$db` holds. The body is written once
+/// and type-checked against each backend.
+#[macro_export]
+macro_rules! with_db {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::db::Database::Sqlite($pool) => $body,
+            $crate::db::Database::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` inside a transaction on `$db`, with `$tx` bound to the open transaction, and
+/// commits when the body returns `Ok`. An `Err` (or a panic) rolls back.
+///
+/// SQLite transactions start with `BEGIN IMMEDIATE`, which takes the write lock up front: a
+/// deferred transaction that reads and then writes can otherwise fail with `SQLITE_BUSY` when
+/// another connection commits in between. The body's error type must convert from
+/// `anyhow::Error`.
+#[macro_export]
+macro_rules! in_transaction {
+    ($db:expr, |$tx:ident| $body:expr) => {
+        match $db {
+            $crate::db::Database::Sqlite(pool) => {
+                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(|error| {
+                    ::anyhow::Error::new(error).context("failed to begin a transaction")
+                })?;
+                let outcome = $body;
+                if outcome.is_ok() {
+                    $tx.commit()
+                        .await
+                        .map_err(|error| ::anyhow::Error::new(error).context("failed to commit"))?;
+                }
+                outcome
+            }
+            $crate::db::Database::Postgres(pool) => {
+                let mut $tx = pool.begin().await.map_err(|error| {
+                    ::anyhow::Error::new(error).context("failed to begin a transaction")
+                })?;
+                let outcome = $body;
+                if outcome.is_ok() {
+                    $tx.commit()
+                        .await
+                        .map_err(|error| ::anyhow::Error::new(error).context("failed to commit"))?;
+                }
+                outcome
+            }
+        }
+    };
+}
+
+/// Whether `error` is a violation of the unique constraint or index named `constraint`, on either
+/// backend. SQLite reports the columns rather than a name, so SQLite schemas name their unique
+/// indexes and this matches the index name or the `table.column` list given.
+pub fn is_unique_violation(error: &sqlx::Error, constraint: &str) -> bool {
+    let sqlx::Error::Database(db_error) = error else {
+        return false;
+    };
+    if !db_error.is_unique_violation() {
+        return false;
+    }
+    db_error.constraint() == Some(constraint) || db_error.message().contains(constraint)
+}

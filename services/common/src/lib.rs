@@ -1,0 +1,27 @@
+//! What the clinic services share: value types that cross service boundaries and the plumbing
+//! every service needs. Each service owns its own model; only money, ids, time, identity and
+//! the serving and storage scaffolding live here.
+//!
+//! - [`money`]: exact money in integer minor units, with one rounding rule.
+//! - [`ids`]: typed record identifiers and idempotency keys.
+//! - [`clock`] and [`time`]: where "now" comes from, and clinic-local days.
+//! - [`auth`]: bearer tokens, roles and the per-RPC role check.
+//! - [`db`]: SQLite or PostgreSQL behind one handle.
+//! - [`validation`] and [`status`]: field-level errors and their gRPC form.
+//! - [`client`]: calling another service with a service token.
+//! - [`server`], [`settings`], [`telemetry`]: running a service.
+
+pub mod auth;
+pub mod client;
+pub mod clock;
+pub mod db;
+pub mod ids;
+pub mod money;
+pub mod server;
+pub mod settings;
+pub mod status;
+pub mod telemetry;
+pub mod time;
+pub mod validation;
+
+pub use money::{Currency, Money};

@@ -1,0 +1,89 @@
+//! Serving one clinic service over gRPC: the service itself, gRPC health and server reflection,
+//! a tracing span per call, and a clean stop when `shutdown` resolves.
+
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tonic::service::Routes;
+use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+
+use crate::db::Database;
+
+/// How often health re-checks the database. A service whose database is unreachable reports
+/// NOT_SERVING, so a load balancer stops sending it traffic.
+const HEALTH_PROBE_INTERVAL: Duration = Duration::from_secs(5);
+
+/// A clinic service ready to serve.
+pub struct GrpcService {
+    /// Fully qualified, e.g. `clinic.patients.v1.PatientService`: the name health reports on
+    /// and reflection advertises.
+    pub name: &'static str,
+    /// The service, wrapped in its authentication interceptor.
+    pub routes: Routes,
+    /// The encoded descriptor set that describes the service, for reflection.
+    pub file_descriptor_set: &'static [u8],
+    /// The service's database, probed for health.
+    pub database: Database,
+}
+
+/// Serves `service` on `listener` until `shutdown` resolves, then lets calls in flight finish.
+pub async fn serve(
+    listener: TcpListener,
+    service: GrpcService,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(service.file_descriptor_set)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .with_service_name(service.name)
+        .with_service_name("grpc.health.v1.Health")
+        .with_service_name("grpc.reflection.v1.ServerReflection")
+        .build_v1()
+        .context("failed to build the reflection service")?;
+
+    // Report real status from the first call on, then keep it current.
+    report_database_health(&reporter, service.name, &service.database).await;
+    let probe = tokio::spawn(probe_database_health(
+        reporter.clone(),
+        service.name,
+        service.database.clone(),
+    ));
+
+    let routes = service.routes.add_service(health).add_service(reflection);
+    let served = Server::builder()
+        .trace_fn(|request| tracing::info_span!("rpc", method = %request.uri().path()))
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown)
+        .await;
+
+    probe.abort();
+    served.with_context(|| format!("{} stopped with an error", service.name))
+}
+
+async fn probe_database_health(reporter: HealthReporter, name: &'static str, database: Database) {
+    let mut interval = tokio::time::interval(HEALTH_PROBE_INTERVAL);
+    interval.tick().await;
+    loop {
+        interval.tick().await;
+        report_database_health(&reporter, name, &database).await;
+    }
+}
+
+async fn report_database_health(reporter: &HealthReporter, name: &str, database: &Database) {
+    let status = match database.ping().await {
+        Ok(()) => ServingStatus::Serving,
+        Err(error) => {
+            tracing::warn!(error = ?error, "database unreachable; reporting NOT_SERVING");
+            ServingStatus::NotServing
+        }
+    };
+    // The empty name is the server as a whole, which is as healthy as its one service.
+    reporter.set_service_status(name, status).await;
+    reporter.set_service_status("", status).await;
+}

@@ -1,0 +1,202 @@
+//! Protobuf ⇄ domain conversions for the patient registry. Requests become domain commands here,
+//! with every invalid field reported at once; nothing past this module sees a protobuf type.
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use clinic_common::ids::{PatientId, RequestId};
+use clinic_common::validation::FieldViolations;
+use clinic_proto::patients::v1 as pb;
+use clinic_proto::{date_from_proto, date_to_proto, timestamp_to_proto};
+
+use crate::domain::{
+    ContactConsent, Email, Language, NewPatient, Patient, PatientChanges, PatientDetails,
+    PersonName, Phone, parse_date_of_birth,
+};
+
+/// The context a request is read in: what "today" is and the clinic's zone, for defaults.
+pub struct Reading {
+    pub today: NaiveDate,
+    pub clinic_time_zone: Tz,
+}
+
+pub fn patient_id(text: &str, field: &str) -> Result<PatientId, FieldViolations> {
+    PatientId::parse(text)
+        .map_err(|_| FieldViolations::single(field, "must be a patient id (UUID)"))
+}
+
+pub fn new_patient(
+    request: pb::CreatePatientRequest,
+    reading: &Reading,
+) -> Result<NewPatient, FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
+    let details = match request.patient {
+        Some(patient) => details(&patient, reading, &mut violations),
+        None => {
+            violations.add("patient", "is required");
+            None
+        }
+    };
+    match (details, request_id) {
+        (Some(details), Some(request_id)) if violations.is_empty() => Ok(NewPatient {
+            details,
+            request_id,
+        }),
+        _ => Err(violations),
+    }
+}
+
+fn details(
+    patient: &pb::Patient,
+    reading: &Reading,
+    violations: &mut FieldViolations,
+) -> Option<PatientDetails> {
+    let given_name = violations.check("patient.given_name", PersonName::parse(&patient.given_name));
+    let family_name = violations.check(
+        "patient.family_name",
+        PersonName::parse(&patient.family_name),
+    );
+    let date_of_birth = violations.check(
+        "patient.date_of_birth",
+        date_from_proto(patient.date_of_birth.as_ref())
+            .and_then(|date| parse_date_of_birth(date, reading.today).map_err(String::from)),
+    );
+    let phone = violations.check("patient.phone", Phone::parse(&patient.phone));
+    let email = violations.check("patient.email", optional_email(&patient.email));
+    let language = violations.check(
+        "patient.preferred_language",
+        Language::parse(&patient.preferred_language),
+    );
+    let time_zone = violations.check(
+        "patient.time_zone",
+        time_zone(&patient.time_zone, reading.clinic_time_zone),
+    );
+    let details = PatientDetails {
+        given_name: given_name?,
+        family_name: family_name?,
+        date_of_birth: date_of_birth?,
+        phone: phone?,
+        email: email?,
+        language: language?,
+        time_zone: time_zone?,
+        consent: consent(patient.consent.as_ref()),
+    };
+    details.validate(violations, "patient.");
+    Some(details)
+}
+
+pub fn changes(
+    request: pb::UpdatePatientRequest,
+    reading: &Reading,
+) -> Result<(PatientId, PatientChanges), FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let Some(patient) = request.patient else {
+        return Err(FieldViolations::single("patient", "is required"));
+    };
+    let patient_id = violations.check(
+        "patient.patient_id",
+        patient_id(&patient.patient_id, "patient.patient_id").map_err(|v| v.to_string()),
+    );
+    let paths = request
+        .update_mask
+        .map(|mask| mask.paths)
+        .unwrap_or_default();
+    if paths.is_empty() {
+        violations.add("update_mask", "must name at least one field");
+    }
+    let mut changes = PatientChanges::default();
+    for path in &paths {
+        let field = format!("patient.{path}");
+        match path.as_str() {
+            "given_name" => {
+                changes.given_name =
+                    violations.check(&field, PersonName::parse(&patient.given_name))
+            }
+            "family_name" => {
+                changes.family_name =
+                    violations.check(&field, PersonName::parse(&patient.family_name))
+            }
+            "date_of_birth" => {
+                changes.date_of_birth = violations.check(
+                    &field,
+                    date_from_proto(patient.date_of_birth.as_ref()).and_then(|date| {
+                        parse_date_of_birth(date, reading.today).map_err(String::from)
+                    }),
+                )
+            }
+            "phone" => changes.phone = violations.check(&field, Phone::parse(&patient.phone)),
+            "email" => changes.email = violations.check(&field, optional_email(&patient.email)),
+            "preferred_language" => {
+                changes.language =
+                    violations.check(&field, Language::parse(&patient.preferred_language))
+            }
+            "time_zone" => {
+                changes.time_zone = violations.check(
+                    &field,
+                    time_zone(&patient.time_zone, reading.clinic_time_zone),
+                )
+            }
+            "consent" => changes.consent = Some(consent(patient.consent.as_ref())),
+            _ => violations.add(
+                "update_mask",
+                format!("{path:?} is not a field that can be updated"),
+            ),
+        }
+    }
+    match patient_id {
+        Some(patient_id) if violations.is_empty() => Ok((patient_id, changes)),
+        _ => Err(violations),
+    }
+}
+
+fn optional_email(text: &str) -> Result<Option<Email>, &'static str> {
+    if text.trim().is_empty() {
+        Ok(None)
+    } else {
+        Email::parse(text).map(Some)
+    }
+}
+
+fn time_zone(name: &str, clinic_default: Tz) -> Result<Tz, String> {
+    if name.trim().is_empty() {
+        return Ok(clinic_default);
+    }
+    name.trim()
+        .parse()
+        .map_err(|_| format!("{name:?} is not an IANA time zone"))
+}
+
+fn consent(consent: Option<&pb::ContactConsent>) -> ContactConsent {
+    consent.map_or_else(ContactConsent::default, |consent| ContactConsent {
+        sms: consent.sms,
+        whatsapp: consent.whatsapp,
+        email: consent.email,
+        phone_call: consent.phone_call,
+    })
+}
+
+pub fn patient_to_proto(patient: &Patient) -> pb::Patient {
+    let details = &patient.details;
+    pb::Patient {
+        patient_id: patient.patient_id.to_string(),
+        given_name: details.given_name.as_str().to_owned(),
+        family_name: details.family_name.as_str().to_owned(),
+        date_of_birth: Some(date_to_proto(details.date_of_birth)),
+        phone: details.phone.as_str().to_owned(),
+        email: details
+            .email
+            .as_ref()
+            .map(|email| email.as_str().to_owned())
+            .unwrap_or_default(),
+        preferred_language: details.language.tag().to_owned(),
+        time_zone: details.time_zone.name().to_owned(),
+        consent: Some(pb::ContactConsent {
+            sms: details.consent.sms,
+            whatsapp: details.consent.whatsapp,
+            email: details.consent.email,
+            phone_call: details.consent.phone_call,
+        }),
+        create_time: Some(timestamp_to_proto(patient.created_at)),
+        update_time: Some(timestamp_to_proto(patient.updated_at)),
+    }
+}

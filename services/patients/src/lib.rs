@@ -1,0 +1,16 @@
+//! The patient registry: who the clinic's patients are, how to reach them, what they consented
+//! to, and who looked at their records.
+//!
+//! - `domain`: the model and its rules (no storage, no transport).
+//! - `store`: the tables, on SQLite or PostgreSQL.
+//! - `grpc`: `clinic.patients.v1.PatientService`, converting at the edge.
+//! - [`app`] and [`config`]: building and running the service.
+
+pub mod app;
+pub mod config;
+mod domain;
+mod grpc;
+mod store;
+
+pub use app::{App, SERVICE_NAME};
+pub use config::Settings;

@@ -1,0 +1,97 @@
+use clinic_common::auth::Role;
+use clinic_proto::common::v1::{Date, PageRequest};
+use clinic_proto::patients::v1 as pb;
+use clinic_test_support::{TestDatabase, backend_tests};
+
+use crate::TestRegistry;
+
+backend_tests!(
+    search_ignores_accents_and_case_in_every_script,
+    search_pages_through_results,
+);
+
+async fn register(client: &mut crate::Client, given: &str, family: &str, phone: &str) {
+    client
+        .create_patient(pb::CreatePatientRequest {
+            patient: Some(pb::Patient {
+                given_name: given.into(),
+                family_name: family.into(),
+                date_of_birth: Some(Date {
+                    year: 1990,
+                    month: 1,
+                    day: 2,
+                }),
+                phone: phone.into(),
+                ..Default::default()
+            }),
+            request_id: format!("reg-{phone}"),
+        })
+        .await
+        .expect("registered");
+}
+
+async fn names(client: &mut crate::Client, query: &str) -> Vec<String> {
+    client
+        .search_patients(pb::SearchPatientsRequest {
+            query: query.into(),
+            page: None,
+        })
+        .await
+        .expect("searched")
+        .into_inner()
+        .patients
+        .into_iter()
+        .map(|patient| format!("{} {}", patient.given_name, patient.family_name))
+        .collect()
+}
+
+async fn search_ignores_accents_and_case_in_every_script(database: TestDatabase) {
+    let registry = TestRegistry::start(database).await;
+    let mut reception = registry.client(Role::Reception).await;
+    register(&mut reception, "José", "Núñez", "+525511112222").await;
+    register(&mut reception, "Пётр", "Ёлкин", "+79161234567").await;
+    register(&mut reception, "伟", "张", "+8613800138000").await;
+    register(&mut reception, "Emily", "Johnson", "+15125550199").await;
+
+    assert_eq!(names(&mut reception, "nunez jose").await, ["José Núñez"]);
+    assert_eq!(names(&mut reception, "ЕЛКИН").await, ["Пётр Ёлкин"]);
+    assert_eq!(names(&mut reception, "张").await, ["伟 张"]);
+    assert_eq!(names(&mut reception, "512-555").await, ["Emily Johnson"]);
+    assert!(names(&mut reception, "smith").await.is_empty());
+}
+
+async fn search_pages_through_results(database: TestDatabase) {
+    let registry = TestRegistry::start(database).await;
+    let mut reception = registry.client(Role::Reception).await;
+    for index in 0..5 {
+        register(
+            &mut reception,
+            &format!("Ana{index}"),
+            "Ruiz",
+            &format!("+52551111000{index}"),
+        )
+        .await;
+    }
+
+    let mut seen = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = reception
+            .search_patients(pb::SearchPatientsRequest {
+                query: "ruiz".into(),
+                page: Some(PageRequest {
+                    page_size: 2,
+                    page_token: page_token.clone(),
+                }),
+            })
+            .await
+            .expect("searched")
+            .into_inner();
+        seen.extend(page.patients.into_iter().map(|patient| patient.given_name));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    assert_eq!(seen, ["Ana0", "Ana1", "Ana2", "Ana3", "Ana4"]);
+}

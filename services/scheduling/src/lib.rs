@@ -1,0 +1,1 @@
+//! Providers, appointments, check-in and the live queue.

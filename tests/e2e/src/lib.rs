@@ -1,0 +1,1 @@
+//! Cross-service journeys live in `tests/`.
