@@ -1,1 +1,26 @@
-//! Price list, charges, payments, balances and the ledger change feed.
+//! Billing: the price list, charges and payments posted to patients' accounts, their balances,
+//! and the ledger every money movement is appended to, which other services follow as a change
+//! feed.
+//!
+//! - `domain`: the model and its rules (no storage, no transport).
+//! - `store`: the tables, on SQLite or PostgreSQL; the ledger and its gap-free sequence.
+//! - `grpc`: `clinic.billing.v1.BillingService`, converting at the edge, and the patient
+//!   registry as billing asks it.
+//! - [`app`] and [`config`]: building and running the service.
+
+pub mod app;
+pub mod config;
+mod domain;
+mod grpc;
+mod store;
+
+pub use app::{App, SERVICE_NAME};
+pub use config::Settings;
+
+/// Applies billing's migrations to the database at `database_url` and returns.
+pub async fn migrate(database_url: &str) -> anyhow::Result<()> {
+    let database = clinic_common::db::Database::connect(database_url).await?;
+    let migrated = store::BillingStore::new(database.clone()).migrate().await;
+    database.close().await;
+    migrated
+}

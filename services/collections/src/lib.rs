@@ -1,1 +1,29 @@
 //! Receivables and collections work, kept current from billing's ledger.
+//!
+//! Collections never reads billing's tables: it follows billing's ledger change feed
+//! (`BillingService.ListLedgerEntries`) and keeps its own receivables, one account per patient.
+//!
+//! - `domain`: the receivables model and its rules, above all how payments are allocated to
+//!   charges (no storage, no transport).
+//! - `store`: the tables, on SQLite or PostgreSQL, and applying a page of the ledger exactly once.
+//! - `follower`: the background task that reads billing's feed and the patient registry.
+//! - `grpc`: `clinic.collections.v1.CollectionsService`, converting at the edge.
+//! - [`app`] and [`config`]: building and running the service.
+
+pub mod app;
+pub mod config;
+mod domain;
+mod follower;
+mod grpc;
+mod store;
+
+pub use app::{App, SERVICE_NAME};
+pub use config::Settings;
+
+/// Applies the collections service's migrations to the database at `database_url` and returns.
+pub async fn migrate(database_url: &str) -> anyhow::Result<()> {
+    let database = clinic_common::db::Database::connect(database_url).await?;
+    let migrated = store::migrate(&database).await;
+    database.close().await;
+    migrated
+}

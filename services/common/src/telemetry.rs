@@ -1,4 +1,5 @@
-//! Logging. Services log through `tracing`; `RUST_LOG` picks what is shown.
+//! Logging. Services log through `tracing` to standard error (standard output is for what a
+//! command prints, such as a token); `RUST_LOG` picks what is shown.
 
 use tracing_subscriber::EnvFilter;
 
@@ -10,5 +11,6 @@ pub fn init(default_filter: &str) {
     let _already_installed = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_writer(std::io::stderr)
         .try_init();
 }

@@ -14,3 +14,11 @@ mod store;
 
 pub use app::{App, SERVICE_NAME};
 pub use config::Settings;
+
+/// Applies the registry's migrations to the database at `database_url` and returns.
+pub async fn migrate(database_url: &str) -> anyhow::Result<()> {
+    let database = clinic_common::db::Database::connect(database_url).await?;
+    let migrated = store::PatientStore::new(database.clone()).migrate().await;
+    database.close().await;
+    migrated
+}

@@ -1,1 +1,29 @@
-//! Providers, appointments, check-in and the live queue.
+//! Scheduling: the clinic's providers, their appointments, check-in at the desk or the kiosk, and
+//! the live waiting-room queue.
+//!
+//! - `domain`: the model and its rules (no storage, no transport).
+//! - `store`: the tables, on SQLite or PostgreSQL.
+//! - `feed`: announcing queue changes to everyone watching the queue.
+//! - `grpc`: `clinic.scheduling.v1.SchedulingService`, converting at the edge, and the client of
+//!   the patient registry this service asks about patients.
+//! - [`app`] and [`config`]: building and running the service.
+
+pub mod app;
+pub mod config;
+mod domain;
+mod feed;
+mod grpc;
+mod store;
+
+pub use app::{App, SERVICE_NAME};
+pub use config::Settings;
+
+/// Applies scheduling's migrations to the database at `database_url` and returns.
+pub async fn migrate(database_url: &str) -> anyhow::Result<()> {
+    let database = clinic_common::db::Database::connect(database_url).await?;
+    let migrated = store::SchedulingStore::new(database.clone())
+        .migrate()
+        .await;
+    database.close().await;
+    migrated
+}

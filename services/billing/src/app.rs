@@ -1,0 +1,79 @@
+//! Building and running billing: connect and migrate the database, open the (lazy) channel to
+//! the patient registry, bind the listener, then serve until told to stop.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clinic_common::auth::{Authenticate, TokenKey};
+use clinic_common::client::service_channel;
+use clinic_common::clock::SharedClock;
+use clinic_common::db::Database;
+use clinic_common::server::{GrpcService, serve};
+use clinic_proto::billing::v1::billing_service_server::BillingServiceServer;
+use clinic_proto::patients::v1::patient_service_client::PatientServiceClient;
+use tokio::net::TcpListener;
+use tonic::service::Routes;
+
+use crate::config::Settings;
+use crate::grpc::{BillingGrpc, PatientRegistry};
+use crate::store::BillingStore;
+
+/// The fully qualified gRPC service name.
+pub const SERVICE_NAME: &str = "clinic.billing.v1.BillingService";
+
+/// The subject billing's service token names when it calls other services.
+const CALLER_NAME: &str = "billing";
+
+/// Billing, bound to its port and ready to serve.
+pub struct App {
+    listener: TcpListener,
+    service: GrpcService,
+}
+
+impl App {
+    /// Connects to the database, applies migrations and binds the listen address. The registry
+    /// is connected lazily, so billing starts even while the registry is down.
+    pub async fn build(settings: Settings, clock: SharedClock) -> anyhow::Result<App> {
+        let database = Database::connect(&settings.database_url).await?;
+        let store = BillingStore::new(database.clone());
+        store.migrate().await?;
+        let key = TokenKey::from_secret(&settings.auth.signing_key)?;
+        let channel = service_channel(&settings.patients_url, CALLER_NAME, &key, clock.as_ref())
+            .context("failed to set up the patient registry client")?;
+        let registry = PatientRegistry::new(PatientServiceClient::new(channel));
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("failed to listen on {}", settings.listen))?;
+
+        let grpc = BillingGrpc::new(store, registry, clock.clone(), Arc::new(settings));
+        let server = BillingServiceServer::with_interceptor(grpc, Authenticate::new(key, clock));
+        Ok(App {
+            listener,
+            service: GrpcService {
+                name: SERVICE_NAME,
+                routes: Routes::new(server),
+                file_descriptor_set: clinic_proto::FILE_DESCRIPTOR_SET,
+                database,
+            },
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound TCP listener has a local address")
+    }
+
+    /// Serves until `shutdown` resolves, then closes the database.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> anyhow::Result<()> {
+        let database = self.service.database.clone();
+        let served = serve(self.listener, self.service, shutdown).await;
+        database.close().await;
+        served
+    }
+}

@@ -1,0 +1,21 @@
+//! Billing's settings.
+
+use std::net::SocketAddr;
+
+use clinic_common::settings::{AuthSettings, ClinicSettings};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// Where to listen; port 0 picks a free port (tests).
+    pub listen: SocketAddr,
+    /// `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    /// The patient registry (`http://host:port`), asked whether a patient exists before anything
+    /// is posted to their account.
+    pub patients_url: String,
+    /// The clinic; its `currency` is the only one billing accepts, and "today" (the default
+    /// service date) is reckoned in its `time_zone`.
+    pub clinic: ClinicSettings,
+    pub auth: AuthSettings,
+}

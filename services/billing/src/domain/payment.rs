@@ -1,0 +1,287 @@
+//! Payments: money received from a patient by cash, card or bank transfer, each with a receipt.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clinic_common::Money;
+use clinic_common::ids::{PatientId, PaymentId, RequestId, request_fingerprint};
+
+/// The card terminal's authorisation code: 1 to 32 letters and digits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationCode(String);
+
+impl AuthorizationCode {
+    pub fn parse(text: &str) -> Result<Self, &'static str> {
+        let code = text.trim();
+        if code.is_empty() {
+            return Err("is required");
+        }
+        if code.len() > 32 {
+            return Err("must be at most 32 characters");
+        }
+        if !code.bytes().all(|byte| byte.is_ascii_alphanumeric()) {
+            return Err("may contain only letters and digits");
+        }
+        Ok(AuthorizationCode(code.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The last four digits of the card, as printed on the terminal slip. Never more: billing does
+/// not hold card numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardLastFour(String);
+
+impl CardLastFour {
+    pub fn parse(text: &str) -> Result<Self, &'static str> {
+        let digits = text.trim();
+        if digits.len() == 4 && digits.bytes().all(|byte| byte.is_ascii_digit()) {
+            Ok(CardLastFour(digits.to_owned()))
+        } else {
+            Err("must be exactly four digits")
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Credit or debit: they map to different CFDI payment forms (04 and 28).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardType {
+    Credit,
+    Debit,
+}
+
+impl CardType {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CardType::Credit => "credit",
+            CardType::Debit => "debit",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "credit" => Some(CardType::Credit),
+            "debit" => Some(CardType::Debit),
+            _ => None,
+        }
+    }
+}
+
+/// The bank's reference for a transfer: trimmed, 1 to 64 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferReference(String);
+
+impl TransferReference {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let reference = clinic_common::validation::required_text(text, 64)?;
+        if reference.chars().any(char::is_control) {
+            return Err("must not contain control characters".into());
+        }
+        Ok(TransferReference(reference))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How a payment was made, with what each method must record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentMethod {
+    Cash {
+        /// What the patient handed over.
+        tendered: Money,
+        /// What was handed back: `tendered - amount`. The cash drawer's expected total counts it.
+        change: Money,
+    },
+    Card {
+        authorization_code: AuthorizationCode,
+        last_four: CardLastFour,
+        card_type: CardType,
+    },
+    BankTransfer {
+        reference: TransferReference,
+    },
+}
+
+impl PaymentMethod {
+    /// Cash for `amount`, out of `tendered`: at least the amount, the rest given back as change.
+    pub fn cash(amount: Money, tendered: Money) -> Result<Self, &'static str> {
+        let change = tendered
+            .checked_sub(amount)
+            .map_err(|_| "must be in the same currency as the amount")?;
+        if change.is_negative() {
+            return Err("must be at least the amount paid");
+        }
+        Ok(PaymentMethod::Cash { tendered, change })
+    }
+
+    /// The name stored and reported for the method.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PaymentMethod::Cash { .. } => "cash",
+            PaymentMethod::Card { .. } => "card",
+            PaymentMethod::BankTransfer { .. } => "bank_transfer",
+        }
+    }
+}
+
+/// A request to record a payment.
+#[derive(Debug, Clone)]
+pub struct NewPayment {
+    pub patient_id: PatientId,
+    /// Positive, in the clinic's currency.
+    pub amount: Money,
+    pub method: PaymentMethod,
+    pub request_id: RequestId,
+}
+
+impl NewPayment {
+    /// A digest of everything the client sent, to tell a retry from a reused key: another
+    /// amount, patient, method or method detail is a different payment.
+    pub fn fingerprint(&self) -> String {
+        let amount = self.amount.minor_units().to_string();
+        let mut parts = vec![
+            self.patient_id.to_string(),
+            amount,
+            self.amount.currency().code().to_owned(),
+            self.method.name().to_owned(),
+        ];
+        match &self.method {
+            PaymentMethod::Cash { tendered, .. } => {
+                parts.push(tendered.minor_units().to_string());
+            }
+            PaymentMethod::Card {
+                authorization_code,
+                last_four,
+                card_type,
+            } => {
+                parts.push(authorization_code.as_str().to_owned());
+                parts.push(last_four.as_str().to_owned());
+                parts.push(card_type.as_str().to_owned());
+            }
+            PaymentMethod::BankTransfer { reference } => {
+                parts.push(reference.as_str().to_owned());
+            }
+        }
+        let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+        request_fingerprint(&parts)
+    }
+}
+
+/// A receipt's number: sequential per clinic, shown as `R-000123`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ReceiptNumber(i64);
+
+impl ReceiptNumber {
+    pub fn new(number: i64) -> Self {
+        ReceiptNumber(number)
+    }
+}
+
+impl fmt::Display for ReceiptNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "R-{:06}", self.0)
+    }
+}
+
+/// A recorded payment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Payment {
+    pub payment_id: PaymentId,
+    pub patient_id: PatientId,
+    pub amount: Money,
+    pub method: PaymentMethod,
+    pub receipt_number: ReceiptNumber,
+    /// The clinic-local day it was received.
+    pub service_date: NaiveDate,
+    pub created_at: DateTime<Utc>,
+    /// Subject of the staff member who took it.
+    pub received_by: String,
+    pub request_id: RequestId,
+    /// The patient's balance right after this payment; negative when it left them in credit.
+    pub balance_after: Money,
+}
+
+#[cfg(test)]
+mod tests {
+    use clinic_common::Currency;
+
+    use super::*;
+
+    fn mxn(minor: i64) -> Money {
+        Money::from_minor(minor, Currency::MXN)
+    }
+
+    #[test]
+    fn cash_gives_back_the_difference_and_refuses_too_little() {
+        assert_eq!(
+            PaymentMethod::cash(mxn(45_000), mxn(50_000)),
+            Ok(PaymentMethod::Cash {
+                tendered: mxn(50_000),
+                change: mxn(5_000)
+            })
+        );
+        assert!(PaymentMethod::cash(mxn(45_000), mxn(45_000)).is_ok());
+        assert_eq!(
+            PaymentMethod::cash(mxn(45_000), mxn(44_999)),
+            Err("must be at least the amount paid")
+        );
+    }
+
+    #[test]
+    fn card_details_are_alphanumeric_codes_and_four_digits() {
+        assert!(AuthorizationCode::parse("A1B2C3").is_ok());
+        assert!(AuthorizationCode::parse("").is_err());
+        assert!(AuthorizationCode::parse("12-34").is_err());
+        assert!(AuthorizationCode::parse(&"9".repeat(33)).is_err());
+        assert!(CardLastFour::parse("0042").is_ok());
+        for bad in ["42", "12345", "12a4", ""] {
+            assert!(CardLastFour::parse(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn transfer_references_are_1_to_64_characters() {
+        assert!(TransferReference::parse("SPEI 0123456789").is_ok());
+        assert!(TransferReference::parse("  ").is_err());
+        assert!(TransferReference::parse(&"x".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn receipt_numbers_are_zero_padded_to_six_digits() {
+        assert_eq!(ReceiptNumber::new(1).to_string(), "R-000001");
+        assert_eq!(ReceiptNumber::new(123_456).to_string(), "R-123456");
+        assert_eq!(ReceiptNumber::new(1_234_567).to_string(), "R-1234567");
+    }
+
+    #[test]
+    fn payments_differing_in_any_detail_fingerprint_differently() {
+        let base = NewPayment {
+            patient_id: PatientId::new(),
+            amount: mxn(10_000),
+            method: PaymentMethod::cash(mxn(10_000), mxn(20_000)).expect("valid"),
+            request_id: RequestId::parse("pay-1").expect("valid"),
+        };
+        let more_tendered = NewPayment {
+            method: PaymentMethod::cash(mxn(10_000), mxn(50_000)).expect("valid"),
+            ..base.clone()
+        };
+        let by_transfer = NewPayment {
+            method: PaymentMethod::BankTransfer {
+                reference: TransferReference::parse("REF1").expect("valid"),
+            },
+            ..base.clone()
+        };
+        assert_eq!(base.fingerprint(), base.clone().fingerprint());
+        assert_ne!(base.fingerprint(), more_tendered.fingerprint());
+        assert_ne!(base.fingerprint(), by_transfer.fingerprint());
+    }
+}

@@ -1,0 +1,169 @@
+//! The price list: what the clinic charges for, by code.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use clinic_common::Money;
+use clinic_common::ids::{RequestId, request_fingerprint};
+
+/// A price-list code: 1 to 32 characters of `A-Z`, `0-9` and `-`, e.g. `CONS-01`. Letters typed
+/// in lower case are upper-cased, so `cons-01` and `CONS-01` are the same item.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PriceCode(String);
+
+impl PriceCode {
+    pub const MAX_LEN: usize = 32;
+
+    pub fn parse(text: &str) -> Result<Self, &'static str> {
+        let code = text.trim().to_ascii_uppercase();
+        if code.is_empty() {
+            return Err("is required");
+        }
+        if code.len() > Self::MAX_LEN {
+            return Err("must be at most 32 characters");
+        }
+        let allowed = |byte: u8| byte.is_ascii_uppercase() || byte.is_ascii_digit() || byte == b'-';
+        if !code.bytes().all(allowed) {
+            return Err("may contain only A-Z, 0-9 and '-'");
+        }
+        Ok(PriceCode(code))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for PriceCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What an item is shown as on a receipt or invoice: trimmed, 1 to 200 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemDescription(String);
+
+impl ItemDescription {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let description = clinic_common::validation::required_text(text, 200)?;
+        if description.chars().any(char::is_control) {
+            return Err("must not contain control characters".into());
+        }
+        Ok(ItemDescription(description))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PriceListItemKind {
+    /// A consultation or procedure.
+    Service,
+    /// A course of therapy.
+    Therapy,
+    /// Something sold over the counter (toothbrush, mouthwash).
+    Product,
+}
+
+impl PriceListItemKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PriceListItemKind::Service => "service",
+            PriceListItemKind::Therapy => "therapy",
+            PriceListItemKind::Product => "product",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "service" => Some(PriceListItemKind::Service),
+            "therapy" => Some(PriceListItemKind::Therapy),
+            "product" => Some(PriceListItemKind::Product),
+            _ => None,
+        }
+    }
+}
+
+/// A unit price: not negative (a free item is allowed: a courtesy check-up still appears on the
+/// account).
+pub fn parse_unit_price(price: Money) -> Result<Money, &'static str> {
+    if price.is_negative() {
+        Err("must not be negative")
+    } else {
+        Ok(price)
+    }
+}
+
+/// A request to add an item to the price list.
+#[derive(Debug, Clone)]
+pub struct NewPriceListItem {
+    pub code: PriceCode,
+    pub description: ItemDescription,
+    pub unit_price: Money,
+    pub kind: PriceListItemKind,
+    pub request_id: RequestId,
+}
+
+impl NewPriceListItem {
+    /// A digest of the item, to recognise a retried request.
+    pub fn fingerprint(&self) -> String {
+        request_fingerprint(&[
+            self.code.as_str(),
+            self.description.as_str(),
+            &self.unit_price.minor_units().to_string(),
+            self.unit_price.currency().code(),
+            self.kind.as_str(),
+        ])
+    }
+}
+
+/// An item on the price list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriceListItem {
+    pub code: PriceCode,
+    pub description: ItemDescription,
+    pub unit_price: Money,
+    pub kind: PriceListItemKind,
+    pub created_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use clinic_common::Currency;
+
+    use super::*;
+
+    #[test]
+    fn codes_are_upper_cased_letters_digits_and_dashes() {
+        assert_eq!(
+            PriceCode::parse(" cons-01 ").expect("valid").as_str(),
+            "CONS-01"
+        );
+        assert_eq!(PriceCode::parse(""), Err("is required"));
+        assert!(PriceCode::parse("LIMPIEZA DENTAL").is_err());
+        assert!(PriceCode::parse("AÑO-1").is_err());
+        assert!(PriceCode::parse(&"A".repeat(33)).is_err());
+        assert!(PriceCode::parse(&"A".repeat(32)).is_ok());
+    }
+
+    #[test]
+    fn prices_may_be_zero_but_not_negative() {
+        assert!(parse_unit_price(Money::zero(Currency::MXN)).is_ok());
+        assert!(parse_unit_price(Money::from_minor(-1, Currency::MXN)).is_err());
+    }
+
+    #[test]
+    fn kinds_round_trip_through_their_names() {
+        for kind in [
+            PriceListItemKind::Service,
+            PriceListItemKind::Therapy,
+            PriceListItemKind::Product,
+        ] {
+            assert_eq!(PriceListItemKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(PriceListItemKind::parse("gift"), None);
+    }
+}

@@ -1,0 +1,26 @@
+//! The one mapping from billing's errors to gRPC statuses.
+
+use clinic_common::status;
+use clinic_common::validation::FieldViolations;
+use tonic::Status;
+
+use crate::domain::BillingError;
+
+impl From<BillingError> for Status {
+    fn from(error: BillingError) -> Self {
+        match error {
+            BillingError::Invalid(violations) => status::invalid_argument(&violations),
+            BillingError::RequestIdReused => status::invalid_argument(&FieldViolations::single(
+                "request_id",
+                "was already used for a different request",
+            )),
+            BillingError::PriceCodeTaken(code) => {
+                Status::already_exists(format!("price code {code} is already on the price list"))
+            }
+            BillingError::RegistryUnavailable => Status::unavailable(
+                "the patient registry is unavailable; nothing was posted, try again",
+            ),
+            BillingError::Unexpected(error) => status::internal(&error),
+        }
+    }
+}

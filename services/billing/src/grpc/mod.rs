@@ -1,0 +1,232 @@
+//! Billing over gRPC: each handler checks the caller's role, converts the request into a domain
+//! command, runs it (asking the patient registry where a patient must exist) and converts the
+//! result back.
+
+mod convert;
+mod error;
+mod registry;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use clinic_common::auth::{Role, authorize};
+use clinic_common::clock::SharedClock;
+use clinic_common::time::local_date;
+use clinic_common::validation::FieldViolations;
+use clinic_proto::billing::v1 as pb;
+use clinic_proto::billing::v1::billing_service_server::BillingService;
+use clinic_proto::{next_page_token, page_from_proto};
+use tonic::{Request, Response, Status};
+
+use crate::config::Settings;
+use crate::domain::{BillingError, Charge};
+use crate::store::BillingStore;
+
+pub use registry::PatientRegistry;
+
+use convert::{Reading, charge_to_proto, payment_to_proto, price_list_item_to_proto};
+
+const PRICE_LIST_PAGE_DEFAULT: u32 = 100;
+const PRICE_LIST_PAGE_MAX: u32 = 500;
+
+/// Implements `clinic.billing.v1.BillingService`.
+pub struct BillingGrpc {
+    store: BillingStore,
+    registry: PatientRegistry,
+    clock: SharedClock,
+    settings: Arc<Settings>,
+}
+
+impl BillingGrpc {
+    pub fn new(
+        store: BillingStore,
+        registry: PatientRegistry,
+        clock: SharedClock,
+        settings: Arc<Settings>,
+    ) -> Self {
+        BillingGrpc {
+            store,
+            registry,
+            clock,
+            settings,
+        }
+    }
+
+    /// How requests are read at `now`: "today" in the clinic's zone, in the clinic's currency.
+    fn reading(&self, now: DateTime<Utc>) -> Reading {
+        Reading {
+            today: local_date(now, self.settings.clinic.time_zone),
+            currency: self.settings.clinic.currency,
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl BillingService for BillingGrpc {
+    #[tracing::instrument(skip_all, fields(price_code))]
+    async fn create_price_list_item(
+        &self,
+        request: Request<pb::CreatePriceListItemRequest>,
+    ) -> Result<Response<pb::PriceListItem>, Status> {
+        authorize(&request, &[Role::Manager, Role::Service])?;
+        let now = self.clock.now();
+        let new = convert::new_price_list_item(request.into_inner(), &self.reading(now))
+            .map_err(BillingError::from)?;
+        tracing::Span::current().record("price_code", new.code.as_str());
+        let item = self.store.create_price_list_item(&new, now).await?;
+        Ok(Response::new(price_list_item_to_proto(&item)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_price_list_items(
+        &self,
+        request: Request<pb::ListPriceListItemsRequest>,
+    ) -> Result<Response<pb::ListPriceListItemsResponse>, Status> {
+        authorize(
+            &request,
+            &[
+                Role::Reception,
+                Role::Manager,
+                Role::Collections,
+                Role::Service,
+                Role::Kiosk,
+            ],
+        )?;
+        let (size, offset) = page_from_proto(
+            request.get_ref().page.as_ref(),
+            PRICE_LIST_PAGE_DEFAULT,
+            PRICE_LIST_PAGE_MAX,
+        )
+        .map_err(|error| BillingError::from(FieldViolations::single("page", error)))?;
+        let items = self.store.list_price_list_items(size, offset).await?;
+        Ok(Response::new(pb::ListPriceListItemsResponse {
+            next_page_token: next_page_token(offset, size, items.len()),
+            items: items.iter().map(price_list_item_to_proto).collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(patient_id, charge_id))]
+    async fn post_charge(
+        &self,
+        request: Request<pb::PostChargeRequest>,
+    ) -> Result<Response<pb::Charge>, Status> {
+        let caller = authorize(&request, &[Role::Reception, Role::Manager, Role::Service])?;
+        // One reading of the clock, so the default service date and the timestamp agree.
+        let now = self.clock.now();
+        let reading = self.reading(now);
+        let new =
+            convert::new_charge(request.into_inner(), &reading).map_err(BillingError::from)?;
+        tracing::Span::current().record("patient_id", tracing::field::display(new.patient_id));
+        let fingerprint = new.fingerprint();
+
+        // A retry is answered from what the first call stored, even while the registry is down.
+        if let Some(charge) = self
+            .store
+            .earlier_charge(&new.request_id, &fingerprint)
+            .await?
+        {
+            tracing::Span::current().record("charge_id", tracing::field::display(charge.charge_id));
+            return Ok(Response::new(charge_to_proto(&charge)));
+        }
+
+        // Both lookups are made before reporting, so a request that is wrong in both ways names
+        // both fields.
+        let item = self.store.price_list_item(&new.price_code).await?;
+        let registered = self.registry.is_registered(new.patient_id).await?;
+        let mut violations = FieldViolations::new();
+        violations.require(registered, "patient_id", "is not a registered patient");
+        violations.require(item.is_some(), "price_code", "is not on the price list");
+        let item = match item {
+            Some(item) if violations.is_empty() => item,
+            _ => return Err(BillingError::from(violations).into()),
+        };
+
+        let charge = Charge::price(&new, &item, reading.today, &caller.subject, now)?;
+        let charge = self.store.post_charge(&charge, &fingerprint).await?;
+        tracing::Span::current().record("charge_id", tracing::field::display(charge.charge_id));
+        tracing::info!("charge posted");
+        Ok(Response::new(charge_to_proto(&charge)))
+    }
+
+    #[tracing::instrument(skip_all, fields(patient_id, payment_id))]
+    async fn post_payment(
+        &self,
+        request: Request<pb::PostPaymentRequest>,
+    ) -> Result<Response<pb::Payment>, Status> {
+        let caller = authorize(
+            &request,
+            &[Role::Reception, Role::Manager, Role::Collections],
+        )?;
+        let now = self.clock.now();
+        let reading = self.reading(now);
+        let new =
+            convert::new_payment(request.into_inner(), &reading).map_err(BillingError::from)?;
+        tracing::Span::current().record("patient_id", tracing::field::display(new.patient_id));
+
+        // A retry returns the first payment unchanged and writes nothing, even while the
+        // registry is down: the terminal that lost the first answer must be able to print it.
+        if let Some(payment) = self
+            .store
+            .earlier_payment(&new.request_id, &new.fingerprint())
+            .await?
+        {
+            tracing::Span::current()
+                .record("payment_id", tracing::field::display(payment.payment_id));
+            return Ok(Response::new(payment_to_proto(&payment)));
+        }
+
+        if !self.registry.is_registered(new.patient_id).await? {
+            return Err(BillingError::from(FieldViolations::single(
+                "patient_id",
+                "is not a registered patient",
+            ))
+            .into());
+        }
+        let payment = self
+            .store
+            .post_payment(&new, &caller.subject, reading.today, now)
+            .await?;
+        tracing::Span::current().record("payment_id", tracing::field::display(payment.payment_id));
+        tracing::info!(receipt_number = %payment.receipt_number, "payment recorded");
+        Ok(Response::new(payment_to_proto(&payment)))
+    }
+
+    #[tracing::instrument(skip_all, fields(patient_id))]
+    async fn get_account_balance(
+        &self,
+        request: Request<pb::GetAccountBalanceRequest>,
+    ) -> Result<Response<pb::AccountBalance>, Status> {
+        authorize(
+            &request,
+            &[
+                Role::Reception,
+                Role::Manager,
+                Role::Collections,
+                Role::Service,
+            ],
+        )?;
+        let patient_id = convert::patient_id(&request.get_ref().patient_id)
+            .map_err(|error| BillingError::from(FieldViolations::single("patient_id", error)))?;
+        tracing::Span::current().record("patient_id", tracing::field::display(patient_id));
+        // No registry call: a patient billing has never seen simply owes nothing.
+        let account = self
+            .store
+            .account_balance(patient_id, self.settings.clinic.currency)
+            .await?;
+        let account = convert::account_balance_to_proto(&account).map_err(BillingError::from)?;
+        Ok(Response::new(account))
+    }
+
+    #[tracing::instrument(skip_all, fields(after_sequence))]
+    async fn list_ledger_entries(
+        &self,
+        request: Request<pb::ListLedgerEntriesRequest>,
+    ) -> Result<Response<pb::ListLedgerEntriesResponse>, Status> {
+        authorize(&request, &[Role::Service, Role::Manager])?;
+        let (after_sequence, page_size) =
+            convert::ledger_query(request.get_ref()).map_err(BillingError::from)?;
+        tracing::Span::current().record("after_sequence", after_sequence);
+        let page = self.store.ledger_page(after_sequence, page_size).await?;
+        Ok(Response::new(convert::ledger_page_to_proto(&page)))
+    }
+}

@@ -1,0 +1,250 @@
+//! Payments, their receipt numbers and their ledger entries.
+
+use anyhow::Context;
+use chrono::{DateTime, NaiveDate, Utc};
+use clinic_common::ids::{PatientId, PaymentId, RequestId};
+use clinic_common::{Currency, Money};
+use clinic_common::{in_transaction, with_db};
+
+use super::ledger::{append_to_ledger, patient_balance_minor};
+use super::{BillingStore, NewLedgerEntry, WriteError, claiming_key, corrupt};
+use crate::domain::{
+    AuthorizationCode, BillingError, CardLastFour, CardType, LedgerSource, NewPayment, Operation,
+    Payment, PaymentMethod, ReceiptNumber, TransferReference,
+};
+
+/// The columns `PaymentRow` reads.
+macro_rules! payment_columns {
+    () => {
+        "payment_id, patient_id, amount_minor, currency, method, tendered_minor, change_minor, \
+         authorization_code, card_last_four, card_type, transfer_reference, receipt_number, \
+         balance_after_minor, service_date, received_by, request_id, created_at"
+    };
+}
+
+impl BillingStore {
+    /// The payment an earlier call with this request id recorded, when `fingerprint` shows this
+    /// request is a retry of it.
+    pub async fn earlier_payment(
+        &self,
+        request_id: &RequestId,
+        fingerprint: &str,
+    ) -> Result<Option<Payment>, BillingError> {
+        let Some(payment_id) = self
+            .earlier_resource(Operation::PostPayment, request_id, fingerprint)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let payment_id = PaymentId::parse(&payment_id)
+            .map_err(|_| corrupt("idempotency_keys.resource_id", &payment_id))?;
+        self.payment(payment_id).await
+    }
+
+    /// Records a payment with the next receipt number and its ledger entry, or returns the
+    /// payment a first call with the same request id recorded, unchanged.
+    pub async fn post_payment(
+        &self,
+        new: &NewPayment,
+        received_by: &str,
+        today: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<Payment, BillingError> {
+        let fingerprint = new.fingerprint();
+        let payment_id = claiming_key(&new.request_id, || {
+            self.try_post_payment(new, &fingerprint, received_by, today, now)
+        })
+        .await?;
+        self.payment(payment_id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("payment {payment_id} vanished after insert").into())
+    }
+
+    async fn try_post_payment(
+        &self,
+        new: &NewPayment,
+        fingerprint: &str,
+        received_by: &str,
+        today: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<PaymentId, WriteError> {
+        let operation = Operation::PostPayment;
+        in_transaction!(&self.db, |tx| {
+            if let Some(payment_id) = earlier_result!(tx, operation, new.request_id, fingerprint) {
+                let payment_id = PaymentId::parse(&payment_id)
+                    .map_err(|_| corrupt("idempotency_keys.resource_id", &payment_id))?;
+                Ok::<_, WriteError>(payment_id)
+            } else {
+                let payment_id = PaymentId::new();
+                // The key first: a racing duplicate stops here, before it waits on the ledger.
+                claim_request_id!(
+                    tx,
+                    operation,
+                    new.request_id,
+                    fingerprint,
+                    payment_id.to_string(),
+                    now
+                );
+                let sequence = append_to_ledger!(
+                    tx,
+                    &NewLedgerEntry {
+                        patient_id: new.patient_id,
+                        source: LedgerSource::Payment(payment_id),
+                        amount: new.amount.negated(),
+                        service_date: today,
+                        created_at: now,
+                    }
+                );
+                // Numbered under the ledger head's lock, so receipts follow the ledger's order.
+                let receipt_number: i64 = sqlx::query_scalar(
+                    "UPDATE receipt_counter SET last_number = last_number + 1 \
+                     WHERE counter_id = 1 RETURNING last_number",
+                )
+                .fetch_one(&mut *tx)
+                .await
+                .context("failed to number a receipt")?;
+                let balance_after = patient_balance_minor!(tx, new.patient_id);
+
+                let (tendered, change) = match &new.method {
+                    PaymentMethod::Cash { tendered, change } => {
+                        (Some(tendered.minor_units()), Some(change.minor_units()))
+                    }
+                    _ => (None, None),
+                };
+                let (authorization_code, last_four, card_type) = match &new.method {
+                    PaymentMethod::Card {
+                        authorization_code,
+                        last_four,
+                        card_type,
+                    } => (
+                        Some(authorization_code.as_str()),
+                        Some(last_four.as_str()),
+                        Some(card_type.as_str()),
+                    ),
+                    _ => (None, None, None),
+                };
+                let transfer_reference = match &new.method {
+                    PaymentMethod::BankTransfer { reference } => Some(reference.as_str()),
+                    _ => None,
+                };
+                sqlx::query(
+                    "INSERT INTO payments (payment_id, patient_id, amount_minor, currency, method, \
+                     tendered_minor, change_minor, authorization_code, card_last_four, card_type, \
+                     transfer_reference, receipt_number, balance_after_minor, service_date, \
+                     received_by, request_id, ledger_sequence, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+                     $16, $17, $18)",
+                )
+                .bind(payment_id.to_string())
+                .bind(new.patient_id.to_string())
+                .bind(new.amount.minor_units())
+                .bind(new.amount.currency().code())
+                .bind(new.method.name())
+                .bind(tendered)
+                .bind(change)
+                .bind(authorization_code)
+                .bind(last_four)
+                .bind(card_type)
+                .bind(transfer_reference)
+                .bind(receipt_number)
+                .bind(balance_after)
+                .bind(today)
+                .bind(received_by)
+                .bind(new.request_id.as_str())
+                .bind(sequence)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .context("failed to insert a payment")?;
+                Ok(payment_id)
+            }
+        })
+    }
+
+    pub async fn payment(&self, payment_id: PaymentId) -> Result<Option<Payment>, BillingError> {
+        let row: Option<PaymentRow> = with_db!(&self.db, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                payment_columns!(),
+                " FROM payments WHERE payment_id = $1"
+            ))
+            .bind(payment_id.to_string())
+            .fetch_optional(pool)
+            .await
+        })
+        .context("failed to read a payment")?;
+        Ok(row.map(PaymentRow::into_payment).transpose()?)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct PaymentRow {
+    payment_id: String,
+    patient_id: String,
+    amount_minor: i64,
+    currency: String,
+    method: String,
+    tendered_minor: Option<i64>,
+    change_minor: Option<i64>,
+    authorization_code: Option<String>,
+    card_last_four: Option<String>,
+    card_type: Option<String>,
+    transfer_reference: Option<String>,
+    receipt_number: i64,
+    balance_after_minor: i64,
+    service_date: NaiveDate,
+    received_by: String,
+    request_id: String,
+    created_at: DateTime<Utc>,
+}
+
+impl PaymentRow {
+    /// Rows were validated on the way in; a row that no longer parses is corrupt data.
+    fn into_payment(self) -> anyhow::Result<Payment> {
+        let row_id = format!("payment {}", self.payment_id);
+        let corrupt = |column: &str| corrupt(column, &row_id);
+        let currency: Currency = self.currency.parse().map_err(|_| corrupt("currency"))?;
+        let method = match self.method.as_str() {
+            "cash" => PaymentMethod::Cash {
+                tendered: Money::from_minor(
+                    self.tendered_minor
+                        .ok_or_else(|| corrupt("tendered_minor"))?,
+                    currency,
+                ),
+                change: Money::from_minor(
+                    self.change_minor.ok_or_else(|| corrupt("change_minor"))?,
+                    currency,
+                ),
+            },
+            "card" => PaymentMethod::Card {
+                authorization_code: AuthorizationCode::parse(
+                    self.authorization_code.as_deref().unwrap_or_default(),
+                )
+                .map_err(|_| corrupt("authorization_code"))?,
+                last_four: CardLastFour::parse(self.card_last_four.as_deref().unwrap_or_default())
+                    .map_err(|_| corrupt("card_last_four"))?,
+                card_type: CardType::parse(self.card_type.as_deref().unwrap_or_default())
+                    .ok_or_else(|| corrupt("card_type"))?,
+            },
+            "bank_transfer" => PaymentMethod::BankTransfer {
+                reference: TransferReference::parse(
+                    self.transfer_reference.as_deref().unwrap_or_default(),
+                )
+                .map_err(|_| corrupt("transfer_reference"))?,
+            },
+            _ => return Err(corrupt("method")),
+        };
+        Ok(Payment {
+            payment_id: PaymentId::parse(&self.payment_id).map_err(|_| corrupt("payment_id"))?,
+            patient_id: PatientId::parse(&self.patient_id).map_err(|_| corrupt("patient_id"))?,
+            amount: Money::from_minor(self.amount_minor, currency),
+            method,
+            receipt_number: ReceiptNumber::new(self.receipt_number),
+            service_date: self.service_date,
+            created_at: self.created_at,
+            received_by: self.received_by,
+            request_id: RequestId::parse(&self.request_id).map_err(|_| corrupt("request_id"))?,
+            balance_after: Money::from_minor(self.balance_after_minor, currency),
+        })
+    }
+}

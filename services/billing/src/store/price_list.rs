@@ -1,0 +1,158 @@
+//! The price list's table.
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use clinic_common::Currency;
+use clinic_common::Money;
+use clinic_common::db::is_unique_violation;
+use clinic_common::{in_transaction, with_db};
+
+use super::{BillingStore, WriteError, claiming_key, corrupt};
+use crate::domain::{
+    BillingError, ItemDescription, NewPriceListItem, Operation, PriceCode, PriceListItem,
+    PriceListItemKind,
+};
+
+/// The columns `PriceListItemRow` reads, as a literal so queries stay `&'static str`.
+macro_rules! price_list_item_columns {
+    () => {
+        "code, description, unit_price_minor, currency, kind, created_at"
+    };
+}
+
+const SELECT_PRICE_LIST_ITEM: &str = concat!(
+    "SELECT ",
+    price_list_item_columns!(),
+    " FROM price_list_items WHERE code = $1"
+);
+
+impl BillingStore {
+    /// Adds an item, or returns the item a first call with the same request id added.
+    pub async fn create_price_list_item(
+        &self,
+        new: &NewPriceListItem,
+        now: DateTime<Utc>,
+    ) -> Result<PriceListItem, BillingError> {
+        let fingerprint = new.fingerprint();
+        let code = claiming_key(&new.request_id, || {
+            self.try_create_price_list_item(new, &fingerprint, now)
+        })
+        .await?;
+        self.price_list_item(&code)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("price list item {code} vanished after insert").into())
+    }
+
+    async fn try_create_price_list_item(
+        &self,
+        new: &NewPriceListItem,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+    ) -> Result<PriceCode, WriteError> {
+        let operation = Operation::CreatePriceListItem;
+        in_transaction!(&self.db, |tx| {
+            if let Some(code) = earlier_result!(tx, operation, new.request_id, fingerprint) {
+                let code = PriceCode::parse(&code)
+                    .map_err(|_| corrupt("idempotency_keys.resource_id", &code))?;
+                Ok::<_, WriteError>(code)
+            } else {
+                claim_request_id!(
+                    tx,
+                    operation,
+                    new.request_id,
+                    fingerprint,
+                    new.code.as_str(),
+                    now
+                );
+                let inserted = sqlx::query(
+                    "INSERT INTO price_list_items \
+                     (code, description, unit_price_minor, currency, kind, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(new.code.as_str())
+                .bind(new.description.as_str())
+                .bind(new.unit_price.minor_units())
+                .bind(new.unit_price.currency().code())
+                .bind(new.kind.as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await;
+                match inserted {
+                    Err(error) if is_unique_violation(&error, "price_list_items") => {
+                        return Err(BillingError::PriceCodeTaken(new.code.clone()).into());
+                    }
+                    other => other.context("failed to insert a price list item")?,
+                };
+                Ok(new.code.clone())
+            }
+        })
+    }
+
+    pub async fn price_list_item(
+        &self,
+        code: &PriceCode,
+    ) -> Result<Option<PriceListItem>, BillingError> {
+        let row: Option<PriceListItemRow> = with_db!(&self.db, |pool| {
+            sqlx::query_as(SELECT_PRICE_LIST_ITEM)
+                .bind(code.as_str())
+                .fetch_optional(pool)
+                .await
+        })
+        .context("failed to read a price list item")?;
+        Ok(row.map(PriceListItemRow::into_item).transpose()?)
+    }
+
+    /// A page of the price list, by code.
+    pub async fn list_price_list_items(
+        &self,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<PriceListItem>, BillingError> {
+        let rows: Vec<PriceListItemRow> = with_db!(&self.db, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                price_list_item_columns!(),
+                " FROM price_list_items ORDER BY code LIMIT $1 OFFSET $2"
+            ))
+            .bind(i64::from(limit))
+            .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+            .fetch_all(pool)
+            .await
+        })
+        .context("failed to list the price list")?;
+        let mut items = Vec::with_capacity(rows.len());
+        for row in rows {
+            items.push(row.into_item()?);
+        }
+        Ok(items)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct PriceListItemRow {
+    code: String,
+    description: String,
+    unit_price_minor: i64,
+    currency: String,
+    kind: String,
+    created_at: DateTime<Utc>,
+}
+
+impl PriceListItemRow {
+    /// Rows were validated on the way in; a row that no longer parses is corrupt data.
+    fn into_item(self) -> anyhow::Result<PriceListItem> {
+        let row_id = format!("price list item {}", self.code);
+        let currency: Currency = self
+            .currency
+            .parse()
+            .map_err(|_| corrupt("currency", &row_id))?;
+        Ok(PriceListItem {
+            code: PriceCode::parse(&self.code).map_err(|_| corrupt("code", &row_id))?,
+            description: ItemDescription::parse(&self.description)
+                .map_err(|_| corrupt("description", &row_id))?,
+            unit_price: Money::from_minor(self.unit_price_minor, currency),
+            kind: PriceListItemKind::parse(&self.kind).ok_or_else(|| corrupt("kind", &row_id))?,
+            created_at: self.created_at,
+        })
+    }
+}

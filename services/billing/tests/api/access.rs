@@ -1,0 +1,180 @@
+//! Who may call what, and what a caller learns when something breaks inside.
+
+use clinic_common::auth::Role;
+use clinic_common::db::Database;
+use clinic_proto::billing::v1 as pb;
+use clinic_proto::billing::v1::billing_service_client::BillingServiceClient;
+use clinic_test_support::{TestDatabase, backend_tests};
+use tonic::{Code, Status};
+
+use crate::{Client, TestClinic, cash, whole_ledger};
+
+backend_tests!(
+    calls_without_a_valid_token_are_unauthenticated,
+    each_rpc_admits_only_its_roles,
+    an_internal_failure_tells_the_caller_nothing_and_writes_nothing,
+);
+
+#[derive(Debug, Clone, Copy)]
+enum Rpc {
+    CreatePriceListItem,
+    ListPriceListItems,
+    PostCharge,
+    PostPayment,
+    GetAccountBalance,
+    ListLedgerEntries,
+}
+
+/// Each RPC with the roles its contract admits.
+const ADMITTED: [(Rpc, &[Role]); 6] = [
+    (Rpc::CreatePriceListItem, &[Role::Manager, Role::Service]),
+    (
+        Rpc::ListPriceListItems,
+        &[
+            Role::Reception,
+            Role::Manager,
+            Role::Collections,
+            Role::Service,
+            Role::Kiosk,
+        ],
+    ),
+    (
+        Rpc::PostCharge,
+        &[Role::Reception, Role::Manager, Role::Service],
+    ),
+    (
+        Rpc::PostPayment,
+        &[Role::Reception, Role::Manager, Role::Collections],
+    ),
+    (
+        Rpc::GetAccountBalance,
+        &[
+            Role::Reception,
+            Role::Manager,
+            Role::Collections,
+            Role::Service,
+        ],
+    ),
+    (Rpc::ListLedgerEntries, &[Role::Service, Role::Manager]),
+];
+
+/// Calls `rpc` with an empty request: enough to pass or fail the role check, never enough to
+/// write anything.
+async fn call(client: &mut Client, rpc: Rpc) -> Result<(), Status> {
+    match rpc {
+        Rpc::CreatePriceListItem => client
+            .create_price_list_item(pb::CreatePriceListItemRequest::default())
+            .await
+            .map(drop),
+        Rpc::ListPriceListItems => client
+            .list_price_list_items(pb::ListPriceListItemsRequest::default())
+            .await
+            .map(drop),
+        Rpc::PostCharge => client
+            .post_charge(pb::PostChargeRequest::default())
+            .await
+            .map(drop),
+        Rpc::PostPayment => client
+            .post_payment(pb::PostPaymentRequest::default())
+            .await
+            .map(drop),
+        Rpc::GetAccountBalance => client
+            .get_account_balance(pb::GetAccountBalanceRequest::default())
+            .await
+            .map(drop),
+        Rpc::ListLedgerEntries => client
+            .list_ledger_entries(pb::ListLedgerEntriesRequest::default())
+            .await
+            .map(drop),
+    }
+}
+
+async fn calls_without_a_valid_token_are_unauthenticated(database: TestDatabase) {
+    let clinic = TestClinic::start(database).await;
+    let mut anonymous = BillingServiceClient::new(clinic.billing.channel().await);
+    let forged_token = clinic_common::auth::TokenKey::from_secret(
+        &"another-deployment's-key-32-bytes-long!".to_owned().into(),
+    )
+    .expect("long enough")
+    .issue("manager:mallory", Role::Manager, chrono::Utc::now(), None);
+    let mut forger = BillingServiceClient::with_interceptor(
+        clinic.billing.channel().await,
+        clinic_common::auth::BearerToken::new(&forged_token).expect("ascii"),
+    );
+
+    // Act
+    let without_token = anonymous
+        .get_account_balance(pb::GetAccountBalanceRequest::default())
+        .await
+        .expect_err("refused");
+    let with_forged_token = forger
+        .post_payment(pb::PostPaymentRequest::default())
+        .await
+        .expect_err("refused");
+
+    // Assert
+    assert_eq!(without_token.code(), Code::Unauthenticated);
+    assert_eq!(with_forged_token.code(), Code::Unauthenticated);
+}
+
+async fn each_rpc_admits_only_its_roles(database: TestDatabase) {
+    let clinic = TestClinic::start(database).await;
+
+    for (rpc, admitted) in ADMITTED {
+        for role in Role::ALL {
+            // Act
+            let outcome = call(&mut clinic.client(role).await, rpc).await;
+
+            // Assert
+            let code = outcome.err().map(|status| status.code());
+            if admitted.contains(&role) {
+                assert_ne!(
+                    code,
+                    Some(Code::PermissionDenied),
+                    "{rpc:?} should admit {role}"
+                );
+            } else {
+                assert_eq!(
+                    code,
+                    Some(Code::PermissionDenied),
+                    "{rpc:?} should refuse {role}"
+                );
+            }
+        }
+    }
+}
+
+async fn an_internal_failure_tells_the_caller_nothing_and_writes_nothing(database: TestDatabase) {
+    let clinic = TestClinic::start(database).await;
+    let patient_id = clinic.register_patient().await;
+    // Sabotage: receipts can no longer be numbered. The payment's ledger entry is appended
+    // before the receipt number is taken, so this also shows the transaction rolls back whole.
+    let sabotage = Database::connect(clinic.billing_database_url())
+        .await
+        .expect("billing's database is reachable");
+    clinic_common::with_db!(&sabotage, |pool| {
+        sqlx::query("DROP TABLE receipt_counter")
+            .execute(pool)
+            .await
+            .map(drop)
+    })
+    .expect("the table is dropped");
+    sabotage.close().await;
+
+    // Act
+    let status = clinic
+        .client(Role::Reception)
+        .await
+        .post_payment(cash(&patient_id, 10_000, 10_000, "pay-sabotaged"))
+        .await
+        .expect_err("the payment fails");
+
+    // Assert
+    assert_eq!(status.code(), Code::Internal);
+    assert_eq!(status.message(), "internal error");
+    assert!(
+        whole_ledger(&mut clinic.client(Role::Service).await)
+            .await
+            .is_empty()
+    );
+}

@@ -1,0 +1,243 @@
+//! Billing's API over real gRPC on `127.0.0.1:0`, beside a real patient registry, on SQLite and
+//! on PostgreSQL.
+
+mod access;
+mod charges;
+mod ledger;
+mod payments;
+mod price_list;
+
+use std::sync::Arc;
+
+use clinic_billing::{App, Settings};
+use clinic_common::auth::{BearerToken, Role};
+use clinic_common::settings::ClinicSettings;
+use clinic_proto::billing::v1 as pb;
+use clinic_proto::billing::v1::billing_service_client::BillingServiceClient;
+use clinic_proto::common::v1::{Date, Money};
+use clinic_proto::patients::v1 as patients;
+use clinic_proto::patients::v1::patient_service_client::PatientServiceClient;
+use clinic_test_support::{
+    RunningService, TestDatabase, any_local_port, auth_settings, clock_at, spawn,
+};
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+pub type Client = BillingServiceClient<InterceptedService<Channel, BearerToken>>;
+
+/// Noon on 2026-11-22 in Mexico City, the clinic's zone.
+pub const NOON: &str = "2026-11-22T18:00:00Z";
+
+/// Billing serving on its own database, asking a patient registry that serves on another.
+pub struct TestClinic {
+    pub billing: RunningService,
+    registry: Option<RunningService>,
+    billing_database: TestDatabase,
+    _registry_database: TestDatabase,
+}
+
+impl TestClinic {
+    /// Both services with their clocks at [`NOON`].
+    pub async fn start(database: TestDatabase) -> TestClinic {
+        TestClinic::start_at(database, NOON).await
+    }
+
+    /// Both services with their clocks stopped at `now` (RFC 3339).
+    pub async fn start_at(database: TestDatabase, now: &str) -> TestClinic {
+        let registry_database = database.sibling().await;
+        let registry_app = clinic_patients::App::build(
+            clinic_patients::Settings {
+                listen: any_local_port(),
+                database_url: registry_database.url().to_owned(),
+                clinic: ClinicSettings::default(),
+                auth: auth_settings(),
+            },
+            Arc::new(clock_at(now)),
+        )
+        .await
+        .expect("the registry starts");
+        let registry = spawn(registry_app.local_addr(), |shutdown| {
+            registry_app.run_until_stopped(shutdown)
+        });
+
+        let settings = Settings {
+            listen: any_local_port(),
+            database_url: database.url().to_owned(),
+            patients_url: registry.url(),
+            clinic: ClinicSettings::default(),
+            auth: auth_settings(),
+        };
+        let app = App::build(settings, Arc::new(clock_at(now)))
+            .await
+            .expect("billing starts");
+        let billing = spawn(app.local_addr(), |shutdown| app.run_until_stopped(shutdown));
+        TestClinic {
+            billing,
+            registry: Some(registry),
+            billing_database: database,
+            _registry_database: registry_database,
+        }
+    }
+
+    /// A billing client calling as `role`, with subject `<role>:tester`.
+    pub async fn client(&self, role: Role) -> Client {
+        BillingServiceClient::new(
+            self.billing
+                .channel_as(role, &format!("{role}:tester"))
+                .await,
+        )
+    }
+
+    /// Registers a new patient at the registry and returns their id.
+    pub async fn register_patient(&self) -> String {
+        let registry = self.registry.as_ref().expect("the registry is running");
+        let mut reception =
+            PatientServiceClient::new(registry.channel_as(Role::Reception, "reception:desk").await);
+        reception
+            .create_patient(patients::CreatePatientRequest {
+                patient: Some(patients::Patient {
+                    given_name: "Lucía".into(),
+                    family_name: "Hernández".into(),
+                    date_of_birth: Some(Date {
+                        year: 1990,
+                        month: 7,
+                        day: 2,
+                    }),
+                    phone: "+525511112222".into(),
+                    ..Default::default()
+                }),
+                request_id: clinic_common::ids::PatientId::new().to_string(),
+            })
+            .await
+            .expect("the patient is registered")
+            .into_inner()
+            .patient_id
+    }
+
+    /// Stops the patient registry; billing keeps running.
+    pub async fn stop_registry(&mut self) {
+        self.registry
+            .take()
+            .expect("the registry is running")
+            .stop()
+            .await;
+    }
+
+    /// Puts `code` on the price list at `unit_minor` centavos, as a manager.
+    pub async fn add_item(&self, code: &str, unit_minor: i64) -> pb::PriceListItem {
+        self.client(Role::Manager)
+            .await
+            .create_price_list_item(item(code, unit_minor, &format!("item-{code}")))
+            .await
+            .expect("the item is added")
+            .into_inner()
+    }
+
+    /// Billing's database, for tests that reach behind the API.
+    pub fn billing_database_url(&self) -> &str {
+        self.billing_database.url()
+    }
+}
+
+pub fn mxn(minor_units: i64) -> Money {
+    Money {
+        minor_units,
+        currency_code: "MXN".into(),
+    }
+}
+
+pub fn item(code: &str, unit_minor: i64, request_id: &str) -> pb::CreatePriceListItemRequest {
+    pb::CreatePriceListItemRequest {
+        item: Some(pb::PriceListItem {
+            code: code.into(),
+            description: format!("Servicio {code}"),
+            unit_price: Some(mxn(unit_minor)),
+            kind: pb::PriceListItemKind::Service.into(),
+            create_time: None,
+        }),
+        request_id: request_id.into(),
+    }
+}
+
+pub fn charge(patient_id: &str, code: &str, request_id: &str) -> pb::PostChargeRequest {
+    pb::PostChargeRequest {
+        patient_id: patient_id.into(),
+        price_code: code.into(),
+        quantity: 1,
+        request_id: request_id.into(),
+        ..Default::default()
+    }
+}
+
+pub fn cash(
+    patient_id: &str,
+    amount_minor: i64,
+    tendered_minor: i64,
+    request_id: &str,
+) -> pb::PostPaymentRequest {
+    pb::PostPaymentRequest {
+        patient_id: patient_id.into(),
+        amount: Some(mxn(amount_minor)),
+        method: Some(pb::post_payment_request::Method::Cash(pb::CashPayment {
+            tendered: Some(mxn(tendered_minor)),
+        })),
+        request_id: request_id.into(),
+    }
+}
+
+pub fn card(patient_id: &str, amount_minor: i64, request_id: &str) -> pb::PostPaymentRequest {
+    pb::PostPaymentRequest {
+        patient_id: patient_id.into(),
+        amount: Some(mxn(amount_minor)),
+        method: Some(pb::post_payment_request::Method::Card(pb::CardPayment {
+            authorization_code: "A1B2C3".into(),
+            last_four: "4242".into(),
+            card_type: pb::CardType::Debit.into(),
+        })),
+        request_id: request_id.into(),
+    }
+}
+
+pub fn transfer(patient_id: &str, amount_minor: i64, request_id: &str) -> pb::PostPaymentRequest {
+    pb::PostPaymentRequest {
+        patient_id: patient_id.into(),
+        amount: Some(mxn(amount_minor)),
+        method: Some(pb::post_payment_request::Method::BankTransfer(
+            pb::BankTransferPayment {
+                reference: "SPEI 20261122 0001".into(),
+            },
+        )),
+        request_id: request_id.into(),
+    }
+}
+
+pub async fn balance(client: &mut Client, patient_id: &str) -> pb::AccountBalance {
+    client
+        .get_account_balance(pb::GetAccountBalanceRequest {
+            patient_id: patient_id.into(),
+        })
+        .await
+        .expect("the balance is read")
+        .into_inner()
+}
+
+/// Every ledger entry, read from the start in pages of 1000.
+pub async fn whole_ledger(client: &mut Client) -> Vec<pb::LedgerEntry> {
+    let mut entries = Vec::new();
+    let mut after_sequence = 0;
+    loop {
+        let page = client
+            .list_ledger_entries(pb::ListLedgerEntriesRequest {
+                after_sequence,
+                page_size: 1000,
+            })
+            .await
+            .expect("the ledger is read")
+            .into_inner();
+        if page.entries.is_empty() {
+            return entries;
+        }
+        after_sequence = page.last_sequence;
+        entries.extend(page.entries);
+    }
+}

@@ -1,0 +1,208 @@
+//! The deployment's configuration: one TOML file for all four services, overridden by
+//! `CLINIC_`-prefixed environment variables (`CLINIC_BILLING__DATABASE_URL=postgres://…`).
+//! Each service's own `Settings` is built from it here.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clinic_common::auth::TokenKey;
+use clinic_common::settings::{AuthSettings, ClinicSettings};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// Built-in defaults: everything on this machine, SQLite files in `./clinic-data`.
+const DEFAULTS: &str = include_str!("../../../deploy/config/clinic.toml");
+
+/// The name of the generated signing key in the data directory.
+const SIGNING_KEY_FILE: &str = "signing.key";
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Config {
+    /// Where SQLite files and the generated signing key live.
+    pub data_dir: PathBuf,
+    pub clinic: ClinicSettings,
+    pub auth: AuthConfig,
+    pub patients: ServiceConfig,
+    pub scheduling: ServiceConfig,
+    pub billing: ServiceConfig,
+    pub collections: CollectionsConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthConfig {
+    /// The HS256 key. Empty: use `<data_dir>/signing.key`, created on first start.
+    #[serde(default)]
+    pub signing_key: Option<SecretString>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServiceConfig {
+    pub listen: SocketAddr,
+    /// Empty: a SQLite file in the data directory.
+    #[serde(default)]
+    pub database_url: String,
+    /// Where the other services call it.
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CollectionsConfig {
+    #[serde(flatten)]
+    pub service: ServiceConfig,
+    /// How often collections asks billing for new ledger entries when it is caught up.
+    pub ledger_poll_interval_ms: u64,
+}
+
+/// Which of the four services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Service {
+    Patients,
+    Scheduling,
+    Billing,
+    Collections,
+}
+
+impl Service {
+    pub const ALL: [Service; 4] = [
+        Service::Patients,
+        Service::Scheduling,
+        Service::Billing,
+        Service::Collections,
+    ];
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Service::Patients => "patients",
+            Service::Scheduling => "scheduling",
+            Service::Billing => "billing",
+            Service::Collections => "collections",
+        }
+    }
+}
+
+impl Config {
+    /// Defaults, then `file` if given, then the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        clinic_common::settings::load(DEFAULTS, file).context("invalid configuration")
+    }
+
+    pub fn service(&self, service: Service) -> &ServiceConfig {
+        match service {
+            Service::Patients => &self.patients,
+            Service::Scheduling => &self.scheduling,
+            Service::Billing => &self.billing,
+            Service::Collections => &self.collections.service,
+        }
+    }
+
+    /// The service's database: as configured, or `sqlite://<data_dir>/<service>.db`.
+    pub fn database_url(&self, service: Service) -> String {
+        let configured = &self.service(service).database_url;
+        if configured.is_empty() {
+            format!(
+                "sqlite://{}",
+                self.data_dir
+                    .join(format!("{}.db", service.name()))
+                    .display()
+            )
+        } else {
+            configured.clone()
+        }
+    }
+
+    /// The signing key: configured, or read from the data directory. With `create`, a missing
+    /// key file is generated (readable by the owner only).
+    pub fn signing_key(&self, create: bool) -> anyhow::Result<SecretString> {
+        if let Some(key) = &self.auth.signing_key
+            && !key.expose_secret().is_empty()
+        {
+            return Ok(key.clone());
+        }
+        let path = self.data_dir.join(SIGNING_KEY_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(SecretString::from(text.trim().to_owned())),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound && create => {
+                std::fs::create_dir_all(&self.data_dir)
+                    .with_context(|| format!("failed to create {}", self.data_dir.display()))?;
+                let key = TokenKey::generate_secret();
+                write_private(&path, key.expose_secret())?;
+                tracing::info!(path = %path.display(), "generated a token signing key");
+                Ok(key)
+            }
+            Err(error) => Err(error).with_context(|| {
+                format!(
+                    "no signing key: set auth.signing_key or run `clinic up` once to create {}",
+                    path.display()
+                )
+            }),
+        }
+    }
+
+    pub fn auth_settings(&self, create: bool) -> anyhow::Result<AuthSettings> {
+        Ok(AuthSettings {
+            signing_key: self.signing_key(create)?,
+        })
+    }
+
+    pub fn patients_settings(&self, auth: &AuthSettings) -> clinic_patients::Settings {
+        clinic_patients::Settings {
+            listen: self.patients.listen,
+            database_url: self.database_url(Service::Patients),
+            clinic: self.clinic.clone(),
+            auth: auth.clone(),
+        }
+    }
+
+    pub fn scheduling_settings(&self, auth: &AuthSettings) -> clinic_scheduling::Settings {
+        clinic_scheduling::Settings {
+            listen: self.scheduling.listen,
+            database_url: self.database_url(Service::Scheduling),
+            patients_url: self.patients.url.clone(),
+            clinic: self.clinic.clone(),
+            auth: auth.clone(),
+        }
+    }
+
+    pub fn billing_settings(&self, auth: &AuthSettings) -> clinic_billing::Settings {
+        clinic_billing::Settings {
+            listen: self.billing.listen,
+            database_url: self.database_url(Service::Billing),
+            patients_url: self.patients.url.clone(),
+            clinic: self.clinic.clone(),
+            auth: auth.clone(),
+        }
+    }
+
+    pub fn collections_settings(&self, auth: &AuthSettings) -> clinic_collections::Settings {
+        clinic_collections::Settings {
+            listen: self.collections.service.listen,
+            database_url: self.database_url(Service::Collections),
+            billing_url: self.billing.url.clone(),
+            patients_url: self.patients.url.clone(),
+            ledger_poll_interval_ms: self.collections.ledger_poll_interval_ms,
+            clinic: self.clinic.clone(),
+            auth: auth.clone(),
+        }
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("failed to create {}", path.display()))?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    std::fs::write(path, contents).with_context(|| format!("failed to create {}", path.display()))
+}

@@ -1,0 +1,266 @@
+//! The `clinic` binary as an operator runs it: real processes, real ports, both databases.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use clinic_common::auth::{Caller, Role, TokenKey};
+use clinic_test_support::{TestDatabase, backend_tests, signing_secret};
+use secrecy::ExposeSecret;
+
+backend_tests!(
+    migrate_applies_every_schema_and_can_run_again,
+    up_with_demo_serves_seeds_once_and_stops_on_ctrl_c
+);
+
+const SERVICES: [&str; 4] = ["patients", "scheduling", "billing", "collections"];
+
+/// `clinic` with a private data directory and the test signing key, nothing from the caller's
+/// environment that could point it elsewhere.
+fn clinic(data_dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_clinic"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("RUST_LOG", "warn")
+        .env("CLINIC_AUTH__SIGNING_KEY", signing_secret().expose_secret())
+        .arg("--data-dir")
+        .arg(data_dir);
+    command
+}
+
+fn run(command: &mut Command) -> Output {
+    command.output().expect("clinic runs")
+}
+
+#[test]
+fn token_issue_signs_a_token_the_services_accept() {
+    let data_dir = tempfile_dir();
+    let output = run(clinic(data_dir.path()).args([
+        "token",
+        "issue",
+        "--role",
+        "reception",
+        "--subject",
+        "reception:maria",
+    ]));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let token = String::from_utf8(output.stdout).expect("ASCII token");
+    let key = TokenKey::from_secret(&signing_secret()).expect("long enough");
+    assert_eq!(
+        key.verify(token.trim(), chrono::Utc::now()),
+        Ok(Caller {
+            subject: "reception:maria".into(),
+            role: Role::Reception
+        })
+    );
+    let expired = key.verify(
+        token.trim(),
+        chrono::Utc::now() + chrono::TimeDelta::hours(13),
+    );
+    assert!(
+        expired.is_err(),
+        "staff tokens expire after 12 hours by default"
+    );
+}
+
+#[test]
+fn token_issue_refuses_an_unknown_role_and_a_missing_key() {
+    let data_dir = tempfile_dir();
+    let output = run(clinic(data_dir.path()).args([
+        "token",
+        "issue",
+        "--role",
+        "janitor",
+        "--subject",
+        "x",
+    ]));
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown role"));
+
+    let output = run(clinic(data_dir.path())
+        .env_remove("CLINIC_AUTH__SIGNING_KEY")
+        .args([
+            "token",
+            "issue",
+            "--role",
+            "kiosk",
+            "--subject",
+            "kiosk:lobby",
+        ]));
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no signing key"));
+}
+
+async fn migrate_applies_every_schema_and_can_run_again(database: TestDatabase) {
+    let data_dir = tempfile_dir();
+    let databases = databases_for_each_service(database).await;
+    for _ in 0..2 {
+        let mut command = clinic(data_dir.path());
+        with_databases(&mut command, &databases);
+        let output = run(command.arg("migrate"));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        for service in SERVICES {
+            assert!(
+                stdout.contains(&format!("{service}: migrations applied")),
+                "{stdout}"
+            );
+        }
+    }
+}
+
+async fn up_with_demo_serves_seeds_once_and_stops_on_ctrl_c(database: TestDatabase) {
+    let data_dir = tempfile_dir();
+    let databases = databases_for_each_service(database).await;
+    let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
+    let configure = |command: &mut Command| {
+        with_databases(command, &databases);
+        for (service, port) in SERVICES.iter().zip(&ports) {
+            let upper = service.to_uppercase();
+            command.env(
+                format!("CLINIC_{upper}__LISTEN"),
+                format!("127.0.0.1:{port}"),
+            );
+            command.env(
+                format!("CLINIC_{upper}__URL"),
+                format!("http://127.0.0.1:{port}"),
+            );
+        }
+    };
+
+    let mut up = clinic(data_dir.path());
+    configure(&mut up);
+    let (mut child, banner) = start_and_read_banner(up.args(["up", "--demo"]));
+    assert!(
+        banner.contains("Seeded the demo clinic: 5 providers, 12 price-list items, 56 patients"),
+        "{banner}"
+    );
+    for role in ["kiosk", "reception", "collections", "manager"] {
+        assert!(
+            banner
+                .lines()
+                .any(|line| line.trim_start().starts_with(role) && line.contains("eyJ")),
+            "{banner}"
+        );
+    }
+
+    let mut status = clinic(data_dir.path());
+    configure(&mut status);
+    let output = run(status.arg("status"));
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{report}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for service in SERVICES {
+        assert!(
+            report.contains(&format!("clinic.{service}.v1.")),
+            "reflection lists {service}: {report}"
+        );
+    }
+    assert_eq!(report.matches("SERVING").count(), 4, "{report}");
+
+    interrupt_and_wait(&mut child);
+
+    let mut again = clinic(data_dir.path());
+    configure(&mut again);
+    let (mut child, banner) = start_and_read_banner(again.args(["up", "--demo"]));
+    assert!(
+        banner.contains("Demo data is already in"),
+        "seeded only once: {banner}"
+    );
+    interrupt_and_wait(&mut child);
+}
+
+/// Starts `command` and returns it with everything it printed up to "Press Ctrl-C to stop".
+fn start_and_read_banner(command: &mut Command) -> (Child, String) {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("clinic starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut banner = String::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("readable output");
+        banner.push_str(&line);
+        banner.push('\n');
+        if line.contains("Press Ctrl-C to stop") {
+            return (child, banner);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("clinic up exited before it was ready:\n{banner}");
+}
+
+fn interrupt_and_wait(child: &mut Child) {
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(interrupted.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().expect("waitable") {
+            assert!(
+                status.success(),
+                "clinic up exits cleanly on Ctrl-C, not {status}"
+            );
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "clinic up did not stop within 20 s of Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Four databases on the backend `database` is on; on SQLite the data directory's default files
+/// are used instead, as `clinic up` does out of the box.
+async fn databases_for_each_service(database: TestDatabase) -> Vec<TestDatabase> {
+    if database.url().starts_with("sqlite:") {
+        return Vec::new();
+    }
+    let mut databases = vec![
+        database.sibling().await,
+        database.sibling().await,
+        database.sibling().await,
+    ];
+    databases.insert(0, database);
+    databases
+}
+
+fn with_databases(command: &mut Command, databases: &[TestDatabase]) {
+    for (service, database) in SERVICES.iter().zip(databases) {
+        command.env(
+            format!("CLINIC_{}__DATABASE_URL", service.to_uppercase()),
+            database.url(),
+        );
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("bound")
+        .port()
+}
+
+fn tempfile_dir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("a temporary directory")
+}

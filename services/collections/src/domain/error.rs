@@ -1,0 +1,34 @@
+//! What can go wrong in the collections service. [`CollectionsError`] is what RPCs answer with
+//! (mapped to gRPC status codes in `grpc::error`); [`ApplyError`] is why the ledger follower
+//! refused a ledger entry, which it logs and never shows to a caller.
+
+use clinic_common::Currency;
+use clinic_common::validation::FieldViolations;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CollectionsError {
+    #[error("invalid request: {0}")]
+    Invalid(FieldViolations),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<FieldViolations> for CollectionsError {
+    fn from(violations: FieldViolations) -> Self {
+        CollectionsError::Invalid(violations)
+    }
+}
+
+/// Why an account could not take a ledger entry. The follower stops at such an entry rather than
+/// skip it: the receivables must add up to billing's ledger, entry for entry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApplyError {
+    #[error("ledger entry {sequence} is in {found}, not the clinic's {expected}")]
+    Currency {
+        sequence: i64,
+        found: Currency,
+        expected: Currency,
+    },
+    #[error("ledger entry {sequence} takes the account's figures out of range")]
+    Overflow { sequence: i64 },
+}

@@ -1,0 +1,45 @@
+//! Billing's ledger as collections reads it. Every change to what a patient owes is one entry
+//! with a gapless sequence number; collections applies them in order, each exactly once.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clinic_common::Money;
+use clinic_common::ids::PatientId;
+
+/// What a ledger entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    /// A service, therapy or product charged to the patient (positive amount).
+    Charge,
+    /// Money received from the patient (negative amount).
+    Payment,
+    /// A kind of entry this version of collections does not know yet (billing adds kinds such as
+    /// refunds or credit notes over time). It is applied by the sign of its amount, so balances
+    /// keep matching billing's; it is not counted as a payment.
+    Adjustment,
+}
+
+impl EntryKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            EntryKind::Charge => "charge",
+            EntryKind::Payment => "payment",
+            EntryKind::Adjustment => "adjustment",
+        }
+    }
+}
+
+/// One entry of billing's ledger.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LedgerEntry {
+    /// Starts at 1 and grows by exactly 1 per entry.
+    pub sequence: i64,
+    pub patient_id: PatientId,
+    pub kind: EntryKind,
+    /// The signed effect on what the patient owes: positive raises it, negative lowers it.
+    pub amount: Money,
+    /// The charge or payment the entry records, in billing's ids.
+    pub source_id: String,
+    /// The clinic-local day the entry belongs to (for a charge, the day of the service).
+    pub service_date: NaiveDate,
+    pub created_at: DateTime<Utc>,
+}

@@ -1,0 +1,75 @@
+//! The receivables model and its rules, free of storage and transport.
+//!
+//! - [`LedgerEntry`]: one entry of billing's ledger, as collections reads it.
+//! - [`Account`]: a patient's receivable and how each entry changes it (FIFO allocation).
+//! - The read models the service answers with: [`Receivable`], [`ReceivablesPage`],
+//!   [`LedgerSyncStatus`].
+
+mod error;
+mod ledger;
+mod receivable;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clinic_common::Money;
+use clinic_common::ids::PatientId;
+
+pub use error::{ApplyError, CollectionsError};
+pub use ledger::{EntryKind, LedgerEntry};
+pub use receivable::{Account, OpenCharge};
+
+/// A patient account as the collections desk lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Receivable {
+    pub patient_id: PatientId,
+    /// "Given Family"; `None` until the patient registry has answered.
+    pub patient_name: Option<String>,
+    /// What the patient owes; positive for every listed account.
+    pub balance: Money,
+    pub oldest_open_charge_date: Option<NaiveDate>,
+    pub last_payment_at: Option<DateTime<Utc>>,
+    pub last_activity_at: Option<DateTime<Utc>>,
+}
+
+/// One page of receivables, with figures over all of them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReceivablesPage {
+    pub accounts: Vec<Receivable>,
+    /// The sum of every open balance, not just this page's.
+    pub total_open: Money,
+    /// The last billing ledger sequence the figures include.
+    pub as_of_sequence: i64,
+}
+
+/// How far the receivables have followed billing's ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LedgerSyncStatus {
+    /// The last ledger sequence applied; 0 before the first entry.
+    pub applied_sequence: i64,
+    /// The newest sequence billing reported at the last successful poll.
+    pub billing_head_sequence: i64,
+    /// When billing last answered; `None` until it first has.
+    pub last_sync_at: Option<DateTime<Utc>>,
+}
+
+/// The name collections shows for a patient: "Given Family", as the registry has it.
+pub fn display_name(given_name: &str, family_name: &str) -> String {
+    let given = given_name.trim();
+    let family = family_name.trim();
+    match (given.is_empty(), family.is_empty()) {
+        (false, false) => format!("{given} {family}"),
+        (false, true) => given.to_owned(),
+        (true, _) => family.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_read_given_then_family() {
+        assert_eq!(display_name(" María ", "García"), "María García");
+        assert_eq!(display_name("伟", ""), "伟");
+        assert_eq!(display_name("", "Ёлкин"), "Ёлкин");
+    }
+}

@@ -1,0 +1,233 @@
+//! The ledger follower: a background task that keeps the receivables current from billing's
+//! ledger change feed, and asks the patient registry for the names of new account holders.
+//!
+//! Each round reads the stored cursor, asks billing for the entries after it, and applies the page
+//! and the new cursor in one transaction (see `store`). A full page means billing has more, so the
+//! next round starts at once; otherwise the follower waits `ledger_poll_interval_ms`. When billing
+//! or the registry cannot be reached the receivables stay as they were and the next round tries
+//! again, so collections keeps answering, with `GetLedgerSyncStatus` showing how far behind it is.
+
+mod convert;
+
+use std::ops::ControlFlow;
+use std::time::Duration;
+
+use clinic_common::Currency;
+use clinic_common::client::ServiceChannel;
+use clinic_common::clock::SharedClock;
+use clinic_proto::billing::v1::ListLedgerEntriesRequest;
+use clinic_proto::billing::v1::billing_service_client::BillingServiceClient;
+use clinic_proto::patients::v1::GetPatientRequest;
+use clinic_proto::patients::v1::patient_service_client::PatientServiceClient;
+use tokio_util::sync::CancellationToken;
+use tonic::Code;
+
+use crate::domain::display_name;
+use crate::store::{PageStop, ReceivablesStore};
+
+/// Entries asked for per call: large enough to catch up quickly after downtime, small enough
+/// that one page's transaction stays short.
+const PAGE_SIZE: i32 = 500;
+
+/// Names asked for per round, so a backlog of new accounts cannot hold up the ledger.
+const NAMES_PER_ROUND: u32 = 100;
+
+/// What to do after a round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Next {
+    /// Billing has more entries: go again at once.
+    Continue,
+    /// Caught up, or something failed: wait the poll interval.
+    Wait,
+    /// Shutting down.
+    Stop,
+}
+
+/// Follows billing's ledger into the receivables until stopped.
+pub struct LedgerFollower {
+    store: ReceivablesStore,
+    billing: BillingServiceClient<ServiceChannel>,
+    patients: PatientServiceClient<ServiceChannel>,
+    clock: SharedClock,
+    poll_interval: Duration,
+    currency: Currency,
+}
+
+impl LedgerFollower {
+    pub fn new(
+        store: ReceivablesStore,
+        billing: ServiceChannel,
+        patients: ServiceChannel,
+        clock: SharedClock,
+        poll_interval: Duration,
+        currency: Currency,
+    ) -> Self {
+        LedgerFollower {
+            store,
+            billing: BillingServiceClient::new(billing),
+            patients: PatientServiceClient::new(patients),
+            clock,
+            poll_interval,
+            currency,
+        }
+    }
+
+    /// Runs rounds until `stop` is cancelled. Calls to other services in flight are abandoned
+    /// at once; a database transaction in flight is allowed to finish, so a stop never leaves a
+    /// page half-applied.
+    pub async fn run(mut self, stop: CancellationToken) {
+        tracing::info!("following billing's ledger");
+        loop {
+            let mut next = self.follow_ledger(&stop).await;
+            if next != Next::Stop && self.name_accounts(&stop).await.is_break() {
+                next = Next::Stop;
+            }
+            match next {
+                Next::Continue => continue,
+                Next::Stop => break,
+                Next::Wait => {
+                    tokio::select! {
+                        () = stop.cancelled() => break,
+                        () = tokio::time::sleep(self.poll_interval) => {}
+                    }
+                }
+            }
+        }
+        tracing::info!("stopped following billing's ledger");
+    }
+
+    /// Fetches and applies one page of billing's ledger.
+    async fn follow_ledger(&mut self, stop: &CancellationToken) -> Next {
+        let cursor = match self.store.sync_status().await {
+            Ok(status) => status.applied_sequence,
+            Err(error) => {
+                tracing::error!(error = ?error, "failed to read the ledger cursor");
+                return Next::Wait;
+            }
+        };
+        let request = ListLedgerEntriesRequest {
+            after_sequence: cursor,
+            page_size: PAGE_SIZE,
+        };
+        let response = tokio::select! {
+            () = stop.cancelled() => return Next::Stop,
+            response = self.billing.list_ledger_entries(request) => response,
+        };
+        let response = match response {
+            Ok(response) => response.into_inner(),
+            Err(status) => {
+                // Billing's feed carries no patient data in its errors; the code and message
+                // say whether it is down or refusing us.
+                tracing::warn!(
+                    code = ?status.code(),
+                    message = status.message(),
+                    after_sequence = cursor,
+                    "billing's ledger is unreachable; receivables stay as they are"
+                );
+                return Next::Wait;
+            }
+        };
+
+        let full_page = response.entries.len() >= PAGE_SIZE as usize;
+        let head = response.head_sequence;
+        let (entries, malformed) = convert::entries(response.entries, self.currency);
+        let outcome = match self
+            .store
+            .apply_page(&entries, head, self.clock.now())
+            .await
+        {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                tracing::error!(error = ?error, "failed to apply ledger entries");
+                return Next::Wait;
+            }
+        };
+        if outcome.applied > 0 {
+            tracing::info!(
+                applied = outcome.applied,
+                applied_sequence = outcome.applied_sequence,
+                billing_head_sequence = head,
+                "applied ledger entries"
+            );
+        }
+        match outcome.stopped {
+            Some(PageStop::Gap { expected, found }) => {
+                tracing::error!(
+                    expected,
+                    found,
+                    "billing's ledger feed skipped entries; refusing to apply past the gap"
+                );
+                return Next::Wait;
+            }
+            Some(PageStop::Refused(refused)) => {
+                tracing::error!(error = %refused, "a ledger entry was refused; stopping before it");
+                return Next::Wait;
+            }
+            None => {}
+        }
+        if let Some(malformed) = malformed {
+            tracing::error!(
+                sequence = malformed.sequence,
+                reason = malformed.reason,
+                "billing sent a ledger entry that breaks the feed's contract; stopping before it"
+            );
+            return Next::Wait;
+        }
+        if head < outcome.applied_sequence {
+            tracing::error!(
+                billing_head_sequence = head,
+                applied_sequence = outcome.applied_sequence,
+                "billing's ledger is behind the receivables; was billing's database restored?"
+            );
+        }
+        if full_page {
+            Next::Continue
+        } else {
+            Next::Wait
+        }
+    }
+
+    /// Asks the registry for the names of account holders not yet named. Breaks when stopping;
+    /// a failure is logged and left for the next round.
+    async fn name_accounts(&mut self, stop: &CancellationToken) -> ControlFlow<()> {
+        let unnamed = match self.store.unnamed_accounts(NAMES_PER_ROUND).await {
+            Ok(unnamed) => unnamed,
+            Err(error) => {
+                tracing::error!(error = ?error, "failed to read accounts without names");
+                return ControlFlow::Continue(());
+            }
+        };
+        for patient_id in unnamed {
+            let request = GetPatientRequest {
+                patient_id: patient_id.to_string(),
+            };
+            let response = tokio::select! {
+                () = stop.cancelled() => return ControlFlow::Break(()),
+                response = self.patients.get_patient(request) => response,
+            };
+            let name = match response {
+                Ok(patient) => {
+                    let patient = patient.into_inner();
+                    display_name(&patient.given_name, &patient.family_name)
+                }
+                Err(status) if status.code() == Code::NotFound => {
+                    // Recorded as empty so that the registry is not asked every round.
+                    tracing::warn!(%patient_id, "the patient registry does not know an account holder");
+                    String::new()
+                }
+                Err(status) => {
+                    tracing::warn!(
+                        code = ?status.code(),
+                        "the patient registry is unreachable; names will be asked for next round"
+                    );
+                    return ControlFlow::Continue(());
+                }
+            };
+            if let Err(error) = self.store.set_patient_name(patient_id, &name).await {
+                tracing::error!(error = ?error, %patient_id, "failed to record a patient name");
+                return ControlFlow::Continue(());
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}

@@ -1,0 +1,91 @@
+//! Building and running the scheduling service: connect and migrate the database, bind the
+//! listener, then serve until told to stop.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clinic_common::auth::{Authenticate, TokenKey};
+use clinic_common::client::service_channel;
+use clinic_common::clock::SharedClock;
+use clinic_common::db::Database;
+use clinic_common::server::{GrpcService, serve};
+use clinic_proto::scheduling::v1::scheduling_service_server::SchedulingServiceServer;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tonic::service::Routes;
+
+use crate::config::Settings;
+use crate::feed::QueueFeed;
+use crate::grpc::{PatientRegistry, SchedulingGrpc};
+use crate::store::SchedulingStore;
+
+/// The fully qualified gRPC service name.
+pub const SERVICE_NAME: &str = "clinic.scheduling.v1.SchedulingService";
+
+/// The scheduling service, bound to its port and ready to serve.
+pub struct App {
+    listener: TcpListener,
+    service: GrpcService,
+    /// Cancelled when shutdown begins, to end the queue watches (see `feed`).
+    stopping: CancellationToken,
+}
+
+impl App {
+    /// Connects to the database, applies migrations and binds the listen address. The patient
+    /// registry is connected to lazily, so the two can start in any order.
+    pub async fn build(settings: Settings, clock: SharedClock) -> anyhow::Result<App> {
+        let database = Database::connect(&settings.database_url).await?;
+        let store = SchedulingStore::new(database.clone());
+        store.migrate().await?;
+        let key = TokenKey::from_secret(&settings.auth.signing_key)?;
+        let registry = PatientRegistry::new(service_channel(
+            &settings.patients_url,
+            "scheduling",
+            &key,
+            clock.as_ref(),
+        )?);
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("failed to listen on {}", settings.listen))?;
+
+        let stopping = CancellationToken::new();
+        let feed = QueueFeed::new(stopping.clone());
+        let grpc = SchedulingGrpc::new(store, registry, feed, clock.clone(), Arc::new(settings));
+        let server = SchedulingServiceServer::with_interceptor(grpc, Authenticate::new(key, clock));
+        Ok(App {
+            listener,
+            service: GrpcService {
+                name: SERVICE_NAME,
+                routes: Routes::new(server),
+                file_descriptor_set: clinic_proto::FILE_DESCRIPTOR_SET,
+                database,
+            },
+            stopping,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound TCP listener has a local address")
+    }
+
+    /// Serves until `shutdown` resolves, then closes the database. Open queue watches end as
+    /// shutdown begins; other calls in flight finish first.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> anyhow::Result<()> {
+        let database = self.service.database.clone();
+        let stopping = self.stopping;
+        let shutdown = async move {
+            shutdown.await;
+            stopping.cancel();
+        };
+        let served = serve(self.listener, self.service, shutdown).await;
+        database.close().await;
+        served
+    }
+}

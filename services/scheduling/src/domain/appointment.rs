@@ -1,0 +1,567 @@
+//! Appointments: when a patient sees a provider, the rules a booking must follow, and which status
+//! changes are allowed.
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Timelike, Utc};
+use chrono_tz::Tz;
+use clinic_common::ids::{AppointmentId, PatientId, ProviderId, RequestId, request_fingerprint};
+use clinic_common::time::local_date;
+use clinic_common::validation::{optional_text, required_text};
+
+use super::SchedulingError;
+
+/// The longest appointment that can be booked: a full working day.
+pub const MAX_APPOINTMENT_LENGTH: TimeDelta = TimeDelta::hours(8);
+
+/// A cancellation closer than this to the start is late (a KPI, and often a fee).
+pub const LATE_CANCELLATION_NOTICE: TimeDelta = TimeDelta::hours(24);
+
+/// Where an appointment is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppointmentStatus {
+    Scheduled,
+    Confirmed,
+    Arrived,
+    Seated,
+    Completed,
+    CheckedOut,
+    Cancelled,
+    NoShow,
+    Rescheduled,
+}
+
+impl AppointmentStatus {
+    pub const ALL: [AppointmentStatus; 9] = [
+        AppointmentStatus::Scheduled,
+        AppointmentStatus::Confirmed,
+        AppointmentStatus::Arrived,
+        AppointmentStatus::Seated,
+        AppointmentStatus::Completed,
+        AppointmentStatus::CheckedOut,
+        AppointmentStatus::Cancelled,
+        AppointmentStatus::NoShow,
+        AppointmentStatus::Rescheduled,
+    ];
+
+    /// The stored form.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AppointmentStatus::Scheduled => "scheduled",
+            AppointmentStatus::Confirmed => "confirmed",
+            AppointmentStatus::Arrived => "arrived",
+            AppointmentStatus::Seated => "seated",
+            AppointmentStatus::Completed => "completed",
+            AppointmentStatus::CheckedOut => "checked_out",
+            AppointmentStatus::Cancelled => "cancelled",
+            AppointmentStatus::NoShow => "no_show",
+            AppointmentStatus::Rescheduled => "rescheduled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == text)
+    }
+
+    /// Whether the appointment still holds its provider's time. Active appointments of one
+    /// provider never overlap; only active appointments can be cancelled.
+    pub fn is_active(&self) -> bool {
+        matches!(
+            self,
+            AppointmentStatus::Scheduled
+                | AppointmentStatus::Confirmed
+                | AppointmentStatus::Arrived
+                | AppointmentStatus::Seated
+        )
+    }
+}
+
+/// What is wrong with a requested time slot, per end of the slot.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SlotProblems {
+    pub start: Option<&'static str>,
+    pub end: Option<&'static str>,
+}
+
+/// The half-open interval `[start, end)` an appointment occupies. Two slots overlap when each
+/// starts before the other ends, so back-to-back appointments (one ends at 10:00, the next starts
+/// at 10:00) do not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppointmentSlot {
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+}
+
+impl AppointmentSlot {
+    /// A slot for a new booking: both ends on a whole minute, the end after the start, at most
+    /// [`MAX_APPOINTMENT_LENGTH`] long. A slot in the past is allowed: the desk records walk-ins
+    /// after the fact, and demo data is seeded for a whole day.
+    pub fn new(start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Self, SlotProblems> {
+        let mut problems = SlotProblems::default();
+        if !on_whole_minute(start) {
+            problems.start = Some("must be on a whole minute");
+        }
+        problems.end = if !on_whole_minute(end) {
+            Some("must be on a whole minute")
+        } else if end <= start {
+            Some("must be after start_time")
+        } else if end - start > MAX_APPOINTMENT_LENGTH {
+            Some("must be at most 8 hours after start_time")
+        } else {
+            None
+        };
+        if problems == SlotProblems::default() {
+            Ok(AppointmentSlot { start, end })
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// A slot read back from storage, where it was checked on the way in.
+    pub fn stored(start: DateTime<Utc>, end: DateTime<Utc>) -> Option<Self> {
+        (start < end).then_some(AppointmentSlot { start, end })
+    }
+
+    pub fn start(&self) -> DateTime<Utc> {
+        self.start
+    }
+
+    pub fn end(&self) -> DateTime<Utc> {
+        self.end
+    }
+}
+
+fn on_whole_minute(instant: DateTime<Utc>) -> bool {
+    instant.second() == 0 && instant.nanosecond() == 0
+}
+
+/// The code a reminder carries so that a patient can find their appointment at the kiosk. It is
+/// short enough to type and uses no characters that are easily confused (0/O, 1/I/L).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfirmationCode(String);
+
+impl ConfirmationCode {
+    /// 31 symbols: 2-9 and A-Z without I, L and O. Six of them give about 887 million codes.
+    pub const ALPHABET: &'static [u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+    pub const LENGTH: usize = 6;
+
+    /// A fresh random code. Uniqueness is the store's job: it retries on a collision.
+    pub fn generate() -> Self {
+        // The largest multiple of the alphabet's size below 256: bytes at or above it are
+        // skipped, so that every symbol is equally likely.
+        let limit = (256 / Self::ALPHABET.len() * Self::ALPHABET.len()) as u8;
+        let mut code = String::with_capacity(Self::LENGTH);
+        while code.len() < Self::LENGTH {
+            // Version 4 UUIDs carry 122 bits from the operating system's CSPRNG; bytes 6 and 8
+            // hold the version and variant bits and are left out.
+            let random = uuid::Uuid::new_v4().into_bytes();
+            for (index, byte) in random.into_iter().enumerate() {
+                if index == 6 || index == 8 || byte >= limit || code.len() == Self::LENGTH {
+                    continue;
+                }
+                code.push(char::from(
+                    Self::ALPHABET[usize::from(byte) % Self::ALPHABET.len()],
+                ));
+            }
+        }
+        ConfirmationCode(code)
+    }
+
+    /// A code as a patient types it: surrounding spaces and case do not matter.
+    pub fn parse(text: &str) -> Result<Self, &'static str> {
+        let code = text.trim().to_ascii_uppercase();
+        if code.len() != Self::LENGTH || !code.bytes().all(|b| Self::ALPHABET.contains(&b)) {
+            return Err("must be the six-character code from the reminder");
+        }
+        Ok(ConfirmationCode(code))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A patient's initials as the waiting-room display shows them ("M. G."): never a full name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Initials(String);
+
+impl Initials {
+    /// The initials of a given and a family name. A name with no letter contributes nothing.
+    pub fn of(given_name: &str, family_name: &str) -> Self {
+        let mut parts = Vec::with_capacity(2);
+        for name in [given_name, family_name] {
+            if let Some(first) = name.chars().find(|c| c.is_alphabetic()) {
+                parts.push(format!("{}.", first.to_uppercase()));
+            }
+        }
+        if parts.is_empty() {
+            // Registered names always have a letter; keep the display from showing nothing.
+            return Initials("?".into());
+        }
+        Initials(parts.join(" "))
+    }
+
+    /// Initials read back from storage.
+    pub fn stored(text: String) -> Self {
+        Initials(text)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Billing's price-list code for the visit ("CONS-01"): 1 to 32 letters, digits, `-`, `_`, `.`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriceCode(String);
+
+impl PriceCode {
+    /// An optional code: empty means none.
+    pub fn parse_optional(text: &str) -> Result<Option<Self>, &'static str> {
+        let code = text.trim();
+        if code.is_empty() {
+            return Ok(None);
+        }
+        let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+        if code.len() > 32 || !code.chars().all(allowed) {
+            return Err("must be up to 32 letters, digits, '-', '_' or '.'");
+        }
+        Ok(Some(PriceCode(code.to_owned())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Free text of up to 500 characters: why the patient comes, or why a visit was cancelled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note(String);
+
+impl Note {
+    pub const MAX_CHARS: usize = 500;
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        required_text(text, Self::MAX_CHARS).map(Note)
+    }
+
+    pub fn parse_optional(text: &str) -> Result<Option<Self>, String> {
+        Ok(optional_text(text, Self::MAX_CHARS)?.map(Note))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A request to book an appointment.
+#[derive(Debug, Clone)]
+pub struct NewAppointment {
+    pub patient_id: PatientId,
+    pub provider_id: ProviderId,
+    pub slot: AppointmentSlot,
+    pub price_code: Option<PriceCode>,
+    pub reason: Option<Note>,
+    pub request_id: RequestId,
+}
+
+impl NewAppointment {
+    /// A digest of the request, to recognise a retry.
+    pub fn fingerprint(&self) -> String {
+        request_fingerprint(&[
+            &self.patient_id.to_string(),
+            &self.provider_id.to_string(),
+            &self.slot.start().to_rfc3339(),
+            &self.slot.end().to_rfc3339(),
+            self.price_code.as_ref().map_or("", PriceCode::as_str),
+            self.reason.as_ref().map_or("", Note::as_str),
+        ])
+    }
+}
+
+/// How and when an appointment was called off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cancellation {
+    pub reason: Note,
+    /// Less than [`LATE_CANCELLATION_NOTICE`] before the start.
+    pub late: bool,
+}
+
+/// What checking in an appointment comes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckIn {
+    /// First check-in: the patient joins the queue.
+    Admit,
+    /// The patient is already in the queue; they get the ticket they have.
+    AlreadyQueued,
+}
+
+/// What confirming an appointment comes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirmation {
+    Confirm,
+    AlreadyConfirmed,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Appointment {
+    pub appointment_id: AppointmentId,
+    pub patient_id: PatientId,
+    pub provider_id: ProviderId,
+    pub slot: AppointmentSlot,
+    pub status: AppointmentStatus,
+    pub price_code: Option<PriceCode>,
+    pub reason: Option<Note>,
+    pub confirmation_code: ConfirmationCode,
+    pub patient_initials: Initials,
+    pub cancellation: Option<Cancellation>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Appointment {
+    /// The clinic-local day the appointment starts on.
+    pub fn local_day(&self, time_zone: Tz) -> NaiveDate {
+        local_date(self.slot.start(), time_zone)
+    }
+
+    /// Calls the appointment off at `now`. Only active appointments can be cancelled.
+    pub fn cancel(
+        &self,
+        reason: Note,
+        now: DateTime<Utc>,
+    ) -> Result<Cancellation, SchedulingError> {
+        if !self.status.is_active() {
+            return Err(self.wrong_status("cancelled"));
+        }
+        Ok(Cancellation {
+            reason,
+            late: self.slot.start() - now < LATE_CANCELLATION_NOTICE,
+        })
+    }
+
+    /// Whether the patient can check in on `today`: the appointment must be today's and
+    /// scheduled or confirmed. Checking in twice is not an error.
+    pub fn check_in(&self, today: NaiveDate, time_zone: Tz) -> Result<CheckIn, SchedulingError> {
+        match self.status {
+            AppointmentStatus::Arrived | AppointmentStatus::Seated => Ok(CheckIn::AlreadyQueued),
+            AppointmentStatus::Scheduled | AppointmentStatus::Confirmed => {
+                let day = self.local_day(time_zone);
+                if day == today {
+                    Ok(CheckIn::Admit)
+                } else {
+                    Err(SchedulingError::NotToday {
+                        appointment_id: self.appointment_id,
+                        day,
+                    })
+                }
+            }
+            _ => Err(self.wrong_status("checked in")),
+        }
+    }
+
+    /// Whether the patient's confirmation can be recorded: only scheduled appointments move to
+    /// confirmed; confirming twice is not an error.
+    pub fn confirm(&self) -> Result<Confirmation, SchedulingError> {
+        match self.status {
+            AppointmentStatus::Scheduled => Ok(Confirmation::Confirm),
+            AppointmentStatus::Confirmed => Ok(Confirmation::AlreadyConfirmed),
+            _ => Err(self.wrong_status("confirmed")),
+        }
+    }
+
+    fn wrong_status(&self, action: &'static str) -> SchedulingError {
+        SchedulingError::WrongStatus {
+            appointment_id: self.appointment_id,
+            status: self.status,
+            action,
+        }
+    }
+}
+
+/// One entry of an appointment's status history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusChange {
+    pub status: AppointmentStatus,
+    pub changed_at: DateTime<Utc>,
+    /// The caller's subject, e.g. `reception:maria`.
+    pub changed_by: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(rfc3339: &str) -> DateTime<Utc> {
+        rfc3339.parse().expect("valid instant")
+    }
+
+    const NOW: &str = "2026-11-22T14:00:00Z";
+
+    #[test]
+    fn a_slot_starts_and_ends_on_whole_minutes() {
+        let problems =
+            AppointmentSlot::new(at("2026-11-22T15:00:30Z"), at("2026-11-22T15:30:00.5Z"))
+                .expect_err("refused");
+        assert_eq!(problems.start, Some("must be on a whole minute"));
+        assert_eq!(problems.end, Some("must be on a whole minute"));
+    }
+
+    #[test]
+    fn a_slot_ends_after_it_starts_and_within_eight_hours() {
+        let start = at("2026-11-22T15:00:00Z");
+        let ends = |end: &str| AppointmentSlot::new(start, at(end)).map_err(|p| p.end);
+        assert_eq!(
+            ends("2026-11-22T15:00:00Z"),
+            Err(Some("must be after start_time"))
+        );
+        assert_eq!(
+            ends("2026-11-22T14:00:00Z"),
+            Err(Some("must be after start_time"))
+        );
+        assert!(ends("2026-11-22T23:00:00Z").is_ok());
+        assert_eq!(
+            ends("2026-11-22T23:01:00Z"),
+            Err(Some("must be at most 8 hours after start_time"))
+        );
+    }
+
+    #[test]
+    fn only_scheduled_confirmed_arrived_and_seated_are_active() {
+        let active: Vec<_> = AppointmentStatus::ALL
+            .into_iter()
+            .filter(AppointmentStatus::is_active)
+            .collect();
+        assert_eq!(
+            active,
+            [
+                AppointmentStatus::Scheduled,
+                AppointmentStatus::Confirmed,
+                AppointmentStatus::Arrived,
+                AppointmentStatus::Seated
+            ]
+        );
+        for status in AppointmentStatus::ALL {
+            assert_eq!(AppointmentStatus::parse(status.as_str()), Some(status));
+        }
+    }
+
+    #[test]
+    fn confirmation_codes_use_only_unambiguous_characters() {
+        for _ in 0..200 {
+            let code = ConfirmationCode::generate();
+            assert_eq!(code.as_str().len(), ConfirmationCode::LENGTH);
+            assert!(
+                code.as_str()
+                    .chars()
+                    .all(|c| !"0O1IL".contains(c) && (c.is_ascii_uppercase() || c.is_ascii_digit())),
+                "{code:?}"
+            );
+        }
+        assert_ne!(ConfirmationCode::generate(), ConfirmationCode::generate());
+    }
+
+    #[test]
+    fn confirmation_codes_are_read_in_any_case() {
+        assert_eq!(
+            ConfirmationCode::parse(" k7mp2x ").expect("valid").as_str(),
+            "K7MP2X"
+        );
+        assert!(ConfirmationCode::parse("K7MP2").is_err());
+        assert!(
+            ConfirmationCode::parse("K7MP2O").is_err(),
+            "O is not in the alphabet"
+        );
+    }
+
+    #[test]
+    fn initials_take_the_first_letter_of_each_name() {
+        assert_eq!(Initials::of("María José", "García Núñez").as_str(), "M. G.");
+        assert_eq!(Initials::of("ёлка", "Пётр").as_str(), "Ё. П.");
+        assert_eq!(Initials::of("伟", "张").as_str(), "伟. 张.");
+        assert_eq!(Initials::of("", "").as_str(), "?");
+    }
+
+    #[test]
+    fn price_codes_are_short_and_plain() {
+        assert_eq!(
+            PriceCode::parse_optional(" CONS-01 ").expect("valid"),
+            Some(PriceCode("CONS-01".into()))
+        );
+        assert_eq!(PriceCode::parse_optional(""), Ok(None));
+        assert!(PriceCode::parse_optional("CONS 01").is_err());
+        assert!(PriceCode::parse_optional(&"A".repeat(33)).is_err());
+    }
+
+    fn appointment(start: &str, status: AppointmentStatus) -> Appointment {
+        Appointment {
+            appointment_id: AppointmentId::new(),
+            patient_id: PatientId::new(),
+            provider_id: ProviderId::new(),
+            slot: AppointmentSlot::stored(at(start), at(start) + TimeDelta::minutes(30))
+                .expect("valid"),
+            status,
+            price_code: None,
+            reason: None,
+            confirmation_code: ConfirmationCode::generate(),
+            patient_initials: Initials::of("María", "García"),
+            cancellation: None,
+            created_at: at(NOW),
+            updated_at: at(NOW),
+        }
+    }
+
+    #[test]
+    fn cancelling_less_than_a_day_ahead_is_late() {
+        let reason = || Note::parse("patient is ill").expect("valid");
+        let tomorrow = appointment("2026-11-23T14:00:00Z", AppointmentStatus::Scheduled);
+        assert!(
+            !tomorrow
+                .cancel(reason(), at(NOW))
+                .expect("cancellable")
+                .late
+        );
+        let soon = appointment("2026-11-23T13:59:00Z", AppointmentStatus::Confirmed);
+        assert!(soon.cancel(reason(), at(NOW)).expect("cancellable").late);
+        let cancelled = appointment("2026-11-23T14:00:00Z", AppointmentStatus::Cancelled);
+        assert!(matches!(
+            cancelled.cancel(reason(), at(NOW)),
+            Err(SchedulingError::WrongStatus { .. })
+        ));
+    }
+
+    #[test]
+    fn check_in_is_for_todays_scheduled_or_confirmed_appointments() {
+        let mexico = chrono_tz::America::Mexico_City;
+        let today = NaiveDate::from_ymd_opt(2026, 11, 22).expect("valid");
+        // 23:30 in Mexico City on the 22nd is already the 23rd in UTC.
+        let late_tonight = appointment("2026-11-23T05:30:00Z", AppointmentStatus::Confirmed);
+        assert_eq!(
+            late_tonight.check_in(today, mexico).ok(),
+            Some(CheckIn::Admit)
+        );
+        let tomorrow = appointment("2026-11-23T15:00:00Z", AppointmentStatus::Scheduled);
+        assert!(matches!(
+            tomorrow.check_in(today, mexico),
+            Err(SchedulingError::NotToday { .. })
+        ));
+        let arrived = appointment("2026-11-22T15:00:00Z", AppointmentStatus::Arrived);
+        assert_eq!(
+            arrived.check_in(today, mexico).ok(),
+            Some(CheckIn::AlreadyQueued)
+        );
+        let no_show = appointment("2026-11-22T15:00:00Z", AppointmentStatus::NoShow);
+        assert!(no_show.check_in(today, mexico).is_err());
+    }
+
+    #[test]
+    fn only_scheduled_appointments_can_be_confirmed() {
+        let scheduled = appointment("2026-11-23T15:00:00Z", AppointmentStatus::Scheduled);
+        assert_eq!(scheduled.confirm().ok(), Some(Confirmation::Confirm));
+        let confirmed = appointment("2026-11-23T15:00:00Z", AppointmentStatus::Confirmed);
+        assert_eq!(
+            confirmed.confirm().ok(),
+            Some(Confirmation::AlreadyConfirmed)
+        );
+        let cancelled = appointment("2026-11-23T15:00:00Z", AppointmentStatus::Cancelled);
+        assert!(cancelled.confirm().is_err());
+    }
+}

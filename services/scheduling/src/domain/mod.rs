@@ -1,0 +1,34 @@
+//! Scheduling's model and rules, free of storage and transport.
+
+mod appointment;
+mod error;
+mod provider;
+mod queue;
+
+use std::fmt;
+
+use chrono::NaiveDate;
+
+pub use appointment::{
+    Appointment, AppointmentSlot, AppointmentStatus, Cancellation, CheckIn, Confirmation,
+    ConfirmationCode, Initials, NewAppointment, Note, PriceCode, StatusChange,
+};
+pub use error::SchedulingError;
+pub use provider::{DisplayName, NewProvider, Provider, ProviderKind};
+pub use queue::{QueueEntry, QueueEntryStatus, TicketNumber, arrange};
+
+/// Evidence a patient gives at the kiosk that they are who the appointment is for. It is checked
+/// by the patient registry, which holds the facts; scheduling never stores it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IdentityEvidence {
+    pub date_of_birth: NaiveDate,
+    /// Exactly four digits.
+    pub phone_last_four: String,
+}
+
+impl fmt::Debug for IdentityEvidence {
+    // Personal data: never in a log line, even by accident.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("IdentityEvidence(..)")
+    }
+}

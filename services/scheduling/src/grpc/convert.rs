@@ -1,0 +1,412 @@
+//! Protobuf ⇄ domain conversions for scheduling. Requests become domain commands here, with every
+//! invalid field reported at once; nothing past this module sees a protobuf type.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use clinic_common::ids::{AppointmentId, PatientId, ProviderId, RequestId};
+use clinic_common::time::day_span;
+use clinic_common::validation::FieldViolations;
+use clinic_proto::scheduling::v1 as pb;
+use clinic_proto::{
+    date_from_proto, date_to_proto, page_from_proto, timestamp_from_proto, timestamp_to_proto,
+};
+
+use crate::domain::{
+    Appointment, AppointmentSlot, AppointmentStatus, ConfirmationCode, DisplayName,
+    IdentityEvidence, NewAppointment, NewProvider, Note, PriceCode, Provider, ProviderKind,
+    QueueEntry, QueueEntryStatus, StatusChange,
+};
+
+/// Default and largest page sizes of the `List…` calls.
+const PAGE_DEFAULT: u32 = 50;
+const PAGE_MAX: u32 = 200;
+
+pub fn appointment_id(text: &str) -> Result<AppointmentId, &'static str> {
+    AppointmentId::parse(text).map_err(|_| "must be an appointment id (UUID)")
+}
+
+fn patient_id(text: &str) -> Result<PatientId, &'static str> {
+    PatientId::parse(text).map_err(|_| "must be a patient id (UUID)")
+}
+
+fn provider_id(text: &str) -> Result<ProviderId, &'static str> {
+    ProviderId::parse(text).map_err(|_| "must be a provider id (UUID)")
+}
+
+/// An optional id filter: empty means no filter.
+fn optional<T>(
+    text: &str,
+    parse: impl Fn(&str) -> Result<T, &'static str>,
+) -> Result<Option<T>, &'static str> {
+    if text.is_empty() {
+        Ok(None)
+    } else {
+        parse(text).map(Some)
+    }
+}
+
+/// Page size and offset of a `List…` request.
+pub fn page(
+    page: Option<&clinic_proto::common::v1::PageRequest>,
+    violations: &mut FieldViolations,
+) -> Option<(u32, u64)> {
+    violations.check("page", page_from_proto(page, PAGE_DEFAULT, PAGE_MAX))
+}
+
+pub fn new_provider(request: pb::CreateProviderRequest) -> Result<NewProvider, FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
+    let Some(provider) = request.provider else {
+        violations.add("provider", "is required");
+        return Err(violations);
+    };
+    let display_name = violations.check(
+        "provider.display_name",
+        DisplayName::parse(&provider.display_name),
+    );
+    let kind = violations.check("provider.kind", provider_kind(provider.kind));
+    match (display_name, kind, request_id) {
+        (Some(display_name), Some(kind), Some(request_id)) if violations.is_empty() => {
+            Ok(NewProvider {
+                display_name,
+                kind,
+                request_id,
+            })
+        }
+        _ => Err(violations),
+    }
+}
+
+fn provider_kind(kind: i32) -> Result<ProviderKind, &'static str> {
+    match pb::ProviderKind::try_from(kind) {
+        Ok(pb::ProviderKind::Dentist) => Ok(ProviderKind::Dentist),
+        Ok(pb::ProviderKind::Hygienist) => Ok(ProviderKind::Hygienist),
+        Ok(pb::ProviderKind::Assistant) => Ok(ProviderKind::Assistant),
+        Ok(pb::ProviderKind::Consultant) => Ok(ProviderKind::Consultant),
+        Ok(pb::ProviderKind::Unspecified) => Err("is required"),
+        Err(_) => Err("is not a known provider kind"),
+    }
+}
+
+pub fn new_appointment(
+    request: pb::CreateAppointmentRequest,
+) -> Result<NewAppointment, FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
+    let Some(appointment) = request.appointment else {
+        violations.add("appointment", "is required");
+        return Err(violations);
+    };
+    let patient_id = violations.check(
+        "appointment.patient_id",
+        patient_id(&appointment.patient_id),
+    );
+    let provider_id = violations.check(
+        "appointment.provider_id",
+        provider_id(&appointment.provider_id),
+    );
+    let start = violations.check(
+        "appointment.start_time",
+        timestamp_from_proto(appointment.start_time.as_ref()),
+    );
+    let end = violations.check(
+        "appointment.end_time",
+        timestamp_from_proto(appointment.end_time.as_ref()),
+    );
+    let slot = match (start, end) {
+        (Some(start), Some(end)) => match AppointmentSlot::new(start, end) {
+            Ok(slot) => Some(slot),
+            Err(problems) => {
+                if let Some(problem) = problems.start {
+                    violations.add("appointment.start_time", problem);
+                }
+                if let Some(problem) = problems.end {
+                    violations.add("appointment.end_time", problem);
+                }
+                None
+            }
+        },
+        _ => None,
+    };
+    let price_code = violations.check(
+        "appointment.price_code",
+        PriceCode::parse_optional(&appointment.price_code),
+    );
+    let reason = violations.check(
+        "appointment.reason",
+        Note::parse_optional(&appointment.reason),
+    );
+    match (
+        patient_id,
+        provider_id,
+        slot,
+        price_code,
+        reason,
+        request_id,
+    ) {
+        (
+            Some(patient_id),
+            Some(provider_id),
+            Some(slot),
+            Some(price_code),
+            Some(reason),
+            Some(request_id),
+        ) if violations.is_empty() => Ok(NewAppointment {
+            patient_id,
+            provider_id,
+            slot,
+            price_code,
+            reason,
+            request_id,
+        }),
+        _ => Err(violations),
+    }
+}
+
+/// What `ListAppointments` asks for.
+pub struct AppointmentQuery {
+    /// The clinic-local day, as the half-open span of instants it covers.
+    pub span: (DateTime<Utc>, DateTime<Utc>),
+    pub provider_id: Option<ProviderId>,
+    pub patient_id: Option<PatientId>,
+    pub size: u32,
+    pub offset: u64,
+}
+
+pub fn appointment_query(
+    request: &pb::ListAppointmentsRequest,
+    time_zone: Tz,
+) -> Result<AppointmentQuery, FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let day = violations.check("day", date_from_proto(request.day.as_ref()));
+    let provider_id = violations.check("provider_id", optional(&request.provider_id, provider_id));
+    let patient_id = violations.check("patient_id", optional(&request.patient_id, patient_id));
+    let page = page(request.page.as_ref(), &mut violations);
+    match (day, provider_id, patient_id, page) {
+        (Some(day), Some(provider_id), Some(patient_id), Some((size, offset))) => {
+            Ok(AppointmentQuery {
+                span: day_span(day, time_zone),
+                provider_id,
+                patient_id,
+                size,
+                offset,
+            })
+        }
+        _ => Err(violations),
+    }
+}
+
+pub fn cancellation(
+    request: &pb::CancelAppointmentRequest,
+) -> Result<(AppointmentId, Note), FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let appointment_id =
+        violations.check("appointment_id", appointment_id(&request.appointment_id));
+    let reason = violations.check("reason", Note::parse(&request.reason));
+    match (appointment_id, reason) {
+        (Some(appointment_id), Some(reason)) => Ok((appointment_id, reason)),
+        _ => Err(violations),
+    }
+}
+
+/// Which appointment a check-in is for.
+pub enum CheckInTarget {
+    Id(AppointmentId),
+    Code(ConfirmationCode),
+}
+
+pub struct CheckInCommand {
+    pub target: CheckInTarget,
+    pub identity: Option<IdentityEvidence>,
+}
+
+/// A check-in request. `identity_required` holds for kiosk callers.
+pub fn check_in(
+    request: &pb::CheckInAppointmentRequest,
+    identity_required: bool,
+) -> Result<CheckInCommand, FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let target = match (
+        request.appointment_id.is_empty(),
+        request.confirmation_code.is_empty(),
+    ) {
+        (false, true) => violations
+            .check("appointment_id", appointment_id(&request.appointment_id))
+            .map(CheckInTarget::Id),
+        (true, false) => violations
+            .check(
+                "confirmation_code",
+                ConfirmationCode::parse(&request.confirmation_code),
+            )
+            .map(CheckInTarget::Code),
+        (true, true) => {
+            violations.add(
+                "appointment_id",
+                "is required unless confirmation_code is given",
+            );
+            None
+        }
+        (false, false) => {
+            violations.add("confirmation_code", "must not be given with appointment_id");
+            None
+        }
+    };
+    let identity = match &request.identity {
+        Some(identity) => {
+            let date_of_birth = violations.check(
+                "identity.date_of_birth",
+                date_from_proto(identity.date_of_birth.as_ref()),
+            );
+            let last_four = &identity.phone_last_four;
+            violations.require(
+                last_four.len() == 4 && last_four.bytes().all(|b| b.is_ascii_digit()),
+                "identity.phone_last_four",
+                "must be exactly four digits",
+            );
+            date_of_birth.map(|date_of_birth| IdentityEvidence {
+                date_of_birth,
+                phone_last_four: last_four.clone(),
+            })
+        }
+        None => {
+            if identity_required {
+                violations.add("identity", "is required at a kiosk");
+            }
+            None
+        }
+    };
+    match target {
+        Some(target) if violations.is_empty() => Ok(CheckInCommand { target, identity }),
+        _ => Err(violations),
+    }
+}
+
+pub fn provider_to_proto(provider: &Provider) -> pb::Provider {
+    pb::Provider {
+        provider_id: provider.provider_id.to_string(),
+        display_name: provider.display_name.as_str().to_owned(),
+        kind: match provider.kind {
+            ProviderKind::Dentist => pb::ProviderKind::Dentist,
+            ProviderKind::Hygienist => pb::ProviderKind::Hygienist,
+            ProviderKind::Assistant => pb::ProviderKind::Assistant,
+            ProviderKind::Consultant => pb::ProviderKind::Consultant,
+        }
+        .into(),
+        create_time: Some(timestamp_to_proto(provider.created_at)),
+    }
+}
+
+fn status_to_proto(status: AppointmentStatus) -> pb::AppointmentStatus {
+    match status {
+        AppointmentStatus::Scheduled => pb::AppointmentStatus::Scheduled,
+        AppointmentStatus::Confirmed => pb::AppointmentStatus::Confirmed,
+        AppointmentStatus::Arrived => pb::AppointmentStatus::Arrived,
+        AppointmentStatus::Seated => pb::AppointmentStatus::Seated,
+        AppointmentStatus::Completed => pb::AppointmentStatus::Completed,
+        AppointmentStatus::CheckedOut => pb::AppointmentStatus::CheckedOut,
+        AppointmentStatus::Cancelled => pb::AppointmentStatus::Cancelled,
+        AppointmentStatus::NoShow => pb::AppointmentStatus::NoShow,
+        AppointmentStatus::Rescheduled => pb::AppointmentStatus::Rescheduled,
+    }
+}
+
+pub fn appointment_to_proto(appointment: &Appointment) -> pb::Appointment {
+    pb::Appointment {
+        appointment_id: appointment.appointment_id.to_string(),
+        patient_id: appointment.patient_id.to_string(),
+        provider_id: appointment.provider_id.to_string(),
+        start_time: Some(timestamp_to_proto(appointment.slot.start())),
+        end_time: Some(timestamp_to_proto(appointment.slot.end())),
+        status: status_to_proto(appointment.status).into(),
+        price_code: appointment
+            .price_code
+            .as_ref()
+            .map(|code| code.as_str().to_owned())
+            .unwrap_or_default(),
+        reason: appointment
+            .reason
+            .as_ref()
+            .map(|reason| reason.as_str().to_owned())
+            .unwrap_or_default(),
+        confirmation_code: appointment.confirmation_code.as_str().to_owned(),
+        create_time: Some(timestamp_to_proto(appointment.created_at)),
+        update_time: Some(timestamp_to_proto(appointment.updated_at)),
+        cancel_reason: appointment
+            .cancellation
+            .as_ref()
+            .map(|cancellation| cancellation.reason.as_str().to_owned())
+            .unwrap_or_default(),
+        late_cancellation: appointment
+            .cancellation
+            .as_ref()
+            .is_some_and(|cancellation| cancellation.late),
+    }
+}
+
+pub fn status_change_to_proto(change: &StatusChange) -> pb::AppointmentStatusChange {
+    pb::AppointmentStatusChange {
+        status: status_to_proto(change.status).into(),
+        change_time: Some(timestamp_to_proto(change.changed_at)),
+        changed_by: change.changed_by.clone(),
+    }
+}
+
+fn queue_status_to_proto(status: QueueEntryStatus) -> pb::QueueEntryStatus {
+    match status {
+        QueueEntryStatus::Waiting => pb::QueueEntryStatus::Waiting,
+        QueueEntryStatus::Called => pb::QueueEntryStatus::Called,
+        QueueEntryStatus::Seated => pb::QueueEntryStatus::Seated,
+        QueueEntryStatus::Left => pb::QueueEntryStatus::Left,
+    }
+}
+
+fn position(entry: &QueueEntry) -> i32 {
+    i32::try_from(entry.position).unwrap_or(i32::MAX)
+}
+
+pub fn queue_entry_to_proto(entry: &QueueEntry) -> pb::QueueEntry {
+    pb::QueueEntry {
+        queue_entry_id: entry.queue_entry_id.to_string(),
+        ticket_number: entry.ticket.to_string(),
+        patient_id: entry.patient_id.to_string(),
+        appointment_id: entry.appointment_id.to_string(),
+        provider_id: entry.provider_id.to_string(),
+        initials: entry.initials.as_str().to_owned(),
+        status: queue_status_to_proto(entry.status).into(),
+        arrived_time: Some(timestamp_to_proto(entry.arrived_at)),
+        appointment_start_time: Some(timestamp_to_proto(entry.appointment_start)),
+        position: position(entry),
+    }
+}
+
+/// The waiting-room display's view of the queue: tickets and initials, nothing that identifies
+/// a patient. Entries that left are not shown.
+pub fn waiting_room(entries: &[QueueEntry], now: DateTime<Utc>) -> pb::WatchWaitingRoomResponse {
+    pb::WatchWaitingRoomResponse {
+        tickets: entries
+            .iter()
+            .filter(|entry| entry.status != QueueEntryStatus::Left)
+            .map(|entry| pb::WaitingRoomTicket {
+                ticket_number: entry.ticket.to_string(),
+                initials: entry.initials.as_str().to_owned(),
+                status: queue_status_to_proto(entry.status).into(),
+                position: position(entry),
+            })
+            .collect(),
+        event_time: Some(timestamp_to_proto(now)),
+    }
+}
+
+pub fn staff_queue(
+    day: NaiveDate,
+    entries: &[QueueEntry],
+    changed: Option<clinic_common::ids::QueueEntryId>,
+    now: DateTime<Utc>,
+) -> pb::WatchQueueResponse {
+    pb::WatchQueueResponse {
+        day: Some(date_to_proto(day)),
+        entries: entries.iter().map(queue_entry_to_proto).collect(),
+        changed_queue_entry_id: changed.map(|id| id.to_string()).unwrap_or_default(),
+        event_time: Some(timestamp_to_proto(now)),
+    }
+}

@@ -1,0 +1,73 @@
+//! The one mapping from scheduling's errors to gRPC statuses.
+
+use clinic_common::status;
+use clinic_common::validation::FieldViolations;
+use tonic::Status;
+
+use crate::domain::SchedulingError;
+
+impl From<SchedulingError> for Status {
+    fn from(error: SchedulingError) -> Self {
+        match error {
+            SchedulingError::Invalid(violations) => status::invalid_argument(&violations),
+            SchedulingError::RequestIdReused => status::invalid_argument(&FieldViolations::single(
+                "request_id",
+                "was already used for a different request",
+            )),
+            SchedulingError::UnknownPatient(_) => status::invalid_argument(
+                &FieldViolations::single("appointment.patient_id", "is not a registered patient"),
+            ),
+            SchedulingError::UnknownProvider(_) => status::invalid_argument(
+                &FieldViolations::single("appointment.provider_id", "is not a known provider"),
+            ),
+            error @ (SchedulingError::AppointmentNotFound(_)
+            | SchedulingError::ConfirmationCodeNotFound) => Status::not_found(error.to_string()),
+            error @ (SchedulingError::ProviderBusy { .. }
+            | SchedulingError::WrongStatus { .. }
+            | SchedulingError::NotToday { .. }
+            | SchedulingError::IdentityNotConfirmed) => {
+                Status::failed_precondition(error.to_string())
+            }
+            error @ SchedulingError::RegistryUnavailable => Status::unavailable(error.to_string()),
+            SchedulingError::Unexpected(error) => status::internal(&error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+    use clinic_common::ids::AppointmentId;
+    use tonic::Code;
+
+    use super::*;
+
+    #[test]
+    fn a_double_booking_names_the_appointment_in_the_way_and_its_time() {
+        let appointment_id = AppointmentId::new();
+        let start: DateTime<Utc> = "2026-11-22T15:00:00Z".parse().expect("valid");
+        let end: DateTime<Utc> = "2026-11-22T15:30:00Z".parse().expect("valid");
+        let status = Status::from(SchedulingError::ProviderBusy {
+            appointment_id,
+            start,
+            end,
+        });
+        assert_eq!(status.code(), Code::FailedPrecondition);
+        assert_eq!(
+            status.message(),
+            format!(
+                "the provider is already booked from 2026-11-22 15:00:00 UTC to \
+                 2026-11-22 15:30:00 UTC (appointment {appointment_id})"
+            )
+        );
+    }
+
+    #[test]
+    fn unexpected_errors_reveal_nothing() {
+        let status = Status::from(SchedulingError::Unexpected(anyhow::anyhow!(
+            "password authentication failed for user clinic"
+        )));
+        assert_eq!(status.code(), Code::Internal);
+        assert_eq!(status.message(), "internal error");
+    }
+}

@@ -1,0 +1,506 @@
+//! Appointments: booking without double booking, reading, cancelling, confirming, and the status
+//! history every change appends to.
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use clinic_common::auth::Caller;
+use clinic_common::db::is_unique_violation;
+use clinic_common::ids::{AppointmentId, PatientId, ProviderId, QueueEntryId};
+use clinic_common::{in_transaction, with_db};
+
+use super::{
+    Attempt, SchedulingStore, earlier_request, record_request, record_status, sql_offset,
+    with_retries,
+};
+use crate::domain::{
+    Appointment, AppointmentSlot, AppointmentStatus, Cancellation, Confirmation, ConfirmationCode,
+    Initials, NewAppointment, Note, PriceCode, SchedulingError, StatusChange,
+};
+use crate::feed::QueueChange;
+
+/// The idempotency-key operation name for bookings.
+const CREATE_APPOINTMENT: &str = "create_appointment";
+
+/// The columns `AppointmentRow` reads, as a literal so queries stay `&'static str`.
+macro_rules! appointment_columns {
+    () => {
+        "appointment_id, patient_id, patient_initials, provider_id, start_at, end_at, status, \
+         price_code, reason, confirmation_code, cancel_reason, late_cancellation, created_at, \
+         updated_at"
+    };
+}
+
+/// The statuses that hold a provider's time, as SQL. Must list exactly the statuses for which
+/// `AppointmentStatus::is_active` holds (a unit test below checks).
+macro_rules! active_statuses {
+    () => {
+        "('scheduled', 'confirmed', 'arrived', 'seated')"
+    };
+}
+
+pub(super) const SELECT_APPOINTMENT: &str = concat!(
+    "SELECT ",
+    appointment_columns!(),
+    " FROM appointments WHERE appointment_id = $1"
+);
+
+/// [`SELECT_APPOINTMENT`], locking the row until the transaction ends (PostgreSQL): status changes
+/// of one appointment queue behind each other.
+pub(super) const LOCK_APPOINTMENT: &str = concat!(
+    "SELECT ",
+    appointment_columns!(),
+    " FROM appointments WHERE appointment_id = $1 FOR UPDATE"
+);
+
+impl SchedulingStore {
+    /// The appointment a first call with `request_id` booked, if any. Lets a retry be answered
+    /// without asking the patient registry again.
+    pub async fn earlier_booking(
+        &self,
+        new: &NewAppointment,
+    ) -> Result<Option<Appointment>, SchedulingError> {
+        let earlier: Option<(String, String)> = with_db!(&self.db, |pool| {
+            sqlx::query_as(
+                "SELECT fingerprint, resource_id FROM idempotency_keys \
+                 WHERE operation = $1 AND request_id = $2",
+            )
+            .bind(CREATE_APPOINTMENT)
+            .bind(new.request_id.as_str())
+            .fetch_optional(pool)
+            .await
+        })
+        .context("failed to look up an idempotency key")?;
+        let Some((fingerprint, resource_id)) = earlier else {
+            return Ok(None);
+        };
+        if fingerprint != new.fingerprint() {
+            return Err(SchedulingError::RequestIdReused);
+        }
+        let appointment_id = AppointmentId::parse(&resource_id)
+            .context("idempotency_keys holds a malformed appointment id")?;
+        self.appointment(appointment_id).await
+    }
+
+    /// Books an appointment for a patient whose initials the registry gave, or returns the one a
+    /// first call with the same request id booked. Refuses a provider who does not exist or is
+    /// busy at that time.
+    pub async fn book(
+        &self,
+        new: &NewAppointment,
+        initials: &Initials,
+        caller: &Caller,
+        now: DateTime<Utc>,
+    ) -> Result<Appointment, SchedulingError> {
+        let fingerprint = new.fingerprint();
+        let appointment_id = with_retries("a booking", || {
+            self.try_book(new, &fingerprint, initials, caller, now)
+        })
+        .await?;
+        self.appointment(appointment_id).await?.ok_or_else(|| {
+            anyhow::anyhow!("appointment {appointment_id} vanished after insert").into()
+        })
+    }
+
+    /// One booking transaction. Double booking is prevented by checking for an overlapping
+    /// active appointment and inserting in the same transaction, with bookings for one provider
+    /// taking turns: on PostgreSQL the provider's row is locked first, so a second booking waits
+    /// for the first to commit and then sees its appointment (under READ COMMITTED each statement
+    /// reads what has committed); on SQLite the transaction holds the database's write lock.
+    async fn try_book(
+        &self,
+        new: &NewAppointment,
+        fingerprint: &str,
+        initials: &Initials,
+        caller: &Caller,
+        now: DateTime<Utc>,
+    ) -> Result<AppointmentId, Attempt> {
+        let lock_provider = self.locking(
+            "SELECT provider_id FROM providers WHERE provider_id = $1",
+            "SELECT provider_id FROM providers WHERE provider_id = $1 FOR UPDATE",
+        );
+        in_transaction!(&self.db, |tx| {
+            let provider: Option<String> = sqlx::query_scalar(lock_provider)
+                .bind(new.provider_id.to_string())
+                .fetch_optional(&mut *tx)
+                .await
+                .context("failed to lock a provider")?;
+            if provider.is_none() {
+                return Err(SchedulingError::UnknownProvider(new.provider_id).into());
+            }
+            // Looked up after taking the lock, so that a concurrent first call with the same key
+            // has committed by now and is found here, rather than seen as a double booking.
+            if let Some((earlier_fingerprint, resource_id)) =
+                earlier_request!(tx, CREATE_APPOINTMENT, new.request_id)
+            {
+                if earlier_fingerprint != fingerprint {
+                    return Err(SchedulingError::RequestIdReused.into());
+                }
+                let appointment_id = AppointmentId::parse(&resource_id)
+                    .context("idempotency_keys holds a malformed appointment id")?;
+                Ok::<_, Attempt>(appointment_id)
+            } else {
+                let clash: Option<(String, DateTime<Utc>, DateTime<Utc>)> =
+                    sqlx::query_as(concat!(
+                        "SELECT appointment_id, start_at, end_at FROM appointments \
+                         WHERE provider_id = $1 AND status IN ",
+                        active_statuses!(),
+                        " AND start_at < $3 AND end_at > $2 \
+                         ORDER BY start_at, appointment_id LIMIT 1"
+                    ))
+                    .bind(new.provider_id.to_string())
+                    .bind(new.slot.start())
+                    .bind(new.slot.end())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .context("failed to check for overlapping appointments")?;
+                if let Some((appointment_id, start, end)) = clash {
+                    let appointment_id = AppointmentId::parse(&appointment_id)
+                        .context("appointments holds a malformed appointment id")?;
+                    return Err(SchedulingError::ProviderBusy {
+                        appointment_id,
+                        start,
+                        end,
+                    }
+                    .into());
+                }
+
+                let appointment_id = AppointmentId::new();
+                let inserted = sqlx::query(
+                    "INSERT INTO appointments (appointment_id, patient_id, patient_initials, \
+                     provider_id, start_at, end_at, status, price_code, reason, \
+                     confirmation_code, late_cancellation, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, FALSE, $11, $11)",
+                )
+                .bind(appointment_id.to_string())
+                .bind(new.patient_id.to_string())
+                .bind(initials.as_str())
+                .bind(new.provider_id.to_string())
+                .bind(new.slot.start())
+                .bind(new.slot.end())
+                .bind(AppointmentStatus::Scheduled.as_str())
+                .bind(new.price_code.as_ref().map(PriceCode::as_str))
+                .bind(new.reason.as_ref().map(Note::as_str))
+                .bind(ConfirmationCode::generate().as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await;
+                match inserted {
+                    // SQLite names the column, PostgreSQL the index.
+                    Err(error)
+                        if is_unique_violation(&error, "appointments_confirmation_code")
+                            || is_unique_violation(&error, "appointments.confirmation_code") =>
+                    {
+                        return Err(Attempt::CodeTaken);
+                    }
+                    other => {
+                        other.context("failed to insert an appointment")?;
+                    }
+                }
+                record_status!(
+                    tx,
+                    appointment_id,
+                    AppointmentStatus::Scheduled,
+                    caller,
+                    now
+                );
+                record_request!(
+                    tx,
+                    CREATE_APPOINTMENT,
+                    new.request_id,
+                    fingerprint,
+                    appointment_id.to_string(),
+                    now
+                );
+                Ok(appointment_id)
+            }
+        })
+    }
+
+    pub async fn appointment(
+        &self,
+        appointment_id: AppointmentId,
+    ) -> Result<Option<Appointment>, SchedulingError> {
+        let row: Option<AppointmentRow> = with_db!(&self.db, |pool| {
+            sqlx::query_as(SELECT_APPOINTMENT)
+                .bind(appointment_id.to_string())
+                .fetch_optional(pool)
+                .await
+        })
+        .context("failed to read an appointment")?;
+        Ok(row.map(AppointmentRow::into_appointment).transpose()?)
+    }
+
+    pub async fn appointment_by_code(
+        &self,
+        code: &ConfirmationCode,
+    ) -> Result<Option<Appointment>, SchedulingError> {
+        let row: Option<AppointmentRow> = with_db!(&self.db, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                appointment_columns!(),
+                " FROM appointments WHERE confirmation_code = $1"
+            ))
+            .bind(code.as_str())
+            .fetch_optional(pool)
+            .await
+        })
+        .context("failed to find an appointment by code")?;
+        Ok(row.map(AppointmentRow::into_appointment).transpose()?)
+    }
+
+    /// Appointments starting in `[from, until)`, optionally of one provider or patient, by start.
+    pub async fn appointments_between(
+        &self,
+        (from, until): (DateTime<Utc>, DateTime<Utc>),
+        provider_id: Option<ProviderId>,
+        patient_id: Option<PatientId>,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<Appointment>, SchedulingError> {
+        let rows: Vec<AppointmentRow> = with_db!(&self.db, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                appointment_columns!(),
+                " FROM appointments WHERE start_at >= $1 AND start_at < $2 \
+                 AND ($3 IS NULL OR provider_id = $3) AND ($4 IS NULL OR patient_id = $4) \
+                 ORDER BY start_at, appointment_id LIMIT $5 OFFSET $6"
+            ))
+            .bind(from)
+            .bind(until)
+            .bind(provider_id.map(|id| id.to_string()))
+            .bind(patient_id.map(|id| id.to_string()))
+            .bind(i64::from(limit))
+            .bind(sql_offset(offset))
+            .fetch_all(pool)
+            .await
+        })
+        .context("failed to list appointments")?;
+        let mut appointments = Vec::with_capacity(rows.len());
+        for row in rows {
+            appointments.push(row.into_appointment()?);
+        }
+        Ok(appointments)
+    }
+
+    /// Cancels an active appointment. A patient already in the queue leaves it; the change to the
+    /// queue is returned, to be announced once committed.
+    pub async fn cancel(
+        &self,
+        appointment_id: AppointmentId,
+        reason: Note,
+        caller: &Caller,
+        now: DateTime<Utc>,
+    ) -> Result<(Appointment, Option<QueueChange>), SchedulingError> {
+        let lock = self.locking(SELECT_APPOINTMENT, LOCK_APPOINTMENT);
+        in_transaction!(&self.db, |tx| {
+            let row: Option<AppointmentRow> = sqlx::query_as(lock)
+                .bind(appointment_id.to_string())
+                .fetch_optional(&mut *tx)
+                .await
+                .context("failed to lock an appointment")?;
+            let current = row
+                .ok_or(SchedulingError::AppointmentNotFound(appointment_id))?
+                .into_appointment()?;
+            let cancellation = current.cancel(reason, now)?;
+            sqlx::query(
+                "UPDATE appointments SET status = $2, cancel_reason = $3, \
+                 late_cancellation = $4, updated_at = $5 WHERE appointment_id = $1",
+            )
+            .bind(appointment_id.to_string())
+            .bind(AppointmentStatus::Cancelled.as_str())
+            .bind(cancellation.reason.as_str())
+            .bind(cancellation.late)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .context("failed to cancel an appointment")?;
+            record_status!(
+                tx,
+                appointment_id,
+                AppointmentStatus::Cancelled,
+                caller,
+                now
+            );
+            let left: Option<(String, chrono::NaiveDate)> = sqlx::query_as(
+                "UPDATE queue_entries SET status = 'left', updated_at = $2 \
+                 WHERE appointment_id = $1 AND status <> 'left' \
+                 RETURNING queue_entry_id, queue_day",
+            )
+            .bind(appointment_id.to_string())
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await
+            .context("failed to take a cancelled appointment out of the queue")?;
+            let change = match left {
+                Some((queue_entry_id, day)) => Some(QueueChange {
+                    day,
+                    queue_entry_id: QueueEntryId::parse(&queue_entry_id)
+                        .context("queue_entries holds a malformed id")?,
+                }),
+                None => None,
+            };
+            Ok::<_, SchedulingError>((
+                Appointment {
+                    status: AppointmentStatus::Cancelled,
+                    cancellation: Some(cancellation),
+                    updated_at: now,
+                    ..current
+                },
+                change,
+            ))
+        })
+    }
+
+    /// Records the patient's confirmation of a scheduled appointment.
+    pub async fn confirm(
+        &self,
+        appointment_id: AppointmentId,
+        caller: &Caller,
+        now: DateTime<Utc>,
+    ) -> Result<Appointment, SchedulingError> {
+        let lock = self.locking(SELECT_APPOINTMENT, LOCK_APPOINTMENT);
+        in_transaction!(&self.db, |tx| {
+            let row: Option<AppointmentRow> = sqlx::query_as(lock)
+                .bind(appointment_id.to_string())
+                .fetch_optional(&mut *tx)
+                .await
+                .context("failed to lock an appointment")?;
+            let current = row
+                .ok_or(SchedulingError::AppointmentNotFound(appointment_id))?
+                .into_appointment()?;
+            match current.confirm()? {
+                Confirmation::AlreadyConfirmed => Ok::<_, SchedulingError>(current),
+                Confirmation::Confirm => {
+                    sqlx::query(
+                        "UPDATE appointments SET status = $2, updated_at = $3 \
+                         WHERE appointment_id = $1",
+                    )
+                    .bind(appointment_id.to_string())
+                    .bind(AppointmentStatus::Confirmed.as_str())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .context("failed to confirm an appointment")?;
+                    record_status!(
+                        tx,
+                        appointment_id,
+                        AppointmentStatus::Confirmed,
+                        caller,
+                        now
+                    );
+                    Ok(Appointment {
+                        status: AppointmentStatus::Confirmed,
+                        updated_at: now,
+                        ..current
+                    })
+                }
+            }
+        })
+    }
+
+    /// An appointment's status history, oldest first.
+    pub async fn status_changes(
+        &self,
+        appointment_id: AppointmentId,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<StatusChange>, SchedulingError> {
+        let rows: Vec<(String, DateTime<Utc>, String)> = with_db!(&self.db, |pool| {
+            sqlx::query_as(
+                "SELECT status, changed_at, changed_by FROM appointment_status_history \
+                 WHERE appointment_id = $1 ORDER BY history_id LIMIT $2 OFFSET $3",
+            )
+            .bind(appointment_id.to_string())
+            .bind(i64::from(limit))
+            .bind(sql_offset(offset))
+            .fetch_all(pool)
+            .await
+        })
+        .context("failed to read an appointment's history")?;
+        // Every appointment has at least its first status, so no rows at offset 0 means no such
+        // appointment.
+        if rows.is_empty() && offset == 0 {
+            return Err(SchedulingError::AppointmentNotFound(appointment_id));
+        }
+        let mut changes = Vec::with_capacity(rows.len());
+        for (status, changed_at, changed_by) in rows {
+            changes.push(StatusChange {
+                status: AppointmentStatus::parse(&status).ok_or_else(|| {
+                    anyhow::anyhow!("appointment_status_history of {appointment_id} is corrupt")
+                })?,
+                changed_at,
+                changed_by,
+            });
+        }
+        Ok(changes)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct AppointmentRow {
+    appointment_id: String,
+    patient_id: String,
+    patient_initials: String,
+    provider_id: String,
+    start_at: DateTime<Utc>,
+    end_at: DateTime<Utc>,
+    status: String,
+    price_code: Option<String>,
+    reason: Option<String>,
+    confirmation_code: String,
+    cancel_reason: Option<String>,
+    late_cancellation: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl AppointmentRow {
+    /// Rows were validated on the way in; a row that no longer parses is corrupt data.
+    pub(super) fn into_appointment(self) -> anyhow::Result<Appointment> {
+        let corrupt = |field: &str| {
+            anyhow::anyhow!("appointments.{field} of {} is corrupt", self.appointment_id)
+        };
+        let cancellation = match &self.cancel_reason {
+            Some(reason) => Some(Cancellation {
+                reason: Note::parse(reason).map_err(|_| corrupt("cancel_reason"))?,
+                late: self.late_cancellation,
+            }),
+            None => None,
+        };
+        Ok(Appointment {
+            appointment_id: AppointmentId::parse(&self.appointment_id)
+                .map_err(|_| corrupt("appointment_id"))?,
+            patient_id: PatientId::parse(&self.patient_id).map_err(|_| corrupt("patient_id"))?,
+            provider_id: ProviderId::parse(&self.provider_id)
+                .map_err(|_| corrupt("provider_id"))?,
+            slot: AppointmentSlot::stored(self.start_at, self.end_at)
+                .ok_or_else(|| corrupt("end_at"))?,
+            status: AppointmentStatus::parse(&self.status).ok_or_else(|| corrupt("status"))?,
+            price_code: PriceCode::parse_optional(self.price_code.as_deref().unwrap_or(""))
+                .map_err(|_| corrupt("price_code"))?,
+            reason: Note::parse_optional(self.reason.as_deref().unwrap_or(""))
+                .map_err(|_| corrupt("reason"))?,
+            confirmation_code: ConfirmationCode::parse(&self.confirmation_code)
+                .map_err(|_| corrupt("confirmation_code"))?,
+            patient_initials: Initials::stored(self.patient_initials),
+            cancellation,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sql_list_of_active_statuses_matches_the_domain() {
+        let active: Vec<String> = AppointmentStatus::ALL
+            .into_iter()
+            .filter(AppointmentStatus::is_active)
+            .map(|status| format!("'{}'", status.as_str()))
+            .collect();
+        assert_eq!(active_statuses!(), format!("({})", active.join(", ")));
+    }
+}

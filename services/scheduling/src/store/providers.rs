@@ -1,0 +1,146 @@
+//! Providers.
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use clinic_common::ids::ProviderId;
+use clinic_common::{in_transaction, with_db};
+
+use super::{Attempt, SchedulingStore, earlier_request, record_request, sql_offset, with_retries};
+use crate::domain::{DisplayName, NewProvider, Provider, ProviderKind, SchedulingError};
+
+/// The idempotency-key operation name for adding a provider.
+const CREATE_PROVIDER: &str = "create_provider";
+
+/// The columns `ProviderRow` reads, as a literal so queries stay `&'static str`.
+macro_rules! provider_columns {
+    () => {
+        "provider_id, display_name, kind, created_at"
+    };
+}
+
+impl SchedulingStore {
+    /// Adds a provider, or returns the one a first call with the same request id added.
+    pub async fn create_provider(
+        &self,
+        new: &NewProvider,
+        now: DateTime<Utc>,
+    ) -> Result<Provider, SchedulingError> {
+        let fingerprint = new.fingerprint();
+        let provider_id = with_retries("a provider's request id", || {
+            self.try_create_provider(new, &fingerprint, now)
+        })
+        .await?;
+        self.provider(provider_id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("provider {provider_id} vanished after insert").into())
+    }
+
+    async fn try_create_provider(
+        &self,
+        new: &NewProvider,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ProviderId, Attempt> {
+        in_transaction!(&self.db, |tx| {
+            if let Some((earlier_fingerprint, resource_id)) =
+                earlier_request!(tx, CREATE_PROVIDER, new.request_id)
+            {
+                if earlier_fingerprint != fingerprint {
+                    return Err(SchedulingError::RequestIdReused.into());
+                }
+                let provider_id = ProviderId::parse(&resource_id)
+                    .context("idempotency_keys holds a malformed provider id")?;
+                Ok::<_, Attempt>(provider_id)
+            } else {
+                let provider_id = ProviderId::new();
+                sqlx::query(
+                    "INSERT INTO providers (provider_id, display_name, kind, created_at) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(provider_id.to_string())
+                .bind(new.display_name.as_str())
+                .bind(new.kind.as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .context("failed to insert a provider")?;
+                record_request!(
+                    tx,
+                    CREATE_PROVIDER,
+                    new.request_id,
+                    fingerprint,
+                    provider_id.to_string(),
+                    now
+                );
+                Ok(provider_id)
+            }
+        })
+    }
+
+    pub async fn provider(
+        &self,
+        provider_id: ProviderId,
+    ) -> Result<Option<Provider>, SchedulingError> {
+        let row: Option<ProviderRow> = with_db!(&self.db, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                provider_columns!(),
+                " FROM providers WHERE provider_id = $1"
+            ))
+            .bind(provider_id.to_string())
+            .fetch_optional(pool)
+            .await
+        })
+        .context("failed to read a provider")?;
+        Ok(row.map(ProviderRow::into_provider).transpose()?)
+    }
+
+    /// Providers by name.
+    pub async fn providers(
+        &self,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<Provider>, SchedulingError> {
+        let rows: Vec<ProviderRow> = with_db!(&self.db, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                provider_columns!(),
+                " FROM providers ORDER BY display_name, provider_id LIMIT $1 OFFSET $2"
+            ))
+            .bind(i64::from(limit))
+            .bind(sql_offset(offset))
+            .fetch_all(pool)
+            .await
+        })
+        .context("failed to list providers")?;
+        let mut providers = Vec::with_capacity(rows.len());
+        for row in rows {
+            providers.push(row.into_provider()?);
+        }
+        Ok(providers)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ProviderRow {
+    provider_id: String,
+    display_name: String,
+    kind: String,
+    created_at: DateTime<Utc>,
+}
+
+impl ProviderRow {
+    /// Rows were validated on the way in; a row that no longer parses is corrupt data.
+    fn into_provider(self) -> anyhow::Result<Provider> {
+        let corrupt =
+            |field: &str| anyhow::anyhow!("providers.{field} of {} is corrupt", self.provider_id);
+        Ok(Provider {
+            provider_id: ProviderId::parse(&self.provider_id)
+                .map_err(|_| corrupt("provider_id"))?,
+            display_name: DisplayName::parse(&self.display_name)
+                .map_err(|_| corrupt("display_name"))?,
+            kind: ProviderKind::parse(&self.kind).ok_or_else(|| corrupt("kind"))?,
+            created_at: self.created_at,
+        })
+    }
+}

@@ -1,0 +1,212 @@
+//! The live queue: the staff watch and the waiting-room display.
+
+use std::time::Duration;
+
+use clinic_common::auth::Role;
+use clinic_proto::scheduling::v1 as pb;
+use clinic_test_support::{TestDatabase, backend_tests};
+use tokio::time::timeout;
+use tonic::Streaming;
+
+use crate::TestClinic;
+use crate::check_in::by_id;
+
+backend_tests!(
+    a_check_in_appears_on_both_watches,
+    the_waiting_room_shows_tickets_and_initials_but_never_who_the_patient_is,
+    a_patient_who_leaves_gives_up_their_place,
+    watches_end_when_the_service_stops,
+);
+
+/// How long a watch may take to show a change.
+const PROMPTLY: Duration = Duration::from_secs(5);
+
+async fn next<T>(stream: &mut Streaming<T>) -> T {
+    timeout(PROMPTLY, stream.message())
+        .await
+        .expect("a message arrives promptly")
+        .expect("the stream is healthy")
+        .expect("the stream is open")
+}
+
+async fn watch_queue(clinic: &TestClinic) -> Streaming<pb::WatchQueueResponse> {
+    clinic
+        .client(Role::Reception)
+        .await
+        .watch_queue(pb::WatchQueueRequest {})
+        .await
+        .expect("watching")
+        .into_inner()
+}
+
+async fn watch_waiting_room(clinic: &TestClinic) -> Streaming<pb::WatchWaitingRoomResponse> {
+    clinic
+        .client(Role::Kiosk)
+        .await
+        .watch_waiting_room(pb::WatchWaitingRoomRequest {})
+        .await
+        .expect("watching")
+        .into_inner()
+}
+
+fn tickets(response: &pb::WatchWaitingRoomResponse) -> Vec<(String, String, i32)> {
+    response
+        .tickets
+        .iter()
+        .map(|ticket| {
+            (
+                ticket.ticket_number.clone(),
+                ticket.initials.clone(),
+                ticket.position,
+            )
+        })
+        .collect()
+}
+
+async fn a_check_in_appears_on_both_watches(database: TestDatabase) {
+    let clinic = TestClinic::start(database).await;
+    let maria = clinic.maria().await;
+    let ana = clinic.provider("Dra. Ana Ruiz").await;
+    let booked = clinic.book(&maria, &ana, (22, "10:00"), 30).await;
+    let mut queue = watch_queue(&clinic).await;
+    let mut waiting_room = watch_waiting_room(&clinic).await;
+    let first = next(&mut queue).await;
+    assert_eq!(first.day, Some(crate::november(22)));
+    assert!(first.entries.is_empty());
+    assert_eq!(first.changed_queue_entry_id, "");
+    assert!(next(&mut waiting_room).await.tickets.is_empty());
+
+    let checked_in = clinic
+        .client(Role::Reception)
+        .await
+        .check_in_appointment(by_id(&booked.appointment_id))
+        .await
+        .expect("checked in")
+        .into_inner();
+
+    let entry = checked_in.queue_entry.expect("set");
+    let staff_view = next(&mut queue).await;
+    assert_eq!(staff_view.entries, std::slice::from_ref(&entry));
+    assert_eq!(staff_view.changed_queue_entry_id, entry.queue_entry_id);
+    assert!(staff_view.event_time.is_some());
+    let display = next(&mut waiting_room).await;
+    assert_eq!(
+        display.tickets,
+        [pb::WaitingRoomTicket {
+            ticket_number: "A-001".into(),
+            initials: "M. G.".into(),
+            status: pb::QueueEntryStatus::Waiting.into(),
+            position: 1,
+        }]
+    );
+}
+
+async fn the_waiting_room_shows_tickets_and_initials_but_never_who_the_patient_is(
+    database: TestDatabase,
+) {
+    let clinic = TestClinic::start(database).await;
+    let maria = clinic.maria().await;
+    let ana = clinic.provider("Dra. Ana Ruiz").await;
+    let booked = clinic.book(&maria, &ana, (22, "10:00"), 30).await;
+    let checked_in = clinic
+        .client(Role::Reception)
+        .await
+        .check_in_appointment(by_id(&booked.appointment_id))
+        .await
+        .expect("checked in")
+        .into_inner();
+    let entry = checked_in.queue_entry.expect("set");
+
+    let display = next(&mut watch_waiting_room(&clinic).await).await;
+
+    assert_eq!(tickets(&display), [("A-001".into(), "M. G.".into(), 1)]);
+    let wire = prost::Message::encode_to_vec(&display);
+    let wire = String::from_utf8_lossy(&wire);
+    for identifying in [
+        maria.as_str(),
+        booked.appointment_id.as_str(),
+        entry.queue_entry_id.as_str(),
+        ana.as_str(),
+        "María",
+        "García",
+    ] {
+        assert!(
+            !wire.contains(identifying),
+            "the display must not carry {identifying}"
+        );
+    }
+}
+
+async fn a_patient_who_leaves_gives_up_their_place(database: TestDatabase) {
+    let clinic = TestClinic::start(database).await;
+    let maria = clinic.maria().await;
+    let lucia = clinic.register("Lucía", "Pérez", "+52 55 8765 4321").await;
+    let ana = clinic.provider("Dra. Ana Ruiz").await;
+    let marias = clinic.book(&maria, &ana, (22, "10:00"), 30).await;
+    let lucias = clinic.book(&lucia, &ana, (22, "10:30"), 30).await;
+    let mut reception = clinic.client(Role::Reception).await;
+    for appointment in [&marias, &lucias] {
+        reception
+            .check_in_appointment(by_id(&appointment.appointment_id))
+            .await
+            .expect("checked in");
+        clinic.clock.advance(chrono::TimeDelta::minutes(1));
+    }
+    let mut queue = watch_queue(&clinic).await;
+    let mut waiting_room = watch_waiting_room(&clinic).await;
+    next(&mut queue).await;
+    assert_eq!(
+        tickets(&next(&mut waiting_room).await),
+        [
+            ("A-001".into(), "M. G.".into(), 1),
+            ("A-002".into(), "L. P.".into(), 2)
+        ]
+    );
+
+    reception
+        .cancel_appointment(pb::CancelAppointmentRequest {
+            appointment_id: marias.appointment_id.clone(),
+            reason: "called away to work".into(),
+        })
+        .await
+        .expect("cancelled");
+
+    let staff_view = next(&mut queue).await;
+    let order: Vec<(String, pb::QueueEntryStatus, i32)> = staff_view
+        .entries
+        .iter()
+        .map(|entry| (entry.ticket_number.clone(), entry.status(), entry.position))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            ("A-002".into(), pb::QueueEntryStatus::Waiting, 1),
+            ("A-001".into(), pb::QueueEntryStatus::Left, 0),
+        ]
+    );
+    assert_eq!(
+        tickets(&next(&mut waiting_room).await),
+        [("A-002".into(), "L. P.".into(), 1)]
+    );
+}
+
+async fn watches_end_when_the_service_stops(database: TestDatabase) {
+    let clinic = TestClinic::start(database).await;
+    let mut queue = watch_queue(&clinic).await;
+    let mut waiting_room = watch_waiting_room(&clinic).await;
+    next(&mut queue).await;
+    next(&mut waiting_room).await;
+
+    timeout(PROMPTLY, clinic.scheduling.stop())
+        .await
+        .expect("open watches do not hold the service up");
+
+    let ended = timeout(PROMPTLY, queue.message())
+        .await
+        .expect("the watch ends promptly");
+    assert!(matches!(ended, Ok(None)), "{ended:?}");
+    let ended = timeout(PROMPTLY, waiting_room.message())
+        .await
+        .expect("the watch ends promptly");
+    assert!(matches!(ended, Ok(None)), "{ended:?}");
+}
