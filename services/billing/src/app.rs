@@ -10,10 +10,9 @@ use clinic_common::auth::{Authenticate, TokenKey};
 use clinic_common::client::service_channel;
 use clinic_common::clock::SharedClock;
 use clinic_common::db::Database;
-use clinic_common::server::{GrpcService, serve};
+use clinic_common::server::{BoundService, GrpcService};
 use clinic_proto::billing::v1::billing_service_server::BillingServiceServer;
 use clinic_proto::patients::v1::patient_service_client::PatientServiceClient;
-use tokio::net::TcpListener;
 use tonic::service::Routes;
 
 use crate::config::Settings;
@@ -28,8 +27,7 @@ const CALLER_NAME: &str = "billing";
 
 /// Billing, bound to its port and ready to serve.
 pub struct App {
-    listener: TcpListener,
-    service: GrpcService,
+    bound: BoundService,
 }
 
 impl App {
@@ -43,27 +41,22 @@ impl App {
         let channel = service_channel(&settings.patients_url, CALLER_NAME, &key, clock.as_ref())
             .context("failed to set up the patient registry client")?;
         let registry = PatientRegistry::new(PatientServiceClient::new(channel));
-        let listener = TcpListener::bind(settings.listen)
-            .await
-            .with_context(|| format!("failed to listen on {}", settings.listen))?;
-
+        let listen = settings.listen;
         let grpc = BillingGrpc::new(store, registry, clock.clone(), Arc::new(settings));
         let server = BillingServiceServer::with_interceptor(grpc, Authenticate::new(key, clock));
+        let service = GrpcService {
+            name: SERVICE_NAME,
+            routes: Routes::new(server),
+            file_descriptor_set: clinic_proto::FILE_DESCRIPTOR_SET,
+            database,
+        };
         Ok(App {
-            listener,
-            service: GrpcService {
-                name: SERVICE_NAME,
-                routes: Routes::new(server),
-                file_descriptor_set: clinic_proto::FILE_DESCRIPTOR_SET,
-                database,
-            },
+            bound: BoundService::bind(listen, service).await?,
         })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound TCP listener has a local address")
+        self.bound.local_addr()
     }
 
     /// Serves until `shutdown` resolves, then closes the database.
@@ -71,9 +64,6 @@ impl App {
         self,
         shutdown: impl Future<Output = ()> + Send,
     ) -> anyhow::Result<()> {
-        let database = self.service.database.clone();
-        let served = serve(self.listener, self.service, shutdown).await;
-        database.close().await;
-        served
+        self.bound.run_until_stopped(shutdown).await
     }
 }

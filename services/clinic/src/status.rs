@@ -1,6 +1,7 @@
 //! `clinic status`: asks each configured service's gRPC health and reflection endpoints what
 //! they report, as an operator (or a deployment check) would.
 
+use std::io::Write;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -18,6 +19,7 @@ use crate::config::{Config, Service};
 /// Prints each service's health and advertised services; fails unless all are SERVING.
 pub async fn print(config: &Config) -> anyhow::Result<()> {
     let mut all_serving = true;
+    let mut out = std::io::stdout().lock();
     for service in Service::ALL {
         let url = &config.service(service).url;
         let (health, advertised) = match connect(url).await {
@@ -33,13 +35,14 @@ pub async fn print(config: &Config) -> anyhow::Result<()> {
             Ok(names) => names.join(", "),
             Err(error) => format!("reflection failed: {error:#}"),
         };
-        println!(
+        writeln!(
+            out,
             "{:<12} {:<26} {:<12} {}",
             service.name(),
             url,
             health,
             advertised
-        );
+        )?;
     }
     anyhow::ensure!(all_serving, "not every service is serving");
     Ok(())

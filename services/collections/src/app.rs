@@ -5,14 +5,12 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use anyhow::Context;
 use clinic_common::auth::{Authenticate, TokenKey};
 use clinic_common::client::service_channel;
 use clinic_common::clock::SharedClock;
 use clinic_common::db::Database;
-use clinic_common::server::{GrpcService, serve};
+use clinic_common::server::{BoundService, GrpcService};
 use clinic_proto::collections::v1::collections_service_server::CollectionsServiceServer;
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
 
@@ -29,8 +27,7 @@ const CALLER_NAME: &str = "collections";
 
 /// A collections service, bound to its port and ready to serve.
 pub struct App {
-    listener: TcpListener,
-    service: GrpcService,
+    bound: BoundService,
     follower: LedgerFollower,
 }
 
@@ -52,29 +49,24 @@ impl App {
             Duration::from_millis(settings.ledger_poll_interval_ms),
             settings.clinic.currency,
         );
-        let listener = TcpListener::bind(settings.listen)
-            .await
-            .with_context(|| format!("failed to listen on {}", settings.listen))?;
-
+        let listen = settings.listen;
         let grpc = CollectionsGrpc::new(store);
         let server =
             CollectionsServiceServer::with_interceptor(grpc, Authenticate::new(key, clock));
+        let service = GrpcService {
+            name: SERVICE_NAME,
+            routes: Routes::new(server),
+            file_descriptor_set: clinic_proto::FILE_DESCRIPTOR_SET,
+            database,
+        };
         Ok(App {
-            listener,
-            service: GrpcService {
-                name: SERVICE_NAME,
-                routes: Routes::new(server),
-                file_descriptor_set: clinic_proto::FILE_DESCRIPTOR_SET,
-                database,
-            },
+            bound: BoundService::bind(listen, service).await?,
             follower,
         })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound TCP listener has a local address")
+        self.bound.local_addr()
     }
 
     /// Serves, and follows billing's ledger, until `shutdown` resolves; then stops the follower,
@@ -83,15 +75,16 @@ impl App {
         self,
         shutdown: impl Future<Output = ()> + Send,
     ) -> anyhow::Result<()> {
-        let database = self.service.database.clone();
         let stop_following = CancellationToken::new();
         let follower = tokio::spawn(self.follower.run(stop_following.clone()));
-        let served = serve(self.listener, self.service, shutdown).await;
-        stop_following.cancel();
-        if let Err(error) = follower.await {
-            tracing::error!(error = ?error, "the ledger follower panicked");
-        }
-        database.close().await;
-        served
+        let shutdown = async move {
+            shutdown.await;
+            // The follower stops before the database closes; its last page commits or rolls back.
+            stop_following.cancel();
+            if let Err(error) = follower.await {
+                tracing::error!(error = ?error, "the ledger follower panicked");
+            }
+        };
+        self.bound.run_until_stopped(shutdown).await
     }
 }

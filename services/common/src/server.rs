@@ -2,6 +2,7 @@
 //! a tracing span per call, and a clean stop when `shutdown` resolves.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -31,8 +32,42 @@ pub struct GrpcService {
     pub database: Database,
 }
 
+/// A clinic service bound to its listen address: its port is known (tests bind port 0) before
+/// it starts serving.
+pub struct BoundService {
+    listener: TcpListener,
+    service: GrpcService,
+}
+
+impl BoundService {
+    pub async fn bind(listen: SocketAddr, service: GrpcService) -> anyhow::Result<BoundService> {
+        let listener = TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("failed to listen on {listen}"))?;
+        Ok(BoundService { listener, service })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound TCP listener has a local address")
+    }
+
+    /// Serves until `shutdown` resolves and calls in flight have finished, then closes the
+    /// service's database.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> anyhow::Result<()> {
+        let database = self.service.database.clone();
+        let served = serve(self.listener, self.service, shutdown).await;
+        database.close().await;
+        served
+    }
+}
+
 /// Serves `service` on `listener` until `shutdown` resolves, then lets calls in flight finish.
-pub async fn serve(
+async fn serve(
     listener: TcpListener,
     service: GrpcService,
     shutdown: impl Future<Output = ()> + Send,

@@ -5,13 +5,11 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use anyhow::Context;
 use clinic_common::auth::{Authenticate, TokenKey};
 use clinic_common::clock::SharedClock;
 use clinic_common::db::Database;
-use clinic_common::server::{GrpcService, serve};
+use clinic_common::server::{BoundService, GrpcService};
 use clinic_proto::patients::v1::patient_service_server::PatientServiceServer;
-use tokio::net::TcpListener;
 use tonic::service::Routes;
 
 use crate::config::Settings;
@@ -23,8 +21,7 @@ pub const SERVICE_NAME: &str = "clinic.patients.v1.PatientService";
 
 /// A patient registry, bound to its port and ready to serve.
 pub struct App {
-    listener: TcpListener,
-    service: GrpcService,
+    bound: BoundService,
 }
 
 impl App {
@@ -34,27 +31,22 @@ impl App {
         let store = PatientStore::new(database.clone());
         store.migrate().await?;
         let key = TokenKey::from_secret(&settings.auth.signing_key)?;
-        let listener = TcpListener::bind(settings.listen)
-            .await
-            .with_context(|| format!("failed to listen on {}", settings.listen))?;
-
+        let listen = settings.listen;
         let grpc = PatientsGrpc::new(store, clock.clone(), Arc::new(settings));
         let server = PatientServiceServer::with_interceptor(grpc, Authenticate::new(key, clock));
+        let service = GrpcService {
+            name: SERVICE_NAME,
+            routes: Routes::new(server),
+            file_descriptor_set: clinic_proto::FILE_DESCRIPTOR_SET,
+            database,
+        };
         Ok(App {
-            listener,
-            service: GrpcService {
-                name: SERVICE_NAME,
-                routes: Routes::new(server),
-                file_descriptor_set: clinic_proto::FILE_DESCRIPTOR_SET,
-                database,
-            },
+            bound: BoundService::bind(listen, service).await?,
         })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound TCP listener has a local address")
+        self.bound.local_addr()
     }
 
     /// Serves until `shutdown` resolves, then closes the database.
@@ -62,9 +54,6 @@ impl App {
         self,
         shutdown: impl Future<Output = ()> + Send,
     ) -> anyhow::Result<()> {
-        let database = self.service.database.clone();
-        let served = serve(self.listener, self.service, shutdown).await;
-        database.close().await;
-        served
+        self.bound.run_until_stopped(shutdown).await
     }
 }

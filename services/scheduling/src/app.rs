@@ -5,14 +5,12 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use anyhow::Context;
 use clinic_common::auth::{Authenticate, TokenKey};
 use clinic_common::client::service_channel;
 use clinic_common::clock::SharedClock;
 use clinic_common::db::Database;
-use clinic_common::server::{GrpcService, serve};
+use clinic_common::server::{BoundService, GrpcService};
 use clinic_proto::scheduling::v1::scheduling_service_server::SchedulingServiceServer;
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
 
@@ -26,8 +24,7 @@ pub const SERVICE_NAME: &str = "clinic.scheduling.v1.SchedulingService";
 
 /// The scheduling service, bound to its port and ready to serve.
 pub struct App {
-    listener: TcpListener,
-    service: GrpcService,
+    bound: BoundService,
     /// Cancelled when shutdown begins, to end the queue watches (see `feed`).
     stopping: CancellationToken,
 }
@@ -46,30 +43,25 @@ impl App {
             &key,
             clock.as_ref(),
         )?);
-        let listener = TcpListener::bind(settings.listen)
-            .await
-            .with_context(|| format!("failed to listen on {}", settings.listen))?;
-
+        let listen = settings.listen;
         let stopping = CancellationToken::new();
         let feed = QueueFeed::new(stopping.clone());
         let grpc = SchedulingGrpc::new(store, registry, feed, clock.clone(), Arc::new(settings));
         let server = SchedulingServiceServer::with_interceptor(grpc, Authenticate::new(key, clock));
+        let service = GrpcService {
+            name: SERVICE_NAME,
+            routes: Routes::new(server),
+            file_descriptor_set: clinic_proto::FILE_DESCRIPTOR_SET,
+            database,
+        };
         Ok(App {
-            listener,
-            service: GrpcService {
-                name: SERVICE_NAME,
-                routes: Routes::new(server),
-                file_descriptor_set: clinic_proto::FILE_DESCRIPTOR_SET,
-                database,
-            },
+            bound: BoundService::bind(listen, service).await?,
             stopping,
         })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound TCP listener has a local address")
+        self.bound.local_addr()
     }
 
     /// Serves until `shutdown` resolves, then closes the database. Open queue watches end as
@@ -78,14 +70,11 @@ impl App {
         self,
         shutdown: impl Future<Output = ()> + Send,
     ) -> anyhow::Result<()> {
-        let database = self.service.database.clone();
         let stopping = self.stopping;
         let shutdown = async move {
             shutdown.await;
             stopping.cancel();
         };
-        let served = serve(self.listener, self.service, shutdown).await;
-        database.close().await;
-        served
+        self.bound.run_until_stopped(shutdown).await
     }
 }
