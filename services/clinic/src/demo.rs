@@ -186,8 +186,8 @@ impl<'a> Seeder<'a> {
         Ok(ids)
     }
 
-    /// Today's schedule: three chairs' worth of visits from 09:00, some already checked in,
-    /// two cancelled (one at short notice), the rest still to come.
+    /// Today's schedule: three chairs' worth of visits from 09:00: five already checked in and
+    /// waiting, eight confirmed, three not yet confirmed, two cancelled.
     async fn seed_today(
         &mut self,
         today: NaiveDate,
@@ -247,6 +247,15 @@ impl<'a> Seeder<'a> {
                 })
                 .await
                 .context("failed to check in a demo appointment")?;
+        }
+        // Most of the rest confirmed when reminded; a few have not answered yet.
+        for appointment in booked.iter().skip(5).take(8) {
+            self.scheduling
+                .confirm_appointment(scheduling::ConfirmAppointmentRequest {
+                    appointment_id: appointment.appointment_id.clone(),
+                })
+                .await
+                .context("failed to confirm a demo appointment")?;
         }
         for (appointment, reason) in booked
             .iter()
