@@ -149,9 +149,9 @@ macro_rules! in_transaction {
     };
 }
 
-/// Whether `error` is a violation of the unique constraint or index named `constraint`, on either
-/// backend. SQLite reports the columns rather than a name, so SQLite schemas name their unique
-/// indexes and this matches the index name or the `table.column` list given.
+/// Whether `error` is a unique violation of `constraint`. PostgreSQL names the constraint; SQLite
+/// only lists the `table.column`s involved, so a table name (or `table.column`) also matches
+/// there: pass the narrowest name that tells the violations of one statement apart.
 pub fn is_unique_violation(error: &sqlx::Error, constraint: &str) -> bool {
     let sqlx::Error::Database(db_error) = error else {
         return false;

@@ -121,22 +121,26 @@ impl Money {
     ///
     /// This is the one place money is rounded. Half a minor unit rounds away from zero
     /// (`0.005` → `0.01`, `-0.005` → `-0.01`), the rule SAT applies to CFDI amounts and the one
-    /// patients expect on a receipt.
-    pub fn round_from(amount: Decimal, currency: Currency) -> Self {
-        Money {
-            amount: amount.round_dp_with_strategy(
-                currency.minor_unit_digits,
-                RoundingStrategy::MidpointAwayFromZero,
-            ),
+    /// patients expect on a receipt. Amounts beyond ±i64 minor units are refused.
+    pub fn round_from(amount: Decimal, currency: Currency) -> Result<Self, MoneyError> {
+        let mut rounded = amount.round_dp_with_strategy(
+            currency.minor_unit_digits,
+            RoundingStrategy::MidpointAwayFromZero,
+        );
+        // `round_dp` never raises the scale; a whole amount like `5` must become `5.00`.
+        rounded.rescale(currency.minor_unit_digits);
+        i64::try_from(rounded.mantissa()).map_err(|_| MoneyError::Overflow)?;
+        Ok(Money {
+            amount: rounded,
             currency,
-        }
+        })
     }
 
     /// The amount in minor units, for the wire and the database.
     pub fn minor_units(&self) -> i64 {
-        // The scale is the currency's by construction, so the mantissa is the minor-unit count.
-        // It always fits: values are only built from an i64 or through checked arithmetic.
-        i64::try_from(self.amount.mantissa()).unwrap_or(i64::MAX)
+        // The scale is the currency's by construction, so the mantissa is the minor-unit count,
+        // and every constructor checks that it fits an i64.
+        self.amount.mantissa() as i64
     }
 
     /// The decimal amount, e.g. `125.50`.
@@ -232,28 +236,34 @@ mod tests {
 
     #[test]
     fn rounding_takes_half_a_centavo_away_from_zero() {
-        let currency = Currency::MXN;
-        assert_eq!(
-            Money::round_from(Decimal::new(1_005, 3), currency),
-            mxn(101)
-        );
-        assert_eq!(
-            Money::round_from(Decimal::new(-1_005, 3), currency),
-            mxn(-101)
-        );
-        assert_eq!(
-            Money::round_from(Decimal::new(1_004, 3), currency),
-            mxn(100)
-        );
+        let round = |amount| Money::round_from(amount, Currency::MXN);
+        assert_eq!(round(Decimal::new(1_005, 3)), Ok(mxn(101)));
+        assert_eq!(round(Decimal::new(-1_005, 3)), Ok(mxn(-101)));
+        assert_eq!(round(Decimal::new(1_004, 3)), Ok(mxn(100)));
         // 16 % VAT on $99.99 is $15.9984, which rounds to $16.00.
-        let vat = Decimal::new(9_999, 2) * Decimal::new(16, 2);
-        assert_eq!(Money::round_from(vat, currency), mxn(1_600));
+        assert_eq!(
+            round(Decimal::new(9_999, 2) * Decimal::new(16, 2)),
+            Ok(mxn(1_600))
+        );
+        // A whole amount gains its centavos, so it equals the same amount built from minor units.
+        assert_eq!(
+            round(Decimal::new(5, 0)).map(|money| money.minor_units()),
+            Ok(500)
+        );
+    }
+
+    #[test]
+    fn rounding_refuses_amounts_beyond_the_minor_unit_range() {
+        assert_eq!(
+            Money::round_from(Decimal::MAX, Currency::MXN),
+            Err(MoneyError::Overflow)
+        );
     }
 
     #[test]
     fn zero_digit_currencies_have_no_minor_unit() {
         let yen: Currency = "JPY".parse().expect("JPY is known");
-        let money = Money::round_from(Decimal::new(1_505, 1), yen);
+        let money = Money::round_from(Decimal::new(1_505, 1), yen).expect("in range");
         assert_eq!(money.minor_units(), 151);
     }
 
