@@ -34,6 +34,10 @@ impl App {
     /// Connects to the database, applies migrations and binds the listen address. The registry
     /// is connected lazily, so billing starts even while the registry is down.
     pub async fn build(settings: Settings, clock: SharedClock) -> anyhow::Result<App> {
+        anyhow::ensure!(
+            settings.drawer_difference_limit_minor >= 0,
+            "drawer_difference_limit_minor must not be negative"
+        );
         let database = Database::connect(&settings.database_url).await?;
         let store = BillingStore::new(database.clone());
         store.migrate().await?;

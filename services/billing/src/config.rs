@@ -18,4 +18,15 @@ pub struct Settings {
     /// service date) is reckoned in its `time_zone`.
     pub clinic: ClinicSettings,
     pub auth: AuthSettings,
+    /// A closing difference (counted − expected) whose absolute value exceeds this many minor
+    /// units needs a manager's approval before the close is final.
+    #[serde(default = "default_drawer_difference_limit_minor")]
+    pub drawer_difference_limit_minor: i64,
+}
+
+/// The default for [`Settings::drawer_difference_limit_minor`]: $50.00.
+pub const DEFAULT_DRAWER_DIFFERENCE_LIMIT_MINOR: i64 = 5_000;
+
+fn default_drawer_difference_limit_minor() -> i64 {
+    DEFAULT_DRAWER_DIFFERENCE_LIMIT_MINOR
 }

@@ -1,17 +1,19 @@
-//! Billing: the price list, charges and payments posted to patients' accounts, their balances,
-//! and the ledger every money movement is appended to, which other services follow as a change
-//! feed.
+//! Billing: the price list, charges, payments and refunds posted to patients' accounts, their
+//! balances, the ledger every money movement is appended to (which other services follow as a
+//! change feed), the counter terminals' cash drawers, and payment receipts.
 //!
 //! - `domain`: the model and its rules (no storage, no transport).
 //! - `store`: the tables, on SQLite or PostgreSQL; the ledger and its gap-free sequence.
 //! - `grpc`: `clinic.billing.v1.BillingService`, converting at the edge, and the patient
 //!   registry as billing asks it.
+//! - [`printing`]: receipts as ESC/POS or PDF, and sending them to a printer.
 //! - [`app`] and [`config`]: building and running the service.
 
 pub mod app;
 pub mod config;
 mod domain;
 mod grpc;
+pub mod printing;
 mod store;
 
 pub use app::{App, SERVICE_NAME};

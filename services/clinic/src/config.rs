@@ -24,8 +24,8 @@ pub struct Config {
     pub clinic: ClinicSettings,
     pub auth: AuthConfig,
     pub patients: ServiceConfig,
-    pub scheduling: ServiceConfig,
-    pub billing: ServiceConfig,
+    pub scheduling: SchedulingConfig,
+    pub billing: BillingConfig,
     pub collections: CollectionsConfig,
 }
 
@@ -47,11 +47,33 @@ pub struct ServiceConfig {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+pub struct SchedulingConfig {
+    #[serde(flatten)]
+    pub service: ServiceConfig,
+    /// Minutes a patient may wait before the queue flags them to staff.
+    pub queue_alert_after_minutes: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BillingConfig {
+    #[serde(flatten)]
+    pub service: ServiceConfig,
+    /// A cash-drawer closing difference beyond this many minor units needs a manager.
+    pub drawer_difference_limit_minor: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
 pub struct CollectionsConfig {
     #[serde(flatten)]
     pub service: ServiceConfig,
     /// How often collections asks billing for new ledger entries when it is caught up.
     pub ledger_poll_interval_ms: u64,
+    /// Days after the service day a charge falls due.
+    #[serde(default)]
+    pub payment_terms_days: u32,
+    /// Contact hours and frequency limits collectors work under.
+    #[serde(default)]
+    pub contact_rules: clinic_collections::config::ContactRulesSettings,
 }
 
 /// Which of the four services.
@@ -90,8 +112,8 @@ impl Config {
     pub fn service(&self, service: Service) -> &ServiceConfig {
         match service {
             Service::Patients => &self.patients,
-            Service::Scheduling => &self.scheduling,
-            Service::Billing => &self.billing,
+            Service::Scheduling => &self.scheduling.service,
+            Service::Billing => &self.billing.service,
             Service::Collections => &self.collections.service,
         }
     }
@@ -156,9 +178,10 @@ impl Config {
 
     pub fn scheduling_settings(&self, auth: &AuthSettings) -> clinic_scheduling::Settings {
         clinic_scheduling::Settings {
-            listen: self.scheduling.listen,
+            listen: self.scheduling.service.listen,
             database_url: self.database_url(Service::Scheduling),
             patients_url: self.patients.url.clone(),
+            queue_alert_after_minutes: self.scheduling.queue_alert_after_minutes,
             clinic: self.clinic.clone(),
             auth: auth.clone(),
         }
@@ -166,11 +189,12 @@ impl Config {
 
     pub fn billing_settings(&self, auth: &AuthSettings) -> clinic_billing::Settings {
         clinic_billing::Settings {
-            listen: self.billing.listen,
+            listen: self.billing.service.listen,
             database_url: self.database_url(Service::Billing),
             patients_url: self.patients.url.clone(),
             clinic: self.clinic.clone(),
             auth: auth.clone(),
+            drawer_difference_limit_minor: self.billing.drawer_difference_limit_minor,
         }
     }
 
@@ -178,9 +202,11 @@ impl Config {
         clinic_collections::Settings {
             listen: self.collections.service.listen,
             database_url: self.database_url(Service::Collections),
-            billing_url: self.billing.url.clone(),
+            billing_url: self.billing.service.url.clone(),
             patients_url: self.patients.url.clone(),
             ledger_poll_interval_ms: self.collections.ledger_poll_interval_ms,
+            payment_terms_days: self.collections.payment_terms_days,
+            contact_rules: self.collections.contact_rules.clone(),
             clinic: self.clinic.clone(),
             auth: auth.clone(),
         }

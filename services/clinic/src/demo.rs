@@ -66,8 +66,10 @@ impl<'a> Seeder<'a> {
             config,
             clock,
             patients: PatientServiceClient::new(manager_channel(&config.patients.url)?),
-            scheduling: SchedulingServiceClient::new(manager_channel(&config.scheduling.url)?),
-            billing: BillingServiceClient::new(manager_channel(&config.billing.url)?),
+            scheduling: SchedulingServiceClient::new(manager_channel(
+                &config.scheduling.service.url,
+            )?),
+            billing: BillingServiceClient::new(manager_channel(&config.billing.service.url)?),
         })
     }
 
@@ -341,6 +343,8 @@ impl<'a> Seeder<'a> {
                     amount: Some(amount),
                     method: Some(method),
                     request_id: format!("demo-payment-{index}"),
+                    // Past visits were paid before today's drawer was opened.
+                    terminal_id: String::new(),
                 })
                 .await
                 .context("failed to post a demo payment")?;

@@ -26,6 +26,7 @@ const DEMO_TOKEN_TTL_DAYS: i64 = 30;
 
 /// Runs all four services until Ctrl-C or SIGTERM.
 pub async fn up(config: Config, seed_demo: bool, started: Instant) -> anyhow::Result<()> {
+    let mut signals = ShutdownSignals::install()?;
     let clock: SharedClock = Arc::new(SystemClock);
     let auth = config.auth_settings(true)?;
     let (stop, stopped) = watch::channel(false);
@@ -50,7 +51,7 @@ pub async fn up(config: Config, seed_demo: bool, started: Instant) -> anyhow::Re
     print_banner(&config, seed_demo.then_some((&key, clock.as_ref())));
 
     let outcome = tokio::select! {
-        signal = shutdown_signal() => signal,
+        signal = signals.received() => signal,
         Some(exited) = services.join_next() => Err(match exited {
             Ok((service, Ok(()))) => anyhow::anyhow!("{} stopped unexpectedly", service.name()),
             Ok((service, Err(error))) => error.context(format!("{} failed", service.name())),
@@ -69,6 +70,7 @@ pub async fn up(config: Config, seed_demo: bool, started: Instant) -> anyhow::Re
 
 /// Runs one service until Ctrl-C or SIGTERM.
 pub async fn serve_one(config: Config, service: Service) -> anyhow::Result<()> {
+    let mut signals = ShutdownSignals::install()?;
     let clock: SharedClock = Arc::new(SystemClock);
     let auth = config.auth_settings(false)?;
     let (stop, stopped) = watch::channel(false);
@@ -76,7 +78,7 @@ pub async fn serve_one(config: Config, service: Service) -> anyhow::Result<()> {
     tracing::info!(service = service.name(), %addr, "listening");
     let mut run = tokio::spawn(run);
     tokio::select! {
-        signal = shutdown_signal() => {
+        signal = signals.received() => {
             signal?;
             let _ = stop.send(true);
             run.await.context("the service task panicked")?
@@ -213,23 +215,50 @@ fn print_banner(config: &Config, demo_tokens: Option<(&TokenKey, &dyn Clock)>) {
     println!("Press Ctrl-C to stop.");
 }
 
-/// Resolves on Ctrl-C, or SIGTERM (how containers are stopped).
-async fn shutdown_signal() -> anyhow::Result<()> {
+/// Ctrl-C and SIGTERM (how containers are stopped). The handlers are installed when this is
+/// created, before anything starts, so a signal that arrives during start-up is not lost and
+/// never kills the process ungracefully.
+struct ShutdownSignals {
     #[cfg(unix)]
-    {
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .context("failed to listen for SIGTERM")?;
-        tokio::select! {
-            interrupted = tokio::signal::ctrl_c() => interrupted.context("failed to listen for Ctrl-C"),
-            _ = terminate.recv() => Ok(()),
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    fn install() -> anyhow::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(ShutdownSignals {
+                interrupt: signal(SignalKind::interrupt())
+                    .context("failed to listen for Ctrl-C")?,
+                terminate: signal(SignalKind::terminate())
+                    .context("failed to listen for SIGTERM")?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(ShutdownSignals {})
         }
     }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c()
-            .await
-            .context("failed to listen for Ctrl-C")
+
+    /// Resolves at the first Ctrl-C or SIGTERM.
+    async fn received(&mut self) -> anyhow::Result<()> {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.interrupt.recv() => {}
+                _ = self.terminate.recv() => {}
+            }
+            Ok(())
+        }
+        #[cfg(not(unix))]
+        {
+            tokio::signal::ctrl_c()
+                .await
+                .context("failed to listen for Ctrl-C")
+        }
     }
 }
 

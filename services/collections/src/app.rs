@@ -16,7 +16,7 @@ use tonic::service::Routes;
 
 use crate::config::Settings;
 use crate::follower::LedgerFollower;
-use crate::grpc::CollectionsGrpc;
+use crate::grpc::{ClinicTerms, CollectionsGrpc};
 use crate::store::{self, ReceivablesStore};
 
 /// The fully qualified gRPC service name.
@@ -44,13 +44,20 @@ impl App {
         let follower = LedgerFollower::new(
             store.clone(),
             billing,
-            patients,
+            patients.clone(),
             clock.clone(),
             Duration::from_millis(settings.ledger_poll_interval_ms),
             settings.clinic.currency,
+            settings.clinic.time_zone,
         );
         let listen = settings.listen;
-        let grpc = CollectionsGrpc::new(store);
+        let terms = ClinicTerms {
+            time_zone: settings.clinic.time_zone,
+            currency: settings.clinic.currency,
+            payment_terms_days: settings.payment_terms_days,
+        };
+        let rules = settings.contact_rules.rules()?;
+        let grpc = CollectionsGrpc::new(store, clock.clone(), terms, rules, patients);
         let server =
             CollectionsServiceServer::with_interceptor(grpc, Authenticate::new(key, clock));
         let service = GrpcService {

@@ -2,8 +2,11 @@
 
 use std::net::SocketAddr;
 
+use chrono::NaiveTime;
 use clinic_common::settings::{AuthSettings, ClinicSettings};
 use serde::Deserialize;
+
+use crate::domain::ContactRules;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
@@ -19,8 +22,61 @@ pub struct Settings {
     /// ledger. While billing has more to send, pages are fetched back to back.
     #[serde(default = "default_ledger_poll_interval_ms")]
     pub ledger_poll_interval_ms: u64,
+    /// Days after the service day that a charge falls due; aging counts from then. 0 (the
+    /// default): due on the day of the service, as at a front desk that takes payment at checkout.
+    #[serde(default)]
+    pub payment_terms_days: u32,
+    /// The clinic's contact rules; every field defaults to Regulation F's numbers.
+    #[serde(default)]
+    pub contact_rules: ContactRulesSettings,
     pub clinic: ClinicSettings,
     pub auth: AuthSettings,
+}
+
+/// When and how often collectors may contact patients (see `domain::contact`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ContactRulesSettings {
+    /// First local time (patient's zone) a contact may be made, "HH:MM:SS"; default 08:00:00.
+    pub earliest: NaiveTime,
+    /// From this local time on no contact may be made, "HH:MM:SS"; default 21:00:00.
+    pub latest: NaiveTime,
+    /// Most outbound calls per account in any `call_window_days`; default 7.
+    pub max_call_attempts: u32,
+    /// Default 7.
+    pub call_window_days: u32,
+    /// Days without calls after a call conversation the clinic started; default 7.
+    pub quiet_days_after_conversation: u32,
+}
+
+impl Default for ContactRulesSettings {
+    fn default() -> Self {
+        let rules = ContactRules::default();
+        ContactRulesSettings {
+            earliest: rules.earliest,
+            latest: rules.latest,
+            max_call_attempts: rules.max_call_attempts,
+            call_window_days: rules.call_window_days,
+            quiet_days_after_conversation: rules.quiet_days_after_conversation,
+        }
+    }
+}
+
+impl ContactRulesSettings {
+    /// The rules, once they make sense: a non-empty contact window.
+    pub fn rules(&self) -> anyhow::Result<ContactRules> {
+        anyhow::ensure!(
+            self.earliest < self.latest,
+            "contact_rules.earliest must be before contact_rules.latest"
+        );
+        Ok(ContactRules {
+            earliest: self.earliest,
+            latest: self.latest,
+            max_call_attempts: self.max_call_attempts,
+            call_window_days: self.call_window_days,
+            quiet_days_after_conversation: self.quiet_days_after_conversation,
+        })
+    }
 }
 
 /// A second: fresh enough for a collections desk, light on billing.
@@ -33,7 +89,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_poll_interval_defaults_to_a_second() {
+    fn defaults_poll_every_second_charges_fall_due_on_the_day_and_rules_follow_regulation_f() {
         let settings: Settings = serde_json::from_str(
             r#"{
                 "listen": "127.0.0.1:0",
@@ -46,5 +102,34 @@ mod tests {
         )
         .expect("valid settings");
         assert_eq!(settings.ledger_poll_interval_ms, 1000);
+        assert_eq!(settings.payment_terms_days, 0);
+        assert_eq!(
+            settings.contact_rules.rules().expect("valid rules"),
+            ContactRules::default()
+        );
+    }
+}
+
+#[cfg(test)]
+mod contact_rules_tests {
+    use super::*;
+
+    #[test]
+    fn a_clinic_may_set_its_own_contact_hours_but_not_an_empty_window() {
+        let narrower: ContactRulesSettings =
+            serde_json::from_str(r#"{"earliest": "09:00:00", "max_call_attempts": 3}"#)
+                .expect("valid rules");
+        let empty: ContactRulesSettings =
+            serde_json::from_str(r#"{"earliest": "21:00:00", "latest": "08:00:00"}"#)
+                .expect("well-formed rules");
+
+        let rules = narrower.rules().expect("valid");
+        assert_eq!(
+            rules.earliest,
+            NaiveTime::from_hms_opt(9, 0, 0).expect("valid")
+        );
+        assert_eq!(rules.max_call_attempts, 3);
+        assert_eq!(rules.call_window_days, 7);
+        assert!(empty.rules().is_err());
     }
 }

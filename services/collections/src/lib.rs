@@ -3,10 +3,13 @@
 //! Collections never reads billing's tables: it follows billing's ledger change feed
 //! (`BillingService.ListLedgerEntries`) and keeps its own receivables, one account per patient.
 //!
-//! - `domain`: the receivables model and its rules, above all how payments are allocated to
-//!   charges (no storage, no transport).
-//! - `store`: the tables, on SQLite or PostgreSQL, and applying a page of the ledger exactly once.
+//! - `domain`: the receivables model and its rules: how payments are allocated to charges, aging,
+//!   the contact rules engine and the worklist score (no storage, no transport).
+//! - `store`: the tables, on SQLite or PostgreSQL: applying a page of the ledger exactly once, the
+//!   append-only contact log (a contact and the rule check behind it in one transaction), and
+//!   collectors' assignments.
 //! - `follower`: the background task that reads billing's feed and the patient registry.
+//! - `registry`: what the patient registry says about reaching a patient.
 //! - `grpc`: `clinic.collections.v1.CollectionsService`, converting at the edge.
 //! - [`app`] and [`config`]: building and running the service.
 
@@ -15,6 +18,7 @@ pub mod config;
 mod domain;
 mod follower;
 mod grpc;
+mod registry;
 mod store;
 
 pub use app::{App, SERVICE_NAME};

@@ -16,4 +16,15 @@ pub struct Settings {
     pub patients_url: String,
     pub clinic: ClinicSettings,
     pub auth: AuthSettings,
+    /// A waiting patient is flagged overdue on the queue once they have waited this many
+    /// minutes. Optional in configuration files, which predate it.
+    #[serde(default = "default_queue_alert_after_minutes")]
+    pub queue_alert_after_minutes: u32,
+}
+
+/// The default of [`Settings::queue_alert_after_minutes`].
+pub const DEFAULT_QUEUE_ALERT_AFTER_MINUTES: u32 = 10;
+
+fn default_queue_alert_after_minutes() -> u32 {
+    DEFAULT_QUEUE_ALERT_AFTER_MINUTES
 }

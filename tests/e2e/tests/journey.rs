@@ -68,6 +68,8 @@ impl Clinic {
                 listen: any_local_port(),
                 database_url: scheduling_db.url().into(),
                 patients_url: patients.url(),
+                queue_alert_after_minutes:
+                    clinic_scheduling::config::DEFAULT_QUEUE_ALERT_AFTER_MINUTES,
                 clinic: clinic.clone(),
                 auth: auth_settings(),
             },
@@ -84,6 +86,8 @@ impl Clinic {
                 patients_url: patients.url(),
                 clinic: clinic.clone(),
                 auth: auth_settings(),
+                drawer_difference_limit_minor:
+                    clinic_billing::config::DEFAULT_DRAWER_DIFFERENCE_LIMIT_MINOR,
             },
             clock.clone(),
         )
@@ -98,6 +102,8 @@ impl Clinic {
                 billing_url: billing.url(),
                 patients_url: patients.url(),
                 ledger_poll_interval_ms: 50,
+                payment_terms_days: 0,
+                contact_rules: Default::default(),
                 clinic,
                 auth: auth_settings(),
             },
@@ -323,6 +329,7 @@ async fn a_visit_from_booking_to_collections(database: TestDatabase) {
             amount: mxn(-100),
             method: None,
             request_id: "journey-bad-payment".into(),
+            terminal_id: String::new(),
         })
         .await
         .expect_err("a negative payment with no method is refused");
@@ -339,6 +346,7 @@ async fn a_visit_from_booking_to_collections(database: TestDatabase) {
             },
         )),
         request_id: "journey-payment-1".into(),
+        terminal_id: String::new(),
     };
     let payment = reception_billing
         .post_payment(pay())

@@ -2,7 +2,7 @@
 
 use clinic_common::validation::FieldViolations;
 
-use super::PriceCode;
+use super::{DrawerSessionId, PriceCode, TerminalId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BillingError {
@@ -18,6 +18,26 @@ pub enum BillingError {
     /// and the call can be retried.
     #[error("the patient registry is unavailable")]
     RegistryUnavailable,
+    /// Cash cannot be taken or counted on a terminal whose drawer is not open.
+    #[error("the cash drawer of terminal {0} is not open")]
+    DrawerNotOpen(TerminalId),
+    /// One session per terminal at a time: the last one is still open or awaiting approval.
+    #[error("terminal {0} already has a cash drawer session that is open or awaiting approval")]
+    DrawerAlreadyOpen(TerminalId),
+    #[error("cash drawer session {0} not found")]
+    DrawerSessionNotFound(DrawerSessionId),
+    #[error("terminal {0} has no open cash drawer session")]
+    NoCurrentDrawer(TerminalId),
+    #[error("cash drawer session {0} is not awaiting approval")]
+    DrawerNotAwaitingApproval(DrawerSessionId),
+    /// Four eyes: whoever counted a drawer with a large difference cannot approve it.
+    #[error("a close must be approved by a manager other than the one who closed it")]
+    SelfApproval,
+    #[error("payment {0} not found")]
+    PaymentNotFound(clinic_common::ids::PaymentId),
+    /// A refund for more than is left to refund on the payment.
+    #[error("the refund exceeds what is left to refund on the payment ({remaining})")]
+    RefundExceedsRemainder { remaining: String },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }

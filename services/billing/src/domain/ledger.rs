@@ -5,11 +5,15 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clinic_common::ids::{ChargeId, PatientId, PaymentId};
 use clinic_common::{Currency, Money};
 
+use super::RefundId;
+
 /// What a ledger entry records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LedgerEntryKind {
     Charge,
     Payment,
+    /// Money given back on a payment: a positive amount, reversing (part of) the payment.
+    Refund,
 }
 
 impl LedgerEntryKind {
@@ -17,6 +21,7 @@ impl LedgerEntryKind {
         match self {
             LedgerEntryKind::Charge => "charge",
             LedgerEntryKind::Payment => "payment",
+            LedgerEntryKind::Refund => "refund",
         }
     }
 }
@@ -26,6 +31,7 @@ impl LedgerEntryKind {
 pub enum LedgerSource {
     Charge(ChargeId),
     Payment(PaymentId),
+    Refund(RefundId),
 }
 
 impl LedgerSource {
@@ -33,6 +39,7 @@ impl LedgerSource {
         match self {
             LedgerSource::Charge(_) => LedgerEntryKind::Charge,
             LedgerSource::Payment(_) => LedgerEntryKind::Payment,
+            LedgerSource::Refund(_) => LedgerEntryKind::Refund,
         }
     }
 
@@ -41,6 +48,7 @@ impl LedgerSource {
         match self {
             LedgerSource::Charge(charge_id) => charge_id.to_string(),
             LedgerSource::Payment(payment_id) => payment_id.to_string(),
+            LedgerSource::Refund(refund_id) => refund_id.to_string(),
         }
     }
 
@@ -49,6 +57,7 @@ impl LedgerSource {
         match kind {
             "charge" => ChargeId::parse(id).ok().map(LedgerSource::Charge),
             "payment" => PaymentId::parse(id).ok().map(LedgerSource::Payment),
+            "refund" => RefundId::parse(id).ok().map(LedgerSource::Refund),
             _ => None,
         }
     }
@@ -61,7 +70,8 @@ pub struct LedgerEntry {
     pub sequence: i64,
     pub patient_id: PatientId,
     pub source: LedgerSource,
-    /// Signed effect on the patient's balance: positive for charges, negative for payments.
+    /// Signed effect on the patient's balance: positive for charges and refunds, negative for
+    /// payments.
     pub amount: Money,
     /// The clinic-local day the entry belongs to.
     pub service_date: NaiveDate,
@@ -95,7 +105,7 @@ pub fn ledger_page_size(requested: i32) -> Result<u32, &'static str> {
 pub struct AccountBalance {
     pub patient_id: PatientId,
     pub total_charged: Money,
-    /// Positive: what the patient paid.
+    /// Positive: what the patient paid, less what was refunded to them.
     pub total_paid: Money,
     /// Sequence of the patient's newest ledger entry, 0 when there is none. Every entry of the
     /// patient up to it is included, so a follower that has read the feed that far agrees.
@@ -156,6 +166,11 @@ mod tests {
             LedgerSource::parse(source.kind().as_str(), &source.id()),
             Some(source)
         );
-        assert_eq!(LedgerSource::parse("refund", &source.id()), None);
+        assert_eq!(LedgerSource::parse("credit_note", &source.id()), None);
+        let refund = LedgerSource::Refund(RefundId::new());
+        assert_eq!(
+            LedgerSource::parse(refund.kind().as_str(), &refund.id()),
+            Some(refund)
+        );
     }
 }

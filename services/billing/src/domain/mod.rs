@@ -1,14 +1,23 @@
-//! Billing's model and rules, free of storage and transport: what a price-list item, a charge
-//! and a payment are, what makes them valid, how amounts are computed, and what the ledger and a
-//! balance hold.
+//! Billing's model and rules, free of storage and transport: what a price-list item, a charge,
+//! a payment and a refund are, what makes them valid, how amounts are computed, what the ledger
+//! and a balance hold, the cash drawer's counts and close rules, and a receipt's layout.
 
 mod charge;
+mod drawer;
 mod error;
 mod ledger;
 mod payment;
 mod price_list;
+mod receipt;
+mod refund;
 
 pub use charge::{Charge, NewCharge, Quantity};
+pub use drawer::{
+    CashCount, CashMovement, CashMovementId, CloseDrawer, CloseRefusal, CountLine, CountLineError,
+    Denomination, DenominationKind, DrawerClosing, DrawerSession, DrawerSessionId, DrawerState,
+    DrawerTotals, MovementCategory, MovementDirection, NewCashMovement, OpenDrawer,
+    OpeningMismatch, TerminalId, decide_close, denominations, optional_reason,
+};
 pub use error::BillingError;
 pub use ledger::{
     AccountBalance, LedgerEntry, LedgerEntryKind, LedgerPage, LedgerSource, ledger_page_size,
@@ -21,6 +30,8 @@ pub use price_list::{
     ItemDescription, NewPriceListItem, PriceCode, PriceListItem, PriceListItemKind,
     parse_unit_price,
 };
+pub use receipt::{LineStyle, RECEIPT_WIDTH, Receipt, ReceiptFormat, money as format_money};
+pub use refund::{NewRefund, Refund, RefundId, refundable_remainder};
 
 /// The calls whose `request_id` makes them idempotent. Keys are scoped per operation, so one
 /// key may name a charge and a payment without them being confused.
@@ -29,6 +40,10 @@ pub enum Operation {
     CreatePriceListItem,
     PostCharge,
     PostPayment,
+    OpenCashDrawer,
+    RecordCashMovement,
+    CloseCashDrawer,
+    RefundPayment,
 }
 
 impl Operation {
@@ -37,6 +52,10 @@ impl Operation {
             Operation::CreatePriceListItem => "create_price_list_item",
             Operation::PostCharge => "post_charge",
             Operation::PostPayment => "post_payment",
+            Operation::OpenCashDrawer => "open_cash_drawer",
+            Operation::RecordCashMovement => "record_cash_movement",
+            Operation::CloseCashDrawer => "close_cash_drawer",
+            Operation::RefundPayment => "refund_payment",
         }
     }
 }

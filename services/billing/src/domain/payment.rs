@@ -6,6 +6,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clinic_common::Money;
 use clinic_common::ids::{PatientId, PaymentId, RequestId, request_fingerprint};
 
+use super::{DrawerSessionId, TerminalId};
+
 /// The card terminal's authorisation code: 1 to 32 letters and digits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorizationCode(String);
@@ -141,6 +143,9 @@ pub struct NewPayment {
     pub amount: Money,
     pub method: PaymentMethod,
     pub request_id: RequestId,
+    /// The counter terminal taking it; a cash payment is then counted in that terminal's open
+    /// drawer. Meaningless for card and transfer payments, which never touch a drawer.
+    pub terminal_id: Option<TerminalId>,
 }
 
 impl NewPayment {
@@ -170,6 +175,11 @@ impl NewPayment {
             PaymentMethod::BankTransfer { reference } => {
                 parts.push(reference.as_str().to_owned());
             }
+        }
+        // Appended only when given, so payments posted before terminals existed keep their
+        // fingerprint.
+        if let Some(terminal_id) = &self.terminal_id {
+            parts.push(format!("terminal:{terminal_id}"));
         }
         let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
         request_fingerprint(&parts)
@@ -208,6 +218,8 @@ pub struct Payment {
     pub request_id: RequestId,
     /// The patient's balance right after this payment; negative when it left them in credit.
     pub balance_after: Money,
+    /// The drawer session the cash was counted in, if any.
+    pub drawer_session_id: Option<DrawerSessionId>,
 }
 
 #[cfg(test)]
@@ -269,6 +281,7 @@ mod tests {
             amount: mxn(10_000),
             method: PaymentMethod::cash(mxn(10_000), mxn(20_000)).expect("valid"),
             request_id: RequestId::parse("pay-1").expect("valid"),
+            terminal_id: None,
         };
         let more_tendered = NewPayment {
             method: PaymentMethod::cash(mxn(10_000), mxn(50_000)).expect("valid"),

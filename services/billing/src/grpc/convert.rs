@@ -3,7 +3,7 @@
 //! protobuf type.
 
 use chrono::NaiveDate;
-use clinic_common::ids::{AppointmentId, PatientId, RequestId};
+use clinic_common::ids::{AppointmentId, PatientId, PaymentId, RequestId};
 use clinic_common::validation::FieldViolations;
 use clinic_common::{Currency, Money};
 use clinic_proto::billing::v1 as pb;
@@ -12,10 +12,13 @@ use clinic_proto::timestamp_to_proto;
 use clinic_proto::{date_from_proto, date_to_proto, money_from_proto, money_to_proto};
 
 use crate::domain::{
-    AccountBalance, AuthorizationCode, CardLastFour, CardType, Charge, ItemDescription,
-    LedgerEntry, LedgerEntryKind, LedgerPage, NewCharge, NewPayment, NewPriceListItem, Payment,
-    PaymentMethod, PriceCode, PriceListItem, PriceListItemKind, Quantity, TransferReference,
-    ledger_page_size, parse_unit_price,
+    AccountBalance, AuthorizationCode, CardLastFour, CardType, CashCount, CashMovement, Charge,
+    CloseDrawer, CountLineError, DenominationKind, DrawerSession, DrawerSessionId, DrawerState,
+    ItemDescription, LedgerEntry, LedgerEntryKind, LedgerPage, MovementCategory, MovementDirection,
+    NewCashMovement, NewCharge, NewPayment, NewPriceListItem, NewRefund, OpenDrawer, Payment,
+    PaymentMethod, PriceCode, PriceListItem, PriceListItemKind, Quantity, ReceiptFormat, Refund,
+    TerminalId, TransferReference, denominations, ledger_page_size, optional_reason,
+    parse_unit_price,
 };
 
 /// The context a request is read in: what "today" is in the clinic, and its currency.
@@ -255,8 +258,15 @@ pub fn new_payment(
             .map(|reference| PaymentMethod::BankTransfer { reference }),
     };
     let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
-    match (patient_id, amount, method, request_id) {
-        (Some(patient_id), Some(amount), Some(method), Some(request_id))
+    let terminal_id = if request.terminal_id.trim().is_empty() {
+        Some(None)
+    } else {
+        violations
+            .check("terminal_id", TerminalId::parse(&request.terminal_id))
+            .map(Some)
+    };
+    match (patient_id, amount, method, request_id, terminal_id) {
+        (Some(patient_id), Some(amount), Some(method), Some(request_id), Some(terminal_id))
             if violations.is_empty() =>
         {
             Ok(NewPayment {
@@ -264,6 +274,7 @@ pub fn new_payment(
                 amount,
                 method,
                 request_id,
+                terminal_id,
             })
         }
         _ => Err(violations),
@@ -288,6 +299,10 @@ pub fn payment_to_proto(payment: &Payment) -> pb::Payment {
         received_by: payment.received_by.clone(),
         request_id: payment.request_id.as_str().to_owned(),
         balance_after: Some(money_to_proto(payment.balance_after)),
+        cash_drawer_session_id: payment
+            .drawer_session_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
         ..Default::default()
     };
     match &payment.method {
@@ -346,6 +361,7 @@ fn ledger_entry_to_proto(entry: &LedgerEntry) -> pb::LedgerEntry {
     let kind = match entry.source.kind() {
         LedgerEntryKind::Charge => pb::LedgerEntryKind::Charge,
         LedgerEntryKind::Payment => pb::LedgerEntryKind::Payment,
+        LedgerEntryKind::Refund => pb::LedgerEntryKind::Refund,
     };
     pb::LedgerEntry {
         sequence: entry.sequence,
@@ -363,5 +379,424 @@ pub fn ledger_page_to_proto(page: &LedgerPage) -> pb::ListLedgerEntriesResponse 
         entries: page.entries.iter().map(ledger_entry_to_proto).collect(),
         last_sequence: page.last_sequence,
         head_sequence: page.head_sequence,
+    }
+}
+
+/// A count by denomination under `field` (`opening_count` or `closing_count`), each line checked
+/// against the currency's table; every bad line is named by its index.
+fn cash_count(
+    field: &str,
+    lines: &[pb::DenominationCount],
+    currency: Currency,
+    violations: &mut FieldViolations,
+) -> Option<CashCount> {
+    let Some(table) = denominations(currency) else {
+        violations.add(
+            field,
+            format!("cannot be taken: no denominations are known for {currency}"),
+        );
+        return None;
+    };
+    // Lines that parse are checked against the table even when others do not, so every bad
+    // line is named at once; `indices` maps them back to their place in the request.
+    let mut parsed = Vec::with_capacity(lines.len());
+    let mut indices = Vec::with_capacity(lines.len());
+    for (index, line) in lines.iter().enumerate() {
+        let kind = match pb::DenominationKind::try_from(line.kind) {
+            Ok(pb::DenominationKind::Note) => Some(DenominationKind::Note),
+            Ok(pb::DenominationKind::Coin) => Some(DenominationKind::Coin),
+            Ok(pb::DenominationKind::Unspecified) | Err(_) => {
+                violations.add(
+                    format!("{field}[{index}].kind"),
+                    "is required: note or coin",
+                );
+                None
+            }
+        };
+        let value = violations.check(
+            &format!("{field}[{index}].value"),
+            money_from_proto(line.value.as_ref(), currency),
+        );
+        let pieces = violations.check(
+            &format!("{field}[{index}].count"),
+            u32::try_from(line.count).map_err(|_| "must not be negative"),
+        );
+        if let (Some(kind), Some(value), Some(pieces)) = (kind, value, pieces) {
+            parsed.push((kind, value, pieces));
+            indices.push(index);
+        }
+    }
+    let count = match CashCount::from_lines(&table, &parsed) {
+        Ok(count) => count,
+        Err(errors) => {
+            for (position, error) in errors {
+                let index = indices.get(position).copied().unwrap_or(position);
+                let path = match error {
+                    CountLineError::UnknownDenomination => format!("{field}[{index}].value"),
+                    CountLineError::Repeated => format!("{field}[{index}]"),
+                    CountLineError::TooMany => format!("{field}[{index}].count"),
+                };
+                violations.add(path, error.to_string());
+            }
+            return None;
+        }
+    };
+    (indices.len() == lines.len()).then_some(count)
+}
+
+pub fn terminal_id(text: &str) -> Result<TerminalId, &'static str> {
+    TerminalId::parse(text)
+}
+
+pub fn open_drawer(
+    request: pb::OpenCashDrawerRequest,
+    reading: &Reading,
+) -> Result<OpenDrawer, FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let terminal_id = violations.check("terminal_id", terminal_id(&request.terminal_id));
+    let opening_count = cash_count(
+        "opening_count",
+        &request.opening_count,
+        reading.currency,
+        &mut violations,
+    );
+    let reason = violations.check(
+        "opening_difference_reason",
+        optional_reason(&request.opening_difference_reason),
+    );
+    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
+    match (terminal_id, opening_count, reason, request_id) {
+        (Some(terminal_id), Some(opening_count), Some(difference_reason), Some(request_id))
+            if violations.is_empty() =>
+        {
+            Ok(OpenDrawer {
+                terminal_id,
+                opening_count,
+                difference_reason,
+                request_id,
+            })
+        }
+        _ => Err(violations),
+    }
+}
+
+pub fn new_cash_movement(
+    request: pb::RecordCashMovementRequest,
+    reading: &Reading,
+) -> Result<NewCashMovement, FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let terminal_id = violations.check("terminal_id", terminal_id(&request.terminal_id));
+    let direction = match pb::CashMovementDirection::try_from(request.direction) {
+        Ok(pb::CashMovementDirection::In) => Some(MovementDirection::In),
+        Ok(pb::CashMovementDirection::Out) => Some(MovementDirection::Out),
+        Ok(pb::CashMovementDirection::Unspecified) | Err(_) => {
+            violations.add("direction", "is required: in or out");
+            None
+        }
+    };
+    let category = match pb::CashMovementCategory::try_from(request.category) {
+        Ok(pb::CashMovementCategory::PettyCash) => Some(MovementCategory::PettyCash),
+        Ok(pb::CashMovementCategory::Expenses) => Some(MovementCategory::Expenses),
+        Ok(pb::CashMovementCategory::BankDeposit) => Some(MovementCategory::BankDeposit),
+        Ok(pb::CashMovementCategory::ChangeFund) => Some(MovementCategory::ChangeFund),
+        Ok(pb::CashMovementCategory::Other) => Some(MovementCategory::Other),
+        Ok(pb::CashMovementCategory::Unspecified) | Err(_) => {
+            violations.add(
+                "category",
+                "is required: petty cash, expenses, bank deposit, change fund or other",
+            );
+            None
+        }
+    };
+    let amount = violations.check(
+        "amount",
+        money_from_proto(request.amount.as_ref(), reading.currency).and_then(|amount| {
+            if amount.is_positive() {
+                Ok(amount)
+            } else {
+                Err("must be positive".to_owned())
+            }
+        }),
+    );
+    let note = violations.check("note", optional_reason(&request.note));
+    if category == Some(MovementCategory::Other) && matches!(note, Some(None)) {
+        violations.add("note", "is required for the category other");
+    }
+    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
+    match (terminal_id, direction, category, amount, note, request_id) {
+        (
+            Some(terminal_id),
+            Some(direction),
+            Some(category),
+            Some(amount),
+            Some(note),
+            Some(request_id),
+        ) if violations.is_empty() => Ok(NewCashMovement {
+            terminal_id,
+            direction,
+            category,
+            amount,
+            note,
+            request_id,
+        }),
+        _ => Err(violations),
+    }
+}
+
+pub fn close_drawer(
+    request: pb::CloseCashDrawerRequest,
+    reading: &Reading,
+) -> Result<CloseDrawer, FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let terminal_id = violations.check("terminal_id", terminal_id(&request.terminal_id));
+    let closing_count = cash_count(
+        "closing_count",
+        &request.closing_count,
+        reading.currency,
+        &mut violations,
+    );
+    let reason = violations.check(
+        "difference_reason",
+        optional_reason(&request.difference_reason),
+    );
+    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
+    match (terminal_id, closing_count, reason, request_id) {
+        (Some(terminal_id), Some(closing_count), Some(difference_reason), Some(request_id))
+            if violations.is_empty() =>
+        {
+            Ok(CloseDrawer {
+                terminal_id,
+                closing_count,
+                difference_reason,
+                request_id,
+            })
+        }
+        _ => Err(violations),
+    }
+}
+
+/// Which session a `GetCashDrawer` asks for.
+pub enum DrawerQuery {
+    Session(DrawerSessionId),
+    Terminal(TerminalId),
+}
+
+pub fn drawer_query(request: &pb::GetCashDrawerRequest) -> Result<DrawerQuery, FieldViolations> {
+    let by_session = !request.session_id.trim().is_empty();
+    let by_terminal = !request.terminal_id.trim().is_empty();
+    match (by_session, by_terminal) {
+        (true, false) => DrawerSessionId::parse(&request.session_id)
+            .map(DrawerQuery::Session)
+            .map_err(|error| FieldViolations::single("session_id", error)),
+        (false, true) => TerminalId::parse(&request.terminal_id)
+            .map(DrawerQuery::Terminal)
+            .map_err(|error| FieldViolations::single("terminal_id", error)),
+        _ => {
+            let mut violations = FieldViolations::new();
+            violations.add(
+                "session_id",
+                "exactly one of session_id or terminal_id is required",
+            );
+            violations.add(
+                "terminal_id",
+                "exactly one of session_id or terminal_id is required",
+            );
+            Err(violations)
+        }
+    }
+}
+
+pub fn session_id(text: &str) -> Result<DrawerSessionId, &'static str> {
+    DrawerSessionId::parse(text)
+}
+
+fn count_to_proto(count: &CashCount) -> Vec<pb::DenominationCount> {
+    let mut lines = Vec::with_capacity(count.lines().len());
+    for line in count.lines() {
+        let kind = match line.denomination.kind {
+            DenominationKind::Note => pb::DenominationKind::Note,
+            DenominationKind::Coin => pb::DenominationKind::Coin,
+        };
+        lines.push(pb::DenominationCount {
+            kind: kind.into(),
+            value: Some(money_to_proto(line.denomination.value)),
+            // Counts are at most MAX_PIECES, far below i32::MAX.
+            count: i32::try_from(line.pieces).unwrap_or(i32::MAX),
+        });
+    }
+    lines
+}
+
+pub fn drawer_session_to_proto(session: &DrawerSession) -> anyhow::Result<pb::CashDrawerSession> {
+    let state = match session.state {
+        DrawerState::Open => pb::CashDrawerState::Open,
+        DrawerState::PendingApproval => pb::CashDrawerState::PendingApproval,
+        DrawerState::Closed => pb::CashDrawerState::Closed,
+    };
+    let totals = &session.totals;
+    let report = pb::CashDrawerReport {
+        opening_float: Some(money_to_proto(totals.opening_float)),
+        cash_taken: Some(money_to_proto(totals.cash_taken)),
+        change_given: Some(money_to_proto(totals.change_given)),
+        cash_in: Some(money_to_proto(totals.cash_in)),
+        cash_out: Some(money_to_proto(totals.cash_out)),
+        expected: Some(money_to_proto(totals.expected()?)),
+        cash_payment_count: i32::try_from(totals.cash_payment_count)?,
+        cash_movement_count: i32::try_from(totals.cash_movement_count)?,
+        cash_refunded: Some(money_to_proto(totals.cash_refunded)),
+    };
+    let mut proto = pb::CashDrawerSession {
+        session_id: session.session_id.to_string(),
+        terminal_id: session.terminal_id.to_string(),
+        state: state.into(),
+        opening_count: count_to_proto(&session.opening_count),
+        opening_float: Some(money_to_proto(session.opening_count.total())),
+        previous_closing_count: session.previous_closing.map(money_to_proto),
+        opening_difference: Some(money_to_proto(session.opening_difference)),
+        opening_difference_reason: session
+            .opening_difference_reason
+            .clone()
+            .unwrap_or_default(),
+        opened_by: session.opened_by.clone(),
+        open_time: Some(timestamp_to_proto(session.opened_at)),
+        report: Some(report),
+        ..Default::default()
+    };
+    if let Some(closing) = &session.closing {
+        // The Z report is as of the close: its expected figure is the one the close decided on.
+        if let Some(report) = proto.report.as_mut() {
+            report.expected = Some(money_to_proto(closing.expected));
+        }
+        proto.closing_count = count_to_proto(&closing.closing_count);
+        proto.counted = Some(money_to_proto(closing.closing_count.total()));
+        proto.difference = Some(money_to_proto(closing.difference));
+        proto.difference_reason = closing.difference_reason.clone().unwrap_or_default();
+        proto.closed_by = closing.closed_by.clone();
+        proto.close_time = Some(timestamp_to_proto(closing.closed_at));
+        proto.approved_by = closing.approved_by.clone().unwrap_or_default();
+        proto.approve_time = closing.approved_at.map(timestamp_to_proto);
+    }
+    Ok(proto)
+}
+
+pub fn cash_movement_to_proto(movement: &CashMovement) -> pb::CashMovement {
+    let direction = match movement.direction {
+        MovementDirection::In => pb::CashMovementDirection::In,
+        MovementDirection::Out => pb::CashMovementDirection::Out,
+    };
+    let category = match movement.category {
+        MovementCategory::PettyCash => pb::CashMovementCategory::PettyCash,
+        MovementCategory::Expenses => pb::CashMovementCategory::Expenses,
+        MovementCategory::BankDeposit => pb::CashMovementCategory::BankDeposit,
+        MovementCategory::ChangeFund => pb::CashMovementCategory::ChangeFund,
+        MovementCategory::Other => pb::CashMovementCategory::Other,
+    };
+    pb::CashMovement {
+        movement_id: movement.movement_id.to_string(),
+        session_id: movement.session_id.to_string(),
+        terminal_id: movement.terminal_id.to_string(),
+        direction: direction.into(),
+        category: category.into(),
+        amount: Some(money_to_proto(movement.amount)),
+        note: movement.note.clone().unwrap_or_default(),
+        recorded_by: movement.recorded_by.clone(),
+        create_time: Some(timestamp_to_proto(movement.created_at)),
+    }
+}
+
+/// The payment and format a `RenderReceipt` asks for.
+pub fn receipt_request(
+    request: &pb::RenderReceiptRequest,
+) -> Result<(PaymentId, ReceiptFormat), FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let payment_id = violations.check(
+        "payment_id",
+        PaymentId::parse(&request.payment_id).map_err(|_| "must be a payment id (UUID)"),
+    );
+    let format = match pb::ReceiptFormat::try_from(request.format) {
+        Ok(pb::ReceiptFormat::Escpos) => Some(ReceiptFormat::Escpos),
+        Ok(pb::ReceiptFormat::Pdf) => Some(ReceiptFormat::Pdf),
+        Ok(pb::ReceiptFormat::Unspecified) | Err(_) => {
+            violations.add("format", "is required: escpos or pdf");
+            None
+        }
+    };
+    match (payment_id, format) {
+        (Some(payment_id), Some(format)) if violations.is_empty() => Ok((payment_id, format)),
+        _ => Err(violations),
+    }
+}
+
+pub fn new_refund(
+    request: pb::RefundPaymentRequest,
+    reading: &Reading,
+) -> Result<NewRefund, FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let payment_id = violations.check(
+        "payment_id",
+        PaymentId::parse(&request.payment_id).map_err(|_| "must be a payment id (UUID)"),
+    );
+    let amount = violations.check(
+        "amount",
+        money_from_proto(request.amount.as_ref(), reading.currency).and_then(|amount| {
+            if amount.is_positive() {
+                Ok(amount)
+            } else {
+                Err("must be positive".to_owned())
+            }
+        }),
+    );
+    let reason = violations.check(
+        "reason",
+        optional_reason(&request.reason)
+            .and_then(|reason| reason.ok_or_else(|| "is required".to_owned())),
+    );
+    let terminal_id = if request.terminal_id.trim().is_empty() {
+        Some(None)
+    } else {
+        violations
+            .check("terminal_id", TerminalId::parse(&request.terminal_id))
+            .map(Some)
+    };
+    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
+    match (payment_id, amount, reason, terminal_id, request_id) {
+        (Some(payment_id), Some(amount), Some(reason), Some(terminal_id), Some(request_id))
+            if violations.is_empty() =>
+        {
+            Ok(NewRefund {
+                payment_id,
+                amount,
+                reason,
+                terminal_id,
+                request_id,
+            })
+        }
+        _ => Err(violations),
+    }
+}
+
+pub fn refund_to_proto(refund: &Refund) -> pb::Refund {
+    let method = match refund.method.as_str() {
+        "cash" => pb::PaymentMethod::Cash,
+        "card" => pb::PaymentMethod::Card,
+        "bank_transfer" => pb::PaymentMethod::BankTransfer,
+        _ => pb::PaymentMethod::Unspecified,
+    };
+    pb::Refund {
+        refund_id: refund.refund_id.to_string(),
+        payment_id: refund.payment_id.to_string(),
+        patient_id: refund.patient_id.to_string(),
+        amount: Some(money_to_proto(refund.amount)),
+        method: method.into(),
+        reason: refund.reason.clone(),
+        cash_drawer_session_id: refund
+            .drawer_session_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
+        balance_after: Some(money_to_proto(refund.balance_after)),
+        service_date: Some(date_to_proto(refund.service_date)),
+        refunded_by: refund.refunded_by.clone(),
+        request_id: refund.request_id.as_str().to_owned(),
+        create_time: Some(timestamp_to_proto(refund.created_at)),
     }
 }

@@ -20,6 +20,16 @@ impl From<BillingError> for Status {
             BillingError::RegistryUnavailable => Status::unavailable(
                 "the patient registry is unavailable; nothing was posted, try again",
             ),
+            error @ (BillingError::DrawerNotOpen(_)
+            | BillingError::DrawerAlreadyOpen(_)
+            | BillingError::DrawerNotAwaitingApproval(_)
+            | BillingError::SelfApproval
+            | BillingError::RefundExceedsRemainder { .. }) => {
+                Status::failed_precondition(error.to_string())
+            }
+            error @ (BillingError::DrawerSessionNotFound(_)
+            | BillingError::NoCurrentDrawer(_)
+            | BillingError::PaymentNotFound(_)) => Status::not_found(error.to_string()),
             BillingError::Unexpected(error) => status::internal(&error),
         }
     }

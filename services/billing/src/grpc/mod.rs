@@ -19,12 +19,18 @@ use clinic_proto::{next_page_token, page_from_proto};
 use tonic::{Request, Response, Status};
 
 use crate::config::Settings;
-use crate::domain::{BillingError, Charge};
+use crate::domain::{BillingError, Charge, Operation, Receipt, ReceiptFormat};
 use crate::store::BillingStore;
 
 pub use registry::PatientRegistry;
 
-use convert::{Reading, charge_to_proto, payment_to_proto, price_list_item_to_proto};
+use convert::{
+    DrawerQuery, Reading, cash_movement_to_proto, charge_to_proto, drawer_session_to_proto,
+    payment_to_proto, price_list_item_to_proto,
+};
+
+/// Who runs the cash desk.
+const CASH_DESK: &[Role] = &[Role::Reception, Role::Manager];
 
 const PRICE_LIST_PAGE_DEFAULT: u32 = 100;
 const PRICE_LIST_PAGE_MAX: u32 = 500;
@@ -228,5 +234,204 @@ impl BillingService for BillingGrpc {
         tracing::Span::current().record("after_sequence", after_sequence);
         let page = self.store.ledger_page(after_sequence, page_size).await?;
         Ok(Response::new(convert::ledger_page_to_proto(&page)))
+    }
+
+    #[tracing::instrument(skip_all, fields(terminal_id, session_id))]
+    async fn open_cash_drawer(
+        &self,
+        request: Request<pb::OpenCashDrawerRequest>,
+    ) -> Result<Response<pb::CashDrawerSession>, Status> {
+        let caller = authorize(&request, CASH_DESK)?;
+        let now = self.clock.now();
+        let open = convert::open_drawer(request.into_inner(), &self.reading(now))
+            .map_err(BillingError::from)?;
+        tracing::Span::current().record("terminal_id", open.terminal_id.as_str());
+        let session = self.store.open_drawer(&open, &caller.subject, now).await?;
+        tracing::Span::current().record("session_id", tracing::field::display(session.session_id));
+        tracing::info!("cash drawer opened");
+        Ok(Response::new(
+            drawer_session_to_proto(&session).map_err(BillingError::from)?,
+        ))
+    }
+
+    #[tracing::instrument(skip_all, fields(terminal_id, movement_id))]
+    async fn record_cash_movement(
+        &self,
+        request: Request<pb::RecordCashMovementRequest>,
+    ) -> Result<Response<pb::CashMovement>, Status> {
+        let caller = authorize(&request, CASH_DESK)?;
+        let now = self.clock.now();
+        let new = convert::new_cash_movement(request.into_inner(), &self.reading(now))
+            .map_err(BillingError::from)?;
+        tracing::Span::current().record("terminal_id", new.terminal_id.as_str());
+        let movement = self
+            .store
+            .record_cash_movement(&new, &caller.subject, now)
+            .await?;
+        tracing::Span::current()
+            .record("movement_id", tracing::field::display(movement.movement_id));
+        tracing::info!("cash movement recorded");
+        Ok(Response::new(cash_movement_to_proto(&movement)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_cash_drawer(
+        &self,
+        request: Request<pb::GetCashDrawerRequest>,
+    ) -> Result<Response<pb::CashDrawerSession>, Status> {
+        authorize(&request, CASH_DESK)?;
+        let query = convert::drawer_query(request.get_ref()).map_err(BillingError::from)?;
+        let session = match query {
+            DrawerQuery::Session(session_id) => self
+                .store
+                .drawer_session(session_id)
+                .await?
+                .ok_or(BillingError::DrawerSessionNotFound(session_id))?,
+            DrawerQuery::Terminal(terminal_id) => self
+                .store
+                .current_drawer(&terminal_id)
+                .await?
+                .ok_or(BillingError::NoCurrentDrawer(terminal_id))?,
+        };
+        Ok(Response::new(
+            drawer_session_to_proto(&session).map_err(BillingError::from)?,
+        ))
+    }
+
+    #[tracing::instrument(skip_all, fields(terminal_id, session_id))]
+    async fn close_cash_drawer(
+        &self,
+        request: Request<pb::CloseCashDrawerRequest>,
+    ) -> Result<Response<pb::CashDrawerSession>, Status> {
+        let caller = authorize(&request, CASH_DESK)?;
+        let now = self.clock.now();
+        let close = convert::close_drawer(request.into_inner(), &self.reading(now))
+            .map_err(BillingError::from)?;
+        tracing::Span::current().record("terminal_id", close.terminal_id.as_str());
+        // A retry is answered before the drawer is looked at: the first call closed it.
+        let session = match self
+            .store
+            .earlier_drawer_session(
+                Operation::CloseCashDrawer,
+                &close.request_id,
+                &close.fingerprint(),
+            )
+            .await?
+        {
+            Some(session) => session,
+            None => {
+                self.store
+                    .close_drawer(
+                        &close,
+                        &caller.subject,
+                        self.settings.drawer_difference_limit_minor,
+                        now,
+                    )
+                    .await?
+            }
+        };
+        tracing::Span::current().record("session_id", tracing::field::display(session.session_id));
+        tracing::info!(state = session.state.as_str(), "cash drawer closed");
+        Ok(Response::new(
+            drawer_session_to_proto(&session).map_err(BillingError::from)?,
+        ))
+    }
+
+    #[tracing::instrument(skip_all, fields(session_id))]
+    async fn approve_cash_drawer_close(
+        &self,
+        request: Request<pb::ApproveCashDrawerCloseRequest>,
+    ) -> Result<Response<pb::CashDrawerSession>, Status> {
+        let caller = authorize(&request, &[Role::Manager])?;
+        let session_id = convert::session_id(&request.get_ref().session_id)
+            .map_err(|error| BillingError::from(FieldViolations::single("session_id", error)))?;
+        tracing::Span::current().record("session_id", tracing::field::display(session_id));
+        let session = self
+            .store
+            .approve_close(session_id, &caller.subject, self.clock.now())
+            .await?;
+        tracing::info!("cash drawer close approved");
+        Ok(Response::new(
+            drawer_session_to_proto(&session).map_err(BillingError::from)?,
+        ))
+    }
+
+    #[tracing::instrument(skip_all, fields(payment_id))]
+    async fn render_receipt(
+        &self,
+        request: Request<pb::RenderReceiptRequest>,
+    ) -> Result<Response<pb::RenderedReceipt>, Status> {
+        authorize(
+            &request,
+            &[Role::Reception, Role::Manager, Role::Collections],
+        )?;
+        let (payment_id, format) =
+            convert::receipt_request(request.get_ref()).map_err(BillingError::from)?;
+        tracing::Span::current().record("payment_id", tracing::field::display(payment_id));
+        let payment = self
+            .store
+            .payment(payment_id)
+            .await?
+            .ok_or(BillingError::PaymentNotFound(payment_id))?;
+        let charges = self
+            .store
+            .charges_on(payment.patient_id, payment.service_date)
+            .await?;
+        let receipt = Receipt {
+            clinic_name: self.settings.clinic.name.clone(),
+            local_time: payment
+                .created_at
+                .with_timezone(&self.settings.clinic.time_zone)
+                .naive_local(),
+            payment,
+            charges,
+        };
+        let receipt_number = receipt.number();
+        // Laying out and encoding a document is CPU work: off the async workers, in this span.
+        let span = tracing::Span::current();
+        let content = tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            match format {
+                ReceiptFormat::Escpos => crate::printing::render_escpos(&receipt),
+                ReceiptFormat::Pdf => Ok(crate::printing::render_pdf(&receipt)),
+            }
+        })
+        .await
+        .map_err(|error| BillingError::from(anyhow::anyhow!("receipt rendering failed: {error}")))?
+        .map_err(BillingError::from)?;
+        Ok(Response::new(pb::RenderedReceipt {
+            content,
+            content_type: format.content_type().to_owned(),
+            receipt_number,
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(payment_id, refund_id))]
+    async fn refund_payment(
+        &self,
+        request: Request<pb::RefundPaymentRequest>,
+    ) -> Result<Response<pb::Refund>, Status> {
+        let caller = authorize(&request, &[Role::Manager])?;
+        let now = self.clock.now();
+        let reading = self.reading(now);
+        let new =
+            convert::new_refund(request.into_inner(), &reading).map_err(BillingError::from)?;
+        tracing::Span::current().record("payment_id", tracing::field::display(new.payment_id));
+        // A retry returns the first refund even after the drawer it came out of was closed.
+        let refund = match self
+            .store
+            .earlier_refund(&new.request_id, &new.fingerprint())
+            .await?
+        {
+            Some(refund) => refund,
+            None => {
+                self.store
+                    .refund_payment(&new, &caller.subject, reading.today, now)
+                    .await?
+            }
+        };
+        tracing::Span::current().record("refund_id", tracing::field::display(refund.refund_id));
+        tracing::info!("payment refunded");
+        Ok(Response::new(convert::refund_to_proto(&refund)))
     }
 }

@@ -130,6 +130,35 @@ impl BillingStore {
     }
 }
 
+impl BillingStore {
+    /// The patient's charges for one service day, in the order they were posted: what a receipt
+    /// lists.
+    pub async fn charges_on(
+        &self,
+        patient_id: PatientId,
+        service_date: NaiveDate,
+    ) -> Result<Vec<Charge>, BillingError> {
+        let rows: Vec<ChargeRow> = with_db!(&self.db, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                charge_columns!(),
+                " FROM charges WHERE patient_id = $1 AND service_date = $2 \
+                 ORDER BY created_at, charge_id"
+            ))
+            .bind(patient_id.to_string())
+            .bind(service_date)
+            .fetch_all(pool)
+            .await
+        })
+        .context("failed to read a day's charges")?;
+        let mut charges = Vec::with_capacity(rows.len());
+        for row in rows {
+            charges.push(row.into_charge()?);
+        }
+        Ok(charges)
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct ChargeRow {
     charge_id: String,

@@ -109,8 +109,8 @@ impl BillingStore {
                 "SELECT currency, \
                  CAST(COALESCE(SUM(CASE WHEN kind = 'charge' THEN amount_minor ELSE 0 END), 0) \
                       AS BIGINT), \
-                 CAST(COALESCE(SUM(CASE WHEN kind = 'payment' THEN -amount_minor ELSE 0 END), 0) \
-                      AS BIGINT), \
+                 CAST(COALESCE(SUM(CASE WHEN kind IN ('payment', 'refund') \
+                                        THEN -amount_minor ELSE 0 END), 0) AS BIGINT), \
                  CAST(MAX(sequence) AS BIGINT) \
                  FROM ledger_entries WHERE patient_id = $1 GROUP BY currency",
             )

@@ -7,6 +7,8 @@
 //! - `price_list`: items and their listing.
 //! - `charges` and `payments`: posting them, each with its ledger entry.
 //! - `ledger`: the gap-free sequence, balances and the change feed.
+//! - `drawer`: cash-drawer sessions, their counts and cash movements.
+//! - `refunds`: refunds and their reversing ledger entries.
 
 use std::future::Future;
 
@@ -74,9 +76,11 @@ macro_rules! claim_request_id {
 }
 
 mod charges;
+mod drawer;
 mod ledger;
 mod payments;
 mod price_list;
+mod refunds;
 
 pub use ledger::NewLedgerEntry;
 

@@ -6,11 +6,12 @@ use clinic_common::ids::{PatientId, PaymentId, RequestId};
 use clinic_common::{Currency, Money};
 use clinic_common::{in_transaction, with_db};
 
+use super::drawer::lock_open_session;
 use super::ledger::{append_to_ledger, patient_balance_minor};
 use super::{BillingStore, NewLedgerEntry, WriteError, claiming_key, corrupt};
 use crate::domain::{
-    AuthorizationCode, BillingError, CardLastFour, CardType, LedgerSource, NewPayment, Operation,
-    Payment, PaymentMethod, ReceiptNumber, TransferReference,
+    AuthorizationCode, BillingError, CardLastFour, CardType, DrawerSessionId, LedgerSource,
+    NewPayment, Operation, Payment, PaymentMethod, ReceiptNumber, TransferReference,
 };
 
 /// The columns `PaymentRow` reads.
@@ -18,7 +19,7 @@ macro_rules! payment_columns {
     () => {
         "payment_id, patient_id, amount_minor, currency, method, tendered_minor, change_minor, \
          authorization_code, card_last_four, card_type, transfer_reference, receipt_number, \
-         balance_after_minor, service_date, received_by, request_id, created_at"
+         balance_after_minor, service_date, received_by, request_id, created_at, drawer_session_id"
     };
 }
 
@@ -85,6 +86,19 @@ impl BillingStore {
                     payment_id.to_string(),
                     now
                 );
+                // Cash taken at a terminal goes into its open drawer; the session row stays
+                // locked until commit, so the drawer cannot be closed around this payment.
+                let drawer_session_id = match (&new.method, &new.terminal_id) {
+                    (PaymentMethod::Cash { .. }, Some(terminal_id)) => {
+                        match lock_open_session!(tx, terminal_id) {
+                            Some((session_id, _)) => Some(session_id),
+                            None => {
+                                return Err(BillingError::DrawerNotOpen(terminal_id.clone()).into());
+                            }
+                        }
+                    }
+                    _ => None,
+                };
                 let sequence = append_to_ledger!(
                     tx,
                     &NewLedgerEntry {
@@ -131,9 +145,9 @@ impl BillingStore {
                     "INSERT INTO payments (payment_id, patient_id, amount_minor, currency, method, \
                      tendered_minor, change_minor, authorization_code, card_last_four, card_type, \
                      transfer_reference, receipt_number, balance_after_minor, service_date, \
-                     received_by, request_id, ledger_sequence, created_at) \
+                     received_by, request_id, ledger_sequence, created_at, drawer_session_id) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-                     $16, $17, $18)",
+                     $16, $17, $18, $19)",
                 )
                 .bind(payment_id.to_string())
                 .bind(new.patient_id.to_string())
@@ -153,6 +167,7 @@ impl BillingStore {
                 .bind(new.request_id.as_str())
                 .bind(sequence)
                 .bind(now)
+                .bind(drawer_session_id)
                 .execute(&mut *tx)
                 .await
                 .context("failed to insert a payment")?;
@@ -196,6 +211,7 @@ struct PaymentRow {
     received_by: String,
     request_id: String,
     created_at: DateTime<Utc>,
+    drawer_session_id: Option<String>,
 }
 
 impl PaymentRow {
@@ -245,6 +261,10 @@ impl PaymentRow {
             received_by: self.received_by,
             request_id: RequestId::parse(&self.request_id).map_err(|_| corrupt("request_id"))?,
             balance_after: Money::from_minor(self.balance_after_minor, currency),
+            drawer_session_id: self
+                .drawer_session_id
+                .map(|id| DrawerSessionId::parse(&id).map_err(|_| corrupt("drawer_session_id")))
+                .transpose()?,
         })
     }
 }

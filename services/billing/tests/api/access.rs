@@ -23,10 +23,17 @@ enum Rpc {
     PostPayment,
     GetAccountBalance,
     ListLedgerEntries,
+    OpenCashDrawer,
+    RecordCashMovement,
+    GetCashDrawer,
+    CloseCashDrawer,
+    ApproveCashDrawerClose,
+    RenderReceipt,
+    RefundPayment,
 }
 
 /// Each RPC with the roles its contract admits.
-const ADMITTED: [(Rpc, &[Role]); 6] = [
+const ADMITTED: [(Rpc, &[Role]); 13] = [
     (Rpc::CreatePriceListItem, &[Role::Manager, Role::Service]),
     (
         Rpc::ListPriceListItems,
@@ -56,6 +63,16 @@ const ADMITTED: [(Rpc, &[Role]); 6] = [
         ],
     ),
     (Rpc::ListLedgerEntries, &[Role::Service, Role::Manager]),
+    (Rpc::OpenCashDrawer, &[Role::Reception, Role::Manager]),
+    (Rpc::RecordCashMovement, &[Role::Reception, Role::Manager]),
+    (Rpc::GetCashDrawer, &[Role::Reception, Role::Manager]),
+    (Rpc::CloseCashDrawer, &[Role::Reception, Role::Manager]),
+    (Rpc::ApproveCashDrawerClose, &[Role::Manager]),
+    (
+        Rpc::RenderReceipt,
+        &[Role::Reception, Role::Manager, Role::Collections],
+    ),
+    (Rpc::RefundPayment, &[Role::Manager]),
 ];
 
 /// Calls `rpc` with an empty request: enough to pass or fail the role check, never enough to
@@ -84,6 +101,34 @@ async fn call(client: &mut Client, rpc: Rpc) -> Result<(), Status> {
             .map(drop),
         Rpc::ListLedgerEntries => client
             .list_ledger_entries(pb::ListLedgerEntriesRequest::default())
+            .await
+            .map(drop),
+        Rpc::OpenCashDrawer => client
+            .open_cash_drawer(pb::OpenCashDrawerRequest::default())
+            .await
+            .map(drop),
+        Rpc::RecordCashMovement => client
+            .record_cash_movement(pb::RecordCashMovementRequest::default())
+            .await
+            .map(drop),
+        Rpc::GetCashDrawer => client
+            .get_cash_drawer(pb::GetCashDrawerRequest::default())
+            .await
+            .map(drop),
+        Rpc::CloseCashDrawer => client
+            .close_cash_drawer(pb::CloseCashDrawerRequest::default())
+            .await
+            .map(drop),
+        Rpc::ApproveCashDrawerClose => client
+            .approve_cash_drawer_close(pb::ApproveCashDrawerCloseRequest::default())
+            .await
+            .map(drop),
+        Rpc::RenderReceipt => client
+            .render_receipt(pb::RenderReceiptRequest::default())
+            .await
+            .map(drop),
+        Rpc::RefundPayment => client
+            .refund_payment(pb::RefundPaymentRequest::default())
             .await
             .map(drop),
     }

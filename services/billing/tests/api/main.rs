@@ -3,12 +3,17 @@
 
 mod access;
 mod charges;
+mod drawer;
 mod ledger;
 mod payments;
 mod price_list;
+mod receipts;
+mod refunds;
+mod upgrade;
 
 use std::sync::Arc;
 
+use clinic_billing::config::DEFAULT_DRAWER_DIFFERENCE_LIMIT_MINOR;
 use clinic_billing::{App, Settings};
 use clinic_common::auth::{BearerToken, Role};
 use clinic_common::settings::ClinicSettings;
@@ -44,6 +49,15 @@ impl TestClinic {
 
     /// Both services with their clocks stopped at `now` (RFC 3339).
     pub async fn start_at(database: TestDatabase, now: &str) -> TestClinic {
+        TestClinic::start_with(database, now, DEFAULT_DRAWER_DIFFERENCE_LIMIT_MINOR).await
+    }
+
+    /// Both services at [`NOON`], billing with a drawer difference limit of `limit_minor`.
+    pub async fn start_with_drawer_limit(database: TestDatabase, limit_minor: i64) -> TestClinic {
+        TestClinic::start_with(database, NOON, limit_minor).await
+    }
+
+    async fn start_with(database: TestDatabase, now: &str, limit_minor: i64) -> TestClinic {
         let registry_database = database.sibling().await;
         let registry_app = clinic_patients::App::build(
             clinic_patients::Settings {
@@ -66,6 +80,7 @@ impl TestClinic {
             patients_url: registry.url(),
             clinic: ClinicSettings::default(),
             auth: auth_settings(),
+            drawer_difference_limit_minor: limit_minor,
         };
         let app = App::build(settings, Arc::new(clock_at(now)))
             .await
@@ -81,11 +96,12 @@ impl TestClinic {
 
     /// A billing client calling as `role`, with subject `<role>:tester`.
     pub async fn client(&self, role: Role) -> Client {
-        BillingServiceClient::new(
-            self.billing
-                .channel_as(role, &format!("{role}:tester"))
-                .await,
-        )
+        self.client_as(role, &format!("{role}:tester")).await
+    }
+
+    /// A billing client calling as `role` with subject `subject`.
+    pub async fn client_as(&self, role: Role, subject: &str) -> Client {
+        BillingServiceClient::new(self.billing.channel_as(role, subject).await)
     }
 
     /// Registers a new patient at the registry and returns their id.
@@ -182,6 +198,7 @@ pub fn cash(
             tendered: Some(mxn(tendered_minor)),
         })),
         request_id: request_id.into(),
+        terminal_id: String::new(),
     }
 }
 
@@ -195,6 +212,7 @@ pub fn card(patient_id: &str, amount_minor: i64, request_id: &str) -> pb::PostPa
             card_type: pb::CardType::Debit.into(),
         })),
         request_id: request_id.into(),
+        terminal_id: String::new(),
     }
 }
 
@@ -208,6 +226,7 @@ pub fn transfer(patient_id: &str, amount_minor: i64, request_id: &str) -> pb::Po
             },
         )),
         request_id: request_id.into(),
+        terminal_id: String::new(),
     }
 }
 

@@ -301,6 +301,7 @@ async fn invalid_payments_name_every_bad_field_and_write_nothing(database: TestD
             amount: Some(mxn(0)),
             method: None,
             request_id: "has spaces".into(),
+            terminal_id: "counter 1".into(),
         })
         .await
         .expect_err("refused");
@@ -343,7 +344,13 @@ async fn invalid_payments_name_every_bad_field_and_write_nothing(database: TestD
     assert_eq!(nothing_right.code(), Code::InvalidArgument);
     assert_eq!(
         violated_fields(&nothing_right),
-        ["patient_id", "amount", "method", "request_id"]
+        [
+            "patient_id",
+            "amount",
+            "method",
+            "request_id",
+            "terminal_id"
+        ]
     );
     assert_eq!(
         violated_fields(&bad_card),

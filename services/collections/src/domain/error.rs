@@ -3,12 +3,27 @@
 //! refused a ledger entry, which it logs and never shows to a caller.
 
 use clinic_common::Currency;
+use clinic_common::ids::PatientId;
 use clinic_common::validation::FieldViolations;
+
+use super::ContactRule;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CollectionsError {
     #[error("invalid request: {0}")]
     Invalid(FieldViolations),
+    /// A contact rule forbids the contact now; nothing was recorded.
+    #[error("the contact rule {0} forbids this contact now")]
+    ContactRefused(ContactRule),
+    /// The patient registry does not know the patient.
+    #[error("patient {0} not found")]
+    PatientNotFound(PatientId),
+    /// The request id was used before for a different request.
+    #[error("request_id was already used for a different request")]
+    RequestIdReused,
+    /// The patient registry could not be asked, and nothing is known about the patient yet.
+    #[error("the patient registry is unavailable")]
+    RegistryUnavailable,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }

@@ -26,6 +26,16 @@ impl EntryKind {
             EntryKind::Adjustment => "adjustment",
         }
     }
+
+    /// Reads back what [`EntryKind::as_str`] wrote.
+    pub fn parse(text: &str) -> Option<EntryKind> {
+        match text {
+            "charge" => Some(EntryKind::Charge),
+            "payment" => Some(EntryKind::Payment),
+            "adjustment" => Some(EntryKind::Adjustment),
+            _ => None,
+        }
+    }
 }
 
 /// One entry of billing's ledger.

@@ -4,18 +4,32 @@
 //! - [`Account`]: a patient's receivable and how each entry changes it (FIFO allocation).
 //! - The read models the service answers with: [`Receivable`], [`ReceivablesPage`],
 //!   [`LedgerSyncStatus`].
+//! - Contacts: the contact log, the account's contact state and the contact rules engine.
+//! - The worklist: accounts to work now, ranked ([`WorklistEntry`]).
+//! - Aging: due dates, days past due and the aging buckets ([`AgingReport`]).
 
+mod aging;
+mod contact;
 mod error;
 mod ledger;
 mod receivable;
+mod worklist;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clinic_common::Money;
 use clinic_common::ids::PatientId;
 
+pub use aging::{
+    AccountAging, AgingBucket, AgingBuckets, AgingReport, age_ledger, days_past_due, due_date,
+};
+pub use contact::{
+    BillingIssue, Channel, Contact, ContactKind, ContactProfile, ContactRule, ContactRules,
+    ContactState, Direction, LoggedCall, NewContact, Notes, Outcome, ProposedContact, Purpose,
+};
 pub use error::{ApplyError, CollectionsError};
 pub use ledger::{EntryKind, LedgerEntry};
 pub use receivable::{Account, OpenCharge};
+pub use worklist::{AccountContacts, WorklistEntry, build_worklist};
 
 /// A patient account as the collections desk lists it.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +42,14 @@ pub struct Receivable {
     pub oldest_open_charge_date: Option<NaiveDate>,
     pub last_payment_at: Option<DateTime<Utc>>,
     pub last_activity_at: Option<DateTime<Utc>>,
+}
+
+impl Receivable {
+    /// Days the oldest open charge is past its due day on `today` (negative before it is due).
+    pub fn days_past_due(&self, today: NaiveDate, payment_terms_days: u32) -> Option<i64> {
+        self.oldest_open_charge_date
+            .map(|service_date| days_past_due(due_date(service_date, payment_terms_days), today))
+    }
 }
 
 /// One page of receivables, with figures over all of them.

@@ -1,5 +1,6 @@
 //! The ledger follower: a background task that keeps the receivables current from billing's
-//! ledger change feed, and asks the patient registry for the names of new account holders.
+//! ledger change feed, and asks the patient registry for the names (and contact profiles) of new
+//! account holders.
 //!
 //! Each round reads the stored cursor, asks billing for the entries after it, and applies the page
 //! and the new cursor in one transaction (see `store`). A full page means billing has more, so the
@@ -12,6 +13,7 @@ mod convert;
 use std::ops::ControlFlow;
 use std::time::Duration;
 
+use chrono_tz::Tz;
 use clinic_common::Currency;
 use clinic_common::client::ServiceChannel;
 use clinic_common::clock::SharedClock;
@@ -23,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::Code;
 
 use crate::domain::display_name;
+use crate::registry;
 use crate::store::{PageStop, ReceivablesStore};
 
 /// Entries asked for per call: large enough to catch up quickly after downtime, small enough
@@ -51,6 +54,8 @@ pub struct LedgerFollower {
     clock: SharedClock,
     poll_interval: Duration,
     currency: Currency,
+    /// Contact hours of patients the registry gives no zone for.
+    clinic_zone: Tz,
 }
 
 impl LedgerFollower {
@@ -61,6 +66,7 @@ impl LedgerFollower {
         clock: SharedClock,
         poll_interval: Duration,
         currency: Currency,
+        clinic_zone: Tz,
     ) -> Self {
         LedgerFollower {
             store,
@@ -69,6 +75,7 @@ impl LedgerFollower {
             clock,
             poll_interval,
             currency,
+            clinic_zone,
         }
     }
 
@@ -208,6 +215,17 @@ impl LedgerFollower {
             let name = match response {
                 Ok(patient) => {
                     let patient = patient.into_inner();
+                    // The contact profile comes with the name, so the contact rules know the
+                    // patient before anyone asks about them.
+                    let profile = registry::contact_profile(&patient, self.clinic_zone);
+                    let saved = self
+                        .store
+                        .save_contact_profile(patient_id, &profile, self.clock.now())
+                        .await;
+                    if let Err(error) = saved {
+                        tracing::error!(error = ?error, %patient_id, "failed to record a contact profile");
+                        return ControlFlow::Continue(());
+                    }
                     display_name(&patient.given_name, &patient.family_name)
                 }
                 Err(status) if status.code() == Code::NotFound => {

@@ -1,14 +1,37 @@
 //! The one mapping from the collections service's errors to gRPC statuses.
 
+use std::collections::HashMap;
+
 use clinic_common::status;
-use tonic::Status;
+use clinic_common::validation::FieldViolations;
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
 
 use crate::domain::CollectionsError;
+
+/// The `ErrorInfo.domain` of this service's errors.
+pub const ERROR_DOMAIN: &str = "clinic.collections";
 
 impl From<CollectionsError> for Status {
     fn from(error: CollectionsError) -> Self {
         match error {
             CollectionsError::Invalid(violations) => status::invalid_argument(&violations),
+            // The rule's code rides in `google.rpc.ErrorInfo.reason`, so any client can tell
+            // which rule refused without parsing the message.
+            CollectionsError::ContactRefused(rule) => Status::with_error_details(
+                Code::FailedPrecondition,
+                format!("the contact rule {rule} forbids this contact now"),
+                ErrorDetails::with_error_info(rule.as_str(), ERROR_DOMAIN, HashMap::new()),
+            ),
+            CollectionsError::PatientNotFound(patient_id) => {
+                Status::not_found(format!("patient {patient_id} not found"))
+            }
+            CollectionsError::RequestIdReused => status::invalid_argument(
+                &FieldViolations::single("request_id", "was already used for a different request"),
+            ),
+            CollectionsError::RegistryUnavailable => {
+                Status::unavailable("the patient registry is unavailable; try again shortly")
+            }
             CollectionsError::Unexpected(error) => status::internal(&error),
         }
     }

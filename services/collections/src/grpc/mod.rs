@@ -4,29 +4,152 @@
 mod convert;
 mod error;
 
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use clinic_common::Currency;
 use clinic_common::auth::{Role, authorize};
+use clinic_common::clock::SharedClock;
+use clinic_common::time::{local_date, start_of_day};
 use clinic_common::validation::FieldViolations;
 use clinic_proto::collections::v1 as pb;
 use clinic_proto::collections::v1::collections_service_server::CollectionsService;
-use clinic_proto::{money_to_proto, next_page_token, page_from_proto};
+use clinic_proto::{date_to_proto, money_to_proto, next_page_token, page_from_proto};
 use tonic::{Request, Response, Status};
 
-use crate::domain::CollectionsError;
-use crate::store::ReceivablesStore;
+use clinic_common::client::ServiceChannel;
+use clinic_common::ids::PatientId;
+use clinic_proto::patients::v1::GetPatientRequest;
+use clinic_proto::patients::v1::patient_service_client::PatientServiceClient;
+use tonic::Code;
 
-use convert::{receivable_to_proto, sync_status_to_proto};
+use crate::domain::{
+    AgingBuckets, AgingReport, CollectionsError, ContactProfile, ContactRules, age_ledger,
+    build_worklist,
+};
+use crate::registry;
+use crate::store::{ContactToRecord, ReceivablesStore};
 
-const RECEIVABLES_PAGE_DEFAULT: u32 = 50;
-const RECEIVABLES_PAGE_MAX: u32 = 500;
+use convert::{
+    ACCOUNTS_PAGE_DEFAULT, ACCOUNTS_PAGE_MAX, account_aging_to_proto, aging_query, assignment,
+    buckets_to_proto, contact_state_to_proto, contact_to_proto, new_contact, patient_id_from,
+    proposed_contact, receivable_to_proto, required_patient_id, rule_to_proto,
+    sync_status_to_proto, worklist_entry_to_proto, worklist_query,
+};
+
+/// What the handlers need to know about the clinic.
+#[derive(Debug, Clone, Copy)]
+pub struct ClinicTerms {
+    pub time_zone: Tz,
+    pub currency: Currency,
+    /// Days after the service day that a charge falls due.
+    pub payment_terms_days: u32,
+}
 
 /// Implements `clinic.collections.v1.CollectionsService`.
 pub struct CollectionsGrpc {
     store: ReceivablesStore,
+    clock: SharedClock,
+    terms: ClinicTerms,
+    rules: ContactRules,
+    /// The registry, asked for a patient's contact profile at every contact check, so that a
+    /// consent withdrawn a minute ago is already respected.
+    patients: PatientServiceClient<ServiceChannel>,
 }
 
 impl CollectionsGrpc {
-    pub fn new(store: ReceivablesStore) -> Self {
-        CollectionsGrpc { store }
+    pub fn new(
+        store: ReceivablesStore,
+        clock: SharedClock,
+        terms: ClinicTerms,
+        rules: ContactRules,
+        patients: ServiceChannel,
+    ) -> Self {
+        CollectionsGrpc {
+            store,
+            clock,
+            terms,
+            rules,
+            patients: PatientServiceClient::new(patients),
+        }
+    }
+
+    /// How the patient may be reached, fresh from the registry and kept; when the registry
+    /// cannot be reached, the last profile it gave.
+    async fn contact_profile(
+        &self,
+        patient_id: PatientId,
+    ) -> Result<ContactProfile, CollectionsError> {
+        let mut patients = self.patients.clone();
+        let request = GetPatientRequest {
+            patient_id: patient_id.to_string(),
+        };
+        match patients.get_patient(request).await {
+            Ok(patient) => {
+                let profile =
+                    registry::contact_profile(&patient.into_inner(), self.terms.time_zone);
+                self.store
+                    .save_contact_profile(patient_id, &profile, self.clock.now())
+                    .await?;
+                Ok(profile)
+            }
+            Err(status) if status.code() == Code::NotFound => {
+                Err(CollectionsError::PatientNotFound(patient_id))
+            }
+            Err(status) => {
+                tracing::warn!(
+                    code = ?status.code(),
+                    %patient_id,
+                    "the patient registry is unreachable; using the last contact profile"
+                );
+                self.store
+                    .contact_profile(patient_id)
+                    .await?
+                    .ok_or(CollectionsError::RegistryUnavailable)
+            }
+        }
+    }
+
+    /// Today, in the clinic's time zone.
+    fn today(&self) -> NaiveDate {
+        local_date(self.clock.now(), self.terms.time_zone)
+    }
+
+    /// The aging on `as_of`, from the ledger as it stood at the end of that clinic-local day.
+    async fn aging(
+        &self,
+        as_of: NaiveDate,
+        patient_id: Option<PatientId>,
+        limit: u32,
+        offset: u64,
+    ) -> Result<AgingReport, CollectionsError> {
+        let end_of_day = start_of_day(as_of.succ_opt().unwrap_or(as_of), self.terms.time_zone);
+        let history = self.store.ledger_history(end_of_day, patient_id).await?;
+        let mut aged = age_ledger(
+            &history.entries,
+            self.terms.currency,
+            as_of,
+            self.terms.payment_terms_days,
+        )?;
+        let mut total = AgingBuckets::zero(self.terms.currency);
+        for account in &aged {
+            total
+                .add_all(&account.buckets)
+                .map_err(|error| CollectionsError::Unexpected(error.into()))?;
+        }
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(aged.len());
+        let end = start.saturating_add(limit as usize).min(aged.len());
+        let mut accounts: Vec<_> = aged.drain(start..end).collect();
+        for account in &mut accounts {
+            account.patient_name = history.names.get(&account.patient_id).cloned();
+        }
+        Ok(AgingReport {
+            as_of,
+            total,
+            accounts,
+            as_of_sequence: history.applied_sequence,
+        })
     }
 }
 
@@ -44,13 +167,14 @@ impl CollectionsService for CollectionsGrpc {
             "page",
             page_from_proto(
                 request.page.as_ref(),
-                RECEIVABLES_PAGE_DEFAULT,
-                RECEIVABLES_PAGE_MAX,
+                ACCOUNTS_PAGE_DEFAULT,
+                ACCOUNTS_PAGE_MAX,
             ),
         );
         let Some((size, offset)) = page else {
             return Err(CollectionsError::from(violations).into());
         };
+        let today = self.today();
         let page = self
             .store
             .list_receivables(size, offset)
@@ -58,7 +182,11 @@ impl CollectionsService for CollectionsGrpc {
             .map_err(CollectionsError::from)?;
         Ok(Response::new(pb::ListReceivablesResponse {
             next_page_token: next_page_token(offset, size, page.accounts.len()),
-            accounts: page.accounts.iter().map(receivable_to_proto).collect(),
+            accounts: page
+                .accounts
+                .iter()
+                .map(|account| receivable_to_proto(account, today, self.terms.payment_terms_days))
+                .collect(),
             total_open: Some(money_to_proto(page.total_open)),
             as_of_sequence: page.as_of_sequence,
         }))
@@ -76,5 +204,200 @@ impl CollectionsService for CollectionsGrpc {
             .await
             .map_err(CollectionsError::from)?;
         Ok(Response::new(sync_status_to_proto(&status)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_aging(
+        &self,
+        request: Request<pb::GetAgingRequest>,
+    ) -> Result<Response<pb::GetAgingResponse>, Status> {
+        authorize(&request, &[Role::Collections, Role::Manager])?;
+        let query = aging_query(request.get_ref())?;
+        let as_of = query.as_of.unwrap_or_else(|| self.today());
+        let report = self
+            .aging(as_of, query.patient_id, query.limit, query.offset)
+            .await?;
+        let mut accounts = Vec::with_capacity(report.accounts.len());
+        for account in &report.accounts {
+            accounts.push(account_aging_to_proto(account)?);
+        }
+        Ok(Response::new(pb::GetAgingResponse {
+            as_of: Some(date_to_proto(report.as_of)),
+            total: Some(buckets_to_proto(&report.total)?),
+            next_page_token: next_page_token(query.offset, query.limit, accounts.len()),
+            accounts,
+            as_of_sequence: report.as_of_sequence,
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(patient_id))]
+    async fn record_contact(
+        &self,
+        request: Request<pb::RecordContactRequest>,
+    ) -> Result<Response<pb::Contact>, Status> {
+        let caller = authorize(&request, &[Role::Collections, Role::Manager])?;
+        let contact = new_contact(request.get_ref())?;
+        tracing::Span::current().record("patient_id", tracing::field::display(contact.patient_id));
+        let profile = self.contact_profile(contact.patient_id).await?;
+        let recorded = self
+            .store
+            .record_contact(&ContactToRecord {
+                contact: &contact,
+                profile: &profile,
+                rules: &self.rules,
+                recorded_by: &caller.subject,
+                now: self.clock.now(),
+            })
+            .await?;
+        Ok(Response::new(contact_to_proto(&recorded)))
+    }
+
+    #[tracing::instrument(skip_all, fields(patient_id))]
+    async fn list_contacts(
+        &self,
+        request: Request<pb::ListContactsRequest>,
+    ) -> Result<Response<pb::ListContactsResponse>, Status> {
+        authorize(&request, &[Role::Collections, Role::Manager])?;
+        let request = request.into_inner();
+        let mut violations = FieldViolations::new();
+        let patient_id = patient_id_from(&mut violations, "patient_id", &request.patient_id);
+        let page = violations.check(
+            "page",
+            page_from_proto(
+                request.page.as_ref(),
+                ACCOUNTS_PAGE_DEFAULT,
+                ACCOUNTS_PAGE_MAX,
+            ),
+        );
+        let (Some(patient_id), Some((size, offset))) = (patient_id, page) else {
+            return Err(CollectionsError::from(violations).into());
+        };
+        tracing::Span::current().record("patient_id", tracing::field::display(patient_id));
+        let contacts = self
+            .store
+            .list_contacts(patient_id, size, offset)
+            .await
+            .map_err(CollectionsError::from)?;
+        Ok(Response::new(pb::ListContactsResponse {
+            next_page_token: next_page_token(offset, size, contacts.len()),
+            contacts: contacts.iter().map(contact_to_proto).collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(patient_id))]
+    async fn check_contact(
+        &self,
+        request: Request<pb::CheckContactRequest>,
+    ) -> Result<Response<pb::CheckContactResponse>, Status> {
+        authorize(&request, &[Role::Collections, Role::Manager])?;
+        let (patient_id, proposed) = proposed_contact(request.get_ref())?;
+        tracing::Span::current().record("patient_id", tracing::field::display(patient_id));
+        let profile = self.contact_profile(patient_id).await?;
+        let now = self.clock.now();
+        let (state, calls) = self
+            .store
+            .contact_history(patient_id, now - self.rules.lookback())
+            .await
+            .map_err(CollectionsError::from)?;
+        let checked = self.rules.check(&proposed, state, &profile, &calls, now);
+        Ok(Response::new(pb::CheckContactResponse {
+            allowed: checked.is_ok(),
+            rule: checked
+                .err()
+                .map_or(pb::ContactRule::Unspecified, rule_to_proto) as i32,
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(patient_id))]
+    async fn resolve_dispute(
+        &self,
+        request: Request<pb::ResolveDisputeRequest>,
+    ) -> Result<Response<pb::ContactState>, Status> {
+        authorize(&request, &[Role::Manager])?;
+        let patient_id = required_patient_id(&request.get_ref().patient_id, "patient_id")?;
+        tracing::Span::current().record("patient_id", tracing::field::display(patient_id));
+        let state = self
+            .store
+            .resolve_dispute(patient_id, self.clock.now())
+            .await
+            .map_err(CollectionsError::from)?;
+        Ok(Response::new(contact_state_to_proto(patient_id, state)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_worklist(
+        &self,
+        request: Request<pb::ListWorklistRequest>,
+    ) -> Result<Response<pb::ListWorklistResponse>, Status> {
+        authorize(&request, &[Role::Collections, Role::Manager])?;
+        let query = worklist_query(request.get_ref())?;
+        let now = self.clock.now();
+        let as_of = query.as_of.unwrap_or_else(|| self.today());
+        let (accounts, contacts) = self
+            .store
+            .worklist_inputs(now - self.rules.lookback())
+            .await
+            .map_err(CollectionsError::from)?;
+        // Accounts the registry has not described yet are judged on letters alone.
+        let fallback = ContactProfile {
+            time_zone: self.terms.time_zone,
+            consent_sms: false,
+            consent_whatsapp: false,
+            consent_email: false,
+            consent_phone_call: false,
+            has_phone: false,
+            has_email: false,
+        };
+        let worklist = build_worklist(
+            accounts,
+            &contacts,
+            &self.rules,
+            &fallback,
+            query.collector.as_deref(),
+            as_of,
+            self.terms.payment_terms_days,
+            now,
+        );
+        let items: Vec<pb::WorklistItem> = worklist
+            .iter()
+            .skip(usize::try_from(query.offset).unwrap_or(usize::MAX))
+            .take(query.limit as usize)
+            .map(worklist_entry_to_proto)
+            .collect();
+        Ok(Response::new(pb::ListWorklistResponse {
+            next_page_token: next_page_token(query.offset, query.limit, items.len()),
+            items,
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(patient_id))]
+    async fn assign_account(
+        &self,
+        request: Request<pb::AssignAccountRequest>,
+    ) -> Result<Response<pb::AccountAssignment>, Status> {
+        let caller = authorize(&request, &[Role::Manager])?;
+        let (patient_id, collector) = assignment(request.get_ref())?;
+        tracing::Span::current().record("patient_id", tracing::field::display(patient_id));
+        if !self
+            .store
+            .has_account(patient_id)
+            .await
+            .map_err(CollectionsError::from)?
+        {
+            return Err(CollectionsError::PatientNotFound(patient_id).into());
+        }
+        self.store
+            .assign_account(
+                patient_id,
+                collector.as_deref(),
+                &caller.subject,
+                self.clock.now(),
+            )
+            .await
+            .map_err(CollectionsError::from)?;
+        Ok(Response::new(pb::AccountAssignment {
+            patient_id: patient_id.to_string(),
+            collector: collector.unwrap_or_default(),
+        }))
     }
 }

@@ -5,9 +5,15 @@
 //! the receivables have got move in one transaction, and only an entry whose sequence is the
 //! cursor's plus one is applied. A crash between pages re-reads the page; nothing is applied twice
 //! and nothing is skipped.
+//!
+//! `contacts` holds the contact log and what governs contacting a patient; `worklist` gathers what
+//! the worklist is ranked from.
 
+mod contacts;
 #[cfg(test)]
 mod tests;
+
+pub use contacts::ContactToRecord;
 
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};
@@ -20,7 +26,8 @@ use clinic_common::{Currency, Money, in_transaction, with_db};
 use sqlx::migrate::Migrator;
 
 use crate::domain::{
-    Account, ApplyError, LedgerEntry, LedgerSyncStatus, OpenCharge, Receivable, ReceivablesPage,
+    Account, ApplyError, EntryKind, LedgerEntry, LedgerSyncStatus, OpenCharge, Receivable,
+    ReceivablesPage,
 };
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -365,6 +372,59 @@ impl ReceivablesStore {
         Ok(())
     }
 
+    /// The ledger entries billing recorded before `posted_before` (all patients', or one's), as
+    /// applied so far. The cursor is read first and bounds the entries, so a page the follower
+    /// commits meanwhile is either wholly in or wholly out.
+    pub async fn ledger_history(
+        &self,
+        posted_before: DateTime<Utc>,
+        patient_id: Option<PatientId>,
+    ) -> anyhow::Result<LedgerHistory> {
+        let applied_sequence = self.sync_status().await?.applied_sequence;
+        let patient = patient_id.map(|patient_id| patient_id.to_string());
+        let rows: Vec<EntryRow> = with_db!(&self.db, |pool| {
+            sqlx::query_as(
+                "SELECT sequence, patient_id, kind, amount_minor, source_id, service_date, \
+                 created_at FROM ledger_entries \
+                 WHERE sequence <= $1 AND created_at < $2 \
+                 AND (CAST($3 AS TEXT) IS NULL OR patient_id = $3) \
+                 ORDER BY sequence",
+            )
+            .bind(applied_sequence)
+            .bind(posted_before)
+            .bind(patient.as_deref())
+            .fetch_all(pool)
+            .await
+        })
+        .context("failed to read the ledger history")?;
+        let named: Vec<(String, String)> = with_db!(&self.db, |pool| {
+            sqlx::query_as(
+                "SELECT patient_id, patient_name FROM receivable_accounts \
+                 WHERE patient_name IS NOT NULL AND patient_name <> '' \
+                 AND (CAST($1 AS TEXT) IS NULL OR patient_id = $1)",
+            )
+            .bind(patient.as_deref())
+            .fetch_all(pool)
+            .await
+        })
+        .context("failed to read account holders' names")?;
+        let mut entries = Vec::with_capacity(rows.len());
+        for row in rows {
+            entries.push(row.into_entry(self.currency)?);
+        }
+        let mut names = HashMap::with_capacity(named.len());
+        for (id, name) in named {
+            let patient_id = PatientId::parse(&id)
+                .with_context(|| format!("receivable_accounts holds a malformed id {id:?}"))?;
+            names.insert(patient_id, name);
+        }
+        Ok(LedgerHistory {
+            entries,
+            applied_sequence,
+            names,
+        })
+    }
+
     /// Accounts with something owing, largest balance first (then by patient id, so pages are
     /// stable), with the total over all of them and the ledger sequence they reflect.
     pub async fn list_receivables(
@@ -403,6 +463,45 @@ impl ReceivablesStore {
             accounts,
             total_open: Money::from_minor(total_open, self.currency),
             as_of_sequence,
+        })
+    }
+}
+
+/// Billing's ledger as collections had applied it, up to a moment: the basis of aging on any day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LedgerHistory {
+    /// Entries billing recorded before the moment, in ledger order.
+    pub entries: Vec<LedgerEntry>,
+    /// The last ledger sequence applied when read.
+    pub applied_sequence: i64,
+    /// Account holders' names, where the registry has answered.
+    pub names: HashMap<PatientId, String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct EntryRow {
+    sequence: i64,
+    patient_id: String,
+    kind: String,
+    amount_minor: i64,
+    source_id: String,
+    service_date: NaiveDate,
+    created_at: DateTime<Utc>,
+}
+
+impl EntryRow {
+    fn into_entry(self, currency: Currency) -> anyhow::Result<LedgerEntry> {
+        Ok(LedgerEntry {
+            sequence: self.sequence,
+            patient_id: PatientId::parse(&self.patient_id).with_context(|| {
+                format!("ledger_entries holds a malformed id {:?}", self.patient_id)
+            })?,
+            kind: EntryKind::parse(&self.kind)
+                .with_context(|| format!("ledger_entries holds an unknown kind {:?}", self.kind))?,
+            amount: Money::from_minor(self.amount_minor, currency),
+            source_id: self.source_id,
+            service_date: self.service_date,
+            created_at: self.created_at,
         })
     }
 }
@@ -455,3 +554,6 @@ impl ReceivableRow {
         })
     }
 }
+
+// Last, so that the column macros above are in scope there.
+mod worklist;

@@ -7,8 +7,12 @@ use clinic_common::ids::PatientId;
 use clinic_common::{Currency, Money, with_db};
 use clinic_test_support::{TestDatabase, backend_tests};
 
-use super::{PageOutcome, PageStop, ReceivablesStore};
-use crate::domain::{ApplyError, EntryKind, LedgerEntry, Receivable};
+use super::{ContactToRecord, PageOutcome, PageStop, ReceivablesStore};
+use crate::domain::{
+    ApplyError, BillingIssue, Channel, CollectionsError, ContactKind, ContactProfile, ContactRule,
+    ContactRules, Direction, EntryKind, LedgerEntry, NewContact, Notes, Outcome, Purpose,
+    Receivable,
+};
 
 backend_tests!(
     payments_are_allocated_to_the_oldest_charges_first,
@@ -21,6 +25,8 @@ backend_tests!(
     receivables_list_open_balances_largest_first_with_a_total_over_all_pages,
     the_sync_status_records_billing_s_head_and_when_it_last_answered,
     accounts_stay_unnamed_until_the_registry_answers,
+    the_contact_log_is_append_only,
+    concurrent_recordings_never_exceed_the_call_limit,
 );
 
 const MXN: Currency = Currency::MXN;
@@ -433,4 +439,114 @@ async fn accounts_stay_unnamed_until_the_registry_answers(database: TestDatabase
     let listed = receivables(&store).await;
     assert_eq!(listed[0].patient_name.as_deref(), Some("Ana Ruiz"));
     assert_eq!(listed[1].patient_name, None);
+}
+
+fn unanswered_call(patient_id: PatientId, request_id: &str) -> NewContact {
+    NewContact {
+        patient_id,
+        channel: Channel::PhoneCall,
+        direction: Direction::Outbound,
+        kind: ContactKind::Attempt,
+        purpose: Purpose::Outreach,
+        outcome: Outcome::NoAnswer,
+        notes: Notes::parse("sin respuesta").expect("short"),
+        next_step: None,
+        next_step_date: None,
+        billing_issue: BillingIssue::NoIssue,
+        request_id: clinic_common::ids::RequestId::parse(request_id).expect("valid"),
+    }
+}
+
+fn reachable() -> ContactProfile {
+    ContactProfile {
+        time_zone: chrono_tz::America::Mexico_City,
+        consent_sms: true,
+        consent_whatsapp: true,
+        consent_email: true,
+        consent_phone_call: true,
+        has_phone: true,
+        has_email: true,
+    }
+}
+
+async fn record(
+    store: &ReceivablesStore,
+    contact: &NewContact,
+    rules: &ContactRules,
+) -> Result<crate::domain::Contact, CollectionsError> {
+    store
+        .record_contact(&ContactToRecord {
+            contact,
+            profile: &reachable(),
+            rules,
+            recorded_by: "collections:tester",
+            now: now(),
+        })
+        .await
+}
+
+async fn the_contact_log_is_append_only(database: TestDatabase) {
+    // Arrange
+    let store = store(&database).await;
+    let rules = ContactRules::default();
+    let recorded = record(&store, &unanswered_call(PatientId::new(), "call-1"), &rules)
+        .await
+        .expect("recorded");
+
+    // Act
+    let rewritten = with_db!(&store.db, |pool| {
+        sqlx::query("UPDATE contacts SET notes = 'otra cosa' WHERE contact_id = $1")
+            .bind(recorded.contact_id.as_str())
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+    });
+
+    // Assert
+    assert!(
+        rewritten.is_err(),
+        "the database refuses to rewrite history"
+    );
+    let log = store
+        .list_contacts(recorded.patient_id, 10, 0)
+        .await
+        .expect("listed");
+    assert_eq!(log, [recorded]);
+}
+
+async fn concurrent_recordings_never_exceed_the_call_limit(database: TestDatabase) {
+    // Arrange: a limit of 3 calls, and 8 collectors calling at once.
+    let store = store(&database).await;
+    let rules = ContactRules {
+        max_call_attempts: 3,
+        ..ContactRules::default()
+    };
+    let patient_id = PatientId::new();
+
+    // Act
+    let mut calls = Vec::new();
+    for caller in 0..8 {
+        let store = store.clone();
+        let contact = unanswered_call(patient_id, &format!("call-{caller}"));
+        calls.push(tokio::spawn(async move {
+            record(&store, &contact, &rules).await
+        }));
+    }
+    let mut recorded = 0;
+    let mut refused = 0;
+    for call in calls {
+        match call.await.expect("the task finishes") {
+            Ok(_) => recorded += 1,
+            Err(CollectionsError::ContactRefused(ContactRule::CallFrequency)) => refused += 1,
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+
+    // Assert
+    assert_eq!((recorded, refused), (3, 5));
+    let log = store
+        .list_contacts(patient_id, 10, 0)
+        .await
+        .expect("listed");
+    assert_eq!(log.len(), 3);
 }

@@ -2,7 +2,10 @@
 //! following a real billing service and asking a real patient registry.
 
 mod access;
+mod aging;
+mod contacts;
 mod receivables;
+mod worklist;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -49,6 +52,7 @@ impl TestCollections {
         billing_url: String,
         patients_url: String,
         poll_interval_ms: u64,
+        payment_terms_days: u32,
         clock: Arc<FixedClock>,
     ) -> TestCollections {
         let settings = clinic_collections::Settings {
@@ -57,6 +61,8 @@ impl TestCollections {
             billing_url,
             patients_url,
             ledger_poll_interval_ms: poll_interval_ms,
+            payment_terms_days,
+            contact_rules: Default::default(),
             clinic: ClinicSettings::default(),
             auth: auth_settings(),
         };
@@ -75,6 +81,7 @@ impl TestCollections {
             nowhere.clone(),
             nowhere,
             POLL_INTERVAL_MS,
+            0,
             clock(),
         )
         .await
@@ -107,6 +114,8 @@ async fn start_billing(
         patients_url,
         clinic: ClinicSettings::default(),
         auth: auth_settings(),
+        drawer_difference_limit_minor:
+            clinic_billing::config::DEFAULT_DRAWER_DIFFERENCE_LIMIT_MINOR,
     };
     let app = clinic_billing::App::build(settings, clock)
         .await
@@ -180,6 +189,15 @@ impl TestClinic {
 
     /// Starts collections, following this clinic's billing and registry.
     pub async fn start_collections(&mut self, poll_interval_ms: u64) {
+        self.start_collections_with_terms(poll_interval_ms, 0).await;
+    }
+
+    /// Starts collections with charges falling due `payment_terms_days` after the service day.
+    pub async fn start_collections_with_terms(
+        &mut self,
+        poll_interval_ms: u64,
+        payment_terms_days: u32,
+    ) {
         let database = self
             .collections_database
             .take()
@@ -189,6 +207,7 @@ impl TestClinic {
             format!("http://{}", self.billing_addr),
             self.patients.url(),
             poll_interval_ms,
+            payment_terms_days,
             self.clock.clone(),
         )
         .await;
@@ -251,6 +270,48 @@ impl TestClinic {
             .patient_id
     }
 
+    /// Registers a patient living in `time_zone` who consented to the channels given, and
+    /// returns their id.
+    pub async fn register_reachable(
+        &self,
+        phone: &str,
+        time_zone: &str,
+        consent: patients::ContactConsent,
+    ) -> String {
+        let mut reception = PatientServiceClient::new(
+            self.patients
+                .channel_as(Role::Reception, "reception:tester")
+                .await,
+        );
+        reception
+            .create_patient(patients::CreatePatientRequest {
+                patient: Some(patients::Patient {
+                    given_name: "Paciente".into(),
+                    family_name: "Contacto".into(),
+                    date_of_birth: Some(Date {
+                        year: 1990,
+                        month: 1,
+                        day: 15,
+                    }),
+                    phone: phone.into(),
+                    // The registry takes email consent only with an address to use it on.
+                    email: if consent.email {
+                        format!("paciente{}@example.com", phone.trim_start_matches('+'))
+                    } else {
+                        String::new()
+                    },
+                    time_zone: time_zone.into(),
+                    consent: Some(consent),
+                    ..Default::default()
+                }),
+                request_id: format!("register-{phone}"),
+            })
+            .await
+            .expect("registered")
+            .into_inner()
+            .patient_id
+    }
+
     /// Adds a consultation at $500.00 to the price list.
     pub async fn price_consultation(&self) {
         self.billing(Role::Manager)
@@ -301,6 +362,8 @@ impl TestClinic {
                     },
                 )),
                 request_id: request_id.into(),
+                // Optional fields billing may add over time keep their defaults.
+                ..Default::default()
             })
             .await
             .expect("paid");

@@ -5,9 +5,9 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Timelike, Utc};
 use chrono_tz::Tz;
 use clinic_common::ids::{AppointmentId, PatientId, ProviderId, RequestId, request_fingerprint};
 use clinic_common::time::local_date;
-use clinic_common::validation::{optional_text, required_text};
+use clinic_common::validation::{FieldViolations, optional_text, required_text};
 
-use super::SchedulingError;
+use super::{AppointmentType, AppointmentTypeId, SchedulingError};
 
 /// The longest appointment that can be booked: a full working day.
 pub const MAX_APPOINTMENT_LENGTH: TimeDelta = TimeDelta::hours(8);
@@ -71,6 +71,73 @@ impl AppointmentStatus {
                 | AppointmentStatus::Arrived
                 | AppointmentStatus::Seated
         )
+    }
+
+    /// The life cycle: the status `step` leads to from this one, or `None` when the step is not
+    /// allowed here. Every status change goes through this one table.
+    ///
+    /// ```text
+    /// scheduled ─confirm→ confirmed
+    /// scheduled | confirmed ─check in→ arrived ─seat→ seated ─complete→ completed ─check out→ checked_out
+    /// scheduled | confirmed | arrived | seated ─cancel→ cancelled
+    /// scheduled | confirmed ─no-show→ no_show          (once the start has passed)
+    /// scheduled | confirmed ─reschedule→ rescheduled   (linked to the new appointment)
+    /// ```
+    pub fn after(self, step: Step) -> Option<AppointmentStatus> {
+        use AppointmentStatus as S;
+        match (self, step) {
+            (S::Scheduled, Step::Confirm) => Some(S::Confirmed),
+            (S::Scheduled | S::Confirmed, Step::CheckIn) => Some(S::Arrived),
+            (S::Arrived, Step::Seat) => Some(S::Seated),
+            (S::Seated, Step::Complete) => Some(S::Completed),
+            (S::Completed, Step::CheckOut) => Some(S::CheckedOut),
+            (S::Scheduled | S::Confirmed | S::Arrived | S::Seated, Step::Cancel) => {
+                Some(S::Cancelled)
+            }
+            (S::Scheduled | S::Confirmed, Step::MarkNoShow) => Some(S::NoShow),
+            (S::Scheduled | S::Confirmed, Step::Reschedule) => Some(S::Rescheduled),
+            _ => None,
+        }
+    }
+}
+
+/// A step in an appointment's life, as staff, the kiosk or the queue take it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Confirm,
+    CheckIn,
+    Seat,
+    Complete,
+    CheckOut,
+    Cancel,
+    MarkNoShow,
+    Reschedule,
+}
+
+impl Step {
+    pub const ALL: [Step; 8] = [
+        Step::Confirm,
+        Step::CheckIn,
+        Step::Seat,
+        Step::Complete,
+        Step::CheckOut,
+        Step::Cancel,
+        Step::MarkNoShow,
+        Step::Reschedule,
+    ];
+
+    /// How an error message words the step: "appointment … is completed and cannot be {this}".
+    pub fn as_action(self) -> &'static str {
+        match self {
+            Step::Confirm => "confirmed",
+            Step::CheckIn => "checked in",
+            Step::Seat => "seated",
+            Step::Complete => "completed",
+            Step::CheckOut => "checked out",
+            Step::Cancel => "cancelled",
+            Step::MarkNoShow => "marked as a no-show",
+            Step::Reschedule => "rescheduled",
+        }
     }
 }
 
@@ -252,7 +319,99 @@ impl Note {
     }
 }
 
-/// A request to book an appointment.
+/// A booking as requested, before its appointment type (if it names one) fills in the rest.
+#[derive(Debug, Clone)]
+pub struct BookingRequest {
+    pub patient_id: PatientId,
+    pub provider_id: ProviderId,
+    pub start: DateTime<Utc>,
+    /// `None` when the appointment type's length decides the end.
+    pub end: Option<DateTime<Utc>>,
+    pub price_code: Option<PriceCode>,
+    pub reason: Option<Note>,
+    pub appointment_type_id: Option<AppointmentTypeId>,
+    pub request_id: RequestId,
+}
+
+impl BookingRequest {
+    /// A digest of the request as given (not as the type completed it, since a type can change
+    /// between a first call and its retry), to recognise a retry. Requests without a type digest
+    /// exactly as bookings did before types existed.
+    pub fn fingerprint(&self) -> String {
+        let start = self.start.to_rfc3339();
+        let end = self.end.map(|end| end.to_rfc3339()).unwrap_or_default();
+        let (patient_id, provider_id) = (self.patient_id.to_string(), self.provider_id.to_string());
+        let mut parts: Vec<&str> = vec![
+            &patient_id,
+            &provider_id,
+            &start,
+            &end,
+            self.price_code.as_ref().map_or("", PriceCode::as_str),
+            self.reason.as_ref().map_or("", Note::as_str),
+        ];
+        let type_id = self.appointment_type_id.map(|id| id.to_string());
+        if let Some(type_id) = &type_id {
+            parts.push(type_id);
+        }
+        request_fingerprint(&parts)
+    }
+
+    /// The booking to make: the type, when named, gives the end (as long as the type's visit)
+    /// and the price code, unless the request gives them itself. A deleted type cannot be
+    /// booked.
+    pub fn resolve(
+        self,
+        appointment_type: Option<&AppointmentType>,
+    ) -> Result<NewAppointment, SchedulingError> {
+        let fingerprint = self.fingerprint();
+        let (end, price_code) = match appointment_type {
+            Some(appointment_type) => {
+                if appointment_type.deleted_at.is_some() {
+                    return Err(SchedulingError::UnusableAppointmentType(
+                        "is deleted and cannot be booked",
+                    ));
+                }
+                let details = &appointment_type.details;
+                (
+                    self.end.unwrap_or(self.start + details.length.as_delta()),
+                    self.price_code.or_else(|| Some(details.price_code.clone())),
+                )
+            }
+            None => match self.end {
+                Some(end) => (end, self.price_code),
+                None => {
+                    return Err(FieldViolations::single(
+                        "appointment.end_time",
+                        "is required unless appointment_type_id is given",
+                    )
+                    .into());
+                }
+            },
+        };
+        let slot = AppointmentSlot::new(self.start, end).map_err(|problems| {
+            let mut violations = FieldViolations::new();
+            if let Some(problem) = problems.start {
+                violations.add("appointment.start_time", problem);
+            }
+            if let Some(problem) = problems.end {
+                violations.add("appointment.end_time", problem);
+            }
+            SchedulingError::from(violations)
+        })?;
+        Ok(NewAppointment {
+            patient_id: self.patient_id,
+            provider_id: self.provider_id,
+            slot,
+            price_code,
+            reason: self.reason,
+            appointment_type_id: self.appointment_type_id,
+            request_id: self.request_id,
+            fingerprint,
+        })
+    }
+}
+
+/// A request to book an appointment, complete.
 #[derive(Debug, Clone)]
 pub struct NewAppointment {
     pub patient_id: PatientId,
@@ -260,19 +419,28 @@ pub struct NewAppointment {
     pub slot: AppointmentSlot,
     pub price_code: Option<PriceCode>,
     pub reason: Option<Note>,
+    pub appointment_type_id: Option<AppointmentTypeId>,
+    pub request_id: RequestId,
+    /// The [`BookingRequest`]'s digest, to recognise a retry.
+    pub fingerprint: String,
+}
+
+/// A request to move an appointment to a new time: the old one becomes rescheduled and a new
+/// one, with the same patient, provider, price code and reason, takes its place.
+#[derive(Debug, Clone)]
+pub struct Reschedule {
+    pub appointment_id: AppointmentId,
+    pub slot: AppointmentSlot,
     pub request_id: RequestId,
 }
 
-impl NewAppointment {
+impl Reschedule {
     /// A digest of the request, to recognise a retry.
     pub fn fingerprint(&self) -> String {
         request_fingerprint(&[
-            &self.patient_id.to_string(),
-            &self.provider_id.to_string(),
+            &self.appointment_id.to_string(),
             &self.slot.start().to_rfc3339(),
             &self.slot.end().to_rfc3339(),
-            self.price_code.as_ref().map_or("", PriceCode::as_str),
-            self.reason.as_ref().map_or("", Note::as_str),
         ])
     }
 }
@@ -310,14 +478,40 @@ pub struct Appointment {
     pub status: AppointmentStatus,
     pub price_code: Option<PriceCode>,
     pub reason: Option<Note>,
+    /// The type it was booked as, if any.
+    pub appointment_type_id: Option<AppointmentTypeId>,
     pub confirmation_code: ConfirmationCode,
     pub patient_initials: Initials,
     pub cancellation: Option<Cancellation>,
+    /// Set once rescheduled: the appointment that replaced this one.
+    pub rescheduled_to: Option<AppointmentId>,
+    /// Set on a replacement: the appointment it replaced.
+    pub rescheduled_from: Option<AppointmentId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 impl Appointment {
+    /// The status `step` takes the appointment to, or `WrongStatus` naming the current one.
+    pub fn advance(&self, step: Step) -> Result<AppointmentStatus, SchedulingError> {
+        self.status
+            .after(step)
+            .ok_or_else(|| self.wrong_status(step.as_action()))
+    }
+
+    /// Whether the patient can be marked as not having come: only a scheduled or confirmed
+    /// appointment, and only once its start has passed (until then they may still come).
+    pub fn mark_no_show(&self, now: DateTime<Utc>) -> Result<AppointmentStatus, SchedulingError> {
+        let next = self.advance(Step::MarkNoShow)?;
+        if now < self.slot.start() {
+            return Err(SchedulingError::NotStartedYet {
+                appointment_id: self.appointment_id,
+                start: self.slot.start(),
+            });
+        }
+        Ok(next)
+    }
+
     /// The clinic-local day the appointment starts on.
     pub fn local_day(&self, time_zone: Tz) -> NaiveDate {
         local_date(self.slot.start(), time_zone)
@@ -329,9 +523,7 @@ impl Appointment {
         reason: Note,
         now: DateTime<Utc>,
     ) -> Result<Cancellation, SchedulingError> {
-        if !self.status.is_active() {
-            return Err(self.wrong_status("cancelled"));
-        }
+        self.advance(Step::Cancel)?;
         Ok(Cancellation {
             reason,
             late: self.slot.start() - now < LATE_CANCELLATION_NOTICE,
@@ -343,7 +535,8 @@ impl Appointment {
     pub fn check_in(&self, today: NaiveDate, time_zone: Tz) -> Result<CheckIn, SchedulingError> {
         match self.status {
             AppointmentStatus::Arrived | AppointmentStatus::Seated => Ok(CheckIn::AlreadyQueued),
-            AppointmentStatus::Scheduled | AppointmentStatus::Confirmed => {
+            _ => {
+                self.advance(Step::CheckIn)?;
                 let day = self.local_day(time_zone);
                 if day == today {
                     Ok(CheckIn::Admit)
@@ -354,7 +547,6 @@ impl Appointment {
                     })
                 }
             }
-            _ => Err(self.wrong_status("checked in")),
         }
     }
 
@@ -362,9 +554,8 @@ impl Appointment {
     /// confirmed; confirming twice is not an error.
     pub fn confirm(&self) -> Result<Confirmation, SchedulingError> {
         match self.status {
-            AppointmentStatus::Scheduled => Ok(Confirmation::Confirm),
             AppointmentStatus::Confirmed => Ok(Confirmation::AlreadyConfirmed),
-            _ => Err(self.wrong_status("confirmed")),
+            _ => self.advance(Step::Confirm).map(|_| Confirmation::Confirm),
         }
     }
 
@@ -501,9 +692,12 @@ mod tests {
             status,
             price_code: None,
             reason: None,
+            appointment_type_id: None,
             confirmation_code: ConfirmationCode::generate(),
             patient_initials: Initials::of("María", "García"),
             cancellation: None,
+            rescheduled_to: None,
+            rescheduled_from: None,
             created_at: at(NOW),
             updated_at: at(NOW),
         }
@@ -563,5 +757,85 @@ mod tests {
         );
         let cancelled = appointment("2026-11-23T15:00:00Z", AppointmentStatus::Cancelled);
         assert!(cancelled.confirm().is_err());
+    }
+
+    /// The whole life cycle, written out as a table independent of `after`'s match: every pair
+    /// of status and step not listed here must be refused.
+    const ALLOWED: [(AppointmentStatus, Step, AppointmentStatus); 14] = {
+        use AppointmentStatus as S;
+        [
+            (S::Scheduled, Step::Confirm, S::Confirmed),
+            (S::Scheduled, Step::CheckIn, S::Arrived),
+            (S::Confirmed, Step::CheckIn, S::Arrived),
+            (S::Arrived, Step::Seat, S::Seated),
+            (S::Seated, Step::Complete, S::Completed),
+            (S::Completed, Step::CheckOut, S::CheckedOut),
+            (S::Scheduled, Step::Cancel, S::Cancelled),
+            (S::Confirmed, Step::Cancel, S::Cancelled),
+            (S::Arrived, Step::Cancel, S::Cancelled),
+            (S::Seated, Step::Cancel, S::Cancelled),
+            (S::Scheduled, Step::MarkNoShow, S::NoShow),
+            (S::Confirmed, Step::MarkNoShow, S::NoShow),
+            (S::Scheduled, Step::Reschedule, S::Rescheduled),
+            (S::Confirmed, Step::Reschedule, S::Rescheduled),
+        ]
+    };
+
+    #[test]
+    fn the_life_cycle_allows_exactly_the_listed_steps_from_every_status() {
+        for status in AppointmentStatus::ALL {
+            for step in Step::ALL {
+                let expected = ALLOWED
+                    .iter()
+                    .find(|(from, by, _)| *from == status && *by == step)
+                    .map(|(_, _, to)| *to);
+                assert_eq!(status.after(step), expected, "{status:?} by {step:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn finished_appointments_take_no_further_step() {
+        for status in [
+            AppointmentStatus::CheckedOut,
+            AppointmentStatus::Cancelled,
+            AppointmentStatus::NoShow,
+            AppointmentStatus::Rescheduled,
+        ] {
+            for step in Step::ALL {
+                assert_eq!(status.after(step), None, "{status:?} by {step:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_refused_step_names_the_current_status() {
+        let completed = appointment("2026-11-22T15:00:00Z", AppointmentStatus::Completed);
+        let error = completed.advance(Step::Seat).expect_err("refused");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "appointment {} is completed and cannot be seated",
+                completed.appointment_id
+            )
+        );
+    }
+
+    #[test]
+    fn a_no_show_is_marked_only_once_the_start_has_passed() {
+        let at_nine = appointment("2026-11-22T15:00:00Z", AppointmentStatus::Confirmed);
+        assert!(matches!(
+            at_nine.mark_no_show(at("2026-11-22T14:59:00Z")),
+            Err(SchedulingError::NotStartedYet { .. })
+        ));
+        assert_eq!(
+            at_nine.mark_no_show(at("2026-11-22T15:00:00Z")).ok(),
+            Some(AppointmentStatus::NoShow)
+        );
+        let arrived = appointment("2026-11-22T15:00:00Z", AppointmentStatus::Arrived);
+        assert!(matches!(
+            arrived.mark_no_show(at("2026-11-22T16:00:00Z")),
+            Err(SchedulingError::WrongStatus { .. })
+        ));
     }
 }

@@ -1,10 +1,10 @@
 //! What can go wrong in scheduling. Mapped to gRPC status codes in `grpc::error`.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use clinic_common::ids::{AppointmentId, PatientId, ProviderId};
+use clinic_common::ids::{AppointmentId, PatientId, ProviderId, QueueEntryId};
 use clinic_common::validation::FieldViolations;
 
-use super::AppointmentStatus;
+use super::{AppointmentStatus, AppointmentTypeId, QueueEntryStatus};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SchedulingError {
@@ -18,6 +18,17 @@ pub enum SchedulingError {
     /// An appointment names a provider this service does not know.
     #[error("provider {0} does not exist")]
     UnknownProvider(ProviderId),
+    /// A booking names an appointment type it cannot use; says why.
+    #[error("the appointment type {0}")]
+    UnusableAppointmentType(&'static str),
+    #[error("appointment type {0} not found")]
+    AppointmentTypeNotFound(AppointmentTypeId),
+    /// Deleted types stay on record but cannot be changed.
+    #[error("appointment type {0} is deleted and cannot be changed")]
+    AppointmentTypeDeleted(AppointmentTypeId),
+    /// Another type that is not deleted already has the name.
+    #[error("another appointment type already has that name")]
+    AppointmentTypeNameTaken,
     #[error("appointment {0} not found")]
     AppointmentNotFound(AppointmentId),
     #[error("no appointment has that confirmation code")]
@@ -36,6 +47,26 @@ pub enum SchedulingError {
         status: AppointmentStatus,
         action: &'static str,
     },
+    /// A no-show can only be recorded once the appointment's start has passed.
+    #[error(
+        "appointment {appointment_id} starts at {start} and cannot be marked as a no-show before then"
+    )]
+    NotStartedYet {
+        appointment_id: AppointmentId,
+        start: DateTime<Utc>,
+    },
+    #[error("queue entry {0} not found")]
+    QueueEntryNotFound(QueueEntryId),
+    /// The queue entry's status does not allow `action`.
+    #[error("queue entry {queue_entry_id} is {} and cannot be {action}", status.as_str())]
+    QueueEntryWrongStatus {
+        queue_entry_id: QueueEntryId,
+        status: QueueEntryStatus,
+        action: &'static str,
+    },
+    /// "Call next" found nobody waiting (for that provider, when one was named).
+    #[error("nobody is waiting to be called")]
+    NobodyWaiting,
     /// Check-in is for today's appointments only.
     #[error("appointment {appointment_id} is on {day}, not today")]
     NotToday {

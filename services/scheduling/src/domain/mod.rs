@@ -1,6 +1,7 @@
 //! Scheduling's model and rules, free of storage and transport.
 
 mod appointment;
+mod appointment_type;
 mod error;
 mod provider;
 mod queue;
@@ -10,12 +11,18 @@ use std::fmt;
 use chrono::NaiveDate;
 
 pub use appointment::{
-    Appointment, AppointmentSlot, AppointmentStatus, Cancellation, CheckIn, Confirmation,
-    ConfirmationCode, Initials, NewAppointment, Note, PriceCode, StatusChange,
+    Appointment, AppointmentSlot, AppointmentStatus, BookingRequest, Cancellation, CheckIn,
+    Confirmation, ConfirmationCode, Initials, MAX_APPOINTMENT_LENGTH, NewAppointment, Note,
+    PriceCode, Reschedule, SlotProblems, StatusChange, Step,
+};
+pub use appointment_type::{
+    AppointmentType, AppointmentTypeId, NewAppointmentType, TypeDetails, TypeName, VisitLength,
 };
 pub use error::SchedulingError;
 pub use provider::{DisplayName, NewProvider, Provider, ProviderKind};
-pub use queue::{QueueEntry, QueueEntryStatus, TicketNumber, arrange};
+pub use queue::{
+    CallNext, QueueEntry, QueueEntryStatus, QueueStep, TicketNumber, Wait, arrange, waits,
+};
 
 /// Evidence a patient gives at the kiosk that they are who the appointment is for. It is checked
 /// by the patient registry, which holds the facts; scheduling never stores it.

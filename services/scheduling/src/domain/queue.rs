@@ -1,11 +1,14 @@
 //! The day's waiting-room queue: tickets, entries and their positions.
 
+use std::collections::HashMap;
 use std::fmt;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use clinic_common::ids::{AppointmentId, PatientId, ProviderId, QueueEntryId};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use clinic_common::ids::{
+    AppointmentId, PatientId, ProviderId, QueueEntryId, RequestId, request_fingerprint,
+};
 
-use super::Initials;
+use super::{Initials, SchedulingError};
 
 /// Where a checked-in patient is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,7 +19,8 @@ pub enum QueueEntryStatus {
     Called,
     /// In the chair.
     Seated,
-    /// Gone from the queue (the visit was cancelled after arrival).
+    /// Gone from the queue: the patient left without being seen, or the visit was cancelled
+    /// after arrival.
     Left,
 }
 
@@ -40,6 +44,69 @@ impl QueueEntryStatus {
 
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|status| status.as_str() == text)
+    }
+
+    /// The queue's life cycle: the status `step` leads to from this one, or `None` when the step
+    /// is not allowed here.
+    ///
+    /// ```text
+    /// waiting ─call→ called ─recall→ called
+    /// waiting | called ─seat→ seated        (the desk may seat a patient it did not call)
+    /// waiting | called ─leave→ left
+    /// ```
+    pub fn after(self, step: QueueStep) -> Option<QueueEntryStatus> {
+        use QueueEntryStatus as S;
+        match (self, step) {
+            (S::Waiting, QueueStep::Call) | (S::Called, QueueStep::Recall) => Some(S::Called),
+            (S::Waiting | S::Called, QueueStep::Seat) => Some(S::Seated),
+            (S::Waiting | S::Called, QueueStep::Leave) => Some(S::Left),
+            _ => None,
+        }
+    }
+}
+
+/// A step a queue entry takes after check-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueStep {
+    Call,
+    Recall,
+    Seat,
+    Leave,
+}
+
+impl QueueStep {
+    pub const ALL: [QueueStep; 4] = [
+        QueueStep::Call,
+        QueueStep::Recall,
+        QueueStep::Seat,
+        QueueStep::Leave,
+    ];
+
+    /// How an error message words the step: "queue entry … is seated and cannot be {this}".
+    pub fn as_action(self) -> &'static str {
+        match self {
+            QueueStep::Call => "called",
+            QueueStep::Recall => "called again",
+            QueueStep::Seat => "seated",
+            QueueStep::Leave => "marked as left",
+        }
+    }
+}
+
+/// "Call next": the next waiting patient, of one provider or of anyone.
+#[derive(Debug, Clone)]
+pub struct CallNext {
+    pub provider_id: Option<ProviderId>,
+    pub request_id: RequestId,
+}
+
+impl CallNext {
+    /// A digest of the request, to recognise a retry.
+    pub fn fingerprint(&self) -> String {
+        request_fingerprint(&[&self
+            .provider_id
+            .map(|id| id.to_string())
+            .unwrap_or_default()])
     }
 }
 
@@ -67,8 +134,26 @@ pub struct QueueEntry {
     pub status: QueueEntryStatus,
     pub arrived_at: DateTime<Utc>,
     pub appointment_start: DateTime<Utc>,
+    /// The booked end of the appointment: with the start, how long the visit is expected to take.
+    pub appointment_end: DateTime<Utc>,
+    /// When the patient was last called, and how many times in all.
+    pub called_at: Option<DateTime<Utc>>,
+    pub call_count: u32,
     /// 1 for the next patient to be called; 0 when no longer waiting. Set by [`arrange`].
     pub position: u32,
+}
+
+impl QueueEntry {
+    /// The status `step` takes the entry to, or `QueueEntryWrongStatus` naming the current one.
+    pub fn advance(&self, step: QueueStep) -> Result<QueueEntryStatus, SchedulingError> {
+        self.status
+            .after(step)
+            .ok_or(SchedulingError::QueueEntryWrongStatus {
+                queue_entry_id: self.queue_entry_id,
+                status: self.status,
+                action: step.as_action(),
+            })
+    }
 }
 
 /// Puts a day's entries in queue order and numbers the waiting ones: first come, first served
@@ -94,6 +179,71 @@ pub fn arrange(mut entries: Vec<QueueEntry>) -> Vec<QueueEntry> {
     entries
 }
 
+/// How long a waiting patient has waited, and is likely still to wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wait {
+    /// Whole minutes since check-in.
+    pub waited_minutes: u32,
+    /// Whole minutes until the provider is likely to call them (see [`waits`]).
+    pub estimated_minutes: u32,
+    /// Waited at least the alert threshold: someone at the desk should look.
+    pub overdue: bool,
+}
+
+/// The waits of a day's `entries` at `now`, in the order given (queue order, as [`arrange`]
+/// leaves it): `Some` for each waiting entry, `None` for the rest.
+///
+/// The estimate for a waiting patient is their provider's running lateness plus the booked
+/// durations of the provider's waiting patients ahead of them. The running lateness is how long
+/// ago the appointment the provider should be seeing now began: the earliest start among the
+/// provider's patients in the queue not yet seated (waiting or called) whose start has passed,
+/// or nothing when none has. A patient is overdue once they have waited `alert_after`.
+pub fn waits(
+    entries: &[QueueEntry],
+    now: DateTime<Utc>,
+    alert_after: TimeDelta,
+) -> Vec<Option<Wait>> {
+    let mut lateness: HashMap<ProviderId, TimeDelta> = HashMap::new();
+    for entry in entries {
+        let unseated = matches!(
+            entry.status,
+            QueueEntryStatus::Waiting | QueueEntryStatus::Called
+        );
+        if unseated && entry.appointment_start <= now {
+            let late = now - entry.appointment_start;
+            let running = lateness.entry(entry.provider_id).or_default();
+            *running = (*running).max(late);
+        }
+    }
+    let mut booked_ahead: HashMap<ProviderId, TimeDelta> = HashMap::new();
+    let mut result = Vec::with_capacity(entries.len());
+    for entry in entries {
+        if entry.status != QueueEntryStatus::Waiting {
+            result.push(None);
+            continue;
+        }
+        let waited = (now - entry.arrived_at).max(TimeDelta::zero());
+        let ahead = booked_ahead.entry(entry.provider_id).or_default();
+        let estimate = lateness
+            .get(&entry.provider_id)
+            .copied()
+            .unwrap_or_default()
+            + *ahead;
+        *ahead += entry.appointment_end - entry.appointment_start;
+        result.push(Some(Wait {
+            waited_minutes: whole_minutes(waited),
+            estimated_minutes: whole_minutes(estimate),
+            overdue: waited >= alert_after,
+        }));
+    }
+    result
+}
+
+/// Minutes, rounded down; a wait too long for `u32` minutes is not a real wait.
+fn whole_minutes(span: TimeDelta) -> u32 {
+    u32::try_from(span.num_minutes().max(0)).unwrap_or(u32::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +260,9 @@ mod tests {
             status,
             arrived_at: arrived.parse().expect("valid instant"),
             appointment_start: arrived.parse().expect("valid instant"),
+            appointment_end: arrived.parse().expect("valid instant"),
+            called_at: None,
+            call_count: 0,
             position: 99,
         }
     }
@@ -151,5 +304,141 @@ mod tests {
         for status in QueueEntryStatus::ALL {
             assert_eq!(QueueEntryStatus::parse(status.as_str()), Some(status));
         }
+    }
+
+    #[test]
+    fn the_queue_allows_exactly_the_listed_steps_from_every_status() {
+        use QueueEntryStatus as S;
+        let allowed = [
+            (S::Waiting, QueueStep::Call, S::Called),
+            (S::Waiting, QueueStep::Seat, S::Seated),
+            (S::Waiting, QueueStep::Leave, S::Left),
+            (S::Called, QueueStep::Recall, S::Called),
+            (S::Called, QueueStep::Seat, S::Seated),
+            (S::Called, QueueStep::Leave, S::Left),
+        ];
+        for status in QueueEntryStatus::ALL {
+            for step in QueueStep::ALL {
+                let expected = allowed
+                    .iter()
+                    .find(|(from, by, _)| *from == status && *by == step)
+                    .map(|(_, _, to)| *to);
+                assert_eq!(status.after(step), expected, "{status:?} by {step:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_refused_queue_step_names_the_current_status() {
+        let seated = entry(1, "2026-11-22T15:00:00Z", QueueEntryStatus::Seated);
+        let error = seated.advance(QueueStep::Recall).expect_err("refused");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "queue entry {} is seated and cannot be called again",
+                seated.queue_entry_id
+            )
+        );
+    }
+
+    fn at(rfc3339: &str) -> DateTime<Utc> {
+        rfc3339.parse().expect("valid instant")
+    }
+
+    /// An entry for `provider` booked `start`..`start + minutes`, arrived at `arrived`.
+    fn booked(
+        provider: ProviderId,
+        (start, minutes): (&str, i64),
+        arrived: &str,
+        status: QueueEntryStatus,
+    ) -> QueueEntry {
+        QueueEntry {
+            provider_id: provider,
+            appointment_start: at(start),
+            appointment_end: at(start) + TimeDelta::minutes(minutes),
+            arrived_at: at(arrived),
+            ..entry(1, arrived, status)
+        }
+    }
+
+    #[test]
+    fn the_estimate_is_the_providers_lateness_plus_the_visits_booked_ahead() {
+        let (ana, eva) = (ProviderId::new(), ProviderId::new());
+        let now = at("2026-11-22T14:11:00Z");
+        let entries = arrange(vec![
+            // Ana should have started this one at 14:00: she is running 11 minutes late.
+            booked(
+                ana,
+                ("2026-11-22T14:00:00Z", 30),
+                "2026-11-22T13:55:00Z",
+                QueueEntryStatus::Called,
+            ),
+            booked(
+                ana,
+                ("2026-11-22T14:30:00Z", 45),
+                "2026-11-22T14:01:00Z",
+                QueueEntryStatus::Waiting,
+            ),
+            booked(
+                eva,
+                ("2026-11-22T15:00:00Z", 20),
+                "2026-11-22T14:02:00Z",
+                QueueEntryStatus::Waiting,
+            ),
+            booked(
+                ana,
+                ("2026-11-22T15:15:00Z", 30),
+                "2026-11-22T14:03:00Z",
+                QueueEntryStatus::Waiting,
+            ),
+            booked(
+                ana,
+                ("2026-11-22T13:00:00Z", 30),
+                "2026-11-22T12:55:00Z",
+                QueueEntryStatus::Seated,
+            ),
+        ]);
+
+        let waits = waits(&entries, now, TimeDelta::minutes(10));
+
+        let shown: Vec<Option<(u32, u32, bool)>> = waits
+            .iter()
+            .map(|wait| wait.map(|w| (w.waited_minutes, w.estimated_minutes, w.overdue)))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                // Ana's first waiting patient: her lateness, nobody waiting ahead.
+                Some((10, 11, true)),
+                // Eva is not late and nobody waits ahead for her.
+                Some((9, 0, false)),
+                // Ana's second waiting patient: lateness plus the 45 minutes booked ahead.
+                Some((8, 56, false)),
+                None,
+                None,
+            ]
+        );
+    }
+
+    #[test]
+    fn a_provider_whose_patients_have_not_yet_started_is_not_late() {
+        let ana = ProviderId::new();
+        let entries = arrange(vec![booked(
+            ana,
+            ("2026-11-22T15:00:00Z", 30),
+            "2026-11-22T14:40:00Z",
+            QueueEntryStatus::Waiting,
+        )]);
+
+        let waits = waits(&entries, at("2026-11-22T14:50:00Z"), TimeDelta::minutes(10));
+
+        assert_eq!(
+            waits,
+            [Some(Wait {
+                waited_minutes: 10,
+                estimated_minutes: 0,
+                overdue: true
+            })]
+        );
     }
 }

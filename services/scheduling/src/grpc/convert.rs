@@ -1,9 +1,9 @@
 //! Protobuf ⇄ domain conversions for scheduling. Requests become domain commands here, with every
 //! invalid field reported at once; nothing past this module sees a protobuf type.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
-use clinic_common::ids::{AppointmentId, PatientId, ProviderId, RequestId};
+use clinic_common::ids::{AppointmentId, PatientId, ProviderId, QueueEntryId, RequestId};
 use clinic_common::time::day_span;
 use clinic_common::validation::FieldViolations;
 use clinic_proto::scheduling::v1 as pb;
@@ -12,9 +12,10 @@ use clinic_proto::{
 };
 
 use crate::domain::{
-    Appointment, AppointmentSlot, AppointmentStatus, ConfirmationCode, DisplayName,
-    IdentityEvidence, NewAppointment, NewProvider, Note, PriceCode, Provider, ProviderKind,
-    QueueEntry, QueueEntryStatus, StatusChange,
+    Appointment, AppointmentSlot, AppointmentStatus, AppointmentType, AppointmentTypeId,
+    BookingRequest, CallNext, ConfirmationCode, DisplayName, IdentityEvidence, NewAppointmentType,
+    NewProvider, Note, PriceCode, Provider, ProviderKind, QueueEntry, QueueEntryStatus,
+    SlotProblems, StatusChange, TypeDetails, TypeName, VisitLength, Wait, waits,
 };
 
 /// Default and largest page sizes of the `List…` calls.
@@ -23,6 +24,24 @@ const PAGE_MAX: u32 = 200;
 
 pub fn appointment_id(text: &str) -> Result<AppointmentId, &'static str> {
     AppointmentId::parse(text).map_err(|_| "must be an appointment id (UUID)")
+}
+
+pub fn queue_entry_id(text: &str) -> Result<QueueEntryId, &'static str> {
+    QueueEntryId::parse(text).map_err(|_| "must be a queue entry id (UUID)")
+}
+
+/// Reports what is wrong with a slot under the request's field names.
+fn slot_problems(
+    problems: SlotProblems,
+    (start_field, end_field): (&str, &str),
+    violations: &mut FieldViolations,
+) {
+    if let Some(problem) = problems.start {
+        violations.add(start_field, problem);
+    }
+    if let Some(problem) = problems.end {
+        violations.add(end_field, problem);
+    }
 }
 
 fn patient_id(text: &str) -> Result<PatientId, &'static str> {
@@ -90,7 +109,7 @@ fn provider_kind(kind: i32) -> Result<ProviderKind, &'static str> {
 
 pub fn new_appointment(
     request: pb::CreateAppointmentRequest,
-) -> Result<NewAppointment, FieldViolations> {
+) -> Result<BookingRequest, FieldViolations> {
     let mut violations = FieldViolations::new();
     let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
     let Some(appointment) = request.appointment else {
@@ -105,29 +124,43 @@ pub fn new_appointment(
         "appointment.provider_id",
         provider_id(&appointment.provider_id),
     );
+    let appointment_type_id = violations.check(
+        "appointment.appointment_type_id",
+        optional(&appointment.appointment_type_id, AppointmentTypeId::parse),
+    );
     let start = violations.check(
         "appointment.start_time",
         timestamp_from_proto(appointment.start_time.as_ref()),
     );
-    let end = violations.check(
-        "appointment.end_time",
-        timestamp_from_proto(appointment.end_time.as_ref()),
-    );
-    let slot = match (start, end) {
-        (Some(start), Some(end)) => match AppointmentSlot::new(start, end) {
-            Ok(slot) => Some(slot),
-            Err(problems) => {
-                if let Some(problem) = problems.start {
-                    violations.add("appointment.start_time", problem);
-                }
-                if let Some(problem) = problems.end {
-                    violations.add("appointment.end_time", problem);
-                }
-                None
-            }
-        },
-        _ => None,
+    let end = match &appointment.end_time {
+        Some(end) => violations
+            .check("appointment.end_time", timestamp_from_proto(Some(end)))
+            .map(Some),
+        None if matches!(appointment_type_id, Some(Some(_))) => Some(None),
+        None => {
+            violations.add(
+                "appointment.end_time",
+                "is required unless appointment_type_id is given",
+            );
+            None
+        }
     };
+    if let (Some(start), Some(end)) = (start, end) {
+        // Checked as far as the request alone allows; with no end, against a one-minute visit,
+        // which shows whether the start is on a whole minute.
+        let probe_end = end.unwrap_or(start + TimeDelta::minutes(1));
+        if let Err(problems) = AppointmentSlot::new(start, probe_end) {
+            let problems = SlotProblems {
+                end: problems.end.filter(|_| end.is_some()),
+                ..problems
+            };
+            slot_problems(
+                problems,
+                ("appointment.start_time", "appointment.end_time"),
+                &mut violations,
+            );
+        }
+    }
     let price_code = violations.check(
         "appointment.price_code",
         PriceCode::parse_optional(&appointment.price_code),
@@ -139,7 +172,9 @@ pub fn new_appointment(
     match (
         patient_id,
         provider_id,
-        slot,
+        appointment_type_id,
+        start,
+        end,
         price_code,
         reason,
         request_id,
@@ -147,19 +182,110 @@ pub fn new_appointment(
         (
             Some(patient_id),
             Some(provider_id),
-            Some(slot),
+            Some(appointment_type_id),
+            Some(start),
+            Some(end),
             Some(price_code),
             Some(reason),
             Some(request_id),
-        ) if violations.is_empty() => Ok(NewAppointment {
+        ) if violations.is_empty() => Ok(BookingRequest {
             patient_id,
             provider_id,
-            slot,
+            start,
+            end,
             price_code,
             reason,
+            appointment_type_id,
             request_id,
         }),
         _ => Err(violations),
+    }
+}
+
+pub fn appointment_type_id(text: &str) -> Result<AppointmentTypeId, &'static str> {
+    AppointmentTypeId::parse(text)
+}
+
+/// The settable fields of an `AppointmentType`, reported under `appointment_type.`.
+fn type_details(
+    appointment_type: &pb::AppointmentType,
+    violations: &mut FieldViolations,
+) -> Option<TypeDetails> {
+    let name = violations.check(
+        "appointment_type.display_name",
+        TypeName::parse(&appointment_type.display_name),
+    );
+    let length = violations.check(
+        "appointment_type.duration_minutes",
+        VisitLength::parse(appointment_type.duration_minutes),
+    );
+    let price_code = violations.check(
+        "appointment_type.price_code",
+        PriceCode::parse_optional(&appointment_type.price_code)
+            .and_then(|code| code.ok_or("is required")),
+    );
+    match (name, length, price_code) {
+        (Some(name), Some(length), Some(price_code)) => Some(TypeDetails {
+            name,
+            length,
+            price_code,
+            needs_xray: appointment_type.needs_xray,
+        }),
+        _ => None,
+    }
+}
+
+pub fn new_appointment_type(
+    request: &pb::CreateAppointmentTypeRequest,
+) -> Result<NewAppointmentType, FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
+    let Some(appointment_type) = &request.appointment_type else {
+        violations.add("appointment_type", "is required");
+        return Err(violations);
+    };
+    let details = type_details(appointment_type, &mut violations);
+    match (details, request_id) {
+        (Some(details), Some(request_id)) if violations.is_empty() => Ok(NewAppointmentType {
+            details,
+            request_id,
+        }),
+        _ => Err(violations),
+    }
+}
+
+pub fn type_update(
+    request: &pb::UpdateAppointmentTypeRequest,
+) -> Result<(AppointmentTypeId, TypeDetails), FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let Some(appointment_type) = &request.appointment_type else {
+        violations.add("appointment_type", "is required");
+        return Err(violations);
+    };
+    let appointment_type_id = violations.check(
+        "appointment_type.appointment_type_id",
+        AppointmentTypeId::parse(&appointment_type.appointment_type_id),
+    );
+    let details = type_details(appointment_type, &mut violations);
+    match (appointment_type_id, details) {
+        (Some(appointment_type_id), Some(details)) if violations.is_empty() => {
+            Ok((appointment_type_id, details))
+        }
+        _ => Err(violations),
+    }
+}
+
+pub fn appointment_type_to_proto(appointment_type: &AppointmentType) -> pb::AppointmentType {
+    let details = &appointment_type.details;
+    pb::AppointmentType {
+        appointment_type_id: appointment_type.appointment_type_id.to_string(),
+        display_name: details.name.as_str().to_owned(),
+        duration_minutes: i32::try_from(details.length.minutes()).unwrap_or(i32::MAX),
+        price_code: details.price_code.as_str().to_owned(),
+        needs_xray: details.needs_xray,
+        create_time: Some(timestamp_to_proto(appointment_type.created_at)),
+        update_time: Some(timestamp_to_proto(appointment_type.updated_at)),
+        delete_time: appointment_type.deleted_at.map(timestamp_to_proto),
     }
 }
 
@@ -205,6 +331,72 @@ pub fn cancellation(
     let reason = violations.check("reason", Note::parse(&request.reason));
     match (appointment_id, reason) {
         (Some(appointment_id), Some(reason)) => Ok((appointment_id, reason)),
+        _ => Err(violations),
+    }
+}
+
+/// A `RescheduleAppointment` request. The new end is `None` when the request leaves it to the
+/// old appointment's length, which only the store knows.
+pub struct RescheduleRequest {
+    pub appointment_id: AppointmentId,
+    pub start: DateTime<Utc>,
+    pub end: Option<DateTime<Utc>>,
+    pub request_id: RequestId,
+}
+
+pub fn reschedule(
+    request: &pb::RescheduleAppointmentRequest,
+) -> Result<RescheduleRequest, FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let appointment_id =
+        violations.check("appointment_id", appointment_id(&request.appointment_id));
+    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
+    let start = violations.check(
+        "start_time",
+        timestamp_from_proto(request.start_time.as_ref()),
+    );
+    let end = match &request.end_time {
+        Some(end) => violations
+            .check("end_time", timestamp_from_proto(Some(end)))
+            .map(Some),
+        None => Some(None),
+    };
+    if let (Some(start), Some(end)) = (start, end) {
+        // Checked here as far as the request alone allows; with no end, against a one-minute
+        // visit, which shows whether the start is on a whole minute.
+        let probe_end = end.unwrap_or(start + chrono::TimeDelta::minutes(1));
+        if let Err(problems) = AppointmentSlot::new(start, probe_end) {
+            let problems = SlotProblems {
+                end: problems.end.filter(|_| end.is_some()),
+                ..problems
+            };
+            slot_problems(problems, ("start_time", "end_time"), &mut violations);
+        }
+    }
+    match (appointment_id, start, end, request_id) {
+        (Some(appointment_id), Some(start), Some(end), Some(request_id))
+            if violations.is_empty() =>
+        {
+            Ok(RescheduleRequest {
+                appointment_id,
+                start,
+                end,
+                request_id,
+            })
+        }
+        _ => Err(violations),
+    }
+}
+
+pub fn call_next(request: &pb::CallNextRequest) -> Result<CallNext, FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let provider_id = violations.check("provider_id", optional(&request.provider_id, provider_id));
+    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
+    match (provider_id, request_id) {
+        (Some(provider_id), Some(request_id)) => Ok(CallNext {
+            provider_id,
+            request_id,
+        }),
         _ => Err(violations),
     }
 }
@@ -340,6 +532,18 @@ pub fn appointment_to_proto(appointment: &Appointment) -> pb::Appointment {
             .cancellation
             .as_ref()
             .is_some_and(|cancellation| cancellation.late),
+        rescheduled_to_appointment_id: appointment
+            .rescheduled_to
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
+        rescheduled_from_appointment_id: appointment
+            .rescheduled_from
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
+        appointment_type_id: appointment
+            .appointment_type_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
     }
 }
 
@@ -376,23 +580,51 @@ pub fn queue_entry_to_proto(entry: &QueueEntry) -> pb::QueueEntry {
         arrived_time: Some(timestamp_to_proto(entry.arrived_at)),
         appointment_start_time: Some(timestamp_to_proto(entry.appointment_start)),
         position: position(entry),
+        called_time: entry.called_at.map(timestamp_to_proto),
+        call_count: i32::try_from(entry.call_count).unwrap_or(i32::MAX),
+        waited_minutes: 0,
+        estimated_wait_minutes: 0,
+        overdue: false,
     }
+}
+
+fn minutes(minutes: u32) -> i32 {
+    i32::try_from(minutes).unwrap_or(i32::MAX)
+}
+
+/// An entry as the staff watch shows it, with its wait when it is waiting.
+fn watched_entry(entry: &QueueEntry, wait: Option<Wait>) -> pb::QueueEntry {
+    let mut shown = queue_entry_to_proto(entry);
+    if let Some(wait) = wait {
+        shown.waited_minutes = minutes(wait.waited_minutes);
+        shown.estimated_wait_minutes = minutes(wait.estimated_minutes);
+        shown.overdue = wait.overdue;
+    }
+    shown
 }
 
 /// The waiting-room display's view of the queue: tickets and initials, nothing that identifies
 /// a patient. Entries that left are not shown.
-pub fn waiting_room(entries: &[QueueEntry], now: DateTime<Utc>) -> pb::WatchWaitingRoomResponse {
+pub fn waiting_room(
+    entries: &[QueueEntry],
+    alert_after: TimeDelta,
+    now: DateTime<Utc>,
+) -> pb::WatchWaitingRoomResponse {
+    let mut tickets = Vec::with_capacity(entries.len());
+    for (entry, wait) in entries.iter().zip(waits(entries, now, alert_after)) {
+        if entry.status == QueueEntryStatus::Left {
+            continue;
+        }
+        tickets.push(pb::WaitingRoomTicket {
+            ticket_number: entry.ticket.to_string(),
+            initials: entry.initials.as_str().to_owned(),
+            status: queue_status_to_proto(entry.status).into(),
+            position: position(entry),
+            estimated_wait_minutes: wait.map_or(0, |wait| minutes(wait.estimated_minutes)),
+        });
+    }
     pb::WatchWaitingRoomResponse {
-        tickets: entries
-            .iter()
-            .filter(|entry| entry.status != QueueEntryStatus::Left)
-            .map(|entry| pb::WaitingRoomTicket {
-                ticket_number: entry.ticket.to_string(),
-                initials: entry.initials.as_str().to_owned(),
-                status: queue_status_to_proto(entry.status).into(),
-                position: position(entry),
-            })
-            .collect(),
+        tickets,
         event_time: Some(timestamp_to_proto(now)),
     }
 }
@@ -401,11 +633,17 @@ pub fn staff_queue(
     day: NaiveDate,
     entries: &[QueueEntry],
     changed: Option<clinic_common::ids::QueueEntryId>,
+    alert_after: TimeDelta,
     now: DateTime<Utc>,
 ) -> pb::WatchQueueResponse {
+    let waits = waits(entries, now, alert_after);
     pb::WatchQueueResponse {
         day: Some(date_to_proto(day)),
-        entries: entries.iter().map(queue_entry_to_proto).collect(),
+        entries: entries
+            .iter()
+            .zip(waits)
+            .map(|(entry, wait)| watched_entry(entry, wait))
+            .collect(),
         changed_queue_entry_id: changed.map(|id| id.to_string()).unwrap_or_default(),
         event_time: Some(timestamp_to_proto(now)),
     }

@@ -20,10 +20,22 @@ impl From<SchedulingError> for Status {
             SchedulingError::UnknownProvider(_) => status::invalid_argument(
                 &FieldViolations::single("appointment.provider_id", "is not a known provider"),
             ),
-            error @ (SchedulingError::AppointmentNotFound(_)
-            | SchedulingError::ConfirmationCodeNotFound) => Status::not_found(error.to_string()),
+            SchedulingError::UnusableAppointmentType(problem) => status::invalid_argument(
+                &FieldViolations::single("appointment.appointment_type_id", problem),
+            ),
+            error @ SchedulingError::AppointmentTypeNameTaken => {
+                Status::already_exists(error.to_string())
+            }
+            error @ (SchedulingError::AppointmentTypeNotFound(_)
+            | SchedulingError::AppointmentNotFound(_)
+            | SchedulingError::ConfirmationCodeNotFound
+            | SchedulingError::QueueEntryNotFound(_)) => Status::not_found(error.to_string()),
             error @ (SchedulingError::ProviderBusy { .. }
             | SchedulingError::WrongStatus { .. }
+            | SchedulingError::NotStartedYet { .. }
+            | SchedulingError::QueueEntryWrongStatus { .. }
+            | SchedulingError::NobodyWaiting
+            | SchedulingError::AppointmentTypeDeleted(_)
             | SchedulingError::NotToday { .. }
             | SchedulingError::IdentityNotConfirmed) => {
                 Status::failed_precondition(error.to_string())

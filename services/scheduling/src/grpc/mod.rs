@@ -20,7 +20,7 @@ use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
 use crate::config::Settings;
-use crate::domain::SchedulingError;
+use crate::domain::{AppointmentSlot, QueueStep, Reschedule, SchedulingError, Step};
 use crate::feed::QueueFeed;
 use crate::store::SchedulingStore;
 
@@ -59,6 +59,90 @@ impl SchedulingGrpc {
 
 fn record_appointment_id(appointment_id: impl std::fmt::Display) {
     tracing::Span::current().record("appointment_id", tracing::field::display(appointment_id));
+}
+
+fn record_queue_entry_id(queue_entry_id: impl std::fmt::Display) {
+    tracing::Span::current().record("queue_entry_id", tracing::field::display(queue_entry_id));
+}
+
+fn record_appointment_type_id(appointment_type_id: impl std::fmt::Display) {
+    tracing::Span::current().record(
+        "appointment_type_id",
+        tracing::field::display(appointment_type_id),
+    );
+}
+
+/// The `appointment_type_id` of a request naming one appointment type.
+fn requested_appointment_type(text: &str) -> Result<crate::domain::AppointmentTypeId, Status> {
+    let appointment_type_id = convert::appointment_type_id(text)
+        .map_err(|problem| FieldViolations::single("appointment_type_id", problem))
+        .map_err(SchedulingError::from)?;
+    record_appointment_type_id(appointment_type_id);
+    Ok(appointment_type_id)
+}
+
+/// The `appointment_id` of a request naming one appointment.
+fn requested_appointment(text: &str) -> Result<clinic_common::ids::AppointmentId, Status> {
+    let appointment_id = convert::appointment_id(text)
+        .map_err(|problem| FieldViolations::single("appointment_id", problem))
+        .map_err(SchedulingError::from)?;
+    record_appointment_id(appointment_id);
+    Ok(appointment_id)
+}
+
+impl SchedulingGrpc {
+    /// How long a patient may wait before the queue flags them overdue.
+    fn alert_after(&self) -> chrono::TimeDelta {
+        chrono::TimeDelta::minutes(i64::from(self.settings.queue_alert_after_minutes))
+    }
+
+    /// Takes `step` of the queue entry named by `text`, announcing the change.
+    async fn step_queue_entry(
+        &self,
+        text: &str,
+        step: QueueStep,
+        caller: &clinic_common::auth::Caller,
+    ) -> Result<crate::store::Stepped, Status> {
+        let queue_entry_id = convert::queue_entry_id(text)
+            .map_err(|problem| FieldViolations::single("queue_entry_id", problem))
+            .map_err(SchedulingError::from)?;
+        record_queue_entry_id(queue_entry_id);
+        let stepped = self
+            .store
+            .step_queue_entry(queue_entry_id, step, caller, self.clock.now())
+            .await?;
+        self.feed.publish(stepped.change);
+        tracing::info!(
+            status = stepped.entry.status.as_str(),
+            "queue entry changed"
+        );
+        Ok(stepped)
+    }
+
+    /// Takes `step` of the appointment named by `text`, a step that changes only its status.
+    async fn step_appointment(
+        &self,
+        text: &str,
+        step: Step,
+        caller: &clinic_common::auth::Caller,
+    ) -> Result<pb::Appointment, Status> {
+        let appointment_id = requested_appointment(text)?;
+        let now = self.clock.now();
+        let appointment = self
+            .store
+            .change_status(
+                appointment_id,
+                |current| match step {
+                    Step::MarkNoShow => current.mark_no_show(now),
+                    _ => current.advance(step),
+                },
+                caller,
+                now,
+            )
+            .await?;
+        tracing::info!(status = appointment.status.as_str(), "appointment changed");
+        Ok(appointment_to_proto(&appointment))
+    }
 }
 
 #[tonic::async_trait]
@@ -108,12 +192,30 @@ impl SchedulingService for SchedulingGrpc {
         request: Request<pb::CreateAppointmentRequest>,
     ) -> Result<Response<pb::Appointment>, Status> {
         let caller = authorize(&request, &[Role::Reception, Role::Manager, Role::Service])?;
-        let new = convert::new_appointment(request.into_inner()).map_err(SchedulingError::from)?;
-        // A retry is answered from what the first call stored, even if the registry is down.
-        if let Some(earlier) = self.store.earlier_booking(&new).await? {
+        let requested =
+            convert::new_appointment(request.into_inner()).map_err(SchedulingError::from)?;
+        // A retry is answered from what the first call stored, even if the registry is down or
+        // the appointment type has changed since.
+        if let Some(earlier) = self
+            .store
+            .earlier_booking(&requested.request_id, &requested.fingerprint())
+            .await?
+        {
             record_appointment_id(earlier.appointment_id);
             return Ok(Response::new(appointment_to_proto(&earlier)));
         }
+        let appointment_type = match requested.appointment_type_id {
+            Some(appointment_type_id) => Some(
+                self.store
+                    .appointment_type(appointment_type_id)
+                    .await?
+                    .ok_or(SchedulingError::UnusableAppointmentType(
+                        "is not a known appointment type",
+                    ))?,
+            ),
+            None => None,
+        };
+        let new = requested.resolve(appointment_type.as_ref())?;
         let initials = self.registry.initials(new.patient_id).await?;
         let appointment = self
             .store
@@ -122,6 +224,106 @@ impl SchedulingService for SchedulingGrpc {
         record_appointment_id(appointment.appointment_id);
         tracing::info!("appointment booked");
         Ok(Response::new(appointment_to_proto(&appointment)))
+    }
+
+    #[tracing::instrument(skip_all, fields(appointment_type_id))]
+    async fn create_appointment_type(
+        &self,
+        request: Request<pb::CreateAppointmentTypeRequest>,
+    ) -> Result<Response<pb::AppointmentType>, Status> {
+        authorize(&request, &[Role::Manager])?;
+        let new =
+            convert::new_appointment_type(request.get_ref()).map_err(SchedulingError::from)?;
+        let appointment_type = self
+            .store
+            .create_appointment_type(&new, self.clock.now())
+            .await?;
+        record_appointment_type_id(appointment_type.appointment_type_id);
+        tracing::info!("appointment type added");
+        Ok(Response::new(convert::appointment_type_to_proto(
+            &appointment_type,
+        )))
+    }
+
+    #[tracing::instrument(skip_all, fields(appointment_type_id))]
+    async fn get_appointment_type(
+        &self,
+        request: Request<pb::GetAppointmentTypeRequest>,
+    ) -> Result<Response<pb::AppointmentType>, Status> {
+        authorize(&request, &[Role::Reception, Role::Manager, Role::Service])?;
+        let appointment_type_id =
+            requested_appointment_type(&request.get_ref().appointment_type_id)?;
+        let appointment_type = self
+            .store
+            .appointment_type(appointment_type_id)
+            .await?
+            .ok_or(SchedulingError::AppointmentTypeNotFound(
+                appointment_type_id,
+            ))?;
+        Ok(Response::new(convert::appointment_type_to_proto(
+            &appointment_type,
+        )))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_appointment_types(
+        &self,
+        request: Request<pb::ListAppointmentTypesRequest>,
+    ) -> Result<Response<pb::ListAppointmentTypesResponse>, Status> {
+        authorize(&request, &[Role::Reception, Role::Manager, Role::Service])?;
+        let mut violations = FieldViolations::new();
+        let Some((size, offset)) = convert::page(request.get_ref().page.as_ref(), &mut violations)
+        else {
+            return Err(SchedulingError::from(violations).into());
+        };
+        let types = self
+            .store
+            .appointment_types(request.get_ref().show_deleted, size, offset)
+            .await?;
+        Ok(Response::new(pb::ListAppointmentTypesResponse {
+            next_page_token: next_page_token(offset, size, types.len()),
+            appointment_types: types
+                .iter()
+                .map(convert::appointment_type_to_proto)
+                .collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(appointment_type_id))]
+    async fn update_appointment_type(
+        &self,
+        request: Request<pb::UpdateAppointmentTypeRequest>,
+    ) -> Result<Response<pb::AppointmentType>, Status> {
+        authorize(&request, &[Role::Manager])?;
+        let (appointment_type_id, details) =
+            convert::type_update(request.get_ref()).map_err(SchedulingError::from)?;
+        record_appointment_type_id(appointment_type_id);
+        let appointment_type = self
+            .store
+            .update_appointment_type(appointment_type_id, &details, self.clock.now())
+            .await?;
+        tracing::info!("appointment type changed");
+        Ok(Response::new(convert::appointment_type_to_proto(
+            &appointment_type,
+        )))
+    }
+
+    #[tracing::instrument(skip_all, fields(appointment_type_id))]
+    async fn delete_appointment_type(
+        &self,
+        request: Request<pb::DeleteAppointmentTypeRequest>,
+    ) -> Result<Response<pb::AppointmentType>, Status> {
+        authorize(&request, &[Role::Manager])?;
+        let appointment_type_id =
+            requested_appointment_type(&request.get_ref().appointment_type_id)?;
+        let appointment_type = self
+            .store
+            .delete_appointment_type(appointment_type_id, self.clock.now())
+            .await?;
+        tracing::info!("appointment type deleted");
+        Ok(Response::new(convert::appointment_type_to_proto(
+            &appointment_type,
+        )))
     }
 
     #[tracing::instrument(skip_all, fields(appointment_id))]
@@ -204,6 +406,150 @@ impl SchedulingService for SchedulingGrpc {
             .confirm(appointment_id, &caller, self.clock.now())
             .await?;
         Ok(Response::new(appointment_to_proto(&appointment)))
+    }
+
+    #[tracing::instrument(skip_all, fields(appointment_id))]
+    async fn complete_appointment(
+        &self,
+        request: Request<pb::CompleteAppointmentRequest>,
+    ) -> Result<Response<pb::Appointment>, Status> {
+        let caller = authorize(&request, &[Role::Reception, Role::Manager])?;
+        let appointment = self
+            .step_appointment(&request.get_ref().appointment_id, Step::Complete, &caller)
+            .await?;
+        Ok(Response::new(appointment))
+    }
+
+    #[tracing::instrument(skip_all, fields(appointment_id))]
+    async fn check_out_appointment(
+        &self,
+        request: Request<pb::CheckOutAppointmentRequest>,
+    ) -> Result<Response<pb::Appointment>, Status> {
+        let caller = authorize(&request, &[Role::Reception, Role::Manager])?;
+        let appointment = self
+            .step_appointment(&request.get_ref().appointment_id, Step::CheckOut, &caller)
+            .await?;
+        Ok(Response::new(appointment))
+    }
+
+    #[tracing::instrument(skip_all, fields(appointment_id))]
+    async fn mark_no_show(
+        &self,
+        request: Request<pb::MarkNoShowRequest>,
+    ) -> Result<Response<pb::Appointment>, Status> {
+        let caller = authorize(&request, &[Role::Reception, Role::Manager])?;
+        let appointment = self
+            .step_appointment(&request.get_ref().appointment_id, Step::MarkNoShow, &caller)
+            .await?;
+        Ok(Response::new(appointment))
+    }
+
+    #[tracing::instrument(skip_all, fields(appointment_id))]
+    async fn reschedule_appointment(
+        &self,
+        request: Request<pb::RescheduleAppointmentRequest>,
+    ) -> Result<Response<pb::RescheduleAppointmentResponse>, Status> {
+        let caller = authorize(&request, &[Role::Reception, Role::Manager])?;
+        let requested = convert::reschedule(request.get_ref()).map_err(SchedulingError::from)?;
+        record_appointment_id(requested.appointment_id);
+        let end = match requested.end {
+            Some(end) => end,
+            None => {
+                // As long as the visit it replaces.
+                let current = self
+                    .store
+                    .appointment(requested.appointment_id)
+                    .await?
+                    .ok_or(SchedulingError::AppointmentNotFound(
+                        requested.appointment_id,
+                    ))?;
+                requested.start + (current.slot.end() - current.slot.start())
+            }
+        };
+        let slot = AppointmentSlot::new(requested.start, end).map_err(|problems| {
+            let mut violations = FieldViolations::new();
+            for (field, problem) in [("start_time", problems.start), ("end_time", problems.end)] {
+                if let Some(problem) = problem {
+                    violations.add(field, problem);
+                }
+            }
+            SchedulingError::from(violations)
+        })?;
+        let command = Reschedule {
+            appointment_id: requested.appointment_id,
+            slot,
+            request_id: requested.request_id,
+        };
+        let (old, new) = self
+            .store
+            .reschedule(&command, &caller, self.clock.now())
+            .await?;
+        tracing::info!(new_appointment_id = %new.appointment_id, "appointment rescheduled");
+        Ok(Response::new(pb::RescheduleAppointmentResponse {
+            rescheduled_appointment: Some(appointment_to_proto(&old)),
+            appointment: Some(appointment_to_proto(&new)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(queue_entry_id))]
+    async fn call_next(
+        &self,
+        request: Request<pb::CallNextRequest>,
+    ) -> Result<Response<pb::QueueEntry>, Status> {
+        let caller = authorize(&request, &[Role::Reception, Role::Manager])?;
+        let command = convert::call_next(request.get_ref()).map_err(SchedulingError::from)?;
+        let now = self.clock.now();
+        let today = local_date(now, self.settings.clinic.time_zone);
+        let (entry, change) = self.store.call_next(&command, today, &caller, now).await?;
+        record_queue_entry_id(entry.queue_entry_id);
+        if let Some(change) = change {
+            self.feed.publish(change);
+            tracing::info!(ticket = %entry.ticket, "patient called");
+        }
+        Ok(Response::new(convert::queue_entry_to_proto(&entry)))
+    }
+
+    #[tracing::instrument(skip_all, fields(queue_entry_id))]
+    async fn recall_queue_entry(
+        &self,
+        request: Request<pb::RecallQueueEntryRequest>,
+    ) -> Result<Response<pb::QueueEntry>, Status> {
+        let caller = authorize(&request, &[Role::Reception, Role::Manager])?;
+        let stepped = self
+            .step_queue_entry(
+                &request.get_ref().queue_entry_id,
+                QueueStep::Recall,
+                &caller,
+            )
+            .await?;
+        Ok(Response::new(convert::queue_entry_to_proto(&stepped.entry)))
+    }
+
+    #[tracing::instrument(skip_all, fields(queue_entry_id))]
+    async fn seat_queue_entry(
+        &self,
+        request: Request<pb::SeatQueueEntryRequest>,
+    ) -> Result<Response<pb::SeatQueueEntryResponse>, Status> {
+        let caller = authorize(&request, &[Role::Reception, Role::Manager])?;
+        let stepped = self
+            .step_queue_entry(&request.get_ref().queue_entry_id, QueueStep::Seat, &caller)
+            .await?;
+        Ok(Response::new(pb::SeatQueueEntryResponse {
+            queue_entry: Some(convert::queue_entry_to_proto(&stepped.entry)),
+            appointment: Some(appointment_to_proto(&stepped.appointment)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(queue_entry_id))]
+    async fn mark_queue_entry_left(
+        &self,
+        request: Request<pb::MarkQueueEntryLeftRequest>,
+    ) -> Result<Response<pb::QueueEntry>, Status> {
+        let caller = authorize(&request, &[Role::Reception, Role::Manager])?;
+        let stepped = self
+            .step_queue_entry(&request.get_ref().queue_entry_id, QueueStep::Leave, &caller)
+            .await?;
+        Ok(Response::new(convert::queue_entry_to_proto(&stepped.entry)))
     }
 
     #[tracing::instrument(skip_all, fields(appointment_id))]
@@ -308,13 +654,20 @@ impl SchedulingService for SchedulingGrpc {
         let subscription = self.feed.subscribe();
         let (store, clock) = (self.store.clone(), self.clock.clone());
         let time_zone = self.settings.clinic.time_zone;
+        let alert_after = self.alert_after();
         let stream = watch::follow(subscription, move |changed| {
             let (store, clock) = (store.clone(), clock.clone());
             async move {
                 let now = clock.now();
                 let today = local_date(now, time_zone);
                 let entries = store.queue(today).await?;
-                Ok(convert::staff_queue(today, &entries, changed, now))
+                Ok(convert::staff_queue(
+                    today,
+                    &entries,
+                    changed,
+                    alert_after,
+                    now,
+                ))
             }
         });
         Ok(Response::new(Box::pin(stream)))
@@ -331,12 +684,13 @@ impl SchedulingService for SchedulingGrpc {
         let subscription = self.feed.subscribe();
         let (store, clock) = (self.store.clone(), self.clock.clone());
         let time_zone = self.settings.clinic.time_zone;
+        let alert_after = self.alert_after();
         let stream = watch::follow(subscription, move |_changed| {
             let (store, clock) = (store.clone(), clock.clone());
             async move {
                 let now = clock.now();
                 let entries = store.queue(local_date(now, time_zone)).await?;
-                Ok(convert::waiting_room(&entries, now))
+                Ok(convert::waiting_room(&entries, alert_after, now))
             }
         });
         Ok(Response::new(Box::pin(stream)))

@@ -1,7 +1,9 @@
 //! Server streams that follow the queue: a snapshot on subscribe, then a fresh snapshot after
-//! every change, until the client goes away or the server stops.
+//! every change, and after [`REFRESH_EVERY`] without one, until the client goes away or the
+//! server stops.
 
 use std::future::Future;
+use std::time::Duration;
 
 use clinic_common::ids::QueueEntryId;
 use tokio::sync::mpsc;
@@ -14,8 +16,13 @@ use crate::feed::{Heard, Subscription};
 /// never the service: the watch just reads a newer snapshot when it catches up.
 const UNSENT_SNAPSHOTS: usize = 4;
 
+/// How long a quiet watch waits before sending a fresh snapshot anyway: waits shown on the queue
+/// grow with time, not only with changes. The watch sleeps in between; nothing polls.
+pub const REFRESH_EVERY: Duration = Duration::from_secs(60);
+
 /// A stream of snapshots, each made by `snapshot` with the id of the entry whose change prompted
-/// it (`None` for the first, and after missed changes). A task feeds the stream; it ends when
+/// it (`None` for the first, after missed changes, and for a refresh after [`REFRESH_EVERY`]
+/// without a change). A task feeds the stream; it ends when
 /// the client drops the stream, when the service stops, or after sending a failed snapshot.
 pub fn follow<T, F, Fut>(
     mut subscription: Subscription,
@@ -43,6 +50,7 @@ where
             changed = tokio::select! {
                 // The client went away while nothing was happening.
                 () = sender.closed() => return,
+                () = tokio::time::sleep(REFRESH_EVERY) => None,
                 heard = subscription.next() => match heard {
                     Heard::Changed(change) => Some(change.queue_entry_id),
                     Heard::Missed => None,
@@ -56,8 +64,6 @@ where
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use chrono::NaiveDate;
     use tokio_stream::StreamExt;
     use tokio_util::sync::CancellationToken;
@@ -102,6 +108,19 @@ mod tests {
         });
 
         assert_eq!(next(&mut stream).await, Some(Some(queue_entry_id)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_quiet_watch_sends_a_fresh_snapshot_every_minute() {
+        let feed = QueueFeed::new(CancellationToken::new());
+        let mut stream = echo(&feed);
+        assert_eq!(next(&mut stream).await, Some(None));
+
+        let too_soon = tokio::time::timeout(Duration::from_secs(59), stream.next()).await;
+        let refreshed = tokio::time::timeout(Duration::from_secs(2), stream.next()).await;
+
+        assert!(too_soon.is_err(), "nothing before a minute has passed");
+        assert!(matches!(refreshed, Ok(Some(Ok(None)))), "{refreshed:?}");
     }
 
     #[tokio::test]

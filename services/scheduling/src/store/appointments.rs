@@ -5,28 +5,31 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clinic_common::auth::Caller;
 use clinic_common::db::is_unique_violation;
-use clinic_common::ids::{AppointmentId, PatientId, ProviderId, QueueEntryId};
+use clinic_common::ids::{AppointmentId, PatientId, ProviderId, QueueEntryId, RequestId};
 use clinic_common::{in_transaction, with_db};
 
 use super::{
-    Attempt, SchedulingStore, earlier_request, record_request, record_status, sql_offset,
-    with_retries,
+    Attempt, SchedulingStore, earlier_request, record_queue_status, record_request, record_status,
+    sql_offset, with_retries,
 };
 use crate::domain::{
-    Appointment, AppointmentSlot, AppointmentStatus, Cancellation, Confirmation, ConfirmationCode,
-    Initials, NewAppointment, Note, PriceCode, SchedulingError, StatusChange,
+    Appointment, AppointmentSlot, AppointmentStatus, AppointmentTypeId, Cancellation, Confirmation,
+    ConfirmationCode, Initials, NewAppointment, Note, PriceCode, QueueEntryStatus, Reschedule,
+    SchedulingError, StatusChange, Step,
 };
 use crate::feed::QueueChange;
 
-/// The idempotency-key operation name for bookings.
+/// The idempotency-key operation names for bookings and reschedules.
 const CREATE_APPOINTMENT: &str = "create_appointment";
+const RESCHEDULE_APPOINTMENT: &str = "reschedule_appointment";
 
 /// The columns `AppointmentRow` reads, as a literal so queries stay `&'static str`.
 macro_rules! appointment_columns {
     () => {
         "appointment_id, patient_id, patient_initials, provider_id, start_at, end_at, status, \
          price_code, reason, confirmation_code, cancel_reason, late_cancellation, created_at, \
-         updated_at"
+         updated_at, rescheduled_to_appointment_id, rescheduled_from_appointment_id, \
+         appointment_type_id"
     };
 }
 
@@ -35,6 +38,82 @@ macro_rules! appointment_columns {
 macro_rules! active_statuses {
     () => {
         "('scheduled', 'confirmed', 'arrived', 'seated')"
+    };
+}
+
+/// The first active appointment of `$provider_id` overlapping `$slot` inside `$tx`, other than
+/// `$except` (an appointment being moved no longer holds its time), as `ProviderBusy`. A macro
+/// because it runs inside `in_transaction!`'s body, expanded once per backend.
+macro_rules! refuse_clash {
+    ($tx:ident, $provider_id:expr, $slot:expr, $except:expr) => {
+        let clash: Option<(String, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(concat!(
+            "SELECT appointment_id, start_at, end_at FROM appointments \
+             WHERE provider_id = $1 AND status IN ",
+            active_statuses!(),
+            " AND start_at < $3 AND end_at > $2 \
+             AND ($4 IS NULL OR appointment_id <> $4) \
+             ORDER BY start_at, appointment_id LIMIT 1"
+        ))
+        .bind($provider_id.to_string())
+        .bind($slot.start())
+        .bind($slot.end())
+        .bind($except.map(|id: AppointmentId| id.to_string()))
+        .fetch_optional(&mut *$tx)
+        .await
+        .context("failed to check for overlapping appointments")?;
+        if let Some((appointment_id, start, end)) = clash {
+            let appointment_id = AppointmentId::parse(&appointment_id)
+                .context("appointments holds a malformed appointment id")?;
+            return Err(SchedulingError::ProviderBusy {
+                appointment_id,
+                start,
+                end,
+            }
+            .into());
+        }
+    };
+}
+
+/// Inserts a scheduled appointment inside `$tx` with a fresh confirmation code, returning
+/// `Attempt::CodeTaken` from the enclosing function when the code is already in use.
+macro_rules! insert_appointment {
+    ($tx:ident, $appointment_id:expr, $patient_id:expr, $initials:expr, $provider_id:expr,
+     $slot:expr, $price_code:expr, $reason:expr, $appointment_type_id:expr,
+     $rescheduled_from:expr, $now:expr) => {
+        let inserted = sqlx::query(
+            "INSERT INTO appointments (appointment_id, patient_id, patient_initials, \
+             provider_id, start_at, end_at, status, price_code, reason, \
+             confirmation_code, late_cancellation, created_at, updated_at, \
+             rescheduled_from_appointment_id, appointment_type_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, FALSE, $11, $11, $12, $13)",
+        )
+        .bind($appointment_id.to_string())
+        .bind($patient_id.to_string())
+        .bind($initials.as_str())
+        .bind($provider_id.to_string())
+        .bind($slot.start())
+        .bind($slot.end())
+        .bind(AppointmentStatus::Scheduled.as_str())
+        .bind($price_code.as_ref().map(PriceCode::as_str))
+        .bind($reason.as_ref().map(Note::as_str))
+        .bind(ConfirmationCode::generate().as_str())
+        .bind($now)
+        .bind($rescheduled_from.map(|id: AppointmentId| id.to_string()))
+        .bind($appointment_type_id.map(|id: AppointmentTypeId| id.to_string()))
+        .execute(&mut *$tx)
+        .await;
+        match inserted {
+            // SQLite names the column, PostgreSQL the index.
+            Err(error)
+                if is_unique_violation(&error, "appointments_confirmation_code")
+                    || is_unique_violation(&error, "appointments.confirmation_code") =>
+            {
+                return Err(Attempt::CodeTaken);
+            }
+            other => {
+                other.context("failed to insert an appointment")?;
+            }
+        }
     };
 }
 
@@ -57,7 +136,8 @@ impl SchedulingStore {
     /// without asking the patient registry again.
     pub async fn earlier_booking(
         &self,
-        new: &NewAppointment,
+        request_id: &RequestId,
+        fingerprint: &str,
     ) -> Result<Option<Appointment>, SchedulingError> {
         let earlier: Option<(String, String)> = with_db!(&self.db, |pool| {
             sqlx::query_as(
@@ -65,15 +145,15 @@ impl SchedulingStore {
                  WHERE operation = $1 AND request_id = $2",
             )
             .bind(CREATE_APPOINTMENT)
-            .bind(new.request_id.as_str())
+            .bind(request_id.as_str())
             .fetch_optional(pool)
             .await
         })
         .context("failed to look up an idempotency key")?;
-        let Some((fingerprint, resource_id)) = earlier else {
+        let Some((earlier_fingerprint, resource_id)) = earlier else {
             return Ok(None);
         };
-        if fingerprint != new.fingerprint() {
+        if earlier_fingerprint != fingerprint {
             return Err(SchedulingError::RequestIdReused);
         }
         let appointment_id = AppointmentId::parse(&resource_id)
@@ -91,9 +171,8 @@ impl SchedulingStore {
         caller: &Caller,
         now: DateTime<Utc>,
     ) -> Result<Appointment, SchedulingError> {
-        let fingerprint = new.fingerprint();
         let appointment_id = with_retries("a booking", || {
-            self.try_book(new, &fingerprint, initials, caller, now)
+            self.try_book(new, &new.fingerprint, initials, caller, now)
         })
         .await?;
         self.appointment(appointment_id).await?.ok_or_else(|| {
@@ -139,63 +218,21 @@ impl SchedulingStore {
                     .context("idempotency_keys holds a malformed appointment id")?;
                 Ok::<_, Attempt>(appointment_id)
             } else {
-                let clash: Option<(String, DateTime<Utc>, DateTime<Utc>)> =
-                    sqlx::query_as(concat!(
-                        "SELECT appointment_id, start_at, end_at FROM appointments \
-                         WHERE provider_id = $1 AND status IN ",
-                        active_statuses!(),
-                        " AND start_at < $3 AND end_at > $2 \
-                         ORDER BY start_at, appointment_id LIMIT 1"
-                    ))
-                    .bind(new.provider_id.to_string())
-                    .bind(new.slot.start())
-                    .bind(new.slot.end())
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .context("failed to check for overlapping appointments")?;
-                if let Some((appointment_id, start, end)) = clash {
-                    let appointment_id = AppointmentId::parse(&appointment_id)
-                        .context("appointments holds a malformed appointment id")?;
-                    return Err(SchedulingError::ProviderBusy {
-                        appointment_id,
-                        start,
-                        end,
-                    }
-                    .into());
-                }
-
+                refuse_clash!(tx, new.provider_id, new.slot, None);
                 let appointment_id = AppointmentId::new();
-                let inserted = sqlx::query(
-                    "INSERT INTO appointments (appointment_id, patient_id, patient_initials, \
-                     provider_id, start_at, end_at, status, price_code, reason, \
-                     confirmation_code, late_cancellation, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, FALSE, $11, $11)",
-                )
-                .bind(appointment_id.to_string())
-                .bind(new.patient_id.to_string())
-                .bind(initials.as_str())
-                .bind(new.provider_id.to_string())
-                .bind(new.slot.start())
-                .bind(new.slot.end())
-                .bind(AppointmentStatus::Scheduled.as_str())
-                .bind(new.price_code.as_ref().map(PriceCode::as_str))
-                .bind(new.reason.as_ref().map(Note::as_str))
-                .bind(ConfirmationCode::generate().as_str())
-                .bind(now)
-                .execute(&mut *tx)
-                .await;
-                match inserted {
-                    // SQLite names the column, PostgreSQL the index.
-                    Err(error)
-                        if is_unique_violation(&error, "appointments_confirmation_code")
-                            || is_unique_violation(&error, "appointments.confirmation_code") =>
-                    {
-                        return Err(Attempt::CodeTaken);
-                    }
-                    other => {
-                        other.context("failed to insert an appointment")?;
-                    }
-                }
+                insert_appointment!(
+                    tx,
+                    appointment_id,
+                    new.patient_id,
+                    initials,
+                    new.provider_id,
+                    new.slot,
+                    new.price_code,
+                    new.reason,
+                    new.appointment_type_id,
+                    None,
+                    now
+                );
                 record_status!(
                     tx,
                     appointment_id,
@@ -332,11 +369,15 @@ impl SchedulingStore {
             .await
             .context("failed to take a cancelled appointment out of the queue")?;
             let change = match left {
-                Some((queue_entry_id, day)) => Some(QueueChange {
-                    day,
-                    queue_entry_id: QueueEntryId::parse(&queue_entry_id)
-                        .context("queue_entries holds a malformed id")?,
-                }),
+                Some((queue_entry_id, day)) => {
+                    let queue_entry_id = QueueEntryId::parse(&queue_entry_id)
+                        .context("queue_entries holds a malformed id")?;
+                    record_queue_status!(tx, queue_entry_id, QueueEntryStatus::Left, caller, now);
+                    Some(QueueChange {
+                        day,
+                        queue_entry_id,
+                    })
+                }
                 None => None,
             };
             Ok::<_, SchedulingError>((
@@ -398,6 +439,169 @@ impl SchedulingStore {
         })
     }
 
+    /// Takes one step of an appointment's life that changes nothing but its status (complete,
+    /// check out, no-show): `decide` says from the locked, current appointment which status it
+    /// enters, or why it cannot.
+    pub async fn change_status<F>(
+        &self,
+        appointment_id: AppointmentId,
+        decide: F,
+        caller: &Caller,
+        now: DateTime<Utc>,
+    ) -> Result<Appointment, SchedulingError>
+    where
+        F: Fn(&Appointment) -> Result<AppointmentStatus, SchedulingError>,
+    {
+        let lock = self.locking(SELECT_APPOINTMENT, LOCK_APPOINTMENT);
+        in_transaction!(&self.db, |tx| {
+            let row: Option<AppointmentRow> = sqlx::query_as(lock)
+                .bind(appointment_id.to_string())
+                .fetch_optional(&mut *tx)
+                .await
+                .context("failed to lock an appointment")?;
+            let current = row
+                .ok_or(SchedulingError::AppointmentNotFound(appointment_id))?
+                .into_appointment()?;
+            let status = decide(&current)?;
+            sqlx::query(
+                "UPDATE appointments SET status = $2, updated_at = $3 WHERE appointment_id = $1",
+            )
+            .bind(appointment_id.to_string())
+            .bind(status.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .context("failed to change an appointment's status")?;
+            record_status!(tx, appointment_id, status, caller, now);
+            Ok::<_, SchedulingError>(Appointment {
+                status,
+                updated_at: now,
+                ..current
+            })
+        })
+    }
+
+    /// Moves an appointment to a new time: the old one becomes rescheduled, linked to a new
+    /// scheduled appointment for the same patient, provider, price code and reason, booked under
+    /// the same no-double-booking rule, all in one transaction. A retry with the same request id
+    /// returns the first result. Returns `(old, new)`.
+    pub async fn reschedule(
+        &self,
+        command: &Reschedule,
+        caller: &Caller,
+        now: DateTime<Utc>,
+    ) -> Result<(Appointment, Appointment), SchedulingError> {
+        let fingerprint = command.fingerprint();
+        let (old_id, new_id) = with_retries("a reschedule", || {
+            self.try_reschedule(command, &fingerprint, caller, now)
+        })
+        .await?;
+        let vanished = |id: AppointmentId| -> SchedulingError {
+            anyhow::anyhow!("appointment {id} vanished after a reschedule").into()
+        };
+        let old = self
+            .appointment(old_id)
+            .await?
+            .ok_or_else(|| vanished(old_id))?;
+        let new = self
+            .appointment(new_id)
+            .await?
+            .ok_or_else(|| vanished(new_id))?;
+        Ok((old, new))
+    }
+
+    /// One reschedule transaction. Like a booking, it first locks the provider's row, so that it
+    /// takes turns with every booking of that provider; only then the appointment itself.
+    async fn try_reschedule(
+        &self,
+        command: &Reschedule,
+        fingerprint: &str,
+        caller: &Caller,
+        now: DateTime<Utc>,
+    ) -> Result<(AppointmentId, AppointmentId), Attempt> {
+        let lock_provider = self.locking(
+            "SELECT provider_id FROM providers WHERE provider_id = $1",
+            "SELECT provider_id FROM providers WHERE provider_id = $1 FOR UPDATE",
+        );
+        let lock = self.locking(SELECT_APPOINTMENT, LOCK_APPOINTMENT);
+        let old_id = command.appointment_id;
+        in_transaction!(&self.db, |tx| {
+            // The provider never changes, so it can be read before any lock is held.
+            let row: Option<AppointmentRow> = sqlx::query_as(SELECT_APPOINTMENT)
+                .bind(old_id.to_string())
+                .fetch_optional(&mut *tx)
+                .await
+                .context("failed to read an appointment")?;
+            let provider_id = row
+                .ok_or(SchedulingError::AppointmentNotFound(old_id))?
+                .into_appointment()?
+                .provider_id;
+            sqlx::query_scalar::<_, String>(lock_provider)
+                .bind(provider_id.to_string())
+                .fetch_one(&mut *tx)
+                .await
+                .context("failed to lock a provider")?;
+            if let Some((earlier_fingerprint, resource_id)) =
+                earlier_request!(tx, RESCHEDULE_APPOINTMENT, command.request_id)
+            {
+                if earlier_fingerprint != fingerprint {
+                    return Err(SchedulingError::RequestIdReused.into());
+                }
+                let new_id = AppointmentId::parse(&resource_id)
+                    .context("idempotency_keys holds a malformed appointment id")?;
+                Ok::<_, Attempt>((old_id, new_id))
+            } else {
+                let row: Option<AppointmentRow> = sqlx::query_as(lock)
+                    .bind(old_id.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .context("failed to lock an appointment")?;
+                let current = row
+                    .ok_or(SchedulingError::AppointmentNotFound(old_id))?
+                    .into_appointment()?;
+                let status = current.advance(Step::Reschedule)?;
+                // The old appointment gives up its time, so the new one may overlap it.
+                refuse_clash!(tx, current.provider_id, command.slot, Some(old_id));
+                let new_id = AppointmentId::new();
+                insert_appointment!(
+                    tx,
+                    new_id,
+                    current.patient_id,
+                    current.patient_initials,
+                    current.provider_id,
+                    command.slot,
+                    current.price_code,
+                    current.reason,
+                    current.appointment_type_id,
+                    Some(old_id),
+                    now
+                );
+                sqlx::query(
+                    "UPDATE appointments SET status = $2, rescheduled_to_appointment_id = $3, \
+                     updated_at = $4 WHERE appointment_id = $1",
+                )
+                .bind(old_id.to_string())
+                .bind(status.as_str())
+                .bind(new_id.to_string())
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .context("failed to mark an appointment rescheduled")?;
+                record_status!(tx, old_id, status, caller, now);
+                record_status!(tx, new_id, AppointmentStatus::Scheduled, caller, now);
+                record_request!(
+                    tx,
+                    RESCHEDULE_APPOINTMENT,
+                    command.request_id,
+                    fingerprint,
+                    new_id.to_string(),
+                    now
+                );
+                Ok((old_id, new_id))
+            }
+        })
+    }
+
     /// An appointment's status history, oldest first.
     pub async fn status_changes(
         &self,
@@ -452,6 +656,9 @@ pub(super) struct AppointmentRow {
     late_cancellation: bool,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    rescheduled_to_appointment_id: Option<String>,
+    rescheduled_from_appointment_id: Option<String>,
+    appointment_type_id: Option<String>,
 }
 
 impl AppointmentRow {
@@ -480,10 +687,28 @@ impl AppointmentRow {
                 .map_err(|_| corrupt("price_code"))?,
             reason: Note::parse_optional(self.reason.as_deref().unwrap_or(""))
                 .map_err(|_| corrupt("reason"))?,
+            appointment_type_id: self
+                .appointment_type_id
+                .as_deref()
+                .map(AppointmentTypeId::parse)
+                .transpose()
+                .map_err(|_| corrupt("appointment_type_id"))?,
             confirmation_code: ConfirmationCode::parse(&self.confirmation_code)
                 .map_err(|_| corrupt("confirmation_code"))?,
             patient_initials: Initials::stored(self.patient_initials),
             cancellation,
+            rescheduled_to: self
+                .rescheduled_to_appointment_id
+                .as_deref()
+                .map(AppointmentId::parse)
+                .transpose()
+                .map_err(|_| corrupt("rescheduled_to_appointment_id"))?,
+            rescheduled_from: self
+                .rescheduled_from_appointment_id
+                .as_deref()
+                .map(AppointmentId::parse)
+                .transpose()
+                .map_err(|_| corrupt("rescheduled_from_appointment_id"))?,
             created_at: self.created_at,
             updated_at: self.updated_at,
         })

@@ -2,9 +2,12 @@
 //! backends share (see `clinic_common::db`); the one place they differ is row locking, chosen in
 //! [`SchedulingStore::locking`].
 
+mod appointment_types;
 mod appointments;
 mod providers;
 mod queue;
+
+pub use queue::Stepped;
 
 use std::future::Future;
 
@@ -78,7 +81,24 @@ macro_rules! record_status {
     };
 }
 
-pub(crate) use {earlier_request, record_request, record_status};
+/// Appends a status change to a queue entry's history inside `$tx`.
+macro_rules! record_queue_status {
+    ($tx:ident, $queue_entry_id:expr, $status:expr, $caller:expr, $now:expr) => {
+        sqlx::query(
+            "INSERT INTO queue_entry_history \
+             (queue_entry_id, status, changed_at, changed_by) VALUES ($1, $2, $3, $4)",
+        )
+        .bind($queue_entry_id.to_string())
+        .bind($status.as_str())
+        .bind($now)
+        .bind($caller.subject.as_str())
+        .execute(&mut *$tx)
+        .await
+        .context("failed to record a queue status change")?;
+    };
+}
+
+pub(crate) use {earlier_request, record_queue_status, record_request, record_status};
 
 /// How often a create is attempted when it loses a race it can retry: a concurrent first call
 /// with the same idempotency key, or a confirmation code that another booking took.

@@ -2,12 +2,15 @@
 //! with a real patient registry beside it (each on its own database).
 
 mod access;
+mod appointment_types;
 mod booking;
 mod cancellation;
 mod check_in;
+mod life_cycle;
 mod listing;
 mod providers;
 mod queue;
+mod queue_ops;
 
 use std::sync::Arc;
 
@@ -83,6 +86,7 @@ impl TestClinic {
             patients_url: patients_url.to_owned(),
             clinic: ClinicSettings::default(),
             auth: auth_settings(),
+            queue_alert_after_minutes: 10,
         };
         let app = App::build(settings, Arc::new(clock.clone()))
             .await

@@ -16,6 +16,7 @@ backend_tests!(
     the_waiting_room_shows_tickets_and_initials_but_never_who_the_patient_is,
     a_patient_who_leaves_gives_up_their_place,
     watches_end_when_the_service_stops,
+    waits_show_the_providers_lateness_and_the_visits_booked_ahead,
 );
 
 /// How long a watch may take to show a change.
@@ -97,6 +98,8 @@ async fn a_check_in_appears_on_both_watches(database: TestDatabase) {
             initials: "M. G.".into(),
             status: pb::QueueEntryStatus::Waiting.into(),
             position: 1,
+            // Not yet 10:00, so Dra. Ruiz is not late, and nobody waits ahead.
+            estimated_wait_minutes: 0,
         }]
     );
 }
@@ -209,4 +212,65 @@ async fn watches_end_when_the_service_stops(database: TestDatabase) {
         .await
         .expect("the watch ends promptly");
     assert!(matches!(ended, Ok(None)), "{ended:?}");
+}
+
+async fn waits_show_the_providers_lateness_and_the_visits_booked_ahead(database: TestDatabase) {
+    // Arrange: now is 08:00. María (08:00, 30 min) and Lucía (08:30, 45 min) see Dra. Ruiz,
+    // Pedro (09:00, 20 min) sees Dra. Soto; they check in a minute apart.
+    let clinic = TestClinic::start(database).await;
+    let maria = clinic.maria().await;
+    let lucia = clinic.register("Lucía", "Pérez", "+52 55 8765 4321").await;
+    let pedro = clinic.register("Pedro", "Soto", "+52 55 1111 2222").await;
+    let ana = clinic.provider("Dra. Ana Ruiz").await;
+    let eva = clinic.provider("Dra. Eva Soto").await;
+    let mut reception = clinic.client(Role::Reception).await;
+    for (patient, provider, time, minutes) in [
+        (&maria, &ana, "08:00", 30),
+        (&lucia, &ana, "08:30", 45),
+        (&pedro, &eva, "09:00", 20),
+    ] {
+        let booked = clinic.book(patient, provider, (22, time), minutes).await;
+        reception
+            .check_in_appointment(by_id(&booked.appointment_id))
+            .await
+            .expect("checked in");
+        clinic.clock.advance(chrono::TimeDelta::minutes(1));
+    }
+    // 08:11: Dra. Ruiz should have started María's visit 11 minutes ago.
+    clinic.clock.advance(chrono::TimeDelta::minutes(8));
+
+    // Act
+    let staff_view = next(&mut watch_queue(&clinic).await).await;
+    let display = next(&mut watch_waiting_room(&clinic).await).await;
+
+    // Assert
+    let waits: Vec<(String, i32, i32, bool)> = staff_view
+        .entries
+        .iter()
+        .map(|entry| {
+            (
+                entry.ticket_number.clone(),
+                entry.waited_minutes,
+                entry.estimated_wait_minutes,
+                entry.overdue,
+            )
+        })
+        .collect();
+    assert_eq!(
+        waits,
+        [
+            // Dra. Ruiz's lateness, nobody ahead; waited the 10-minute threshold.
+            ("A-001".into(), 11, 11, true),
+            // Her lateness plus María's 30 booked minutes.
+            ("A-002".into(), 10, 41, true),
+            // Dra. Soto is not late and nobody waits ahead for her.
+            ("A-003".into(), 9, 0, false),
+        ]
+    );
+    let estimates: Vec<i32> = display
+        .tickets
+        .iter()
+        .map(|ticket| ticket.estimated_wait_minutes)
+        .collect();
+    assert_eq!(estimates, [11, 41, 0]);
 }

@@ -1,0 +1,308 @@
+//! A payment receipt as text lines: what is printed, laid out once for a 42-column thermal
+//! printer, so that the ESC/POS ticket and the PDF carry exactly the same content. Labels are
+//! Spanish, the clinic's language.
+
+use chrono::NaiveDateTime;
+use clinic_common::Money;
+
+use super::{Charge, Payment, PaymentMethod};
+
+/// Characters per line of an 80 mm thermal printer in its standard font.
+pub const RECEIPT_WIDTH: usize = 42;
+
+/// How a line is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineStyle {
+    /// The clinic's name: centred, emphasised.
+    Title,
+    /// Centred.
+    Centered,
+    Plain,
+    /// Totals: emphasised.
+    Bold,
+    /// A rule across the width.
+    Rule,
+}
+
+/// One printed line, at most [`RECEIPT_WIDTH`] characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptLine {
+    pub style: LineStyle,
+    pub text: String,
+}
+
+/// What a receipt is rendered as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReceiptFormat {
+    /// Bytes for a thermal printer.
+    Escpos,
+    Pdf,
+}
+
+impl ReceiptFormat {
+    /// The media type of the rendered bytes. ESC/POS has no registered one; this vendor-style
+    /// name is what the counter client matches on.
+    pub fn content_type(&self) -> &'static str {
+        match self {
+            ReceiptFormat::Escpos => "application/vnd.escpos",
+            ReceiptFormat::Pdf => "application/pdf",
+        }
+    }
+}
+
+/// Everything a receipt shows.
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    pub clinic_name: String,
+    pub payment: Payment,
+    /// When the payment was taken, in the clinic's time zone.
+    pub local_time: NaiveDateTime,
+    /// The patient's charges on the payment's service day.
+    pub charges: Vec<Charge>,
+}
+
+impl Receipt {
+    /// The receipt number, also encoded in the ticket's QR code.
+    pub fn number(&self) -> String {
+        self.payment.receipt_number.to_string()
+    }
+
+    /// The receipt laid out line by line.
+    pub fn lines(&self) -> Vec<ReceiptLine> {
+        let payment = &self.payment;
+        let mut lines = Vec::new();
+        let mut push = |style: LineStyle, text: String| lines.push(ReceiptLine { style, text });
+        push(LineStyle::Title, fit(&self.clinic_name));
+        push(LineStyle::Centered, "RECIBO DE PAGO".to_owned());
+        push(LineStyle::Rule, "-".repeat(RECEIPT_WIDTH));
+        push(LineStyle::Plain, columns("Recibo", &self.number()));
+        push(
+            LineStyle::Plain,
+            columns(
+                "Fecha",
+                &self.local_time.format("%d/%m/%Y %H:%M").to_string(),
+            ),
+        );
+        // The short form: the first block of the UUID. Billing holds no names (and a receipt
+        // left on the counter should not carry one).
+        let patient = payment.patient_id.to_string();
+        push(
+            LineStyle::Plain,
+            columns("Paciente", &patient[..8].to_ascii_uppercase()),
+        );
+        push(LineStyle::Plain, columns("Atendió", &payment.received_by));
+        if !self.charges.is_empty() {
+            push(LineStyle::Rule, "-".repeat(RECEIPT_WIDTH));
+            push(LineStyle::Plain, "Cargos del día".to_owned());
+            for charge in &self.charges {
+                let left = format!(
+                    "{} x{} {}",
+                    charge.price_code.as_str(),
+                    charge.quantity.get(),
+                    charge.description.as_str()
+                );
+                push(LineStyle::Plain, columns(&left, &money(charge.amount)));
+            }
+        }
+        push(LineStyle::Rule, "-".repeat(RECEIPT_WIDTH));
+        match &payment.method {
+            PaymentMethod::Cash { tendered, change } => {
+                push(LineStyle::Plain, columns("Forma de pago", "Efectivo"));
+                push(LineStyle::Plain, columns("Recibido", &money(*tendered)));
+                push(LineStyle::Plain, columns("Cambio", &money(*change)));
+            }
+            PaymentMethod::Card {
+                authorization_code,
+                last_four,
+                card_type,
+            } => {
+                let kind = match card_type {
+                    super::CardType::Credit => "Tarjeta de crédito",
+                    super::CardType::Debit => "Tarjeta de débito",
+                };
+                push(LineStyle::Plain, columns("Forma de pago", kind));
+                push(
+                    LineStyle::Plain,
+                    columns("Tarjeta", &format!("**** {}", last_four.as_str())),
+                );
+                push(
+                    LineStyle::Plain,
+                    columns("Autorización", authorization_code.as_str()),
+                );
+            }
+            PaymentMethod::BankTransfer { reference } => {
+                push(LineStyle::Plain, columns("Forma de pago", "Transferencia"));
+                push(LineStyle::Plain, columns("Referencia", reference.as_str()));
+            }
+        }
+        push(
+            LineStyle::Bold,
+            columns("Importe pagado", &money(payment.amount)),
+        );
+        if payment.balance_after.is_negative() {
+            push(
+                LineStyle::Bold,
+                columns("Saldo a favor", &money(payment.balance_after.negated())),
+            );
+        } else {
+            push(
+                LineStyle::Bold,
+                columns("Saldo pendiente", &money(payment.balance_after)),
+            );
+        }
+        push(LineStyle::Rule, "-".repeat(RECEIPT_WIDTH));
+        push(LineStyle::Centered, "Gracias por su pago".to_owned());
+        lines
+    }
+}
+
+/// `text` cut to the receipt's width.
+fn fit(text: &str) -> String {
+    text.chars().take(RECEIPT_WIDTH).collect()
+}
+
+/// `left` and `right` on one line, `right` flush right; `left` is shortened to make room.
+fn columns(left: &str, right: &str) -> String {
+    let right: String = right.chars().take(RECEIPT_WIDTH - 2).collect();
+    let room = RECEIPT_WIDTH - right.chars().count() - 1;
+    let left: String = left.chars().take(room).collect();
+    let padding = RECEIPT_WIDTH - left.chars().count() - right.chars().count();
+    format!("{left}{}{right}", " ".repeat(padding))
+}
+
+/// `$1,234.50`: a dollar sign, thousands separated by commas, the currency's minor digits.
+pub fn money(amount: Money) -> String {
+    let digits = amount.currency().minor_unit_digits();
+    let minor = amount.minor_units().unsigned_abs();
+    let scale = 10_u64.pow(digits);
+    let whole = (minor / scale).to_string();
+    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+    for (index, digit) in whole.chars().enumerate() {
+        if index > 0 && (whole.len() - index).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    let sign = if amount.is_negative() { "-" } else { "" };
+    if digits == 0 {
+        format!("{sign}${grouped}")
+    } else {
+        let fraction = minor % scale;
+        format!(
+            "{sign}${grouped}.{fraction:0width$}",
+            width = digits as usize
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, Utc};
+    use clinic_common::Currency;
+    use clinic_common::ids::{ChargeId, PatientId, PaymentId, RequestId};
+
+    use super::*;
+    use crate::domain::{
+        AuthorizationCode, CardLastFour, CardType, ItemDescription, PriceCode, Quantity,
+        ReceiptNumber,
+    };
+
+    fn mxn(minor: i64) -> Money {
+        Money::from_minor(minor, Currency::MXN)
+    }
+
+    fn receipt(method: PaymentMethod, balance_after: i64) -> Receipt {
+        let patient_id = PatientId::new();
+        let day = NaiveDate::from_ymd_opt(2026, 11, 22).expect("a date");
+        Receipt {
+            clinic_name: "Clínica Dental Sonrisa".into(),
+            payment: Payment {
+                payment_id: PaymentId::new(),
+                patient_id,
+                amount: mxn(45_000),
+                method,
+                receipt_number: ReceiptNumber::new(7),
+                service_date: day,
+                created_at: Utc::now(),
+                received_by: "reception:maria".into(),
+                request_id: RequestId::parse("pay-1").expect("valid"),
+                balance_after: mxn(balance_after),
+                drawer_session_id: None,
+            },
+            local_time: day.and_hms_opt(12, 5, 0).expect("a time"),
+            charges: vec![Charge {
+                charge_id: ChargeId::new(),
+                patient_id,
+                appointment_id: None,
+                price_code: PriceCode::parse("LIMP-01").expect("valid"),
+                description: ItemDescription::parse("Limpieza dental").expect("valid"),
+                quantity: Quantity::parse(2).expect("valid"),
+                unit_price: mxn(45_000),
+                amount: mxn(90_000),
+                service_date: day,
+                created_at: Utc::now(),
+                posted_by: "reception:maria".into(),
+                request_id: RequestId::parse("charge-1").expect("valid"),
+            }],
+        }
+    }
+
+    fn text(receipt: &Receipt) -> Vec<String> {
+        receipt.lines().into_iter().map(|line| line.text).collect()
+    }
+
+    #[test]
+    fn money_is_grouped_by_thousands_with_two_decimals() {
+        assert_eq!(money(mxn(0)), "$0.00");
+        assert_eq!(money(mxn(5)), "$0.05");
+        assert_eq!(money(mxn(123_456_789)), "$1,234,567.89");
+        assert_eq!(money(mxn(-100_000)), "-$1,000.00");
+    }
+
+    #[test]
+    fn a_cash_receipt_shows_the_day_tendered_change_and_what_is_still_owed() {
+        let receipt = receipt(
+            PaymentMethod::cash(mxn(45_000), mxn(50_000)).expect("valid"),
+            45_000,
+        );
+        let lines = text(&receipt);
+        assert_eq!(lines[0], "Clínica Dental Sonrisa");
+        assert!(lines.contains(&columns("Recibo", "R-000007")));
+        assert!(lines.contains(&columns("Fecha", "22/11/2026 12:05")));
+        assert!(lines.contains(&columns("LIMP-01 x2 Limpieza dental", "$900.00")));
+        assert!(lines.contains(&columns("Recibido", "$500.00")));
+        assert!(lines.contains(&columns("Cambio", "$50.00")));
+        assert!(lines.contains(&columns("Importe pagado", "$450.00")));
+        assert!(lines.contains(&columns("Saldo pendiente", "$450.00")));
+        for line in &lines {
+            assert!(
+                line.chars().count() <= RECEIPT_WIDTH,
+                "{line:?} is too wide"
+            );
+        }
+    }
+
+    #[test]
+    fn a_card_receipt_masks_the_card_and_a_credit_balance_reads_as_such() {
+        let receipt = receipt(
+            PaymentMethod::Card {
+                authorization_code: AuthorizationCode::parse("A1B2C3").expect("valid"),
+                last_four: CardLastFour::parse("4242").expect("valid"),
+                card_type: CardType::Credit,
+            },
+            -5_000,
+        );
+        let lines = text(&receipt);
+        assert!(lines.contains(&columns("Forma de pago", "Tarjeta de crédito")));
+        assert!(lines.contains(&columns("Tarjeta", "**** 4242")));
+        assert!(lines.contains(&columns("Autorización", "A1B2C3")));
+        assert!(lines.contains(&columns("Saldo a favor", "$50.00")));
+    }
+
+    #[test]
+    fn long_text_is_shortened_to_keep_the_amount_on_the_line() {
+        let line = columns(&"x".repeat(60), "$1,000.00");
+        assert_eq!(line.chars().count(), RECEIPT_WIDTH);
+        assert!(line.ends_with(" $1,000.00"));
+    }
+}

@@ -1,0 +1,273 @@
+//! The worklist: the accounts a collector should work now, ranked, and only those on which some
+//! contact is allowed now.
+//!
+//! The score is a sum of three capped parts, so that no single factor swamps the others:
+//! - **balance**: 1 point per 10 whole currency units owed, at most 1000 (a $10,000 balance);
+//! - **age**: 5 points per day the oldest open charge is past due, at most 900 (180 days);
+//! - **since last contact**: 10 points per whole day since the last contact in either direction,
+//!   at most 300 (30 days); an account never contacted scores the full 300.
+//!
+//! Higher scores come first; ties go to the larger balance, then the patient id (stable pages).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clinic_common::Money;
+use clinic_common::ids::PatientId;
+
+use super::{
+    Channel, ContactProfile, ContactRules, ContactState, LoggedCall, ProposedContact, Purpose,
+    Receivable,
+};
+
+/// The channels the worklist tries, in the order a collector would usually use them.
+const CHANNELS: [Channel; 5] = [
+    Channel::PhoneCall,
+    Channel::WhatsApp,
+    Channel::Sms,
+    Channel::Email,
+    Channel::Letter,
+];
+
+const BALANCE_POINTS_MAX: i64 = 1000;
+const AGE_POINTS_PER_DAY: i64 = 5;
+const AGE_POINTS_MAX: i64 = 900;
+const CONTACT_POINTS_PER_DAY: i64 = 10;
+const CONTACT_POINTS_MAX: i64 = 300;
+
+/// Everything the contact log and the registry know about one account, for the worklist.
+#[derive(Debug, Clone, Default)]
+pub struct AccountContacts {
+    /// `None` until the registry has answered: then only a letter can be judged.
+    pub profile: Option<ContactProfile>,
+    pub state: ContactState,
+    /// Outbound calls within the rules' lookback.
+    pub recent_calls: Vec<LoggedCall>,
+    pub last_contact_at: Option<DateTime<Utc>>,
+    /// The collector the account is assigned to.
+    pub assigned_to: Option<String>,
+}
+
+/// One account on the worklist.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorklistEntry {
+    pub patient_id: PatientId,
+    pub patient_name: Option<String>,
+    pub balance: Money,
+    pub days_past_due: i64,
+    pub last_contact_at: Option<DateTime<Utc>>,
+    pub assigned_to: Option<String>,
+    /// The channels an outreach contact may use now; never empty.
+    pub allowed_channels: Vec<Channel>,
+    pub score: i64,
+}
+
+/// The score of an account (see the module documentation).
+pub fn score(
+    balance: Money,
+    days_past_due: i64,
+    last_contact_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> i64 {
+    let whole_units = balance.minor_units() / 10_i64.pow(balance.currency().minor_unit_digits());
+    let balance_points = (whole_units / 10).clamp(0, BALANCE_POINTS_MAX);
+    let age_points = days_past_due
+        .saturating_mul(AGE_POINTS_PER_DAY)
+        .clamp(0, AGE_POINTS_MAX);
+    let contact_points = match last_contact_at {
+        None => CONTACT_POINTS_MAX,
+        Some(at) => (now - at)
+            .num_days()
+            .saturating_mul(CONTACT_POINTS_PER_DAY)
+            .clamp(0, CONTACT_POINTS_MAX),
+    };
+    balance_points + age_points + contact_points
+}
+
+/// Which outreach channels the rules allow on an account now. Without a profile from the
+/// registry only a letter can be judged (it needs no consent).
+pub fn allowed_channels(
+    rules: &ContactRules,
+    contacts: &AccountContacts,
+    fallback: &ContactProfile,
+    now: DateTime<Utc>,
+) -> Vec<Channel> {
+    let profile = contacts.profile.as_ref().unwrap_or(fallback);
+    let mut allowed = Vec::new();
+    for channel in CHANNELS {
+        if contacts.profile.is_none() && channel != Channel::Letter {
+            continue;
+        }
+        let proposed = ProposedContact {
+            channel,
+            purpose: Purpose::Outreach,
+        };
+        if rules
+            .check(
+                &proposed,
+                contacts.state,
+                profile,
+                &contacts.recent_calls,
+                now,
+            )
+            .is_ok()
+        {
+            allowed.push(channel);
+        }
+    }
+    allowed
+}
+
+/// The worklist over `accounts` (open balances): accounts with no channel allowed now are left
+/// out, the rest ranked by [`score`]. `collector`: only accounts assigned to them.
+#[allow(clippy::too_many_arguments)]
+pub fn build_worklist(
+    accounts: Vec<Receivable>,
+    contacts: &HashMap<PatientId, AccountContacts>,
+    rules: &ContactRules,
+    fallback: &ContactProfile,
+    collector: Option<&str>,
+    as_of: NaiveDate,
+    payment_terms_days: u32,
+    now: DateTime<Utc>,
+) -> Vec<WorklistEntry> {
+    let none = AccountContacts::default();
+    let mut entries = Vec::new();
+    for account in accounts {
+        let known = contacts.get(&account.patient_id).unwrap_or(&none);
+        if collector.is_some() && known.assigned_to.as_deref() != collector {
+            continue;
+        }
+        let allowed = allowed_channels(rules, known, fallback, now);
+        if allowed.is_empty() {
+            continue;
+        }
+        let days_past_due = account
+            .days_past_due(as_of, payment_terms_days)
+            .unwrap_or(0);
+        entries.push(WorklistEntry {
+            score: score(account.balance, days_past_due, known.last_contact_at, now),
+            patient_id: account.patient_id,
+            patient_name: account.patient_name,
+            balance: account.balance,
+            days_past_due,
+            last_contact_at: known.last_contact_at,
+            assigned_to: known.assigned_to.clone(),
+            allowed_channels: allowed,
+        });
+    }
+    entries.sort_by(|a, b| {
+        b.score
+            .cmp(&a.score)
+            .then_with(|| b.balance.minor_units().cmp(&a.balance.minor_units()))
+            .then_with(|| a.patient_id.to_string().cmp(&b.patient_id.to_string()))
+    });
+    entries
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+    use clinic_common::Currency;
+
+    use super::*;
+
+    fn pesos(whole: i64) -> Money {
+        Money::from_minor(whole * 100, Currency::MXN)
+    }
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-22T18:00:00Z".parse().expect("valid")
+    }
+
+    #[test]
+    fn each_part_of_the_score_is_capped() {
+        assert_eq!(score(pesos(1_500), 0, Some(now()), now()), 150);
+        assert_eq!(score(pesos(50_000), 0, Some(now()), now()), 1000);
+        assert_eq!(score(pesos(0), 10, Some(now()), now()), 50);
+        assert_eq!(score(pesos(0), 400, Some(now()), now()), 900);
+        assert_eq!(score(pesos(0), -5, Some(now()), now()), 0);
+        assert_eq!(
+            score(pesos(0), 0, Some(now() - TimeDelta::days(3)), now()),
+            30
+        );
+        assert_eq!(score(pesos(0), 0, None, now()), 300);
+    }
+
+    fn receivable(whole: i64, service_date: NaiveDate) -> Receivable {
+        Receivable {
+            patient_id: PatientId::new(),
+            patient_name: None,
+            balance: pesos(whole),
+            oldest_open_charge_date: Some(service_date),
+            last_payment_at: None,
+            last_activity_at: None,
+        }
+    }
+
+    fn reachable() -> ContactProfile {
+        ContactProfile {
+            time_zone: chrono_tz::America::Mexico_City,
+            consent_sms: true,
+            consent_whatsapp: false,
+            consent_email: false,
+            consent_phone_call: true,
+            has_phone: true,
+            has_email: false,
+        }
+    }
+
+    #[test]
+    fn accounts_with_nothing_allowed_now_are_left_out_and_the_rest_ranked() {
+        let day = |d| NaiveDate::from_ymd_opt(2026, 11, d).expect("valid");
+        let (old, big, ceased) = (
+            receivable(1_000, day(1)),
+            receivable(3_000, day(20)),
+            receivable(9_000, day(1)),
+        );
+        let mut contacts = HashMap::new();
+        for account in [&old, &big] {
+            contacts.insert(
+                account.patient_id,
+                AccountContacts {
+                    profile: Some(reachable()),
+                    last_contact_at: Some(now()),
+                    ..Default::default()
+                },
+            );
+        }
+        contacts.insert(
+            ceased.patient_id,
+            AccountContacts {
+                profile: Some(reachable()),
+                state: ContactState {
+                    cease_requested: true,
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        );
+
+        let worklist = build_worklist(
+            vec![old.clone(), big.clone(), ceased],
+            &contacts,
+            &ContactRules::default(),
+            &reachable(),
+            None,
+            day(22),
+            0,
+            now(),
+        );
+
+        let ranked: Vec<(PatientId, i64)> = worklist
+            .iter()
+            .map(|entry| (entry.patient_id, entry.score))
+            .collect();
+        // old: 100 + 21 days * 5 = 205; big: 300 + 2 days * 5 = 310.
+        assert_eq!(ranked, [(big.patient_id, 310), (old.patient_id, 205)]);
+        assert_eq!(
+            worklist[0].allowed_channels,
+            [Channel::PhoneCall, Channel::Sms, Channel::Letter]
+        );
+    }
+}

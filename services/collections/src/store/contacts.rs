@@ -1,0 +1,500 @@
+//! The contact log, accounts' contact states and patients' contact profiles.
+//!
+//! Recording a contact is one transaction: the idempotency key is looked up first (a retry gets
+//! the first result, even if the rules would now refuse it), then the account's contact state row
+//! is locked, the rules are checked against the calls it holds, and the contact and the new state
+//! are written. A refusal rolls everything back, so a refused contact leaves no trace.
+
+use std::collections::HashMap;
+
+use anyhow::Context;
+use chrono::{DateTime, Months, NaiveDate, Utc};
+use chrono_tz::Tz;
+use clinic_common::db::is_unique_violation;
+use clinic_common::ids::PatientId;
+use clinic_common::{in_transaction, with_db};
+
+use super::ReceivablesStore;
+use crate::domain::{
+    BillingIssue, Channel, CollectionsError, Contact, ContactKind, ContactProfile, ContactRules,
+    ContactState, Direction, LoggedCall, NewContact, Notes, Outcome, ProposedContact, Purpose,
+};
+
+/// The idempotency-key operation name for recorded contacts.
+const RECORD_CONTACT: &str = "record_contact";
+
+/// How long the contact log is kept.
+const RETENTION: Months = Months::new(36);
+
+macro_rules! contact_columns {
+    () => {
+        "contact_id, patient_id, channel, direction, kind, purpose, outcome, notes, next_step, \
+         next_step_date, billing_issue, occurred_at, recorded_by"
+    };
+}
+
+/// Why one pass of `record_contact` did not finish.
+enum RecordError {
+    /// Another request with the same key committed first; look again.
+    KeyTaken,
+    Collections(CollectionsError),
+}
+
+impl<E: Into<CollectionsError>> From<E> for RecordError {
+    fn from(error: E) -> Self {
+        RecordError::Collections(error.into())
+    }
+}
+
+/// A contact to record, with what the rules need to judge it.
+pub struct ContactToRecord<'a> {
+    pub contact: &'a NewContact,
+    pub profile: &'a ContactProfile,
+    pub rules: &'a ContactRules,
+    pub recorded_by: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+impl ReceivablesStore {
+    /// The last contact profile the registry gave for a patient.
+    pub async fn contact_profile(
+        &self,
+        patient_id: PatientId,
+    ) -> anyhow::Result<Option<ContactProfile>> {
+        let row: Option<ProfileRow> = with_db!(&self.db, |pool| {
+            sqlx::query_as(
+                "SELECT time_zone, consent_sms, consent_whatsapp, consent_email, \
+                 consent_phone_call, has_phone, has_email FROM contact_profiles \
+                 WHERE patient_id = $1",
+            )
+            .bind(patient_id.to_string())
+            .fetch_optional(pool)
+            .await
+        })
+        .context("failed to read a contact profile")?;
+        row.map(ProfileRow::into_profile).transpose()
+    }
+
+    /// Every contact profile the registry has given, by patient.
+    pub async fn contact_profiles(&self) -> anyhow::Result<HashMap<PatientId, ContactProfile>> {
+        let rows: Vec<PatientProfileRow> = with_db!(&self.db, |pool| {
+            sqlx::query_as(
+                "SELECT patient_id, time_zone, consent_sms, consent_whatsapp, consent_email, \
+                 consent_phone_call, has_phone, has_email FROM contact_profiles",
+            )
+            .fetch_all(pool)
+            .await
+        })
+        .context("failed to read contact profiles")?;
+        let mut profiles = HashMap::with_capacity(rows.len());
+        for row in rows {
+            let id = row.patient_id;
+            let patient_id = PatientId::parse(&id)
+                .with_context(|| format!("contact_profiles holds a malformed id {id:?}"))?;
+            profiles.insert(patient_id, row.profile.into_profile()?);
+        }
+        Ok(profiles)
+    }
+
+    /// Keeps the registry's latest word on how a patient may be reached.
+    pub async fn save_contact_profile(
+        &self,
+        patient_id: PatientId,
+        profile: &ContactProfile,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        with_db!(&self.db, |pool| {
+            sqlx::query(
+                "INSERT INTO contact_profiles (patient_id, time_zone, consent_sms, \
+                 consent_whatsapp, consent_email, consent_phone_call, has_phone, has_email, \
+                 refreshed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (patient_id) DO UPDATE SET time_zone = excluded.time_zone, \
+                 consent_sms = excluded.consent_sms, \
+                 consent_whatsapp = excluded.consent_whatsapp, \
+                 consent_email = excluded.consent_email, \
+                 consent_phone_call = excluded.consent_phone_call, \
+                 has_phone = excluded.has_phone, has_email = excluded.has_email, \
+                 refreshed_at = excluded.refreshed_at",
+            )
+            .bind(patient_id.to_string())
+            .bind(profile.time_zone.name())
+            .bind(profile.consent_sms)
+            .bind(profile.consent_whatsapp)
+            .bind(profile.consent_email)
+            .bind(profile.consent_phone_call)
+            .bind(profile.has_phone)
+            .bind(profile.has_email)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })
+        .context("failed to save a contact profile")?;
+        Ok(())
+    }
+
+    /// An account's contact state and its outbound calls since `since`.
+    pub async fn contact_history(
+        &self,
+        patient_id: PatientId,
+        since: DateTime<Utc>,
+    ) -> anyhow::Result<(ContactState, Vec<LoggedCall>)> {
+        let state: Option<(bool, bool, bool)> = with_db!(&self.db, |pool| {
+            sqlx::query_as(
+                "SELECT cease_requested, refused_to_pay, dispute_open FROM contact_states \
+                 WHERE patient_id = $1",
+            )
+            .bind(patient_id.to_string())
+            .fetch_optional(pool)
+            .await
+        })
+        .context("failed to read a contact state")?;
+        let calls: Vec<(DateTime<Utc>, String)> = with_db!(&self.db, |pool| {
+            sqlx::query_as(RECENT_CALLS)
+                .bind(patient_id.to_string())
+                .bind(since)
+                .fetch_all(pool)
+                .await
+        })
+        .context("failed to read recent calls")?;
+        Ok((
+            state.map(state_from_row).unwrap_or_default(),
+            calls.into_iter().map(logged_call).collect(),
+        ))
+    }
+
+    /// Records a contact once per request id. An outbound contact is checked against the rules
+    /// first and refused, with nothing written, when one forbids it.
+    pub async fn record_contact(
+        &self,
+        record: &ContactToRecord<'_>,
+    ) -> Result<Contact, CollectionsError> {
+        let fingerprint = record.contact.fingerprint();
+        // Two first attempts with one key can race on PostgreSQL; the loser's insert of the key
+        // fails, and its second pass finds the winner's contact.
+        for attempt in 0..2 {
+            match self.try_record_contact(record, &fingerprint).await {
+                Err(RecordError::KeyTaken) if attempt == 0 => continue,
+                Err(RecordError::KeyTaken) => break,
+                Err(RecordError::Collections(error)) => return Err(error),
+                Ok(contact) => return Ok(contact),
+            }
+        }
+        Err(anyhow::anyhow!(
+            "idempotency key {} stayed contended",
+            record.contact.request_id
+        )
+        .into())
+    }
+
+    async fn try_record_contact(
+        &self,
+        record: &ContactToRecord<'_>,
+        fingerprint: &str,
+    ) -> Result<Contact, RecordError> {
+        let contact = record.contact;
+        let now = record.now;
+        let patient_id = contact.patient_id.to_string();
+        // The body is an async block so that its early returns (a retry's first result, a
+        // refusal) leave the block, not the function; an `Err` rolls the transaction back.
+        let contact_id = in_transaction!(&self.db, |tx| async {
+            let earlier: Option<(String, String)> = sqlx::query_as(
+                "SELECT fingerprint, resource_id FROM idempotency_keys \
+                 WHERE operation = $1 AND request_id = $2",
+            )
+            .bind(RECORD_CONTACT)
+            .bind(contact.request_id.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .context("failed to look up an idempotency key")?;
+            if let Some((earlier_fingerprint, contact_id)) = earlier {
+                if earlier_fingerprint != fingerprint {
+                    return Err(CollectionsError::RequestIdReused.into());
+                }
+                return Ok::<_, RecordError>(contact_id);
+            }
+
+            // Creating or touching the state row locks it on PostgreSQL until commit, which
+            // serialises recordings per account; SQLite's `BEGIN IMMEDIATE` already does.
+            let (cease_requested, refused_to_pay, dispute_open): (bool, bool, bool) =
+                sqlx::query_as(
+                    "INSERT INTO contact_states (patient_id, cease_requested, refused_to_pay, \
+                     dispute_open, updated_at) VALUES ($1, $2, $2, $2, $3) \
+                     ON CONFLICT (patient_id) DO UPDATE SET patient_id = excluded.patient_id \
+                     RETURNING cease_requested, refused_to_pay, dispute_open",
+                )
+                .bind(patient_id.as_str())
+                .bind(false)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await
+                .context("failed to lock a contact state")?;
+            let state = state_from_row((cease_requested, refused_to_pay, dispute_open));
+
+            if contact.direction == Direction::Outbound {
+                let calls: Vec<(DateTime<Utc>, String)> = sqlx::query_as(RECENT_CALLS)
+                    .bind(patient_id.as_str())
+                    .bind(now - record.rules.lookback())
+                    .fetch_all(&mut *tx)
+                    .await
+                    .context("failed to read recent calls")?;
+                let calls: Vec<LoggedCall> = calls.into_iter().map(logged_call).collect();
+                let proposed = ProposedContact {
+                    channel: contact.channel,
+                    purpose: contact.purpose,
+                };
+                if let Err(rule) = record
+                    .rules
+                    .check(&proposed, state, record.profile, &calls, now)
+                {
+                    return Err(CollectionsError::ContactRefused(rule).into());
+                }
+            }
+
+            let contact_id = uuid::Uuid::new_v4().to_string();
+            sqlx::query(
+                "INSERT INTO contacts (contact_id, patient_id, channel, direction, kind, \
+                 purpose, outcome, notes, next_step, next_step_date, billing_issue, \
+                 occurred_at, recorded_by, retain_until) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            )
+            .bind(contact_id.as_str())
+            .bind(patient_id.as_str())
+            .bind(contact.channel.as_str())
+            .bind(contact.direction.as_str())
+            .bind(contact.kind.as_str())
+            .bind(contact.purpose.as_str())
+            .bind(contact.outcome.as_str())
+            .bind(contact.notes.as_str())
+            .bind(contact.next_step.as_deref())
+            .bind(contact.next_step_date)
+            .bind(contact.billing_issue.as_str())
+            .bind(now)
+            .bind(record.recorded_by)
+            .bind(now.checked_add_months(RETENTION).unwrap_or(now))
+            .execute(&mut *tx)
+            .await
+            .context("failed to record a contact")?;
+
+            let next = state.after(contact.outcome);
+            if next != state {
+                sqlx::query(
+                    "UPDATE contact_states SET cease_requested = $2, refused_to_pay = $3, \
+                     dispute_open = $4, updated_at = $5 WHERE patient_id = $1",
+                )
+                .bind(patient_id.as_str())
+                .bind(next.cease_requested)
+                .bind(next.refused_to_pay)
+                .bind(next.dispute_open)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .context("failed to update a contact state")?;
+            }
+
+            let recorded = sqlx::query(
+                "INSERT INTO idempotency_keys \
+                 (operation, request_id, fingerprint, resource_id, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(RECORD_CONTACT)
+            .bind(contact.request_id.as_str())
+            .bind(fingerprint)
+            .bind(contact_id.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await;
+            match recorded {
+                Err(error) if is_unique_violation(&error, "idempotency_keys") => {
+                    return Err(RecordError::KeyTaken);
+                }
+                other => other.context("failed to record an idempotency key")?,
+            };
+            Ok::<_, RecordError>(contact_id)
+        }
+        .await)?;
+        self.contact(&contact_id)
+            .await?
+            .ok_or_else(|| {
+                CollectionsError::Unexpected(anyhow::anyhow!(
+                    "contact {contact_id} vanished after insert"
+                ))
+            })
+            .map_err(RecordError::Collections)
+    }
+
+    async fn contact(&self, contact_id: &str) -> anyhow::Result<Option<Contact>> {
+        let row: Option<ContactRow> = with_db!(&self.db, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                contact_columns!(),
+                " FROM contacts WHERE contact_id = $1"
+            ))
+            .bind(contact_id)
+            .fetch_optional(pool)
+            .await
+        })
+        .context("failed to read a contact")?;
+        row.map(ContactRow::into_contact).transpose()
+    }
+
+    /// Ends an account's dispute hold. Ending one that is not open changes nothing, so a retry
+    /// is harmless.
+    pub async fn resolve_dispute(
+        &self,
+        patient_id: PatientId,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<ContactState> {
+        let row: Option<(bool, bool, bool)> = with_db!(&self.db, |pool| {
+            sqlx::query_as(
+                "UPDATE contact_states SET dispute_open = $2, updated_at = $3 \
+                 WHERE patient_id = $1 \
+                 RETURNING cease_requested, refused_to_pay, dispute_open",
+            )
+            .bind(patient_id.to_string())
+            .bind(false)
+            .bind(now)
+            .fetch_optional(pool)
+            .await
+        })
+        .context("failed to resolve a dispute")?;
+        Ok(row.map(state_from_row).unwrap_or_default())
+    }
+
+    /// A patient's contacts, oldest first.
+    pub async fn list_contacts(
+        &self,
+        patient_id: PatientId,
+        limit: u32,
+        offset: u64,
+    ) -> anyhow::Result<Vec<Contact>> {
+        let rows: Vec<ContactRow> = with_db!(&self.db, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                contact_columns!(),
+                " FROM contacts WHERE patient_id = $1 ORDER BY contact_seq LIMIT $2 OFFSET $3"
+            ))
+            .bind(patient_id.to_string())
+            .bind(i64::from(limit))
+            .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+            .fetch_all(pool)
+            .await
+        })
+        .context("failed to list contacts")?;
+        let mut contacts = Vec::with_capacity(rows.len());
+        for row in rows {
+            contacts.push(row.into_contact()?);
+        }
+        Ok(contacts)
+    }
+}
+
+/// An account's outbound calls since `$2`: what the call rules count.
+const RECENT_CALLS: &str = "SELECT occurred_at, kind FROM contacts \
+     WHERE patient_id = $1 AND direction = 'outbound' AND channel = 'phone_call' \
+     AND occurred_at > $2 ORDER BY contact_seq";
+
+fn logged_call((at, kind): (DateTime<Utc>, String)) -> LoggedCall {
+    LoggedCall {
+        at,
+        conversation: kind == ContactKind::Conversation.as_str(),
+    }
+}
+
+fn state_from_row(
+    (cease_requested, refused_to_pay, dispute_open): (bool, bool, bool),
+) -> ContactState {
+    ContactState {
+        cease_requested,
+        refused_to_pay,
+        dispute_open,
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct PatientProfileRow {
+    patient_id: String,
+    #[sqlx(flatten)]
+    profile: ProfileRow,
+}
+
+#[derive(sqlx::FromRow)]
+struct ProfileRow {
+    time_zone: String,
+    consent_sms: bool,
+    consent_whatsapp: bool,
+    consent_email: bool,
+    consent_phone_call: bool,
+    has_phone: bool,
+    has_email: bool,
+}
+
+impl ProfileRow {
+    fn into_profile(self) -> anyhow::Result<ContactProfile> {
+        let time_zone: Tz = self.time_zone.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "contact_profiles holds an unknown zone {:?}",
+                self.time_zone
+            )
+        })?;
+        Ok(ContactProfile {
+            time_zone,
+            consent_sms: self.consent_sms,
+            consent_whatsapp: self.consent_whatsapp,
+            consent_email: self.consent_email,
+            consent_phone_call: self.consent_phone_call,
+            has_phone: self.has_phone,
+            has_email: self.has_email,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ContactRow {
+    contact_id: String,
+    patient_id: String,
+    channel: String,
+    direction: String,
+    kind: String,
+    purpose: String,
+    outcome: String,
+    notes: String,
+    next_step: Option<String>,
+    next_step_date: Option<NaiveDate>,
+    billing_issue: String,
+    occurred_at: DateTime<Utc>,
+    recorded_by: String,
+}
+
+impl ContactRow {
+    fn into_contact(self) -> anyhow::Result<Contact> {
+        fn known<T>(parsed: Option<T>, column: &str, value: &str) -> anyhow::Result<T> {
+            parsed.with_context(|| format!("contacts holds an unknown {column} {value:?}"))
+        }
+        Ok(Contact {
+            patient_id: PatientId::parse(&self.patient_id)
+                .with_context(|| format!("contacts holds a malformed id {:?}", self.patient_id))?,
+            channel: known(Channel::parse(&self.channel), "channel", &self.channel)?,
+            direction: known(
+                Direction::parse(&self.direction),
+                "direction",
+                &self.direction,
+            )?,
+            kind: known(ContactKind::parse(&self.kind), "kind", &self.kind)?,
+            purpose: known(Purpose::parse(&self.purpose), "purpose", &self.purpose)?,
+            outcome: known(Outcome::parse(&self.outcome), "outcome", &self.outcome)?,
+            billing_issue: known(
+                BillingIssue::parse(&self.billing_issue),
+                "billing issue",
+                &self.billing_issue,
+            )?,
+            notes: Notes::parse(&self.notes)
+                .map_err(|reason| anyhow::anyhow!("contacts holds notes that {reason}"))?,
+            contact_id: self.contact_id,
+            next_step: self.next_step,
+            next_step_date: self.next_step_date,
+            occurred_at: self.occurred_at,
+            recorded_by: self.recorded_by,
+        })
+    }
+}
