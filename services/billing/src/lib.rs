@@ -7,11 +7,13 @@
 //! - `grpc`: `clinic.billing.v1.BillingService`, converting at the edge, and the patient
 //!   registry as billing asks it.
 //! - [`printing`]: receipts as ESC/POS or PDF, and sending them to a printer.
+//! - `export`: the daily close as CSV or XLSX.
 //! - [`app`] and [`config`]: building and running the service.
 
 pub mod app;
 pub mod config;
 mod domain;
+mod export;
 mod grpc;
 pub mod printing;
 mod store;

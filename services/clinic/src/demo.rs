@@ -109,9 +109,51 @@ impl<'a> Seeder<'a> {
                 .await
                 .context("failed to create a demo provider")?
                 .into_inner();
+            self.set_working_hours(&provider.provider_id).await?;
             providers.push((provider.provider_id, *kind));
         }
         Ok(providers)
+    }
+
+    /// Mornings every day (a weekend morning shift for emergencies included, so the demo works on
+    /// any day), afternoons Monday to Friday after a two-hour lunch.
+    async fn set_working_hours(&mut self, provider_id: &str) -> anyhow::Result<()> {
+        use scheduling::{DayOfWeek, TimeOfDay, WorkingInterval};
+        let at = |hours| Some(TimeOfDay { hours, minutes: 0 });
+        let mut intervals = Vec::new();
+        for day in [
+            DayOfWeek::Monday,
+            DayOfWeek::Tuesday,
+            DayOfWeek::Wednesday,
+            DayOfWeek::Thursday,
+            DayOfWeek::Friday,
+            DayOfWeek::Saturday,
+            DayOfWeek::Sunday,
+        ] {
+            let weekday = !matches!(day, DayOfWeek::Saturday | DayOfWeek::Sunday);
+            intervals.push(WorkingInterval {
+                day_of_week: day as i32,
+                start_time: at(9),
+                end_time: at(14),
+            });
+            if weekday {
+                intervals.push(WorkingInterval {
+                    day_of_week: day as i32,
+                    start_time: at(16),
+                    end_time: at(20),
+                });
+            }
+        }
+        self.scheduling
+            .set_working_hours(scheduling::SetWorkingHoursRequest {
+                working_hours: Some(scheduling::WorkingHours {
+                    provider_id: provider_id.to_owned(),
+                    intervals,
+                }),
+            })
+            .await
+            .context("failed to set a demo provider's working hours")?;
+        Ok(())
     }
 
     async fn seed_price_list(&mut self, currency: &str) -> anyhow::Result<()> {

@@ -4,10 +4,11 @@
 //! (`BillingService.ListLedgerEntries`) and keeps its own receivables, one account per patient.
 //!
 //! - `domain`: the receivables model and its rules: how payments are allocated to charges, aging,
-//!   the contact rules engine and the worklist score (no storage, no transport).
+//!   the contact rules engine, the worklist score, promises to pay and payment plans (whose
+//!   statuses are derived from the payments in the ledger) (no storage, no transport).
 //! - `store`: the tables, on SQLite or PostgreSQL: applying a page of the ledger exactly once, the
-//!   append-only contact log (a contact and the rule check behind it in one transaction), and
-//!   collectors' assignments.
+//!   append-only contact log (a contact and the rule check behind it in one transaction),
+//!   collectors' assignments, promises to pay and payment plans.
 //! - `follower`: the background task that reads billing's feed and the patient registry.
 //! - `registry`: what the patient registry says about reaching a patient.
 //! - `grpc`: `clinic.collections.v1.CollectionsService`, converting at the edge.

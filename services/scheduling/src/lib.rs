@@ -1,6 +1,7 @@
-//! Scheduling: the clinic's providers and appointment types, their appointments through the whole
-//! visit (booking to check-out, cancellations, no-shows, reschedules), check-in at the desk or the
-//! kiosk, and the live waiting-room queue with its waits.
+//! Scheduling: the clinic's providers, their weekly working hours and the exceptions to them
+//! (holidays, blocks, breaks), finding free time, appointment types, their appointments through
+//! the whole visit (booking to check-out, cancellations, no-shows, reschedules), check-in at the
+//! desk or the kiosk, and the live waiting-room queue with its waits.
 //!
 //! - `domain`: the model and its rules (no storage, no transport).
 //! - `store`: the tables, on SQLite or PostgreSQL.

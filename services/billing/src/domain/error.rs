@@ -38,6 +38,9 @@ pub enum BillingError {
     /// A refund for more than is left to refund on the payment.
     #[error("the refund exceeds what is left to refund on the payment ({remaining})")]
     RefundExceedsRemainder { remaining: String },
+    /// Reception closes its own day; earlier days are the manager's.
+    #[error("only a manager may read the daily close of a day other than today")]
+    ReportDayRestricted,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }

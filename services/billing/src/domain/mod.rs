@@ -1,8 +1,9 @@
 //! Billing's model and rules, free of storage and transport: what a price-list item, a charge,
 //! a payment and a refund are, what makes them valid, how amounts are computed, what the ledger
-//! and a balance hold, the cash drawer's counts and close rules, and a receipt's layout.
+//! and a balance hold, a patient's statement and who still owes today, the daily close, the cash drawer's counts and close rules, and a receipt's layout.
 
 mod charge;
+mod daily_close;
 mod drawer;
 mod error;
 mod ledger;
@@ -10,8 +11,13 @@ mod payment;
 mod price_list;
 mod receipt;
 mod refund;
+mod statement;
 
 pub use charge::{Charge, NewCharge, Quantity};
+pub use daily_close::{
+    DailyClose, DayFigures, DrawerCloseSummary, Flow, IncomeMethod, OutstandingAccount,
+    REPORT_COLUMNS, ReportRow, ServiceIncome, Tally, decimal,
+};
 pub use drawer::{
     CashCount, CashMovement, CashMovementId, CloseDrawer, CloseRefusal, CountLine, CountLineError,
     Denomination, DenominationKind, DrawerClosing, DrawerSession, DrawerSessionId, DrawerState,
@@ -32,6 +38,7 @@ pub use price_list::{
 };
 pub use receipt::{LineStyle, RECEIPT_WIDTH, Receipt, ReceiptFormat, money as format_money};
 pub use refund::{NewRefund, Refund, RefundId, refundable_remainder};
+pub use statement::{Statement, StatementDetail, StatementEntry, UnpaidPatient, statement_span};
 
 /// The calls whose `request_id` makes them idempotent. Keys are scoped per operation, so one
 /// key may name a charge and a payment without them being confused.

@@ -2,6 +2,7 @@
 //! invalid field reported at once under its proto field path; nothing past this module sees a
 //! protobuf type.
 
+use crate::export::ExportFormat;
 use chrono::NaiveDate;
 use clinic_common::ids::{AppointmentId, PatientId, PaymentId, RequestId};
 use clinic_common::validation::FieldViolations;
@@ -13,12 +14,13 @@ use clinic_proto::{date_from_proto, date_to_proto, money_from_proto, money_to_pr
 
 use crate::domain::{
     AccountBalance, AuthorizationCode, CardLastFour, CardType, CashCount, CashMovement, Charge,
-    CloseDrawer, CountLineError, DenominationKind, DrawerSession, DrawerSessionId, DrawerState,
-    ItemDescription, LedgerEntry, LedgerEntryKind, LedgerPage, MovementCategory, MovementDirection,
-    NewCashMovement, NewCharge, NewPayment, NewPriceListItem, NewRefund, OpenDrawer, Payment,
-    PaymentMethod, PriceCode, PriceListItem, PriceListItemKind, Quantity, ReceiptFormat, Refund,
-    TerminalId, TransferReference, denominations, ledger_page_size, optional_reason,
-    parse_unit_price,
+    CloseDrawer, CountLineError, DailyClose, DenominationKind, DrawerSession, DrawerSessionId,
+    DrawerState, Flow, IncomeMethod, ItemDescription, LedgerEntry, LedgerEntryKind, LedgerPage,
+    MovementCategory, MovementDirection, NewCashMovement, NewCharge, NewPayment, NewPriceListItem,
+    NewRefund, OpenDrawer, Payment, PaymentMethod, PriceCode, PriceListItem, PriceListItemKind,
+    Quantity, ReceiptFormat, Refund, Statement, StatementDetail, TerminalId, TransferReference,
+    UnpaidPatient, denominations, ledger_page_size, optional_reason, parse_unit_price,
+    statement_span,
 };
 
 /// The context a request is read in: what "today" is in the clinic, and its currency.
@@ -627,12 +629,16 @@ fn count_to_proto(count: &CashCount) -> Vec<pb::DenominationCount> {
     lines
 }
 
-pub fn drawer_session_to_proto(session: &DrawerSession) -> anyhow::Result<pb::CashDrawerSession> {
-    let state = match session.state {
+fn drawer_state_to_proto(state: DrawerState) -> pb::CashDrawerState {
+    match state {
         DrawerState::Open => pb::CashDrawerState::Open,
         DrawerState::PendingApproval => pb::CashDrawerState::PendingApproval,
         DrawerState::Closed => pb::CashDrawerState::Closed,
-    };
+    }
+}
+
+pub fn drawer_session_to_proto(session: &DrawerSession) -> anyhow::Result<pb::CashDrawerSession> {
+    let state = drawer_state_to_proto(session.state);
     let totals = &session.totals;
     let report = pb::CashDrawerReport {
         opening_float: Some(money_to_proto(totals.opening_float)),
@@ -775,13 +781,18 @@ pub fn new_refund(
     }
 }
 
-pub fn refund_to_proto(refund: &Refund) -> pb::Refund {
-    let method = match refund.method.as_str() {
+/// A payment method's stored name on the wire.
+fn method_name_to_proto(method: &str) -> pb::PaymentMethod {
+    match method {
         "cash" => pb::PaymentMethod::Cash,
         "card" => pb::PaymentMethod::Card,
         "bank_transfer" => pb::PaymentMethod::BankTransfer,
         _ => pb::PaymentMethod::Unspecified,
-    };
+    }
+}
+
+pub fn refund_to_proto(refund: &Refund) -> pb::Refund {
+    let method = method_name_to_proto(&refund.method);
     pb::Refund {
         refund_id: refund.refund_id.to_string(),
         payment_id: refund.payment_id.to_string(),
@@ -799,4 +810,230 @@ pub fn refund_to_proto(refund: &Refund) -> pb::Refund {
         request_id: refund.request_id.as_str().to_owned(),
         create_time: Some(timestamp_to_proto(refund.created_at)),
     }
+}
+
+/// The patient and span of a statement request; every bad field is named.
+pub fn statement_request(
+    request: &pb::GetStatementRequest,
+) -> Result<(PatientId, Option<NaiveDate>, Option<NaiveDate>), FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let patient_id = violations.check("patient_id", patient_id(&request.patient_id));
+    let from = match request.from_date.as_ref() {
+        None => Some(None),
+        Some(date) => violations
+            .check("from_date", date_from_proto(Some(date)))
+            .map(Some),
+    };
+    let to = match request.to_date.as_ref() {
+        None => Some(None),
+        Some(date) => violations
+            .check("to_date", date_from_proto(Some(date)))
+            .map(Some),
+    };
+    let span = match (from, to) {
+        (Some(from), Some(to)) => violations.check("to_date", statement_span(from, to)),
+        _ => None,
+    };
+    match (patient_id, span) {
+        (Some(patient_id), Some((from, to))) if violations.is_empty() => Ok((patient_id, from, to)),
+        _ => Err(violations),
+    }
+}
+
+pub fn statement_to_proto(statement: &Statement) -> pb::Statement {
+    let mut lines = Vec::with_capacity(statement.lines.len());
+    for line in &statement.lines {
+        let entry = &line.entry;
+        let kind = match entry.detail.kind() {
+            LedgerEntryKind::Charge => pb::LedgerEntryKind::Charge,
+            LedgerEntryKind::Payment => pb::LedgerEntryKind::Payment,
+            LedgerEntryKind::Refund => pb::LedgerEntryKind::Refund,
+        };
+        let mut proto = pb::StatementLine {
+            sequence: entry.sequence,
+            service_date: Some(date_to_proto(entry.service_date)),
+            kind: kind.into(),
+            description: entry.detail.description(),
+            source_id: entry.source_id.clone(),
+            amount: Some(money_to_proto(entry.amount)),
+            running_balance: Some(money_to_proto(line.running_balance)),
+            ..Default::default()
+        };
+        match &entry.detail {
+            StatementDetail::Charge {
+                price_code,
+                quantity,
+                ..
+            } => {
+                proto.price_code = price_code.clone();
+                proto.quantity = *quantity;
+            }
+            StatementDetail::Payment {
+                method,
+                receipt_number,
+            }
+            | StatementDetail::Refund {
+                method,
+                receipt_number,
+            } => {
+                proto.payment_method = method_name_to_proto(method).into();
+                proto.receipt_number = receipt_number.to_string();
+            }
+        }
+        lines.push(proto);
+    }
+    pb::Statement {
+        patient_id: statement.patient_id.to_string(),
+        from_date: statement.from.map(date_to_proto),
+        to_date: statement.to.map(date_to_proto),
+        opening_balance: Some(money_to_proto(statement.opening_balance)),
+        lines,
+        closing_balance: Some(money_to_proto(statement.closing_balance)),
+    }
+}
+
+pub fn unpaid_patient_to_proto(unpaid: &UnpaidPatient) -> anyhow::Result<pb::UnpaidPatient> {
+    let mut charged_today = Money::zero(unpaid.balance.currency());
+    for charge in &unpaid.charges_today {
+        charged_today = charged_today
+            .checked_add(charge.amount)
+            .map_err(|error| anyhow::anyhow!("today's charges are out of range: {error}"))?;
+    }
+    Ok(pb::UnpaidPatient {
+        patient_id: unpaid.patient_id.to_string(),
+        balance: Some(money_to_proto(unpaid.balance)),
+        charges_today: unpaid.charges_today.iter().map(charge_to_proto).collect(),
+        charged_today: Some(money_to_proto(charged_today)),
+    })
+}
+
+/// The day of a daily close request: unset means today; after today is refused.
+fn report_day(
+    day: Option<&clinic_proto::common::v1::Date>,
+    reading: &Reading,
+    violations: &mut FieldViolations,
+) -> Option<NaiveDate> {
+    match day {
+        None => Some(reading.today),
+        Some(day) => violations.check(
+            "day",
+            date_from_proto(Some(day)).and_then(|day| {
+                if day > reading.today {
+                    Err("must not be after today".to_owned())
+                } else {
+                    Ok(day)
+                }
+            }),
+        ),
+    }
+}
+
+pub fn daily_close_day(
+    request: &pb::GetDailyCloseRequest,
+    reading: &Reading,
+) -> Result<NaiveDate, FieldViolations> {
+    let mut violations = FieldViolations::new();
+    match report_day(request.day.as_ref(), reading, &mut violations) {
+        Some(day) if violations.is_empty() => Ok(day),
+        _ => Err(violations),
+    }
+}
+
+pub fn export_request(
+    request: &pb::ExportDailyCloseRequest,
+    reading: &Reading,
+) -> Result<(NaiveDate, ExportFormat), FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let day = report_day(request.day.as_ref(), reading, &mut violations);
+    let format = match pb::ReportFormat::try_from(request.format) {
+        Ok(pb::ReportFormat::Csv) => Some(ExportFormat::Csv),
+        Ok(pb::ReportFormat::Xlsx) => Some(ExportFormat::Xlsx),
+        _ => {
+            violations.add("format", "must be REPORT_FORMAT_CSV or REPORT_FORMAT_XLSX");
+            None
+        }
+    };
+    match (day, format) {
+        (Some(day), Some(format)) if violations.is_empty() => Ok((day, format)),
+        _ => Err(violations),
+    }
+}
+
+fn flow_to_proto(flow: &Flow) -> anyhow::Result<pb::IncomeFlow> {
+    Ok(pb::IncomeFlow {
+        payment_count: flow.received.count,
+        received: Some(money_to_proto(flow.received.amount)),
+        refund_count: flow.refunded.count,
+        refunded: Some(money_to_proto(flow.refunded.amount)),
+        net: Some(money_to_proto(flow.net()?)),
+    })
+}
+
+pub fn daily_close_to_proto(close: &DailyClose) -> anyhow::Result<pb::DailyClose> {
+    let mut income_by_method = Vec::with_capacity(close.by_method.len());
+    for (method, flow) in &close.by_method {
+        let method = match method {
+            IncomeMethod::Cash => pb::IncomeMethod::Cash,
+            IncomeMethod::CardCredit => pb::IncomeMethod::CardCredit,
+            IncomeMethod::CardDebit => pb::IncomeMethod::CardDebit,
+            IncomeMethod::BankTransfer => pb::IncomeMethod::BankTransfer,
+        };
+        income_by_method.push(pb::MethodIncome {
+            method: method.into(),
+            flow: Some(flow_to_proto(flow)?),
+        });
+    }
+    let mut income_by_staff = Vec::with_capacity(close.by_staff.len());
+    for (staff, flow) in &close.by_staff {
+        income_by_staff.push(pb::StaffIncome {
+            staff: staff.clone(),
+            flow: Some(flow_to_proto(flow)?),
+        });
+    }
+    let mut income_by_service = Vec::with_capacity(close.by_service.len());
+    for service in &close.by_service {
+        income_by_service.push(pb::ServiceIncome {
+            price_code: service.price_code.clone(),
+            description: service.description.clone(),
+            charge_count: service.charge_count,
+            quantity: service.quantity,
+            amount: Some(money_to_proto(service.amount)),
+        });
+    }
+    let mut outstanding_accounts = Vec::with_capacity(close.outstanding.len());
+    for account in &close.outstanding {
+        outstanding_accounts.push(pb::OutstandingAccount {
+            patient_id: account.patient_id.to_string(),
+            balance: Some(money_to_proto(account.balance)),
+        });
+    }
+    let mut drawer_closes = Vec::with_capacity(close.drawers.len());
+    for drawer in &close.drawers {
+        drawer_closes.push(pb::DrawerCloseSummary {
+            session_id: drawer.session_id.to_string(),
+            terminal_id: drawer.terminal_id.as_str().to_owned(),
+            state: drawer_state_to_proto(drawer.state).into(),
+            expected: Some(money_to_proto(drawer.expected)),
+            counted: Some(money_to_proto(drawer.counted)),
+            difference: Some(money_to_proto(drawer.difference)),
+            closed_by: drawer.closed_by.clone(),
+            close_time: Some(timestamp_to_proto(drawer.closed_at)),
+        });
+    }
+    Ok(pb::DailyClose {
+        day: Some(date_to_proto(close.day)),
+        income_by_method,
+        income_by_service,
+        income_by_staff,
+        charge_count: close.charged.count,
+        total_charged: Some(money_to_proto(close.charged.amount)),
+        payment_count: close.received.count,
+        total_received: Some(money_to_proto(close.received.amount)),
+        refund_count: close.refunded.count,
+        total_refunded: Some(money_to_proto(close.refunded.amount)),
+        net_income: Some(money_to_proto(close.net_income)),
+        outstanding_accounts,
+        total_outstanding: Some(money_to_proto(close.total_outstanding)),
+        drawer_closes,
+    })
 }

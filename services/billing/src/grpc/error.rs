@@ -30,6 +30,9 @@ impl From<BillingError> for Status {
             error @ (BillingError::DrawerSessionNotFound(_)
             | BillingError::NoCurrentDrawer(_)
             | BillingError::PaymentNotFound(_)) => Status::not_found(error.to_string()),
+            error @ BillingError::ReportDayRestricted => {
+                Status::permission_denied(error.to_string())
+            }
             BillingError::Unexpected(error) => status::internal(&error),
         }
     }

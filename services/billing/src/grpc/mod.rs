@@ -9,9 +9,10 @@ mod registry;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use clinic_common::auth::Caller;
 use clinic_common::auth::{Role, authorize};
 use clinic_common::clock::SharedClock;
-use clinic_common::time::local_date;
+use clinic_common::time::{day_span, local_date};
 use clinic_common::validation::FieldViolations;
 use clinic_proto::billing::v1 as pb;
 use clinic_proto::billing::v1::billing_service_server::BillingService;
@@ -19,7 +20,7 @@ use clinic_proto::{next_page_token, page_from_proto};
 use tonic::{Request, Response, Status};
 
 use crate::config::Settings;
-use crate::domain::{BillingError, Charge, Operation, Receipt, ReceiptFormat};
+use crate::domain::{BillingError, Charge, DailyClose, Operation, Receipt, ReceiptFormat};
 use crate::store::BillingStore;
 
 pub use registry::PatientRegistry;
@@ -34,6 +35,9 @@ const CASH_DESK: &[Role] = &[Role::Reception, Role::Manager];
 
 const PRICE_LIST_PAGE_DEFAULT: u32 = 100;
 const PRICE_LIST_PAGE_MAX: u32 = 500;
+
+const UNPAID_PAGE_DEFAULT: u32 = 100;
+const UNPAID_PAGE_MAX: u32 = 500;
 
 /// Implements `clinic.billing.v1.BillingService`.
 pub struct BillingGrpc {
@@ -64,6 +68,24 @@ impl BillingGrpc {
             today: local_date(now, self.settings.clinic.time_zone),
             currency: self.settings.clinic.currency,
         }
+    }
+
+    /// The daily close of `day` for `caller`: reception closes today only, a manager any day.
+    async fn daily_close(
+        &self,
+        caller: &Caller,
+        day: chrono::NaiveDate,
+        today: chrono::NaiveDate,
+    ) -> Result<DailyClose, BillingError> {
+        if caller.role != Role::Manager && day != today {
+            return Err(BillingError::ReportDayRestricted);
+        }
+        let (day_start, day_end) = day_span(day, self.settings.clinic.time_zone);
+        let figures = self
+            .store
+            .day_figures(day, day_start, day_end, self.settings.clinic.currency)
+            .await?;
+        Ok(DailyClose::assemble(figures)?)
     }
 }
 
@@ -433,5 +455,97 @@ impl BillingService for BillingGrpc {
         tracing::Span::current().record("refund_id", tracing::field::display(refund.refund_id));
         tracing::info!("payment refunded");
         Ok(Response::new(convert::refund_to_proto(&refund)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_unpaid_today(
+        &self,
+        request: Request<pb::ListUnpaidTodayRequest>,
+    ) -> Result<Response<pb::ListUnpaidTodayResponse>, Status> {
+        authorize(&request, CASH_DESK)?;
+        let (size, offset) = page_from_proto(
+            request.get_ref().page.as_ref(),
+            UNPAID_PAGE_DEFAULT,
+            UNPAID_PAGE_MAX,
+        )
+        .map_err(|error| BillingError::from(FieldViolations::single("page", error)))?;
+        let reading = self.reading(self.clock.now());
+        let unpaid = self
+            .store
+            .unpaid_today(reading.today, size, offset, reading.currency)
+            .await?;
+        let mut patients = Vec::with_capacity(unpaid.len());
+        for patient in &unpaid {
+            patients.push(convert::unpaid_patient_to_proto(patient).map_err(BillingError::from)?);
+        }
+        Ok(Response::new(pb::ListUnpaidTodayResponse {
+            next_page_token: next_page_token(offset, size, unpaid.len()),
+            patients,
+            day: Some(clinic_proto::date_to_proto(reading.today)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(patient_id))]
+    async fn get_statement(
+        &self,
+        request: Request<pb::GetStatementRequest>,
+    ) -> Result<Response<pb::Statement>, Status> {
+        authorize(
+            &request,
+            &[Role::Reception, Role::Manager, Role::Collections],
+        )?;
+        let (patient_id, from, to) =
+            convert::statement_request(request.get_ref()).map_err(BillingError::from)?;
+        tracing::Span::current().record("patient_id", tracing::field::display(patient_id));
+        // No registry call, as for the balance: a patient billing has never seen owes nothing.
+        let statement = self
+            .store
+            .statement(patient_id, from, to, self.settings.clinic.currency)
+            .await?;
+        Ok(Response::new(convert::statement_to_proto(&statement)))
+    }
+
+    #[tracing::instrument(skip_all, fields(day))]
+    async fn get_daily_close(
+        &self,
+        request: Request<pb::GetDailyCloseRequest>,
+    ) -> Result<Response<pb::DailyClose>, Status> {
+        let caller = authorize(&request, CASH_DESK)?;
+        let reading = self.reading(self.clock.now());
+        let day =
+            convert::daily_close_day(request.get_ref(), &reading).map_err(BillingError::from)?;
+        tracing::Span::current().record("day", tracing::field::display(day));
+        let close = self.daily_close(&caller, day, reading.today).await?;
+        Ok(Response::new(
+            convert::daily_close_to_proto(&close).map_err(BillingError::from)?,
+        ))
+    }
+
+    #[tracing::instrument(skip_all, fields(day))]
+    async fn export_daily_close(
+        &self,
+        request: Request<pb::ExportDailyCloseRequest>,
+    ) -> Result<Response<pb::ExportedReport>, Status> {
+        let caller = authorize(&request, CASH_DESK)?;
+        let reading = self.reading(self.clock.now());
+        let (day, format) =
+            convert::export_request(request.get_ref(), &reading).map_err(BillingError::from)?;
+        tracing::Span::current().record("day", tracing::field::display(day));
+        let close = self.daily_close(&caller, day, reading.today).await?;
+        let file_name = format.file_name(&close);
+        // Laying out a spreadsheet is CPU work: off the async workers, in this span.
+        let span = tracing::Span::current();
+        let content = tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            crate::export::render(&close, format)
+        })
+        .await
+        .map_err(|error| BillingError::from(anyhow::anyhow!("report rendering failed: {error}")))?
+        .map_err(BillingError::from)?;
+        Ok(Response::new(pb::ExportedReport {
+            content,
+            content_type: format.content_type().to_owned(),
+            file_name,
+        }))
     }
 }

@@ -20,6 +20,8 @@ macro_rules! charge_columns {
     };
 }
 
+pub(super) use charge_columns;
+
 impl BillingStore {
     /// The charge an earlier call with this request id posted, when `fingerprint` shows this
     /// request is a retry of it.
@@ -160,7 +162,7 @@ impl BillingStore {
 }
 
 #[derive(sqlx::FromRow)]
-struct ChargeRow {
+pub(super) struct ChargeRow {
     charge_id: String,
     patient_id: String,
     appointment_id: Option<String>,
@@ -178,7 +180,7 @@ struct ChargeRow {
 
 impl ChargeRow {
     /// Rows were validated on the way in; a row that no longer parses is corrupt data.
-    fn into_charge(self) -> anyhow::Result<Charge> {
+    pub(super) fn into_charge(self) -> anyhow::Result<Charge> {
         let row_id = format!("charge {}", self.charge_id);
         let corrupt = |column: &str| corrupt(column, &row_id);
         let currency: Currency = self.currency.parse().map_err(|_| corrupt("currency"))?;

@@ -9,6 +9,8 @@
 //! - `ledger`: the gap-free sequence, balances and the change feed.
 //! - `drawer`: cash-drawer sessions, their counts and cash movements.
 //! - `refunds`: refunds and their reversing ledger entries.
+//! - `daily_close`: the figures of a clinic day for the daily close report.
+//! - `statements`: a patient's statement and today's unpaid accounts, read from the ledger.
 
 use std::future::Future;
 
@@ -76,11 +78,13 @@ macro_rules! claim_request_id {
 }
 
 mod charges;
+mod daily_close;
 mod drawer;
 mod ledger;
 mod payments;
 mod price_list;
 mod refunds;
+mod statements;
 
 pub use ledger::NewLedgerEntry;
 

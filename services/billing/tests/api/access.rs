@@ -30,10 +30,14 @@ enum Rpc {
     ApproveCashDrawerClose,
     RenderReceipt,
     RefundPayment,
+    ListUnpaidToday,
+    GetStatement,
+    GetDailyClose,
+    ExportDailyClose,
 }
 
 /// Each RPC with the roles its contract admits.
-const ADMITTED: [(Rpc, &[Role]); 13] = [
+const ADMITTED: [(Rpc, &[Role]); 17] = [
     (Rpc::CreatePriceListItem, &[Role::Manager, Role::Service]),
     (
         Rpc::ListPriceListItems,
@@ -73,6 +77,13 @@ const ADMITTED: [(Rpc, &[Role]); 13] = [
         &[Role::Reception, Role::Manager, Role::Collections],
     ),
     (Rpc::RefundPayment, &[Role::Manager]),
+    (Rpc::ListUnpaidToday, &[Role::Reception, Role::Manager]),
+    (
+        Rpc::GetStatement,
+        &[Role::Reception, Role::Manager, Role::Collections],
+    ),
+    (Rpc::GetDailyClose, &[Role::Reception, Role::Manager]),
+    (Rpc::ExportDailyClose, &[Role::Reception, Role::Manager]),
 ];
 
 /// Calls `rpc` with an empty request: enough to pass or fail the role check, never enough to
@@ -129,6 +140,22 @@ async fn call(client: &mut Client, rpc: Rpc) -> Result<(), Status> {
             .map(drop),
         Rpc::RefundPayment => client
             .refund_payment(pb::RefundPaymentRequest::default())
+            .await
+            .map(drop),
+        Rpc::ListUnpaidToday => client
+            .list_unpaid_today(pb::ListUnpaidTodayRequest::default())
+            .await
+            .map(drop),
+        Rpc::GetStatement => client
+            .get_statement(pb::GetStatementRequest::default())
+            .await
+            .map(drop),
+        Rpc::GetDailyClose => client
+            .get_daily_close(pb::GetDailyCloseRequest::default())
+            .await
+            .map(drop),
+        Rpc::ExportDailyClose => client
+            .export_daily_close(pb::ExportDailyCloseRequest::default())
             .await
             .map(drop),
     }

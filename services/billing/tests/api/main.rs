@@ -3,12 +3,14 @@
 
 mod access;
 mod charges;
+mod daily_close;
 mod drawer;
 mod ledger;
 mod payments;
 mod price_list;
 mod receipts;
 mod refunds;
+mod statements;
 mod upgrade;
 
 use std::sync::Arc;

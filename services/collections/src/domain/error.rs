@@ -2,9 +2,9 @@
 //! (mapped to gRPC status codes in `grpc::error`); [`ApplyError`] is why the ledger follower
 //! refused a ledger entry, which it logs and never shows to a caller.
 
-use clinic_common::Currency;
 use clinic_common::ids::PatientId;
 use clinic_common::validation::FieldViolations;
+use clinic_common::{Currency, Money};
 
 use super::ContactRule;
 
@@ -21,6 +21,21 @@ pub enum CollectionsError {
     /// The request id was used before for a different request.
     #[error("request_id was already used for a different request")]
     RequestIdReused,
+    /// A promise may not exceed what the account owes (nothing, when it owes nothing).
+    #[error("the promised amount exceeds the open balance")]
+    PromiseExceedsBalance { balance: Money },
+    /// A payment plan may not exceed what the account owes.
+    #[error("the plan's total exceeds the open balance")]
+    PlanExceedsBalance { balance: Money },
+    /// The account has a payment plan already (restructuring replaces one).
+    #[error("patient {0} already has a payment plan")]
+    PlanExists(PatientId),
+    /// No payment plan by that id or for that patient.
+    #[error("payment plan not found")]
+    PlanNotFound,
+    /// The contact a promise names is not in this patient's contact log.
+    #[error("contact {0} not found")]
+    ContactNotFound(String),
     /// The patient registry could not be asked, and nothing is known about the patient yet.
     #[error("the patient registry is unavailable")]
     RegistryUnavailable,

@@ -5,6 +5,8 @@
 //! - The read models the service answers with: [`Receivable`], [`ReceivablesPage`],
 //!   [`LedgerSyncStatus`].
 //! - Contacts: the contact log, the account's contact state and the contact rules engine.
+//! - Promises to pay and their status, derived from payments ([`PromiseView`]).
+//! - Payment plans: schedules and instalment status, derived from payments ([`PaymentPlan`]).
 //! - The worklist: accounts to work now, ranked ([`WorklistEntry`]).
 //! - Aging: due dates, days past due and the aging buckets ([`AgingReport`]).
 
@@ -12,6 +14,8 @@ mod aging;
 mod contact;
 mod error;
 mod ledger;
+mod plan;
+mod promise;
 mod receivable;
 mod worklist;
 
@@ -28,6 +32,14 @@ pub use contact::{
 };
 pub use error::{ApplyError, CollectionsError};
 pub use ledger::{EntryKind, LedgerEntry};
+pub use plan::{
+    Frequency, InstalmentStatus, InstalmentView, MAX_INSTALMENTS, NewPlan, PaymentPlan,
+    ScheduledPayment, check_first_date, plan_status,
+};
+pub use promise::{
+    NewPromise, PaymentMade, Promise, PromiseStatus, PromiseView, check_promised_date,
+    promise_status,
+};
 pub use receivable::{Account, OpenCharge};
 pub use worklist::{AccountContacts, WorklistEntry, build_worklist};
 

@@ -5,7 +5,10 @@
 //! - **balance**: 1 point per 10 whole currency units owed, at most 1000 (a $10,000 balance);
 //! - **age**: 5 points per day the oldest open charge is past due, at most 900 (180 days);
 //! - **since last contact**: 10 points per whole day since the last contact in either direction,
-//!   at most 300 (30 days); an account never contacted scores the full 300.
+//!   at most 300 (30 days); an account never contacted scores the full 300;
+//! - **broken promise**: 400 points when the account's current promise to pay is broken (nothing
+//!   paid by the end of the promised day), 200 when it is partly kept; from the day after the
+//!   promised day, because that is when the account needs working again.
 //!
 //! Higher scores come first; ties go to the larger balance, then the patient id (stable pages).
 
@@ -16,8 +19,8 @@ use clinic_common::Money;
 use clinic_common::ids::PatientId;
 
 use super::{
-    Channel, ContactProfile, ContactRules, ContactState, LoggedCall, ProposedContact, Purpose,
-    Receivable,
+    Channel, ContactProfile, ContactRules, ContactState, LoggedCall, PromiseStatus, PromiseView,
+    ProposedContact, Purpose, Receivable,
 };
 
 /// The channels the worklist tries, in the order a collector would usually use them.
@@ -34,6 +37,8 @@ const AGE_POINTS_PER_DAY: i64 = 5;
 const AGE_POINTS_MAX: i64 = 900;
 const CONTACT_POINTS_PER_DAY: i64 = 10;
 const CONTACT_POINTS_MAX: i64 = 300;
+const BROKEN_PROMISE_POINTS: i64 = 400;
+const PARTLY_KEPT_PROMISE_POINTS: i64 = 200;
 
 /// Everything the contact log and the registry know about one account, for the worklist.
 #[derive(Debug, Clone, Default)]
@@ -46,6 +51,8 @@ pub struct AccountContacts {
     pub last_contact_at: Option<DateTime<Utc>>,
     /// The collector the account is assigned to.
     pub assigned_to: Option<String>,
+    /// The account's current promise to pay (the newest not superseded), judged now.
+    pub promise: Option<PromiseView>,
 }
 
 /// One account on the worklist.
@@ -60,6 +67,8 @@ pub struct WorklistEntry {
     /// The channels an outreach contact may use now; never empty.
     pub allowed_channels: Vec<Channel>,
     pub score: i64,
+    /// The account's current promise to pay, judged now.
+    pub promise: Option<PromiseView>,
 }
 
 /// The score of an account (see the module documentation).
@@ -82,6 +91,15 @@ pub fn score(
             .clamp(0, CONTACT_POINTS_MAX),
     };
     balance_points + age_points + contact_points
+}
+
+/// The points a promise adds to its account's score (see the module documentation).
+pub fn promise_points(promise: Option<&PromiseView>) -> i64 {
+    match promise.map(|view| view.status) {
+        Some(PromiseStatus::Broken) => BROKEN_PROMISE_POINTS,
+        Some(PromiseStatus::PartlyKept) => PARTLY_KEPT_PROMISE_POINTS,
+        _ => 0,
+    }
 }
 
 /// Which outreach channels the rules allow on an account now. Without a profile from the
@@ -146,7 +164,8 @@ pub fn build_worklist(
             .days_past_due(as_of, payment_terms_days)
             .unwrap_or(0);
         entries.push(WorklistEntry {
-            score: score(account.balance, days_past_due, known.last_contact_at, now),
+            score: score(account.balance, days_past_due, known.last_contact_at, now)
+                + promise_points(known.promise.as_ref()),
             patient_id: account.patient_id,
             patient_name: account.patient_name,
             balance: account.balance,
@@ -154,6 +173,7 @@ pub fn build_worklist(
             last_contact_at: known.last_contact_at,
             assigned_to: known.assigned_to.clone(),
             allowed_channels: allowed,
+            promise: known.promise.clone(),
         });
     }
     entries.sort_by(|a, b| {
@@ -269,5 +289,38 @@ mod tests {
             worklist[0].allowed_channels,
             [Channel::PhoneCall, Channel::Sms, Channel::Letter]
         );
+    }
+
+    fn judged(status: super::PromiseStatus) -> PromiseView {
+        let promise = super::super::Promise {
+            promise_id: "p-1".into(),
+            patient_id: PatientId::new(),
+            amount: pesos(100),
+            promised_date: NaiveDate::from_ymd_opt(2026, 11, 20).expect("valid"),
+            note: super::super::Notes::parse("").expect("valid"),
+            contact_id: None,
+            made_at: now(),
+            recorded_by: "collections:ana".into(),
+            superseded_at: None,
+            superseded_by: None,
+        };
+        PromiseView {
+            promise,
+            status,
+            paid: pesos(0),
+        }
+    }
+
+    #[test]
+    fn only_a_broken_or_partly_kept_promise_adds_points() {
+        assert_eq!(promise_points(None), 0);
+        assert_eq!(promise_points(Some(&judged(PromiseStatus::Open))), 0);
+        assert_eq!(promise_points(Some(&judged(PromiseStatus::Kept))), 0);
+        assert_eq!(promise_points(Some(&judged(PromiseStatus::Superseded))), 0);
+        assert_eq!(
+            promise_points(Some(&judged(PromiseStatus::PartlyKept))),
+            200
+        );
+        assert_eq!(promise_points(Some(&judged(PromiseStatus::Broken))), 400);
     }
 }

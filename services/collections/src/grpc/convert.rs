@@ -4,15 +4,19 @@
 use chrono::NaiveDate;
 use clinic_common::ids::{PatientId, RequestId};
 use clinic_common::validation::{FieldViolations, optional_text};
+use clinic_common::{Currency, Money};
 use clinic_proto::collections::v1 as pb;
 use clinic_proto::{
-    date_from_proto, date_to_proto, money_to_proto, page_from_proto, timestamp_to_proto,
+    date_from_proto, date_to_proto, money_from_proto, money_to_proto, page_from_proto,
+    timestamp_to_proto,
 };
 
 use crate::domain::{
     AccountAging, AgingBucket, AgingBuckets, BillingIssue, Channel, CollectionsError, Contact,
-    ContactKind, ContactRule, ContactState, Direction, LedgerSyncStatus, NewContact, Notes,
-    Outcome, ProposedContact, Purpose, Receivable, WorklistEntry,
+    ContactKind, ContactRule, ContactState, Direction, Frequency, InstalmentStatus, InstalmentView,
+    LedgerSyncStatus, MAX_INSTALMENTS, NewContact, NewPlan, NewPromise, Notes, Outcome,
+    PaymentPlan, PromiseStatus, PromiseView, ProposedContact, Purpose, Receivable, WorklistEntry,
+    check_first_date, check_promised_date,
 };
 
 /// Page sizes for lists of accounts.
@@ -466,5 +470,340 @@ pub fn worklist_entry_to_proto(entry: &WorklistEntry) -> pb::WorklistItem {
             .map(|channel| channel_to(*channel) as i32)
             .collect(),
         score: entry.score,
+        promise: entry.promise.as_ref().map(promise_to_proto),
+    }
+}
+
+/// A `RecordPromise` request, read; every bad field is named. `today` is the clinic-local day
+/// the promised day is checked against.
+pub fn new_promise(
+    request: &pb::RecordPromiseRequest,
+    currency: Currency,
+    today: NaiveDate,
+) -> Result<NewPromise, CollectionsError> {
+    let mut violations = FieldViolations::new();
+    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
+    let Some(promise) = &request.promise else {
+        violations.add("promise", "is required");
+        return Err(violations.into());
+    };
+    let patient_id = patient_id_from(&mut violations, "promise.patient_id", &promise.patient_id);
+    let amount = violations
+        .check(
+            "promise.amount",
+            money_from_proto(promise.amount.as_ref(), currency),
+        )
+        .and_then(|amount| {
+            if amount.is_positive() {
+                Some(amount)
+            } else {
+                violations.add("promise.amount", "must be positive");
+                None
+            }
+        });
+    let promised_date = violations
+        .check(
+            "promise.promised_date",
+            date_from_proto(promise.promised_date.as_ref()),
+        )
+        .and_then(|promised_date| {
+            violations.check(
+                "promise.promised_date",
+                check_promised_date(promised_date, today).map(|()| promised_date),
+            )
+        });
+    let note = violations.check("promise.note", Notes::parse(&promise.note));
+    let contact_id = if promise.contact_id.is_empty() {
+        Some(None)
+    } else {
+        violations
+            .check(
+                "promise.contact_id",
+                uuid::Uuid::parse_str(&promise.contact_id).map_err(|_| "is not a contact id"),
+            )
+            .map(|contact_id| Some(contact_id.to_string()))
+    };
+    match (
+        request_id,
+        patient_id,
+        amount,
+        promised_date,
+        note,
+        contact_id,
+    ) {
+        (
+            Some(request_id),
+            Some(patient_id),
+            Some(amount),
+            Some(promised_date),
+            Some(note),
+            Some(contact_id),
+        ) if violations.is_empty() => Ok(NewPromise {
+            patient_id,
+            amount,
+            promised_date,
+            note,
+            contact_id,
+            request_id,
+        }),
+        _ => Err(violations.into()),
+    }
+}
+
+/// A `ListPromises` request, read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PromisesQuery {
+    pub patient_id: Option<PatientId>,
+    /// `None`: now.
+    pub as_of: Option<NaiveDate>,
+    pub limit: u32,
+    pub offset: u64,
+}
+
+pub fn promises_query(
+    request: &pb::ListPromisesRequest,
+) -> Result<PromisesQuery, CollectionsError> {
+    let mut violations = FieldViolations::new();
+    let patient_id = if request.patient_id.is_empty() {
+        Some(None)
+    } else {
+        patient_id_from(&mut violations, "patient_id", &request.patient_id).map(Some)
+    };
+    let as_of = match &request.as_of {
+        None => Some(None),
+        Some(date) => violations
+            .check("as_of", date_from_proto(Some(date)))
+            .map(Some),
+    };
+    let page = violations.check(
+        "page",
+        page_from_proto(
+            request.page.as_ref(),
+            ACCOUNTS_PAGE_DEFAULT,
+            ACCOUNTS_PAGE_MAX,
+        ),
+    );
+    match (patient_id, as_of, page) {
+        (Some(patient_id), Some(as_of), Some((limit, offset))) if violations.is_empty() => {
+            Ok(PromisesQuery {
+                patient_id,
+                as_of,
+                limit,
+                offset,
+            })
+        }
+        _ => Err(violations.into()),
+    }
+}
+
+fn promise_status_to(status: PromiseStatus) -> pb::PromiseStatus {
+    match status {
+        PromiseStatus::Open => pb::PromiseStatus::Open,
+        PromiseStatus::Kept => pb::PromiseStatus::Kept,
+        PromiseStatus::PartlyKept => pb::PromiseStatus::PartlyKept,
+        PromiseStatus::Broken => pb::PromiseStatus::Broken,
+        PromiseStatus::Superseded => pb::PromiseStatus::Superseded,
+    }
+}
+
+pub fn promise_to_proto(view: &PromiseView) -> pb::Promise {
+    let promise = &view.promise;
+    pb::Promise {
+        promise_id: promise.promise_id.clone(),
+        patient_id: promise.patient_id.to_string(),
+        amount: Some(money_to_proto(promise.amount)),
+        promised_date: Some(date_to_proto(promise.promised_date)),
+        note: promise.note.as_str().to_owned(),
+        contact_id: promise.contact_id.clone().unwrap_or_default(),
+        status: promise_status_to(view.status) as i32,
+        amount_paid: Some(money_to_proto(view.paid)),
+        create_time: Some(timestamp_to_proto(promise.made_at)),
+        recorded_by: promise.recorded_by.clone(),
+        supersede_time: promise.superseded_at.map(timestamp_to_proto),
+        superseded_by: promise.superseded_by.clone().unwrap_or_default(),
+    }
+}
+
+fn frequency_from(value: i32) -> Result<Frequency, &'static str> {
+    match pb::PaymentPlanFrequency::try_from(value) {
+        Ok(pb::PaymentPlanFrequency::Weekly) => Ok(Frequency::Weekly),
+        Ok(pb::PaymentPlanFrequency::Biweekly) => Ok(Frequency::Biweekly),
+        Ok(pb::PaymentPlanFrequency::Monthly) => Ok(Frequency::Monthly),
+        Ok(pb::PaymentPlanFrequency::Unspecified) => Err("is required"),
+        Err(_) => Err("is not a known frequency"),
+    }
+}
+
+fn frequency_to(frequency: Frequency) -> pb::PaymentPlanFrequency {
+    match frequency {
+        Frequency::Weekly => pb::PaymentPlanFrequency::Weekly,
+        Frequency::Biweekly => pb::PaymentPlanFrequency::Biweekly,
+        Frequency::Monthly => pb::PaymentPlanFrequency::Monthly,
+    }
+}
+
+/// A `CreatePaymentPlan` request, read; every bad field is named. `today` is the clinic-local
+/// day the first date is checked against.
+pub fn new_plan(
+    request: &pb::CreatePaymentPlanRequest,
+    currency: Currency,
+    today: NaiveDate,
+) -> Result<NewPlan, CollectionsError> {
+    let mut violations = FieldViolations::new();
+    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
+    let Some(plan) = &request.plan else {
+        violations.add("plan", "is required");
+        return Err(violations.into());
+    };
+    let patient_id = patient_id_from(&mut violations, "plan.patient_id", &plan.patient_id);
+    let total = violations
+        .check(
+            "plan.total",
+            money_from_proto(plan.total.as_ref(), currency),
+        )
+        .and_then(|total| {
+            if total.is_positive() {
+                Some(total)
+            } else {
+                violations.add("plan.total", "must be positive");
+                None
+            }
+        });
+    let down_payment = match &plan.down_payment {
+        None => Some(Money::zero(currency)),
+        Some(down_payment) => violations
+            .check(
+                "plan.down_payment",
+                money_from_proto(Some(down_payment), currency),
+            )
+            .and_then(|down_payment| {
+                if down_payment.is_negative() {
+                    violations.add("plan.down_payment", "must not be negative");
+                    None
+                } else if total
+                    .is_some_and(|total| down_payment.minor_units() >= total.minor_units())
+                {
+                    violations.add("plan.down_payment", "must be less than the total");
+                    None
+                } else {
+                    Some(down_payment)
+                }
+            }),
+    };
+    let instalment_count = match u32::try_from(plan.instalment_count) {
+        Ok(count) if (1..=MAX_INSTALMENTS).contains(&count) => Some(count),
+        _ => {
+            violations.add(
+                "plan.instalment_count",
+                format!("must be from 1 to {MAX_INSTALMENTS}"),
+            );
+            None
+        }
+    };
+    let frequency = violations.check("plan.frequency", frequency_from(plan.frequency));
+    let first_date = violations
+        .check("plan.first_date", date_from_proto(plan.first_date.as_ref()))
+        .and_then(|first_date| {
+            violations.check(
+                "plan.first_date",
+                check_first_date(first_date, today).map(|()| first_date),
+            )
+        });
+    match (
+        request_id,
+        patient_id,
+        total,
+        down_payment,
+        instalment_count,
+        frequency,
+        first_date,
+    ) {
+        (
+            Some(request_id),
+            Some(patient_id),
+            Some(total),
+            Some(down_payment),
+            Some(instalment_count),
+            Some(frequency),
+            Some(first_date),
+        ) if violations.is_empty() => Ok(NewPlan {
+            patient_id,
+            total,
+            down_payment,
+            instalment_count,
+            frequency,
+            first_date,
+            request_id,
+        }),
+        _ => Err(violations.into()),
+    }
+}
+
+/// A `GetPaymentPlan` request, read: the plan id or the account, exactly one.
+pub fn plan_lookup(
+    request: &pb::GetPaymentPlanRequest,
+) -> Result<(Option<String>, Option<PatientId>), CollectionsError> {
+    let mut violations = FieldViolations::new();
+    match (request.plan_id.is_empty(), request.patient_id.is_empty()) {
+        (false, true) => {
+            let plan_id = violations.check(
+                "plan_id",
+                uuid::Uuid::parse_str(&request.plan_id).map_err(|_| "is not a plan id"),
+            );
+            match plan_id {
+                Some(plan_id) => Ok((Some(plan_id.to_string()), None)),
+                None => Err(violations.into()),
+            }
+        }
+        (true, false) => {
+            match patient_id_from(&mut violations, "patient_id", &request.patient_id) {
+                Some(patient_id) => Ok((None, Some(patient_id))),
+                None => Err(violations.into()),
+            }
+        }
+        _ => {
+            violations.add(
+                "plan_id",
+                "exactly one of plan_id and patient_id is required",
+            );
+            violations.add(
+                "patient_id",
+                "exactly one of plan_id and patient_id is required",
+            );
+            Err(violations.into())
+        }
+    }
+}
+
+fn instalment_status_to(status: InstalmentStatus) -> pb::InstalmentStatus {
+    match status {
+        InstalmentStatus::Due => pb::InstalmentStatus::Due,
+        InstalmentStatus::Paid => pb::InstalmentStatus::Paid,
+        InstalmentStatus::PartlyPaid => pb::InstalmentStatus::PartlyPaid,
+        InstalmentStatus::Missed => pb::InstalmentStatus::Missed,
+    }
+}
+
+pub fn plan_to_proto(plan: &PaymentPlan, lines: &[InstalmentView]) -> pb::PaymentPlan {
+    pb::PaymentPlan {
+        plan_id: plan.plan_id.clone(),
+        patient_id: plan.patient_id.to_string(),
+        total: Some(money_to_proto(plan.total)),
+        down_payment: Some(money_to_proto(plan.down_payment)),
+        instalment_count: i32::try_from(plan.instalment_count).unwrap_or(i32::MAX),
+        frequency: frequency_to(plan.frequency) as i32,
+        first_date: Some(date_to_proto(plan.first_date)),
+        create_time: Some(timestamp_to_proto(plan.created_at)),
+        created_by: plan.created_by.clone(),
+        schedule: lines
+            .iter()
+            .map(|line| pb::Instalment {
+                number: i32::try_from(line.scheduled.number).unwrap_or(i32::MAX),
+                due_date: Some(date_to_proto(line.scheduled.due_date)),
+                amount: Some(money_to_proto(line.scheduled.amount)),
+                amount_paid: Some(money_to_proto(line.paid)),
+                status: instalment_status_to(line.status) as i32,
+            })
+            .collect(),
     }
 }

@@ -26,6 +26,39 @@ impl From<CollectionsError> for Status {
             CollectionsError::PatientNotFound(patient_id) => {
                 Status::not_found(format!("patient {patient_id} not found"))
             }
+            // A state the caller can see (ListReceivables), so FAILED_PRECONDITION with the
+            // balance, and an ErrorInfo reason a client can branch on.
+            CollectionsError::PromiseExceedsBalance { balance } => Status::with_error_details(
+                Code::FailedPrecondition,
+                format!("the promised amount exceeds the open balance of {balance}"),
+                ErrorDetails::with_error_info(
+                    "PROMISE_EXCEEDS_BALANCE",
+                    ERROR_DOMAIN,
+                    HashMap::from([(
+                        "open_balance_minor_units".to_owned(),
+                        balance.minor_units().to_string(),
+                    )]),
+                ),
+            ),
+            CollectionsError::PlanExceedsBalance { balance } => Status::with_error_details(
+                Code::FailedPrecondition,
+                format!("the plan's total exceeds the open balance of {balance}"),
+                ErrorDetails::with_error_info(
+                    "PLAN_EXCEEDS_BALANCE",
+                    ERROR_DOMAIN,
+                    HashMap::from([(
+                        "open_balance_minor_units".to_owned(),
+                        balance.minor_units().to_string(),
+                    )]),
+                ),
+            ),
+            CollectionsError::PlanExists(patient_id) => {
+                Status::already_exists(format!("patient {patient_id} already has a payment plan"))
+            }
+            CollectionsError::PlanNotFound => Status::not_found("payment plan not found"),
+            CollectionsError::ContactNotFound(contact_id) => {
+                Status::not_found(format!("contact {contact_id} not found"))
+            }
             CollectionsError::RequestIdReused => status::invalid_argument(
                 &FieldViolations::single("request_id", "was already used for a different request"),
             ),

@@ -4,7 +4,7 @@
 mod convert;
 mod error;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use clinic_common::Currency;
 use clinic_common::auth::{Role, authorize};
@@ -23,15 +23,16 @@ use clinic_proto::patients::v1::patient_service_client::PatientServiceClient;
 use tonic::Code;
 
 use crate::domain::{
-    AgingBuckets, AgingReport, CollectionsError, ContactProfile, ContactRules, age_ledger,
-    build_worklist,
+    AgingBuckets, AgingReport, CollectionsError, ContactProfile, ContactRules, PaymentPlan,
+    PromiseStatus, PromiseView, age_ledger, build_worklist, plan_status, promise_status,
 };
 use crate::registry;
-use crate::store::{ContactToRecord, ReceivablesStore};
+use crate::store::{ContactToRecord, PromiseRecords, ReceivablesStore};
 
 use convert::{
     ACCOUNTS_PAGE_DEFAULT, ACCOUNTS_PAGE_MAX, account_aging_to_proto, aging_query, assignment,
-    buckets_to_proto, contact_state_to_proto, contact_to_proto, new_contact, patient_id_from,
+    buckets_to_proto, contact_state_to_proto, contact_to_proto, new_contact, new_plan, new_promise,
+    patient_id_from, plan_lookup, plan_to_proto, promise_to_proto, promises_query,
     proposed_contact, receivable_to_proto, required_patient_id, rule_to_proto,
     sync_status_to_proto, worklist_entry_to_proto, worklist_query,
 };
@@ -112,6 +113,49 @@ impl CollectionsGrpc {
     /// Today, in the clinic's time zone.
     fn today(&self) -> NaiveDate {
         local_date(self.clock.now(), self.terms.time_zone)
+    }
+
+    /// Each promise judged at `at`: promises made later are left out, payments recorded later
+    /// are not counted.
+    fn judge_promises(&self, records: &PromiseRecords, at: DateTime<Utc>) -> Vec<PromiseView> {
+        let mut views = Vec::with_capacity(records.promises.len());
+        for promise in &records.promises {
+            if promise.made_at > at {
+                continue;
+            }
+            let mut judged = promise.clone();
+            // A promise superseded after `at` was still running then.
+            if judged
+                .superseded_at
+                .is_some_and(|superseded| superseded > at)
+            {
+                judged.superseded_at = None;
+                judged.superseded_by = None;
+            }
+            let payments = records
+                .payments
+                .get(&promise.patient_id)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            views.push(promise_status(&judged, payments, at, self.terms.time_zone));
+        }
+        views
+    }
+
+    /// A plan with each line's status now, from the payments on its account.
+    async fn plan_with_status(
+        &self,
+        plan: &PaymentPlan,
+    ) -> Result<pb::PaymentPlan, CollectionsError> {
+        let payments = self
+            .store
+            .promises(Some(plan.patient_id))
+            .await?
+            .payments
+            .remove(&plan.patient_id)
+            .unwrap_or_default();
+        let lines = plan_status(plan, &payments, self.clock.now(), self.today());
+        Ok(plan_to_proto(plan, &lines))
     }
 
     /// The aging on `as_of`, from the ledger as it stood at the end of that clinic-local day.
@@ -333,11 +377,24 @@ impl CollectionsService for CollectionsGrpc {
         let query = worklist_query(request.get_ref())?;
         let now = self.clock.now();
         let as_of = query.as_of.unwrap_or_else(|| self.today());
-        let (accounts, contacts) = self
+        let (accounts, mut contacts) = self
             .store
             .worklist_inputs(now - self.rules.lookback())
             .await
             .map_err(CollectionsError::from)?;
+        let promises = self
+            .store
+            .promises(None)
+            .await
+            .map_err(CollectionsError::from)?;
+        // Newest first, so the first promise seen for an account is its current one.
+        for view in self.judge_promises(&promises, now) {
+            if let Some(known) = contacts.get_mut(&view.promise.patient_id)
+                && known.promise.is_none()
+            {
+                known.promise = Some(view);
+            }
+        }
         // Accounts the registry has not described yet are judged on letters alone.
         let fallback = ContactProfile {
             time_zone: self.terms.time_zone,
@@ -399,5 +456,111 @@ impl CollectionsService for CollectionsGrpc {
             patient_id: patient_id.to_string(),
             collector: collector.unwrap_or_default(),
         }))
+    }
+
+    #[tracing::instrument(skip_all, fields(patient_id))]
+    async fn record_promise(
+        &self,
+        request: Request<pb::RecordPromiseRequest>,
+    ) -> Result<Response<pb::Promise>, Status> {
+        let caller = authorize(&request, &[Role::Collections, Role::Manager])?;
+        let today = self.today();
+        let promise = new_promise(request.get_ref(), self.terms.currency, today)?;
+        tracing::Span::current().record("patient_id", tracing::field::display(promise.patient_id));
+        let now = self.clock.now();
+        let recorded = self
+            .store
+            .record_promise(&promise, &caller.subject, now, today)
+            .await?;
+        // A new promise is judged now; a retry's first promise too (it may have been paid since).
+        let records = PromiseRecords {
+            payments: self
+                .store
+                .promises(Some(recorded.patient_id))
+                .await
+                .map_err(CollectionsError::from)?
+                .payments,
+            promises: vec![recorded],
+        };
+        let views = self.judge_promises(&records, now);
+        let view = views.first().ok_or_else(|| {
+            CollectionsError::Unexpected(anyhow::anyhow!("a recorded promise lies in the future"))
+        })?;
+        Ok(Response::new(promise_to_proto(view)))
+    }
+
+    #[tracing::instrument(skip_all, fields(patient_id))]
+    async fn list_promises(
+        &self,
+        request: Request<pb::ListPromisesRequest>,
+    ) -> Result<Response<pb::ListPromisesResponse>, Status> {
+        authorize(&request, &[Role::Collections, Role::Manager])?;
+        let query = promises_query(request.get_ref())?;
+        if let Some(patient_id) = query.patient_id {
+            tracing::Span::current().record("patient_id", tracing::field::display(patient_id));
+        }
+        let now = self.clock.now();
+        let at = match query.as_of {
+            None => now,
+            Some(day) => start_of_day(day.succ_opt().unwrap_or(day), self.terms.time_zone).min(now),
+        };
+        let records = self
+            .store
+            .promises(query.patient_id)
+            .await
+            .map_err(CollectionsError::from)?;
+        let mut views = self.judge_promises(&records, at);
+        if query.patient_id.is_none() {
+            // The current promise of each account (the newest still running at `at`), when it
+            // still needs attention.
+            let mut seen = std::collections::HashSet::new();
+            views.retain(|view| {
+                view.status != PromiseStatus::Superseded && seen.insert(view.promise.patient_id)
+            });
+            views.retain(|view| view.status == PromiseStatus::Open || view.status.is_broken());
+        }
+        let promises: Vec<pb::Promise> = views
+            .iter()
+            .skip(usize::try_from(query.offset).unwrap_or(usize::MAX))
+            .take(query.limit as usize)
+            .map(promise_to_proto)
+            .collect();
+        Ok(Response::new(pb::ListPromisesResponse {
+            next_page_token: next_page_token(query.offset, query.limit, promises.len()),
+            promises,
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(patient_id))]
+    async fn create_payment_plan(
+        &self,
+        request: Request<pb::CreatePaymentPlanRequest>,
+    ) -> Result<Response<pb::PaymentPlan>, Status> {
+        let caller = authorize(&request, &[Role::Collections, Role::Manager])?;
+        let today = self.today();
+        let plan = new_plan(request.get_ref(), self.terms.currency, today)?;
+        tracing::Span::current().record("patient_id", tracing::field::display(plan.patient_id));
+        let created = self
+            .store
+            .create_plan(&plan, &caller.subject, self.clock.now(), today)
+            .await?;
+        Ok(Response::new(self.plan_with_status(&created).await?))
+    }
+
+    #[tracing::instrument(skip_all, fields(patient_id))]
+    async fn get_payment_plan(
+        &self,
+        request: Request<pb::GetPaymentPlanRequest>,
+    ) -> Result<Response<pb::PaymentPlan>, Status> {
+        authorize(&request, &[Role::Collections, Role::Manager])?;
+        let (plan_id, patient_id) = plan_lookup(request.get_ref())?;
+        let plan = self
+            .store
+            .plan(plan_id.as_deref(), patient_id)
+            .await
+            .map_err(CollectionsError::from)?
+            .ok_or(CollectionsError::PlanNotFound)?;
+        tracing::Span::current().record("patient_id", tracing::field::display(plan.patient_id));
+        Ok(Response::new(self.plan_with_status(&plan).await?))
     }
 }

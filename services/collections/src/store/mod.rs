@@ -6,14 +6,17 @@
 //! cursor's plus one is applied. A crash between pages re-reads the page; nothing is applied twice
 //! and nothing is skipped.
 //!
-//! `contacts` holds the contact log and what governs contacting a patient; `worklist` gathers what
-//! the worklist is ranked from.
+//! `contacts` holds the contact log and what governs contacting a patient; `promises` the promises
+//! to pay; `plans` the payment plans; `worklist` gathers what the worklist is ranked from.
 
 mod contacts;
+mod plans;
+mod promises;
 #[cfg(test)]
 mod tests;
 
 pub use contacts::ContactToRecord;
+pub use promises::PromiseRecords;
 
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};

@@ -4,6 +4,8 @@
 mod access;
 mod aging;
 mod contacts;
+mod plans;
+mod promises;
 mod receivables;
 mod worklist;
 

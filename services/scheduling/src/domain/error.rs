@@ -4,7 +4,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clinic_common::ids::{AppointmentId, PatientId, ProviderId, QueueEntryId};
 use clinic_common::validation::FieldViolations;
 
-use super::{AppointmentStatus, AppointmentTypeId, QueueEntryStatus};
+use super::{
+    AppointmentStatus, AppointmentTypeId, QueueEntryStatus, ScheduleExceptionId, Unavailable,
+    weekday_name,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SchedulingError {
@@ -21,6 +24,18 @@ pub enum SchedulingError {
     /// A booking names an appointment type it cannot use; says why.
     #[error("the appointment type {0}")]
     UnusableAppointmentType(&'static str),
+    /// A provider named as the subject of a request (not as part of a booking) does not exist.
+    #[error("provider {0} not found")]
+    ProviderNotFound(ProviderId),
+    #[error("schedule exception {0} not found")]
+    ScheduleExceptionNotFound(ScheduleExceptionId),
+    /// The time asked for is outside the provider's working hours or on an exception. Names the
+    /// provider as the schedule shows them (not personal data of a patient).
+    #[error("{}", unavailable_message(provider, reason))]
+    ProviderUnavailable {
+        provider: String,
+        reason: Unavailable,
+    },
     #[error("appointment type {0} not found")]
     AppointmentTypeNotFound(AppointmentTypeId),
     /// Deleted types stay on record but cannot be changed.
@@ -81,6 +96,25 @@ pub enum SchedulingError {
     RegistryUnavailable,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
+}
+
+/// "the time is outside Dra. Ana Ruiz's working hours on Tuesday", "the time falls on a clinic
+/// holiday", "the time falls on Dra. Ana Ruiz's break".
+fn unavailable_message(provider: &str, reason: &Unavailable) -> String {
+    match reason {
+        Unavailable::OutsideHours { weekday } => format!(
+            "the time is outside {provider}'s working hours on {}",
+            weekday_name(*weekday)
+        ),
+        Unavailable::Exception {
+            kind,
+            clinic_wide: true,
+        } => format!("the time falls on a clinic {}", kind.as_str()),
+        Unavailable::Exception {
+            kind,
+            clinic_wide: false,
+        } => format!("the time falls on {provider}'s {}", kind.as_str()),
+    }
 }
 
 impl From<FieldViolations> for SchedulingError {

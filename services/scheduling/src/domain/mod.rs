@@ -3,8 +3,10 @@
 mod appointment;
 mod appointment_type;
 mod error;
+mod hours;
 mod provider;
 mod queue;
+mod slots;
 
 use std::fmt;
 
@@ -19,10 +21,16 @@ pub use appointment_type::{
     AppointmentType, AppointmentTypeId, NewAppointmentType, TypeDetails, TypeName, VisitLength,
 };
 pub use error::SchedulingError;
+pub use hours::{
+    ExceptionKind, ExceptionSpan, MAX_WEEKLY_INTERVALS, MINUTES_PER_DAY, NewScheduleException,
+    ScheduleException, ScheduleExceptionId, Unavailable, WeeklyHours, WeeklyHoursProblem,
+    WorkingInterval, check_availability, weekday_from_number, weekday_name,
+};
 pub use provider::{DisplayName, NewProvider, Provider, ProviderKind};
 pub use queue::{
     CallNext, QueueEntry, QueueEntryStatus, QueueStep, TicketNumber, Wait, arrange, waits,
 };
+pub use slots::{MAX_SEARCH_DAYS, SlotPreferences, SlotSearch, free_slots};
 
 /// Evidence a patient gives at the kiosk that they are who the appointment is for. It is checked
 /// by the patient registry, which holds the facts; scheduling never stores it.

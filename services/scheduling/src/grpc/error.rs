@@ -28,9 +28,12 @@ impl From<SchedulingError> for Status {
             }
             error @ (SchedulingError::AppointmentTypeNotFound(_)
             | SchedulingError::AppointmentNotFound(_)
+            | SchedulingError::ProviderNotFound(_)
+            | SchedulingError::ScheduleExceptionNotFound(_)
             | SchedulingError::ConfirmationCodeNotFound
             | SchedulingError::QueueEntryNotFound(_)) => Status::not_found(error.to_string()),
             error @ (SchedulingError::ProviderBusy { .. }
+            | SchedulingError::ProviderUnavailable { .. }
             | SchedulingError::WrongStatus { .. }
             | SchedulingError::NotStartedYet { .. }
             | SchedulingError::QueueEntryWrongStatus { .. }

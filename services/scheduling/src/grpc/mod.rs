@@ -20,7 +20,10 @@ use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
 use crate::config::Settings;
-use crate::domain::{AppointmentSlot, QueueStep, Reschedule, SchedulingError, Step};
+use crate::domain::{
+    AppointmentSlot, ExceptionKind, QueueStep, Reschedule, SchedulingError, SlotSearch, Step,
+    free_slots,
+};
 use crate::feed::QueueFeed;
 use crate::store::SchedulingStore;
 
@@ -186,6 +189,167 @@ impl SchedulingService for SchedulingGrpc {
         }))
     }
 
+    #[tracing::instrument(skip_all, fields(provider_id))]
+    async fn set_working_hours(
+        &self,
+        request: Request<pb::SetWorkingHoursRequest>,
+    ) -> Result<Response<pb::WorkingHours>, Status> {
+        authorize(&request, &[Role::Manager])?;
+        let (provider_id, hours) =
+            convert::working_hours(request.get_ref()).map_err(SchedulingError::from)?;
+        tracing::Span::current().record("provider_id", tracing::field::display(provider_id));
+        let hours = self.store.set_working_hours(provider_id, &hours).await?;
+        tracing::info!(intervals = hours.intervals().len(), "working hours set");
+        Ok(Response::new(convert::working_hours_to_proto(
+            provider_id,
+            &hours,
+        )))
+    }
+
+    #[tracing::instrument(skip_all, fields(provider_id))]
+    async fn get_working_hours(
+        &self,
+        request: Request<pb::GetWorkingHoursRequest>,
+    ) -> Result<Response<pb::WorkingHours>, Status> {
+        authorize(&request, &[Role::Reception, Role::Manager, Role::Service])?;
+        let provider_id = convert::provider_id_of(&request.get_ref().provider_id)
+            .map_err(SchedulingError::from)?;
+        tracing::Span::current().record("provider_id", tracing::field::display(provider_id));
+        let hours = self.store.working_hours(provider_id).await?;
+        Ok(Response::new(convert::working_hours_to_proto(
+            provider_id,
+            &hours,
+        )))
+    }
+
+    #[tracing::instrument(skip_all, fields(schedule_exception_id))]
+    async fn add_schedule_exception(
+        &self,
+        request: Request<pb::AddScheduleExceptionRequest>,
+    ) -> Result<Response<pb::ScheduleException>, Status> {
+        let caller = authorize(&request, &[Role::Manager, Role::Reception])?;
+        let new =
+            convert::new_schedule_exception(request.get_ref()).map_err(SchedulingError::from)?;
+        // The desk may block time (a patient's long visit, a chair out of use); holidays and
+        // breaks shape everyone's week and are the manager's to set.
+        if caller.role == Role::Reception && new.kind != ExceptionKind::Block {
+            return Err(Status::permission_denied(
+                "reception may add blocks only; holidays and breaks are for a manager",
+            ));
+        }
+        let exception = self
+            .store
+            .add_schedule_exception(&new, &caller, self.clock.now())
+            .await?;
+        tracing::Span::current().record(
+            "schedule_exception_id",
+            tracing::field::display(exception.schedule_exception_id),
+        );
+        tracing::info!(kind = exception.kind.as_str(), "schedule exception added");
+        Ok(Response::new(convert::schedule_exception_to_proto(
+            &exception,
+        )))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_schedule_exceptions(
+        &self,
+        request: Request<pb::ListScheduleExceptionsRequest>,
+    ) -> Result<Response<pb::ListScheduleExceptionsResponse>, Status> {
+        authorize(&request, &[Role::Reception, Role::Manager, Role::Service])?;
+        let query = convert::exception_query(request.get_ref()).map_err(SchedulingError::from)?;
+        let exceptions = self
+            .store
+            .schedule_exceptions(query.span, query.provider_id, query.size, query.offset)
+            .await?;
+        Ok(Response::new(pb::ListScheduleExceptionsResponse {
+            next_page_token: next_page_token(query.offset, query.size, exceptions.len()),
+            schedule_exceptions: exceptions
+                .iter()
+                .map(convert::schedule_exception_to_proto)
+                .collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(schedule_exception_id))]
+    async fn delete_schedule_exception(
+        &self,
+        request: Request<pb::DeleteScheduleExceptionRequest>,
+    ) -> Result<Response<pb::ScheduleException>, Status> {
+        authorize(&request, &[Role::Manager])?;
+        let exception_id = convert::schedule_exception_id(&request.get_ref().schedule_exception_id)
+            .map_err(SchedulingError::from)?;
+        tracing::Span::current().record(
+            "schedule_exception_id",
+            tracing::field::display(exception_id),
+        );
+        let exception = self.store.delete_schedule_exception(exception_id).await?;
+        tracing::info!("schedule exception deleted");
+        Ok(Response::new(convert::schedule_exception_to_proto(
+            &exception,
+        )))
+    }
+
+    #[tracing::instrument(skip_all, fields(appointment_type_id))]
+    async fn find_free_slots(
+        &self,
+        request: Request<pb::FindFreeSlotsRequest>,
+    ) -> Result<Response<pb::FindFreeSlotsResponse>, Status> {
+        authorize(&request, &[Role::Reception, Role::Manager, Role::Service])?;
+        let query = convert::slot_query(request.get_ref()).map_err(SchedulingError::from)?;
+        record_appointment_type_id(query.appointment_type_id);
+        let appointment_type = self
+            .store
+            .appointment_type(query.appointment_type_id)
+            .await?
+            .ok_or(SchedulingError::AppointmentTypeNotFound(
+                query.appointment_type_id,
+            ))?;
+        if appointment_type.deleted_at.is_some() {
+            return Err(SchedulingError::from(FieldViolations::single(
+                "appointment_type_id",
+                "is deleted and can no longer be booked",
+            ))
+            .into());
+        }
+        let time_zone = self.settings.clinic.time_zone;
+        let search = SlotSearch {
+            first: query.first,
+            last: query.last,
+            length: appointment_type.details.length.as_delta(),
+            preferences: query.preferences,
+        };
+        let providers = match query.provider_id {
+            Some(provider_id) => vec![provider_id],
+            None => self.store.providers_with_hours().await?,
+        };
+        let now = self.clock.now();
+        let reach = search.reach(time_zone);
+        let mut slots = Vec::new();
+        for provider_id in providers {
+            // Reads the hours first, so an unknown provider is NOT_FOUND.
+            let hours = self.store.working_hours(provider_id).await?;
+            if hours.is_empty() {
+                continue;
+            }
+            let blocked = self.store.blocked_times(provider_id, reach).await?;
+            for start in free_slots(&hours, &blocked, &search, now, time_zone) {
+                slots.push((start, provider_id));
+            }
+        }
+        slots.sort_by_key(|(start, provider_id)| (*start, provider_id.to_string()));
+        let page: Vec<pb::FreeSlot> = slots
+            .into_iter()
+            .skip(usize::try_from(query.offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(query.size).unwrap_or(usize::MAX))
+            .map(|slot| convert::free_slot_to_proto(slot, search.length))
+            .collect();
+        Ok(Response::new(pb::FindFreeSlotsResponse {
+            next_page_token: next_page_token(query.offset, query.size, page.len()),
+            slots: page,
+        }))
+    }
+
     #[tracing::instrument(skip_all, fields(appointment_id))]
     async fn create_appointment(
         &self,
@@ -219,7 +383,12 @@ impl SchedulingService for SchedulingGrpc {
         let initials = self.registry.initials(new.patient_id).await?;
         let appointment = self
             .store
-            .book(&new, &initials, &caller, self.clock.now())
+            .book(
+                &new,
+                &initials,
+                &caller,
+                (self.clock.now(), self.settings.clinic.time_zone),
+            )
             .await?;
         record_appointment_id(appointment.appointment_id);
         tracing::info!("appointment booked");
@@ -482,7 +651,11 @@ impl SchedulingService for SchedulingGrpc {
         };
         let (old, new) = self
             .store
-            .reschedule(&command, &caller, self.clock.now())
+            .reschedule(
+                &command,
+                &caller,
+                (self.clock.now(), self.settings.clinic.time_zone),
+            )
             .await?;
         tracing::info!(new_appointment_id = %new.appointment_id, "appointment rescheduled");
         Ok(Response::new(pb::RescheduleAppointmentResponse {

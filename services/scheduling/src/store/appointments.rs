@@ -3,11 +3,13 @@
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use clinic_common::auth::Caller;
 use clinic_common::db::is_unique_violation;
 use clinic_common::ids::{AppointmentId, PatientId, ProviderId, QueueEntryId, RequestId};
 use clinic_common::{in_transaction, with_db};
 
+use super::hours::refuse_unavailable;
 use super::{
     Attempt, SchedulingStore, earlier_request, record_queue_status, record_request, record_status,
     sql_offset, with_retries,
@@ -40,6 +42,8 @@ macro_rules! active_statuses {
         "('scheduled', 'confirmed', 'arrived', 'seated')"
     };
 }
+
+pub(super) use active_statuses;
 
 /// The first active appointment of `$provider_id` overlapping `$slot` inside `$tx`, other than
 /// `$except` (an appointment being moved no longer holds its time), as `ProviderBusy`. A macro
@@ -162,17 +166,18 @@ impl SchedulingStore {
     }
 
     /// Books an appointment for a patient whose initials the registry gave, or returns the one a
-    /// first call with the same request id booked. Refuses a provider who does not exist or is
-    /// busy at that time.
+    /// first call with the same request id booked. Refuses a provider who does not exist, is
+    /// busy at that time, or (having working hours) is not working then; the hours are read in
+    /// the clinic's `time_zone`.
     pub async fn book(
         &self,
         new: &NewAppointment,
         initials: &Initials,
         caller: &Caller,
-        now: DateTime<Utc>,
+        (now, time_zone): (DateTime<Utc>, Tz),
     ) -> Result<Appointment, SchedulingError> {
         let appointment_id = with_retries("a booking", || {
-            self.try_book(new, &new.fingerprint, initials, caller, now)
+            self.try_book(new, &new.fingerprint, initials, caller, (now, time_zone))
         })
         .await?;
         self.appointment(appointment_id).await?.ok_or_else(|| {
@@ -191,7 +196,7 @@ impl SchedulingStore {
         fingerprint: &str,
         initials: &Initials,
         caller: &Caller,
-        now: DateTime<Utc>,
+        (now, time_zone): (DateTime<Utc>, Tz),
     ) -> Result<AppointmentId, Attempt> {
         let lock_provider = self.locking(
             "SELECT provider_id FROM providers WHERE provider_id = $1",
@@ -218,6 +223,7 @@ impl SchedulingStore {
                     .context("idempotency_keys holds a malformed appointment id")?;
                 Ok::<_, Attempt>(appointment_id)
             } else {
+                refuse_unavailable!(tx, new.provider_id, new.slot, time_zone);
                 refuse_clash!(tx, new.provider_id, new.slot, None);
                 let appointment_id = AppointmentId::new();
                 insert_appointment!(
@@ -484,16 +490,17 @@ impl SchedulingStore {
     /// Moves an appointment to a new time: the old one becomes rescheduled, linked to a new
     /// scheduled appointment for the same patient, provider, price code and reason, booked under
     /// the same no-double-booking rule, all in one transaction. A retry with the same request id
-    /// returns the first result. Returns `(old, new)`.
+    /// returns the first result. The new time must keep the provider's working hours, read in
+    /// the clinic's `time_zone`, like a booking. Returns `(old, new)`.
     pub async fn reschedule(
         &self,
         command: &Reschedule,
         caller: &Caller,
-        now: DateTime<Utc>,
+        (now, time_zone): (DateTime<Utc>, Tz),
     ) -> Result<(Appointment, Appointment), SchedulingError> {
         let fingerprint = command.fingerprint();
         let (old_id, new_id) = with_retries("a reschedule", || {
-            self.try_reschedule(command, &fingerprint, caller, now)
+            self.try_reschedule(command, &fingerprint, caller, (now, time_zone))
         })
         .await?;
         let vanished = |id: AppointmentId| -> SchedulingError {
@@ -517,7 +524,7 @@ impl SchedulingStore {
         command: &Reschedule,
         fingerprint: &str,
         caller: &Caller,
-        now: DateTime<Utc>,
+        (now, time_zone): (DateTime<Utc>, Tz),
     ) -> Result<(AppointmentId, AppointmentId), Attempt> {
         let lock_provider = self.locking(
             "SELECT provider_id FROM providers WHERE provider_id = $1",
@@ -560,6 +567,7 @@ impl SchedulingStore {
                     .ok_or(SchedulingError::AppointmentNotFound(old_id))?
                     .into_appointment()?;
                 let status = current.advance(Step::Reschedule)?;
+                refuse_unavailable!(tx, current.provider_id, command.slot, time_zone);
                 // The old appointment gives up its time, so the new one may overlap it.
                 refuse_clash!(tx, current.provider_id, command.slot, Some(old_id));
                 let new_id = AppointmentId::new();

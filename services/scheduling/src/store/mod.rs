@@ -4,6 +4,7 @@
 
 mod appointment_types;
 mod appointments;
+mod hours;
 mod providers;
 mod queue;
 

@@ -6,11 +6,13 @@ mod appointment_types;
 mod booking;
 mod cancellation;
 mod check_in;
+mod free_slots;
 mod life_cycle;
 mod listing;
 mod providers;
 mod queue;
 mod queue_ops;
+mod working_hours;
 
 use std::sync::Arc;
 

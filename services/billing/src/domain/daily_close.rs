@@ -1,0 +1,523 @@
+//! The daily close: what reception and the manager reconcile at the end of a clinic day.
+//! Income by method (payments less refunds), by service (charges by price code) and by the staff
+//! member who took the money; the day's totals; the accounts still owing at the end of the day;
+//! and the cash drawers closed that day with their differences. The same report is exported as
+//! CSV and XLSX, from the one table of rows [`DailyClose::rows`] lays out.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clinic_common::ids::PatientId;
+use clinic_common::{Currency, Money};
+
+use super::{DrawerSessionId, DrawerState, TerminalId};
+
+/// How money came in, as the close splits it: cards by credit and debit, as the card terminal's
+/// own batch report does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum IncomeMethod {
+    Cash,
+    CardCredit,
+    CardDebit,
+    BankTransfer,
+}
+
+impl IncomeMethod {
+    /// Every method, in the order the report lists them.
+    pub const ALL: [IncomeMethod; 4] = [
+        IncomeMethod::Cash,
+        IncomeMethod::CardCredit,
+        IncomeMethod::CardDebit,
+        IncomeMethod::BankTransfer,
+    ];
+
+    /// From a payment's stored method and card type.
+    pub fn from_stored(method: &str, card_type: Option<&str>) -> Option<Self> {
+        match (method, card_type) {
+            ("cash", _) => Some(IncomeMethod::Cash),
+            ("card", Some("credit")) => Some(IncomeMethod::CardCredit),
+            ("card", Some("debit")) => Some(IncomeMethod::CardDebit),
+            ("bank_transfer", _) => Some(IncomeMethod::BankTransfer),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            IncomeMethod::Cash => "cash",
+            IncomeMethod::CardCredit => "card_credit",
+            IncomeMethod::CardDebit => "card_debit",
+            IncomeMethod::BankTransfer => "bank_transfer",
+        }
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            IncomeMethod::Cash => "Cash",
+            IncomeMethod::CardCredit => "Credit card",
+            IncomeMethod::CardDebit => "Debit card",
+            IncomeMethod::BankTransfer => "Bank transfer",
+        }
+    }
+}
+
+/// A count of items and their sum, as read from the day's rows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tally {
+    pub count: i64,
+    pub amount: Money,
+}
+
+impl Tally {
+    pub fn zero(currency: Currency) -> Self {
+        Tally {
+            count: 0,
+            amount: Money::zero(currency),
+        }
+    }
+
+    fn plus(self, other: Tally) -> anyhow::Result<Tally> {
+        Ok(Tally {
+            count: self.count + other.count,
+            amount: checked(self.amount.checked_add(other.amount))?,
+        })
+    }
+}
+
+/// Money received and given back through one channel (a method or a staff member).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Flow {
+    pub received: Tally,
+    pub refunded: Tally,
+}
+
+impl Flow {
+    pub fn zero(currency: Currency) -> Self {
+        Flow {
+            received: Tally::zero(currency),
+            refunded: Tally::zero(currency),
+        }
+    }
+
+    /// Payments less refunds: what the channel actually brought in.
+    pub fn net(&self) -> anyhow::Result<Money> {
+        checked(self.received.amount.checked_sub(self.refunded.amount))
+    }
+}
+
+/// Charges of one price code on the day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceIncome {
+    pub price_code: String,
+    pub description: String,
+    pub charge_count: i64,
+    /// Units given: the sum of the charges' quantities.
+    pub quantity: i64,
+    pub amount: Money,
+}
+
+/// A patient owing at the end of the day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutstandingAccount {
+    pub patient_id: PatientId,
+    pub balance: Money,
+}
+
+/// A cash drawer counted and closed that day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DrawerCloseSummary {
+    pub session_id: DrawerSessionId,
+    pub terminal_id: TerminalId,
+    /// Closed, or still awaiting a manager's approval of its difference.
+    pub state: DrawerState,
+    pub expected: Money,
+    pub counted: Money,
+    /// counted − expected.
+    pub difference: Money,
+    pub closed_by: String,
+    pub closed_at: DateTime<Utc>,
+}
+
+/// What the store reads for a day, before the report adds it up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DayFigures {
+    pub day: NaiveDate,
+    pub currency: Currency,
+    pub payments_by_method: Vec<(IncomeMethod, Tally)>,
+    pub refunds_by_method: Vec<(IncomeMethod, Tally)>,
+    pub services: Vec<ServiceIncome>,
+    /// Payments by `received_by`.
+    pub payments_by_staff: Vec<(String, Tally)>,
+    /// Refunds by `refunded_by`.
+    pub refunds_by_staff: Vec<(String, Tally)>,
+    pub outstanding: Vec<OutstandingAccount>,
+    pub drawers: Vec<DrawerCloseSummary>,
+}
+
+/// The daily close report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DailyClose {
+    pub day: NaiveDate,
+    /// Every method, in [`IncomeMethod::ALL`] order, zero where nothing came in.
+    pub by_method: Vec<(IncomeMethod, Flow)>,
+    /// By price code.
+    pub by_service: Vec<ServiceIncome>,
+    /// By staff subject, in order.
+    pub by_staff: Vec<(String, Flow)>,
+    pub charged: Tally,
+    pub received: Tally,
+    pub refunded: Tally,
+    /// received − refunded.
+    pub net_income: Money,
+    /// Largest balance first.
+    pub outstanding: Vec<OutstandingAccount>,
+    pub total_outstanding: Money,
+    /// In the order they were closed.
+    pub drawers: Vec<DrawerCloseSummary>,
+}
+
+fn checked<T, E: std::fmt::Display>(result: Result<T, E>) -> anyhow::Result<T> {
+    result.map_err(|error| anyhow::anyhow!("a daily close figure is out of range: {error}"))
+}
+
+impl DailyClose {
+    /// Adds up the day's figures.
+    pub fn assemble(figures: DayFigures) -> anyhow::Result<DailyClose> {
+        let currency = figures.currency;
+        let mut by_method: Vec<(IncomeMethod, Flow)> = IncomeMethod::ALL
+            .iter()
+            .map(|method| (*method, Flow::zero(currency)))
+            .collect();
+        let mut received = Tally::zero(currency);
+        let mut refunded = Tally::zero(currency);
+        for (method, tally) in &figures.payments_by_method {
+            for (listed, flow) in by_method.iter_mut() {
+                if listed == method {
+                    flow.received = flow.received.plus(*tally)?;
+                }
+            }
+            received = received.plus(*tally)?;
+        }
+        for (method, tally) in &figures.refunds_by_method {
+            for (listed, flow) in by_method.iter_mut() {
+                if listed == method {
+                    flow.refunded = flow.refunded.plus(*tally)?;
+                }
+            }
+            refunded = refunded.plus(*tally)?;
+        }
+
+        let mut by_staff: std::collections::BTreeMap<String, Flow> =
+            std::collections::BTreeMap::new();
+        for (staff, tally) in &figures.payments_by_staff {
+            let flow = by_staff
+                .entry(staff.clone())
+                .or_insert_with(|| Flow::zero(currency));
+            flow.received = flow.received.plus(*tally)?;
+        }
+        for (staff, tally) in &figures.refunds_by_staff {
+            let flow = by_staff
+                .entry(staff.clone())
+                .or_insert_with(|| Flow::zero(currency));
+            flow.refunded = flow.refunded.plus(*tally)?;
+        }
+
+        let mut charged = Tally::zero(currency);
+        for service in &figures.services {
+            charged = charged.plus(Tally {
+                count: service.charge_count,
+                amount: service.amount,
+            })?;
+        }
+        let mut total_outstanding = Money::zero(currency);
+        for account in &figures.outstanding {
+            total_outstanding = checked(total_outstanding.checked_add(account.balance))?;
+        }
+        Ok(DailyClose {
+            day: figures.day,
+            by_method,
+            by_service: figures.services,
+            by_staff: by_staff.into_iter().collect(),
+            charged,
+            received,
+            refunded,
+            net_income: checked(received.amount.checked_sub(refunded.amount))?,
+            outstanding: figures.outstanding,
+            total_outstanding,
+            drawers: figures.drawers,
+        })
+    }
+
+    /// The report as one table, for CSV and XLSX: each row a section, an item, a description,
+    /// a count and an amount. Nets are payments less refunds.
+    pub fn rows(&self) -> anyhow::Result<Vec<ReportRow>> {
+        let mut rows = Vec::new();
+        for (method, flow) in &self.by_method {
+            rows.push(ReportRow {
+                section: "income_by_method",
+                item: method.as_str().to_owned(),
+                description: format!(
+                    "{}: {} payments, {} refunds",
+                    method.label(),
+                    flow.received.count,
+                    flow.refunded.count
+                ),
+                count: Some(flow.received.count),
+                amount: Some(flow.net()?),
+            });
+        }
+        for service in &self.by_service {
+            rows.push(ReportRow {
+                section: "income_by_service",
+                item: service.price_code.clone(),
+                description: service.description.clone(),
+                count: Some(service.charge_count),
+                amount: Some(service.amount),
+            });
+        }
+        for (staff, flow) in &self.by_staff {
+            rows.push(ReportRow {
+                section: "income_by_staff",
+                item: staff.clone(),
+                description: format!(
+                    "{} payments, {} refunds",
+                    flow.received.count, flow.refunded.count
+                ),
+                count: Some(flow.received.count),
+                amount: Some(flow.net()?),
+            });
+        }
+        let totals = [
+            (
+                "charged",
+                "Charges posted",
+                self.charged.count,
+                self.charged.amount,
+            ),
+            (
+                "received",
+                "Payments received",
+                self.received.count,
+                self.received.amount,
+            ),
+            (
+                "refunded",
+                "Refunds given",
+                self.refunded.count,
+                self.refunded.amount,
+            ),
+            (
+                "net_income",
+                "Payments less refunds",
+                self.received.count,
+                self.net_income,
+            ),
+            (
+                "outstanding",
+                "Owed at the end of the day",
+                self.outstanding.len() as i64,
+                self.total_outstanding,
+            ),
+        ];
+        for (item, description, count, amount) in totals {
+            rows.push(ReportRow {
+                section: "total",
+                item: item.to_owned(),
+                description: description.to_owned(),
+                count: Some(count),
+                amount: Some(amount),
+            });
+        }
+        for account in &self.outstanding {
+            rows.push(ReportRow {
+                section: "outstanding",
+                item: account.patient_id.to_string(),
+                description: String::new(),
+                count: None,
+                amount: Some(account.balance),
+            });
+        }
+        for drawer in &self.drawers {
+            rows.push(ReportRow {
+                section: "drawer_difference",
+                item: drawer.terminal_id.as_str().to_owned(),
+                description: format!(
+                    "session {} {}, expected {}, counted {}",
+                    drawer.session_id,
+                    drawer.state.as_str(),
+                    decimal(drawer.expected),
+                    decimal(drawer.counted)
+                ),
+                count: None,
+                amount: Some(drawer.difference),
+            });
+        }
+        Ok(rows)
+    }
+}
+
+/// One row of the exported report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportRow {
+    pub section: &'static str,
+    pub item: String,
+    pub description: String,
+    pub count: Option<i64>,
+    pub amount: Option<Money>,
+}
+
+/// The exported table's header.
+pub const REPORT_COLUMNS: [&str; 5] = ["section", "item", "description", "count", "amount"];
+
+/// An amount as a plain decimal with the currency's places, e.g. `-1234.50`: what a spreadsheet
+/// or script reads back without guessing at grouping or symbols.
+pub fn decimal(amount: Money) -> String {
+    let digits = amount.currency().minor_unit_digits();
+    let minor = amount.minor_units().unsigned_abs();
+    let scale = 10_u64.pow(digits);
+    let sign = if amount.is_negative() { "-" } else { "" };
+    if digits == 0 {
+        format!("{sign}{minor}")
+    } else {
+        format!(
+            "{sign}{}.{:0width$}",
+            minor / scale,
+            minor % scale,
+            width = digits as usize
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mxn(minor: i64) -> Money {
+        Money::from_minor(minor, Currency::MXN)
+    }
+
+    fn tally(count: i64, minor: i64) -> Tally {
+        Tally {
+            count,
+            amount: mxn(minor),
+        }
+    }
+
+    fn figures() -> DayFigures {
+        DayFigures {
+            day: NaiveDate::from_ymd_opt(2026, 11, 22).expect("a valid day"),
+            currency: Currency::MXN,
+            payments_by_method: vec![
+                (IncomeMethod::Cash, tally(2, 70_000)),
+                (IncomeMethod::CardDebit, tally(1, 50_000)),
+            ],
+            refunds_by_method: vec![(IncomeMethod::Cash, tally(1, 10_000))],
+            services: vec![ServiceIncome {
+                price_code: "CONS".into(),
+                description: "Consulta".into(),
+                charge_count: 3,
+                quantity: 3,
+                amount: mxn(150_000),
+            }],
+            payments_by_staff: vec![
+                ("reception:ana".into(), tally(2, 70_000)),
+                ("manager:luis".into(), tally(1, 50_000)),
+            ],
+            refunds_by_staff: vec![("manager:luis".into(), tally(1, 10_000))],
+            outstanding: vec![
+                OutstandingAccount {
+                    patient_id: PatientId::new(),
+                    balance: mxn(30_000),
+                },
+                OutstandingAccount {
+                    patient_id: PatientId::new(),
+                    balance: mxn(10_000),
+                },
+            ],
+            drawers: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn income_by_method_is_payments_less_refunds_with_every_method_listed() {
+        let close = DailyClose::assemble(figures()).expect("in range");
+        let nets: Vec<(IncomeMethod, Money)> = close
+            .by_method
+            .iter()
+            .map(|(method, flow)| (*method, flow.net().expect("in range")))
+            .collect();
+        assert_eq!(
+            nets,
+            vec![
+                (IncomeMethod::Cash, mxn(60_000)),
+                (IncomeMethod::CardCredit, mxn(0)),
+                (IncomeMethod::CardDebit, mxn(50_000)),
+                (IncomeMethod::BankTransfer, mxn(0)),
+            ]
+        );
+        assert_eq!(close.net_income, mxn(110_000));
+        assert_eq!(close.received, tally(3, 120_000));
+        assert_eq!(close.charged, tally(3, 150_000));
+        assert_eq!(close.total_outstanding, mxn(40_000));
+    }
+
+    #[test]
+    fn staff_are_credited_with_what_they_took_and_gave_back() {
+        let close = DailyClose::assemble(figures()).expect("in range");
+        let staff: Vec<(&str, Money)> = close
+            .by_staff
+            .iter()
+            .map(|(staff, flow)| (staff.as_str(), flow.net().expect("in range")))
+            .collect();
+        assert_eq!(
+            staff,
+            vec![
+                ("manager:luis", mxn(40_000)),
+                ("reception:ana", mxn(70_000))
+            ]
+        );
+    }
+
+    #[test]
+    fn rows_carry_every_section_with_net_amounts() {
+        let rows = DailyClose::assemble(figures())
+            .expect("in range")
+            .rows()
+            .expect("in range");
+        let net_income = rows
+            .iter()
+            .find(|row| row.section == "total" && row.item == "net_income")
+            .expect("a net income row");
+        assert_eq!(net_income.amount, Some(mxn(110_000)));
+        assert_eq!(
+            rows.iter()
+                .filter(|row| row.section == "outstanding")
+                .count(),
+            2
+        );
+        assert_eq!(rows[0].item, "cash");
+        assert_eq!(rows[0].amount, Some(mxn(60_000)));
+    }
+
+    #[test]
+    fn amounts_are_plain_decimals_with_two_places() {
+        assert_eq!(decimal(mxn(123_450)), "1234.50");
+        assert_eq!(decimal(mxn(-5)), "-0.05");
+        assert_eq!(decimal(mxn(0)), "0.00");
+    }
+
+    #[test]
+    fn card_payments_split_by_card_type() {
+        assert_eq!(
+            IncomeMethod::from_stored("card", Some("credit")),
+            Some(IncomeMethod::CardCredit)
+        );
+        assert_eq!(
+            IncomeMethod::from_stored("card", Some("debit")),
+            Some(IncomeMethod::CardDebit)
+        );
+        assert_eq!(IncomeMethod::from_stored("card", None), None);
+        assert_eq!(
+            IncomeMethod::from_stored("bank_transfer", None),
+            Some(IncomeMethod::BankTransfer)
+        );
+    }
+}

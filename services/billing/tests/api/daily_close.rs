@@ -1,0 +1,502 @@
+//! The daily close: income by method, service and staff, totals, the accounts owing at the end
+//! of the day and the drawers closed that day, checked against what the test posted; and its
+//! CSV and XLSX exports.
+
+use clinic_common::auth::Role;
+use clinic_common::status::violated_fields;
+use clinic_proto::billing::v1 as pb;
+use clinic_proto::common::v1::Date;
+use clinic_test_support::{TestDatabase, backend_tests};
+use tonic::Code;
+
+use crate::{TestClinic, card, cash, charge, mxn, transfer};
+
+backend_tests!(
+    the_close_adds_up_the_day_by_method_service_and_staff,
+    a_manager_reads_an_earlier_day_with_what_was_owed_at_its_end,
+    reception_may_close_today_only,
+    the_csv_export_has_a_header_and_the_report_figures,
+    the_xlsx_export_is_a_workbook_with_the_daily_close_sheet,
+    bad_close_requests_name_every_bad_field,
+);
+
+fn november(day: i32) -> Date {
+    Date {
+        year: 2026,
+        month: 11,
+        day,
+    }
+}
+
+fn note(value_minor: i64, pieces: i32) -> pb::DenominationCount {
+    pb::DenominationCount {
+        kind: pb::DenominationKind::Note.into(),
+        value: Some(mxn(value_minor)),
+        count: pieces,
+    }
+}
+
+/// The day the tests post, with these patients at the end of it:
+/// - `paid_less_refund`: CONS 500.00, paid 500.00 cash at counter-1 by reception:ana, 100.00
+///   refunded in cash by the manager: owes 100.00.
+/// - `part_paid`: CONS 500.00 + XRAY 2 x 300.00, paid 400.00 by debit card (reception:ana) and
+///   200.00 by transfer (reception:beto): owes 500.00.
+/// - `from_yesterday`: XRAY 300.00 dated the 21st, paid 100.00 by credit card today
+///   (reception:beto): owes 200.00.
+///
+/// counter-1 opened with 500.00 and was counted at 900.00 against 1,000.00 expected: a
+/// difference of -100.00, over the limit, so it awaits approval.
+struct PostedDay {
+    paid_less_refund: String,
+    part_paid: String,
+    from_yesterday: String,
+    session_id: String,
+}
+
+async fn post_the_day(clinic: &TestClinic) -> PostedDay {
+    clinic.add_item("CONS", 50_000).await;
+    clinic.add_item("XRAY", 30_000).await;
+    let mut ana = clinic.client_as(Role::Reception, "reception:ana").await;
+    let mut beto = clinic.client_as(Role::Reception, "reception:beto").await;
+    let mut manager = clinic.client(Role::Manager).await;
+    let paid_less_refund = clinic.register_patient().await;
+    let part_paid = clinic.register_patient().await;
+    let from_yesterday = clinic.register_patient().await;
+
+    let session = ana
+        .open_cash_drawer(pb::OpenCashDrawerRequest {
+            terminal_id: "counter-1".into(),
+            opening_count: vec![note(50_000, 1)],
+            opening_difference_reason: String::new(),
+            request_id: "open-1".into(),
+        })
+        .await
+        .expect("the drawer opens")
+        .into_inner();
+    ana.post_charge(charge(&paid_less_refund, "CONS", "c-1"))
+        .await
+        .expect("charged");
+    let cash_payment = ana
+        .post_payment(pb::PostPaymentRequest {
+            terminal_id: "counter-1".into(),
+            ..cash(&paid_less_refund, 50_000, 50_000, "p-1")
+        })
+        .await
+        .expect("paid")
+        .into_inner();
+    manager
+        .refund_payment(pb::RefundPaymentRequest {
+            payment_id: cash_payment.payment_id,
+            amount: Some(mxn(10_000)),
+            reason: "Descuento no aplicado".into(),
+            terminal_id: String::new(),
+            request_id: "r-1".into(),
+        })
+        .await
+        .expect("refunded");
+
+    ana.post_charge(charge(&part_paid, "CONS", "c-2"))
+        .await
+        .expect("charged");
+    ana.post_charge(pb::PostChargeRequest {
+        quantity: 2,
+        ..charge(&part_paid, "XRAY", "c-3")
+    })
+    .await
+    .expect("charged");
+    ana.post_payment(card(&part_paid, 40_000, "p-2"))
+        .await
+        .expect("paid");
+    beto.post_payment(transfer(&part_paid, 20_000, "p-3"))
+        .await
+        .expect("paid");
+
+    beto.post_charge(pb::PostChargeRequest {
+        service_date: Some(november(21)),
+        ..charge(&from_yesterday, "XRAY", "c-4")
+    })
+    .await
+    .expect("charged");
+    beto.post_payment(pb::PostPaymentRequest {
+        method: Some(pb::post_payment_request::Method::Card(pb::CardPayment {
+            authorization_code: "CR3D1T".into(),
+            last_four: "1111".into(),
+            card_type: pb::CardType::Credit.into(),
+        })),
+        ..card(&from_yesterday, 10_000, "p-4")
+    })
+    .await
+    .expect("paid");
+
+    ana.close_cash_drawer(pb::CloseCashDrawerRequest {
+        terminal_id: "counter-1".into(),
+        closing_count: vec![note(50_000, 1), note(10_000, 4)],
+        difference_reason: "Faltante en caja".into(),
+        request_id: "close-1".into(),
+    })
+    .await
+    .expect("the drawer is counted");
+
+    PostedDay {
+        paid_less_refund,
+        part_paid,
+        from_yesterday,
+        session_id: session.session_id,
+    }
+}
+
+async fn the_close_adds_up_the_day_by_method_service_and_staff(database: TestDatabase) {
+    // Arrange
+    let clinic = TestClinic::start(database).await;
+    let day = post_the_day(&clinic).await;
+
+    // Act
+    let close = clinic
+        .client(Role::Reception)
+        .await
+        .get_daily_close(pb::GetDailyCloseRequest { day: None })
+        .await
+        .expect("the close is read")
+        .into_inner();
+
+    // Assert
+    assert_eq!(close.day, Some(november(22)));
+    let by_method: Vec<(pb::IncomeMethod, i64, i64, i64, i64, i64)> = close
+        .income_by_method
+        .iter()
+        .map(|income| {
+            let flow = income.flow.as_ref().expect("a flow");
+            (
+                income.method(),
+                flow.payment_count,
+                flow.received.as_ref().expect("received").minor_units,
+                flow.refund_count,
+                flow.refunded.as_ref().expect("refunded").minor_units,
+                flow.net.as_ref().expect("net").minor_units,
+            )
+        })
+        .collect();
+    assert_eq!(
+        by_method,
+        vec![
+            (pb::IncomeMethod::Cash, 1, 50_000, 1, 10_000, 40_000),
+            (pb::IncomeMethod::CardCredit, 1, 10_000, 0, 0, 10_000),
+            (pb::IncomeMethod::CardDebit, 1, 40_000, 0, 0, 40_000),
+            (pb::IncomeMethod::BankTransfer, 1, 20_000, 0, 0, 20_000),
+        ]
+    );
+    let by_service: Vec<(&str, i64, i64, i64)> = close
+        .income_by_service
+        .iter()
+        .map(|service| {
+            (
+                service.price_code.as_str(),
+                service.charge_count,
+                service.quantity,
+                service.amount.as_ref().expect("amount").minor_units,
+            )
+        })
+        .collect();
+    assert_eq!(
+        by_service,
+        vec![("CONS", 2, 2, 100_000), ("XRAY", 1, 2, 60_000)],
+        "yesterday's charge is not today's income"
+    );
+    let by_staff: Vec<(&str, i64, i64)> = close
+        .income_by_staff
+        .iter()
+        .map(|staff| {
+            let flow = staff.flow.as_ref().expect("a flow");
+            (
+                staff.staff.as_str(),
+                flow.payment_count,
+                flow.net.as_ref().expect("net").minor_units,
+            )
+        })
+        .collect();
+    assert_eq!(
+        by_staff,
+        vec![
+            ("manager:tester", 0, -10_000),
+            ("reception:ana", 2, 90_000),
+            ("reception:beto", 2, 30_000),
+        ]
+    );
+    assert_eq!(
+        (close.charge_count, close.total_charged),
+        (3, Some(mxn(160_000)))
+    );
+    assert_eq!(
+        (close.payment_count, close.total_received),
+        (4, Some(mxn(120_000)))
+    );
+    assert_eq!(
+        (close.refund_count, close.total_refunded),
+        (1, Some(mxn(10_000)))
+    );
+    assert_eq!(close.net_income, Some(mxn(110_000)));
+    let owing: Vec<(&str, i64)> = close
+        .outstanding_accounts
+        .iter()
+        .map(|account| {
+            (
+                account.patient_id.as_str(),
+                account.balance.as_ref().expect("balance").minor_units,
+            )
+        })
+        .collect();
+    assert_eq!(
+        owing,
+        vec![
+            (day.part_paid.as_str(), 50_000),
+            (day.from_yesterday.as_str(), 20_000),
+            (day.paid_less_refund.as_str(), 10_000),
+        ]
+    );
+    assert_eq!(close.total_outstanding, Some(mxn(80_000)));
+    assert_eq!(close.drawer_closes.len(), 1);
+    let drawer = &close.drawer_closes[0];
+    assert_eq!(drawer.session_id, day.session_id);
+    assert_eq!(drawer.terminal_id, "counter-1");
+    assert_eq!(drawer.state(), pb::CashDrawerState::PendingApproval);
+    assert_eq!(drawer.expected, Some(mxn(100_000)));
+    assert_eq!(drawer.counted, Some(mxn(90_000)));
+    assert_eq!(drawer.difference, Some(mxn(-10_000)));
+    assert_eq!(drawer.closed_by, "reception:ana");
+}
+
+async fn a_manager_reads_an_earlier_day_with_what_was_owed_at_its_end(database: TestDatabase) {
+    // Arrange
+    let clinic = TestClinic::start(database).await;
+    let day = post_the_day(&clinic).await;
+
+    // Act
+    let close = clinic
+        .client(Role::Manager)
+        .await
+        .get_daily_close(pb::GetDailyCloseRequest {
+            day: Some(november(21)),
+        })
+        .await
+        .expect("the close is read")
+        .into_inner();
+
+    // Assert: on the 21st only the back-dated X-ray had been given, and nothing paid.
+    assert_eq!(close.day, Some(november(21)));
+    assert_eq!(close.charge_count, 1);
+    assert_eq!(close.total_charged, Some(mxn(30_000)));
+    assert_eq!(close.payment_count, 0);
+    assert_eq!(close.net_income, Some(mxn(0)));
+    assert!(close.income_by_staff.is_empty());
+    assert_eq!(close.income_by_method.len(), 4, "every method is listed");
+    let owing: Vec<&str> = close
+        .outstanding_accounts
+        .iter()
+        .map(|account| account.patient_id.as_str())
+        .collect();
+    assert_eq!(owing, vec![day.from_yesterday.as_str()]);
+    assert_eq!(close.total_outstanding, Some(mxn(30_000)));
+    assert!(close.drawer_closes.is_empty());
+}
+
+async fn reception_may_close_today_only(database: TestDatabase) {
+    // Arrange
+    let clinic = TestClinic::start(database).await;
+    let mut reception = clinic.client(Role::Reception).await;
+
+    // Act
+    let today = reception
+        .get_daily_close(pb::GetDailyCloseRequest {
+            day: Some(november(22)),
+        })
+        .await;
+    let yesterday = reception
+        .get_daily_close(pb::GetDailyCloseRequest {
+            day: Some(november(21)),
+        })
+        .await
+        .expect_err("refused");
+    let export_yesterday = reception
+        .export_daily_close(pb::ExportDailyCloseRequest {
+            day: Some(november(21)),
+            format: pb::ReportFormat::Csv.into(),
+        })
+        .await
+        .expect_err("refused");
+
+    // Assert
+    assert!(today.is_ok());
+    assert_eq!(yesterday.code(), Code::PermissionDenied);
+    assert_eq!(export_yesterday.code(), Code::PermissionDenied);
+}
+
+/// RFC 4180 records: fields split on commas outside quotes, `""` inside quotes is one quote.
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut records = Vec::new();
+    for line in text.split("\r\n").filter(|line| !line.is_empty()) {
+        let mut fields = Vec::new();
+        let mut field = String::new();
+        let mut quoted = false;
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            match (c, quoted) {
+                ('"', true) if chars.peek() == Some(&'"') => {
+                    field.push('"');
+                    chars.next();
+                }
+                ('"', _) => quoted = !quoted,
+                (',', false) => fields.push(std::mem::take(&mut field)),
+                _ => field.push(c),
+            }
+        }
+        fields.push(field);
+        records.push(fields);
+    }
+    records
+}
+
+async fn the_csv_export_has_a_header_and_the_report_figures(database: TestDatabase) {
+    // Arrange
+    let clinic = TestClinic::start(database).await;
+    let day = post_the_day(&clinic).await;
+
+    // Act
+    let export = clinic
+        .client(Role::Manager)
+        .await
+        .export_daily_close(pb::ExportDailyCloseRequest {
+            day: None,
+            format: pb::ReportFormat::Csv.into(),
+        })
+        .await
+        .expect("exported")
+        .into_inner();
+
+    // Assert
+    assert_eq!(export.content_type, "text/csv; charset=utf-8");
+    assert_eq!(export.file_name, "daily-close-2026-11-22.csv");
+    let text = String::from_utf8(export.content).expect("UTF-8");
+    let records = parse_csv(&text);
+    assert_eq!(
+        records[0],
+        vec!["section", "item", "description", "count", "amount"]
+    );
+    let amount_of = |section: &str, item: &str| -> (String, String) {
+        let record = records
+            .iter()
+            .find(|record| record[0] == section && record[1] == item)
+            .unwrap_or_else(|| panic!("a {section} row for {item}"));
+        (record[3].clone(), record[4].clone())
+    };
+    assert_eq!(
+        amount_of("income_by_method", "cash"),
+        ("1".into(), "400.00".into())
+    );
+    assert_eq!(
+        amount_of("income_by_method", "card_credit"),
+        ("1".into(), "100.00".into())
+    );
+    assert_eq!(
+        amount_of("income_by_method", "card_debit"),
+        ("1".into(), "400.00".into())
+    );
+    assert_eq!(
+        amount_of("income_by_method", "bank_transfer"),
+        ("1".into(), "200.00".into())
+    );
+    assert_eq!(
+        amount_of("income_by_service", "XRAY"),
+        ("1".into(), "600.00".into())
+    );
+    assert_eq!(
+        amount_of("income_by_staff", "manager:tester"),
+        ("0".into(), "-100.00".into())
+    );
+    assert_eq!(
+        amount_of("total", "net_income"),
+        ("4".into(), "1100.00".into())
+    );
+    assert_eq!(
+        amount_of("total", "outstanding"),
+        ("3".into(), "800.00".into())
+    );
+    assert_eq!(
+        amount_of("outstanding", &day.part_paid),
+        (String::new(), "500.00".into())
+    );
+    assert_eq!(
+        amount_of("drawer_difference", "counter-1"),
+        (String::new(), "-100.00".into())
+    );
+    assert!(
+        records.iter().all(|record| record.len() == 5),
+        "every record has the header's five fields"
+    );
+}
+
+async fn the_xlsx_export_is_a_workbook_with_the_daily_close_sheet(database: TestDatabase) {
+    // Arrange
+    let clinic = TestClinic::start(database).await;
+    post_the_day(&clinic).await;
+
+    // Act
+    let export = clinic
+        .client(Role::Reception)
+        .await
+        .export_daily_close(pb::ExportDailyCloseRequest {
+            day: Some(november(22)),
+            format: pb::ReportFormat::Xlsx.into(),
+        })
+        .await
+        .expect("exported")
+        .into_inner();
+
+    // Assert: a zip (local file header signature) holding a workbook with one worksheet. Entry
+    // names are stored uncompressed, so they can be found without unzipping.
+    assert_eq!(
+        export.content_type,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    assert_eq!(export.file_name, "daily-close-2026-11-22.xlsx");
+    assert!(export.content.starts_with(b"PK\x03\x04"));
+    let contains = |needle: &[u8]| {
+        export
+            .content
+            .windows(needle.len())
+            .any(|window| window == needle)
+    };
+    assert!(contains(b"xl/workbook.xml"));
+    assert!(contains(b"xl/worksheets/sheet1.xml"));
+    assert!(!contains(b"xl/worksheets/sheet2.xml"));
+}
+
+async fn bad_close_requests_name_every_bad_field(database: TestDatabase) {
+    // Arrange
+    let clinic = TestClinic::start(database).await;
+    let mut manager = clinic.client(Role::Manager).await;
+
+    // Act
+    let tomorrow = manager
+        .get_daily_close(pb::GetDailyCloseRequest {
+            day: Some(november(23)),
+        })
+        .await
+        .expect_err("refused");
+    let both_wrong = manager
+        .export_daily_close(pb::ExportDailyCloseRequest {
+            day: Some(Date {
+                year: 2026,
+                month: 2,
+                day: 30,
+            }),
+            format: pb::ReportFormat::Unspecified.into(),
+        })
+        .await
+        .expect_err("refused");
+
+    // Assert
+    assert_eq!(tomorrow.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&tomorrow), vec!["day"]);
+    assert_eq!(both_wrong.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&both_wrong), vec!["day", "format"]);
+}

@@ -1,0 +1,288 @@
+//! Promises to pay, and the payments their status is derived from.
+//!
+//! Recording a promise is one transaction: the idempotency key is looked up first (a retry gets
+//! the first promise), then the account's row is locked (PostgreSQL; SQLite's `BEGIN IMMEDIATE`
+//! already serialises writers) so that two collectors cannot both leave an open promise, the
+//! amount is checked against the balance, the promise still running is superseded and the new
+//! one written.
+
+use std::collections::HashMap;
+
+use anyhow::Context;
+use chrono::{DateTime, NaiveDate, Utc};
+use clinic_common::db::is_unique_violation;
+use clinic_common::ids::PatientId;
+use clinic_common::{Money, in_transaction, with_db};
+
+use super::ReceivablesStore;
+use crate::domain::{CollectionsError, NewPromise, Notes, PaymentMade, Promise};
+
+/// The idempotency-key operation name for recorded promises.
+const RECORD_PROMISE: &str = "record_promise";
+
+macro_rules! promise_columns {
+    () => {
+        "promise_id, patient_id, amount_minor, promised_date, note, contact_id, made_at, \
+         recorded_by, superseded_at, superseded_by"
+    };
+}
+
+/// Why one pass of `record_promise` did not finish.
+enum RecordError {
+    /// Another request with the same key committed first; look again.
+    KeyTaken,
+    Collections(CollectionsError),
+}
+
+impl<E: Into<CollectionsError>> From<E> for RecordError {
+    fn from(error: E) -> Self {
+        RecordError::Collections(error.into())
+    }
+}
+
+/// Promises and the payments made on their accounts.
+#[derive(Debug, Clone, Default)]
+pub struct PromiseRecords {
+    pub promises: Vec<Promise>,
+    /// Every payment on each account that has a promise listed.
+    pub payments: HashMap<PatientId, Vec<PaymentMade>>,
+}
+
+impl ReceivablesStore {
+    /// Records a promise once per request id, superseding the account's promise whose day has
+    /// not ended yet (`today` is the clinic-local day of `now`).
+    pub async fn record_promise(
+        &self,
+        promise: &NewPromise,
+        recorded_by: &str,
+        now: DateTime<Utc>,
+        today: NaiveDate,
+    ) -> Result<Promise, CollectionsError> {
+        let fingerprint = promise.fingerprint();
+        // Two first attempts with one key can race on PostgreSQL; the loser's insert of the key
+        // fails, and its second pass finds the winner's promise.
+        for attempt in 0..2 {
+            match self
+                .try_record_promise(promise, &fingerprint, recorded_by, now, today)
+                .await
+            {
+                Err(RecordError::KeyTaken) if attempt == 0 => continue,
+                Err(RecordError::KeyTaken) => break,
+                Err(RecordError::Collections(error)) => return Err(error),
+                Ok(recorded) => return Ok(recorded),
+            }
+        }
+        Err(anyhow::anyhow!("idempotency key {} stayed contended", promise.request_id).into())
+    }
+
+    async fn try_record_promise(
+        &self,
+        promise: &NewPromise,
+        fingerprint: &str,
+        recorded_by: &str,
+        now: DateTime<Utc>,
+        today: NaiveDate,
+    ) -> Result<Promise, RecordError> {
+        let patient_id = promise.patient_id.to_string();
+        let currency = self.currency;
+        let promise_id = in_transaction!(&self.db, |tx| async {
+            let earlier: Option<(String, String)> = sqlx::query_as(
+                "SELECT fingerprint, resource_id FROM idempotency_keys \
+                 WHERE operation = $1 AND request_id = $2",
+            )
+            .bind(RECORD_PROMISE)
+            .bind(promise.request_id.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .context("failed to look up an idempotency key")?;
+            if let Some((earlier_fingerprint, promise_id)) = earlier {
+                if earlier_fingerprint != fingerprint {
+                    return Err(CollectionsError::RequestIdReused.into());
+                }
+                return Ok::<_, RecordError>(promise_id);
+            }
+
+            // An UPDATE that changes nothing, to read the balance under the account's row lock.
+            let balance_minor: Option<i64> = sqlx::query_scalar(
+                "UPDATE receivable_accounts SET patient_id = patient_id \
+                 WHERE patient_id = $1 RETURNING balance_minor",
+            )
+            .bind(patient_id.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .context("failed to lock a receivable account")?;
+            let balance = Money::from_minor(balance_minor.unwrap_or(0).max(0), currency);
+            if promise.amount.minor_units() > balance.minor_units() {
+                return Err(CollectionsError::PromiseExceedsBalance { balance }.into());
+            }
+
+            if let Some(contact_id) = &promise.contact_id {
+                let found: Option<String> = sqlx::query_scalar(
+                    "SELECT contact_id FROM contacts WHERE contact_id = $1 AND patient_id = $2",
+                )
+                .bind(contact_id.as_str())
+                .bind(patient_id.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .context("failed to look up a contact")?;
+                if found.is_none() {
+                    return Err(CollectionsError::ContactNotFound(contact_id.clone()).into());
+                }
+            }
+
+            let promise_id = uuid::Uuid::new_v4().to_string();
+            // Promises whose day has ended keep the status the ledger gives them (kept, broken):
+            // only one still running is replaced.
+            sqlx::query(
+                "UPDATE promises SET superseded_at = $2, superseded_by = $3 \
+                 WHERE patient_id = $1 AND superseded_at IS NULL AND promised_date >= $4",
+            )
+            .bind(patient_id.as_str())
+            .bind(now)
+            .bind(promise_id.as_str())
+            .bind(today)
+            .execute(&mut *tx)
+            .await
+            .context("failed to supersede a promise")?;
+
+            sqlx::query(
+                "INSERT INTO promises (promise_id, patient_id, amount_minor, promised_date, \
+                 note, contact_id, made_at, recorded_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(promise_id.as_str())
+            .bind(patient_id.as_str())
+            .bind(promise.amount.minor_units())
+            .bind(promise.promised_date)
+            .bind(promise.note.as_str())
+            .bind(promise.contact_id.as_deref())
+            .bind(now)
+            .bind(recorded_by)
+            .execute(&mut *tx)
+            .await
+            .context("failed to record a promise")?;
+
+            let recorded = sqlx::query(
+                "INSERT INTO idempotency_keys \
+                 (operation, request_id, fingerprint, resource_id, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(RECORD_PROMISE)
+            .bind(promise.request_id.as_str())
+            .bind(fingerprint)
+            .bind(promise_id.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await;
+            match recorded {
+                Err(error) if is_unique_violation(&error, "idempotency_keys") => {
+                    return Err(RecordError::KeyTaken);
+                }
+                other => other.context("failed to record an idempotency key")?,
+            };
+            Ok::<_, RecordError>(promise_id)
+        }
+        .await)?;
+        self.promise(&promise_id)
+            .await?
+            .ok_or_else(|| {
+                CollectionsError::Unexpected(anyhow::anyhow!(
+                    "promise {promise_id} vanished after insert"
+                ))
+            })
+            .map_err(RecordError::Collections)
+    }
+
+    async fn promise(&self, promise_id: &str) -> anyhow::Result<Option<Promise>> {
+        let row: Option<PromiseRow> = with_db!(&self.db, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                promise_columns!(),
+                " FROM promises WHERE promise_id = $1"
+            ))
+            .bind(promise_id)
+            .fetch_optional(pool)
+            .await
+        })
+        .context("failed to read a promise")?;
+        row.map(|row| row.into_promise(self.currency)).transpose()
+    }
+
+    /// Promises (one patient's, or every account's), newest recorded first, with the payments on their
+    /// accounts. Superseded promises are included: judged as at an earlier moment, a promise
+    /// superseded since was still running.
+    pub async fn promises(&self, patient: Option<PatientId>) -> anyhow::Result<PromiseRecords> {
+        let patient = patient.map(|patient_id| patient_id.to_string());
+        let rows: Vec<PromiseRow> = with_db!(&self.db, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                promise_columns!(),
+                " FROM promises WHERE CAST($1 AS TEXT) IS NULL OR patient_id = $1 \
+                 ORDER BY promise_seq DESC"
+            ))
+            .bind(patient.as_deref())
+            .fetch_all(pool)
+            .await
+        })
+        .context("failed to read promises")?;
+        let payment_rows: Vec<(String, DateTime<Utc>, i64)> = with_db!(&self.db, |pool| {
+            sqlx::query_as(
+                "SELECT patient_id, created_at, amount_minor FROM ledger_entries \
+                 WHERE kind = 'payment' AND ((CAST($1 AS TEXT) IS NULL AND patient_id IN \
+                 (SELECT patient_id FROM promises)) OR patient_id = $1)",
+            )
+            .bind(patient.as_deref())
+            .fetch_all(pool)
+            .await
+        })
+        .context("failed to read payments on promised accounts")?;
+        let mut promises = Vec::with_capacity(rows.len());
+        for row in rows {
+            promises.push(row.into_promise(self.currency)?);
+        }
+        let mut payments: HashMap<PatientId, Vec<PaymentMade>> = HashMap::new();
+        for (id, at, amount_minor) in payment_rows {
+            let patient_id = PatientId::parse(&id)
+                .with_context(|| format!("ledger_entries holds a malformed id {id:?}"))?;
+            // Ledger payments lower the balance: negative amounts.
+            payments.entry(patient_id).or_default().push(PaymentMade {
+                at,
+                amount: Money::from_minor(amount_minor.saturating_neg(), self.currency),
+            });
+        }
+        Ok(PromiseRecords { promises, payments })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct PromiseRow {
+    promise_id: String,
+    patient_id: String,
+    amount_minor: i64,
+    promised_date: NaiveDate,
+    note: String,
+    contact_id: Option<String>,
+    made_at: DateTime<Utc>,
+    recorded_by: String,
+    superseded_at: Option<DateTime<Utc>>,
+    superseded_by: Option<String>,
+}
+
+impl PromiseRow {
+    fn into_promise(self, currency: clinic_common::Currency) -> anyhow::Result<Promise> {
+        Ok(Promise {
+            patient_id: PatientId::parse(&self.patient_id)
+                .with_context(|| format!("promises holds a malformed id {:?}", self.patient_id))?,
+            note: Notes::parse(&self.note)
+                .map_err(|reason| anyhow::anyhow!("promises holds a note that {reason}"))?,
+            promise_id: self.promise_id,
+            amount: Money::from_minor(self.amount_minor, currency),
+            promised_date: self.promised_date,
+            contact_id: self.contact_id,
+            made_at: self.made_at,
+            recorded_by: self.recorded_by,
+            superseded_at: self.superseded_at,
+            superseded_by: self.superseded_by,
+        })
+    }
+}

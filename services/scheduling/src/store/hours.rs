@@ -1,0 +1,400 @@
+//! Providers' working hours and the schedule's exceptions, and the availability check bookings
+//! make inside their transaction.
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use clinic_common::auth::Caller;
+use clinic_common::ids::ProviderId;
+use clinic_common::{in_transaction, with_db};
+
+use super::appointments::active_statuses;
+use super::{Attempt, SchedulingStore, earlier_request, record_request, sql_offset, with_retries};
+use crate::domain::{
+    ExceptionKind, NewScheduleException, Note, ScheduleException, ScheduleExceptionId,
+    SchedulingError, WeeklyHours, WorkingInterval, weekday_from_number,
+};
+
+/// The idempotency-key operation name for adding an exception.
+const ADD_SCHEDULE_EXCEPTION: &str = "add_schedule_exception";
+
+/// The columns `ExceptionRow` reads, as a literal so queries stay `&'static str`.
+macro_rules! exception_columns {
+    () => {
+        "schedule_exception_id, provider_id, start_at, end_at, kind, note, created_at, created_by"
+    };
+}
+
+/// A provider's working hours, read inside `$tx`, as `(weekday, start_minute, end_minute)` rows.
+macro_rules! hours_rows {
+    ($tx:expr, $provider_id:expr) => {
+        sqlx::query_as::<_, (i32, i32, i32)>(
+            "SELECT weekday, start_minute, end_minute FROM working_hours \
+             WHERE provider_id = $1 ORDER BY weekday, start_minute",
+        )
+        .bind($provider_id.to_string())
+        .fetch_all($tx)
+        .await
+        .context("failed to read working hours")?
+    };
+}
+
+/// Refuses, from inside the booking transaction `$tx` (the provider's row already locked), a
+/// `$slot` outside `$provider_id`'s working hours or on an exception covering the provider or the
+/// clinic, as `ProviderUnavailable`. A macro because it runs inside `in_transaction!`'s body,
+/// expanded once per backend.
+macro_rules! refuse_unavailable {
+    ($tx:ident, $provider_id:expr, $slot:expr, $time_zone:expr) => {
+        let hours = $crate::store::hours::weekly_hours($crate::store::hours::hours_rows!(
+            &mut *$tx,
+            $provider_id
+        ))?;
+        // No hours defined: bookable at any time, exceptions or not (see `check_availability`).
+        if !hours.is_empty() {
+            let rows: Vec<$crate::store::hours::ExceptionRow> = sqlx::query_as(concat!(
+                "SELECT ",
+                $crate::store::hours::exception_columns!(),
+                " FROM schedule_exceptions \
+                 WHERE (provider_id = $1 OR provider_id IS NULL) \
+                 AND start_at < $3 AND end_at > $2 \
+                 ORDER BY start_at, schedule_exception_id"
+            ))
+            .bind($provider_id.to_string())
+            .bind($slot.start())
+            .bind($slot.end())
+            .fetch_all(&mut *$tx)
+            .await
+            .context("failed to read schedule exceptions")?;
+            let mut exceptions = Vec::with_capacity(rows.len());
+            for row in rows {
+                exceptions.push(row.into_exception()?);
+            }
+            if let Err(reason) =
+                $crate::domain::check_availability(&$slot, &hours, &exceptions, $time_zone)
+            {
+                let provider: String =
+                    sqlx::query_scalar("SELECT display_name FROM providers WHERE provider_id = $1")
+                        .bind($provider_id.to_string())
+                        .fetch_one(&mut *$tx)
+                        .await
+                        .context("failed to read a provider's name")?;
+                return Err(SchedulingError::ProviderUnavailable { provider, reason }.into());
+            }
+        }
+    };
+}
+
+pub(crate) use {exception_columns, hours_rows, refuse_unavailable};
+
+impl SchedulingStore {
+    /// Replaces a provider's whole working week. Bookings of the provider take turns with this
+    /// (the provider's row is locked first), so none is checked against half-written hours.
+    pub async fn set_working_hours(
+        &self,
+        provider_id: ProviderId,
+        hours: &WeeklyHours,
+    ) -> Result<WeeklyHours, SchedulingError> {
+        let lock_provider = self.locking(
+            "SELECT provider_id FROM providers WHERE provider_id = $1",
+            "SELECT provider_id FROM providers WHERE provider_id = $1 FOR UPDATE",
+        );
+        in_transaction!(&self.db, |tx| {
+            let provider: Option<String> = sqlx::query_scalar(lock_provider)
+                .bind(provider_id.to_string())
+                .fetch_optional(&mut *tx)
+                .await
+                .context("failed to lock a provider")?;
+            if provider.is_none() {
+                return Err(SchedulingError::ProviderNotFound(provider_id));
+            }
+            sqlx::query("DELETE FROM working_hours WHERE provider_id = $1")
+                .bind(provider_id.to_string())
+                .execute(&mut *tx)
+                .await
+                .context("failed to clear working hours")?;
+            for interval in hours.intervals() {
+                sqlx::query(
+                    "INSERT INTO working_hours (provider_id, weekday, start_minute, end_minute) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(provider_id.to_string())
+                .bind(i32::try_from(interval.weekday().number_from_monday()).unwrap_or(0))
+                .bind(i32::from(interval.start_minute()))
+                .bind(i32::from(interval.end_minute()))
+                .execute(&mut *tx)
+                .await
+                .context("failed to insert working hours")?;
+            }
+            Ok::<_, SchedulingError>(())
+        })?;
+        Ok(hours.clone())
+    }
+
+    /// A provider's working week; empty when none is defined.
+    pub async fn working_hours(
+        &self,
+        provider_id: ProviderId,
+    ) -> Result<WeeklyHours, SchedulingError> {
+        if self.provider(provider_id).await?.is_none() {
+            return Err(SchedulingError::ProviderNotFound(provider_id));
+        }
+        let rows = with_db!(&self.db, |pool| hours_rows!(pool, provider_id));
+        Ok(weekly_hours(rows)?)
+    }
+
+    /// Adds an exception, or returns the one a first call with the same request id added.
+    pub async fn add_schedule_exception(
+        &self,
+        new: &NewScheduleException,
+        caller: &Caller,
+        now: DateTime<Utc>,
+    ) -> Result<ScheduleException, SchedulingError> {
+        let fingerprint = new.fingerprint();
+        let exception_id = with_retries("a schedule exception's request id", || {
+            self.try_add_schedule_exception(new, &fingerprint, caller, now)
+        })
+        .await?;
+        self.schedule_exception(exception_id).await?.ok_or_else(|| {
+            anyhow::anyhow!("schedule exception {exception_id} vanished after insert").into()
+        })
+    }
+
+    async fn try_add_schedule_exception(
+        &self,
+        new: &NewScheduleException,
+        fingerprint: &str,
+        caller: &Caller,
+        now: DateTime<Utc>,
+    ) -> Result<ScheduleExceptionId, Attempt> {
+        in_transaction!(&self.db, |tx| {
+            if let Some((earlier_fingerprint, resource_id)) =
+                earlier_request!(tx, ADD_SCHEDULE_EXCEPTION, new.request_id)
+            {
+                if earlier_fingerprint != fingerprint {
+                    return Err(SchedulingError::RequestIdReused.into());
+                }
+                let exception_id = ScheduleExceptionId::parse(&resource_id)
+                    .map_err(anyhow::Error::msg)
+                    .context("idempotency_keys holds a malformed schedule exception id")?;
+                Ok::<_, Attempt>(exception_id)
+            } else {
+                if let Some(provider_id) = new.provider_id {
+                    let provider: Option<String> = sqlx::query_scalar(
+                        "SELECT provider_id FROM providers WHERE provider_id = $1",
+                    )
+                    .bind(provider_id.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .context("failed to read a provider")?;
+                    if provider.is_none() {
+                        return Err(SchedulingError::ProviderNotFound(provider_id).into());
+                    }
+                }
+                let exception_id = ScheduleExceptionId::new();
+                sqlx::query(
+                    "INSERT INTO schedule_exceptions (schedule_exception_id, provider_id, \
+                     start_at, end_at, kind, note, created_at, created_by) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(exception_id.to_string())
+                .bind(new.provider_id.map(|id| id.to_string()))
+                .bind(new.span.start())
+                .bind(new.span.end())
+                .bind(new.kind.as_str())
+                .bind(new.note.as_ref().map(Note::as_str))
+                .bind(now)
+                .bind(caller.subject.as_str())
+                .execute(&mut *tx)
+                .await
+                .context("failed to insert a schedule exception")?;
+                record_request!(
+                    tx,
+                    ADD_SCHEDULE_EXCEPTION,
+                    new.request_id,
+                    fingerprint,
+                    exception_id.to_string(),
+                    now
+                );
+                Ok(exception_id)
+            }
+        })
+    }
+
+    pub async fn schedule_exception(
+        &self,
+        exception_id: ScheduleExceptionId,
+    ) -> Result<Option<ScheduleException>, SchedulingError> {
+        let row: Option<ExceptionRow> = with_db!(&self.db, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                exception_columns!(),
+                " FROM schedule_exceptions WHERE schedule_exception_id = $1"
+            ))
+            .bind(exception_id.to_string())
+            .fetch_optional(pool)
+            .await
+        })
+        .context("failed to read a schedule exception")?;
+        Ok(row.map(ExceptionRow::into_exception).transpose()?)
+    }
+
+    /// Exceptions overlapping `[from, until)` by start; with a provider, only those covering
+    /// that provider (their own and the clinic's).
+    pub async fn schedule_exceptions(
+        &self,
+        (from, until): (DateTime<Utc>, DateTime<Utc>),
+        provider_id: Option<ProviderId>,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<ScheduleException>, SchedulingError> {
+        let rows: Vec<ExceptionRow> = with_db!(&self.db, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                exception_columns!(),
+                " FROM schedule_exceptions WHERE start_at < $2 AND end_at > $1 \
+                 AND ($3 IS NULL OR provider_id = $3 OR provider_id IS NULL) \
+                 ORDER BY start_at, schedule_exception_id LIMIT $4 OFFSET $5"
+            ))
+            .bind(from)
+            .bind(until)
+            .bind(provider_id.map(|id| id.to_string()))
+            .bind(i64::from(limit))
+            .bind(sql_offset(offset))
+            .fetch_all(pool)
+            .await
+        })
+        .context("failed to list schedule exceptions")?;
+        let mut exceptions = Vec::with_capacity(rows.len());
+        for row in rows {
+            exceptions.push(row.into_exception()?);
+        }
+        Ok(exceptions)
+    }
+
+    /// The providers who have working hours defined, by id.
+    pub async fn providers_with_hours(&self) -> Result<Vec<ProviderId>, SchedulingError> {
+        let rows: Vec<String> = with_db!(&self.db, |pool| {
+            sqlx::query_scalar(
+                "SELECT DISTINCT provider_id FROM working_hours ORDER BY provider_id",
+            )
+            .fetch_all(pool)
+            .await
+        })
+        .context("failed to list providers with hours")?;
+        let mut providers = Vec::with_capacity(rows.len());
+        for row in rows {
+            providers.push(
+                ProviderId::parse(&row).context("working_hours holds a malformed provider id")?,
+            );
+        }
+        Ok(providers)
+    }
+
+    /// What takes a provider's time within `[from, until)`: the exceptions covering them or the
+    /// clinic, and their active appointments, as spans in no particular order.
+    pub async fn blocked_times(
+        &self,
+        provider_id: ProviderId,
+        (from, until): (DateTime<Utc>, DateTime<Utc>),
+    ) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>)>, SchedulingError> {
+        let rows = with_db!(&self.db, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT start_at, end_at FROM schedule_exceptions \
+                 WHERE (provider_id = $1 OR provider_id IS NULL) \
+                 AND start_at < $3 AND end_at > $2 \
+                 UNION ALL \
+                 SELECT start_at, end_at FROM appointments \
+                 WHERE provider_id = $1 AND status IN ",
+                active_statuses!(),
+                " AND start_at < $3 AND end_at > $2"
+            ))
+            .bind(provider_id.to_string())
+            .bind(from)
+            .bind(until)
+            .fetch_all(pool)
+            .await
+        })
+        .context("failed to read a provider's blocked times")?;
+        Ok(rows)
+    }
+
+    /// Deletes an exception and returns it as it was.
+    pub async fn delete_schedule_exception(
+        &self,
+        exception_id: ScheduleExceptionId,
+    ) -> Result<ScheduleException, SchedulingError> {
+        let row: Option<ExceptionRow> = with_db!(&self.db, |pool| {
+            sqlx::query_as(concat!(
+                "DELETE FROM schedule_exceptions WHERE schedule_exception_id = $1 RETURNING ",
+                exception_columns!()
+            ))
+            .bind(exception_id.to_string())
+            .fetch_optional(pool)
+            .await
+        })
+        .context("failed to delete a schedule exception")?;
+        row.ok_or(SchedulingError::ScheduleExceptionNotFound(exception_id))?
+            .into_exception()
+            .map_err(SchedulingError::from)
+    }
+}
+
+/// A provider's week from its stored rows, which were validated on the way in; a row that no
+/// longer parses is corrupt data.
+pub(crate) fn weekly_hours(rows: Vec<(i32, i32, i32)>) -> anyhow::Result<WeeklyHours> {
+    let mut intervals = Vec::with_capacity(rows.len());
+    for (weekday, start_minute, end_minute) in rows {
+        let corrupt = || anyhow::anyhow!("working_hours holds a corrupt row");
+        let weekday = u32::try_from(weekday)
+            .ok()
+            .and_then(weekday_from_number)
+            .ok_or_else(corrupt)?;
+        let start_minute = u16::try_from(start_minute).map_err(|_| corrupt())?;
+        let end_minute = u16::try_from(end_minute).map_err(|_| corrupt())?;
+        intervals
+            .push(WorkingInterval::new(weekday, start_minute, end_minute).map_err(|_| corrupt())?);
+    }
+    WeeklyHours::new(intervals).map_err(|_| anyhow::anyhow!("working_hours rows overlap"))
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ExceptionRow {
+    schedule_exception_id: String,
+    provider_id: Option<String>,
+    start_at: DateTime<Utc>,
+    end_at: DateTime<Utc>,
+    kind: String,
+    note: Option<String>,
+    created_at: DateTime<Utc>,
+    created_by: String,
+}
+
+impl ExceptionRow {
+    /// Rows were validated on the way in; a row that no longer parses is corrupt data.
+    pub(crate) fn into_exception(self) -> anyhow::Result<ScheduleException> {
+        let corrupt = |field: &str| {
+            anyhow::anyhow!(
+                "schedule_exceptions.{field} of {} is corrupt",
+                self.schedule_exception_id
+            )
+        };
+        let provider_id = match &self.provider_id {
+            Some(text) => Some(ProviderId::parse(text).map_err(|_| corrupt("provider_id"))?),
+            None => None,
+        };
+        let note = match &self.note {
+            Some(text) => Some(Note::parse(text).map_err(|_| corrupt("note"))?),
+            None => None,
+        };
+        Ok(ScheduleException {
+            schedule_exception_id: ScheduleExceptionId::parse(&self.schedule_exception_id)
+                .map_err(|_| corrupt("schedule_exception_id"))?,
+            provider_id,
+            start: self.start_at,
+            end: self.end_at,
+            kind: ExceptionKind::parse(&self.kind).ok_or_else(|| corrupt("kind"))?,
+            note,
+            created_at: self.created_at,
+            created_by: self.created_by,
+        })
+    }
+}
