@@ -474,6 +474,19 @@ pub fn worklist_entry_to_proto(entry: &WorklistEntry) -> pb::WorklistItem {
     }
 }
 
+/// A positive amount in the clinic's currency.
+fn positive_money(
+    money: Option<&clinic_proto::common::v1::Money>,
+    currency: Currency,
+) -> Result<Money, String> {
+    let money = money_from_proto(money, currency)?;
+    if money.is_positive() {
+        Ok(money)
+    } else {
+        Err("must be positive".into())
+    }
+}
+
 /// A `RecordPromise` request, read; every bad field is named. `today` is the clinic-local day
 /// the promised day is checked against.
 pub fn new_promise(
@@ -488,19 +501,10 @@ pub fn new_promise(
         return Err(violations.into());
     };
     let patient_id = patient_id_from(&mut violations, "promise.patient_id", &promise.patient_id);
-    let amount = violations
-        .check(
-            "promise.amount",
-            money_from_proto(promise.amount.as_ref(), currency),
-        )
-        .and_then(|amount| {
-            if amount.is_positive() {
-                Some(amount)
-            } else {
-                violations.add("promise.amount", "must be positive");
-                None
-            }
-        });
+    let amount = violations.check(
+        "promise.amount",
+        positive_money(promise.amount.as_ref(), currency),
+    );
     let promised_date = violations
         .check(
             "promise.promised_date",
@@ -656,19 +660,7 @@ pub fn new_plan(
         return Err(violations.into());
     };
     let patient_id = patient_id_from(&mut violations, "plan.patient_id", &plan.patient_id);
-    let total = violations
-        .check(
-            "plan.total",
-            money_from_proto(plan.total.as_ref(), currency),
-        )
-        .and_then(|total| {
-            if total.is_positive() {
-                Some(total)
-            } else {
-                violations.add("plan.total", "must be positive");
-                None
-            }
-        });
+    let total = violations.check("plan.total", positive_money(plan.total.as_ref(), currency));
     let down_payment = match &plan.down_payment {
         None => Some(Money::zero(currency)),
         Some(down_payment) => violations
