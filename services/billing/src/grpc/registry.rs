@@ -1,7 +1,7 @@
 //! The patient registry as billing asks it: does this patient exist? Billing keeps no copy of
 //! the registry; it asks before anything is posted to an account.
 
-use clinic_common::client::ServiceChannel;
+use clinic_common::client::{ServiceChannel, is_unreachable};
 use clinic_common::ids::PatientId;
 use clinic_proto::patients::v1 as patients;
 use clinic_proto::patients::v1::patient_service_client::PatientServiceClient;
@@ -32,12 +32,7 @@ impl PatientRegistry {
         match self.client.clone().get_patient(request).await {
             Ok(_) => Ok(true),
             Err(status) if status.code() == Code::NotFound => Ok(false),
-            Err(status)
-                if matches!(
-                    status.code(),
-                    Code::Unavailable | Code::DeadlineExceeded | Code::ResourceExhausted
-                ) =>
-            {
+            Err(status) if is_unreachable(&status) => {
                 tracing::warn!(code = ?status.code(), "the patient registry is unavailable");
                 Err(BillingError::RegistryUnavailable)
             }

@@ -2,7 +2,7 @@
 //! initials), and does evidence given at the kiosk match them. Calls carry this service's own
 //! token; the registry's answers are turned into scheduling's terms here.
 
-use clinic_common::client::ServiceChannel;
+use clinic_common::client::{ServiceChannel, is_unreachable};
 use clinic_common::ids::PatientId;
 use clinic_proto::date_to_proto;
 use clinic_proto::patients::v1 as pb;
@@ -61,14 +61,13 @@ impl PatientRegistry {
 /// A registry that cannot be reached (or answers too slowly) is worth retrying later; any other
 /// failure is a bug or a misconfiguration, and is reported as internal.
 fn registry_failure(status: Status) -> SchedulingError {
-    match status.code() {
-        Code::Unavailable | Code::DeadlineExceeded => {
-            tracing::warn!(code = ?status.code(), "the patient registry did not answer");
-            SchedulingError::RegistryUnavailable
-        }
-        code => SchedulingError::Unexpected(anyhow::anyhow!(
-            "the patient registry answered {code:?}: {}",
-            status.message()
-        )),
+    if is_unreachable(&status) {
+        tracing::warn!(code = ?status.code(), "the patient registry did not answer");
+        return SchedulingError::RegistryUnavailable;
     }
+    SchedulingError::Unexpected(anyhow::anyhow!(
+        "the patient registry answered {:?}: {}",
+        status.code(),
+        status.message()
+    ))
 }
