@@ -1,0 +1,180 @@
+//! The demo clinic's providers, their hours and today's appointments.
+
+use anyhow::Context;
+use chrono::{NaiveDate, NaiveTime, TimeDelta, TimeZone};
+use clinic_proto::scheduling::v1 as scheduling;
+use clinic_proto::timestamp_to_proto;
+
+use super::Seeder;
+
+impl Seeder<'_> {
+    pub(super) async fn seed_providers(
+        &mut self,
+    ) -> anyhow::Result<Vec<(String, scheduling::ProviderKind)>> {
+        let mut providers = Vec::new();
+        for (index, (name, kind)) in PROVIDERS.iter().enumerate() {
+            let provider = self
+                .scheduling
+                .create_provider(scheduling::CreateProviderRequest {
+                    provider: Some(scheduling::Provider {
+                        display_name: (*name).into(),
+                        kind: *kind as i32,
+                        ..Default::default()
+                    }),
+                    request_id: format!("demo-provider-{index}"),
+                })
+                .await
+                .context("failed to create a demo provider")?
+                .into_inner();
+            self.set_working_hours(&provider.provider_id).await?;
+            providers.push((provider.provider_id, *kind));
+        }
+        Ok(providers)
+    }
+
+    /// Mornings every day (a weekend morning shift for emergencies included, so the demo works on
+    /// any day), afternoons Monday to Friday after a two-hour lunch.
+    async fn set_working_hours(&mut self, provider_id: &str) -> anyhow::Result<()> {
+        use scheduling::{DayOfWeek, TimeOfDay, WorkingInterval};
+        let at = |hours| Some(TimeOfDay { hours, minutes: 0 });
+        let mut intervals = Vec::new();
+        for day in [
+            DayOfWeek::Monday,
+            DayOfWeek::Tuesday,
+            DayOfWeek::Wednesday,
+            DayOfWeek::Thursday,
+            DayOfWeek::Friday,
+            DayOfWeek::Saturday,
+            DayOfWeek::Sunday,
+        ] {
+            let weekday = !matches!(day, DayOfWeek::Saturday | DayOfWeek::Sunday);
+            intervals.push(WorkingInterval {
+                day_of_week: day as i32,
+                start_time: at(9),
+                end_time: at(14),
+            });
+            if weekday {
+                intervals.push(WorkingInterval {
+                    day_of_week: day as i32,
+                    start_time: at(16),
+                    end_time: at(20),
+                });
+            }
+        }
+        self.scheduling
+            .set_working_hours(scheduling::SetWorkingHoursRequest {
+                working_hours: Some(scheduling::WorkingHours {
+                    provider_id: provider_id.to_owned(),
+                    intervals,
+                }),
+            })
+            .await
+            .context("failed to set a demo provider's working hours")?;
+        Ok(())
+    }
+
+    /// Today's schedule: three chairs' worth of visits from 09:00: five already checked in and
+    /// waiting, eight confirmed, three not yet confirmed, two cancelled.
+    pub(super) async fn seed_today(
+        &mut self,
+        today: NaiveDate,
+        providers: &[(String, scheduling::ProviderKind)],
+        patient_ids: &[String],
+    ) -> anyhow::Result<usize> {
+        let clinicians: Vec<&String> = providers
+            .iter()
+            .filter(|(_, kind)| {
+                matches!(
+                    kind,
+                    scheduling::ProviderKind::Dentist | scheduling::ProviderKind::Hygienist
+                )
+            })
+            .map(|(id, _)| id)
+            .collect();
+        let time_zone = self.config.clinic.time_zone;
+        let mut booked = Vec::new();
+        for (slot, patient_id) in patient_ids.iter().take(18).enumerate() {
+            let provider_id = clinicians[slot % clinicians.len()];
+            let minutes_after_nine = (slot / clinicians.len()) as i64 * 45;
+            let local_start = today.and_time(NaiveTime::from_hms_opt(9, 0, 0).expect("valid time"))
+                + TimeDelta::minutes(minutes_after_nine);
+            let start = time_zone
+                .from_local_datetime(&local_start)
+                .earliest()
+                .context("the demo day has no 09:00")?
+                .to_utc();
+            let (price_code, reason) = VISITS[slot % VISITS.len()];
+            let appointment = self
+                .scheduling
+                .create_appointment(scheduling::CreateAppointmentRequest {
+                    appointment: Some(scheduling::Appointment {
+                        patient_id: patient_id.clone(),
+                        provider_id: provider_id.clone(),
+                        start_time: Some(timestamp_to_proto(start)),
+                        end_time: Some(timestamp_to_proto(start + TimeDelta::minutes(40))),
+                        price_code: price_code.into(),
+                        reason: reason.into(),
+                        ..Default::default()
+                    }),
+                    request_id: format!("demo-appointment-{today}-{slot}"),
+                })
+                .await
+                .context("failed to book a demo appointment")?
+                .into_inner();
+            booked.push(appointment);
+        }
+
+        // The first visits of the day have arrived and are waiting in the queue.
+        for appointment in booked.iter().take(5) {
+            self.scheduling
+                .check_in_appointment(scheduling::CheckInAppointmentRequest {
+                    appointment_id: appointment.appointment_id.clone(),
+                    identity: None,
+                    confirmation_code: String::new(),
+                })
+                .await
+                .context("failed to check in a demo appointment")?;
+        }
+        // Most of the rest confirmed when reminded; a few have not answered yet.
+        for appointment in booked.iter().skip(5).take(8) {
+            self.scheduling
+                .confirm_appointment(scheduling::ConfirmAppointmentRequest {
+                    appointment_id: appointment.appointment_id.clone(),
+                })
+                .await
+                .context("failed to confirm a demo appointment")?;
+        }
+        for (appointment, reason) in booked
+            .iter()
+            .skip(16)
+            .zip(["Cambio de trabajo", "Enfermedad"])
+        {
+            self.scheduling
+                .cancel_appointment(scheduling::CancelAppointmentRequest {
+                    appointment_id: appointment.appointment_id.clone(),
+                    reason: reason.into(),
+                })
+                .await
+                .context("failed to cancel a demo appointment")?;
+        }
+        Ok(booked.len())
+    }
+}
+
+const PROVIDERS: &[(&str, scheduling::ProviderKind)] = &[
+    ("Dra. Ana Ruiz", scheduling::ProviderKind::Dentist),
+    ("Dr. Wei Zhang", scheduling::ProviderKind::Dentist),
+    ("Hig. Olga Petrova", scheduling::ProviderKind::Hygienist),
+    ("Lic. Emily Carter", scheduling::ProviderKind::Consultant),
+    ("Asist. Luis Pérez", scheduling::ProviderKind::Assistant),
+];
+
+/// What today's visits are for: (price code, reason).
+const VISITS: &[(&str, &str)] = &[
+    ("CONS-01", "Primera consulta"),
+    ("LIMP-01", "Limpieza semestral"),
+    ("RES-01", "Caries molar inferior"),
+    ("ORTO-MES", "Ajuste de brackets"),
+    ("ENDO-01", "Dolor en premolar"),
+    ("RX-PAN", "Valoración de cordales"),
+];
