@@ -63,6 +63,8 @@ impl KioskApp {
     fn build(&self, ctx: &egui::Context) -> anyhow::Result<Screen> {
         let config = &self.config;
         let clinic = config.clinic_settings()?;
+        let loaded = crate::fonts::install(ctx, &config.fonts);
+        tracing::info!(fonts = loaded.len(), "fonts loaded");
         let backend = self.backend.clone();
         Ok(match config.mode {
             Mode::Checkin => {

@@ -108,6 +108,21 @@ pub fn is_last_four(text: &str) -> bool {
     text.len() == 4 && text.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// A patient's full name as staff read it: "María García López"; Chinese, Japanese and Korean
+/// names family name first with no space ("张伟").
+pub fn full_name(given: &str, family: &str) -> String {
+    let east_asian = |text: &str| {
+        text.chars().any(|c| {
+            matches!(c as u32, 0x3040..=0x30ff | 0x3400..=0x4dbf | 0x4e00..=0x9fff | 0xac00..=0xd7af)
+        })
+    };
+    if east_asian(given) || east_asian(family) {
+        format!("{family}{given}")
+    } else {
+        format!("{given} {family}")
+    }
+}
+
 /// "María G." from a given and family name: what a screen others can see may show.
 pub fn short_name(given: &str, family: &str) -> String {
     match family.chars().next() {
@@ -163,5 +178,7 @@ mod tests {
         assert!(is_last_four("0042"));
         assert!(!is_last_four("042"));
         assert_eq!(short_name("María", "García López"), "María G.");
+        assert_eq!(full_name("伟", "张"), "张伟");
+        assert_eq!(full_name("Анна", "Смирнова"), "Анна Смирнова");
     }
 }

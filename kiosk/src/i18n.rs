@@ -384,6 +384,7 @@ texts! {
     InCredit => ["a favor", "in credit", "预付余额", "переплата"],
     PostCharge => ["Cargar a la cuenta", "Post charge", "记账", "Начислить"],
     Quantity => ["Cantidad", "Quantity", "数量", "Количество"],
+    Language => ["Idioma", "Language", "语言", "Язык"],
     ChargePosted => ["Cargo registrado: {item}", "Charge posted: {item}", "已记账：{item}", "Начислено: {item}"],
     TakePayment => ["Cobrar", "Take payment", "收款", "Принять оплату"],
     Amount => ["Importe", "Amount", "金额", "Сумма"],

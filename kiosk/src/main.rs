@@ -74,14 +74,11 @@ fn main() -> anyhow::Result<()> {
             .with_fullscreen(fullscreen),
         ..Default::default()
     };
-    let fonts = config.fonts.clone();
     let mode = config.mode;
     eframe::run_native(
         &title,
         options,
-        Box::new(move |cc| {
-            let loaded = clinic_kiosk::fonts::install(&cc.egui_ctx, &fonts);
-            tracing::info!(fonts = loaded.len(), "fonts loaded");
+        Box::new(move |_cc| {
             let first_frame = FirstFrame {
                 started,
                 mode,

@@ -104,6 +104,8 @@ struct DrawerPanel {
 #[derive(Default)]
 struct ClosePanel {
     report: Option<billing::DailyClose>,
+    /// Set when loading failed: asked again only on Refresh, not every frame.
+    failed: bool,
     loading: Option<Pending<billing::DailyClose>>,
     exporting: Option<Pending<String>>,
 }
@@ -150,6 +152,7 @@ pub struct Counter {
 
     price_list: Vec<billing::PriceListItem>,
     loading_prices: Option<Pending<Vec<billing::PriceListItem>>>,
+    prices_failed: bool,
     account: Option<AccountPanel>,
 
     drawer: DrawerPanel,
@@ -183,6 +186,7 @@ impl Counter {
             searched: false,
             price_list: Vec::new(),
             loading_prices: None,
+            prices_failed: false,
             account: None,
             drawer: DrawerPanel::default(),
             close: ClosePanel::default(),
@@ -253,7 +257,7 @@ impl Counter {
                 ui.selectable_value(&mut self.tab, tab, text.get(lang));
             }
             ui.separator();
-            egui::ComboBox::from_id_salt("language")
+            egui::ComboBox::new("language", T::Language.get(lang))
                 .selected_text(self.lang.native_name())
                 .show_ui(ui, |ui| {
                     for lang in Lang::ALL {
@@ -345,7 +349,7 @@ impl Counter {
                     .call(ctx, async move { load_schedule(backend, day, known).await }),
             );
         }
-        if self.price_list.is_empty() && self.loading_prices.is_none() {
+        if self.price_list.is_empty() && self.loading_prices.is_none() && !self.prices_failed {
             let mut billing = self.backend.billing.clone();
             self.loading_prices = Some(self.backend.call(ctx, async move {
                 answer(
@@ -367,9 +371,12 @@ impl Counter {
                     self.loading_prices = None;
                     self.price_list = items;
                 }
-                // Keep the finished pending so a down billing is not asked every frame; the
-                // account panel's refresh asks again.
-                Err(error) => tracing::warn!(?error, "could not load the price list"),
+                // Not asked again every frame while billing is down: opening an account asks.
+                Err(error) => {
+                    self.loading_prices = None;
+                    self.prices_failed = true;
+                    tracing::warn!(?error, "could not load the price list");
+                }
             }
         }
         if let Some(result) = self.checking_in.as_mut().and_then(Pending::take) {
@@ -444,7 +451,7 @@ impl Counter {
                         let patient = schedule.patients.get(&appointment.patient_id);
                         ui.label(patient.map_or_else(
                             || "…".to_owned(),
-                            |p| format!("{} {}", p.given_name, p.family_name),
+                            |p| format::full_name(&p.given_name, &p.family_name),
                         ));
                         ui.label(
                             schedule
@@ -553,14 +560,8 @@ impl Counter {
         };
         self.load_balance(ctx, &mut account);
         self.account = Some(account);
-        if self
-            .loading_prices
-            .as_mut()
-            .is_some_and(|p| p.take().is_some())
-            || self.price_list.is_empty()
-        {
-            self.loading_prices = None;
-        }
+        // A price list that failed to load is asked for again when an account opens.
+        self.prices_failed = false;
     }
 
     fn load_balance(&self, ctx: &egui::Context, account: &mut AccountPanel) {
@@ -791,34 +792,22 @@ impl Counter {
 
         ui.add_space(6.0);
         ui.label(RichText::new(T::PostCharge.get(lang)).strong());
+        ui.horizontal_wrapped(|ui| {
+            for item in &self.price_list {
+                let price = Money::from_minor(
+                    item.unit_price.as_ref().map_or(0, |m| m.minor_units),
+                    currency,
+                );
+                let text = format!(
+                    "{} · {} · {}",
+                    item.code,
+                    item.description,
+                    format::money(price)
+                );
+                ui.selectable_value(&mut account.charge_code, item.code.clone(), text);
+            }
+        });
         ui.horizontal(|ui| {
-            let selected = self
-                .price_list
-                .iter()
-                .find(|item| item.code == account.charge_code)
-                .map(|item| format!("{} · {}", item.code, item.description))
-                .unwrap_or_else(|| "—".into());
-            egui::ComboBox::from_id_salt("price-list")
-                .selected_text(selected)
-                .width(360.0)
-                .show_ui(ui, |ui| {
-                    for item in &self.price_list {
-                        let price = Money::from_minor(
-                            item.unit_price.as_ref().map_or(0, |m| m.minor_units),
-                            currency,
-                        );
-                        ui.selectable_value(
-                            &mut account.charge_code,
-                            item.code.clone(),
-                            format!(
-                                "{} · {} · {}",
-                                item.code,
-                                item.description,
-                                format::money(price)
-                            ),
-                        );
-                    }
-                });
             let label = ui.label(T::Quantity.get(lang));
             ui.add(egui::TextEdit::singleline(&mut account.charge_quantity).desired_width(50.0))
                 .labelled_by(label.id);
@@ -1329,7 +1318,10 @@ impl Counter {
             self.close.loading = None;
             match result {
                 Ok(report) => self.close.report = Some(report),
-                Err(error) => self.message = Some(Err(error.staff_message(lang))),
+                Err(error) => {
+                    self.close.failed = true;
+                    self.message = Some(Err(error.staff_message(lang)));
+                }
             }
         }
         if let Some(result) = self.close.exporting.as_mut().and_then(Pending::take) {
@@ -1382,10 +1374,10 @@ impl Counter {
                 refresh
             })
             .inner;
-        if (refresh || self.close.report.is_none())
-            && self.close.loading.is_none()
-            && (refresh || self.message.is_none())
+        if self.close.loading.is_none()
+            && (refresh || (self.close.report.is_none() && !self.close.failed))
         {
+            self.close.failed = false;
             let mut billing = self.backend.billing.clone();
             let day = Some(date_to_proto(self.today()));
             self.close.loading = Some(self.backend.call(ctx, async move {

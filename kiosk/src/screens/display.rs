@@ -121,6 +121,9 @@ impl Display {
                             .color(white),
                     );
                     left.add_space(16.0);
+                    if called.is_empty() {
+                        left.label(RichText::new("—").size(96.0).color(Color32::from_gray(120)));
+                    }
                     for ticket in &called {
                         egui::Frame::new()
                             .fill(widgets::ACCENT)
