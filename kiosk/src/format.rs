@@ -16,7 +16,7 @@ pub fn money(amount: Money) -> String {
     let mut grouped = String::new();
     let whole_text = whole.to_string();
     for (index, digit) in whole_text.chars().enumerate() {
-        if index > 0 && (whole_text.len() - index) % 3 == 0 {
+        if index > 0 && (whole_text.len() - index).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(digit);
@@ -144,7 +144,7 @@ mod tests {
         assert_eq!(money(mxn(125_050)), "$1,250.50");
         assert_eq!(money(mxn(5)), "$0.05");
         assert_eq!(money(mxn(-8_000)), "-$80.00");
-        assert_eq!(money(mxn(123_456_789_00)), "$123,456,789.00");
+        assert_eq!(money(mxn(12_345_678_900)), "$123,456,789.00");
     }
 
     #[test]
