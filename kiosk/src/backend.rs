@@ -198,6 +198,8 @@ pub enum CallError {
     Denied,
     /// The call is not available on the service (an older version).
     Unimplemented,
+    /// The service stops answering this device for a while (a kiosk that missed too often).
+    TooManyAttempts,
     /// The service refused the request as it stands now (FAILED_PRECONDITION, ALREADY_EXISTS),
     /// with its message for staff.
     Refused(String),
@@ -209,9 +211,8 @@ pub enum CallError {
 impl CallError {
     pub fn from_status(status: &Status) -> CallError {
         let error = match status.code() {
-            Code::Unavailable | Code::DeadlineExceeded | Code::ResourceExhausted => {
-                CallError::Unreachable
-            }
+            Code::Unavailable | Code::DeadlineExceeded => CallError::Unreachable,
+            Code::ResourceExhausted => CallError::TooManyAttempts,
             Code::NotFound => CallError::NotFound,
             Code::PermissionDenied | Code::Unauthenticated => CallError::Denied,
             Code::Unimplemented => CallError::Unimplemented,
@@ -255,6 +256,7 @@ impl CallError {
         match self {
             CallError::Unreachable => T::ServiceDown.get(lang).into(),
             CallError::NotFound => T::NotFound.get(lang).into(),
+            CallError::TooManyAttempts => T::TooManyAttempts.get(lang).into(),
             CallError::Denied | CallError::Unimplemented => T::CannotCheckIn.get(lang).into(),
             CallError::Refused(_) => T::CannotCheckIn.get(lang).into(),
             CallError::Invalid(_) => T::CheckTheFields.get(lang).into(),
@@ -268,6 +270,7 @@ impl CallError {
         match self {
             CallError::Unreachable => T::ServiceDown.get(lang).into(),
             CallError::NotFound => T::NoResults.get(lang).into(),
+            CallError::TooManyAttempts => T::TooManyAttempts.get(lang).into(),
             CallError::Denied | CallError::Unimplemented => T::NotAllowed.get(lang).into(),
             CallError::Refused(message) => message.clone(),
             CallError::Invalid(fields) => {

@@ -124,6 +124,12 @@ texts! {
         "按姓名查找",
         "Найти меня по имени",
     ],
+    ByNameTitle => [
+        "Escriba su nombre como lo registró en la clínica",
+        "Type your name as the clinic has it",
+        "请输入您在诊所登记的姓名",
+        "Введите имя так, как оно записано в клинике",
+    ],
     CodeLabel => [
         "Código de confirmación (6 caracteres)",
         "Confirmation code (6 characters)",
@@ -160,6 +166,12 @@ texts! {
         "Please fill in every field.",
         "请填写所有信息。",
         "Заполните все поля.",
+    ],
+    TooManyAttempts => [
+        "Demasiados intentos. Por favor pida ayuda en recepción.",
+        "Too many attempts. Please ask at reception.",
+        "尝试次数过多。请到前台寻求帮助。",
+        "Слишком много попыток. Пожалуйста, обратитесь в регистратуру.",
     ],
     CannotCheckIn => [
         "Esta cita no se puede registrar aquí. Por favor pase a recepción.",
@@ -384,6 +396,13 @@ texts! {
     InCredit => ["a favor", "in credit", "预付余额", "переплата"],
     PostCharge => ["Cargar a la cuenta", "Post charge", "记账", "Начислить"],
     Quantity => ["Cantidad", "Quantity", "数量", "Количество"],
+    WalkIn => ["Llegó sin cita", "Walk-in", "无预约到访", "Без записи"],
+    WalkInQueued => [
+        "Sin cita: turno {ticket}.",
+        "Walk-in: ticket {ticket}.",
+        "无预约：号码 {ticket}。",
+        "Без записи: талон {ticket}.",
+    ],
     Language => ["Idioma", "Language", "语言", "Язык"],
     ChargePosted => ["Cargo registrado: {item}", "Charge posted: {item}", "已记账：{item}", "Начислено: {item}"],
     TakePayment => ["Cobrar", "Take payment", "收款", "Принять оплату"],

@@ -76,6 +76,13 @@ impl ApprovedCardPayment {
             )),
             request_id: self.request_id.clone(),
             terminal_id: self.terminal_id.clone(),
+            identity: self
+                .identity
+                .as_ref()
+                .map(|identity| billing::IdentityEvidence {
+                    date_of_birth: Some(clinic_proto::date_to_proto(identity.date_of_birth)),
+                    phone_last_four: identity.phone_last_four.clone(),
+                }),
         }
     }
 }

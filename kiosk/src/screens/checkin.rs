@@ -1,12 +1,12 @@
 //! The lobby check-in kiosk: the patient finds today's appointment (by the code from the
-//! reminder, with the date of birth and the phone's last four digits), checks in, gets a ticket
-//! and an estimated wait, fills in the first-visit form, and may pay an outstanding balance by
-//! card. Touch first, large type, high contrast; back to the start after a spell without a touch.
+//! reminder, or by name, always with the date of birth and the phone's last four digits),
+//! confirms it is theirs, checks in, gets a ticket and an estimated wait, fills in the
+//! first-visit form on a first visit, and may pay an outstanding balance by card. Touch first,
+//! large type, high contrast; back to the start after a spell without a touch.
 //!
 //! The kiosk never shows data it was not given for the identity it was shown: every lookup
 //! carries the date of birth and the phone's last four, and every miss reads the same.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -69,6 +69,8 @@ impl Field {
 /// What the patient has typed to find their appointment.
 #[derive(Debug, Clone, Default)]
 struct FindForm {
+    given_name: String,
+    family_name: String,
     code: String,
     day: String,
     month: String,
@@ -86,11 +88,19 @@ impl FindForm {
     }
 }
 
+/// The appointment the patient's details found, before they confirm it is theirs.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub appointment: scheduling::KioskAppointment,
+    pub identity: IdentityEvidence,
+}
+
 /// The patient's visit once checked in.
 #[derive(Debug, Clone)]
 pub struct Visit {
     pub patient_id: String,
-    pub initials: String,
+    pub given_name: String,
+    pub first_visit: bool,
     pub ticket: String,
     pub start: Option<DateTime<Utc>>,
     pub provider: String,
@@ -149,6 +159,8 @@ struct CardForm {
 enum Step {
     Start,
     ByCode,
+    ByName,
+    Confirm,
     CheckedIn,
     Intake,
     Pay,
@@ -161,6 +173,7 @@ enum Action {
     Key(Key),
     Focus(Field),
     Search,
+    Confirm,
     SendIntake,
     Pay,
     Reset,
@@ -182,6 +195,7 @@ pub struct Checkin {
     step: Step,
     active: Field,
     find: FindForm,
+    found: Option<Found>,
     visit: Option<Visit>,
     intake: IntakeAnswers,
     intake_sent: bool,
@@ -190,6 +204,7 @@ pub struct Checkin {
     message: Option<String>,
     last_touch: Option<f64>,
 
+    finding: Option<Pending<Found>>,
     checking_in: Option<Pending<Visit>>,
     sending_intake: Option<Pending<patients::IntakeForm>>,
     paying: Option<Pending<Posting>>,
@@ -224,6 +239,7 @@ impl Checkin {
             step: Step::Start,
             active: Field::Code,
             find: FindForm::default(),
+            found: None,
             visit: None,
             intake: IntakeAnswers::default(),
             intake_sent: false,
@@ -231,6 +247,7 @@ impl Checkin {
             payment_note: None,
             message: None,
             last_touch: None,
+            finding: None,
             checking_in: None,
             sending_intake: None,
             paying: None,
@@ -242,7 +259,10 @@ impl Checkin {
     }
 
     fn busy(&self) -> bool {
-        self.checking_in.is_some() || self.sending_intake.is_some() || self.paying.is_some()
+        self.finding.is_some()
+            || self.checking_in.is_some()
+            || self.sending_intake.is_some()
+            || self.paying.is_some()
     }
 
     /// Back to the start screen in the kiosk's own language, forgetting everything typed.
@@ -251,6 +271,7 @@ impl Checkin {
         self.step = Step::Start;
         self.active = Field::Code;
         self.find = FindForm::default();
+        self.found = None;
         self.visit = None;
         self.intake = IntakeAnswers::default();
         self.intake_sent = false;
@@ -277,6 +298,8 @@ impl Checkin {
             action = match self.step {
                 Step::Start => self.start_ui(ui),
                 Step::ByCode => self.by_code_ui(ui),
+                Step::ByName => self.by_name_ui(ui),
+                Step::Confirm => self.confirm_ui(ui),
                 Step::CheckedIn => self.checked_in_ui(ui),
                 Step::Intake => self.intake_ui(ui),
                 Step::Pay => self.pay_ui(ui),
@@ -289,6 +312,17 @@ impl Checkin {
 
     /// Takes the results of finished calls.
     fn collect_results(&mut self) {
+        if let Some(result) = self.finding.as_mut().and_then(Pending::take) {
+            self.finding = None;
+            match result {
+                Ok(found) => {
+                    self.found = Some(found);
+                    self.step = Step::Confirm;
+                    self.message = None;
+                }
+                Err(error) => self.message = Some(error.patient_message(self.lang)),
+            }
+        }
         if let Some(result) = self.checking_in.as_mut().and_then(Pending::take) {
             self.checking_in = None;
             match result {
@@ -395,6 +429,9 @@ impl Checkin {
                 if matches!(step, Step::ByCode) {
                     self.active = Field::Code;
                 }
+                if matches!(step, Step::ByName) {
+                    self.active = Field::Day;
+                }
                 if matches!(step, Step::Pay) {
                     self.active = Field::AuthCode;
                     self.card = CardForm::default();
@@ -404,6 +441,7 @@ impl Checkin {
             Action::Focus(field) => self.active = field,
             Action::Key(key) => self.type_key(key),
             Action::Search => self.search(ctx),
+            Action::Confirm => self.check_in(ctx),
             Action::SendIntake => self.send_intake(ctx),
             Action::Pay => self.pay(ctx),
             Action::Reset => self.reset(),
@@ -442,18 +480,69 @@ impl Checkin {
         }
     }
 
+    /// Looks the appointment up from what the patient typed; nothing is shown until the
+    /// service has matched every detail.
     fn search(&mut self, ctx: &egui::Context) {
-        let code = self.find.code.trim().to_ascii_uppercase();
-        let Some(identity) = self.find.identity().filter(|_| code.len() == 6) else {
+        let Some(identity) = self.find.identity() else {
             self.message = Some(T::FillEverything.get(self.lang).into());
+            return;
+        };
+        let lookup = if matches!(self.step, Step::ByName) {
+            let (given, family) = (self.find.given_name.trim(), self.find.family_name.trim());
+            if given.is_empty() || family.is_empty() {
+                self.message = Some(T::FillEverything.get(self.lang).into());
+                return;
+            }
+            scheduling::find_todays_appointment_request::Lookup::ByName(
+                scheduling::KioskLookupByName {
+                    family_name: family.to_owned(),
+                    given_name: given.to_owned(),
+                    date_of_birth: Some(date_to_proto(identity.date_of_birth)),
+                    phone_last_four: identity.phone_last_four.clone(),
+                },
+            )
+        } else {
+            let code = self.find.code.trim().to_ascii_uppercase();
+            if code.len() != 6 {
+                self.message = Some(T::FillEverything.get(self.lang).into());
+                return;
+            }
+            scheduling::find_todays_appointment_request::Lookup::ByCode(
+                scheduling::KioskLookupByCode {
+                    confirmation_code: code,
+                    date_of_birth: Some(date_to_proto(identity.date_of_birth)),
+                },
+            )
+        };
+        self.message = None;
+        let mut client = self.backend.scheduling.clone();
+        self.finding = Some(self.backend.call(ctx, async move {
+            let appointment = answer(
+                client
+                    .find_todays_appointment(scheduling::FindTodaysAppointmentRequest {
+                        lookup: Some(lookup),
+                    })
+                    .await,
+            )?;
+            Ok(Found {
+                appointment,
+                identity,
+            })
+        }));
+    }
+
+    /// The patient confirmed the appointment is theirs: check it in.
+    fn check_in(&mut self, ctx: &egui::Context) {
+        let Some(found) = self.found.clone() else {
             return;
         };
         self.message = None;
         let backend = self.backend.clone();
         let currency = self.clinic.currency;
-        self.checking_in = Some(self.backend.call(ctx, async move {
-            check_in_by_code(backend, code, identity, currency).await
-        }));
+        self.checking_in = Some(
+            self.backend
+                .call(ctx, async move { check_in(backend, found, currency).await }),
+        );
     }
 
     fn send_intake(&mut self, ctx: &egui::Context) {
@@ -567,8 +656,12 @@ impl Checkin {
                 }
             });
             ui.add_space(36.0);
-            if widgets::big_button(ui, T::HaveCode.get(self.lang), vec2(560.0, 110.0)).clicked() {
+            if widgets::big_button(ui, T::HaveCode.get(self.lang), vec2(560.0, 100.0)).clicked() {
                 action = Some(Action::Go(Step::ByCode));
+            }
+            ui.add_space(16.0);
+            if widgets::big_button(ui, T::FindByName.get(self.lang), vec2(560.0, 100.0)).clicked() {
+                action = Some(Action::Go(Step::ByName));
             }
         });
         action
@@ -605,16 +698,41 @@ impl Checkin {
     }
 
     fn by_code_ui(&mut self, ui: &mut egui::Ui) -> Option<Action> {
-        let mut action = None;
         ui.heading(T::HaveCode.get(self.lang));
         ui.add_space(8.0);
+        self.find_form_ui(ui, true)
+    }
+
+    fn by_name_ui(&mut self, ui: &mut egui::Ui) -> Option<Action> {
+        ui.heading(T::ByNameTitle.get(self.lang));
+        ui.add_space(8.0);
+        self.find_form_ui(ui, false)
+    }
+
+    /// The code (or the names), the date of birth and the phone's last four, with the keypad.
+    fn find_form_ui(&mut self, ui: &mut egui::Ui, by_code: bool) -> Option<Action> {
+        let mut action = None;
+        let lang = self.lang;
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
-                action = action
-                    .take()
-                    .or(self.digit_field(ui, Field::Code, T::CodeLabel, 300.0));
+                if by_code {
+                    action = self.digit_field(ui, Field::Code, T::CodeLabel, 300.0);
+                } else {
+                    for (caption, text) in [
+                        (T::GivenName, &mut self.find.given_name),
+                        (T::FamilyName, &mut self.find.family_name),
+                    ] {
+                        let label = ui.label(RichText::new(caption.get(lang)).size(20.0));
+                        ui.add(
+                            egui::TextEdit::singleline(text)
+                                .font(egui::FontId::proportional(32.0))
+                                .desired_width(460.0),
+                        )
+                        .labelled_by(label.id);
+                    }
+                }
                 ui.add_space(8.0);
-                ui.label(T::DateOfBirth.get(self.lang));
+                ui.label(T::DateOfBirth.get(lang));
                 ui.horizontal(|ui| {
                     for (field, label, width) in [
                         (Field::Day, T::Day, 90.0),
@@ -644,18 +762,60 @@ impl Checkin {
             });
         });
         ui.add_space(20.0);
-        if self.checking_in.is_some() {
-            widgets::working(ui, T::Searching.get(self.lang));
+        if self.finding.is_some() {
+            widgets::working(ui, T::Searching.get(lang));
         } else {
             ui.horizontal(|ui| {
-                if widgets::plain_button(ui, T::Back.get(self.lang), vec2(200.0, 80.0)).clicked() {
+                if widgets::plain_button(ui, T::Back.get(lang), vec2(200.0, 80.0)).clicked() {
                     action = Some(Action::Reset);
                 }
-                if widgets::big_button(ui, T::Search.get(self.lang), vec2(420.0, 80.0)).clicked() {
+                if widgets::big_button(ui, T::Search.get(lang), vec2(420.0, 80.0)).clicked() {
                     action = Some(Action::Search);
                 }
             });
         }
+        action
+    }
+
+    fn confirm_ui(&mut self, ui: &mut egui::Ui) -> Option<Action> {
+        let Some(found) = &self.found else {
+            return Some(Action::Reset);
+        };
+        let mut action = None;
+        let lang = self.lang;
+        let appointment = &found.appointment;
+        ui.vertical_centered(|ui| {
+            ui.add_space(24.0);
+            ui.heading(RichText::new(T::IsThisYou.get(lang)).size(48.0).strong());
+            ui.add_space(16.0);
+            let time = timestamp_from_proto(appointment.start_time.as_ref())
+                .map(|start| format::local_time(start, self.clinic.time_zone))
+                .unwrap_or_default();
+            ui.label(
+                RichText::new(fill(
+                    T::AppointmentAt.get(lang),
+                    &[
+                        ("name", &appointment.patient_given_name),
+                        ("time", &time),
+                        ("provider", &appointment.provider_display_name),
+                    ],
+                ))
+                .size(34.0),
+            );
+            ui.add_space(32.0);
+            if self.checking_in.is_some() {
+                widgets::working(ui, T::Working.get(lang));
+            } else {
+                if widgets::big_button(ui, T::YesCheckMeIn.get(lang), vec2(560.0, 100.0)).clicked()
+                {
+                    action = Some(Action::Confirm);
+                }
+                ui.add_space(16.0);
+                if widgets::plain_button(ui, T::NotMe.get(lang), vec2(560.0, 80.0)).clicked() {
+                    action = Some(Action::Reset);
+                }
+            }
+        });
         action
     }
 
@@ -667,7 +827,7 @@ impl Checkin {
         let lang = self.lang;
         ui.vertical_centered(|ui| {
             ui.heading(
-                RichText::new(fill(T::CheckedIn.get(lang), &[("name", &visit.initials)]))
+                RichText::new(fill(T::CheckedIn.get(lang), &[("name", &visit.given_name)]))
                     .size(40.0)
                     .strong(),
             );
@@ -675,7 +835,7 @@ impl Checkin {
                 ui.label(fill(
                     T::AppointmentAt.get(lang),
                     &[
-                        ("name", &visit.initials),
+                        ("name", &visit.given_name),
                         ("time", &format::local_time(start, self.clinic.time_zone)),
                         ("provider", &visit.provider),
                     ],
@@ -704,8 +864,8 @@ impl Checkin {
 
             if self.intake_sent {
                 widgets::ok_banner(ui, T::FormReceived.get(lang));
-            } else if widgets::plain_button(ui, T::FirstVisitForm.get(lang), vec2(560.0, 80.0))
-                .clicked()
+            } else if visit.first_visit
+                && widgets::big_button(ui, T::FirstVisitForm.get(lang), vec2(560.0, 80.0)).clicked()
             {
                 action = Some(Action::Go(Step::Intake));
             }
@@ -919,67 +1079,44 @@ fn labelled_text(ui: &mut egui::Ui, caption: &str, text: &mut String, multiline:
         .labelled_by(label.id);
 }
 
-/// Checks in with the reminder's code and the patient's evidence, then learns the ticket's
-/// estimated wait and the balance. Nothing about the appointment is known before the evidence
-/// matched: scheduling checks it first.
-async fn check_in_by_code(
+/// Checks the found appointment in with the patient's evidence, then learns the ticket's
+/// estimated wait and the balance.
+async fn check_in(
     backend: Backend,
-    code: String,
-    identity: IdentityEvidence,
+    found: Found,
     currency: clinic_common::money::Currency,
 ) -> Result<Visit, CallError> {
     let mut scheduling = backend.scheduling.clone();
+    let identity = found.identity;
     let checked_in = answer(
         scheduling
             .check_in_appointment(scheduling::CheckInAppointmentRequest {
-                appointment_id: String::new(),
+                appointment_id: found.appointment.appointment_id.clone(),
                 identity: Some(scheduling::IdentityEvidence {
                     date_of_birth: Some(date_to_proto(identity.date_of_birth)),
                     phone_last_four: identity.phone_last_four.clone(),
                 }),
-                confirmation_code: code,
+                confirmation_code: String::new(),
             })
             .await,
     )?;
-    let appointment = checked_in
-        .appointment
-        .ok_or_else(|| CallError::Other("check-in answered without the appointment".into()))?;
     let entry = checked_in
         .queue_entry
         .ok_or_else(|| CallError::Other("check-in answered without a ticket".into()))?;
-    let providers = provider_names(&backend).await;
     let estimated_wait_minutes = estimated_wait(&backend, &entry.ticket_number).await;
-    let balance = balance(&backend, &appointment.patient_id, currency).await;
+    let balance = balance(&backend, &found.appointment.patient_id, &identity, currency).await;
+    let appointment = found.appointment;
     Ok(Visit {
-        patient_id: appointment.patient_id.clone(),
-        initials: entry.initials.clone(),
-        ticket: entry.ticket_number.clone(),
+        patient_id: appointment.patient_id,
+        given_name: appointment.patient_given_name,
+        first_visit: appointment.first_visit,
+        ticket: entry.ticket_number,
         start: timestamp_from_proto(appointment.start_time.as_ref()).ok(),
-        provider: providers
-            .get(&appointment.provider_id)
-            .cloned()
-            .unwrap_or_default(),
+        provider: appointment.provider_display_name,
         estimated_wait_minutes,
         identity,
         balance,
     })
-}
-
-/// Providers' display names by id; empty when scheduling cannot say.
-async fn provider_names(backend: &Backend) -> HashMap<String, String> {
-    let mut scheduling = backend.scheduling.clone();
-    match answer(
-        scheduling
-            .list_providers(scheduling::ListProvidersRequest { page: None })
-            .await,
-    ) {
-        Ok(list) => list
-            .providers
-            .into_iter()
-            .map(|provider| (provider.provider_id, provider.display_name))
-            .collect(),
-        Err(_) => HashMap::new(),
-    }
 }
 
 /// The waiting-room view's estimate for `ticket`, if it comes quickly.
@@ -1008,13 +1145,19 @@ async fn estimated_wait(backend: &Backend, ticket: &str) -> Option<i32> {
 async fn balance(
     backend: &Backend,
     patient_id: &str,
+    identity: &IdentityEvidence,
     currency: clinic_common::money::Currency,
 ) -> Option<Money> {
-    let mut billing = backend.billing.clone();
+    use clinic_proto::billing::v1 as billing;
+    let mut client = backend.billing.clone();
     let balance = answer(
-        billing
-            .get_account_balance(clinic_proto::billing::v1::GetAccountBalanceRequest {
+        client
+            .get_account_balance(billing::GetAccountBalanceRequest {
                 patient_id: patient_id.to_owned(),
+                identity: Some(billing::IdentityEvidence {
+                    date_of_birth: Some(date_to_proto(identity.date_of_birth)),
+                    phone_last_four: identity.phone_last_four.clone(),
+                }),
             })
             .await,
     )

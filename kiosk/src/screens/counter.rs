@@ -85,6 +85,7 @@ struct AccountPanel {
     paying: Option<Pending<Posting>>,
     last_payment: Option<billing::Payment>,
     printing: Option<Pending<String>>,
+    walking_in: Option<Pending<scheduling::RegisterWalkInResponse>>,
 }
 
 /// The cash drawer tab.
@@ -557,6 +558,7 @@ impl Counter {
             paying: None,
             last_payment: None,
             printing: None,
+            walking_in: None,
         };
         self.load_balance(ctx, &mut account);
         self.account = Some(account);
@@ -570,7 +572,10 @@ impl Counter {
         account.loading_balance = Some(self.backend.call(ctx, async move {
             answer(
                 billing
-                    .get_account_balance(billing::GetAccountBalanceRequest { patient_id })
+                    .get_account_balance(billing::GetAccountBalanceRequest {
+                        patient_id,
+                        identity: None,
+                    })
                     .await,
             )
         }));
@@ -657,16 +662,32 @@ impl Counter {
                     account.last_payment = Some(*payment);
                 }
                 Ok(Posting::Saved) => {
+                    // The balance shown stays as it was until billing answers again.
                     account.request = None;
                     account.auth_code.clear();
                     account.last_four.clear();
-                    account.balance = None;
                     outcome = Some(Ok(T::PaymentSaved.get(lang).into()));
                 }
                 Ok(Posting::Refused(error)) | Err(error) => {
                     outcome = Some(Err(error.staff_message(lang)))
                 }
             }
+        }
+        if let Some(result) = account.walking_in.as_mut().and_then(Pending::take) {
+            account.walking_in = None;
+            outcome = Some(match result {
+                Ok(response) => Ok(fill(
+                    T::WalkInQueued.get(lang),
+                    &[(
+                        "ticket",
+                        &response
+                            .queue_entry
+                            .map(|e| e.ticket_number)
+                            .unwrap_or_default(),
+                    )],
+                )),
+                Err(error) => Err(error.staff_message(lang)),
+            });
         }
         if let Some(result) = account.printing.as_mut().and_then(Pending::take) {
             account.printing = None;
@@ -720,8 +741,10 @@ impl Counter {
                             .map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
                             .unwrap_or_default();
                         let text = format!(
-                            "{} {} · {} · {}",
-                            patient.given_name, patient.family_name, born, patient.phone
+                            "{} · {} · {}",
+                            format::full_name(&patient.given_name, &patient.family_name),
+                            born,
+                            patient.phone
                         );
                         if ui.button(text).clicked() {
                             open = Some(patient.clone());
@@ -756,10 +779,29 @@ impl Counter {
         let Some(mut account) = self.account.take() else {
             return;
         };
-        ui.heading(format!(
-            "{} {}",
-            account.patient.given_name, account.patient.family_name
-        ));
+        ui.horizontal(|ui| {
+            ui.heading(format::full_name(
+                &account.patient.given_name,
+                &account.patient.family_name,
+            ));
+            // A patient with no appointment today joins the queue as a walk-in.
+            if account.appointment_id.is_empty() {
+                if account.walking_in.is_some() {
+                    ui.spinner();
+                } else if ui.button(T::WalkIn.get(lang)).clicked() {
+                    let mut scheduling = self.backend.scheduling.clone();
+                    let request = scheduling::RegisterWalkInRequest {
+                        patient_id: account.patient.patient_id.clone(),
+                        provider_id: String::new(),
+                        appointment_type_id: String::new(),
+                        request_id: uuid::Uuid::new_v4().to_string(),
+                    };
+                    account.walking_in = Some(self.backend.call(ctx, async move {
+                        answer(scheduling.register_walk_in(request).await)
+                    }));
+                }
+            }
+        });
         ui.horizontal(|ui| {
             ui.label(T::Balance.get(lang));
             match account.balance {
@@ -1044,6 +1086,7 @@ impl Counter {
                     )),
                     request_id,
                     terminal_id: self.terminal_id.clone(),
+                    identity: None,
                 };
                 account.paying = Some(self.backend.call(ctx, post(backend, request)));
             }
@@ -1056,6 +1099,7 @@ impl Counter {
                     )),
                     request_id,
                     terminal_id: self.terminal_id.clone(),
+                    identity: None,
                 };
                 account.paying = Some(self.backend.call(ctx, post(backend, request)));
             }

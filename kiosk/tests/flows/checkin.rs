@@ -1,25 +1,29 @@
-//! A patient checks in at the lobby kiosk in English with the code from their reminder, gets a
-//! ticket, sends the first-visit form, and the kiosk returns to Spanish after idling.
+//! Patients at the lobby kiosk: finding today's appointment by the reminder's code or by name,
+//! confirming it, checking in, paying a balance by card, sending the first-visit form; the kiosk
+//! forgets them after idling and says plainly when the system is down.
 
 use clinic_common::auth::Role;
+use clinic_kiosk::KioskApp;
 use clinic_kiosk::config::Mode;
 use clinic_kiosk::i18n::Lang;
 use clinic_proto::patients::v1 as patients;
+use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
-use crate::{Clinic, click, wait_for};
+use crate::{Clinic, click, type_into, wait_for};
 
 /// Types `text` on the kiosk's on-screen keypad.
-fn keypad(harness: &mut egui_kittest::Harness<'_, clinic_kiosk::KioskApp>, text: &str) {
+fn keypad(harness: &mut Harness<'_, KioskApp>, text: &str) {
     for key in text.chars() {
-        crate::click(harness, &key.to_string());
+        click(harness, &key.to_string());
     }
 }
 
 #[test]
-fn a_patient_checks_in_with_the_reminder_code_and_sends_the_first_visit_form() {
+fn a_patient_checks_in_with_the_reminder_code_pays_and_sends_the_first_visit_form() {
     let clinic = Clinic::start();
     let booked = clinic.book();
+    clinic.charge(&booked.patient_id);
     let mut kiosk = clinic.harness(Mode::Checkin, Lang::Es);
     kiosk.step();
 
@@ -34,33 +38,61 @@ fn a_patient_checks_in_with_the_reminder_code_and_sends_the_first_visit_form() {
     assert!(kiosk.query_by_label("Welcome").is_some());
     click(&mut kiosk, "I have the code from my reminder");
 
-    // A wrong phone number finds nothing, and says nothing about anyone.
+    // A wrong date of birth finds nothing, and says nothing about anyone.
     keypad(&mut kiosk, &booked.confirmation_code);
-    keypad(&mut kiosk, "14031985");
-    keypad(&mut kiosk, "0000");
+    keypad(&mut kiosk, "150319855678");
     click(&mut kiosk, "Find my appointment");
     wait_for(&mut kiosk, "We could not find an appointment today");
     assert!(kiosk.query_by_label_contains("Ana").is_none());
 
-    // The right last four digits check the patient in.
-    kiosk.get_by_label("Last 4 digits of your phone").click();
+    // The right date finds the appointment; the patient confirms it is theirs.
+    kiosk.get_by_label("Day").click();
     kiosk.step();
-    keypad(&mut kiosk, "⌫⌫⌫⌫5678");
+    keypad(&mut kiosk, "⌫⌫14");
     click(&mut kiosk, "Find my appointment");
-    wait_for(&mut kiosk, "Your ticket");
-    assert!(kiosk.query_by_label("A-001").is_some());
+    wait_for(&mut kiosk, "Is this you?");
+    assert!(
+        kiosk
+            .query_by_label_contains("Ana, your appointment today is at")
+            .is_some()
+    );
     assert!(
         kiosk
             .query_by_label_contains("with Dra. Ana Ruiz")
             .is_some()
     );
+    click(&mut kiosk, "Yes, check me in");
+    wait_for(&mut kiosk, "Your ticket");
+    assert!(kiosk.query_by_label("A-001").is_some());
 
-    // The first-visit form.
+    // The balance, paid by card at the lobby terminal.
+    wait_for(&mut kiosk, "You have an outstanding balance of $500.00.");
+    click(&mut kiosk, "Pay by card");
+    keypad(&mut kiosk, "A1B2C3");
+    // The keypad turns to digits on the next frame.
+    kiosk.get_by_label("Card's last 4").click();
+    kiosk.step();
+    kiosk.step();
+    keypad(&mut kiosk, "4242");
+    click(&mut kiosk, "Debit");
+    click(&mut kiosk, "Record payment");
+    wait_for(&mut kiosk, "Payment recorded. Receipt R-");
+    assert!(
+        kiosk
+            .query_by_label_contains("Balance left: $0.00")
+            .is_some()
+    );
+    let statement = clinic.statement(&booked.patient_id);
+    assert_eq!(statement.closing_balance.expect("a balance").minor_units, 0);
+
+    // A first visit: the intake form.
     click(&mut kiosk, "Fill in the first-visit form");
     click(&mut kiosk, "No");
-    let consent = "I confirm my answers are true and agree to a dental assessment.";
+    type_into(&mut kiosk, "Medicines you take now", "Losartán");
     // Below the fold: ticked the way assistive technology does it.
-    kiosk.get_by_label(consent).click_accesskit();
+    kiosk
+        .get_by_label("I confirm my answers are true and agree to a dental assessment.")
+        .click_accesskit();
     kiosk.step();
     click(&mut kiosk, "Send form");
     wait_for(&mut kiosk, "We have your form. Thank you!");
@@ -73,6 +105,7 @@ fn a_patient_checks_in_with_the_reminder_code_and_sends_the_first_visit_form() {
         .expect("the form reached the registry")
         .into_inner();
     assert_eq!(form.language, "en");
+    assert_eq!(form.medications, "Losartán");
     assert!(!form.has_allergies);
 
     // Left alone, the kiosk forgets the patient and goes back to its own language.
@@ -81,6 +114,27 @@ fn a_patient_checks_in_with_the_reminder_code_and_sends_the_first_visit_form() {
     }
     assert!(kiosk.query_by_label("Bienvenido").is_some());
     assert!(kiosk.query_by_label("A-001").is_none());
+}
+
+#[test]
+fn a_patient_finds_the_appointment_by_name_in_chinese() {
+    let clinic = Clinic::start();
+    let _booked = clinic.book();
+    let mut kiosk = clinic.harness(Mode::Checkin, Lang::Es);
+    kiosk.step();
+
+    click(&mut kiosk, "中文");
+    click(&mut kiosk, "按姓名查找");
+    type_into(&mut kiosk, "名", "ana");
+    type_into(&mut kiosk, "姓", "PRUEBA");
+    kiosk.get_by_label("日").click();
+    kiosk.step();
+    keypad(&mut kiosk, "140319855678");
+    click(&mut kiosk, "查找我的预约");
+    wait_for(&mut kiosk, "这是您吗？");
+    click(&mut kiosk, "是，为我签到");
+    wait_for(&mut kiosk, "您的号码");
+    assert!(kiosk.query_by_label("A-001").is_some());
 }
 
 #[test]

@@ -352,6 +352,8 @@ async fn start_scheduling(
             database_url: database.url().into(),
             patients_url: patients_url.into(),
             queue_alert_after_minutes: clinic_scheduling::config::DEFAULT_QUEUE_ALERT_AFTER_MINUTES,
+            triage: Default::default(),
+            kiosk: Default::default(),
             clinic: ClinicSettings::default(),
             auth: auth_settings(),
         },
