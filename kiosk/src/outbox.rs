@@ -279,12 +279,15 @@ pub fn start_poster(
                 refused: outbox.refused_count(),
                 recorded_later: recorded_later.clone(),
             };
-            sender.send_if_modified(|current| {
+            let changed = sender.send_if_modified(|current| {
                 let changed = *current != state;
                 *current = state;
                 changed
             });
-            ctx.request_repaint();
+            // Only a change is worth a frame: an idle screen stays idle.
+            if changed {
+                ctx.request_repaint();
+            }
             if sender.is_closed() {
                 return;
             }

@@ -286,25 +286,28 @@ impl Checkin {
         self.watch_idle(&ctx);
 
         let mut action = None;
-        egui::Frame::new().inner_margin(32).show(ui, |ui| {
-            ui.set_min_size(ui.available_size());
-            ui.vertical_centered(|ui| {
-                ui.label(RichText::new(&self.clinic.name).color(widgets::MUTED));
+        egui::Frame::new()
+            .fill(widgets::PAPER)
+            .inner_margin(32)
+            .show(ui, |ui| {
+                ui.set_min_size(ui.available_size());
+                ui.vertical_centered(|ui| {
+                    ui.label(RichText::new(&self.clinic.name).color(widgets::MUTED));
+                });
+                if let Some(message) = &self.message {
+                    widgets::error_banner(ui, message);
+                    ui.add_space(12.0);
+                }
+                action = match self.step {
+                    Step::Start => self.start_ui(ui),
+                    Step::ByCode => self.by_code_ui(ui),
+                    Step::ByName => self.by_name_ui(ui),
+                    Step::Confirm => self.confirm_ui(ui),
+                    Step::CheckedIn => self.checked_in_ui(ui),
+                    Step::Intake => self.intake_ui(ui),
+                    Step::Pay => self.pay_ui(ui),
+                };
             });
-            if let Some(message) = &self.message {
-                widgets::error_banner(ui, message);
-                ui.add_space(12.0);
-            }
-            action = match self.step {
-                Step::Start => self.start_ui(ui),
-                Step::ByCode => self.by_code_ui(ui),
-                Step::ByName => self.by_name_ui(ui),
-                Step::Confirm => self.confirm_ui(ui),
-                Step::CheckedIn => self.checked_in_ui(ui),
-                Step::Intake => self.intake_ui(ui),
-                Step::Pay => self.pay_ui(ui),
-            };
-        });
         if let Some(action) = action {
             self.act(action, &ctx);
         }
@@ -686,9 +689,20 @@ impl Checkin {
             } else {
                 value.clone()
             };
-            let button =
-                egui::Button::selectable(selected, RichText::new(shown).size(36.0).monospace())
-                    .min_size(vec2(width, 64.0));
+            let button = egui::Button::new(RichText::new(shown).size(36.0).monospace())
+                .selected(selected)
+                // Every field is a visible box; the one the keypad types into stands out.
+                .fill(if selected {
+                    egui::Color32::from_rgb(214, 232, 255)
+                } else {
+                    egui::Color32::from_gray(245)
+                })
+                .stroke(if selected {
+                    egui::Stroke::new(3.0, widgets::ACCENT)
+                } else {
+                    egui::Stroke::new(1.5, widgets::MUTED)
+                })
+                .min_size(vec2(width, 64.0));
             let response = ui.add(button).labelled_by(caption.id);
             if response.clicked() {
                 action = Some(Action::Focus(field));
