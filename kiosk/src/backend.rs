@@ -291,3 +291,45 @@ pub fn answer<M>(result: Result<tonic::Response<M>, Status>) -> Result<M, CallEr
         .map(tonic::Response::into_inner)
         .map_err(|status| CallError::from_status(&status))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_become_what_a_screen_needs() {
+        assert_eq!(
+            CallError::from_status(&Status::unavailable("down")),
+            CallError::Unreachable
+        );
+        assert_eq!(
+            CallError::from_status(&Status::resource_exhausted("slow down")),
+            CallError::TooManyAttempts
+        );
+        assert_eq!(
+            CallError::from_status(&Status::failed_precondition("no open drawer")),
+            CallError::Refused("no open drawer".into())
+        );
+        // A connection that broke mid-call is the service being away, whatever its code.
+        let reset = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        assert_eq!(
+            CallError::from_status(&Status::from_error(Box::new(reset))),
+            CallError::Unreachable
+        );
+    }
+
+    #[test]
+    fn field_errors_name_their_fields_and_patients_never_see_internals() {
+        let mut violations = clinic_common::validation::FieldViolations::new();
+        violations.add("identity.phone_last_four", "must be exactly four digits");
+        let error = CallError::from_status(&clinic_common::status::invalid_argument(&violations));
+        assert!(error.names_field("phone_last_four"));
+        assert!(!error.names_field("date_of_birth"));
+        let internal = CallError::from_status(&Status::internal("database exploded"));
+        assert!(!internal.patient_message(Lang::Es).contains("database"));
+        assert_eq!(
+            CallError::Unreachable.patient_message(Lang::Ru),
+            T::ServiceDown.get(Lang::Ru)
+        );
+    }
+}

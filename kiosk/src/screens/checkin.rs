@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use clinic_common::clock::{Clock, SystemClock};
 use clinic_common::money::Money;
 use clinic_common::settings::ClinicSettings;
 use clinic_proto::patients::v1 as patients;
@@ -622,7 +623,7 @@ impl Checkin {
             last_four: self.card.last_four.clone(),
             card_kind: kind,
             terminal_id: self.terminal_id.clone(),
-            approved_at: Utc::now(),
+            approved_at: SystemClock.now(),
             identity: Some(visit.identity.clone()),
         };
         self.message = None;
