@@ -48,7 +48,10 @@ pub fn apply_style(ctx: &egui::Context, base: f32) {
         style.visuals.selection.bg_fill = Color32::from_rgb(160, 200, 255);
         style.visuals.selection.stroke = egui::Stroke::new(2.0, INK);
         // Debug builds outline widgets off the pixel grid; a lobby screen is no place for it.
-        style.debug.show_unaligned = false;
+        #[cfg(debug_assertions)]
+        {
+            style.debug.show_unaligned = false;
+        }
         // Animations would keep repainting an idle screen.
         style.animation_time = 0.0;
     });
