@@ -4,9 +4,9 @@ use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clinic_common::Money;
-use clinic_common::ids::{PatientId, PaymentId, RequestId, request_fingerprint};
+use clinic_common::ids::{ChargeId, PatientId, PaymentId, RequestId, request_fingerprint};
 
-use super::{DrawerSessionId, TerminalId};
+use super::{AllocationMode, ChosenAllocation, DrawerSessionId, TerminalId};
 
 /// The card terminal's authorisation code: 1 to 32 letters and digits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,6 +146,9 @@ pub struct NewPayment {
     /// The counter terminal taking it; a cash payment is then counted in that terminal's open
     /// drawer. Meaningless for card and transfer payments, which never touch a drawer.
     pub terminal_id: Option<TerminalId>,
+    /// Charges the payer chose to pay first.
+    pub allocations: Vec<ChosenAllocation>,
+    pub allocation_mode: AllocationMode,
 }
 
 impl NewPayment {
@@ -180,6 +183,13 @@ impl NewPayment {
         // fingerprint.
         if let Some(terminal_id) = &self.terminal_id {
             parts.push(format!("terminal:{terminal_id}"));
+        }
+        // Likewise allocation choices, appended only when made.
+        for choice in &self.allocations {
+            parts.push(format!("allocate:{}:{}", choice.charge_id, choice.amount));
+        }
+        if self.allocation_mode == AllocationMode::AsChosen {
+            parts.push("as_chosen".into());
         }
         let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
         request_fingerprint(&parts)
@@ -220,6 +230,10 @@ pub struct Payment {
     pub balance_after: Money,
     /// The drawer session the cash was counted in, if any.
     pub drawer_session_id: Option<DrawerSessionId>,
+    /// The charges the payment paid, in order; empty for payments from before allocations.
+    pub allocations: Vec<(ChargeId, Money)>,
+    /// The patient's advance right after; `None` for payments from before allocations.
+    pub advance_after: Option<Money>,
 }
 
 #[cfg(test)]
@@ -282,6 +296,8 @@ mod tests {
             method: PaymentMethod::cash(mxn(10_000), mxn(20_000)).expect("valid"),
             request_id: RequestId::parse("pay-1").expect("valid"),
             terminal_id: None,
+            allocations: Vec::new(),
+            allocation_mode: AllocationMode::OldestFirst,
         };
         let more_tendered = NewPayment {
             method: PaymentMethod::cash(mxn(10_000), mxn(50_000)).expect("valid"),
@@ -296,5 +312,13 @@ mod tests {
         assert_eq!(base.fingerprint(), base.clone().fingerprint());
         assert_ne!(base.fingerprint(), more_tendered.fingerprint());
         assert_ne!(base.fingerprint(), by_transfer.fingerprint());
+        let chosen = NewPayment {
+            allocations: vec![ChosenAllocation {
+                charge_id: ChargeId::new(),
+                amount: 10_000,
+            }],
+            ..base.clone()
+        };
+        assert_ne!(base.fingerprint(), chosen.fingerprint());
     }
 }

@@ -228,6 +228,8 @@ mod tests {
                 request_id: RequestId::parse("pay-1").expect("valid"),
                 balance_after: mxn(balance_after),
                 drawer_session_id: None,
+                allocations: Vec::new(),
+                advance_after: None,
             },
             local_time: day.and_hms_opt(12, 5, 0).expect("a time"),
             charges: vec![Charge {

@@ -4,7 +4,7 @@
 
 use crate::export::ExportFormat;
 use chrono::NaiveDate;
-use clinic_common::ids::{AppointmentId, PatientId, PaymentId, RequestId};
+use clinic_common::ids::{AppointmentId, ChargeId, PatientId, PaymentId, RequestId};
 use clinic_common::validation::FieldViolations;
 use clinic_common::{Currency, Money};
 use clinic_proto::billing::v1 as pb;
@@ -12,11 +12,14 @@ use clinic_proto::billing::v1::post_payment_request::Method;
 use clinic_proto::timestamp_to_proto;
 use clinic_proto::{date_from_proto, date_to_proto, money_from_proto, money_to_proto};
 
+use crate::store::OpenCharges;
+
 use crate::domain::{
-    AccountBalance, AuthorizationCode, CardLastFour, CardType, CashCount, CashMovement, Charge,
-    CloseDrawer, CountLineError, DailyClose, DenominationKind, DrawerSession, DrawerSessionId,
-    DrawerState, Flow, IdentityEvidence, IncomeMethod, ItemDescription, LedgerEntry,
-    LedgerEntryKind, LedgerPage, MovementCategory, MovementDirection, NewCashMovement, NewCharge,
+    AccountBalance, AllocationMode, AuthorizationCode, CardLastFour, CardType, CashCount,
+    CashMovement, Charge, ChosenAllocation, CloseDrawer, ClosedDay, Correction, CorrectionKind,
+    CountLineError, DailyClose, DenominationKind, DrawerSession, DrawerSessionId, DrawerState,
+    Flow, IdentityEvidence, IncomeMethod, ItemDescription, LedgerEntry, LedgerEntryKind,
+    LedgerPage, MovementCategory, MovementDirection, NewCashMovement, NewCharge, NewCorrection,
     NewPayment, NewPriceListItem, NewRefund, OpenDrawer, Payment, PaymentMethod, PhoneLastFour,
     PriceCode, PriceListItem, PriceListItemKind, Quantity, ReceiptFormat, Refund, Statement,
     StatementDetail, TerminalId, TransferReference, UnpaidPatient, denominations, ledger_page_size,
@@ -323,6 +326,11 @@ pub fn new_payment(
             .check("terminal_id", TerminalId::parse(&request.terminal_id))
             .map(Some)
     };
+    let allocations = chosen_allocations(&request.allocations, reading, &mut violations);
+    let allocation_mode = violations.check(
+        "allocation_mode",
+        allocation_mode_from_proto(request.allocation_mode),
+    );
     match (
         patient_id,
         amount,
@@ -345,11 +353,67 @@ pub fn new_payment(
                 method,
                 request_id,
                 terminal_id,
+                allocations,
+                allocation_mode: allocation_mode.unwrap_or(AllocationMode::OldestFirst),
             },
             identity,
         )),
         _ => Err(violations),
     }
+}
+
+/// The charges a payer chose to pay, each checked under `allocations[i]`.
+fn chosen_allocations(
+    requested: &[pb::AllocationRequest],
+    reading: &Reading,
+    violations: &mut FieldViolations,
+) -> Vec<ChosenAllocation> {
+    let mut chosen = Vec::with_capacity(requested.len());
+    for (index, allocation) in requested.iter().enumerate() {
+        let charge_id = violations.check(
+            &format!("allocations[{index}].charge_id"),
+            charge_id(&allocation.charge_id),
+        );
+        let amount = violations.check(
+            &format!("allocations[{index}].amount"),
+            positive_money(allocation.amount.as_ref(), reading),
+        );
+        if let (Some(charge_id), Some(amount)) = (charge_id, amount) {
+            chosen.push(ChosenAllocation {
+                charge_id,
+                amount: amount.minor_units(),
+            });
+        }
+    }
+    chosen
+}
+
+fn allocation_mode_from_proto(mode: i32) -> Result<AllocationMode, &'static str> {
+    match pb::AllocationMode::try_from(mode) {
+        Ok(pb::AllocationMode::Unspecified | pb::AllocationMode::OldestFirst) => {
+            Ok(AllocationMode::OldestFirst)
+        }
+        Ok(pb::AllocationMode::AsChosen) => Ok(AllocationMode::AsChosen),
+        Err(_) => Err("must be OLDEST_FIRST or AS_CHOSEN"),
+    }
+}
+
+pub fn charge_id(text: &str) -> Result<ChargeId, &'static str> {
+    ChargeId::parse(text).map_err(|_| "must be a charge id (UUID)")
+}
+
+/// A required amount in the clinic's currency, above zero.
+fn positive_money(
+    money: Option<&clinic_proto::common::v1::Money>,
+    reading: &Reading,
+) -> Result<Money, String> {
+    money_from_proto(money, reading.currency).and_then(|amount| {
+        if amount.is_positive() {
+            Ok(amount)
+        } else {
+            Err("must be positive".to_owned())
+        }
+    })
 }
 
 fn card_type_from_proto(card_type: i32) -> Result<CardType, &'static str> {
@@ -374,6 +438,15 @@ pub fn payment_to_proto(payment: &Payment) -> pb::Payment {
             .drawer_session_id
             .map(|id| id.to_string())
             .unwrap_or_default(),
+        allocations: payment
+            .allocations
+            .iter()
+            .map(|(charge_id, amount)| pb::PaymentAllocation {
+                charge_id: charge_id.to_string(),
+                amount: Some(money_to_proto(*amount)),
+            })
+            .collect(),
+        advance_after: payment.advance_after.map(money_to_proto),
         ..Default::default()
     };
     match &payment.method {
@@ -410,6 +483,9 @@ pub fn account_balance_to_proto(account: &AccountBalance) -> anyhow::Result<pb::
         total_charged: Some(money_to_proto(account.total_charged)),
         total_paid: Some(money_to_proto(account.total_paid)),
         as_of_sequence: account.as_of_sequence,
+        total_corrections: Some(money_to_proto(account.total_corrections)),
+        outstanding: Some(money_to_proto(account.outstanding()?)),
+        advance: Some(money_to_proto(account.advance()?)),
     })
 }
 
@@ -428,20 +504,27 @@ pub fn ledger_query(request: &pb::ListLedgerEntriesRequest) -> Result<(i64, u32)
     }
 }
 
-fn ledger_entry_to_proto(entry: &LedgerEntry) -> pb::LedgerEntry {
-    let kind = match entry.source.kind() {
+fn ledger_kind_to_proto(kind: LedgerEntryKind) -> pb::LedgerEntryKind {
+    match kind {
         LedgerEntryKind::Charge => pb::LedgerEntryKind::Charge,
         LedgerEntryKind::Payment => pb::LedgerEntryKind::Payment,
         LedgerEntryKind::Refund => pb::LedgerEntryKind::Refund,
-    };
+        LedgerEntryKind::Correction(CorrectionKind::Adjustment) => pb::LedgerEntryKind::Adjustment,
+        LedgerEntryKind::Correction(CorrectionKind::CreditNote) => pb::LedgerEntryKind::CreditNote,
+        LedgerEntryKind::Correction(CorrectionKind::WriteOff) => pb::LedgerEntryKind::WriteOff,
+    }
+}
+
+fn ledger_entry_to_proto(entry: &LedgerEntry) -> pb::LedgerEntry {
     pb::LedgerEntry {
         sequence: entry.sequence,
         patient_id: entry.patient_id.to_string(),
-        kind: kind.into(),
+        kind: ledger_kind_to_proto(entry.source.kind()).into(),
         amount: Some(money_to_proto(entry.amount)),
         source_id: entry.source.id(),
         service_date: Some(date_to_proto(entry.service_date)),
         create_time: Some(timestamp_to_proto(entry.created_at)),
+        related_source_id: entry.source.related_id().unwrap_or_default(),
     }
 }
 
@@ -913,11 +996,7 @@ pub fn statement_to_proto(statement: &Statement) -> pb::Statement {
     let mut lines = Vec::with_capacity(statement.lines.len());
     for line in &statement.lines {
         let entry = &line.entry;
-        let kind = match entry.detail.kind() {
-            LedgerEntryKind::Charge => pb::LedgerEntryKind::Charge,
-            LedgerEntryKind::Payment => pb::LedgerEntryKind::Payment,
-            LedgerEntryKind::Refund => pb::LedgerEntryKind::Refund,
-        };
+        let kind = ledger_kind_to_proto(entry.detail.kind());
         let mut proto = pb::StatementLine {
             sequence: entry.sequence,
             service_date: Some(date_to_proto(entry.service_date)),
@@ -947,6 +1026,18 @@ pub fn statement_to_proto(statement: &Statement) -> pb::Statement {
             } => {
                 proto.payment_method = method_name_to_proto(method).into();
                 proto.receipt_number = receipt_number.to_string();
+            }
+            StatementDetail::Correction {
+                price_code,
+                reason,
+                credit_note_number,
+                ..
+            } => {
+                proto.price_code = price_code.clone();
+                proto.reason = reason.clone();
+                proto.credit_note_number = credit_note_number
+                    .map(|number| number.to_string())
+                    .unwrap_or_default();
             }
         }
         lines.push(proto);
@@ -1105,4 +1196,167 @@ pub fn daily_close_to_proto(close: &DailyClose) -> anyhow::Result<pb::DailyClose
         total_outstanding: Some(money_to_proto(close.total_outstanding)),
         drawer_closes,
     })
+}
+
+/// A correction request of `kind`: the charge, the amount as the client states it (signed for
+/// adjustments; for credit notes and write-offs, the positive amount taken off), the reason and
+/// the key.
+fn correction(
+    kind: CorrectionKind,
+    charge_id_text: &str,
+    amount: Option<&clinic_proto::common::v1::Money>,
+    reason: &str,
+    request_id: &str,
+    reading: &Reading,
+) -> Result<NewCorrection, FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let charge_id = violations.check("charge_id", charge_id(charge_id_text));
+    let amount = match kind {
+        CorrectionKind::Adjustment => violations.check(
+            "amount",
+            money_from_proto(amount, reading.currency).and_then(|amount| {
+                if amount.is_zero() {
+                    Err("must not be zero".to_owned())
+                } else {
+                    Ok(amount)
+                }
+            }),
+        ),
+        CorrectionKind::CreditNote | CorrectionKind::WriteOff => violations
+            .check("amount", positive_money(amount, reading))
+            .map(Money::negated),
+    };
+    let reason = violations.check(
+        "reason",
+        optional_reason(reason).and_then(|reason| reason.ok_or_else(|| "is required".to_owned())),
+    );
+    let request_id = violations.check("request_id", RequestId::parse(request_id));
+    match (charge_id, amount, reason, request_id) {
+        (Some(charge_id), Some(amount), Some(reason), Some(request_id))
+            if violations.is_empty() =>
+        {
+            Ok(NewCorrection {
+                kind,
+                charge_id,
+                amount,
+                reason,
+                request_id,
+            })
+        }
+        _ => Err(violations),
+    }
+}
+
+pub fn new_adjustment(
+    request: &pb::PostAdjustmentRequest,
+    reading: &Reading,
+) -> Result<NewCorrection, FieldViolations> {
+    correction(
+        CorrectionKind::Adjustment,
+        &request.charge_id,
+        request.amount.as_ref(),
+        &request.reason,
+        &request.request_id,
+        reading,
+    )
+}
+
+pub fn new_credit_note(
+    request: &pb::IssueCreditNoteRequest,
+    reading: &Reading,
+) -> Result<NewCorrection, FieldViolations> {
+    correction(
+        CorrectionKind::CreditNote,
+        &request.charge_id,
+        request.amount.as_ref(),
+        &request.reason,
+        &request.request_id,
+        reading,
+    )
+}
+
+pub fn new_write_off(
+    request: &pb::WriteOffChargeRequest,
+    reading: &Reading,
+) -> Result<NewCorrection, FieldViolations> {
+    correction(
+        CorrectionKind::WriteOff,
+        &request.charge_id,
+        request.amount.as_ref(),
+        &request.reason,
+        &request.request_id,
+        reading,
+    )
+}
+
+pub fn correction_to_proto(correction: &Correction) -> pb::ChargeCorrection {
+    let kind = match correction.kind {
+        CorrectionKind::Adjustment => pb::CorrectionKind::Adjustment,
+        CorrectionKind::CreditNote => pb::CorrectionKind::CreditNote,
+        CorrectionKind::WriteOff => pb::CorrectionKind::WriteOff,
+    };
+    pb::ChargeCorrection {
+        correction_id: correction.correction_id.to_string(),
+        kind: kind.into(),
+        patient_id: correction.patient_id.to_string(),
+        charge_id: correction.charge_id.to_string(),
+        amount: Some(money_to_proto(correction.amount)),
+        reason: correction.reason.clone(),
+        credit_note_number: correction
+            .credit_note_number
+            .map(|number| number.to_string())
+            .unwrap_or_default(),
+        released_to_advance: Some(money_to_proto(correction.released)),
+        balance_after: Some(money_to_proto(correction.balance_after)),
+        service_date: Some(date_to_proto(correction.service_date)),
+        created_by: correction.created_by.clone(),
+        request_id: correction.request_id.as_str().to_owned(),
+        create_time: Some(timestamp_to_proto(correction.created_at)),
+        ledger_sequence: correction.ledger_sequence,
+    }
+}
+
+pub fn open_charges_to_proto(open: &OpenCharges) -> pb::ListOpenChargesResponse {
+    let currency = open.advance.currency();
+    let mut outstanding = 0;
+    let mut charges = Vec::with_capacity(open.charges.len());
+    for (charge, standing) in &open.charges {
+        outstanding += standing.outstanding();
+        charges.push(pb::OpenCharge {
+            charge: Some(charge_to_proto(charge)),
+            due: Some(money_to_proto(Money::from_minor(standing.due, currency))),
+            paid: Some(money_to_proto(Money::from_minor(
+                standing.allocated,
+                currency,
+            ))),
+            outstanding: Some(money_to_proto(Money::from_minor(
+                standing.outstanding(),
+                currency,
+            ))),
+        });
+    }
+    pb::ListOpenChargesResponse {
+        charges,
+        outstanding: Some(money_to_proto(Money::from_minor(outstanding, currency))),
+        advance: Some(money_to_proto(open.advance)),
+    }
+}
+
+pub fn close_day_request(
+    request: &pb::CloseDayRequest,
+    reading: &Reading,
+) -> Result<NaiveDate, FieldViolations> {
+    let mut violations = FieldViolations::new();
+    match report_day(request.day.as_ref(), reading, &mut violations) {
+        Some(day) if violations.is_empty() => Ok(day),
+        _ => Err(violations),
+    }
+}
+
+pub fn closed_day_to_proto(closed: &ClosedDay) -> pb::ClosedDay {
+    pb::ClosedDay {
+        day: Some(date_to_proto(closed.day)),
+        closed_by: closed.closed_by.clone(),
+        close_time: Some(timestamp_to_proto(closed.closed_at)),
+    }
 }

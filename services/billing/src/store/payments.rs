@@ -2,16 +2,17 @@
 
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
-use clinic_common::ids::{PatientId, PaymentId, RequestId};
+use clinic_common::ids::{ChargeId, PatientId, PaymentId, RequestId};
 use clinic_common::{Currency, Money};
 use clinic_common::{in_transaction, with_db};
 
+use super::allocations::{charge_standings, insert_allocations};
 use super::drawer::lock_open_session;
-use super::ledger::{append_to_ledger, patient_balance_minor};
+use super::ledger::{append_to_ledger, ensure_day_open, patient_balance_minor};
 use super::{BillingStore, NewLedgerEntry, WriteError, claiming_key, corrupt};
 use crate::domain::{
     AuthorizationCode, BillingError, CardLastFour, CardType, DrawerSessionId, LedgerSource,
-    NewPayment, Operation, Payment, PaymentMethod, ReceiptNumber, TransferReference,
+    NewPayment, Operation, Payment, PaymentMethod, ReceiptNumber, TransferReference, pair, spread,
 };
 
 /// The columns `PaymentRow` reads.
@@ -19,7 +20,8 @@ macro_rules! payment_columns {
     () => {
         "payment_id, patient_id, amount_minor, currency, method, tendered_minor, change_minor, \
          authorization_code, card_last_four, card_type, transfer_reference, receipt_number, \
-         balance_after_minor, service_date, received_by, request_id, created_at, drawer_session_id"
+         balance_after_minor, service_date, received_by, request_id, created_at, drawer_session_id, \
+         advance_after_minor"
     };
 }
 
@@ -117,7 +119,32 @@ impl BillingStore {
                 .fetch_one(&mut *tx)
                 .await
                 .context("failed to number a receipt")?;
+                ensure_day_open!(tx, today);
                 let balance_after = patient_balance_minor!(tx, new.patient_id);
+                // Where the money goes, decided under the ledger head: the patient's charges
+                // cannot change until this commits.
+                let charges = charge_standings!(tx, new.patient_id);
+                let spread = spread(
+                    new.amount.minor_units(),
+                    &charges,
+                    &new.allocations,
+                    new.allocation_mode,
+                )
+                .map_err(BillingError::from)?;
+                let advance_before: i64 = sqlx::query_scalar(
+                    "SELECT CAST( \
+                     COALESCE((SELECT -SUM(amount_minor) FROM ledger_entries \
+                               WHERE patient_id = $1 AND kind IN ('payment', 'refund') \
+                               AND sequence <> $2), 0) \
+                     - COALESCE((SELECT SUM(amount_minor) FROM allocations \
+                                 WHERE patient_id = $1), 0) AS BIGINT)",
+                )
+                .bind(new.patient_id.to_string())
+                .bind(sequence)
+                .fetch_one(&mut *tx)
+                .await
+                .context("failed to read a patient's advance")?;
+                let advance_after = advance_before + spread.left_over;
 
                 let (tendered, change) = match &new.method {
                     PaymentMethod::Cash { tendered, change } => {
@@ -145,9 +172,10 @@ impl BillingStore {
                     "INSERT INTO payments (payment_id, patient_id, amount_minor, currency, method, \
                      tendered_minor, change_minor, authorization_code, card_last_four, card_type, \
                      transfer_reference, receipt_number, balance_after_minor, service_date, \
-                     received_by, request_id, ledger_sequence, created_at, drawer_session_id) \
+                     received_by, request_id, ledger_sequence, created_at, drawer_session_id, \
+                     advance_after_minor) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-                     $16, $17, $18, $19)",
+                     $16, $17, $18, $19, $20)",
                 )
                 .bind(payment_id.to_string())
                 .bind(new.patient_id.to_string())
@@ -168,27 +196,66 @@ impl BillingStore {
                 .bind(sequence)
                 .bind(now)
                 .bind(drawer_session_id)
+                .bind(advance_after)
                 .execute(&mut *tx)
                 .await
                 .context("failed to insert a payment")?;
+                let lines = pair(
+                    &spread.per_charge,
+                    &[(payment_id, new.amount.minor_units())],
+                );
+                insert_allocations!(
+                    tx,
+                    new.patient_id,
+                    new.amount.currency(),
+                    &lines,
+                    "payment",
+                    payment_id,
+                    now
+                );
                 Ok(payment_id)
             }
         })
     }
 
     pub async fn payment(&self, payment_id: PaymentId) -> Result<Option<Payment>, BillingError> {
-        let row: Option<PaymentRow> = with_db!(&self.db, |pool| {
-            sqlx::query_as(concat!(
-                "SELECT ",
-                payment_columns!(),
-                " FROM payments WHERE payment_id = $1"
-            ))
-            .bind(payment_id.to_string())
-            .fetch_optional(pool)
+        let (row, allocations) = with_db!(&self.db, |pool| {
+            async {
+                let row: Option<PaymentRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    payment_columns!(),
+                    " FROM payments WHERE payment_id = $1"
+                ))
+                .bind(payment_id.to_string())
+                .fetch_optional(pool)
+                .await?;
+                // What the payment itself put on charges, in the order it did.
+                let allocations: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT charge_id, CAST(SUM(amount_minor) AS BIGINT) FROM allocations \
+                     WHERE cause = 'payment' AND cause_id = $1 \
+                     GROUP BY charge_id ORDER BY MIN(allocation_seq)",
+                )
+                .bind(payment_id.to_string())
+                .fetch_all(pool)
+                .await?;
+                Ok::<_, sqlx::Error>((row, allocations))
+            }
             .await
         })
         .context("failed to read a payment")?;
-        Ok(row.map(PaymentRow::into_payment).transpose()?)
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let mut payment = row.into_payment()?;
+        for (charge_id, amount) in allocations {
+            let charge_id = ChargeId::parse(&charge_id)
+                .map_err(|_| corrupt("charge_id", &format!("allocation of {payment_id}")))?;
+            payment.allocations.push((
+                charge_id,
+                Money::from_minor(amount, payment.amount.currency()),
+            ));
+        }
+        Ok(Some(payment))
     }
 }
 
@@ -212,6 +279,7 @@ struct PaymentRow {
     request_id: String,
     created_at: DateTime<Utc>,
     drawer_session_id: Option<String>,
+    advance_after_minor: Option<i64>,
 }
 
 impl PaymentRow {
@@ -265,6 +333,10 @@ impl PaymentRow {
                 .drawer_session_id
                 .map(|id| DrawerSessionId::parse(&id).map_err(|_| corrupt("drawer_session_id")))
                 .transpose()?,
+            allocations: Vec::new(),
+            advance_after: self
+                .advance_after_minor
+                .map(|minor| Money::from_minor(minor, currency)),
         })
     }
 }

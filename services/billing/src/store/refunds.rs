@@ -11,12 +11,13 @@ use clinic_common::ids::{PatientId, PaymentId, RequestId};
 use clinic_common::{Currency, Money};
 use clinic_common::{in_transaction, with_db};
 
+use super::allocations::{held, insert_allocations};
 use super::drawer::lock_open_session;
-use super::ledger::{append_to_ledger, patient_balance_minor};
+use super::ledger::{append_to_ledger, ensure_day_open, patient_balance_minor};
 use super::{BillingStore, NewLedgerEntry, WriteError, claiming_key, corrupt};
 use crate::domain::{
     BillingError, DrawerSessionId, LedgerSource, NewRefund, Operation, Refund, RefundId,
-    refundable_remainder,
+    refundable_remainder, release,
 };
 
 /// The columns `RefundRow` reads.
@@ -123,7 +124,10 @@ impl BillingStore {
                     tx,
                     &NewLedgerEntry {
                         patient_id,
-                        source: LedgerSource::Refund(refund_id),
+                        source: LedgerSource::Refund {
+                            refund_id,
+                            payment_id: new.payment_id,
+                        },
                         amount: new.amount,
                         service_date: today,
                         created_at: now,
@@ -148,6 +152,25 @@ impl BillingStore {
                     }
                     .into());
                 }
+                ensure_day_open!(tx, today);
+                // The money goes back out of what the payment holds unallocated (its part of the
+                // advance) first; beyond that, the charges it paid, newest first, open again.
+                let allocated: i64 = sqlx::query_scalar(
+                    "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM allocations \
+                     WHERE payment_id = $1",
+                )
+                .bind(new.payment_id.to_string())
+                .fetch_one(&mut *tx)
+                .await
+                .context("failed to sum a payment's allocations")?;
+                let unallocated = (paid_minor - refunded_minor - allocated).max(0);
+                let to_release = new.amount.minor_units() - unallocated;
+                let released = if to_release > 0 {
+                    let held = held!(tx, payment_id = new.payment_id);
+                    release(to_release, &held)
+                } else {
+                    Vec::new()
+                };
                 let balance_after = patient_balance_minor!(tx, patient_id);
                 sqlx::query(
                     "INSERT INTO refunds (refund_id, payment_id, patient_id, amount_minor, \
@@ -172,6 +195,9 @@ impl BillingStore {
                 .execute(&mut *tx)
                 .await
                 .context("failed to insert a refund")?;
+                insert_allocations!(
+                    tx, patient_id, currency, &released, "refund", refund_id, now
+                );
                 Ok(refund_id)
             }
         })

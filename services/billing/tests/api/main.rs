@@ -2,7 +2,10 @@
 //! on PostgreSQL.
 
 mod access;
+mod allocations;
 mod charges;
+mod closed_days;
+mod corrections;
 mod daily_close;
 mod drawer;
 mod kiosk;
