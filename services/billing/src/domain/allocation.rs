@@ -33,6 +33,15 @@ impl ChargeStanding {
     }
 }
 
+/// A payment's money not yet allocated: part of the patient's advance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Funds {
+    pub payment_id: PaymentId,
+    pub service_date: NaiveDate,
+    pub sequence: i64,
+    pub available: i64,
+}
+
 /// How a payment's money is spread over the patient's open charges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AllocationMode {
@@ -198,6 +207,24 @@ pub fn release(amount: i64, held: &[Held]) -> Vec<AllocationLine> {
         left -= share;
     }
     lines
+}
+
+/// Takes `amount` of the patient's advance from `funds`, oldest payment first, as
+/// `(payment, amount)` sources for [`pair`]. `None` when the advance is not enough.
+pub fn draw_advance(amount: i64, funds: &[Funds]) -> Option<Vec<(PaymentId, i64)>> {
+    let mut left = amount;
+    let mut drawn = Vec::new();
+    for funds in funds {
+        if left == 0 {
+            break;
+        }
+        let share = funds.available.min(left);
+        if share > 0 {
+            drawn.push((funds.payment_id, share));
+            left -= share;
+        }
+    }
+    (left == 0).then_some(drawn)
 }
 
 #[cfg(test)]
@@ -367,5 +394,30 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn the_advance_is_drawn_oldest_payment_first_and_never_overdrawn() {
+        let (old, new) = (PaymentId::new(), PaymentId::new());
+        let funds = [
+            Funds {
+                payment_id: old,
+                service_date: day(1),
+                sequence: 1,
+                available: 10_000,
+            },
+            Funds {
+                payment_id: new,
+                service_date: day(2),
+                sequence: 2,
+                available: 5_000,
+            },
+        ];
+
+        assert_eq!(
+            draw_advance(12_000, &funds),
+            Some(vec![(old, 10_000), (new, 2_000)])
+        );
+        assert_eq!(draw_advance(15_001, &funds), None);
     }
 }

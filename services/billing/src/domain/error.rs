@@ -50,6 +50,9 @@ pub enum BillingError {
     /// The day an entry would be dated on is closed (or earlier than a closed day).
     #[error("{0} is closed: nothing more can be dated on it; correct it with an entry today")]
     DayClosed(chrono::NaiveDate),
+    /// A payment draws more from the patient's advance than it holds (shown).
+    #[error("the patient's advance holds only {0}")]
+    AdvanceInsufficient(String),
     /// A day cannot be closed while its cash is not counted.
     #[error("a cash drawer opened on or before {0} is still open or awaiting approval")]
     DrawersStillOpen(chrono::NaiveDate),

@@ -17,7 +17,8 @@ mod refund;
 mod statement;
 
 pub use allocation::{
-    AllocationLine, AllocationMode, ChargeStanding, ChosenAllocation, Held, pair, release, spread,
+    AllocationLine, AllocationMode, ChargeStanding, ChosenAllocation, Funds, Held, draw_advance,
+    pair, release, spread,
 };
 pub use charge::{Charge, NewCharge, Quantity};
 pub use correction::{Correction, CorrectionId, CorrectionKind, CreditNoteNumber, NewCorrection};
@@ -37,8 +38,8 @@ pub use ledger::{
     AccountBalance, LedgerEntry, LedgerEntryKind, LedgerPage, LedgerSource, ledger_page_size,
 };
 pub use payment::{
-    AuthorizationCode, CardLastFour, CardType, NewPayment, Payment, PaymentMethod, ReceiptNumber,
-    TransferReference,
+    AuthorizationCode, CardLastFour, CardType, NewPayment, Payment, PaymentMethod, PaymentPart,
+    ReceiptNumber, StoredPart, TransferReference, payment_total,
 };
 pub use price_list::{
     ItemDescription, NewPriceListItem, PriceCode, PriceListItem, PriceListItemKind,

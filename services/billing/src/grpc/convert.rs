@@ -20,10 +20,11 @@ use crate::domain::{
     CountLineError, DailyClose, DenominationKind, DrawerSession, DrawerSessionId, DrawerState,
     Flow, IdentityEvidence, IncomeMethod, ItemDescription, LedgerEntry, LedgerEntryKind,
     LedgerPage, MovementCategory, MovementDirection, NewCashMovement, NewCharge, NewCorrection,
-    NewPayment, NewPriceListItem, NewRefund, OpenDrawer, Payment, PaymentMethod, PhoneLastFour,
-    PriceCode, PriceListItem, PriceListItemKind, Quantity, ReceiptFormat, Refund, Statement,
-    StatementDetail, TerminalId, TransferReference, UnpaidPatient, denominations, ledger_page_size,
-    optional_reason, parse_unit_price, statement_span,
+    NewPayment, NewPriceListItem, NewRefund, OpenDrawer, Payment, PaymentMethod, PaymentPart,
+    PhoneLastFour, PriceCode, PriceListItem, PriceListItemKind, Quantity, ReceiptFormat, Refund,
+    Statement, StatementDetail, StoredPart, TerminalId, TransferReference, UnpaidPatient,
+    denominations, ledger_page_size, optional_reason, parse_unit_price, payment_total,
+    statement_span,
 };
 
 /// The context a request is read in: what "today" is in the clinic, and its currency.
@@ -256,68 +257,85 @@ pub fn new_payment(
 ) -> Result<(NewPayment, Option<IdentityEvidence>), FieldViolations> {
     let mut violations = FieldViolations::new();
     let identity = identity(request.identity.as_ref(), channel, &mut violations);
-    if channel == Channel::Kiosk && !matches!(request.method, Some(Method::Card(_)) | None) {
-        violations.add("method", "a kiosk takes card payments only");
-    }
     let patient_id = violations.check("patient_id", patient_id(&request.patient_id));
-    let amount = violations.check(
-        "amount",
-        money_from_proto(request.amount.as_ref(), reading.currency).and_then(|amount| {
-            if amount.is_positive() {
-                Ok(amount)
-            } else {
-                Err("must be positive".to_owned())
+    let parts = if request.parts.is_empty() {
+        // One method: `amount` and `method`.
+        let amount = violations.check("amount", positive_money(request.amount.as_ref(), reading));
+        let method = match &request.method {
+            None => {
+                violations.add(
+                    "method",
+                    "exactly one of cash, card, bank_transfer or advance is required",
+                );
+                None
             }
-        }),
-    );
-    let method = match request.method {
-        None => {
-            violations.add(
-                "method",
-                "exactly one of cash, card or bank_transfer is required",
-            );
-            None
+            Some(method) => {
+                let method = match method {
+                    Method::Cash(cash) => MethodRequest::Cash(cash),
+                    Method::Card(card) => MethodRequest::Card(card),
+                    Method::BankTransfer(transfer) => MethodRequest::BankTransfer(transfer),
+                    Method::Advance(_) => MethodRequest::Advance,
+                };
+                payment_method(method, amount, "", channel, reading, &mut violations)
+            }
+        };
+        match (amount, method) {
+            (Some(amount), Some(method)) => Some(vec![PaymentPart { amount, method }]),
+            _ => None,
         }
-        Some(Method::Cash(cash)) => {
-            let tendered = violations.check(
-                "cash.tendered",
-                money_from_proto(cash.tendered.as_ref(), reading.currency),
+    } else {
+        violations.require(
+            request.amount.is_none() && request.method.is_none(),
+            "parts",
+            "must not be given with amount or method",
+        );
+        let mut parts = Vec::with_capacity(request.parts.len());
+        for (index, part) in request.parts.iter().enumerate() {
+            let field = format!("parts[{index}]");
+            let amount = violations.check(
+                &format!("{field}.amount"),
+                positive_money(part.amount.as_ref(), reading),
             );
-            // Whether enough was tendered can only be judged against a valid amount.
-            match (amount, tendered) {
-                (Some(amount), Some(tendered)) => {
-                    violations.check("cash.tendered", PaymentMethod::cash(amount, tendered))
+            let method = match &part.method {
+                None => {
+                    violations.add(
+                        format!("{field}.method"),
+                        "exactly one of cash, card, bank_transfer or advance is required",
+                    );
+                    None
                 }
-                _ => None,
-            }
-        }
-        Some(Method::Card(card)) => {
-            let authorization_code = violations.check(
-                "card.authorization_code",
-                AuthorizationCode::parse(&card.authorization_code),
-            );
-            let last_four =
-                violations.check("card.last_four", CardLastFour::parse(&card.last_four));
-            let card_type =
-                violations.check("card.card_type", card_type_from_proto(card.card_type));
-            match (authorization_code, last_four, card_type) {
-                (Some(authorization_code), Some(last_four), Some(card_type)) => {
-                    Some(PaymentMethod::Card {
-                        authorization_code,
-                        last_four,
-                        card_type,
-                    })
+                Some(method) => {
+                    use pb::payment_part_request::Method as PartMethod;
+                    let method = match method {
+                        PartMethod::Cash(cash) => MethodRequest::Cash(cash),
+                        PartMethod::Card(card) => MethodRequest::Card(card),
+                        PartMethod::BankTransfer(transfer) => MethodRequest::BankTransfer(transfer),
+                        PartMethod::Advance(_) => MethodRequest::Advance,
+                    };
+                    payment_method(
+                        method,
+                        amount,
+                        &format!("{field}."),
+                        channel,
+                        reading,
+                        &mut violations,
+                    )
                 }
-                _ => None,
+            };
+            if let (Some(amount), Some(method)) = (amount, method) {
+                parts.push(PaymentPart { amount, method });
             }
         }
-        Some(Method::BankTransfer(transfer)) => violations
-            .check(
-                "bank_transfer.reference",
-                TransferReference::parse(&transfer.reference),
-            )
-            .map(|reference| PaymentMethod::BankTransfer { reference }),
+        (parts.len() == request.parts.len()).then_some(parts)
     };
+    let total = parts.as_ref().and_then(|parts| {
+        let field = if request.parts.is_empty() {
+            "amount"
+        } else {
+            "parts"
+        };
+        violations.check(field, payment_total(parts))
+    });
     let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
     let terminal_id = if request.terminal_id.trim().is_empty() {
         Some(None)
@@ -333,32 +351,102 @@ pub fn new_payment(
     );
     match (
         patient_id,
-        amount,
-        method,
+        parts,
+        total,
         request_id,
         terminal_id,
         identity,
+        allocation_mode,
     ) {
         (
             Some(patient_id),
+            Some(parts),
             Some(amount),
-            Some(method),
             Some(request_id),
             Some(terminal_id),
             Some(identity),
+            Some(allocation_mode),
         ) if violations.is_empty() => Ok((
             NewPayment {
                 patient_id,
                 amount,
-                method,
+                parts,
                 request_id,
                 terminal_id,
                 allocations,
-                allocation_mode: allocation_mode.unwrap_or(AllocationMode::OldestFirst),
+                allocation_mode,
             },
             identity,
         )),
         _ => Err(violations),
+    }
+}
+
+/// A payment method as requested, from either the one-method fields or a part.
+enum MethodRequest<'a> {
+    Cash(&'a pb::CashPayment),
+    Card(&'a pb::CardPayment),
+    BankTransfer(&'a pb::BankTransferPayment),
+    Advance,
+}
+
+/// A method's details, checked under `prefix` (`""` or `parts[i].`). Whether enough cash was
+/// tendered can only be judged against a valid `amount`. A kiosk takes cards only.
+fn payment_method(
+    method: MethodRequest<'_>,
+    amount: Option<Money>,
+    prefix: &str,
+    channel: Channel,
+    reading: &Reading,
+    violations: &mut FieldViolations,
+) -> Option<PaymentMethod> {
+    if channel == Channel::Kiosk && !matches!(method, MethodRequest::Card(_)) {
+        violations.add(
+            format!("{prefix}method"),
+            "a kiosk takes card payments only",
+        );
+        return None;
+    }
+    match method {
+        MethodRequest::Cash(cash) => {
+            let field = format!("{prefix}cash.tendered");
+            let tendered = violations.check(
+                &field,
+                money_from_proto(cash.tendered.as_ref(), reading.currency),
+            );
+            match (amount, tendered) {
+                (Some(amount), Some(tendered)) => {
+                    violations.check(&field, PaymentMethod::cash(amount, tendered))
+                }
+                _ => None,
+            }
+        }
+        MethodRequest::Card(card) => {
+            let authorization_code = violations.check(
+                &format!("{prefix}card.authorization_code"),
+                AuthorizationCode::parse(&card.authorization_code),
+            );
+            let last_four = violations.check(
+                &format!("{prefix}card.last_four"),
+                CardLastFour::parse(&card.last_four),
+            );
+            let card_type = violations.check(
+                &format!("{prefix}card.card_type"),
+                card_type_from_proto(card.card_type),
+            );
+            Some(PaymentMethod::Card {
+                authorization_code: authorization_code?,
+                last_four: last_four?,
+                card_type: card_type?,
+            })
+        }
+        MethodRequest::BankTransfer(transfer) => violations
+            .check(
+                &format!("{prefix}bank_transfer.reference"),
+                TransferReference::parse(&transfer.reference),
+            )
+            .map(|reference| PaymentMethod::BankTransfer { reference }),
+        MethodRequest::Advance => Some(PaymentMethod::Advance),
     }
 }
 
@@ -424,6 +512,55 @@ fn card_type_from_proto(card_type: i32) -> Result<CardType, &'static str> {
     }
 }
 
+fn method_to_proto(method: &PaymentMethod) -> pb::PaymentMethod {
+    match method {
+        PaymentMethod::Cash { .. } => pb::PaymentMethod::Cash,
+        PaymentMethod::Card { .. } => pb::PaymentMethod::Card,
+        PaymentMethod::BankTransfer { .. } => pb::PaymentMethod::BankTransfer,
+        PaymentMethod::Advance => pb::PaymentMethod::Advance,
+    }
+}
+
+fn part_to_proto(part: &StoredPart) -> pb::PaymentPart {
+    let mut proto = pb::PaymentPart {
+        position: part.position,
+        amount: Some(money_to_proto(part.amount)),
+        method: method_to_proto(&part.method).into(),
+        cash_drawer_session_id: part
+            .drawer_session_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
+        ..Default::default()
+    };
+    match &part.method {
+        PaymentMethod::Cash { tendered, change } => {
+            proto.tendered = Some(money_to_proto(*tendered));
+            proto.change = Some(money_to_proto(*change));
+        }
+        PaymentMethod::Card {
+            authorization_code,
+            last_four,
+            card_type,
+        } => {
+            proto.authorization_code = authorization_code.as_str().to_owned();
+            proto.card_last_four = last_four.as_str().to_owned();
+            proto.set_card_type(card_type_to_proto(*card_type));
+        }
+        PaymentMethod::BankTransfer { reference } => {
+            proto.transfer_reference = reference.as_str().to_owned();
+        }
+        PaymentMethod::Advance => {}
+    }
+    proto
+}
+
+fn card_type_to_proto(card_type: CardType) -> pb::CardType {
+    match card_type {
+        CardType::Credit => pb::CardType::Credit,
+        CardType::Debit => pb::CardType::Debit,
+    }
+}
+
 pub fn payment_to_proto(payment: &Payment) -> pb::Payment {
     let mut proto = pb::Payment {
         payment_id: payment.payment_id.to_string(),
@@ -435,7 +572,7 @@ pub fn payment_to_proto(payment: &Payment) -> pb::Payment {
         request_id: payment.request_id.as_str().to_owned(),
         balance_after: Some(money_to_proto(payment.balance_after)),
         cash_drawer_session_id: payment
-            .drawer_session_id
+            .drawer_session_id()
             .map(|id| id.to_string())
             .unwrap_or_default(),
         allocations: payment
@@ -447,30 +584,28 @@ pub fn payment_to_proto(payment: &Payment) -> pb::Payment {
             })
             .collect(),
         advance_after: payment.advance_after.map(money_to_proto),
+        parts: payment.parts.iter().map(part_to_proto).collect(),
+        received: Some(money_to_proto(payment.received)),
         ..Default::default()
     };
-    match &payment.method {
-        PaymentMethod::Cash { tendered, change } => {
-            proto.set_method(pb::PaymentMethod::Cash);
+    // The one-method fields: the only part's details; for a split payment, the cash part's
+    // tendered and change, which the counter shows.
+    if let [only] = payment.parts.as_slice() {
+        let part = part_to_proto(only);
+        proto.method = part.method;
+        proto.tendered = part.tendered;
+        proto.change = part.change;
+        proto.authorization_code = part.authorization_code;
+        proto.card_last_four = part.card_last_four;
+        proto.card_type = part.card_type;
+        proto.transfer_reference = part.transfer_reference;
+    } else {
+        proto.set_method(pb::PaymentMethod::Split);
+        if let Some(PaymentMethod::Cash { tendered, change }) =
+            payment.cash().map(|part| &part.method)
+        {
             proto.tendered = Some(money_to_proto(*tendered));
             proto.change = Some(money_to_proto(*change));
-        }
-        PaymentMethod::Card {
-            authorization_code,
-            last_four,
-            card_type,
-        } => {
-            proto.set_method(pb::PaymentMethod::Card);
-            proto.authorization_code = authorization_code.as_str().to_owned();
-            proto.card_last_four = last_four.as_str().to_owned();
-            proto.set_card_type(match card_type {
-                CardType::Credit => pb::CardType::Credit,
-                CardType::Debit => pb::CardType::Debit,
-            });
-        }
-        PaymentMethod::BankTransfer { reference } => {
-            proto.set_method(pb::PaymentMethod::BankTransfer);
-            proto.transfer_reference = reference.as_str().to_owned();
         }
     }
     proto
@@ -916,19 +1051,31 @@ pub fn new_refund(
             .check("terminal_id", TerminalId::parse(&request.terminal_id))
             .map(Some)
     };
-    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
-    match (payment_id, amount, reason, terminal_id, request_id) {
-        (Some(payment_id), Some(amount), Some(reason), Some(terminal_id), Some(request_id))
-            if violations.is_empty() =>
-        {
-            Ok(NewRefund {
-                payment_id,
-                amount,
-                reason,
-                terminal_id,
-                request_id,
-            })
+    let part = match request.part {
+        0 => Some(None),
+        1.. => Some(Some(request.part)),
+        _ => {
+            violations.add("part", "must not be negative");
+            None
         }
+    };
+    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
+    match (payment_id, amount, reason, terminal_id, request_id, part) {
+        (
+            Some(payment_id),
+            Some(amount),
+            Some(reason),
+            Some(terminal_id),
+            Some(request_id),
+            Some(part),
+        ) if violations.is_empty() => Ok(NewRefund {
+            payment_id,
+            amount,
+            reason,
+            terminal_id,
+            request_id,
+            part,
+        }),
         _ => Err(violations),
     }
 }
@@ -939,6 +1086,8 @@ fn method_name_to_proto(method: &str) -> pb::PaymentMethod {
         "cash" => pb::PaymentMethod::Cash,
         "card" => pb::PaymentMethod::Card,
         "bank_transfer" => pb::PaymentMethod::BankTransfer,
+        "advance" => pb::PaymentMethod::Advance,
+        "split" => pb::PaymentMethod::Split,
         _ => pb::PaymentMethod::Unspecified,
     }
 }
@@ -961,6 +1110,7 @@ pub fn refund_to_proto(refund: &Refund) -> pb::Refund {
         refunded_by: refund.refunded_by.clone(),
         request_id: refund.request_id.as_str().to_owned(),
         create_time: Some(timestamp_to_proto(refund.created_at)),
+        part: refund.part,
     }
 }
 

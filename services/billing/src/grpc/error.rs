@@ -27,6 +27,7 @@ impl From<BillingError> for Status {
             | BillingError::IdentityNotConfirmed
             | BillingError::CorrectionTooLarge(_)
             | BillingError::DayClosed(_)
+            | BillingError::AdvanceInsufficient(_)
             | BillingError::DrawersStillOpen(_)
             | BillingError::RefundExceedsRemainder { .. }) => {
                 Status::failed_precondition(error.to_string())

@@ -13,7 +13,7 @@ use clinic_common::with_db;
 use clinic_common::{Currency, Money};
 
 use super::{BillingStore, corrupt};
-use crate::domain::{BillingError, ChargeStanding, Held};
+use crate::domain::{BillingError, ChargeStanding, Funds, Held};
 
 /// The columns of a charge's standing: id, service date, sequence, due, allocated.
 macro_rules! standing_columns {
@@ -76,6 +76,29 @@ macro_rules! one_charge_standing {
     }};
 }
 pub(crate) use one_charge_standing;
+
+/// Inside `$tx`: the patient's payments that hold money no charge does, oldest first, as
+/// `Vec<Funds>`.
+macro_rules! patient_funds {
+    ($tx:ident, $patient_id:expr) => {{
+        let rows: Vec<(String, NaiveDate, i64, i64)> = sqlx::query_as(
+            "SELECT p.payment_id, p.service_date, p.ledger_sequence, \
+             CAST(p.received_minor \
+                  - COALESCE((SELECT SUM(r.amount_minor) FROM refunds r \
+                              WHERE r.payment_id = p.payment_id), 0) \
+                  - COALESCE((SELECT SUM(a.amount_minor) FROM allocations a \
+                              WHERE a.payment_id = p.payment_id), 0) AS BIGINT) \
+             FROM payments p WHERE p.patient_id = $1 \
+             ORDER BY p.service_date, p.ledger_sequence",
+        )
+        .bind($patient_id.to_string())
+        .fetch_all(&mut *$tx)
+        .await
+        .context("failed to read a patient's payments")?;
+        crate::store::allocations::read_funds(rows)?
+    }};
+}
+pub(crate) use patient_funds;
 
 /// Inside `$tx`: the money payments hold on charges, by (charge, payment), filtered by
 /// `$column` (`charge_id` or `payment_id`) equal to `$id`, as `Vec<Held>`.
@@ -153,6 +176,23 @@ pub(crate) fn read_one_standing(
     let patient_id = PatientId::parse(patient_id).map_err(|_| corrupt("patient_id", &row_id))?;
     let currency: Currency = currency.parse().map_err(|_| corrupt("currency", &row_id))?;
     Ok((patient_id, currency, standing(row)?))
+}
+
+pub(crate) fn read_funds(rows: Vec<(String, NaiveDate, i64, i64)>) -> anyhow::Result<Vec<Funds>> {
+    let mut funds = Vec::new();
+    for (payment_id, service_date, sequence, available) in rows {
+        if available <= 0 {
+            continue;
+        }
+        funds.push(Funds {
+            payment_id: PaymentId::parse(&payment_id)
+                .map_err(|_| corrupt("payment_id", &payment_id))?,
+            service_date,
+            sequence,
+            available,
+        });
+    }
+    Ok(funds)
 }
 
 pub(crate) fn read_held(rows: Vec<(String, String, i64, i64)>) -> anyhow::Result<Vec<Held>> {

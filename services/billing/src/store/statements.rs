@@ -54,7 +54,10 @@ impl BillingStore {
                 let rows: Vec<StatementRow> = sqlx::query_as(
                     "SELECT l.sequence, l.kind, l.amount_minor, l.currency, l.source_id, \
                      l.service_date, c.price_code, c.description, c.quantity, \
-                     p.method AS payment_method, p.receipt_number AS payment_receipt, \
+                     (SELECT CASE WHEN COUNT(*) > 1 THEN 'split' ELSE MIN(pp.method) END \
+                      FROM payment_parts pp WHERE pp.payment_id = p.payment_id \
+                      AND pp.method <> 'advance') AS payment_method, \
+                     p.receipt_number AS payment_receipt, \
                      r.method AS refund_method, rp.receipt_number AS refund_receipt, \
                      k.reason AS correction_reason, k.credit_note_number, \
                      kc.price_code AS corrected_price_code \

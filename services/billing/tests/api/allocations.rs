@@ -286,6 +286,7 @@ async fn a_refund_takes_the_advance_back_first_then_reopens_the_newest_charge_pa
             reason: "Cobro en exceso".into(),
             terminal_id: String::new(),
             request_id: "refund-350".into(),
+            ..Default::default()
         })
         .await
         .expect("refunded")

@@ -193,6 +193,7 @@ async fn a_credit_note_on_a_paid_charge_frees_money_that_a_refund_can_give_back(
             reason: "Devolución de la nota de crédito".into(),
             terminal_id: String::new(),
             request_id: "refund-credit".into(),
+            ..Default::default()
         })
         .await
         .expect("refunded")

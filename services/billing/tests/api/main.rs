@@ -14,6 +14,7 @@ mod payments;
 mod price_list;
 mod receipts;
 mod refunds;
+mod split_payments;
 mod statements;
 mod upgrade;
 

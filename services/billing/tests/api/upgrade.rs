@@ -114,6 +114,7 @@ async fn a_ledger_written_before_refunds_is_carried_over_and_stays_append_only(
             reason: "Descuento aplicado después".into(),
             terminal_id: String::new(),
             request_id: "refund-old".into(),
+            ..Default::default()
         })
         .await
         .expect("an old payment can be refunded")
