@@ -54,26 +54,106 @@ pub struct ApprovedCardPayment {
     /// Set when a patient paid at the kiosk.
     #[serde(default)]
     pub identity: Option<IdentityEvidence>,
+    /// The other parts of a payment split across methods (the card is one part of it): they
+    /// are recorded together, in one payment, or not at all.
+    #[serde(default)]
+    pub other_parts: Vec<OtherPart>,
+}
+
+/// A part of a split payment paid by something other than the card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum OtherPart {
+    Cash {
+        amount_minor: i64,
+        tendered_minor: i64,
+    },
+    Transfer {
+        amount_minor: i64,
+        reference: String,
+    },
+    Advance {
+        amount_minor: i64,
+    },
+}
+
+impl OtherPart {
+    fn request(&self, currency: &str) -> billing::PaymentPartRequest {
+        use billing::payment_part_request::Method;
+        let money = |minor_units: i64| Money {
+            minor_units,
+            currency_code: currency.to_owned(),
+        };
+        let (amount, method) = match self {
+            OtherPart::Cash {
+                amount_minor,
+                tendered_minor,
+            } => (
+                *amount_minor,
+                Method::Cash(billing::CashPayment {
+                    tendered: Some(money(*tendered_minor)),
+                }),
+            ),
+            OtherPart::Transfer {
+                amount_minor,
+                reference,
+            } => (
+                *amount_minor,
+                Method::BankTransfer(billing::BankTransferPayment {
+                    reference: reference.clone(),
+                }),
+            ),
+            OtherPart::Advance { amount_minor } => {
+                (*amount_minor, Method::Advance(billing::AdvancePayment {}))
+            }
+        };
+        billing::PaymentPartRequest {
+            amount: Some(money(amount)),
+            method: Some(method),
+        }
+    }
 }
 
 impl ApprovedCardPayment {
     pub fn request(&self) -> billing::PostPaymentRequest {
+        let card = billing::CardPayment {
+            authorization_code: self.authorization_code.clone(),
+            last_four: self.last_four.clone(),
+            card_type: match self.card_kind {
+                CardKind::Credit => billing::CardType::Credit,
+                CardKind::Debit => billing::CardType::Debit,
+            } as i32,
+        };
+        let amount = Money {
+            minor_units: self.amount_minor,
+            currency_code: self.currency.clone(),
+        };
+        // By card alone: amount and method. Split: every part, the card's first.
+        let (amount, method, parts) = if self.other_parts.is_empty() {
+            (
+                Some(amount),
+                Some(billing::post_payment_request::Method::Card(card)),
+                Vec::new(),
+            )
+        } else {
+            let mut parts = vec![billing::PaymentPartRequest {
+                amount: Some(amount),
+                method: Some(billing::payment_part_request::Method::Card(card)),
+            }];
+            parts.extend(
+                self.other_parts
+                    .iter()
+                    .map(|part| part.request(&self.currency)),
+            );
+            (None, None, parts)
+        };
         billing::PostPaymentRequest {
             patient_id: self.patient_id.clone(),
-            amount: Some(Money {
-                minor_units: self.amount_minor,
-                currency_code: self.currency.clone(),
-            }),
-            method: Some(billing::post_payment_request::Method::Card(
-                billing::CardPayment {
-                    authorization_code: self.authorization_code.clone(),
-                    last_four: self.last_four.clone(),
-                    card_type: match self.card_kind {
-                        CardKind::Credit => billing::CardType::Credit,
-                        CardKind::Debit => billing::CardType::Debit,
-                    } as i32,
-                },
-            )),
+            amount,
+            method,
+            parts,
+            allocations: Vec::new(),
+            allocation_mode: 0,
             request_id: self.request_id.clone(),
             terminal_id: self.terminal_id.clone(),
             identity: self
@@ -318,7 +398,30 @@ mod tests {
                 .parse()
                 .expect("valid"),
             identity: None,
+            other_parts: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_split_payment_is_posted_as_one_request_with_the_card_first() {
+        let mut split = payment("s", 1);
+        split.amount_minor = 30_000;
+        split.other_parts = vec![OtherPart::Cash {
+            amount_minor: 20_000,
+            tendered_minor: 20_000,
+        }];
+        let request = split.request();
+        assert!(request.amount.is_none() && request.method.is_none());
+        assert_eq!(request.parts.len(), 2);
+        assert!(matches!(
+            request.parts[0].method,
+            Some(billing::payment_part_request::Method::Card(_))
+        ));
+        assert_eq!(
+            request.parts[1].amount.as_ref().map(|m| m.minor_units),
+            Some(20_000)
+        );
+        assert!(payment("single", 1).request().parts.is_empty());
     }
 
     #[test]

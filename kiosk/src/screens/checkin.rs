@@ -625,6 +625,7 @@ impl Checkin {
             terminal_id: self.terminal_id.clone(),
             approved_at: SystemClock.now(),
             identity: Some(visit.identity.clone()),
+            other_parts: Vec::new(),
         };
         self.message = None;
         let (backend, outbox, nudge) = (

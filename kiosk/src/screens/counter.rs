@@ -25,7 +25,7 @@ use crate::backend::{Backend, CallError, Pending, WatchEvent, answer};
 use crate::config::PrinterConfig;
 use crate::format;
 use crate::i18n::{Lang, T, fill};
-use crate::outbox::{ApprovedCardPayment, CardKind, Outbox, OutboxState, Posting};
+use crate::outbox::{ApprovedCardPayment, CardKind, OtherPart, Outbox, OutboxState, Posting};
 use crate::printing;
 use crate::widgets;
 
@@ -84,6 +84,8 @@ struct AccountPanel {
     request: Option<(String, String)>,
     paying: Option<Pending<Posting>>,
     last_payment: Option<billing::Payment>,
+    /// Parts of a split payment added so far.
+    parts: Vec<PaymentForm>,
     printing: Option<Pending<String>>,
     walking_in: Option<Pending<scheduling::RegisterWalkInResponse>>,
 }
@@ -557,6 +559,7 @@ impl Counter {
             request: None,
             paying: None,
             last_payment: None,
+            parts: Vec::new(),
             printing: None,
             walking_in: None,
         };
@@ -621,6 +624,7 @@ impl Counter {
             match result {
                 Ok(Posting::Recorded(payment)) => {
                     account.request = None;
+                    account.parts.clear();
                     let balance = Money::from_minor(
                         payment.balance_after.as_ref().map_or(0, |m| m.minor_units),
                         currency,
@@ -664,6 +668,7 @@ impl Counter {
                 Ok(Posting::Saved) => {
                     // The balance shown stays as it was until billing answers again.
                     account.request = None;
+                    account.parts.clear();
                     account.auth_code.clear();
                     account.last_four.clear();
                     outcome = Some(Ok(T::PaymentSaved.get(lang).into()));
@@ -944,10 +949,26 @@ impl Counter {
                         .labelled_by(label.id);
                 }
                 Method::Advance => {
-                    ui.label(RichText::new(T::AdvanceNotYet.get(lang)).color(widgets::MUTED));
+                    ui.label(RichText::new(T::FromAdvance.get(lang)).color(widgets::MUTED));
                 }
             }
         });
+        // A split payment: each part is added to the list, then all are taken as one payment.
+        if !account.parts.is_empty() {
+            let mut remove = None;
+            for (index, part) in account.parts.iter().enumerate() {
+                ui.horizontal(|ui| {
+                    ui.label(format!("{}. {}", index + 1, part.describe(lang)));
+                    if ui.small_button("✕").clicked() {
+                        remove = Some(index);
+                    }
+                });
+            }
+            if let Some(index) = remove {
+                account.parts.remove(index);
+                account.request = None;
+            }
+        }
         ui.label(
             RichText::new(T::SplitHint.get(lang))
                 .small()
@@ -956,16 +977,52 @@ impl Counter {
         ui.horizontal(|ui| {
             if account.paying.is_some() {
                 widgets::working(ui, T::Working.get(lang));
-            } else if ui
-                .add_enabled(
-                    account.method != Method::Advance,
-                    egui::Button::new(RichText::new(T::TakePayment.get(lang)).strong()),
-                )
-                .clicked()
-            {
-                match self.payment(&account) {
-                    Ok(payment) => self.take_payment(ctx, &mut account, payment),
-                    Err(problem) => self.message = Some(Err(problem)),
+            } else {
+                if ui.button(T::AddPart.get(lang)).clicked() {
+                    match self.payment(&account) {
+                        Ok(part) => {
+                            let remaining = account
+                                .balance
+                                .and_then(|b| b.checked_sub(part.amount()).ok())
+                                .and_then(|b| {
+                                    account
+                                        .parts
+                                        .iter()
+                                        .try_fold(b, |left, p| left.checked_sub(p.amount()).ok())
+                                });
+                            account.parts.push(part);
+                            account.request = None;
+                            account.amount = remaining
+                                .filter(Money::is_positive)
+                                .map(format::money_input)
+                                .unwrap_or_default();
+                            account.tendered.clear();
+                            account.auth_code.clear();
+                            account.last_four.clear();
+                            account.reference.clear();
+                        }
+                        Err(problem) => self.message = Some(Err(problem)),
+                    }
+                }
+                if ui
+                    .button(RichText::new(T::TakePayment.get(lang)).strong())
+                    .clicked()
+                {
+                    // The parts added so far, and the one in the form if it is filled in.
+                    let mut forms = account.parts.clone();
+                    let current = if forms.is_empty() || !account.amount.trim().is_empty() {
+                        Some(self.payment(&account))
+                    } else {
+                        None
+                    };
+                    match current {
+                        Some(Err(problem)) => self.message = Some(Err(problem)),
+                        Some(Ok(form)) => {
+                            forms.push(form);
+                            self.take_payment(ctx, &mut account, forms);
+                        }
+                        None => self.take_payment(ctx, &mut account, forms),
+                    }
                 }
             }
             if let Some(payment) = &account.last_payment {
@@ -1031,13 +1088,18 @@ impl Counter {
                     reference: reference.to_owned(),
                 })
             }
-            Method::Advance => Err(T::AdvanceNotYet.get(lang).into()),
+            Method::Advance => Ok(PaymentForm::Advance { amount }),
         }
     }
 
-    fn take_payment(&mut self, ctx: &egui::Context, account: &mut AccountPanel, form: PaymentForm) {
+    fn take_payment(
+        &mut self,
+        ctx: &egui::Context,
+        account: &mut AccountPanel,
+        forms: Vec<PaymentForm>,
+    ) {
         // The same payment retried (billing was down) keeps its key; anything changed gets a new one.
-        let fingerprint = format!("{}|{form:?}", account.patient.patient_id);
+        let fingerprint = format!("{}|{forms:?}", account.patient.patient_id);
         let request_id = match &account.request {
             Some((earlier, request_id)) if *earlier == fingerprint => request_id.clone(),
             _ => {
@@ -1049,59 +1111,124 @@ impl Counter {
         self.message = None;
         let patient_id = account.patient.patient_id.clone();
         let backend = self.backend.clone();
-        match form {
+        let cards = forms
+            .iter()
+            .filter(|form| matches!(form, PaymentForm::Card { .. }))
+            .count();
+        if cards > 1 {
+            self.message = Some(Err(T::OneCardPerPayment.get(self.lang).into()));
+            return;
+        }
+        // A card the terminal approved goes through the outbox, with the parts paid beside it.
+        let card = forms.iter().find_map(|form| match form {
             PaymentForm::Card {
                 amount,
                 code,
                 last_four,
                 kind,
-            } => {
-                let payment = ApprovedCardPayment {
-                    request_id,
-                    patient_id,
-                    amount_minor: amount.minor_units(),
-                    currency: amount.currency().code().to_owned(),
-                    authorization_code: code,
-                    last_four,
-                    card_kind: kind,
-                    terminal_id: self.terminal_id.clone(),
-                    approved_at: SystemClock.now(),
-                    identity: None,
+            } => Some((*amount, code.clone(), last_four.clone(), *kind)),
+            _ => None,
+        });
+        if let Some((amount, code, last_four, kind)) = card {
+            let other_parts = forms
+                .iter()
+                .filter_map(|form| match form {
+                    PaymentForm::Cash { amount, tendered } => Some(OtherPart::Cash {
+                        amount_minor: amount.minor_units(),
+                        tendered_minor: tendered.minor_units(),
+                    }),
+                    PaymentForm::Transfer { amount, reference } => Some(OtherPart::Transfer {
+                        amount_minor: amount.minor_units(),
+                        reference: reference.clone(),
+                    }),
+                    PaymentForm::Advance { amount } => Some(OtherPart::Advance {
+                        amount_minor: amount.minor_units(),
+                    }),
+                    PaymentForm::Card { .. } => None,
+                })
+                .collect();
+            let payment = ApprovedCardPayment {
+                request_id,
+                patient_id,
+                amount_minor: amount.minor_units(),
+                currency: amount.currency().code().to_owned(),
+                authorization_code: code,
+                last_four,
+                card_kind: kind,
+                terminal_id: self.terminal_id.clone(),
+                approved_at: SystemClock.now(),
+                identity: None,
+                other_parts,
+            };
+            let (outbox, nudge) = (self.outbox.clone(), self.nudge.clone());
+            account.paying = Some(self.backend.call(ctx, async move {
+                let posting = crate::outbox::save_and_post(backend, outbox, payment).await;
+                nudge.notify_one();
+                posting
+            }));
+            return;
+        }
+        let mut request = billing::PostPaymentRequest {
+            patient_id,
+            request_id,
+            terminal_id: self.terminal_id.clone(),
+            ..Default::default()
+        };
+        if let [form] = forms.as_slice() {
+            let (amount, method) = self.method(form);
+            request.amount = Some(self.wire(amount));
+            request.method = Some(method);
+        } else {
+            for form in &forms {
+                let (amount, method) = self.method(form);
+                let method = match method {
+                    Single::Cash(cash) => Part::Cash(cash),
+                    Single::Card(card) => Part::Card(card),
+                    Single::BankTransfer(transfer) => Part::BankTransfer(transfer),
+                    Single::Advance(advance) => Part::Advance(advance),
                 };
-                let (outbox, nudge) = (self.outbox.clone(), self.nudge.clone());
-                account.paying = Some(self.backend.call(ctx, async move {
-                    let posting = crate::outbox::save_and_post(backend, outbox, payment).await;
-                    nudge.notify_one();
-                    posting
-                }));
-            }
-            PaymentForm::Cash { amount, tendered } => {
-                let request = billing::PostPaymentRequest {
-                    patient_id,
+                request.parts.push(billing::PaymentPartRequest {
                     amount: Some(self.wire(amount)),
-                    method: Some(billing::post_payment_request::Method::Cash(
-                        billing::CashPayment {
-                            tendered: Some(self.wire(tendered)),
-                        },
-                    )),
-                    request_id,
-                    terminal_id: self.terminal_id.clone(),
-                    identity: None,
-                };
-                account.paying = Some(self.backend.call(ctx, post(backend, request)));
+                    method: Some(method),
+                });
             }
-            PaymentForm::Transfer { amount, reference } => {
-                let request = billing::PostPaymentRequest {
-                    patient_id,
-                    amount: Some(self.wire(amount)),
-                    method: Some(billing::post_payment_request::Method::BankTransfer(
-                        billing::BankTransferPayment { reference },
-                    )),
-                    request_id,
-                    terminal_id: self.terminal_id.clone(),
-                    identity: None,
-                };
-                account.paying = Some(self.backend.call(ctx, post(backend, request)));
+        }
+        account.paying = Some(self.backend.call(ctx, post(backend, request)));
+    }
+
+    /// One part's amount and method, on the wire.
+    fn method(&self, form: &PaymentForm) -> (Money, Single) {
+        match form {
+            PaymentForm::Cash { amount, tendered } => (
+                *amount,
+                Single::Cash(billing::CashPayment {
+                    tendered: Some(self.wire(*tendered)),
+                }),
+            ),
+            PaymentForm::Card {
+                amount,
+                code,
+                last_four,
+                kind,
+            } => (
+                *amount,
+                Single::Card(billing::CardPayment {
+                    authorization_code: code.clone(),
+                    last_four: last_four.clone(),
+                    card_type: match kind {
+                        CardKind::Credit => billing::CardType::Credit,
+                        CardKind::Debit => billing::CardType::Debit,
+                    } as i32,
+                }),
+            ),
+            PaymentForm::Transfer { amount, reference } => (
+                *amount,
+                Single::BankTransfer(billing::BankTransferPayment {
+                    reference: reference.clone(),
+                }),
+            ),
+            PaymentForm::Advance { amount } => {
+                (*amount, Single::Advance(billing::AdvancePayment {}))
             }
         }
     }
@@ -1510,9 +1637,15 @@ impl Counter {
     }
 }
 
-/// A payment as the form describes it, checked.
-#[derive(Debug)]
+use billing::payment_part_request::Method as Part;
+use billing::post_payment_request::Method as Single;
+
+/// A payment (or one part of a split payment) as the form describes it, checked.
+#[derive(Debug, Clone)]
 enum PaymentForm {
+    Advance {
+        amount: Money,
+    },
     Cash {
         amount: Money,
         tendered: Money,
@@ -1637,12 +1770,40 @@ fn income_method(method: i32) -> T {
     }
 }
 
+impl PaymentForm {
+    fn amount(&self) -> Money {
+        match self {
+            PaymentForm::Advance { amount }
+            | PaymentForm::Cash { amount, .. }
+            | PaymentForm::Card { amount, .. }
+            | PaymentForm::Transfer { amount, .. } => *amount,
+        }
+    }
+
+    /// "Card 4242 · $300.00", as the list of parts shows it.
+    fn describe(&self, lang: Lang) -> String {
+        let (method, detail) = match self {
+            PaymentForm::Advance { .. } => (T::Advance, String::new()),
+            PaymentForm::Cash { .. } => (T::Cash, String::new()),
+            PaymentForm::Card { last_four, .. } => (T::Card, format!(" {last_four}")),
+            PaymentForm::Transfer { reference, .. } => (T::Transfer, format!(" {reference}")),
+        };
+        format!(
+            "{}{detail} · {}",
+            method.get(lang),
+            format::money(self.amount())
+        )
+    }
+}
+
 impl T {
     fn from_method(method: i32) -> T {
         match billing::PaymentMethod::try_from(method) {
             Ok(billing::PaymentMethod::Cash) => T::Cash,
             Ok(billing::PaymentMethod::Card) => T::Card,
             Ok(billing::PaymentMethod::BankTransfer) => T::Transfer,
+            Ok(billing::PaymentMethod::Advance) => T::Advance,
+            Ok(billing::PaymentMethod::Split) => T::Split,
             _ => T::Method,
         }
     }

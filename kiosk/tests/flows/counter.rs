@@ -84,3 +84,52 @@ fn reception_checks_in_charges_takes_cash_prints_and_closes_the_drawer() {
     assert!(counter.query_by_label("Cash").is_some());
     assert!(counter.query_all_by_label("$500.00").count() >= 2);
 }
+
+#[test]
+fn a_payment_is_split_between_cash_and_card() {
+    use clinic_common::auth::Role;
+    use clinic_proto::billing::v1 as billing;
+
+    let clinic = Clinic::start();
+    let booked = clinic.book();
+    clinic.charge(&booked.patient_id);
+    let mut drawer = clinic.billing(Role::Reception);
+    clinic
+        .runtime
+        .block_on(drawer.open_cash_drawer(billing::OpenCashDrawerRequest {
+            terminal_id: "counter-1".into(),
+            opening_count: vec![billing::DenominationCount {
+                kind: billing::DenominationKind::Note as i32,
+                value: Some(crate::mxn(50_000)),
+                count: 1,
+            }],
+            opening_difference_reason: String::new(),
+            request_id: "split-drawer".into(),
+        }))
+        .expect("drawer open");
+    let mut counter = clinic.harness(Mode::Counter, Lang::En);
+    wait_for(&mut counter, "Ana Prueba");
+    click(&mut counter, "Account");
+    wait_for(&mut counter, "$500.00");
+
+    // $200 in cash, then the remaining $300 by card.
+    crate::set_text(&mut counter, "Amount", "200");
+    type_into(&mut counter, "Tendered", "200");
+    click(&mut counter, "Add part");
+    assert!(counter.query_by_label("1. Cash · $200.00").is_some());
+    click(&mut counter, "Card");
+    type_into(&mut counter, "Authorisation code", "Z9Y8X7");
+    type_into(&mut counter, "Card's last 4", "1881");
+    click(&mut counter, "Take payment");
+    wait_for(&mut counter, "Payment R-");
+    assert!(counter.query_by_label_contains("(Split $500.00)").is_some());
+
+    let statement = clinic.statement(&booked.patient_id);
+    assert_eq!(statement.closing_balance.expect("a balance").minor_units, 0);
+    let payments = statement
+        .lines
+        .iter()
+        .filter(|line| line.kind == billing::LedgerEntryKind::Payment as i32)
+        .count();
+    assert_eq!(payments, 1, "one payment in two parts");
+}

@@ -442,6 +442,13 @@ pub fn type_into(harness: &mut Harness<'_, KioskApp>, label: &str, text: &str) {
     harness.step();
 }
 
+/// Replaces the text of the field a caption labels.
+pub fn set_text(harness: &mut Harness<'_, KioskApp>, label: &str, text: &str) {
+    harness.get_by_label(label).set_text_value_accesskit(text);
+    harness.step();
+    harness.step();
+}
+
 pub fn outbox_files(dir: &std::path::Path) -> Vec<PathBuf> {
     std::fs::read_dir(dir)
         .map(|entries| {
