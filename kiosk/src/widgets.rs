@@ -121,6 +121,18 @@ pub const CODE_KEYS: &[&str] = &[
     "T", "U", "V", "W", "X", "Y", "Z", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9",
 ];
 
+/// Latin letters for names (accents need not be typed: names match without them).
+pub const LATIN_KEYS: &[&str] = &[
+    "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "Ñ", "O", "P", "Q", "R",
+    "S", "T", "U", "V", "W", "X", "Y", "Z", "-", "'", " ",
+];
+
+/// Cyrillic letters for names, when the kiosk speaks Russian.
+pub const CYRILLIC_KEYS: &[&str] = &[
+    "А", "Б", "В", "Г", "Д", "Е", "Ё", "Ж", "З", "И", "Й", "К", "Л", "М", "Н", "О", "П", "Р", "С",
+    "Т", "У", "Ф", "Х", "Ц", "Ч", "Ш", "Щ", "Ъ", "Ы", "Ь", "Э", "Ю", "Я", "-", " ",
+];
+
 /// What a keypad key does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Key {
@@ -135,7 +147,9 @@ pub fn keypad(ui: &mut egui::Ui, keys: &[&str], per_row: usize, key_size: Vec2) 
         .spacing(egui::vec2(8.0, 8.0))
         .show(ui, |ui| {
             for (index, key) in keys.iter().enumerate() {
-                if plain_button(ui, key, key_size).clicked() {
+                // The space bar needs a face to be found (and pressed).
+                let face = if *key == " " { "␣" } else { key };
+                if plain_button(ui, face, key_size).clicked() {
                     pressed = Some(Key::Char((*key).to_owned()));
                 }
                 if (index + 1) % per_row == 0 {
@@ -147,4 +161,21 @@ pub fn keypad(ui: &mut egui::Ui, keys: &[&str], per_row: usize, key_size: Vec2) 
             }
         });
     pressed
+}
+
+/// One of a few choices (a language, yes or no, credit or debit): always a visible button, the
+/// chosen one highlighted.
+pub fn choice<'a>(selected: bool, text: impl Into<egui::WidgetText>) -> egui::Button<'a> {
+    egui::Button::new(text)
+        .selected(selected)
+        .fill(if selected {
+            Color32::from_rgb(214, 232, 255)
+        } else {
+            Color32::from_gray(235)
+        })
+        .stroke(if selected {
+            egui::Stroke::new(3.0, ACCENT)
+        } else {
+            egui::Stroke::new(1.5, MUTED)
+        })
 }

@@ -35,6 +35,8 @@ const WAIT_ESTIMATE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Which field the on-screen keypad types into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Field {
+    GivenName,
+    FamilyName,
     Code,
     Day,
     Month,
@@ -47,6 +49,7 @@ enum Field {
 impl Field {
     fn max_len(self) -> usize {
         match self {
+            Field::GivenName | Field::FamilyName => 60,
             Field::Code => 6,
             Field::Day | Field::Month => 2,
             Field::Year | Field::LastFour | Field::CardLastFour => 4,
@@ -54,9 +57,24 @@ impl Field {
         }
     }
 
+    /// Whether `typed` belongs in this field: digits in dates and numbers, letters and digits
+    /// in codes, letters, spaces, hyphens and apostrophes in names.
+    fn accepts(self, typed: &str) -> bool {
+        typed.chars().all(|c| match self {
+            Field::GivenName | Field::FamilyName => {
+                c.is_alphabetic() || c == ' ' || c == '-' || c == '\''
+            }
+            Field::Code | Field::AuthCode => c.is_ascii_alphanumeric(),
+            Field::Day | Field::Month | Field::Year | Field::LastFour | Field::CardLastFour => {
+                c.is_ascii_digit()
+            }
+        })
+    }
+
     /// Where the keypad goes once this field is full.
     fn next(self) -> Option<Field> {
         match self {
+            Field::GivenName | Field::FamilyName => None,
             Field::Code => Some(Field::Day),
             Field::Day => Some(Field::Month),
             Field::Month => Some(Field::Year),
@@ -285,6 +303,7 @@ impl Checkin {
         let ctx = ui.ctx().clone();
         self.collect_results();
         self.watch_idle(&ctx);
+        self.physical_keyboard(&ctx);
 
         let mut action = None;
         egui::Frame::new()
@@ -388,6 +407,40 @@ impl Checkin {
         }
     }
 
+    /// A keyboard (or an input method) types into the active field as the keypad does.
+    fn physical_keyboard(&mut self, ctx: &egui::Context) {
+        if !matches!(self.step, Step::ByCode | Step::ByName | Step::Pay) {
+            return;
+        }
+        let keys: Vec<Key> = ctx.input(|input| {
+            input
+                .events
+                .iter()
+                .filter_map(|event| match event {
+                    egui::Event::Text(text) => Some(Key::Char(text.clone())),
+                    egui::Event::Key {
+                        key: egui::Key::Backspace,
+                        pressed: true,
+                        ..
+                    } => Some(Key::Backspace),
+                    _ => None,
+                })
+                .collect()
+        });
+        for key in keys {
+            let key = match key {
+                // Codes are printed in capitals; typed ones may not be.
+                Key::Char(text) if matches!(self.active, Field::Code | Field::AuthCode) => {
+                    Key::Char(text.to_uppercase())
+                }
+                other => other,
+            };
+            for single in split_chars(key) {
+                self.type_key(single);
+            }
+        }
+    }
+
     /// Back to the start after `idle_seconds` without a touch, unless a call is running.
     fn watch_idle(&mut self, ctx: &egui::Context) {
         let (now, touched) = ctx.input(|input| {
@@ -434,7 +487,7 @@ impl Checkin {
                     self.active = Field::Code;
                 }
                 if matches!(step, Step::ByName) {
-                    self.active = Field::Day;
+                    self.active = Field::GivenName;
                 }
                 if matches!(step, Step::Pay) {
                     self.active = Field::AuthCode;
@@ -454,6 +507,8 @@ impl Checkin {
 
     fn field_mut(&mut self, field: Field) -> &mut String {
         match field {
+            Field::GivenName => &mut self.find.given_name,
+            Field::FamilyName => &mut self.find.family_name,
             Field::Code => &mut self.find.code,
             Field::Day => &mut self.find.day,
             Field::Month => &mut self.find.month,
@@ -472,7 +527,7 @@ impl Checkin {
                 text.pop();
             }
             Key::Char(c) => {
-                if text.chars().count() < field.max_len() {
+                if text.chars().count() < field.max_len() && field.accepts(&c) {
                     text.push_str(&c);
                 }
                 if text.chars().count() >= field.max_len()
@@ -653,8 +708,7 @@ impl Checkin {
                 for lang in Lang::ALL {
                     let selected = lang == self.lang;
                     let text = RichText::new(lang.native_name()).size(26.0);
-                    let button =
-                        egui::Button::selectable(selected, text).min_size(vec2(170.0, 64.0));
+                    let button = widgets::choice(selected, text).min_size(vec2(170.0, 64.0));
                     if ui.add(button).clicked() {
                         action = Some(Action::Language(lang));
                     }
@@ -674,6 +728,8 @@ impl Checkin {
 
     fn digit_field(&self, ui: &mut egui::Ui, field: Field, label: T, width: f32) -> Option<Action> {
         let value = match field {
+            Field::GivenName => &self.find.given_name,
+            Field::FamilyName => &self.find.family_name,
             Field::Code => &self.find.code,
             Field::Day => &self.find.day,
             Field::Month => &self.find.month,
@@ -691,7 +747,7 @@ impl Checkin {
             } else {
                 value.clone()
             };
-            let button = egui::Button::new(RichText::new(shown).size(36.0).monospace())
+            let button = egui::Button::new(field_text(field, shown))
                 .selected(selected)
                 // Every field is a visible box; the one the keypad types into stands out.
                 .fill(if selected {
@@ -734,17 +790,13 @@ impl Checkin {
                 if by_code {
                     action = self.digit_field(ui, Field::Code, T::CodeLabel, 300.0);
                 } else {
-                    for (caption, text) in [
-                        (T::GivenName, &mut self.find.given_name),
-                        (T::FamilyName, &mut self.find.family_name),
+                    for (field, caption) in [
+                        (Field::GivenName, T::GivenName),
+                        (Field::FamilyName, T::FamilyName),
                     ] {
-                        let label = ui.label(RichText::new(caption.get(lang)).size(20.0));
-                        ui.add(
-                            egui::TextEdit::singleline(text)
-                                .font(egui::FontId::proportional(32.0))
-                                .desired_width(460.0),
-                        )
-                        .labelled_by(label.id);
+                        if let Some(a) = self.digit_field(ui, field, caption, 460.0) {
+                            action = Some(a);
+                        }
                     }
                 }
                 ui.add_space(8.0);
@@ -767,10 +819,13 @@ impl Checkin {
             });
             ui.add_space(40.0);
             ui.vertical(|ui| {
-                let keys = if self.active == Field::Code {
-                    (widgets::CODE_KEYS, 9)
-                } else {
-                    (widgets::DIGITS, 3)
+                let keys = match self.active {
+                    Field::Code => (widgets::CODE_KEYS, 9),
+                    Field::GivenName | Field::FamilyName if lang == Lang::Ru => {
+                        (widgets::CYRILLIC_KEYS, 8)
+                    }
+                    Field::GivenName | Field::FamilyName => (widgets::LATIN_KEYS, 8),
+                    _ => (widgets::DIGITS, 3),
                 };
                 if let Some(key) = widgets::keypad(ui, keys.0, keys.1, vec2(72.0, 72.0)) {
                     action = Some(Action::Key(key));
@@ -841,76 +896,80 @@ impl Checkin {
         };
         let mut action = None;
         let lang = self.lang;
-        ui.vertical_centered(|ui| {
-            ui.heading(
-                RichText::new(fill(T::CheckedIn.get(lang), &[("name", &visit.given_name)]))
-                    .size(40.0)
-                    .strong(),
-            );
-            if let Some(start) = visit.start {
-                ui.label(fill(
-                    T::AppointmentAt.get(lang),
-                    &[
-                        ("name", &visit.given_name),
-                        ("time", &format::local_time(start, self.clinic.time_zone)),
-                        ("provider", &visit.provider),
-                    ],
-                ));
-            }
-            ui.add_space(12.0);
-            ui.label(RichText::new(T::YourTicket.get(lang)).size(28.0));
-            ui.label(
-                RichText::new(&visit.ticket)
-                    .size(120.0)
-                    .strong()
-                    .color(widgets::ACCENT),
-            );
-            match visit.estimated_wait_minutes {
-                Some(minutes) if minutes > 0 => ui.label(
-                    RichText::new(fill(
-                        T::EstimatedWait.get(lang),
-                        &[("minutes", &minutes.to_string())],
-                    ))
-                    .size(32.0),
-                ),
-                _ => ui.label(RichText::new(T::CalledSoon.get(lang)).size(32.0)),
-            };
-            ui.label(T::WatchTheScreen.get(lang));
-            ui.add_space(16.0);
-
-            if self.intake_sent {
-                widgets::ok_banner(ui, T::FormReceived.get(lang));
-            } else if visit.first_visit
-                && widgets::big_button(ui, T::FirstVisitForm.get(lang), vec2(560.0, 80.0)).clicked()
-            {
-                action = Some(Action::Go(Step::Intake));
-            }
-            if let Some(note) = &self.payment_note {
-                match note {
-                    Ok(text) => widgets::ok_banner(ui, text),
-                    Err(text) => widgets::error_banner(ui, text),
-                }
-            }
-            if let Some(balance) = visit.balance.filter(Money::is_positive) {
-                ui.add_space(8.0);
-                ui.label(
-                    RichText::new(fill(
-                        T::BalanceDue.get(lang),
-                        &[("amount", &format::money(balance))],
-                    ))
-                    .size(28.0),
+        // Scrolls on a short screen rather than hiding "Finish".
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            ui.vertical_centered(|ui| {
+                ui.heading(
+                    RichText::new(fill(T::CheckedIn.get(lang), &[("name", &visit.given_name)]))
+                        .size(40.0)
+                        .strong(),
                 );
-                if self.card_terminal
-                    && widgets::plain_button(ui, T::PayByCard.get(lang), vec2(560.0, 80.0))
+                if let Some(start) = visit.start {
+                    ui.label(fill(
+                        T::AppointmentAt.get(lang),
+                        &[
+                            ("name", &visit.given_name),
+                            ("time", &format::local_time(start, self.clinic.time_zone)),
+                            ("provider", &visit.provider),
+                        ],
+                    ));
+                }
+                ui.add_space(4.0);
+                ui.label(RichText::new(T::YourTicket.get(lang)).size(28.0));
+                ui.label(
+                    RichText::new(&visit.ticket)
+                        .size(100.0)
+                        .strong()
+                        .color(widgets::ACCENT),
+                );
+                match visit.estimated_wait_minutes {
+                    Some(minutes) if minutes > 0 => ui.label(
+                        RichText::new(fill(
+                            T::EstimatedWait.get(lang),
+                            &[("minutes", &minutes.to_string())],
+                        ))
+                        .size(32.0),
+                    ),
+                    _ => ui.label(RichText::new(T::CalledSoon.get(lang)).size(32.0)),
+                };
+                ui.label(T::WatchTheScreen.get(lang));
+                ui.add_space(8.0);
+
+                if self.intake_sent {
+                    widgets::ok_banner(ui, T::FormReceived.get(lang));
+                } else if visit.first_visit
+                    && widgets::big_button(ui, T::FirstVisitForm.get(lang), vec2(560.0, 70.0))
                         .clicked()
                 {
-                    action = Some(Action::Go(Step::Pay));
+                    action = Some(Action::Go(Step::Intake));
                 }
-            }
-            ui.add_space(16.0);
-            if widgets::big_button(ui, T::Finish.get(lang), vec2(560.0, 90.0)).clicked() {
-                action = Some(Action::Reset);
-            }
+                if let Some(note) = &self.payment_note {
+                    match note {
+                        Ok(text) => widgets::ok_banner(ui, text),
+                        Err(text) => widgets::error_banner(ui, text),
+                    }
+                }
+                if let Some(balance) = visit.balance.filter(Money::is_positive) {
+                    ui.add_space(8.0);
+                    ui.label(
+                        RichText::new(fill(
+                            T::BalanceDue.get(lang),
+                            &[("amount", &format::money(balance))],
+                        ))
+                        .size(28.0),
+                    );
+                    if self.card_terminal
+                        && widgets::plain_button(ui, T::PayByCard.get(lang), vec2(560.0, 70.0))
+                            .clicked()
+                    {
+                        action = Some(Action::Go(Step::Pay));
+                    }
+                }
+                ui.add_space(8.0);
+                if widgets::big_button(ui, T::Finish.get(lang), vec2(560.0, 76.0)).clicked() {
+                    action = Some(Action::Reset);
+                }
+            });
         });
         action
     }
@@ -922,6 +981,7 @@ impl Checkin {
         let answers = &mut self.intake;
         egui::ScrollArea::vertical()
             .max_height(ui.available_height() - 110.0)
+            .scroll_bar_visibility(egui::scroll_area::ScrollBarVisibility::AlwaysVisible)
             .show(ui, |ui| {
                 ui.set_width(ui.available_width());
                 labelled_text(ui, T::ReasonForVisit.get(lang), &mut answers.reason, true);
@@ -932,7 +992,7 @@ impl Checkin {
                         let selected = answers.has_allergies == Some(value);
                         if ui
                             .add(
-                                egui::Button::selectable(selected, text.get(lang))
+                                widgets::choice(selected, text.get(lang))
                                     .min_size(vec2(140.0, 60.0)),
                             )
                             .clicked()
@@ -961,7 +1021,12 @@ impl Checkin {
                 ui.horizontal_wrapped(|ui| {
                     for ((text, _), ticked) in CONDITIONS.iter().zip(answers.conditions.iter_mut())
                     {
-                        ui.add(egui::Checkbox::new(ticked, text.get(lang)));
+                        if ui
+                            .add(widgets::choice(*ticked, text.get(lang)).min_size(vec2(0.0, 56.0)))
+                            .clicked()
+                        {
+                            *ticked = !*ticked;
+                        }
                         ui.add_space(16.0);
                     }
                 });
@@ -972,8 +1037,7 @@ impl Checkin {
                         let selected = answers.last_visit == Some(visit);
                         if ui
                             .add(
-                                egui::Button::selectable(selected, text.get(lang))
-                                    .min_size(vec2(0.0, 56.0)),
+                                widgets::choice(selected, text.get(lang)).min_size(vec2(0.0, 56.0)),
                             )
                             .clicked()
                         {
@@ -995,7 +1059,17 @@ impl Checkin {
                     false,
                 );
                 ui.add_space(10.0);
-                ui.checkbox(&mut answers.consent, T::ConsentTreatment.get(lang));
+                let mark = if answers.consent { "☑" } else { "☐" };
+                let consent = format!("{mark}  {}", T::ConsentTreatment.get(lang));
+                // The whole line is the box: easy to hit with a finger.
+                let response = ui.add(
+                    widgets::choice(answers.consent, consent)
+                        .wrap()
+                        .min_size(vec2(ui.available_width(), 64.0)),
+                );
+                if response.clicked() {
+                    answers.consent = !answers.consent;
+                }
             });
         ui.add_space(12.0);
         if self.sending_intake.is_some() {
@@ -1040,7 +1114,7 @@ impl Checkin {
                         let selected = self.card.kind == Some(kind);
                         if ui
                             .add(
-                                egui::Button::selectable(selected, text.get(lang))
+                                widgets::choice(selected, text.get(lang))
                                     .min_size(vec2(160.0, 60.0)),
                             )
                             .clicked()
@@ -1080,6 +1154,23 @@ impl Checkin {
     /// Approved card payments still waiting for billing (for the log and the tests).
     pub fn outbox_state(&self) -> OutboxState {
         self.outbox_state.borrow().clone()
+    }
+}
+
+/// A field's text: names in the body font, codes and numbers in monospace (so 0 and O differ).
+fn field_text(field: Field, text: String) -> RichText {
+    let text = RichText::new(text).size(34.0);
+    match field {
+        Field::GivenName | Field::FamilyName => text,
+        _ => text.monospace(),
+    }
+}
+
+/// Typed text, one character at a time (so each is checked and counted).
+fn split_chars(key: Key) -> Vec<Key> {
+    match key {
+        Key::Char(text) => text.chars().map(|c| Key::Char(c.to_string())).collect(),
+        Key::Backspace => vec![Key::Backspace],
     }
 }
 
