@@ -301,10 +301,16 @@ texts! {
         "Контакт на экстренный случай (имя)",
     ],
     EmergencyPhone => [
-        "Teléfono del contacto",
-        "Contact's phone",
-        "紧急联系人电话",
-        "Телефон контакта",
+        "Teléfono del contacto, con lada (+52 55 1234 5678)",
+        "Contact's phone, with the country code (+1 512 555 0100)",
+        "紧急联系人电话，含国家区号（+86 138 0000 0000）",
+        "Телефон контакта с кодом страны (+7 916 000 00 00)",
+    ],
+    EmergencyPhoneInvalid => [
+        "Escriba el teléfono del contacto con + y la lada del país, por ejemplo +52 55 1234 5678.",
+        "Type the contact's phone with + and the country code, e.g. +1 512 555 0100.",
+        "请输入带 + 和国家区号的联系人电话，例如 +86 138 0000 0000。",
+        "Введите телефон контакта с + и кодом страны, например +7 916 000 00 00.",
     ],
     ConsentTreatment => [
         "Confirmo que mis respuestas son verdaderas y autorizo la valoración dental.",

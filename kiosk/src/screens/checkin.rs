@@ -368,6 +368,9 @@ impl Checkin {
                     self.step = Step::CheckedIn;
                     self.message = None;
                 }
+                Err(error) if error.names_field("emergency_contact_phone") => {
+                    self.message = Some(T::EmergencyPhoneInvalid.get(self.lang).into());
+                }
                 Err(error) => self.message = Some(error.patient_message(self.lang)),
             }
         }

@@ -95,6 +95,16 @@ fn a_patient_checks_in_with_the_reminder_code_pays_and_sends_the_first_visit_for
         .get_by_label_contains("I confirm my answers are true and agree to a dental assessment.")
         .click_accesskit();
     kiosk.step();
+    // A contact's phone without the country code is explained, not just refused.
+    let phone = "Contact's phone, with the country code (+1 512 555 0100)";
+    crate::set_text(&mut kiosk, "Emergency contact (name)", "Luis Prueba");
+    crate::set_text(&mut kiosk, phone, "5512345678");
+    click(&mut kiosk, "Send form");
+    wait_for(
+        &mut kiosk,
+        "Type the contact's phone with + and the country code",
+    );
+    crate::set_text(&mut kiosk, phone, "+52 55 1234 5678");
     click(&mut kiosk, "Send form");
     wait_for(&mut kiosk, "We have your form. Thank you!");
     let mut registry = clinic.patients(Role::Reception);
@@ -107,6 +117,7 @@ fn a_patient_checks_in_with_the_reminder_code_pays_and_sends_the_first_visit_for
         .into_inner();
     assert_eq!(form.language, "en");
     assert_eq!(form.medications, "Losartán");
+    assert_eq!(form.emergency_contact_phone, "+525512345678");
     assert!(!form.has_allergies);
 
     // Left alone, the kiosk forgets the patient and goes back to its own language.
