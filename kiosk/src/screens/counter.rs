@@ -86,6 +86,9 @@ struct AccountPanel {
     last_payment: Option<billing::Payment>,
     /// Parts of a split payment added so far.
     parts: Vec<PaymentForm>,
+    /// The patient's first-visit form: `Some(None)` when they have none.
+    intake: Option<Option<patients::IntakeForm>>,
+    loading_intake: Option<Pending<Option<patients::IntakeForm>>>,
     printing: Option<Pending<String>>,
     walking_in: Option<Pending<scheduling::RegisterWalkInResponse>>,
 }
@@ -560,10 +563,25 @@ impl Counter {
             paying: None,
             last_payment: None,
             parts: Vec::new(),
+            intake: None,
+            loading_intake: None,
             printing: None,
             walking_in: None,
         };
         self.load_balance(ctx, &mut account);
+        let mut registry = self.backend.patients.clone();
+        let patient_id = account.patient.patient_id.clone();
+        account.loading_intake = Some(self.backend.call(ctx, async move {
+            match answer(
+                registry
+                    .get_intake_form(patients::GetIntakeFormRequest { patient_id })
+                    .await,
+            ) {
+                Ok(form) => Ok(Some(form)),
+                Err(CallError::NotFound) => Ok(None),
+                Err(error) => Err(error),
+            }
+        }));
         self.account = Some(account);
         // A price list that failed to load is asked for again when an account opens.
         self.prices_failed = false;
@@ -676,6 +694,13 @@ impl Counter {
                 Ok(Posting::Refused(error)) | Err(error) => {
                     outcome = Some(Err(error.staff_message(lang)))
                 }
+            }
+        }
+        if let Some(result) = account.loading_intake.as_mut().and_then(Pending::take) {
+            account.loading_intake = None;
+            match result {
+                Ok(form) => account.intake = Some(form),
+                Err(error) => tracing::warn!(?error, "could not read the intake form"),
             }
         }
         if let Some(result) = account.walking_in.as_mut().and_then(Pending::take) {
@@ -837,6 +862,9 @@ impl Counter {
             self.load_balance(ctx, &mut account);
         }
 
+        if let Some(Some(form)) = &account.intake {
+            intake_ui(ui, form, lang);
+        }
         ui.add_space(6.0);
         ui.label(RichText::new(T::PostCharge.get(lang)).strong());
         ui.horizontal_wrapped(|ui| {
@@ -1668,6 +1696,58 @@ async fn post(
 ) -> Result<Posting, CallError> {
     let mut billing = backend.billing.clone();
     answer(billing.post_payment(request).await).map(|payment| Posting::Recorded(Box::new(payment)))
+}
+
+/// The first-visit form's answers, for staff before the patient is seen.
+fn intake_ui(ui: &mut egui::Ui, form: &patients::IntakeForm, lang: Lang) {
+    use patients::MedicalCondition as C;
+    egui::Frame::new()
+        .stroke(egui::Stroke::new(1.0, widgets::MUTED))
+        .inner_margin(8)
+        .corner_radius(4)
+        .show(ui, |ui| {
+            ui.label(RichText::new(T::IntakeTitle.get(lang)).strong());
+            let allergies = if form.has_allergies {
+                RichText::new(&form.allergies)
+                    .color(widgets::DANGER)
+                    .strong()
+            } else {
+                RichText::new(T::No.get(lang))
+            };
+            ui.horizontal_wrapped(|ui| {
+                ui.label(T::HasAllergies.get(lang));
+                ui.label(allergies);
+            });
+            let conditions: Vec<&str> = form
+                .conditions
+                .iter()
+                .filter_map(|condition| match C::try_from(*condition).ok()? {
+                    C::Diabetes => Some(T::Diabetes.get(lang)),
+                    C::Hypertension => Some(T::Hypertension.get(lang)),
+                    C::HeartDisease => Some(T::HeartDisease.get(lang)),
+                    C::Asthma => Some(T::Asthma.get(lang)),
+                    C::BleedingDisorder => Some(T::BleedingDisorder.get(lang)),
+                    C::Pregnancy => Some(T::Pregnancy.get(lang)),
+                    C::Unspecified => None,
+                })
+                .collect();
+            for (caption, answer) in [
+                (T::ReasonForVisit, form.reason_for_visit.clone()),
+                (T::Medications, form.medications.clone()),
+                (T::Conditions, conditions.join(", ")),
+                (
+                    T::EmergencyContact,
+                    format!(
+                        "{} {}",
+                        form.emergency_contact_name, form.emergency_contact_phone
+                    ),
+                ),
+            ] {
+                if !answer.trim().is_empty() {
+                    ui.label(format!("{} {}", caption.get(lang), answer.trim()));
+                }
+            }
+        });
 }
 
 /// Loads today's appointments and the patients and providers they name, asking only for the

@@ -118,6 +118,12 @@ fn a_patient_checks_in_with_the_reminder_code_pays_and_sends_the_first_visit_for
     assert_eq!(form.language, "en");
     assert_eq!(form.medications, "Losartán");
     assert_eq!(form.emergency_contact_phone, "+525512345678");
+
+    // Reception sees the answers before the patient is seen.
+    let mut counter = clinic.harness(Mode::Counter, Lang::En);
+    wait_for(&mut counter, "Ana Prueba");
+    click(&mut counter, "Account");
+    wait_for(&mut counter, "Medicines you take now Losartán");
     assert!(!form.has_allergies);
 
     // Left alone, the kiosk forgets the patient and goes back to its own language.
