@@ -12,13 +12,16 @@
 //! - `follower`: the background task that reads billing's feed and the patient registry.
 //! - `registry`: what the patient registry says about reaching a patient.
 //! - `grpc`: `clinic.collections.v1.CollectionsService`, converting at the edge.
+//! - `printing` and `export`: notices as PDF (any script), KPIs as CSV and XLSX.
 //! - [`app`] and [`config`]: building and running the service.
 
 pub mod app;
 pub mod config;
 mod domain;
+mod export;
 mod follower;
 mod grpc;
+mod printing;
 mod registry;
 mod store;
 

@@ -104,6 +104,7 @@ impl Clinic {
                 ledger_poll_interval_ms: 50,
                 payment_terms_days: 0,
                 contact_rules: Default::default(),
+                escalation: Default::default(),
                 clinic,
                 auth: auth_settings(),
             },

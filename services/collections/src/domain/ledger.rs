@@ -12,6 +12,8 @@ pub enum EntryKind {
     Charge,
     /// Money received from the patient (negative amount).
     Payment,
+    /// Money given back on a payment (positive amount): the balance goes back up.
+    Refund,
     /// A kind of entry this version of collections does not know yet (billing adds kinds such as
     /// refunds or credit notes over time). It is applied by the sign of its amount, so balances
     /// keep matching billing's; it is not counted as a payment.
@@ -23,6 +25,7 @@ impl EntryKind {
         match self {
             EntryKind::Charge => "charge",
             EntryKind::Payment => "payment",
+            EntryKind::Refund => "refund",
             EntryKind::Adjustment => "adjustment",
         }
     }
@@ -32,6 +35,7 @@ impl EntryKind {
         match text {
             "charge" => Some(EntryKind::Charge),
             "payment" => Some(EntryKind::Payment),
+            "refund" => Some(EntryKind::Refund),
             "adjustment" => Some(EntryKind::Adjustment),
             _ => None,
         }

@@ -39,6 +39,7 @@ fn ledger_entry(entry: pb::LedgerEntry, currency: Currency) -> Result<LedgerEntr
     let kind = match pb::LedgerEntryKind::try_from(entry.kind) {
         Ok(pb::LedgerEntryKind::Charge) => EntryKind::Charge,
         Ok(pb::LedgerEntryKind::Payment) => EntryKind::Payment,
+        Ok(pb::LedgerEntryKind::Refund) => EntryKind::Refund,
         Ok(pb::LedgerEntryKind::Unspecified) => return Err("kind is unspecified".into()),
         // A kind added to billing after this version: applied by the sign of its amount.
         _ => EntryKind::Adjustment,
@@ -46,6 +47,7 @@ fn ledger_entry(entry: pb::LedgerEntry, currency: Currency) -> Result<LedgerEntr
     let sign_matches = match kind {
         EntryKind::Charge => !amount.is_negative(),
         EntryKind::Payment => !amount.is_positive(),
+        EntryKind::Refund => !amount.is_negative(),
         EntryKind::Adjustment => true,
     };
     if !sign_matches {
@@ -135,10 +137,10 @@ mod tests {
 
     #[test]
     fn kinds_this_version_does_not_know_are_adjustments() {
-        let mut refund = entry(1, pb::LedgerEntryKind::Charge, 1_000);
-        refund.kind = 99;
+        let mut future = entry(1, pb::LedgerEntryKind::Charge, 1_000);
+        future.kind = 99;
 
-        let read = ledger_entry(refund, Currency::MXN).expect("readable");
+        let read = ledger_entry(future, Currency::MXN).expect("readable");
 
         assert_eq!(read.kind, EntryKind::Adjustment);
     }

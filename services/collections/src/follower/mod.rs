@@ -7,6 +7,7 @@
 //! next round starts at once; otherwise the follower waits `ledger_poll_interval_ms`. When billing
 //! or the registry cannot be reached the receivables stay as they were and the next round tries
 //! again, so collections keeps answering, with `GetLedgerSyncStatus` showing how far behind it is.
+//! Once a day it also purges contact-log entries past their 3-year retention.
 
 mod convert;
 
@@ -35,6 +36,9 @@ const PAGE_SIZE: i32 = 500;
 /// Names asked for per round, so a backlog of new accounts cannot hold up the ledger.
 const NAMES_PER_ROUND: u32 = 100;
 
+/// How often contact-log entries past their retention are purged.
+const PURGE_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// What to do after a round.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Next {
@@ -44,6 +48,43 @@ enum Next {
     Wait,
     /// Shutting down.
     Stop,
+}
+
+/// Applies billing's ledger until the receivables include `target` (a ledger sequence billing
+/// has reported), page after page, alongside the follower (the store serialises the two). Used
+/// when a caller must see an entry at once, such as a payment just taken by phone. Returns the
+/// sequence applied; fails when billing cannot be reached or the feed stops short of `target`.
+pub async fn catch_up(
+    store: &ReceivablesStore,
+    billing: &mut BillingServiceClient<ServiceChannel>,
+    currency: Currency,
+    clock: &SharedClock,
+    target: i64,
+) -> anyhow::Result<i64> {
+    loop {
+        let applied = store.sync_status().await?.applied_sequence;
+        if applied >= target {
+            return Ok(applied);
+        }
+        let response = billing
+            .list_ledger_entries(ListLedgerEntriesRequest {
+                after_sequence: applied,
+                page_size: PAGE_SIZE,
+            })
+            .await
+            .map_err(|status| anyhow::anyhow!("billing's ledger is unreachable: {status}"))?
+            .into_inner();
+        let head = response.head_sequence;
+        let (entries, malformed) = convert::entries(response.entries, currency);
+        let outcome = store.apply_page(&entries, head, clock.now()).await?;
+        let stuck = outcome.applied == 0 && outcome.applied_sequence < target;
+        if stuck && (outcome.stopped.is_some() || malformed.is_some() || head <= applied) {
+            anyhow::bail!(
+                "billing's ledger stopped at {} before {target}",
+                outcome.applied_sequence
+            );
+        }
+    }
 }
 
 /// Follows billing's ledger into the receivables until stopped.
@@ -84,7 +125,18 @@ impl LedgerFollower {
     /// page half-applied.
     pub async fn run(mut self, stop: CancellationToken) {
         tracing::info!("following billing's ledger");
+        let mut last_purge: Option<tokio::time::Instant> = None;
         loop {
+            if last_purge.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
+                last_purge = Some(tokio::time::Instant::now());
+                match self.store.purge_contacts(self.clock.now()).await {
+                    Ok(0) => {}
+                    Ok(purged) => tracing::info!(purged, "purged contacts past their retention"),
+                    Err(error) => {
+                        tracing::error!(error = ?error, "failed to purge the contact log")
+                    }
+                }
+            }
             let mut next = self.follow_ledger(&stop).await;
             if next != Next::Stop && self.name_accounts(&stop).await.is_break() {
                 next = Next::Stop;

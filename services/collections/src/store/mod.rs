@@ -10,12 +10,15 @@
 //! to pay; `plans` the payment plans; `worklist` gathers what the worklist is ranked from.
 
 mod contacts;
+mod desk;
 mod plans;
 mod promises;
 #[cfg(test)]
 mod tests;
 
 pub use contacts::ContactToRecord;
+pub use desk::EscalationFacts;
+pub use plans::PlanReplacement;
 pub use promises::PromiseRecords;
 
 use std::collections::btree_map::Entry;

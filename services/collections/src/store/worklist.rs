@@ -165,3 +165,61 @@ fn known_account<'a>(
         .with_context(|| format!("a collections table holds a malformed id {id:?}"))?;
     Ok(contacts.get_mut(&patient_id))
 }
+
+impl ReceivablesStore {
+    /// One account as the receivables hold it, whether or not it owes anything now.
+    pub async fn receivable(&self, patient_id: PatientId) -> anyhow::Result<Option<Receivable>> {
+        let row: Option<ReceivableRow> = with_db!(&self.db, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                receivable_columns!(),
+                " FROM receivable_accounts WHERE patient_id = $1"
+            ))
+            .bind(patient_id.to_string())
+            .fetch_optional(pool)
+            .await
+        })
+        .context("failed to read a receivable account")?;
+        row.map(|row| row.into_receivable(self.currency))
+            .transpose()
+    }
+
+    /// An account's assigned collector.
+    pub async fn assignment(&self, patient_id: PatientId) -> anyhow::Result<Option<String>> {
+        with_db!(&self.db, |pool| {
+            sqlx::query_scalar("SELECT collector FROM account_assignments WHERE patient_id = $1")
+                .bind(patient_id.to_string())
+                .fetch_optional(pool)
+                .await
+        })
+        .context("failed to read an assignment")
+    }
+
+    /// An account's open debts (service day, billing's charge id, what remains), oldest first.
+    pub async fn open_charges(
+        &self,
+        patient_id: PatientId,
+    ) -> anyhow::Result<Vec<(chrono::NaiveDate, String, clinic_common::Money)>> {
+        let rows: Vec<(chrono::NaiveDate, String, i64)> = with_db!(&self.db, |pool| {
+            sqlx::query_as(
+                "SELECT service_date, source_id, remaining_minor FROM account_charges \
+                 WHERE patient_id = $1 AND remaining_minor > 0 \
+                 ORDER BY service_date, charge_sequence",
+            )
+            .bind(patient_id.to_string())
+            .fetch_all(pool)
+            .await
+        })
+        .context("failed to read open charges")?;
+        Ok(rows
+            .into_iter()
+            .map(|(day, source_id, minor)| {
+                (
+                    day,
+                    source_id,
+                    clinic_common::Money::from_minor(minor, self.currency),
+                )
+            })
+            .collect())
+    }
+}
