@@ -135,13 +135,12 @@ pub struct KpiInputs<'a> {
     pub period_start: NaiveDate,
     /// The last day counted: the period's last day, or today if the period is still running.
     pub counted_until: NaiveDate,
-    /// The instants bounding the period: its first instant and the end of `counted_until`
-    /// (or now, if earlier).
+    /// The instants bounding the period: its first instant and the end of `counted_until`.
     pub from_instant: DateTime<Utc>,
     pub until_instant: DateTime<Utc>,
     /// Billing's ledger up to `until_instant`, in ledger order.
     pub entries: &'a [LedgerEntry],
-    /// Promises judged at `until_instant`.
+    /// Promises judged at `until_instant`, or now if that is still to come.
     pub promises: &'a [PromiseView],
     /// Contacts of the accounts that had a next step due in the period, with the instant the
     /// step's day ended (clinic-local).

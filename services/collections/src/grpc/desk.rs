@@ -739,10 +739,12 @@ impl CollectionsGrpc {
         let counted_until = end.min(today);
         let zone = self.terms.time_zone;
         let from_instant = start_of_day(start, zone);
-        let until_instant = self.end_of(counted_until).min(now);
+        // Nothing is posted after now, so the end of the last day counted bounds the ledger;
+        // promises are judged as they stand at that end, or now if it is still to come.
+        let until_instant = self.end_of(counted_until);
         let history = self.store.ledger_history(until_instant, None).await?;
         let records = self.store.promises(None).await?;
-        let promises = self.judge_promises(&records, until_instant);
+        let promises = self.judge_promises(&records, until_instant.min(now));
         let contacts = self
             .store
             .follow_up_contacts(start, counted_until, until_instant)

@@ -4,6 +4,7 @@
 mod access;
 mod aging;
 mod contacts;
+mod desk;
 mod plans;
 mod promises;
 mod receivables;
