@@ -838,3 +838,41 @@ pub(super) fn discount_approver(
     }
     Ok(Some(caller.subject.as_str()))
 }
+
+/// How far back a manager may carry a promise or a plan over from earlier records.
+const CARRIED_OVER_MAX_DAYS: i64 = 365;
+
+/// When a promise was made or a plan agreed: `given` (a manager carrying it over from earlier
+/// records) or `now`. Checked: not in the future, at most a year ago.
+pub(super) fn record_time(
+    caller: &Caller,
+    given: Option<&prost_types::Timestamp>,
+    field: &str,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, Status> {
+    let Some(given) = given else {
+        return Ok(now);
+    };
+    if caller.role != Role::Manager {
+        return Err(Status::permission_denied(format!(
+            "only a manager may set {field}"
+        )));
+    }
+    let at = clinic_proto::timestamp_from_proto(Some(given))
+        .map_err(|reason| CollectionsError::from(FieldViolations::single(field, reason)))?;
+    if at > now {
+        return Err(CollectionsError::from(FieldViolations::single(
+            field,
+            "must not be in the future",
+        ))
+        .into());
+    }
+    if now - at > chrono::TimeDelta::days(CARRIED_OVER_MAX_DAYS) {
+        return Err(CollectionsError::from(FieldViolations::single(
+            field,
+            format!("must be at most {CARRIED_OVER_MAX_DAYS} days ago"),
+        ))
+        .into());
+    }
+    Ok(at)
+}

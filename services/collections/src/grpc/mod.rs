@@ -515,13 +515,19 @@ impl CollectionsService for CollectionsGrpc {
         request: Request<pb::RecordPromiseRequest>,
     ) -> Result<Response<pb::Promise>, Status> {
         let caller = authorize(&request, &[Role::Collections, Role::Manager])?;
-        let today = self.today();
+        let now = self.clock.now();
+        let made_at = desk::record_time(
+            &caller,
+            request.get_ref().made_time.as_ref(),
+            "made_time",
+            now,
+        )?;
+        let today = local_date(made_at, self.terms.time_zone);
         let promise = new_promise(request.get_ref(), self.terms.currency, today)?;
         tracing::Span::current().record("patient_id", tracing::field::display(promise.patient_id));
-        let now = self.clock.now();
         let recorded = self
             .store
-            .record_promise(&promise, &caller.subject, now, today)
+            .record_promise(&promise, &caller.subject, made_at, today)
             .await?;
         // A new promise is judged now; a retry's first promise too (it may have been paid since).
         let records = PromiseRecords {
@@ -588,20 +594,19 @@ impl CollectionsService for CollectionsGrpc {
         request: Request<pb::CreatePaymentPlanRequest>,
     ) -> Result<Response<pb::PaymentPlan>, Status> {
         let caller = authorize(&request, &[Role::Collections, Role::Manager])?;
-        let today = self.today();
+        let agreed_at = desk::record_time(
+            &caller,
+            request.get_ref().agreed_time.as_ref(),
+            "agreed_time",
+            self.clock.now(),
+        )?;
+        let today = local_date(agreed_at, self.terms.time_zone);
         let plan = new_plan(request.get_ref(), self.terms.currency, today)?;
         tracing::Span::current().record("patient_id", tracing::field::display(plan.patient_id));
         let approved_by = desk::discount_approver(&caller, plan.settlement_discount)?;
         let created = self
             .store
-            .create_plan(
-                &plan,
-                &caller.subject,
-                approved_by,
-                None,
-                self.clock.now(),
-                today,
-            )
+            .create_plan(&plan, &caller.subject, approved_by, None, agreed_at, today)
             .await?;
         Ok(Response::new(self.plan_with_status(&created).await?))
     }

@@ -27,6 +27,7 @@ backend_tests!(
     notices_come_in_the_patient_s_language_as_text_and_as_pdf,
     kpis_for_a_month_and_their_csv_and_xlsx_exports,
     the_desk_s_calls_name_every_bad_field_and_admit_only_their_roles,
+    a_manager_carries_over_a_promise_and_a_plan_from_earlier_records,
 );
 
 fn instant(rfc3339: &str) -> DateTime<Utc> {
@@ -99,6 +100,7 @@ async fn restructuring_keeps_the_old_plan_as_history_and_only_a_manager_grants_a
                 ..weekly_plan(100_000, 23)
             }),
             request_id: "plan-1".into(),
+            agreed_time: None,
         })
         .await
         .expect("created")
@@ -191,6 +193,7 @@ async fn a_plan_on_track_keeps_its_account_off_the_worklist_until_an_instalment_
                 ..weekly_plan(100_000, 23)
             }),
             request_id: "plan-1".into(),
+            agreed_time: None,
         })
         .await
         .expect("created");
@@ -791,6 +794,7 @@ async fn kpis_for_a_month_and_their_csv_and_xlsx_exports(database: TestDatabase)
                 ..Default::default()
             }),
             request_id: "promise-1".into(),
+            made_time: None,
         })
         .await
         .expect("promised");
@@ -1008,4 +1012,71 @@ async fn the_desk_s_calls_name_every_bad_field_and_admit_only_their_roles(databa
     );
     assert_eq!(sorted(violated_fields(&kpis)), ["day", "format", "period"]);
     assert_eq!(roles, [Code::PermissionDenied; 6]);
+}
+
+async fn a_manager_carries_over_a_promise_and_a_plan_from_earlier_records(database: TestDatabase) {
+    // Arrange: $1,000.00 owed from Oct 1; on paper, a promise made Nov 2 for Nov 12, and a
+    // plan agreed Nov 1 of two weekly instalments from Nov 8; nothing was paid.
+    let clinic = TestClinic::start(database).await;
+    let patient = owing(&clinic, "+525511170010", 2, date(2026, 10, 1)).await;
+    let mut manager = clinic.collections().client(Role::Manager).await;
+    let mut collector = clinic.collections().client(Role::Collections).await;
+    let promise = |made_time: &str, request_id: &str| pb::RecordPromiseRequest {
+        promise: Some(pb::Promise {
+            patient_id: patient.clone(),
+            amount: Some(mxn(20_000)),
+            promised_date: Some(date(2026, 11, 12)),
+            ..Default::default()
+        }),
+        request_id: request_id.into(),
+        made_time: Some(clinic_proto::timestamp_to_proto(instant(made_time))),
+    };
+
+    // Act
+    let by_collector = collector
+        .record_promise(promise("2026-11-02T18:00:00Z", "p-0"))
+        .await
+        .expect_err("refused");
+    let in_the_future = manager
+        .record_promise(promise("2026-11-23T18:00:00Z", "p-1"))
+        .await
+        .expect_err("refused");
+    let carried = manager
+        .record_promise(promise("2026-11-02T18:00:00Z", "p-2"))
+        .await
+        .expect("carried over")
+        .into_inner();
+    let plan = manager
+        .create_payment_plan(pb::CreatePaymentPlanRequest {
+            plan: Some(pb::PaymentPlan {
+                patient_id: patient.clone(),
+                ..weekly_plan(60_000, 8)
+            }),
+            request_id: "plan-1".into(),
+            agreed_time: Some(clinic_proto::timestamp_to_proto(instant(
+                "2026-11-01T18:00:00Z",
+            ))),
+        })
+        .await
+        .expect("carried over")
+        .into_inner();
+
+    // Assert
+    assert_eq!(by_collector.code(), Code::PermissionDenied);
+    assert_eq!(violated_fields(&in_the_future), ["made_time"]);
+    assert_eq!(carried.status, pb::PromiseStatus::Broken as i32);
+    assert_eq!(
+        carried.create_time,
+        Some(clinic_proto::timestamp_to_proto(instant(
+            "2026-11-02T18:00:00Z"
+        )))
+    );
+    let statuses: Vec<i32> = plan.schedule.iter().map(|line| line.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            pb::InstalmentStatus::Missed as i32,
+            pb::InstalmentStatus::Missed as i32
+        ]
+    );
 }

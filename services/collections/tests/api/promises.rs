@@ -37,6 +37,7 @@ fn promise_request(
             ..Default::default()
         }),
         request_id: request_id.into(),
+        made_time: None,
     }
 }
 
@@ -309,6 +310,7 @@ async fn record_promise_names_every_bad_field_and_writes_nothing(database: TestD
             ..Default::default()
         }),
         request_id: String::new(),
+        made_time: None,
     };
     // Nov 22 + 90 days is Feb 20, 2027.
     let mut too_far = promise_request(&patient, mxn(-1), 1, "promise-far");
@@ -333,6 +335,7 @@ async fn record_promise_names_every_bad_field_and_writes_nothing(database: TestD
         .record_promise(pb::RecordPromiseRequest {
             promise: None,
             request_id: "promise-none".into(),
+            made_time: None,
         })
         .await
         .expect_err("invalid");
