@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, TimeDelta, Utc};
 use clinic_collections::load::{FeedEntry, apply_feed};
 use clinic_common::auth::{BearerToken, Role, TokenKey};
-use clinic_common::clock::{Clock, SharedClock, SystemClock};
+use clinic_common::clock::{SharedClock, SystemClock};
 use clinic_common::ids::PatientId;
 use clinic_common::settings::ClinicSettings;
 use clinic_common::time::local_date;
@@ -199,7 +199,10 @@ async fn scale(database: &TestDatabase, accounts: u64, events: u64) -> anyhow::R
     if database.url().starts_with("postgres") {
         // Fresh tables: let the planner see them before measuring.
         let db = clinic_common::db::Database::connect(database.url()).await?;
-        clinic_common::with_db!(&db, |pool| sqlx::query("ANALYZE").execute(pool).await)?;
+        clinic_common::with_db!(&db, |pool| sqlx::query("ANALYZE")
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
         db.close().await;
     }
 
@@ -426,6 +429,5 @@ async fn lag(base: &TestDatabase, payments: u64, rate: u64, poll_ms: u64) -> any
     collections.stop().await;
     billing_service.stop().await;
     registry.stop().await;
-    let _ = clock.now();
     Ok(())
 }
