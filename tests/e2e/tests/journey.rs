@@ -70,6 +70,8 @@ impl Clinic {
                 patients_url: patients.url(),
                 queue_alert_after_minutes:
                     clinic_scheduling::config::DEFAULT_QUEUE_ALERT_AFTER_MINUTES,
+                triage: Default::default(),
+                kiosk: Default::default(),
                 clinic: clinic.clone(),
                 auth: auth_settings(),
             },
@@ -331,6 +333,7 @@ async fn a_visit_from_booking_to_collections(database: TestDatabase) {
             method: None,
             request_id: "journey-bad-payment".into(),
             terminal_id: String::new(),
+            ..Default::default()
         })
         .await
         .expect_err("a negative payment with no method is refused");
@@ -348,6 +351,7 @@ async fn a_visit_from_booking_to_collections(database: TestDatabase) {
         )),
         request_id: "journey-payment-1".into(),
         terminal_id: String::new(),
+        ..Default::default()
     };
     let payment = reception_billing
         .post_payment(pay())
@@ -365,6 +369,7 @@ async fn a_visit_from_booking_to_collections(database: TestDatabase) {
     let balance = reception_billing
         .get_account_balance(billing::GetAccountBalanceRequest {
             patient_id: maria.patient_id.clone(),
+            ..Default::default()
         })
         .await
         .expect("balance")

@@ -18,6 +18,9 @@ pub enum BillingError {
     /// and the call can be retried.
     #[error("the patient registry is unavailable")]
     RegistryUnavailable,
+    /// Identity evidence given at the kiosk did not match the patient. Says nothing about why.
+    #[error("identity could not be confirmed")]
+    IdentityNotConfirmed,
     /// Cash cannot be taken or counted on a terminal whose drawer is not open.
     #[error("the cash drawer of terminal {0} is not open")]
     DrawerNotOpen(TerminalId),

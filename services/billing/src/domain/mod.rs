@@ -6,6 +6,7 @@ mod charge;
 mod daily_close;
 mod drawer;
 mod error;
+mod identity;
 mod ledger;
 mod payment;
 mod price_list;
@@ -25,6 +26,7 @@ pub use drawer::{
     OpeningMismatch, TerminalId, decide_close, denominations, optional_reason,
 };
 pub use error::BillingError;
+pub use identity::{IdentityEvidence, PhoneLastFour};
 pub use ledger::{
     AccountBalance, LedgerEntry, LedgerEntryKind, LedgerPage, LedgerSource, ledger_page_size,
 };

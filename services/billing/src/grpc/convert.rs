@@ -15,12 +15,12 @@ use clinic_proto::{date_from_proto, date_to_proto, money_from_proto, money_to_pr
 use crate::domain::{
     AccountBalance, AuthorizationCode, CardLastFour, CardType, CashCount, CashMovement, Charge,
     CloseDrawer, CountLineError, DailyClose, DenominationKind, DrawerSession, DrawerSessionId,
-    DrawerState, Flow, IncomeMethod, ItemDescription, LedgerEntry, LedgerEntryKind, LedgerPage,
-    MovementCategory, MovementDirection, NewCashMovement, NewCharge, NewPayment, NewPriceListItem,
-    NewRefund, OpenDrawer, Payment, PaymentMethod, PriceCode, PriceListItem, PriceListItemKind,
-    Quantity, ReceiptFormat, Refund, Statement, StatementDetail, TerminalId, TransferReference,
-    UnpaidPatient, denominations, ledger_page_size, optional_reason, parse_unit_price,
-    statement_span,
+    DrawerState, Flow, IdentityEvidence, IncomeMethod, ItemDescription, LedgerEntry,
+    LedgerEntryKind, LedgerPage, MovementCategory, MovementDirection, NewCashMovement, NewCharge,
+    NewPayment, NewPriceListItem, NewRefund, OpenDrawer, Payment, PaymentMethod, PhoneLastFour,
+    PriceCode, PriceListItem, PriceListItemKind, Quantity, ReceiptFormat, Refund, Statement,
+    StatementDetail, TerminalId, TransferReference, UnpaidPatient, denominations, ledger_page_size,
+    optional_reason, parse_unit_price, statement_span,
 };
 
 /// The context a request is read in: what "today" is in the clinic, and its currency.
@@ -31,6 +31,56 @@ pub struct Reading {
 
 pub fn patient_id(text: &str) -> Result<PatientId, &'static str> {
     PatientId::parse(text).map_err(|_| "must be a patient id (UUID)")
+}
+
+/// Who a request comes from, as far as reading it goes: a kiosk must identify the patient and
+/// may only pay by card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Staff,
+    Kiosk,
+}
+
+/// The identity evidence under `identity`: required from a kiosk, optional (and then checked)
+/// from staff. `Some(None)` when absent and not required; `None` when invalid.
+fn identity(
+    evidence: Option<&pb::IdentityEvidence>,
+    channel: Channel,
+    violations: &mut FieldViolations,
+) -> Option<Option<IdentityEvidence>> {
+    let Some(evidence) = evidence else {
+        if channel == Channel::Kiosk {
+            violations.add("identity", "is required at a kiosk");
+            return None;
+        }
+        return Some(None);
+    };
+    let date_of_birth = violations.check(
+        "identity.date_of_birth",
+        date_from_proto(evidence.date_of_birth.as_ref()),
+    );
+    let phone_last_four = violations.check(
+        "identity.phone_last_four",
+        PhoneLastFour::parse(&evidence.phone_last_four),
+    );
+    Some(Some(IdentityEvidence {
+        date_of_birth: date_of_birth?,
+        phone_last_four: phone_last_four?,
+    }))
+}
+
+/// The patient of a balance request, and the identity evidence given with it.
+pub fn balance_request(
+    request: &pb::GetAccountBalanceRequest,
+    channel: Channel,
+) -> Result<(PatientId, Option<IdentityEvidence>), FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let patient_id = violations.check("patient_id", patient_id(&request.patient_id));
+    let identity = identity(request.identity.as_ref(), channel, &mut violations);
+    match (patient_id, identity) {
+        (Some(patient_id), Some(identity)) if violations.is_empty() => Ok((patient_id, identity)),
+        _ => Err(violations),
+    }
 }
 
 pub fn new_price_list_item(
@@ -195,11 +245,17 @@ pub fn charge_to_proto(charge: &Charge) -> pb::Charge {
     }
 }
 
+/// A payment request, with the identity evidence given with it (never part of the payment).
 pub fn new_payment(
     request: pb::PostPaymentRequest,
     reading: &Reading,
-) -> Result<NewPayment, FieldViolations> {
+    channel: Channel,
+) -> Result<(NewPayment, Option<IdentityEvidence>), FieldViolations> {
     let mut violations = FieldViolations::new();
+    let identity = identity(request.identity.as_ref(), channel, &mut violations);
+    if channel == Channel::Kiosk && !matches!(request.method, Some(Method::Card(_)) | None) {
+        violations.add("method", "a kiosk takes card payments only");
+    }
     let patient_id = violations.check("patient_id", patient_id(&request.patient_id));
     let amount = violations.check(
         "amount",
@@ -267,18 +323,31 @@ pub fn new_payment(
             .check("terminal_id", TerminalId::parse(&request.terminal_id))
             .map(Some)
     };
-    match (patient_id, amount, method, request_id, terminal_id) {
-        (Some(patient_id), Some(amount), Some(method), Some(request_id), Some(terminal_id))
-            if violations.is_empty() =>
-        {
-            Ok(NewPayment {
+    match (
+        patient_id,
+        amount,
+        method,
+        request_id,
+        terminal_id,
+        identity,
+    ) {
+        (
+            Some(patient_id),
+            Some(amount),
+            Some(method),
+            Some(request_id),
+            Some(terminal_id),
+            Some(identity),
+        ) if violations.is_empty() => Ok((
+            NewPayment {
                 patient_id,
                 amount,
                 method,
                 request_id,
                 terminal_id,
-            })
-        }
+            },
+            identity,
+        )),
         _ => Err(violations),
     }
 }

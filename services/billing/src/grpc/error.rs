@@ -24,6 +24,7 @@ impl From<BillingError> for Status {
             | BillingError::DrawerAlreadyOpen(_)
             | BillingError::DrawerNotAwaitingApproval(_)
             | BillingError::SelfApproval
+            | BillingError::IdentityNotConfirmed
             | BillingError::RefundExceedsRemainder { .. }) => {
                 Status::failed_precondition(error.to_string())
             }

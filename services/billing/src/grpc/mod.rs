@@ -20,7 +20,9 @@ use clinic_proto::{next_page_token, page_from_proto};
 use tonic::{Request, Response, Status};
 
 use crate::config::Settings;
-use crate::domain::{BillingError, Charge, DailyClose, Operation, Receipt, ReceiptFormat};
+use crate::domain::{
+    BillingError, Charge, DailyClose, IdentityEvidence, Operation, Receipt, ReceiptFormat,
+};
 use crate::store::BillingStore;
 
 pub use registry::PatientRegistry;
@@ -38,6 +40,15 @@ const PRICE_LIST_PAGE_MAX: u32 = 500;
 
 const UNPAID_PAGE_DEFAULT: u32 = 100;
 const UNPAID_PAGE_MAX: u32 = 500;
+
+/// How a caller's requests are read: kiosks identify the patient and pay by card only.
+fn channel_of(caller: &Caller) -> convert::Channel {
+    if caller.role == Role::Kiosk {
+        convert::Channel::Kiosk
+    } else {
+        convert::Channel::Staff
+    }
+}
 
 /// Implements `clinic.billing.v1.BillingService`.
 pub struct BillingGrpc {
@@ -67,6 +78,24 @@ impl BillingGrpc {
         Reading {
             today: local_date(now, self.settings.clinic.time_zone),
             currency: self.settings.clinic.currency,
+        }
+    }
+
+    /// Checks identity evidence given with a request (always given by a kiosk) with the patient
+    /// registry. A mismatch says nothing about which part did not match.
+    async fn confirm_identity(
+        &self,
+        patient_id: clinic_common::ids::PatientId,
+        evidence: Option<&IdentityEvidence>,
+    ) -> Result<(), BillingError> {
+        let Some(evidence) = evidence else {
+            return Ok(());
+        };
+        if self.registry.identity_matches(patient_id, evidence).await? {
+            Ok(())
+        } else {
+            tracing::info!("identity evidence did not match");
+            Err(BillingError::IdentityNotConfirmed)
         }
     }
 
@@ -183,13 +212,22 @@ impl BillingService for BillingGrpc {
     ) -> Result<Response<pb::Payment>, Status> {
         let caller = authorize(
             &request,
-            &[Role::Reception, Role::Manager, Role::Collections],
+            &[
+                Role::Reception,
+                Role::Manager,
+                Role::Collections,
+                Role::Kiosk,
+            ],
         )?;
         let now = self.clock.now();
         let reading = self.reading(now);
-        let new =
-            convert::new_payment(request.into_inner(), &reading).map_err(BillingError::from)?;
+        let (new, identity) =
+            convert::new_payment(request.into_inner(), &reading, channel_of(&caller))
+                .map_err(BillingError::from)?;
         tracing::Span::current().record("patient_id", tracing::field::display(new.patient_id));
+        // Identity first: until it is confirmed, a kiosk learns nothing, not even a retry's answer.
+        self.confirm_identity(new.patient_id, identity.as_ref())
+            .await?;
 
         // A retry returns the first payment unchanged and writes nothing, even while the
         // registry is down: the terminal that lost the first answer must be able to print it.
@@ -224,19 +262,22 @@ impl BillingService for BillingGrpc {
         &self,
         request: Request<pb::GetAccountBalanceRequest>,
     ) -> Result<Response<pb::AccountBalance>, Status> {
-        authorize(
+        let caller = authorize(
             &request,
             &[
                 Role::Reception,
                 Role::Manager,
                 Role::Collections,
                 Role::Service,
+                Role::Kiosk,
             ],
         )?;
-        let patient_id = convert::patient_id(&request.get_ref().patient_id)
-            .map_err(|error| BillingError::from(FieldViolations::single("patient_id", error)))?;
+        let (patient_id, identity) =
+            convert::balance_request(request.get_ref(), channel_of(&caller))
+                .map_err(BillingError::from)?;
         tracing::Span::current().record("patient_id", tracing::field::display(patient_id));
-        // No registry call: a patient billing has never seen simply owes nothing.
+        self.confirm_identity(patient_id, identity.as_ref()).await?;
+        // No other registry call: a patient billing has never seen simply owes nothing.
         let account = self
             .store
             .account_balance(patient_id, self.settings.clinic.currency)

@@ -1,13 +1,15 @@
-//! The patient registry as billing asks it: does this patient exist? Billing keeps no copy of
-//! the registry; it asks before anything is posted to an account.
+//! The patient registry as billing asks it: does this patient exist, and does the evidence a
+//! kiosk was given match them? Billing keeps no copy of the registry; it asks before anything is
+//! posted to an account or shown at the kiosk.
 
 use clinic_common::client::{ServiceChannel, is_unreachable};
 use clinic_common::ids::PatientId;
+use clinic_proto::date_to_proto;
 use clinic_proto::patients::v1 as patients;
 use clinic_proto::patients::v1::patient_service_client::PatientServiceClient;
-use tonic::Code;
+use tonic::{Code, Status};
 
-use crate::domain::BillingError;
+use crate::domain::{BillingError, IdentityEvidence};
 
 /// A client for `clinic.patients.v1.PatientService`, calling with billing's service token.
 #[derive(Clone)]
@@ -20,9 +22,7 @@ impl PatientRegistry {
         PatientRegistry { client }
     }
 
-    /// Whether `patient_id` is a registered patient. A registry that cannot be reached (or does
-    /// not answer in time) is `RegistryUnavailable`, which the caller may retry; any other
-    /// failure (a rejected service token, say) is a deployment fault.
+    /// Whether `patient_id` is a registered patient.
     pub async fn is_registered(&self, patient_id: PatientId) -> Result<bool, BillingError> {
         let request = patients::GetPatientRequest {
             patient_id: patient_id.to_string(),
@@ -32,16 +32,42 @@ impl PatientRegistry {
         match self.client.clone().get_patient(request).await {
             Ok(_) => Ok(true),
             Err(status) if status.code() == Code::NotFound => Ok(false),
-            Err(status) if is_unreachable(&status) => {
-                tracing::warn!(code = ?status.code(), "the patient registry is unavailable");
-                Err(BillingError::RegistryUnavailable)
-            }
-            Err(status) => Err(anyhow::anyhow!(
-                "the patient registry refused a lookup: {:?} {}",
-                status.code(),
-                status.message()
-            )
-            .into()),
+            Err(status) => Err(registry_failure(status)),
         }
     }
+
+    /// Whether `evidence` matches the patient. The registry answers only yes or no, and no for
+    /// a patient it does not know.
+    pub async fn identity_matches(
+        &self,
+        patient_id: PatientId,
+        evidence: &IdentityEvidence,
+    ) -> Result<bool, BillingError> {
+        let request = patients::VerifyPatientIdentityRequest {
+            patient_id: patient_id.to_string(),
+            date_of_birth: Some(date_to_proto(evidence.date_of_birth)),
+            phone_last_four: evidence.phone_last_four.as_str().to_owned(),
+        };
+        match self.client.clone().verify_patient_identity(request).await {
+            Ok(response) => Ok(response.into_inner().matches),
+            Err(status) if status.code() == Code::NotFound => Ok(false),
+            Err(status) => Err(registry_failure(status)),
+        }
+    }
+}
+
+/// A registry that cannot be reached (or does not answer in time) is `RegistryUnavailable`,
+/// which the caller may retry; any other failure (a rejected service token, say) is a deployment
+/// fault.
+fn registry_failure(status: Status) -> BillingError {
+    if is_unreachable(&status) {
+        tracing::warn!(code = ?status.code(), "the patient registry is unavailable");
+        return BillingError::RegistryUnavailable;
+    }
+    anyhow::anyhow!(
+        "the patient registry refused a call: {:?} {}",
+        status.code(),
+        status.message()
+    )
+    .into()
 }

@@ -55,7 +55,12 @@ const ADMITTED: [(Rpc, &[Role]); 17] = [
     ),
     (
         Rpc::PostPayment,
-        &[Role::Reception, Role::Manager, Role::Collections],
+        &[
+            Role::Reception,
+            Role::Manager,
+            Role::Collections,
+            Role::Kiosk,
+        ],
     ),
     (
         Rpc::GetAccountBalance,
@@ -64,6 +69,7 @@ const ADMITTED: [(Rpc, &[Role]); 17] = [
             Role::Manager,
             Role::Collections,
             Role::Service,
+            Role::Kiosk,
         ],
     ),
     (Rpc::ListLedgerEntries, &[Role::Service, Role::Manager]),

@@ -244,6 +244,7 @@ async fn a_patient_billing_has_never_seen_has_a_zero_balance(database: TestDatab
     let malformed = collections
         .get_account_balance(pb::GetAccountBalanceRequest {
             patient_id: "not-a-patient".into(),
+            ..Default::default()
         })
         .await
         .expect_err("refused");

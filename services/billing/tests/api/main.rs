@@ -5,6 +5,7 @@ mod access;
 mod charges;
 mod daily_close;
 mod drawer;
+mod kiosk;
 mod ledger;
 mod payments;
 mod price_list;
@@ -200,7 +201,7 @@ pub fn cash(
             tendered: Some(mxn(tendered_minor)),
         })),
         request_id: request_id.into(),
-        terminal_id: String::new(),
+        ..Default::default()
     }
 }
 
@@ -214,7 +215,7 @@ pub fn card(patient_id: &str, amount_minor: i64, request_id: &str) -> pb::PostPa
             card_type: pb::CardType::Debit.into(),
         })),
         request_id: request_id.into(),
-        terminal_id: String::new(),
+        ..Default::default()
     }
 }
 
@@ -228,7 +229,7 @@ pub fn transfer(patient_id: &str, amount_minor: i64, request_id: &str) -> pb::Po
             },
         )),
         request_id: request_id.into(),
-        terminal_id: String::new(),
+        ..Default::default()
     }
 }
 
@@ -236,6 +237,7 @@ pub async fn balance(client: &mut Client, patient_id: &str) -> pb::AccountBalanc
     client
         .get_account_balance(pb::GetAccountBalanceRequest {
             patient_id: patient_id.into(),
+            ..Default::default()
         })
         .await
         .expect("the balance is read")

@@ -302,6 +302,7 @@ async fn invalid_payments_name_every_bad_field_and_write_nothing(database: TestD
             method: None,
             request_id: "has spaces".into(),
             terminal_id: "counter 1".into(),
+            ..Default::default()
         })
         .await
         .expect_err("refused");

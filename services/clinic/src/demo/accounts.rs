@@ -101,6 +101,7 @@ impl Seeder<'_> {
                     request_id: format!("demo-payment-{index}"),
                     // Past visits were paid before today's drawer was opened.
                     terminal_id: String::new(),
+                    ..Default::default()
                 })
                 .await
                 .context("failed to post a demo payment")?;
