@@ -157,6 +157,7 @@ impl Seeder<'_> {
                 )),
                 request_id: "demo-plan-down-payment".into(),
                 terminal_id: String::new(),
+                identity: None,
             })
             .await
             .context("failed to pay a down payment")?;
@@ -189,6 +190,7 @@ impl Seeder<'_> {
                 )),
                 request_id: "demo-plan-late-payment".into(),
                 terminal_id: String::new(),
+                identity: None,
             })
             .await
             .context("failed to pay towards a plan")?;

@@ -198,6 +198,7 @@ impl CollectionsGrpc {
         let balance = billing
             .get_account_balance(billing::GetAccountBalanceRequest {
                 patient_id: patient_id.to_string(),
+                identity: None,
             })
             .await
             .map_err(billing_status)?

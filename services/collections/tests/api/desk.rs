@@ -282,6 +282,7 @@ async fn a_payment_taken_by_phone_goes_through_billing_once_and_shows_on_the_acc
         .await
         .get_account_balance(billing::GetAccountBalanceRequest {
             patient_id: patient.clone(),
+            identity: None,
         })
         .await
         .expect("answered")
