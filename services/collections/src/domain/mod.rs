@@ -27,7 +27,8 @@ use clinic_common::Money;
 use clinic_common::ids::PatientId;
 
 pub use aging::{
-    AccountAging, AgingBucket, AgingBuckets, AgingReport, age_ledger, days_past_due, due_date,
+    AccountAging, AgingBucket, AgingBuckets, AgingReport, age_ledger, age_open_debts,
+    days_past_due, due_date,
 };
 pub use contact::{
     BillingIssue, Channel, Contact, ContactKind, ContactProfile, ContactRule, ContactRules,

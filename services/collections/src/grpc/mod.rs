@@ -28,8 +28,8 @@ use tonic::transport::Channel;
 
 use crate::domain::{
     AgingBuckets, AgingReport, CollectionsError, ContactProfile, ContactRules, EscalationPolicy,
-    PaymentPlan, PlanStanding, PromiseStatus, PromiseView, age_ledger, build_worklist, plan_status,
-    promise_status,
+    PaymentPlan, PlanStanding, PromiseStatus, PromiseView, age_ledger, age_open_debts,
+    build_worklist, plan_status, promise_status,
 };
 use crate::registry;
 use crate::store::{ContactToRecord, PromiseRecords, ReceivablesStore};
@@ -192,14 +192,29 @@ impl CollectionsGrpc {
         limit: u32,
         offset: u64,
     ) -> Result<AgingReport, CollectionsError> {
-        let end_of_day = start_of_day(as_of.succ_opt().unwrap_or(as_of), self.terms.time_zone);
-        let history = self.store.ledger_history(end_of_day, patient_id).await?;
-        let mut aged = age_ledger(
-            &history.entries,
-            self.terms.currency,
-            as_of,
-            self.terms.payment_terms_days,
-        )?;
+        let (mut aged, names, applied_sequence) = if as_of >= self.today() {
+            // Nothing is posted after now, so the ledger at the end of `as_of` is the ledger as
+            // the receivables hold it: age their open debts, without replaying the ledger.
+            let open = self.store.open_debts(patient_id).await?;
+            let aged = age_open_debts(
+                &open.debts,
+                self.terms.currency,
+                as_of,
+                self.terms.payment_terms_days,
+            )
+            .map_err(|error| CollectionsError::Unexpected(error.into()))?;
+            (aged, open.names, open.applied_sequence)
+        } else {
+            let end_of_day = start_of_day(as_of.succ_opt().unwrap_or(as_of), self.terms.time_zone);
+            let history = self.store.ledger_history(end_of_day, patient_id).await?;
+            let aged = age_ledger(
+                &history.entries,
+                self.terms.currency,
+                as_of,
+                self.terms.payment_terms_days,
+            )?;
+            (aged, history.names, history.applied_sequence)
+        };
         let mut total = AgingBuckets::zero(self.terms.currency);
         for account in &aged {
             total
@@ -212,13 +227,13 @@ impl CollectionsGrpc {
         let end = start.saturating_add(limit as usize).min(aged.len());
         let mut accounts: Vec<_> = aged.drain(start..end).collect();
         for account in &mut accounts {
-            account.patient_name = history.names.get(&account.patient_id).cloned();
+            account.patient_name = names.get(&account.patient_id).cloned();
         }
         Ok(AgingReport {
             as_of,
             total,
             accounts,
-            as_of_sequence: history.applied_sequence,
+            as_of_sequence: applied_sequence,
         })
     }
 }

@@ -20,6 +20,7 @@ pub use contacts::ContactToRecord;
 pub use desk::EscalationFacts;
 pub use plans::PlanReplacement;
 pub use promises::PromiseRecords;
+pub use worklist::OpenDebts;
 
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};
