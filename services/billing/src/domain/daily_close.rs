@@ -136,6 +136,14 @@ pub struct DrawerCloseSummary {
     pub closed_at: DateTime<Utc>,
 }
 
+/// A closed clinic day: nothing more can be dated on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClosedDay {
+    pub day: NaiveDate,
+    pub closed_by: String,
+    pub closed_at: DateTime<Utc>,
+}
+
 /// What the store reads for a day, before the report adds it up.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DayFigures {

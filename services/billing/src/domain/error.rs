@@ -41,8 +41,23 @@ pub enum BillingError {
     /// A refund for more than is left to refund on the payment.
     #[error("the refund exceeds what is left to refund on the payment ({remaining})")]
     RefundExceedsRemainder { remaining: String },
+    #[error("charge {0} not found")]
+    ChargeNotFound(clinic_common::ids::ChargeId),
+    /// A correction would take a charge below zero, or take off more than the rules allow;
+    /// the text says what the limit is.
+    #[error("{0}")]
+    CorrectionTooLarge(String),
+    /// The day an entry would be dated on is closed (or earlier than a closed day).
+    #[error("{0} is closed: nothing more can be dated on it; correct it with an entry today")]
+    DayClosed(chrono::NaiveDate),
+    /// A payment draws more from the patient's advance than it holds (shown).
+    #[error("the patient's advance holds only {0}")]
+    AdvanceInsufficient(String),
+    /// A day cannot be closed while its cash is not counted.
+    #[error("a cash drawer opened on or before {0} is still open or awaiting approval")]
+    DrawersStillOpen(chrono::NaiveDate),
     /// Reception closes its own day; earlier days are the manager's.
-    #[error("only a manager may read the daily close of a day other than today")]
+    #[error("only a manager may read or close a day other than today")]
     ReportDayRestricted,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clinic_common::ids::{ChargeId, PatientId, PaymentId};
 use clinic_common::{Currency, Money};
 
-use super::RefundId;
+use super::{CorrectionId, CorrectionKind, RefundId};
 
 /// What a ledger entry records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +14,9 @@ pub enum LedgerEntryKind {
     Payment,
     /// Money given back on a payment: a positive amount, reversing (part of) the payment.
     Refund,
+    /// A correction of a charge: an adjustment (either sign), a credit note or a write-off (both
+    /// negative).
+    Correction(CorrectionKind),
 }
 
 impl LedgerEntryKind {
@@ -22,16 +25,25 @@ impl LedgerEntryKind {
             LedgerEntryKind::Charge => "charge",
             LedgerEntryKind::Payment => "payment",
             LedgerEntryKind::Refund => "refund",
+            LedgerEntryKind::Correction(kind) => kind.as_str(),
         }
     }
 }
 
-/// The charge or payment an entry records.
+/// What an entry records, with what it applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LedgerSource {
     Charge(ChargeId),
     Payment(PaymentId),
-    Refund(RefundId),
+    Refund {
+        refund_id: RefundId,
+        payment_id: PaymentId,
+    },
+    Correction {
+        kind: CorrectionKind,
+        correction_id: CorrectionId,
+        charge_id: ChargeId,
+    },
 }
 
 impl LedgerSource {
@@ -39,25 +51,44 @@ impl LedgerSource {
         match self {
             LedgerSource::Charge(_) => LedgerEntryKind::Charge,
             LedgerSource::Payment(_) => LedgerEntryKind::Payment,
-            LedgerSource::Refund(_) => LedgerEntryKind::Refund,
+            LedgerSource::Refund { .. } => LedgerEntryKind::Refund,
+            LedgerSource::Correction { kind, .. } => LedgerEntryKind::Correction(*kind),
         }
     }
 
-    /// The charge or payment id, as text.
+    /// The charge, payment, refund or correction id, as text.
     pub fn id(&self) -> String {
         match self {
             LedgerSource::Charge(charge_id) => charge_id.to_string(),
             LedgerSource::Payment(payment_id) => payment_id.to_string(),
-            LedgerSource::Refund(refund_id) => refund_id.to_string(),
+            LedgerSource::Refund { refund_id, .. } => refund_id.to_string(),
+            LedgerSource::Correction { correction_id, .. } => correction_id.to_string(),
         }
     }
 
-    /// The kind and id as stored, read back.
-    pub fn parse(kind: &str, id: &str) -> Option<Self> {
-        match kind {
-            "charge" => ChargeId::parse(id).ok().map(LedgerSource::Charge),
-            "payment" => PaymentId::parse(id).ok().map(LedgerSource::Payment),
-            "refund" => RefundId::parse(id).ok().map(LedgerSource::Refund),
+    /// What the entry applies to: a refund's payment, a correction's charge.
+    pub fn related_id(&self) -> Option<String> {
+        match self {
+            LedgerSource::Charge(_) | LedgerSource::Payment(_) => None,
+            LedgerSource::Refund { payment_id, .. } => Some(payment_id.to_string()),
+            LedgerSource::Correction { charge_id, .. } => Some(charge_id.to_string()),
+        }
+    }
+
+    /// The kind, id and related id as stored, read back.
+    pub fn parse(kind: &str, id: &str, related: Option<&str>) -> Option<Self> {
+        match (kind, related) {
+            ("charge", None) => ChargeId::parse(id).ok().map(LedgerSource::Charge),
+            ("payment", None) => PaymentId::parse(id).ok().map(LedgerSource::Payment),
+            ("refund", Some(payment_id)) => Some(LedgerSource::Refund {
+                refund_id: RefundId::parse(id).ok()?,
+                payment_id: PaymentId::parse(payment_id).ok()?,
+            }),
+            (kind, Some(charge_id)) => Some(LedgerSource::Correction {
+                kind: CorrectionKind::parse(kind)?,
+                correction_id: CorrectionId::parse(id).ok()?,
+                charge_id: ChargeId::parse(charge_id).ok()?,
+            }),
             _ => None,
         }
     }
@@ -100,13 +131,17 @@ pub fn ledger_page_size(requested: i32) -> Result<u32, &'static str> {
     }
 }
 
-/// A patient's account, summed from the ledger.
+/// A patient's account, summed from the ledger and the allocations.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AccountBalance {
     pub patient_id: PatientId,
     pub total_charged: Money,
     /// Positive: what the patient paid, less what was refunded to them.
     pub total_paid: Money,
+    /// Signed sum of adjustments, credit notes and write-offs.
+    pub total_corrections: Money,
+    /// Payments' money held by charges.
+    pub total_allocated: Money,
     /// Sequence of the patient's newest ledger entry, 0 when there is none. Every entry of the
     /// patient up to it is included, so a follower that has read the feed that far agrees.
     pub as_of_sequence: i64,
@@ -120,17 +155,41 @@ impl AccountBalance {
             patient_id,
             total_charged: Money::zero(currency),
             total_paid: Money::zero(currency),
+            total_corrections: Money::zero(currency),
+            total_allocated: Money::zero(currency),
             as_of_sequence: 0,
         }
     }
 
-    /// Charges minus payments: positive when the patient owes, negative when in credit.
+    fn out_of_range(&self, error: clinic_common::money::MoneyError) -> anyhow::Error {
+        anyhow::anyhow!(
+            "the account of {} is out of range: {error}",
+            self.patient_id
+        )
+    }
+
+    /// Every entry summed: charges and corrections less payments. Positive when the patient
+    /// owes, negative when in credit.
     pub fn balance(&self) -> anyhow::Result<Money> {
         self.total_charged
-            .checked_sub(self.total_paid)
-            .map_err(|error| {
-                anyhow::anyhow!("balance of {} is out of range: {error}", self.patient_id)
-            })
+            .checked_add(self.total_corrections)
+            .and_then(|due| due.checked_sub(self.total_paid))
+            .map_err(|error| self.out_of_range(error))
+    }
+
+    /// What open charges still owe: everything due less what payments cover.
+    pub fn outstanding(&self) -> anyhow::Result<Money> {
+        self.total_charged
+            .checked_add(self.total_corrections)
+            .and_then(|due| due.checked_sub(self.total_allocated))
+            .map_err(|error| self.out_of_range(error))
+    }
+
+    /// Money paid that no charge holds.
+    pub fn advance(&self) -> anyhow::Result<Money> {
+        self.total_paid
+            .checked_sub(self.total_allocated)
+            .map_err(|error| self.out_of_range(error))
     }
 }
 
@@ -160,17 +219,53 @@ mod tests {
     }
 
     #[test]
-    fn sources_round_trip_through_kind_and_id() {
-        let source = LedgerSource::Payment(PaymentId::new());
+    fn the_balance_is_the_outstanding_less_the_advance() {
+        let account = AccountBalance {
+            total_charged: Money::from_minor(100_000, Currency::MXN),
+            total_corrections: Money::from_minor(-20_000, Currency::MXN),
+            total_paid: Money::from_minor(90_000, Currency::MXN),
+            total_allocated: Money::from_minor(70_000, Currency::MXN),
+            ..AccountBalance::empty(PatientId::new(), Currency::MXN)
+        };
+        let balance = account.balance().expect("in range");
+        let outstanding = account.outstanding().expect("in range");
+        let advance = account.advance().expect("in range");
+        assert_eq!(balance, Money::from_minor(-10_000, Currency::MXN));
+        assert_eq!(outstanding, Money::from_minor(10_000, Currency::MXN));
+        assert_eq!(advance, Money::from_minor(20_000, Currency::MXN));
+        assert_eq!(outstanding.checked_sub(advance), Ok(balance));
+    }
+
+    #[test]
+    fn sources_round_trip_through_kind_id_and_related_id() {
+        let sources = [
+            LedgerSource::Payment(PaymentId::new()),
+            LedgerSource::Charge(ChargeId::new()),
+            LedgerSource::Refund {
+                refund_id: RefundId::new(),
+                payment_id: PaymentId::new(),
+            },
+            LedgerSource::Correction {
+                kind: CorrectionKind::CreditNote,
+                correction_id: CorrectionId::new(),
+                charge_id: ChargeId::new(),
+            },
+        ];
+        for source in sources {
+            let related = source.related_id();
+            assert_eq!(
+                LedgerSource::parse(source.kind().as_str(), &source.id(), related.as_deref()),
+                Some(source)
+            );
+        }
+        let payment = LedgerSource::Payment(PaymentId::new());
         assert_eq!(
-            LedgerSource::parse(source.kind().as_str(), &source.id()),
-            Some(source)
+            LedgerSource::parse("credit_note", &payment.id(), None),
+            None
         );
-        assert_eq!(LedgerSource::parse("credit_note", &source.id()), None);
-        let refund = LedgerSource::Refund(RefundId::new());
         assert_eq!(
-            LedgerSource::parse(refund.kind().as_str(), &refund.id()),
-            Some(refund)
+            LedgerSource::parse("rebate", &payment.id(), Some("x")),
+            None
         );
     }
 }

@@ -2,7 +2,9 @@
 //! a payment and a refund are, what makes them valid, how amounts are computed, what the ledger
 //! and a balance hold, a patient's statement and who still owes today, the daily close, the cash drawer's counts and close rules, and a receipt's layout.
 
+mod allocation;
 mod charge;
+mod correction;
 mod daily_close;
 mod drawer;
 mod error;
@@ -14,9 +16,14 @@ mod receipt;
 mod refund;
 mod statement;
 
+pub use allocation::{
+    AllocationLine, AllocationMode, ChargeStanding, ChosenAllocation, Funds, Held, draw_advance,
+    pair, release, spread,
+};
 pub use charge::{Charge, NewCharge, Quantity};
+pub use correction::{Correction, CorrectionId, CorrectionKind, CreditNoteNumber, NewCorrection};
 pub use daily_close::{
-    DailyClose, DayFigures, DrawerCloseSummary, Flow, IncomeMethod, OutstandingAccount,
+    ClosedDay, DailyClose, DayFigures, DrawerCloseSummary, Flow, IncomeMethod, OutstandingAccount,
     REPORT_COLUMNS, ReportRow, ServiceIncome, Tally, decimal,
 };
 pub use drawer::{
@@ -31,8 +38,8 @@ pub use ledger::{
     AccountBalance, LedgerEntry, LedgerEntryKind, LedgerPage, LedgerSource, ledger_page_size,
 };
 pub use payment::{
-    AuthorizationCode, CardLastFour, CardType, NewPayment, Payment, PaymentMethod, ReceiptNumber,
-    TransferReference,
+    AuthorizationCode, CardLastFour, CardType, NewPayment, Payment, PaymentMethod, PaymentPart,
+    ReceiptNumber, StoredPart, TransferReference, payment_total,
 };
 pub use price_list::{
     ItemDescription, NewPriceListItem, PriceCode, PriceListItem, PriceListItemKind,
@@ -53,6 +60,9 @@ pub enum Operation {
     RecordCashMovement,
     CloseCashDrawer,
     RefundPayment,
+    PostAdjustment,
+    IssueCreditNote,
+    WriteOffCharge,
 }
 
 impl Operation {
@@ -65,6 +75,9 @@ impl Operation {
             Operation::RecordCashMovement => "record_cash_movement",
             Operation::CloseCashDrawer => "close_cash_drawer",
             Operation::RefundPayment => "refund_payment",
+            Operation::PostAdjustment => "post_adjustment",
+            Operation::IssueCreditNote => "issue_credit_note",
+            Operation::WriteOffCharge => "write_off_charge",
         }
     }
 }

@@ -1,12 +1,13 @@
-//! Payments: money received from a patient by cash, card or bank transfer, each with a receipt.
+//! Payments: money received from a patient by cash, card or bank transfer, or drawn from their
+//! advance, in one part or split across methods, each payment with a receipt.
 
 use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clinic_common::Money;
-use clinic_common::ids::{PatientId, PaymentId, RequestId, request_fingerprint};
+use clinic_common::ids::{ChargeId, PatientId, PaymentId, RequestId, request_fingerprint};
 
-use super::{DrawerSessionId, TerminalId};
+use super::{AllocationMode, ChosenAllocation, DrawerSessionId, TerminalId};
 
 /// The card terminal's authorisation code: 1 to 32 letters and digits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +112,8 @@ pub enum PaymentMethod {
     BankTransfer {
         reference: TransferReference,
     },
+    /// From the patient's advance: money paid earlier that no charge holds. No new money.
+    Advance,
 }
 
 impl PaymentMethod {
@@ -131,35 +134,18 @@ impl PaymentMethod {
             PaymentMethod::Cash { .. } => "cash",
             PaymentMethod::Card { .. } => "card",
             PaymentMethod::BankTransfer { .. } => "bank_transfer",
+            PaymentMethod::Advance => "advance",
         }
     }
-}
 
-/// A request to record a payment.
-#[derive(Debug, Clone)]
-pub struct NewPayment {
-    pub patient_id: PatientId,
-    /// Positive, in the clinic's currency.
-    pub amount: Money,
-    pub method: PaymentMethod,
-    pub request_id: RequestId,
-    /// The counter terminal taking it; a cash payment is then counted in that terminal's open
-    /// drawer. Meaningless for card and transfer payments, which never touch a drawer.
-    pub terminal_id: Option<TerminalId>,
-}
+    /// Whether the part brings new money (every method but the advance).
+    pub fn brings_money(&self) -> bool {
+        !matches!(self, PaymentMethod::Advance)
+    }
 
-impl NewPayment {
-    /// A digest of everything the client sent, to tell a retry from a reused key: another
-    /// amount, patient, method or method detail is a different payment.
-    pub fn fingerprint(&self) -> String {
-        let amount = self.amount.minor_units().to_string();
-        let mut parts = vec![
-            self.patient_id.to_string(),
-            amount,
-            self.amount.currency().code().to_owned(),
-            self.method.name().to_owned(),
-        ];
-        match &self.method {
+    /// The digest parts of the method's details.
+    fn fingerprint_parts(&self, parts: &mut Vec<String>) {
+        match self {
             PaymentMethod::Cash { tendered, .. } => {
                 parts.push(tendered.minor_units().to_string());
             }
@@ -175,11 +161,96 @@ impl NewPayment {
             PaymentMethod::BankTransfer { reference } => {
                 parts.push(reference.as_str().to_owned());
             }
+            PaymentMethod::Advance => {}
+        }
+    }
+}
+
+/// One method's share of a payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentPart {
+    pub amount: Money,
+    pub method: PaymentMethod,
+}
+
+/// Checks the parts of one payment: at least one, at most one in cash and one from the advance
+/// (cash is handed over once; the advance is drawn once), adding up to an amount that fits.
+/// Returns the total.
+pub fn payment_total(parts: &[PaymentPart]) -> Result<Money, &'static str> {
+    let Some(first) = parts.first() else {
+        return Err("at least one part is required");
+    };
+    let count = |name: &str| {
+        parts
+            .iter()
+            .filter(|part| part.method.name() == name)
+            .count()
+    };
+    if count("cash") > 1 {
+        return Err("at most one part may be cash");
+    }
+    if count("advance") > 1 {
+        return Err("at most one part may be from the advance");
+    }
+    let mut total = Money::zero(first.amount.currency());
+    for part in parts {
+        total = total
+            .checked_add(part.amount)
+            .map_err(|_| "add up to more than can be recorded")?;
+    }
+    Ok(total)
+}
+
+/// A request to record a payment.
+#[derive(Debug, Clone)]
+pub struct NewPayment {
+    pub patient_id: PatientId,
+    /// Every part: positive, in the clinic's currency.
+    pub amount: Money,
+    /// At least one, checked by [`payment_total`].
+    pub parts: Vec<PaymentPart>,
+    pub request_id: RequestId,
+    /// The counter terminal taking it; a cash payment is then counted in that terminal's open
+    /// drawer. Meaningless for card and transfer payments, which never touch a drawer.
+    pub terminal_id: Option<TerminalId>,
+    /// Charges the payer chose to pay first.
+    pub allocations: Vec<ChosenAllocation>,
+    pub allocation_mode: AllocationMode,
+}
+
+impl NewPayment {
+    /// A digest of everything the client sent, to tell a retry from a reused key: another
+    /// amount, patient, method or method detail is a different payment.
+    pub fn fingerprint(&self) -> String {
+        let amount = self.amount.minor_units().to_string();
+        let mut parts = vec![
+            self.patient_id.to_string(),
+            amount,
+            self.amount.currency().code().to_owned(),
+        ];
+        // One part digests as payments did before they could be split, so a retry of one made
+        // before still matches.
+        if let [only] = self.parts.as_slice() {
+            parts.push(only.method.name().to_owned());
+            only.method.fingerprint_parts(&mut parts);
+        } else {
+            for part in &self.parts {
+                parts.push(format!("part:{}", part.method.name()));
+                parts.push(part.amount.minor_units().to_string());
+                part.method.fingerprint_parts(&mut parts);
+            }
         }
         // Appended only when given, so payments posted before terminals existed keep their
         // fingerprint.
         if let Some(terminal_id) = &self.terminal_id {
             parts.push(format!("terminal:{terminal_id}"));
+        }
+        // Likewise allocation choices, appended only when made.
+        for choice in &self.allocations {
+            parts.push(format!("allocate:{}:{}", choice.charge_id, choice.amount));
+        }
+        if self.allocation_mode == AllocationMode::AsChosen {
+            parts.push("as_chosen".into());
         }
         let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
         request_fingerprint(&parts)
@@ -196,6 +267,47 @@ impl ReceiptNumber {
     }
 }
 
+impl NewPayment {
+    /// New money: every part but the advance.
+    pub fn received(&self) -> Money {
+        self.sum(|method| method.brings_money())
+    }
+
+    /// What the payment draws from the patient's advance.
+    pub fn drawn_from_advance(&self) -> Money {
+        self.sum(|method| !method.brings_money())
+    }
+
+    fn sum(&self, which: impl Fn(&PaymentMethod) -> bool) -> Money {
+        // The total fits (checked by `payment_total`), so every partial sum does.
+        let minor = self
+            .parts
+            .iter()
+            .filter(|part| which(&part.method))
+            .map(|part| part.amount.minor_units())
+            .sum();
+        Money::from_minor(minor, self.amount.currency())
+    }
+
+    /// The cash part, if any.
+    pub fn cash(&self) -> Option<&PaymentPart> {
+        self.parts
+            .iter()
+            .find(|part| matches!(part.method, PaymentMethod::Cash { .. }))
+    }
+}
+
+/// A recorded part of a payment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredPart {
+    /// 1, 2, ... in the order given.
+    pub position: i32,
+    pub amount: Money,
+    pub method: PaymentMethod,
+    /// Cash taken at a terminal: the drawer session it was counted in.
+    pub drawer_session_id: Option<DrawerSessionId>,
+}
+
 impl fmt::Display for ReceiptNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "R-{:06}", self.0)
@@ -207,8 +319,12 @@ impl fmt::Display for ReceiptNumber {
 pub struct Payment {
     pub payment_id: PaymentId,
     pub patient_id: PatientId,
+    /// Every part.
     pub amount: Money,
-    pub method: PaymentMethod,
+    /// New money: every part but the advance.
+    pub received: Money,
+    /// In order; at least one.
+    pub parts: Vec<StoredPart>,
     pub receipt_number: ReceiptNumber,
     /// The clinic-local day it was received.
     pub service_date: NaiveDate,
@@ -218,8 +334,24 @@ pub struct Payment {
     pub request_id: RequestId,
     /// The patient's balance right after this payment; negative when it left them in credit.
     pub balance_after: Money,
-    /// The drawer session the cash was counted in, if any.
-    pub drawer_session_id: Option<DrawerSessionId>,
+    /// The charges the payment paid, in order; empty for payments from before allocations.
+    pub allocations: Vec<(ChargeId, Money)>,
+    /// The patient's advance right after; `None` for payments from before allocations.
+    pub advance_after: Option<Money>,
+}
+
+impl Payment {
+    /// The drawer session its cash was counted in, if any.
+    pub fn drawer_session_id(&self) -> Option<DrawerSessionId> {
+        self.parts.iter().find_map(|part| part.drawer_session_id)
+    }
+
+    /// The cash part, if any.
+    pub fn cash(&self) -> Option<&StoredPart> {
+        self.parts
+            .iter()
+            .find(|part| matches!(part.method, PaymentMethod::Cash { .. }))
+    }
 }
 
 #[cfg(test)]
@@ -246,6 +378,23 @@ mod tests {
             PaymentMethod::cash(mxn(45_000), mxn(44_999)),
             Err("must be at least the amount paid")
         );
+    }
+
+    #[test]
+    fn parts_are_checked_and_added_up() {
+        let cash = |minor| PaymentPart {
+            amount: mxn(minor),
+            method: PaymentMethod::cash(mxn(minor), mxn(minor)).expect("valid"),
+        };
+        let advance = |minor| PaymentPart {
+            amount: mxn(minor),
+            method: PaymentMethod::Advance,
+        };
+        assert_eq!(payment_total(&[cash(100), advance(50)]), Ok(mxn(150)));
+        assert!(payment_total(&[]).is_err());
+        assert!(payment_total(&[cash(100), cash(50)]).is_err());
+        assert!(payment_total(&[advance(100), advance(50)]).is_err());
+        assert!(payment_total(&[cash(i64::MAX), advance(1)]).is_err());
     }
 
     #[test]
@@ -276,25 +425,57 @@ mod tests {
 
     #[test]
     fn payments_differing_in_any_detail_fingerprint_differently() {
+        let part = |method| {
+            vec![PaymentPart {
+                amount: mxn(10_000),
+                method,
+            }]
+        };
         let base = NewPayment {
             patient_id: PatientId::new(),
             amount: mxn(10_000),
-            method: PaymentMethod::cash(mxn(10_000), mxn(20_000)).expect("valid"),
+            parts: part(PaymentMethod::cash(mxn(10_000), mxn(20_000)).expect("valid")),
             request_id: RequestId::parse("pay-1").expect("valid"),
             terminal_id: None,
+            allocations: Vec::new(),
+            allocation_mode: AllocationMode::OldestFirst,
         };
         let more_tendered = NewPayment {
-            method: PaymentMethod::cash(mxn(10_000), mxn(50_000)).expect("valid"),
+            parts: part(PaymentMethod::cash(mxn(10_000), mxn(50_000)).expect("valid")),
             ..base.clone()
         };
         let by_transfer = NewPayment {
-            method: PaymentMethod::BankTransfer {
+            parts: part(PaymentMethod::BankTransfer {
                 reference: TransferReference::parse("REF1").expect("valid"),
-            },
+            }),
             ..base.clone()
         };
+        let split = NewPayment {
+            parts: vec![
+                PaymentPart {
+                    amount: mxn(4_000),
+                    method: PaymentMethod::Advance,
+                },
+                PaymentPart {
+                    amount: mxn(6_000),
+                    method: PaymentMethod::cash(mxn(6_000), mxn(10_000)).expect("valid"),
+                },
+            ],
+            ..base.clone()
+        };
+        assert_ne!(base.fingerprint(), split.fingerprint());
+        assert_eq!(split.received(), mxn(6_000));
+        assert_eq!(split.drawn_from_advance(), mxn(4_000));
         assert_eq!(base.fingerprint(), base.clone().fingerprint());
         assert_ne!(base.fingerprint(), more_tendered.fingerprint());
         assert_ne!(base.fingerprint(), by_transfer.fingerprint());
+        let chosen = NewPayment {
+            allocations: vec![ChosenAllocation {
+                charge_id: ChargeId::new(),
+                amount: 10_000,
+            }],
+            ..base.clone()
+        };
+        assert_ne!(base.fingerprint(), chosen.fingerprint());
     }
 }

@@ -105,34 +105,41 @@ impl Receipt {
             }
         }
         push(LineStyle::Rule, "-".repeat(RECEIPT_WIDTH));
-        match &payment.method {
-            PaymentMethod::Cash { tendered, change } => {
-                push(LineStyle::Plain, columns("Forma de pago", "Efectivo"));
-                push(LineStyle::Plain, columns("Recibido", &money(*tendered)));
-                push(LineStyle::Plain, columns("Cambio", &money(*change)));
-            }
-            PaymentMethod::Card {
-                authorization_code,
-                last_four,
-                card_type,
-            } => {
-                let kind = match card_type {
-                    super::CardType::Credit => "Tarjeta de crédito",
-                    super::CardType::Debit => "Tarjeta de débito",
-                };
+        // One method: "Forma de pago" and its details. Split: each part with its amount.
+        let split = payment.parts.len() > 1;
+        for part in &payment.parts {
+            let kind = method_label(&part.method);
+            if split {
+                push(LineStyle::Plain, columns(kind, &money(part.amount)));
+            } else {
                 push(LineStyle::Plain, columns("Forma de pago", kind));
-                push(
-                    LineStyle::Plain,
-                    columns("Tarjeta", &format!("**** {}", last_four.as_str())),
-                );
-                push(
-                    LineStyle::Plain,
-                    columns("Autorización", authorization_code.as_str()),
-                );
             }
-            PaymentMethod::BankTransfer { reference } => {
-                push(LineStyle::Plain, columns("Forma de pago", "Transferencia"));
-                push(LineStyle::Plain, columns("Referencia", reference.as_str()));
+            match &part.method {
+                PaymentMethod::Cash { tendered, change } => {
+                    push(LineStyle::Plain, columns("  Recibido", &money(*tendered)));
+                    push(LineStyle::Plain, columns("  Cambio", &money(*change)));
+                }
+                PaymentMethod::Card {
+                    authorization_code,
+                    last_four,
+                    ..
+                } => {
+                    push(
+                        LineStyle::Plain,
+                        columns("  Tarjeta", &format!("**** {}", last_four.as_str())),
+                    );
+                    push(
+                        LineStyle::Plain,
+                        columns("  Autorización", authorization_code.as_str()),
+                    );
+                }
+                PaymentMethod::BankTransfer { reference } => {
+                    push(
+                        LineStyle::Plain,
+                        columns("  Referencia", reference.as_str()),
+                    );
+                }
+                PaymentMethod::Advance => {}
             }
         }
         push(
@@ -153,6 +160,23 @@ impl Receipt {
         push(LineStyle::Rule, "-".repeat(RECEIPT_WIDTH));
         push(LineStyle::Centered, "Gracias por su pago".to_owned());
         lines
+    }
+}
+
+/// How a method reads on the receipt.
+fn method_label(method: &PaymentMethod) -> &'static str {
+    match method {
+        PaymentMethod::Cash { .. } => "Efectivo",
+        PaymentMethod::Card {
+            card_type: super::CardType::Credit,
+            ..
+        } => "Tarjeta de crédito",
+        PaymentMethod::Card {
+            card_type: super::CardType::Debit,
+            ..
+        } => "Tarjeta de débito",
+        PaymentMethod::BankTransfer { .. } => "Transferencia",
+        PaymentMethod::Advance => "Saldo a favor aplicado",
     }
 }
 
@@ -204,7 +228,7 @@ mod tests {
     use super::*;
     use crate::domain::{
         AuthorizationCode, CardLastFour, CardType, ItemDescription, PriceCode, Quantity,
-        ReceiptNumber,
+        ReceiptNumber, StoredPart,
     };
 
     fn mxn(minor: i64) -> Money {
@@ -212,6 +236,10 @@ mod tests {
     }
 
     fn receipt(method: PaymentMethod, balance_after: i64) -> Receipt {
+        receipt_in_parts(vec![(45_000, method)], balance_after)
+    }
+
+    fn receipt_in_parts(parts: Vec<(i64, PaymentMethod)>, balance_after: i64) -> Receipt {
         let patient_id = PatientId::new();
         let day = NaiveDate::from_ymd_opt(2026, 11, 22).expect("a date");
         Receipt {
@@ -219,15 +247,29 @@ mod tests {
             payment: Payment {
                 payment_id: PaymentId::new(),
                 patient_id,
-                amount: mxn(45_000),
-                method,
+                amount: mxn(parts.iter().map(|(minor, _)| minor).sum()),
+                received: mxn(parts
+                    .iter()
+                    .filter(|(_, method)| method.brings_money())
+                    .map(|(minor, _)| minor)
+                    .sum()),
+                parts: (1..)
+                    .zip(parts)
+                    .map(|(position, (minor, method))| StoredPart {
+                        position,
+                        amount: mxn(minor),
+                        method,
+                        drawer_session_id: None,
+                    })
+                    .collect(),
                 receipt_number: ReceiptNumber::new(7),
                 service_date: day,
                 created_at: Utc::now(),
                 received_by: "reception:maria".into(),
                 request_id: RequestId::parse("pay-1").expect("valid"),
                 balance_after: mxn(balance_after),
-                drawer_session_id: None,
+                allocations: Vec::new(),
+                advance_after: None,
             },
             local_time: day.and_hms_opt(12, 5, 0).expect("a time"),
             charges: vec![Charge {
@@ -270,8 +312,8 @@ mod tests {
         assert!(lines.contains(&columns("Recibo", "R-000007")));
         assert!(lines.contains(&columns("Fecha", "22/11/2026 12:05")));
         assert!(lines.contains(&columns("LIMP-01 x2 Limpieza dental", "$900.00")));
-        assert!(lines.contains(&columns("Recibido", "$500.00")));
-        assert!(lines.contains(&columns("Cambio", "$50.00")));
+        assert!(lines.contains(&columns("  Recibido", "$500.00")));
+        assert!(lines.contains(&columns("  Cambio", "$50.00")));
         assert!(lines.contains(&columns("Importe pagado", "$450.00")));
         assert!(lines.contains(&columns("Saldo pendiente", "$450.00")));
         for line in &lines {
@@ -294,9 +336,29 @@ mod tests {
         );
         let lines = text(&receipt);
         assert!(lines.contains(&columns("Forma de pago", "Tarjeta de crédito")));
-        assert!(lines.contains(&columns("Tarjeta", "**** 4242")));
-        assert!(lines.contains(&columns("Autorización", "A1B2C3")));
+        assert!(lines.contains(&columns("  Tarjeta", "**** 4242")));
+        assert!(lines.contains(&columns("  Autorización", "A1B2C3")));
         assert!(lines.contains(&columns("Saldo a favor", "$50.00")));
+    }
+
+    #[test]
+    fn a_split_payment_lists_each_part_with_its_amount() {
+        let receipt = receipt_in_parts(
+            vec![
+                (20_000, PaymentMethod::Advance),
+                (
+                    25_000,
+                    PaymentMethod::cash(mxn(25_000), mxn(30_000)).expect("valid"),
+                ),
+            ],
+            0,
+        );
+        let lines = text(&receipt);
+        assert!(lines.contains(&columns("Saldo a favor aplicado", "$200.00")));
+        assert!(lines.contains(&columns("Efectivo", "$250.00")));
+        assert!(lines.contains(&columns("  Cambio", "$50.00")));
+        assert!(lines.contains(&columns("Importe pagado", "$450.00")));
+        assert!(!lines.iter().any(|line| line.starts_with("Forma de pago")));
     }
 
     #[test]

@@ -43,6 +43,9 @@ pub struct NewRefund {
     /// The counter terminal handing cash back; a cash refund then comes out of its open drawer.
     pub terminal_id: Option<TerminalId>,
     pub request_id: RequestId,
+    /// The part of a split payment to give money back on; `None` for the payment's only part
+    /// that brought money.
+    pub part: Option<i32>,
 }
 
 impl NewRefund {
@@ -52,13 +55,18 @@ impl NewRefund {
             .as_ref()
             .map(TerminalId::as_str)
             .unwrap_or_default();
-        request_fingerprint(&[
-            &self.payment_id.to_string(),
-            &self.amount.minor_units().to_string(),
-            self.amount.currency().code(),
-            &self.reason,
-            terminal,
-        ])
+        let part = self.part.map(|part| format!("part:{part}"));
+        let mut parts = vec![
+            self.payment_id.to_string(),
+            self.amount.minor_units().to_string(),
+            self.amount.currency().code().to_owned(),
+            self.reason.clone(),
+            terminal.to_owned(),
+        ];
+        // Appended only when named, so refunds from before split payments keep their digest.
+        parts.extend(part);
+        let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+        request_fingerprint(&parts)
     }
 }
 
@@ -88,6 +96,8 @@ pub struct Refund {
     pub refunded_by: String,
     pub request_id: RequestId,
     pub created_at: DateTime<Utc>,
+    /// The payment's part the money went back on.
+    pub part: i32,
 }
 
 #[cfg(test)]
@@ -118,6 +128,7 @@ mod tests {
             reason: "Cobro duplicado".into(),
             terminal_id: None,
             request_id: RequestId::parse("refund-1").expect("valid"),
+            part: None,
         };
         let more = NewRefund {
             amount: mxn(10_001),

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use clinic_common::Money;
 use clinic_common::ids::PatientId;
 
-use super::{Charge, LedgerEntryKind, ReceiptNumber};
+use super::{Charge, CorrectionKind, CreditNoteNumber, LedgerEntryKind, ReceiptNumber};
 
 /// What a statement line records, with what reception needs to recognise it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +26,13 @@ pub enum StatementDetail {
         method: String,
         receipt_number: ReceiptNumber,
     },
+    /// An adjustment, credit note or write-off of a charge of `price_code`.
+    Correction {
+        kind: CorrectionKind,
+        price_code: String,
+        reason: String,
+        credit_note_number: Option<CreditNoteNumber>,
+    },
 }
 
 impl StatementDetail {
@@ -34,11 +41,13 @@ impl StatementDetail {
             StatementDetail::Charge { .. } => LedgerEntryKind::Charge,
             StatementDetail::Payment { .. } => LedgerEntryKind::Payment,
             StatementDetail::Refund { .. } => LedgerEntryKind::Refund,
+            StatementDetail::Correction { kind, .. } => LedgerEntryKind::Correction(*kind),
         }
     }
 
     /// One line of text for a printed or displayed statement, e.g. `CONS-01 Consulta x2`,
-    /// `Payment R-000012 (cash)`, `Refund on R-000012 (card)`.
+    /// `Payment R-000012 (cash)`, `Refund on R-000012 (card)`,
+    /// `Credit note NC-000003 on CONS-01: Cobro duplicado`.
     pub fn description(&self) -> String {
         match self {
             StatementDetail::Charge {
@@ -59,6 +68,18 @@ impl StatementDetail {
                 method,
                 receipt_number,
             } => format!("Refund on {receipt_number} ({method})"),
+            StatementDetail::Correction {
+                kind,
+                price_code,
+                reason,
+                credit_note_number: Some(number),
+            } => format!("{} {number} on {price_code}: {reason}", kind.label()),
+            StatementDetail::Correction {
+                kind,
+                price_code,
+                reason,
+                credit_note_number: None,
+            } => format!("{} on {price_code}: {reason}", kind.label()),
         }
     }
 }
@@ -230,6 +251,16 @@ mod tests {
         };
         assert_eq!(refund.description(), "Refund on R-000007 (card)");
         assert_eq!(refund.kind(), LedgerEntryKind::Refund);
+        let credit = StatementDetail::Correction {
+            kind: CorrectionKind::CreditNote,
+            price_code: "CONS-01".into(),
+            reason: "Cobro duplicado".into(),
+            credit_note_number: Some(CreditNoteNumber::new(3)),
+        };
+        assert_eq!(
+            credit.description(),
+            "Credit note NC-000003 on CONS-01: Cobro duplicado"
+        );
     }
 
     #[test]

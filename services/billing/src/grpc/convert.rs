@@ -4,7 +4,7 @@
 
 use crate::export::ExportFormat;
 use chrono::NaiveDate;
-use clinic_common::ids::{AppointmentId, PatientId, PaymentId, RequestId};
+use clinic_common::ids::{AppointmentId, ChargeId, PatientId, PaymentId, RequestId};
 use clinic_common::validation::FieldViolations;
 use clinic_common::{Currency, Money};
 use clinic_proto::billing::v1 as pb;
@@ -12,15 +12,19 @@ use clinic_proto::billing::v1::post_payment_request::Method;
 use clinic_proto::timestamp_to_proto;
 use clinic_proto::{date_from_proto, date_to_proto, money_from_proto, money_to_proto};
 
+use crate::store::OpenCharges;
+
 use crate::domain::{
-    AccountBalance, AuthorizationCode, CardLastFour, CardType, CashCount, CashMovement, Charge,
-    CloseDrawer, CountLineError, DailyClose, DenominationKind, DrawerSession, DrawerSessionId,
-    DrawerState, Flow, IdentityEvidence, IncomeMethod, ItemDescription, LedgerEntry,
-    LedgerEntryKind, LedgerPage, MovementCategory, MovementDirection, NewCashMovement, NewCharge,
-    NewPayment, NewPriceListItem, NewRefund, OpenDrawer, Payment, PaymentMethod, PhoneLastFour,
-    PriceCode, PriceListItem, PriceListItemKind, Quantity, ReceiptFormat, Refund, Statement,
-    StatementDetail, TerminalId, TransferReference, UnpaidPatient, denominations, ledger_page_size,
-    optional_reason, parse_unit_price, statement_span,
+    AccountBalance, AllocationMode, AuthorizationCode, CardLastFour, CardType, CashCount,
+    CashMovement, Charge, ChosenAllocation, CloseDrawer, ClosedDay, Correction, CorrectionKind,
+    CountLineError, DailyClose, DenominationKind, DrawerSession, DrawerSessionId, DrawerState,
+    Flow, IdentityEvidence, IncomeMethod, ItemDescription, LedgerEntry, LedgerEntryKind,
+    LedgerPage, MovementCategory, MovementDirection, NewCashMovement, NewCharge, NewCorrection,
+    NewPayment, NewPriceListItem, NewRefund, OpenDrawer, Payment, PaymentMethod, PaymentPart,
+    PhoneLastFour, PriceCode, PriceListItem, PriceListItemKind, Quantity, ReceiptFormat, Refund,
+    Statement, StatementDetail, StoredPart, TerminalId, TransferReference, UnpaidPatient,
+    denominations, ledger_page_size, optional_reason, parse_unit_price, payment_total,
+    statement_span,
 };
 
 /// The context a request is read in: what "today" is in the clinic, and its currency.
@@ -253,68 +257,85 @@ pub fn new_payment(
 ) -> Result<(NewPayment, Option<IdentityEvidence>), FieldViolations> {
     let mut violations = FieldViolations::new();
     let identity = identity(request.identity.as_ref(), channel, &mut violations);
-    if channel == Channel::Kiosk && !matches!(request.method, Some(Method::Card(_)) | None) {
-        violations.add("method", "a kiosk takes card payments only");
-    }
     let patient_id = violations.check("patient_id", patient_id(&request.patient_id));
-    let amount = violations.check(
-        "amount",
-        money_from_proto(request.amount.as_ref(), reading.currency).and_then(|amount| {
-            if amount.is_positive() {
-                Ok(amount)
-            } else {
-                Err("must be positive".to_owned())
+    let parts = if request.parts.is_empty() {
+        // One method: `amount` and `method`.
+        let amount = violations.check("amount", positive_money(request.amount.as_ref(), reading));
+        let method = match &request.method {
+            None => {
+                violations.add(
+                    "method",
+                    "exactly one of cash, card, bank_transfer or advance is required",
+                );
+                None
             }
-        }),
-    );
-    let method = match request.method {
-        None => {
-            violations.add(
-                "method",
-                "exactly one of cash, card or bank_transfer is required",
-            );
-            None
+            Some(method) => {
+                let method = match method {
+                    Method::Cash(cash) => MethodRequest::Cash(cash),
+                    Method::Card(card) => MethodRequest::Card(card),
+                    Method::BankTransfer(transfer) => MethodRequest::BankTransfer(transfer),
+                    Method::Advance(_) => MethodRequest::Advance,
+                };
+                payment_method(method, amount, "", channel, reading, &mut violations)
+            }
+        };
+        match (amount, method) {
+            (Some(amount), Some(method)) => Some(vec![PaymentPart { amount, method }]),
+            _ => None,
         }
-        Some(Method::Cash(cash)) => {
-            let tendered = violations.check(
-                "cash.tendered",
-                money_from_proto(cash.tendered.as_ref(), reading.currency),
+    } else {
+        violations.require(
+            request.amount.is_none() && request.method.is_none(),
+            "parts",
+            "must not be given with amount or method",
+        );
+        let mut parts = Vec::with_capacity(request.parts.len());
+        for (index, part) in request.parts.iter().enumerate() {
+            let field = format!("parts[{index}]");
+            let amount = violations.check(
+                &format!("{field}.amount"),
+                positive_money(part.amount.as_ref(), reading),
             );
-            // Whether enough was tendered can only be judged against a valid amount.
-            match (amount, tendered) {
-                (Some(amount), Some(tendered)) => {
-                    violations.check("cash.tendered", PaymentMethod::cash(amount, tendered))
+            let method = match &part.method {
+                None => {
+                    violations.add(
+                        format!("{field}.method"),
+                        "exactly one of cash, card, bank_transfer or advance is required",
+                    );
+                    None
                 }
-                _ => None,
-            }
-        }
-        Some(Method::Card(card)) => {
-            let authorization_code = violations.check(
-                "card.authorization_code",
-                AuthorizationCode::parse(&card.authorization_code),
-            );
-            let last_four =
-                violations.check("card.last_four", CardLastFour::parse(&card.last_four));
-            let card_type =
-                violations.check("card.card_type", card_type_from_proto(card.card_type));
-            match (authorization_code, last_four, card_type) {
-                (Some(authorization_code), Some(last_four), Some(card_type)) => {
-                    Some(PaymentMethod::Card {
-                        authorization_code,
-                        last_four,
-                        card_type,
-                    })
+                Some(method) => {
+                    use pb::payment_part_request::Method as PartMethod;
+                    let method = match method {
+                        PartMethod::Cash(cash) => MethodRequest::Cash(cash),
+                        PartMethod::Card(card) => MethodRequest::Card(card),
+                        PartMethod::BankTransfer(transfer) => MethodRequest::BankTransfer(transfer),
+                        PartMethod::Advance(_) => MethodRequest::Advance,
+                    };
+                    payment_method(
+                        method,
+                        amount,
+                        &format!("{field}."),
+                        channel,
+                        reading,
+                        &mut violations,
+                    )
                 }
-                _ => None,
+            };
+            if let (Some(amount), Some(method)) = (amount, method) {
+                parts.push(PaymentPart { amount, method });
             }
         }
-        Some(Method::BankTransfer(transfer)) => violations
-            .check(
-                "bank_transfer.reference",
-                TransferReference::parse(&transfer.reference),
-            )
-            .map(|reference| PaymentMethod::BankTransfer { reference }),
+        (parts.len() == request.parts.len()).then_some(parts)
     };
+    let total = parts.as_ref().and_then(|parts| {
+        let field = if request.parts.is_empty() {
+            "amount"
+        } else {
+            "parts"
+        };
+        violations.check(field, payment_total(parts))
+    });
     let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
     let terminal_id = if request.terminal_id.trim().is_empty() {
         Some(None)
@@ -323,28 +344,37 @@ pub fn new_payment(
             .check("terminal_id", TerminalId::parse(&request.terminal_id))
             .map(Some)
     };
+    let allocations = chosen_allocations(&request.allocations, reading, &mut violations);
+    let allocation_mode = violations.check(
+        "allocation_mode",
+        allocation_mode_from_proto(request.allocation_mode),
+    );
     match (
         patient_id,
-        amount,
-        method,
+        parts,
+        total,
         request_id,
         terminal_id,
         identity,
+        allocation_mode,
     ) {
         (
             Some(patient_id),
+            Some(parts),
             Some(amount),
-            Some(method),
             Some(request_id),
             Some(terminal_id),
             Some(identity),
+            Some(allocation_mode),
         ) if violations.is_empty() => Ok((
             NewPayment {
                 patient_id,
                 amount,
-                method,
+                parts,
                 request_id,
                 terminal_id,
+                allocations,
+                allocation_mode,
             },
             identity,
         )),
@@ -352,11 +382,182 @@ pub fn new_payment(
     }
 }
 
+/// A payment method as requested, from either the one-method fields or a part.
+enum MethodRequest<'a> {
+    Cash(&'a pb::CashPayment),
+    Card(&'a pb::CardPayment),
+    BankTransfer(&'a pb::BankTransferPayment),
+    Advance,
+}
+
+/// A method's details, checked under `prefix` (`""` or `parts[i].`). Whether enough cash was
+/// tendered can only be judged against a valid `amount`. A kiosk takes cards only.
+fn payment_method(
+    method: MethodRequest<'_>,
+    amount: Option<Money>,
+    prefix: &str,
+    channel: Channel,
+    reading: &Reading,
+    violations: &mut FieldViolations,
+) -> Option<PaymentMethod> {
+    if channel == Channel::Kiosk && !matches!(method, MethodRequest::Card(_)) {
+        violations.add(
+            format!("{prefix}method"),
+            "a kiosk takes card payments only",
+        );
+        return None;
+    }
+    match method {
+        MethodRequest::Cash(cash) => {
+            let field = format!("{prefix}cash.tendered");
+            let tendered = violations.check(
+                &field,
+                money_from_proto(cash.tendered.as_ref(), reading.currency),
+            );
+            match (amount, tendered) {
+                (Some(amount), Some(tendered)) => {
+                    violations.check(&field, PaymentMethod::cash(amount, tendered))
+                }
+                _ => None,
+            }
+        }
+        MethodRequest::Card(card) => {
+            let authorization_code = violations.check(
+                &format!("{prefix}card.authorization_code"),
+                AuthorizationCode::parse(&card.authorization_code),
+            );
+            let last_four = violations.check(
+                &format!("{prefix}card.last_four"),
+                CardLastFour::parse(&card.last_four),
+            );
+            let card_type = violations.check(
+                &format!("{prefix}card.card_type"),
+                card_type_from_proto(card.card_type),
+            );
+            Some(PaymentMethod::Card {
+                authorization_code: authorization_code?,
+                last_four: last_four?,
+                card_type: card_type?,
+            })
+        }
+        MethodRequest::BankTransfer(transfer) => violations
+            .check(
+                &format!("{prefix}bank_transfer.reference"),
+                TransferReference::parse(&transfer.reference),
+            )
+            .map(|reference| PaymentMethod::BankTransfer { reference }),
+        MethodRequest::Advance => Some(PaymentMethod::Advance),
+    }
+}
+
+/// The charges a payer chose to pay, each checked under `allocations[i]`.
+fn chosen_allocations(
+    requested: &[pb::AllocationRequest],
+    reading: &Reading,
+    violations: &mut FieldViolations,
+) -> Vec<ChosenAllocation> {
+    let mut chosen = Vec::with_capacity(requested.len());
+    for (index, allocation) in requested.iter().enumerate() {
+        let charge_id = violations.check(
+            &format!("allocations[{index}].charge_id"),
+            charge_id(&allocation.charge_id),
+        );
+        let amount = violations.check(
+            &format!("allocations[{index}].amount"),
+            positive_money(allocation.amount.as_ref(), reading),
+        );
+        if let (Some(charge_id), Some(amount)) = (charge_id, amount) {
+            chosen.push(ChosenAllocation {
+                charge_id,
+                amount: amount.minor_units(),
+            });
+        }
+    }
+    chosen
+}
+
+fn allocation_mode_from_proto(mode: i32) -> Result<AllocationMode, &'static str> {
+    match pb::AllocationMode::try_from(mode) {
+        Ok(pb::AllocationMode::Unspecified | pb::AllocationMode::OldestFirst) => {
+            Ok(AllocationMode::OldestFirst)
+        }
+        Ok(pb::AllocationMode::AsChosen) => Ok(AllocationMode::AsChosen),
+        Err(_) => Err("must be OLDEST_FIRST or AS_CHOSEN"),
+    }
+}
+
+pub fn charge_id(text: &str) -> Result<ChargeId, &'static str> {
+    ChargeId::parse(text).map_err(|_| "must be a charge id (UUID)")
+}
+
+/// A required amount in the clinic's currency, above zero.
+fn positive_money(
+    money: Option<&clinic_proto::common::v1::Money>,
+    reading: &Reading,
+) -> Result<Money, String> {
+    money_from_proto(money, reading.currency).and_then(|amount| {
+        if amount.is_positive() {
+            Ok(amount)
+        } else {
+            Err("must be positive".to_owned())
+        }
+    })
+}
+
 fn card_type_from_proto(card_type: i32) -> Result<CardType, &'static str> {
     match pb::CardType::try_from(card_type) {
         Ok(pb::CardType::Credit) => Ok(CardType::Credit),
         Ok(pb::CardType::Debit) => Ok(CardType::Debit),
         Ok(pb::CardType::Unspecified) | Err(_) => Err("is required: credit or debit"),
+    }
+}
+
+fn method_to_proto(method: &PaymentMethod) -> pb::PaymentMethod {
+    match method {
+        PaymentMethod::Cash { .. } => pb::PaymentMethod::Cash,
+        PaymentMethod::Card { .. } => pb::PaymentMethod::Card,
+        PaymentMethod::BankTransfer { .. } => pb::PaymentMethod::BankTransfer,
+        PaymentMethod::Advance => pb::PaymentMethod::Advance,
+    }
+}
+
+fn part_to_proto(part: &StoredPart) -> pb::PaymentPart {
+    let mut proto = pb::PaymentPart {
+        position: part.position,
+        amount: Some(money_to_proto(part.amount)),
+        method: method_to_proto(&part.method).into(),
+        cash_drawer_session_id: part
+            .drawer_session_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
+        ..Default::default()
+    };
+    match &part.method {
+        PaymentMethod::Cash { tendered, change } => {
+            proto.tendered = Some(money_to_proto(*tendered));
+            proto.change = Some(money_to_proto(*change));
+        }
+        PaymentMethod::Card {
+            authorization_code,
+            last_four,
+            card_type,
+        } => {
+            proto.authorization_code = authorization_code.as_str().to_owned();
+            proto.card_last_four = last_four.as_str().to_owned();
+            proto.set_card_type(card_type_to_proto(*card_type));
+        }
+        PaymentMethod::BankTransfer { reference } => {
+            proto.transfer_reference = reference.as_str().to_owned();
+        }
+        PaymentMethod::Advance => {}
+    }
+    proto
+}
+
+fn card_type_to_proto(card_type: CardType) -> pb::CardType {
+    match card_type {
+        CardType::Credit => pb::CardType::Credit,
+        CardType::Debit => pb::CardType::Debit,
     }
 }
 
@@ -371,33 +572,40 @@ pub fn payment_to_proto(payment: &Payment) -> pb::Payment {
         request_id: payment.request_id.as_str().to_owned(),
         balance_after: Some(money_to_proto(payment.balance_after)),
         cash_drawer_session_id: payment
-            .drawer_session_id
+            .drawer_session_id()
             .map(|id| id.to_string())
             .unwrap_or_default(),
+        allocations: payment
+            .allocations
+            .iter()
+            .map(|(charge_id, amount)| pb::PaymentAllocation {
+                charge_id: charge_id.to_string(),
+                amount: Some(money_to_proto(*amount)),
+            })
+            .collect(),
+        advance_after: payment.advance_after.map(money_to_proto),
+        parts: payment.parts.iter().map(part_to_proto).collect(),
+        received: Some(money_to_proto(payment.received)),
         ..Default::default()
     };
-    match &payment.method {
-        PaymentMethod::Cash { tendered, change } => {
-            proto.set_method(pb::PaymentMethod::Cash);
+    // The one-method fields: the only part's details; for a split payment, the cash part's
+    // tendered and change, which the counter shows.
+    if let [only] = payment.parts.as_slice() {
+        let part = part_to_proto(only);
+        proto.method = part.method;
+        proto.tendered = part.tendered;
+        proto.change = part.change;
+        proto.authorization_code = part.authorization_code;
+        proto.card_last_four = part.card_last_four;
+        proto.card_type = part.card_type;
+        proto.transfer_reference = part.transfer_reference;
+    } else {
+        proto.set_method(pb::PaymentMethod::Split);
+        if let Some(PaymentMethod::Cash { tendered, change }) =
+            payment.cash().map(|part| &part.method)
+        {
             proto.tendered = Some(money_to_proto(*tendered));
             proto.change = Some(money_to_proto(*change));
-        }
-        PaymentMethod::Card {
-            authorization_code,
-            last_four,
-            card_type,
-        } => {
-            proto.set_method(pb::PaymentMethod::Card);
-            proto.authorization_code = authorization_code.as_str().to_owned();
-            proto.card_last_four = last_four.as_str().to_owned();
-            proto.set_card_type(match card_type {
-                CardType::Credit => pb::CardType::Credit,
-                CardType::Debit => pb::CardType::Debit,
-            });
-        }
-        PaymentMethod::BankTransfer { reference } => {
-            proto.set_method(pb::PaymentMethod::BankTransfer);
-            proto.transfer_reference = reference.as_str().to_owned();
         }
     }
     proto
@@ -410,6 +618,9 @@ pub fn account_balance_to_proto(account: &AccountBalance) -> anyhow::Result<pb::
         total_charged: Some(money_to_proto(account.total_charged)),
         total_paid: Some(money_to_proto(account.total_paid)),
         as_of_sequence: account.as_of_sequence,
+        total_corrections: Some(money_to_proto(account.total_corrections)),
+        outstanding: Some(money_to_proto(account.outstanding()?)),
+        advance: Some(money_to_proto(account.advance()?)),
     })
 }
 
@@ -428,20 +639,27 @@ pub fn ledger_query(request: &pb::ListLedgerEntriesRequest) -> Result<(i64, u32)
     }
 }
 
-fn ledger_entry_to_proto(entry: &LedgerEntry) -> pb::LedgerEntry {
-    let kind = match entry.source.kind() {
+fn ledger_kind_to_proto(kind: LedgerEntryKind) -> pb::LedgerEntryKind {
+    match kind {
         LedgerEntryKind::Charge => pb::LedgerEntryKind::Charge,
         LedgerEntryKind::Payment => pb::LedgerEntryKind::Payment,
         LedgerEntryKind::Refund => pb::LedgerEntryKind::Refund,
-    };
+        LedgerEntryKind::Correction(CorrectionKind::Adjustment) => pb::LedgerEntryKind::Adjustment,
+        LedgerEntryKind::Correction(CorrectionKind::CreditNote) => pb::LedgerEntryKind::CreditNote,
+        LedgerEntryKind::Correction(CorrectionKind::WriteOff) => pb::LedgerEntryKind::WriteOff,
+    }
+}
+
+fn ledger_entry_to_proto(entry: &LedgerEntry) -> pb::LedgerEntry {
     pb::LedgerEntry {
         sequence: entry.sequence,
         patient_id: entry.patient_id.to_string(),
-        kind: kind.into(),
+        kind: ledger_kind_to_proto(entry.source.kind()).into(),
         amount: Some(money_to_proto(entry.amount)),
         source_id: entry.source.id(),
         service_date: Some(date_to_proto(entry.service_date)),
         create_time: Some(timestamp_to_proto(entry.created_at)),
+        related_source_id: entry.source.related_id().unwrap_or_default(),
     }
 }
 
@@ -833,19 +1051,31 @@ pub fn new_refund(
             .check("terminal_id", TerminalId::parse(&request.terminal_id))
             .map(Some)
     };
-    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
-    match (payment_id, amount, reason, terminal_id, request_id) {
-        (Some(payment_id), Some(amount), Some(reason), Some(terminal_id), Some(request_id))
-            if violations.is_empty() =>
-        {
-            Ok(NewRefund {
-                payment_id,
-                amount,
-                reason,
-                terminal_id,
-                request_id,
-            })
+    let part = match request.part {
+        0 => Some(None),
+        1.. => Some(Some(request.part)),
+        _ => {
+            violations.add("part", "must not be negative");
+            None
         }
+    };
+    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
+    match (payment_id, amount, reason, terminal_id, request_id, part) {
+        (
+            Some(payment_id),
+            Some(amount),
+            Some(reason),
+            Some(terminal_id),
+            Some(request_id),
+            Some(part),
+        ) if violations.is_empty() => Ok(NewRefund {
+            payment_id,
+            amount,
+            reason,
+            terminal_id,
+            request_id,
+            part,
+        }),
         _ => Err(violations),
     }
 }
@@ -856,6 +1086,8 @@ fn method_name_to_proto(method: &str) -> pb::PaymentMethod {
         "cash" => pb::PaymentMethod::Cash,
         "card" => pb::PaymentMethod::Card,
         "bank_transfer" => pb::PaymentMethod::BankTransfer,
+        "advance" => pb::PaymentMethod::Advance,
+        "split" => pb::PaymentMethod::Split,
         _ => pb::PaymentMethod::Unspecified,
     }
 }
@@ -878,6 +1110,7 @@ pub fn refund_to_proto(refund: &Refund) -> pb::Refund {
         refunded_by: refund.refunded_by.clone(),
         request_id: refund.request_id.as_str().to_owned(),
         create_time: Some(timestamp_to_proto(refund.created_at)),
+        part: refund.part,
     }
 }
 
@@ -913,11 +1146,7 @@ pub fn statement_to_proto(statement: &Statement) -> pb::Statement {
     let mut lines = Vec::with_capacity(statement.lines.len());
     for line in &statement.lines {
         let entry = &line.entry;
-        let kind = match entry.detail.kind() {
-            LedgerEntryKind::Charge => pb::LedgerEntryKind::Charge,
-            LedgerEntryKind::Payment => pb::LedgerEntryKind::Payment,
-            LedgerEntryKind::Refund => pb::LedgerEntryKind::Refund,
-        };
+        let kind = ledger_kind_to_proto(entry.detail.kind());
         let mut proto = pb::StatementLine {
             sequence: entry.sequence,
             service_date: Some(date_to_proto(entry.service_date)),
@@ -947,6 +1176,18 @@ pub fn statement_to_proto(statement: &Statement) -> pb::Statement {
             } => {
                 proto.payment_method = method_name_to_proto(method).into();
                 proto.receipt_number = receipt_number.to_string();
+            }
+            StatementDetail::Correction {
+                price_code,
+                reason,
+                credit_note_number,
+                ..
+            } => {
+                proto.price_code = price_code.clone();
+                proto.reason = reason.clone();
+                proto.credit_note_number = credit_note_number
+                    .map(|number| number.to_string())
+                    .unwrap_or_default();
             }
         }
         lines.push(proto);
@@ -1105,4 +1346,167 @@ pub fn daily_close_to_proto(close: &DailyClose) -> anyhow::Result<pb::DailyClose
         total_outstanding: Some(money_to_proto(close.total_outstanding)),
         drawer_closes,
     })
+}
+
+/// A correction request of `kind`: the charge, the amount as the client states it (signed for
+/// adjustments; for credit notes and write-offs, the positive amount taken off), the reason and
+/// the key.
+fn correction(
+    kind: CorrectionKind,
+    charge_id_text: &str,
+    amount: Option<&clinic_proto::common::v1::Money>,
+    reason: &str,
+    request_id: &str,
+    reading: &Reading,
+) -> Result<NewCorrection, FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let charge_id = violations.check("charge_id", charge_id(charge_id_text));
+    let amount = match kind {
+        CorrectionKind::Adjustment => violations.check(
+            "amount",
+            money_from_proto(amount, reading.currency).and_then(|amount| {
+                if amount.is_zero() {
+                    Err("must not be zero".to_owned())
+                } else {
+                    Ok(amount)
+                }
+            }),
+        ),
+        CorrectionKind::CreditNote | CorrectionKind::WriteOff => violations
+            .check("amount", positive_money(amount, reading))
+            .map(Money::negated),
+    };
+    let reason = violations.check(
+        "reason",
+        optional_reason(reason).and_then(|reason| reason.ok_or_else(|| "is required".to_owned())),
+    );
+    let request_id = violations.check("request_id", RequestId::parse(request_id));
+    match (charge_id, amount, reason, request_id) {
+        (Some(charge_id), Some(amount), Some(reason), Some(request_id))
+            if violations.is_empty() =>
+        {
+            Ok(NewCorrection {
+                kind,
+                charge_id,
+                amount,
+                reason,
+                request_id,
+            })
+        }
+        _ => Err(violations),
+    }
+}
+
+pub fn new_adjustment(
+    request: &pb::PostAdjustmentRequest,
+    reading: &Reading,
+) -> Result<NewCorrection, FieldViolations> {
+    correction(
+        CorrectionKind::Adjustment,
+        &request.charge_id,
+        request.amount.as_ref(),
+        &request.reason,
+        &request.request_id,
+        reading,
+    )
+}
+
+pub fn new_credit_note(
+    request: &pb::IssueCreditNoteRequest,
+    reading: &Reading,
+) -> Result<NewCorrection, FieldViolations> {
+    correction(
+        CorrectionKind::CreditNote,
+        &request.charge_id,
+        request.amount.as_ref(),
+        &request.reason,
+        &request.request_id,
+        reading,
+    )
+}
+
+pub fn new_write_off(
+    request: &pb::WriteOffChargeRequest,
+    reading: &Reading,
+) -> Result<NewCorrection, FieldViolations> {
+    correction(
+        CorrectionKind::WriteOff,
+        &request.charge_id,
+        request.amount.as_ref(),
+        &request.reason,
+        &request.request_id,
+        reading,
+    )
+}
+
+pub fn correction_to_proto(correction: &Correction) -> pb::ChargeCorrection {
+    let kind = match correction.kind {
+        CorrectionKind::Adjustment => pb::CorrectionKind::Adjustment,
+        CorrectionKind::CreditNote => pb::CorrectionKind::CreditNote,
+        CorrectionKind::WriteOff => pb::CorrectionKind::WriteOff,
+    };
+    pb::ChargeCorrection {
+        correction_id: correction.correction_id.to_string(),
+        kind: kind.into(),
+        patient_id: correction.patient_id.to_string(),
+        charge_id: correction.charge_id.to_string(),
+        amount: Some(money_to_proto(correction.amount)),
+        reason: correction.reason.clone(),
+        credit_note_number: correction
+            .credit_note_number
+            .map(|number| number.to_string())
+            .unwrap_or_default(),
+        released_to_advance: Some(money_to_proto(correction.released)),
+        balance_after: Some(money_to_proto(correction.balance_after)),
+        service_date: Some(date_to_proto(correction.service_date)),
+        created_by: correction.created_by.clone(),
+        request_id: correction.request_id.as_str().to_owned(),
+        create_time: Some(timestamp_to_proto(correction.created_at)),
+        ledger_sequence: correction.ledger_sequence,
+    }
+}
+
+pub fn open_charges_to_proto(open: &OpenCharges) -> pb::ListOpenChargesResponse {
+    let currency = open.advance.currency();
+    let mut outstanding = 0;
+    let mut charges = Vec::with_capacity(open.charges.len());
+    for (charge, standing) in &open.charges {
+        outstanding += standing.outstanding();
+        charges.push(pb::OpenCharge {
+            charge: Some(charge_to_proto(charge)),
+            due: Some(money_to_proto(Money::from_minor(standing.due, currency))),
+            paid: Some(money_to_proto(Money::from_minor(
+                standing.allocated,
+                currency,
+            ))),
+            outstanding: Some(money_to_proto(Money::from_minor(
+                standing.outstanding(),
+                currency,
+            ))),
+        });
+    }
+    pb::ListOpenChargesResponse {
+        charges,
+        outstanding: Some(money_to_proto(Money::from_minor(outstanding, currency))),
+        advance: Some(money_to_proto(open.advance)),
+    }
+}
+
+pub fn close_day_request(
+    request: &pb::CloseDayRequest,
+    reading: &Reading,
+) -> Result<NaiveDate, FieldViolations> {
+    let mut violations = FieldViolations::new();
+    match report_day(request.day.as_ref(), reading, &mut violations) {
+        Some(day) if violations.is_empty() => Ok(day),
+        _ => Err(violations),
+    }
+}
+
+pub fn closed_day_to_proto(closed: &ClosedDay) -> pb::ClosedDay {
+    pb::ClosedDay {
+        day: Some(date_to_proto(closed.day)),
+        closed_by: closed.closed_by.clone(),
+        close_time: Some(timestamp_to_proto(closed.closed_at)),
+    }
 }

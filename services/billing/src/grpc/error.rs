@@ -25,11 +25,16 @@ impl From<BillingError> for Status {
             | BillingError::DrawerNotAwaitingApproval(_)
             | BillingError::SelfApproval
             | BillingError::IdentityNotConfirmed
+            | BillingError::CorrectionTooLarge(_)
+            | BillingError::DayClosed(_)
+            | BillingError::AdvanceInsufficient(_)
+            | BillingError::DrawersStillOpen(_)
             | BillingError::RefundExceedsRemainder { .. }) => {
                 Status::failed_precondition(error.to_string())
             }
             error @ (BillingError::DrawerSessionNotFound(_)
             | BillingError::NoCurrentDrawer(_)
+            | BillingError::ChargeNotFound(_)
             | BillingError::PaymentNotFound(_)) => Status::not_found(error.to_string()),
             error @ BillingError::ReportDayRestricted => {
                 Status::permission_denied(error.to_string())

@@ -21,7 +21,8 @@ use tonic::{Request, Response, Status};
 
 use crate::config::Settings;
 use crate::domain::{
-    BillingError, Charge, DailyClose, IdentityEvidence, Operation, Receipt, ReceiptFormat,
+    BillingError, Charge, DailyClose, IdentityEvidence, NewCorrection, Operation, Receipt,
+    ReceiptFormat,
 };
 use crate::store::BillingStore;
 
@@ -34,6 +35,10 @@ use convert::{
 
 /// Who runs the cash desk.
 const CASH_DESK: &[Role] = &[Role::Reception, Role::Manager];
+
+/// Who corrects charges after they were posted: a manager, or another service on its own
+/// behalf (collections answering a dispute).
+const CORRECTORS: &[Role] = &[Role::Manager, Role::Service];
 
 const PRICE_LIST_PAGE_DEFAULT: u32 = 100;
 const PRICE_LIST_PAGE_MAX: u32 = 500;
@@ -97,6 +102,32 @@ impl BillingGrpc {
             tracing::info!("identity evidence did not match");
             Err(BillingError::IdentityNotConfirmed)
         }
+    }
+
+    /// Posts a correction of a charge for `caller`, or returns the one a first call posted.
+    async fn correct(
+        &self,
+        caller: &Caller,
+        new: NewCorrection,
+        today: chrono::NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<Response<pb::ChargeCorrection>, Status> {
+        tracing::Span::current().record("charge_id", tracing::field::display(new.charge_id));
+        // A retry is answered from what the first call stored, before the charge is looked at.
+        let correction = match self.store.earlier_correction(&new).await? {
+            Some(correction) => correction,
+            None => {
+                self.store
+                    .post_correction(&new, &caller.subject, today, now)
+                    .await?
+            }
+        };
+        tracing::Span::current().record(
+            "correction_id",
+            tracing::field::display(correction.correction_id),
+        );
+        tracing::info!(kind = correction.kind.as_str(), "charge corrected");
+        Ok(Response::new(convert::correction_to_proto(&correction)))
     }
 
     /// The daily close of `day` for `caller`: reception closes today only, a manager any day.
@@ -588,5 +619,91 @@ impl BillingService for BillingGrpc {
             content_type: format.content_type().to_owned(),
             file_name,
         }))
+    }
+
+    #[tracing::instrument(skip_all, fields(charge_id, correction_id))]
+    async fn post_adjustment(
+        &self,
+        request: Request<pb::PostAdjustmentRequest>,
+    ) -> Result<Response<pb::ChargeCorrection>, Status> {
+        let caller = authorize(&request, CORRECTORS)?;
+        let now = self.clock.now();
+        let reading = self.reading(now);
+        let new =
+            convert::new_adjustment(request.get_ref(), &reading).map_err(BillingError::from)?;
+        self.correct(&caller, new, reading.today, now).await
+    }
+
+    #[tracing::instrument(skip_all, fields(charge_id, correction_id))]
+    async fn issue_credit_note(
+        &self,
+        request: Request<pb::IssueCreditNoteRequest>,
+    ) -> Result<Response<pb::ChargeCorrection>, Status> {
+        let caller = authorize(&request, CORRECTORS)?;
+        let now = self.clock.now();
+        let reading = self.reading(now);
+        let new =
+            convert::new_credit_note(request.get_ref(), &reading).map_err(BillingError::from)?;
+        self.correct(&caller, new, reading.today, now).await
+    }
+
+    #[tracing::instrument(skip_all, fields(charge_id, correction_id))]
+    async fn write_off_charge(
+        &self,
+        request: Request<pb::WriteOffChargeRequest>,
+    ) -> Result<Response<pb::ChargeCorrection>, Status> {
+        let caller = authorize(&request, CORRECTORS)?;
+        let now = self.clock.now();
+        let reading = self.reading(now);
+        let new =
+            convert::new_write_off(request.get_ref(), &reading).map_err(BillingError::from)?;
+        self.correct(&caller, new, reading.today, now).await
+    }
+
+    #[tracing::instrument(skip_all, fields(patient_id))]
+    async fn list_open_charges(
+        &self,
+        request: Request<pb::ListOpenChargesRequest>,
+    ) -> Result<Response<pb::ListOpenChargesResponse>, Status> {
+        authorize(
+            &request,
+            &[
+                Role::Reception,
+                Role::Manager,
+                Role::Collections,
+                Role::Service,
+            ],
+        )?;
+        let patient_id = convert::patient_id(&request.get_ref().patient_id)
+            .map_err(|error| BillingError::from(FieldViolations::single("patient_id", error)))?;
+        tracing::Span::current().record("patient_id", tracing::field::display(patient_id));
+        let open = self
+            .store
+            .open_charges(patient_id, self.settings.clinic.currency)
+            .await?;
+        Ok(Response::new(convert::open_charges_to_proto(&open)))
+    }
+
+    #[tracing::instrument(skip_all, fields(day))]
+    async fn close_day(
+        &self,
+        request: Request<pb::CloseDayRequest>,
+    ) -> Result<Response<pb::ClosedDay>, Status> {
+        let caller = authorize(&request, CASH_DESK)?;
+        let now = self.clock.now();
+        let reading = self.reading(now);
+        let day =
+            convert::close_day_request(request.get_ref(), &reading).map_err(BillingError::from)?;
+        tracing::Span::current().record("day", tracing::field::display(day));
+        if caller.role != Role::Manager && day != reading.today {
+            return Err(BillingError::ReportDayRestricted.into());
+        }
+        let (_, day_end) = day_span(day, self.settings.clinic.time_zone);
+        let closed = self
+            .store
+            .close_day(day, day_end, &caller.subject, now)
+            .await?;
+        tracing::info!(closed_by = %closed.closed_by, "day closed");
+        Ok(Response::new(convert::closed_day_to_proto(&closed)))
     }
 }

@@ -6,7 +6,7 @@ use clinic_common::ids::{AppointmentId, ChargeId, PatientId, RequestId};
 use clinic_common::{Currency, Money};
 use clinic_common::{in_transaction, with_db};
 
-use super::ledger::append_to_ledger;
+use super::ledger::{append_to_ledger, ensure_day_open};
 use super::{BillingStore, NewLedgerEntry, WriteError, claiming_key, corrupt};
 use crate::domain::{
     BillingError, Charge, ItemDescription, LedgerSource, Operation, PriceCode, Quantity,
@@ -88,11 +88,13 @@ impl BillingStore {
                         created_at: charge.created_at,
                     }
                 );
+                ensure_day_open!(tx, charge.service_date);
                 sqlx::query(
                     "INSERT INTO charges (charge_id, patient_id, appointment_id, price_code, \
                      description, quantity, unit_price_minor, amount_minor, currency, \
-                     service_date, posted_by, request_id, ledger_sequence, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                     service_date, posted_by, request_id, ledger_sequence, created_at, \
+                     net_minor) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                 )
                 .bind(charge.charge_id.to_string())
                 .bind(charge.patient_id.to_string())
@@ -108,6 +110,7 @@ impl BillingStore {
                 .bind(charge.request_id.as_str())
                 .bind(sequence)
                 .bind(charge.created_at)
+                .bind(charge.amount.minor_units())
                 .execute(&mut *tx)
                 .await
                 .context("failed to insert a charge")?;

@@ -46,19 +46,23 @@ impl BillingStore {
         let rows = with_db!(&self.db, |pool| {
             async {
                 let mut tx = pool.begin().await?;
+                // Money that came in, by the method of each part; advance parts brought none.
                 let payments_by_method: Vec<MethodRow> = sqlx::query_as(
-                    "SELECT method, card_type, CAST(COUNT(*) AS BIGINT), \
-                     CAST(SUM(amount_minor) AS BIGINT) FROM payments WHERE service_date = $1 \
-                     GROUP BY method, card_type",
+                    "SELECT pp.method, pp.card_type, CAST(COUNT(*) AS BIGINT), \
+                     CAST(SUM(pp.amount_minor) AS BIGINT) \
+                     FROM payment_parts pp JOIN payments p ON p.payment_id = pp.payment_id \
+                     WHERE p.service_date = $1 AND pp.method <> 'advance' \
+                     GROUP BY pp.method, pp.card_type",
                 )
                 .bind(day)
                 .fetch_all(&mut *tx)
                 .await?;
                 let refunds_by_method: Vec<MethodRow> = sqlx::query_as(
-                    "SELECT r.method, p.card_type, CAST(COUNT(*) AS BIGINT), \
+                    "SELECT r.method, pp.card_type, CAST(COUNT(*) AS BIGINT), \
                      CAST(SUM(r.amount_minor) AS BIGINT) \
-                     FROM refunds r JOIN payments p ON p.payment_id = r.payment_id \
-                     WHERE r.service_date = $1 GROUP BY r.method, p.card_type",
+                     FROM refunds r JOIN payment_parts pp \
+                     ON pp.payment_id = r.payment_id AND pp.position = r.part_position \
+                     WHERE r.service_date = $1 GROUP BY r.method, pp.card_type",
                 )
                 .bind(day)
                 .fetch_all(&mut *tx)
@@ -75,8 +79,8 @@ impl BillingStore {
                 .await?;
                 let payments_by_staff: Vec<StaffRow> = sqlx::query_as(
                     "SELECT received_by, CAST(COUNT(*) AS BIGINT), \
-                     CAST(SUM(amount_minor) AS BIGINT) FROM payments WHERE service_date = $1 \
-                     GROUP BY received_by",
+                     CAST(SUM(received_minor) AS BIGINT) FROM payments \
+                     WHERE service_date = $1 AND received_minor > 0 GROUP BY received_by",
                 )
                 .bind(day)
                 .fetch_all(&mut *tx)

@@ -55,7 +55,7 @@ macro_rules! session_flows {
         let (taken, change, payments): (i64, i64, i64) = sqlx::query_as(
             "SELECT CAST(COALESCE(SUM(tendered_minor), 0) AS BIGINT), \
              CAST(COALESCE(SUM(change_minor), 0) AS BIGINT), CAST(COUNT(*) AS BIGINT) \
-             FROM payments WHERE drawer_session_id = $1",
+             FROM payment_parts WHERE drawer_session_id = $1",
         )
         .bind($session_id)
         .fetch_one(&mut *$executor)

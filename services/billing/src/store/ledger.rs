@@ -30,7 +30,7 @@ use crate::domain::{AccountBalance, BillingError, LedgerEntry, LedgerPage, Ledge
 pub struct NewLedgerEntry {
     pub patient_id: PatientId,
     pub source: LedgerSource,
-    /// Signed: positive for charges, negative for payments.
+    /// Signed effect on the patient's balance.
     pub amount: Money,
     pub service_date: NaiveDate,
     pub created_at: DateTime<Utc>,
@@ -51,7 +51,8 @@ macro_rules! append_to_ledger {
         .context("failed to advance the ledger head")?;
         sqlx::query(
             "INSERT INTO ledger_entries (sequence, patient_id, kind, amount_minor, currency, \
-             source_id, service_date, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             source_id, service_date, created_at, related_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(sequence)
         .bind(entry.patient_id.to_string())
@@ -61,6 +62,7 @@ macro_rules! append_to_ledger {
         .bind(entry.source.id())
         .bind(entry.service_date)
         .bind(entry.created_at)
+        .bind(entry.source.related_id())
         .execute(&mut *$tx)
         .await
         .context("failed to append a ledger entry")?;
@@ -68,6 +70,37 @@ macro_rules! append_to_ledger {
     }};
 }
 pub(crate) use append_to_ledger;
+
+/// Inside the open transaction `$tx`: takes the ledger head's lock without appending, for a
+/// write that must be serialised with every ledger writer before it decides anything (what a
+/// charge or payment stands at, whether a day is closed). Writers that append later in the same
+/// transaction already hold it.
+macro_rules! lock_ledger {
+    ($tx:ident) => {
+        sqlx::query("UPDATE ledger_head SET last_sequence = last_sequence WHERE head_id = 1")
+            .execute(&mut *$tx)
+            .await
+            .context("failed to lock the ledger head")?;
+    };
+}
+pub(crate) use lock_ledger;
+
+/// Inside the open transaction `$tx`, holding the ledger head: refuses (`DayClosed`, rolling
+/// back) an entry dated `$day` when that day or a later one is closed.
+macro_rules! ensure_day_open {
+    ($tx:ident, $day:expr) => {
+        let day: chrono::NaiveDate = $day;
+        let closed: Option<chrono::NaiveDate> =
+            sqlx::query_scalar("SELECT MAX(day) FROM closed_days")
+                .fetch_one(&mut *$tx)
+                .await
+                .context("failed to read the closed days")?;
+        if closed.is_some_and(|closed| day <= closed) {
+            return Err(crate::domain::BillingError::DayClosed(day).into());
+        }
+    };
+}
+pub(crate) use ensure_day_open;
 
 /// Inside the open transaction `$tx`: the patient's balance in minor units, summed over their
 /// ledger entries, including any appended earlier in the transaction. Run after
@@ -91,7 +124,8 @@ pub(crate) use patient_balance_minor;
 /// The columns `LedgerEntryRow` reads.
 macro_rules! ledger_entry_columns {
     () => {
-        "sequence, patient_id, kind, amount_minor, currency, source_id, service_date, created_at"
+        "sequence, patient_id, kind, amount_minor, currency, source_id, service_date, created_at, \
+         related_id"
     };
 }
 
@@ -103,14 +137,18 @@ impl BillingStore {
         patient_id: PatientId,
         currency: Currency,
     ) -> Result<AccountBalance, BillingError> {
-        // One statement, so the sums and the sequence come from one snapshot.
-        let rows: Vec<(String, i64, i64, i64)> = with_db!(&self.db, |pool| {
+        // One statement, so the sums, the allocations and the sequence come from one snapshot.
+        let rows: Vec<(String, i64, i64, i64, i64, i64)> = with_db!(&self.db, |pool| {
             sqlx::query_as(
                 "SELECT currency, \
                  CAST(COALESCE(SUM(CASE WHEN kind = 'charge' THEN amount_minor ELSE 0 END), 0) \
                       AS BIGINT), \
                  CAST(COALESCE(SUM(CASE WHEN kind IN ('payment', 'refund') \
                                         THEN -amount_minor ELSE 0 END), 0) AS BIGINT), \
+                 CAST(COALESCE(SUM(CASE WHEN kind IN ('adjustment', 'credit_note', 'write_off') \
+                                        THEN amount_minor ELSE 0 END), 0) AS BIGINT), \
+                 CAST((SELECT COALESCE(SUM(a.amount_minor), 0) FROM allocations a \
+                       WHERE a.patient_id = $1) AS BIGINT), \
                  CAST(MAX(sequence) AS BIGINT) \
                  FROM ledger_entries WHERE patient_id = $1 GROUP BY currency",
             )
@@ -121,11 +159,15 @@ impl BillingStore {
         .context("failed to sum a patient's ledger entries")?;
         match rows.as_slice() {
             [] => Ok(AccountBalance::empty(patient_id, currency)),
-            [(stored, charged, paid, last_sequence)] if stored.as_str() == currency.code() => {
+            [(stored, charged, paid, corrections, allocated, last_sequence)]
+                if stored.as_str() == currency.code() =>
+            {
                 Ok(AccountBalance {
                     patient_id,
                     total_charged: Money::from_minor(*charged, currency),
                     total_paid: Money::from_minor(*paid, currency),
+                    total_corrections: Money::from_minor(*corrections, currency),
+                    total_allocated: Money::from_minor(*allocated, currency),
                     as_of_sequence: *last_sequence,
                 })
             }
@@ -191,6 +233,7 @@ struct LedgerEntryRow {
     source_id: String,
     service_date: NaiveDate,
     created_at: DateTime<Utc>,
+    related_id: Option<String>,
 }
 
 impl LedgerEntryRow {
@@ -204,8 +247,8 @@ impl LedgerEntryRow {
             sequence: self.sequence,
             patient_id: PatientId::parse(&self.patient_id)
                 .map_err(|_| corrupt("patient_id", &row_id))?,
-            source: LedgerSource::parse(&self.kind, &self.source_id)
-                .ok_or_else(|| corrupt("kind or source_id", &row_id))?,
+            source: LedgerSource::parse(&self.kind, &self.source_id, self.related_id.as_deref())
+                .ok_or_else(|| corrupt("kind, source_id or related_id", &row_id))?,
             amount: Money::from_minor(self.amount_minor, currency),
             service_date: self.service_date,
             created_at: self.created_at,

@@ -5,7 +5,10 @@
 //! as the write, so the key and what it stands for commit together or not at all.
 //!
 //! - `price_list`: items and their listing.
-//! - `charges` and `payments`: posting them, each with its ledger entry.
+//! - `charges` and `payments`: posting them, each with its ledger entry; payments allocated.
+//! - `allocations`: which payment's money pays which charge, and the patient's advance.
+//! - `corrections`: adjustments, credit notes and write-offs of charges.
+//! - `closed_days`: closing a day, after which nothing can be dated on it.
 //! - `ledger`: the gap-free sequence, balances and the change feed.
 //! - `drawer`: cash-drawer sessions, their counts and cash movements.
 //! - `refunds`: refunds and their reversing ledger entries.
@@ -77,7 +80,10 @@ macro_rules! claim_request_id {
     };
 }
 
+mod allocations;
 mod charges;
+mod closed_days;
+mod corrections;
 mod daily_close;
 mod drawer;
 mod ledger;
@@ -86,6 +92,7 @@ mod price_list;
 mod refunds;
 mod statements;
 
+pub use allocations::OpenCharges;
 pub use ledger::NewLedgerEntry;
 
 /// Billing's database.

@@ -8,22 +8,25 @@
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use clinic_common::ids::{PatientId, PaymentId, RequestId};
+use clinic_common::validation::FieldViolations;
 use clinic_common::{Currency, Money};
 use clinic_common::{in_transaction, with_db};
 
+use super::allocations::{held, insert_allocations};
 use super::drawer::lock_open_session;
-use super::ledger::{append_to_ledger, patient_balance_minor};
+use super::ledger::{append_to_ledger, ensure_day_open, patient_balance_minor};
 use super::{BillingStore, NewLedgerEntry, WriteError, claiming_key, corrupt};
 use crate::domain::{
     BillingError, DrawerSessionId, LedgerSource, NewRefund, Operation, Refund, RefundId,
-    refundable_remainder,
+    refundable_remainder, release,
 };
 
 /// The columns `RefundRow` reads.
 macro_rules! refund_columns {
     () => {
         "refund_id, payment_id, patient_id, amount_minor, currency, method, reason, \
-         drawer_session_id, balance_after_minor, service_date, refunded_by, request_id, created_at"
+         drawer_session_id, balance_after_minor, service_date, refunded_by, request_id, created_at, \
+         part_position"
     };
 }
 
@@ -91,15 +94,15 @@ impl BillingStore {
                     refund_id.to_string(),
                     now
                 );
-                let paid: Option<(String, i64, String, String)> = sqlx::query_as(
-                    "SELECT patient_id, amount_minor, currency, method FROM payments \
+                let paid: Option<(String, i64, String)> = sqlx::query_as(
+                    "SELECT patient_id, received_minor, currency FROM payments \
                      WHERE payment_id = $1",
                 )
                 .bind(new.payment_id.to_string())
                 .fetch_optional(&mut *tx)
                 .await
                 .context("failed to read the payment to refund")?;
-                let Some((patient_id, paid_minor, paid_currency, method)) = paid else {
+                let Some((patient_id, paid_minor, paid_currency)) = paid else {
                     return Err(BillingError::PaymentNotFound(new.payment_id).into());
                 };
                 let row_id = format!("payment {}", new.payment_id);
@@ -108,6 +111,16 @@ impl BillingStore {
                 }
                 let patient_id =
                     PatientId::parse(&patient_id).map_err(|_| corrupt("patient_id", &row_id))?;
+                // The part the money goes back on, and so its method.
+                let parts: Vec<(i32, String, i64)> = sqlx::query_as(
+                    "SELECT position, method, amount_minor FROM payment_parts \
+                     WHERE payment_id = $1 AND method <> 'advance' ORDER BY position",
+                )
+                .bind(new.payment_id.to_string())
+                .fetch_all(&mut *tx)
+                .await
+                .context("failed to read the parts of the payment to refund")?;
+                let (part, method, part_minor) = choose_part(new.part, parts)?;
                 // Cash goes back over the counter: out of the terminal's open drawer, whose row
                 // stays locked so the drawer cannot be closed around the refund.
                 let drawer_session_id = match (method.as_str(), &new.terminal_id) {
@@ -123,23 +136,29 @@ impl BillingStore {
                     tx,
                     &NewLedgerEntry {
                         patient_id,
-                        source: LedgerSource::Refund(refund_id),
+                        source: LedgerSource::Refund {
+                            refund_id,
+                            payment_id: new.payment_id,
+                        },
                         amount: new.amount,
                         service_date: today,
                         created_at: now,
                     }
                 );
-                let refunded_minor: i64 = sqlx::query_scalar(
-                    "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM refunds \
-                     WHERE payment_id = $1",
+                let (refunded_minor, part_refunded_minor): (i64, i64) = sqlx::query_as(
+                    "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT), \
+                     CAST(COALESCE(SUM(CASE WHEN part_position = $2 THEN amount_minor \
+                                            ELSE 0 END), 0) AS BIGINT) \
+                     FROM refunds WHERE payment_id = $1",
                 )
                 .bind(new.payment_id.to_string())
+                .bind(part)
                 .fetch_one(&mut *tx)
                 .await
                 .context("failed to sum a payment's refunds")?;
                 let remaining = refundable_remainder(
-                    Money::from_minor(paid_minor, currency),
-                    Money::from_minor(refunded_minor, currency),
+                    Money::from_minor(part_minor, currency),
+                    Money::from_minor(part_refunded_minor, currency),
                 )
                 .context("a payment's refunds are out of range")?;
                 if new.amount.minor_units() > remaining.minor_units() {
@@ -148,12 +167,32 @@ impl BillingStore {
                     }
                     .into());
                 }
+                ensure_day_open!(tx, today);
+                // The money goes back out of what the payment holds unallocated (its part of the
+                // advance) first; beyond that, the charges it paid, newest first, open again.
+                let allocated: i64 = sqlx::query_scalar(
+                    "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM allocations \
+                     WHERE payment_id = $1",
+                )
+                .bind(new.payment_id.to_string())
+                .fetch_one(&mut *tx)
+                .await
+                .context("failed to sum a payment's allocations")?;
+                let unallocated = (paid_minor - refunded_minor - allocated).max(0);
+                let to_release = new.amount.minor_units() - unallocated;
+                let released = if to_release > 0 {
+                    let held = held!(tx, payment_id = new.payment_id);
+                    release(to_release, &held)
+                } else {
+                    Vec::new()
+                };
                 let balance_after = patient_balance_minor!(tx, patient_id);
                 sqlx::query(
                     "INSERT INTO refunds (refund_id, payment_id, patient_id, amount_minor, \
                      currency, method, reason, drawer_session_id, balance_after_minor, \
-                     service_date, refunded_by, request_id, ledger_sequence, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                     service_date, refunded_by, request_id, ledger_sequence, created_at, \
+                     part_position) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                 )
                 .bind(refund_id.to_string())
                 .bind(new.payment_id.to_string())
@@ -169,9 +208,13 @@ impl BillingStore {
                 .bind(new.request_id.as_str())
                 .bind(sequence)
                 .bind(now)
+                .bind(part)
                 .execute(&mut *tx)
                 .await
                 .context("failed to insert a refund")?;
+                insert_allocations!(
+                    tx, patient_id, currency, &released, "refund", refund_id, now
+                );
                 Ok(refund_id)
             }
         })
@@ -208,6 +251,7 @@ struct RefundRow {
     refunded_by: String,
     request_id: String,
     created_at: DateTime<Utc>,
+    part_position: i32,
 }
 
 impl RefundRow {
@@ -231,6 +275,44 @@ impl RefundRow {
             refunded_by: self.refunded_by,
             request_id: RequestId::parse(&self.request_id).map_err(|_| corrupt("request_id"))?,
             created_at: self.created_at,
+            part: self.part_position,
         })
+    }
+}
+
+/// The part of a payment a refund gives money back on: the one named, or the payment's only
+/// part that brought money. `parts` are those parts as `(position, method, amount)`.
+fn choose_part(
+    named: Option<i32>,
+    parts: Vec<(i32, String, i64)>,
+) -> Result<(i32, String, i64), BillingError> {
+    match named {
+        Some(position) => parts
+            .into_iter()
+            .find(|(candidate, _, _)| *candidate == position)
+            .ok_or_else(|| {
+                FieldViolations::single(
+                    "part",
+                    "is not a part of the payment that brought money (advance parts are not \
+                     refunded)",
+                )
+                .into()
+            }),
+        None => {
+            let mut parts = parts.into_iter();
+            match (parts.next(), parts.next()) {
+                (Some(only), None) => Ok(only),
+                (Some(_), Some(_)) => Err(FieldViolations::single(
+                    "part",
+                    "is required: the payment was split across methods",
+                )
+                .into()),
+                (None, _) => Err(FieldViolations::single(
+                    "payment_id",
+                    "was paid from the advance: refund the payment that brought the money",
+                )
+                .into()),
+            }
+        }
     }
 }

@@ -12,7 +12,8 @@ use clinic_common::{Currency, Money};
 use super::charges::{ChargeRow, charge_columns};
 use super::{BillingStore, corrupt};
 use crate::domain::{
-    BillingError, ReceiptNumber, Statement, StatementDetail, StatementEntry, UnpaidPatient,
+    BillingError, CorrectionKind, CreditNoteNumber, ReceiptNumber, Statement, StatementDetail,
+    StatementEntry, UnpaidPatient,
 };
 
 /// Stand-ins for "no bound". Four-digit years, because SQLite compares dates as text: chrono's
@@ -53,13 +54,20 @@ impl BillingStore {
                 let rows: Vec<StatementRow> = sqlx::query_as(
                     "SELECT l.sequence, l.kind, l.amount_minor, l.currency, l.source_id, \
                      l.service_date, c.price_code, c.description, c.quantity, \
-                     p.method AS payment_method, p.receipt_number AS payment_receipt, \
-                     r.method AS refund_method, rp.receipt_number AS refund_receipt \
+                     (SELECT CASE WHEN COUNT(*) > 1 THEN 'split' ELSE MIN(pp.method) END \
+                      FROM payment_parts pp WHERE pp.payment_id = p.payment_id \
+                      AND pp.method <> 'advance') AS payment_method, \
+                     p.receipt_number AS payment_receipt, \
+                     r.method AS refund_method, rp.receipt_number AS refund_receipt, \
+                     k.reason AS correction_reason, k.credit_note_number, \
+                     kc.price_code AS corrected_price_code \
                      FROM ledger_entries l \
                      LEFT JOIN charges c ON l.kind = 'charge' AND c.charge_id = l.source_id \
                      LEFT JOIN payments p ON l.kind = 'payment' AND p.payment_id = l.source_id \
                      LEFT JOIN refunds r ON l.kind = 'refund' AND r.refund_id = l.source_id \
                      LEFT JOIN payments rp ON rp.payment_id = r.payment_id \
+                     LEFT JOIN corrections k ON k.correction_id = l.source_id \
+                     LEFT JOIN charges kc ON kc.charge_id = k.charge_id \
                      WHERE l.patient_id = $1 AND l.service_date >= $2 AND l.service_date <= $3 \
                      ORDER BY l.service_date, l.sequence",
                 )
@@ -170,6 +178,9 @@ struct StatementRow {
     payment_receipt: Option<i64>,
     refund_method: Option<String>,
     refund_receipt: Option<i64>,
+    correction_reason: Option<String>,
+    credit_note_number: Option<i64>,
+    corrected_price_code: Option<String>,
 }
 
 impl StatementRow {
@@ -203,7 +214,18 @@ impl StatementRow {
                 },
                 _ => return Err(corrupt("refund", &row_id)),
             },
-            _ => return Err(corrupt("kind", &row_id)),
+            kind => {
+                let kind = CorrectionKind::parse(kind).ok_or_else(|| corrupt("kind", &row_id))?;
+                match (self.correction_reason, self.corrected_price_code) {
+                    (Some(reason), Some(price_code)) => StatementDetail::Correction {
+                        kind,
+                        price_code,
+                        reason,
+                        credit_note_number: self.credit_note_number.map(CreditNoteNumber::new),
+                    },
+                    _ => return Err(corrupt("correction", &row_id)),
+                }
+            }
         };
         Ok(StatementEntry {
             sequence: self.sequence,

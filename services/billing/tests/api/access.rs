@@ -34,10 +34,15 @@ enum Rpc {
     GetStatement,
     GetDailyClose,
     ExportDailyClose,
+    PostAdjustment,
+    IssueCreditNote,
+    WriteOffCharge,
+    ListOpenCharges,
+    CloseDay,
 }
 
 /// Each RPC with the roles its contract admits.
-const ADMITTED: [(Rpc, &[Role]); 17] = [
+const ADMITTED: [(Rpc, &[Role]); 22] = [
     (Rpc::CreatePriceListItem, &[Role::Manager, Role::Service]),
     (
         Rpc::ListPriceListItems,
@@ -90,6 +95,19 @@ const ADMITTED: [(Rpc, &[Role]); 17] = [
     ),
     (Rpc::GetDailyClose, &[Role::Reception, Role::Manager]),
     (Rpc::ExportDailyClose, &[Role::Reception, Role::Manager]),
+    (Rpc::PostAdjustment, &[Role::Manager, Role::Service]),
+    (Rpc::IssueCreditNote, &[Role::Manager, Role::Service]),
+    (Rpc::WriteOffCharge, &[Role::Manager, Role::Service]),
+    (
+        Rpc::ListOpenCharges,
+        &[
+            Role::Reception,
+            Role::Manager,
+            Role::Collections,
+            Role::Service,
+        ],
+    ),
+    (Rpc::CloseDay, &[Role::Reception, Role::Manager]),
 ];
 
 /// Calls `rpc` with an empty request: enough to pass or fail the role check, never enough to
@@ -162,6 +180,33 @@ async fn call(client: &mut Client, rpc: Rpc) -> Result<(), Status> {
             .map(drop),
         Rpc::ExportDailyClose => client
             .export_daily_close(pb::ExportDailyCloseRequest::default())
+            .await
+            .map(drop),
+        Rpc::PostAdjustment => client
+            .post_adjustment(pb::PostAdjustmentRequest::default())
+            .await
+            .map(drop),
+        Rpc::IssueCreditNote => client
+            .issue_credit_note(pb::IssueCreditNoteRequest::default())
+            .await
+            .map(drop),
+        Rpc::WriteOffCharge => client
+            .write_off_charge(pb::WriteOffChargeRequest::default())
+            .await
+            .map(drop),
+        Rpc::ListOpenCharges => client
+            .list_open_charges(pb::ListOpenChargesRequest::default())
+            .await
+            .map(drop),
+        // A day in the future: refused as invalid after the role check, so nothing is closed.
+        Rpc::CloseDay => client
+            .close_day(pb::CloseDayRequest {
+                day: Some(clinic_proto::common::v1::Date {
+                    year: 2999,
+                    month: 1,
+                    day: 1,
+                }),
+            })
             .await
             .map(drop),
     }

@@ -91,6 +91,7 @@ async fn post_the_day(clinic: &TestClinic) -> PostedDay {
             reason: "Descuento no aplicado".into(),
             terminal_id: String::new(),
             request_id: "r-1".into(),
+            ..Default::default()
         })
         .await
         .expect("refunded");

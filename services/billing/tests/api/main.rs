@@ -2,7 +2,10 @@
 //! on PostgreSQL.
 
 mod access;
+mod allocations;
 mod charges;
+mod closed_days;
+mod corrections;
 mod daily_close;
 mod drawer;
 mod kiosk;
@@ -11,6 +14,7 @@ mod payments;
 mod price_list;
 mod receipts;
 mod refunds;
+mod split_payments;
 mod statements;
 mod upgrade;
 

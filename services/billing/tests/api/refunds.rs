@@ -43,6 +43,7 @@ fn refund(payment_id: &str, amount_minor: i64, request_id: &str) -> pb::RefundPa
         reason: "Tratamiento no realizado".into(),
         terminal_id: String::new(),
         request_id: request_id.into(),
+        ..Default::default()
     }
 }
 
@@ -257,6 +258,7 @@ async fn invalid_refunds_name_every_bad_field_and_write_nothing(database: TestDa
             reason: "  ".into(),
             terminal_id: "counter 1".into(),
             request_id: String::new(),
+            ..Default::default()
         })
         .await
         .expect_err("refused");

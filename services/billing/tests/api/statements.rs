@@ -209,6 +209,7 @@ async fn a_statement_runs_the_balance_from_the_opening_balance_to_the_closing_ba
             reason: "Cobro duplicado".into(),
             terminal_id: String::new(),
             request_id: "r-1".into(),
+            ..Default::default()
         })
         .await
         .expect("refunded");

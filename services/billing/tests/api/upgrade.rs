@@ -1,5 +1,6 @@
-//! Upgrading a database that an earlier version wrote: the refunds migration rebuilds the
-//! ledger on SQLite (and widens its checks on PostgreSQL) without losing or unlocking anything.
+//! Upgrading a database that an earlier version wrote: the refunds and corrections migrations
+//! rebuild the ledger on SQLite (and widen its checks on PostgreSQL) without losing or unlocking
+//! anything, and payments made before allocations existed pay their charges oldest first.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clinic_common::auth::Role;
@@ -95,10 +96,17 @@ async fn a_ledger_written_before_refunds_is_carried_over_and_stays_append_only(
     .expect("the old rows are written");
     old.close().await;
 
-    // Act: the current version starts on it, applying the refunds migration.
+    // Act: the current version starts on it, applying the later migrations.
     let clinic = TestClinic::start(database).await;
     let mut manager = clinic.client(Role::Manager).await;
     let before = whole_ledger(&mut clinic.client(Role::Service).await).await;
+    let settled = manager
+        .list_open_charges(pb::ListOpenChargesRequest {
+            patient_id: patient_id.to_string(),
+        })
+        .await
+        .expect("open charges")
+        .into_inner();
     let refunded = manager
         .refund_payment(pb::RefundPaymentRequest {
             payment_id: payment_id.to_string(),
@@ -106,6 +114,7 @@ async fn a_ledger_written_before_refunds_is_carried_over_and_stays_append_only(
             reason: "Descuento aplicado después".into(),
             terminal_id: String::new(),
             request_id: "refund-old".into(),
+            ..Default::default()
         })
         .await
         .expect("an old payment can be refunded")
@@ -136,4 +145,16 @@ async fn a_ledger_written_before_refunds_is_carried_over_and_stays_append_only(
     assert_eq!(after[2].sequence, 3);
     let account = balance(&mut manager, &patient_id.to_string()).await;
     assert_eq!(account.balance, Some(mxn(10_000)));
+    assert!(
+        settled.charges.is_empty(),
+        "the old payment paid the old charge"
+    );
+    assert_eq!(settled.advance, Some(mxn(0)));
+    assert_eq!(
+        account.outstanding,
+        Some(mxn(10_000)),
+        "the refund reopened it"
+    );
+    assert_eq!(account.advance, Some(mxn(0)));
+    assert_eq!(after[2].related_source_id, payment_id.to_string());
 }

@@ -92,6 +92,7 @@ mod tests {
             create_time: Some(timestamp_to_proto(
                 "2026-11-20T17:00:00Z".parse().expect("valid"),
             )),
+            ..Default::default()
         }
     }
 
