@@ -89,6 +89,7 @@ pub mod load {
                     source_id: entry.source_id.clone(),
                     service_date: entry.service_date,
                     created_at: entry.created_at,
+                    related_source_id: None,
                 })
                 .collect();
             let outcome = receivables.apply_page(&page, head, now).await?;

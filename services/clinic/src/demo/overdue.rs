@@ -157,7 +157,7 @@ impl Seeder<'_> {
                 )),
                 request_id: "demo-plan-down-payment".into(),
                 terminal_id: String::new(),
-                identity: None,
+                ..Default::default()
             })
             .await
             .context("failed to pay a down payment")?;
@@ -190,7 +190,7 @@ impl Seeder<'_> {
                 )),
                 request_id: "demo-plan-late-payment".into(),
                 terminal_id: String::new(),
-                identity: None,
+                ..Default::default()
             })
             .await
             .context("failed to pay towards a plan")?;
@@ -249,8 +249,8 @@ impl Seeder<'_> {
                 patient_id: book[6].clone(),
                 answer: pb::DisputeAnswer::Upheld as i32,
                 answer_note: "El precio es el de la lista vigente el día del tratamiento.".into(),
-                billing_reference: String::new(),
                 request_id: "demo-dispute-answer".into(),
+                ..Default::default()
             })
             .await
             .context("failed to answer a dispute")?;

@@ -290,6 +290,7 @@ mod tests {
                 source_id: format!("charge-{sequence}"),
                 service_date,
                 created_at: "2026-11-20T17:00:00Z".parse().expect("valid"),
+                related_source_id: None,
             };
             account.apply(&entry).expect("applies");
         }
@@ -325,6 +326,7 @@ mod tests {
             source_id: format!("source-{sequence}"),
             service_date: day(11, 1),
             created_at: "2026-11-01T17:00:00Z".parse().expect("valid"),
+            related_source_id: None,
         };
         let entries = [
             entry(1, small, EntryKind::Charge, 1_000),
@@ -371,6 +373,7 @@ mod tests {
                 source_id: format!("source-{sequence}"),
                 service_date: day(1, 1) + chrono::TimeDelta::days((state % 300) as i64),
                 created_at: "2026-11-01T17:00:00Z".parse().expect("valid"),
+                related_source_id: None,
             });
         }
         let mut accounts: std::collections::BTreeMap<PatientId, Account> = Default::default();

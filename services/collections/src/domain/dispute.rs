@@ -40,8 +40,8 @@ impl DisputeAnswer {
         }
     }
 
-    /// Whether the answer is a document billing issued, which the answer must name.
-    pub fn needs_billing_reference(&self) -> bool {
+    /// Whether billing corrects the charge for this answer.
+    pub fn corrects_the_charge(&self) -> bool {
         !matches!(self, DisputeAnswer::Upheld)
     }
 }
@@ -73,17 +73,27 @@ pub struct NewAnswer {
     pub patient_id: PatientId,
     pub answer: DisputeAnswer,
     pub note: String,
+    /// For a corrected charge or a credit note: billing's charge and what is taken off it.
+    pub correction: Option<(String, Money)>,
+    /// Billing's credit note number or correction id, once billing has made it.
     pub billing_reference: Option<String>,
     pub request_id: RequestId,
 }
 
 impl NewAnswer {
+    /// What a retry must repeat exactly (billing's reference is an outcome, not part of it).
     pub fn fingerprint(&self) -> String {
+        let (charge_id, amount) = self
+            .correction
+            .as_ref()
+            .map(|(charge_id, amount)| (charge_id.clone(), amount.minor_units().to_string()))
+            .unwrap_or_default();
         clinic_common::ids::request_fingerprint(&[
             &self.patient_id.to_string(),
             self.answer.as_str(),
             &self.note,
-            self.billing_reference.as_deref().unwrap_or_default(),
+            &charge_id,
+            &amount,
         ])
     }
 }
@@ -243,10 +253,10 @@ mod tests {
     }
 
     #[test]
-    fn only_billing_documents_need_a_reference() {
-        assert!(DisputeAnswer::CreditNote.needs_billing_reference());
-        assert!(DisputeAnswer::CorrectedCharge.needs_billing_reference());
-        assert!(!DisputeAnswer::Upheld.needs_billing_reference());
+    fn only_an_upheld_charge_is_left_as_it_is() {
+        assert!(DisputeAnswer::CreditNote.corrects_the_charge());
+        assert!(DisputeAnswer::CorrectedCharge.corrects_the_charge());
+        assert!(!DisputeAnswer::Upheld.corrects_the_charge());
         for answer in [
             DisputeAnswer::CreditNote,
             DisputeAnswer::CorrectedCharge,

@@ -45,6 +45,9 @@ pub enum CollectionsError {
     /// An open dispute holds the account.
     #[error("a dispute is open on the account")]
     DisputeOpen,
+    /// Billing's charge is not one of this patient's (or collections has not seen it yet).
+    #[error("charge {0} not found on this account")]
+    ChargeNotFound(String),
     /// There is no open dispute to answer.
     #[error("the account has no open dispute")]
     NoOpenDispute,

@@ -199,8 +199,12 @@ pub fn kpis(inputs: &KpiInputs<'_>) -> anyhow::Result<Kpis> {
             EntryKind::Payment => collected = collected.saturating_sub(amount),
             // Money given back reduces what was collected.
             EntryKind::Refund => collected = collected.saturating_sub(amount),
-            EntryKind::Charge => charged = charged.saturating_add(amount),
-            EntryKind::Adjustment => {}
+            // Charges net of their corrections: what was really billed.
+            EntryKind::Charge | EntryKind::Adjustment | EntryKind::CreditNote => {
+                charged = charged.saturating_add(amount)
+            }
+            // Written off is what collections failed to collect: it stays collectible.
+            EntryKind::WriteOff | EntryKind::Other => {}
         }
     }
     let collectible = opening.saturating_add(charged);

@@ -920,11 +920,11 @@ pub fn dispute_to_proto(dispute: &Dispute) -> pb::Dispute {
     }
 }
 
-/// The longest billing reference accepted.
-const BILLING_REFERENCE_MAX_CHARS: usize = 100;
-
 /// An `AnswerDispute` request, read; every bad field is named.
-pub fn new_answer(request: &pb::AnswerDisputeRequest) -> Result<NewAnswer, CollectionsError> {
+pub fn new_answer(
+    request: &pb::AnswerDisputeRequest,
+    currency: Currency,
+) -> Result<NewAnswer, CollectionsError> {
     let mut violations = FieldViolations::new();
     let patient_id = patient_id_from(&mut violations, "patient_id", &request.patient_id);
     let answer = match pb::DisputeAnswer::try_from(request.answer) {
@@ -941,28 +941,31 @@ pub fn new_answer(request: &pb::AnswerDisputeRequest) -> Result<NewAnswer, Colle
         }
     };
     let note = violations.check("answer_note", Notes::parse(&request.answer_note));
-    let reference = violations.check(
-        "billing_reference",
-        optional_text(&request.billing_reference, BILLING_REFERENCE_MAX_CHARS),
-    );
-    if let (Some(answer), Some(None)) = (answer, &reference)
-        && answer.needs_billing_reference()
-    {
-        violations.add(
-            "billing_reference",
-            "is required for a corrected charge or a credit note",
-        );
-    }
+    let correction = match answer {
+        Some(answer) if answer.corrects_the_charge() => {
+            let charge_id = if request.charge_id.trim().is_empty() {
+                violations.add("charge_id", "is required to correct the charge");
+                None
+            } else {
+                Some(request.charge_id.trim().to_owned())
+            };
+            let amount =
+                violations.check("amount", positive_money(request.amount.as_ref(), currency));
+            charge_id.zip(amount).map(Some)
+        }
+        _ => Some(None),
+    };
     let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
-    match (patient_id, answer, note, reference, request_id) {
-        (Some(patient_id), Some(answer), Some(note), Some(billing_reference), Some(request_id))
+    match (patient_id, answer, note, correction, request_id) {
+        (Some(patient_id), Some(answer), Some(note), Some(correction), Some(request_id))
             if violations.is_empty() =>
         {
             Ok(NewAnswer {
                 patient_id,
                 answer,
                 note: note.as_str().to_owned(),
-                billing_reference,
+                correction,
+                billing_reference: None,
                 request_id,
             })
         }

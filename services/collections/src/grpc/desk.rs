@@ -26,9 +26,9 @@ use super::convert::{
     receivable_to_proto, required_patient_id, restructuring, trends_query, trends_to_proto,
 };
 use crate::domain::{
-    AgingBuckets, Channel, CollectionsError, Language, NoticeContent, NoticeKind, OpenDebt, Period,
-    PromiseStatus, StatementLine, age_ledger, display_name, issue_trends, kpis, notice_lines,
-    notice_text,
+    AgingBuckets, Channel, CollectionsError, DisputeAnswer, Language, NewAnswer, NoticeContent,
+    NoticeKind, OpenDebt, Period, PromiseStatus, StatementLine, age_ledger, display_name,
+    issue_trends, kpis, notice_lines, notice_text,
 };
 use crate::export::{self, ExportFormat};
 use crate::follower::catch_up;
@@ -545,12 +545,115 @@ impl CollectionsGrpc {
         request: Request<pb::AnswerDisputeRequest>,
     ) -> Result<Response<pb::Dispute>, Status> {
         let caller = authorize(&request, &[Role::Manager])?;
-        let answer = new_answer(request.get_ref())?;
+        let mut answer = new_answer(request.get_ref(), self.terms.currency)?;
+        let retry = self
+            .store
+            .dispute_answered_by(answer.request_id.as_str())
+            .await
+            .map_err(CollectionsError::from)?;
+        let mut corrected_at = None;
+        if !retry {
+            let open = self
+                .store
+                .disputes(Some(answer.patient_id), ACCOUNTS_PAGE_MAX, 0)
+                .await
+                .map_err(CollectionsError::from)?
+                .into_iter()
+                .any(|dispute| dispute.answer.is_none());
+            if !open {
+                return Err(CollectionsError::NoOpenDispute.into());
+            }
+            if let Some((charge_id, amount)) = answer.correction.clone() {
+                let (reference, sequence) = self
+                    .correct_charge(&request, &answer, &charge_id, amount)
+                    .await?;
+                answer.billing_reference = Some(reference);
+                corrected_at = Some(sequence);
+            }
+        }
         let dispute = self
             .store
             .answer_dispute(&answer, &caller.subject, self.clock.now())
             .await?;
+        if let Some(sequence) = corrected_at {
+            // The account shows the correction at once; if billing's feed cannot be read just
+            // now, the follower brings it in shortly.
+            let mut billing = self.billing.clone();
+            if let Err(error) = catch_up(
+                &self.store,
+                &mut billing,
+                self.terms.currency,
+                &self.clock,
+                sequence,
+            )
+            .await
+            {
+                tracing::warn!(error = ?error, "the receivables could not catch up with a correction");
+            }
+        }
         Ok(Response::new(dispute_to_proto(&dispute)))
+    }
+
+    /// Has billing take `amount` off the disputed charge, on the manager's behalf: a credit note
+    /// or a correction of the charge. Returns billing's reference (the credit note number, or
+    /// the correction id) and the correction's ledger sequence.
+    async fn correct_charge<T>(
+        &self,
+        incoming: &Request<T>,
+        answer: &NewAnswer,
+        charge_id: &str,
+        amount: Money,
+    ) -> Result<(String, i64), Status> {
+        if !self
+            .store
+            .charge_of(answer.patient_id, charge_id)
+            .await
+            .map_err(CollectionsError::from)?
+        {
+            return Err(CollectionsError::ChargeNotFound(charge_id.to_owned()).into());
+        }
+        // Billing keeps reasons to 500 characters; the full answer stays in the dispute.
+        let mut reason: String = answer.note.chars().take(500).collect();
+        if reason.trim().is_empty() {
+            reason = "Answer to the patient's dispute".to_owned();
+        }
+        // Billing's own idempotency key, derived from the answer's: a retry corrects once.
+        let request_id = format!("dispute-answer-{}", answer.request_id.as_str());
+        let mut billing = self.billing_on_behalf.clone();
+        let correction = match answer.answer {
+            DisputeAnswer::CreditNote => billing
+                .issue_credit_note(on_behalf_of(
+                    incoming,
+                    billing::IssueCreditNoteRequest {
+                        charge_id: charge_id.to_owned(),
+                        amount: Some(money_to_proto(amount)),
+                        reason,
+                        request_id,
+                    },
+                ))
+                .await
+                .map_err(billing_status)?
+                .into_inner(),
+            DisputeAnswer::CorrectedCharge | DisputeAnswer::Upheld => billing
+                .post_adjustment(on_behalf_of(
+                    incoming,
+                    billing::PostAdjustmentRequest {
+                        charge_id: charge_id.to_owned(),
+                        amount: Some(money_to_proto(amount.negated())),
+                        reason,
+                        request_id,
+                    },
+                ))
+                .await
+                .map_err(billing_status)?
+                .into_inner(),
+        };
+        let reference = if correction.credit_note_number.is_empty() {
+            correction.correction_id
+        } else {
+            correction.credit_note_number
+        };
+        Ok((reference, correction.ledger_sequence))
     }
 
     pub(super) async fn do_render_notice(

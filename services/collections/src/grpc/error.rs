@@ -78,6 +78,9 @@ impl From<CollectionsError> for Status {
                 "a dispute is open on the account; answer it first",
                 "DISPUTE_HOLD",
             ),
+            CollectionsError::ChargeNotFound(charge_id) => {
+                Status::not_found(format!("charge {charge_id} not found on this account"))
+            }
             CollectionsError::NoOpenDispute => {
                 failed_precondition("the account has no open dispute", "NO_OPEN_DISPUTE")
             }

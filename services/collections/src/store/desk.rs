@@ -184,6 +184,38 @@ impl ReceivablesStore {
         .await)
     }
 
+    /// Whether an `AnswerDispute` with this request id was recorded already.
+    pub async fn dispute_answered_by(&self, request_id: &str) -> anyhow::Result<bool> {
+        let found: Option<String> = with_db!(&self.db, |pool| {
+            sqlx::query_scalar(
+                "SELECT resource_id FROM idempotency_keys WHERE operation = $1 \
+                 AND request_id = $2",
+            )
+            .bind(ANSWER_DISPUTE)
+            .bind(request_id)
+            .fetch_optional(pool)
+            .await
+        })
+        .context("failed to look up an idempotency key")?;
+        Ok(found.is_some())
+    }
+
+    /// Whether billing's charge `charge_id` is one of this patient's.
+    pub async fn charge_of(&self, patient_id: PatientId, charge_id: &str) -> anyhow::Result<bool> {
+        let found: Option<i64> = with_db!(&self.db, |pool| {
+            sqlx::query_scalar(
+                "SELECT charge_sequence FROM account_charges \
+                 WHERE source_id = $1 AND patient_id = $2",
+            )
+            .bind(charge_id)
+            .bind(patient_id.to_string())
+            .fetch_optional(pool)
+            .await
+        })
+        .context("failed to look up a charge")?;
+        Ok(found.is_some())
+    }
+
     async fn dispute(&self, dispute_id: &str) -> anyhow::Result<Option<Dispute>> {
         let row: Option<DisputeRow> = with_db!(&self.db, |pool| {
             sqlx::query_as(concat!(

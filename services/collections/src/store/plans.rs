@@ -272,7 +272,9 @@ impl ReceivablesStore {
             sqlx::query_as(concat!(
                 "SELECT ",
                 plan_columns!(),
-                " FROM payment_plans WHERE patient_id = $1 ORDER BY created_at DESC, plan_id"
+                " FROM payment_plans WHERE patient_id = $1 \
+                 ORDER BY CASE WHEN replaced_at IS NULL THEN 0 ELSE 1 END, replaced_at DESC, \
+                 created_at DESC, plan_id"
             ))
             .bind(patient_id.to_string())
             .fetch_all(pool)

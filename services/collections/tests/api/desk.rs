@@ -593,12 +593,36 @@ async fn escalation_follows_the_policy_and_waits_for_an_open_dispute(database: T
     assert_eq!(listed, [agency]);
 }
 
+/// Billing's id of the patient's first charge, from billing's ledger.
+async fn first_charge_of(clinic: &TestClinic, patient_id: &str) -> String {
+    clinic
+        .billing(Role::Manager)
+        .await
+        .list_ledger_entries(billing::ListLedgerEntriesRequest {
+            after_sequence: 0,
+            page_size: 1000,
+        })
+        .await
+        .expect("the ledger")
+        .into_inner()
+        .entries
+        .into_iter()
+        .find(|entry| {
+            entry.patient_id == patient_id && entry.kind == billing::LedgerEntryKind::Charge as i32
+        })
+        .expect("a charge")
+        .source_id
+}
+
 async fn a_dispute_opens_from_a_contact_and_its_answer_closes_it_and_ends_the_hold(
     database: TestDatabase,
 ) {
-    // Arrange: the patient calls to dispute a charge.
+    // Arrange: the patient calls to dispute a $1,000.00 charge; another patient owes too.
     let clinic = TestClinic::start(database).await;
-    let patient = owing(&clinic, "+525511170007", 1, date(2026, 11, 20)).await;
+    let patient = owing(&clinic, "+525511170007", 2, date(2026, 11, 20)).await;
+    let other = owing(&clinic, "+525511170011", 1, date(2026, 11, 20)).await;
+    let charge = first_charge_of(&clinic, &patient).await;
+    let others_charge = first_charge_of(&clinic, &other).await;
     let mut collector = clinic.collections().client(Role::Collections).await;
     let mut manager = clinic.collections().client(Role::Manager).await;
     let raised = record(
@@ -611,13 +635,15 @@ async fn a_dispute_opens_from_a_contact_and_its_answer_closes_it_and_ends_the_ho
         "dispute-1",
     )
     .await;
-    let answer = |request_id: &str, reference: &str| pb::AnswerDisputeRequest {
-        patient_id: patient.clone(),
-        answer: pb::DisputeAnswer::CreditNote as i32,
-        answer_note: "Se cobró dos veces la consulta.".into(),
-        billing_reference: reference.into(),
-        request_id: request_id.into(),
-    };
+    let answer =
+        |request_id: &str, charge_id: &str, amount: Option<i64>| pb::AnswerDisputeRequest {
+            patient_id: patient.clone(),
+            answer: pb::DisputeAnswer::CreditNote as i32,
+            answer_note: "Se cobró dos veces la consulta.".into(),
+            charge_id: charge_id.into(),
+            amount: amount.map(mxn),
+            request_id: request_id.into(),
+        };
     let call = pb::Contact {
         direction: pb::ContactDirection::Outbound as i32,
         kind: pb::ContactKind::Attempt as i32,
@@ -644,25 +670,37 @@ async fn a_dispute_opens_from_a_contact_and_its_answer_closes_it_and_ends_the_ho
         .await
         .expect_err("held");
     let by_collector = collector
-        .answer_dispute(answer("answer-0", "NC-0001"))
+        .answer_dispute(answer("answer-0", &charge, Some(50_000)))
         .await
         .expect_err("refused");
-    let without_reference = manager
-        .answer_dispute(answer("answer-1", ""))
+    let without_charge = manager
+        .answer_dispute(answer("answer-1", "", None))
+        .await
+        .expect_err("refused");
+    let someone_elses = manager
+        .answer_dispute(answer("answer-2", &others_charge, Some(50_000)))
         .await
         .expect_err("refused");
     let answered = manager
-        .answer_dispute(answer("answer-2", "NC-0001"))
+        .answer_dispute(answer("answer-3", &charge, Some(50_000)))
         .await
         .expect("answered")
         .into_inner();
+    let at_once = collector
+        .list_receivables(pb::ListReceivablesRequest { page: None })
+        .await
+        .expect("listed")
+        .into_inner();
     let retried = manager
-        .answer_dispute(answer("answer-2", "NC-0001"))
+        .answer_dispute(answer("answer-3", &charge, Some(50_000)))
         .await
         .expect("a retry gets the first answer")
         .into_inner();
     let nothing_open = manager
-        .answer_dispute(answer("answer-3", "NC-0002"))
+        .answer_dispute(pb::AnswerDisputeRequest {
+            answer: pb::DisputeAnswer::Upheld as i32,
+            ..answer("answer-4", "", None)
+        })
         .await
         .expect_err("refused");
     let after = collector
@@ -677,6 +715,16 @@ async fn a_dispute_opens_from_a_contact_and_its_answer_closes_it_and_ends_the_ho
         .expect("listed")
         .into_inner()
         .disputes;
+    let in_billing = clinic
+        .billing(Role::Manager)
+        .await
+        .get_account_balance(billing::GetAccountBalanceRequest {
+            patient_id: patient.clone(),
+            identity: None,
+        })
+        .await
+        .expect("answered")
+        .into_inner();
 
     // Assert
     assert_eq!(open.len(), 1);
@@ -685,13 +733,31 @@ async fn a_dispute_opens_from_a_contact_and_its_answer_closes_it_and_ends_the_ho
     assert_eq!(open[0].answer_time, None);
     assert_eq!(reason_of(&held), "DISPUTE_HOLD");
     assert_eq!(by_collector.code(), Code::PermissionDenied);
-    assert_eq!(violated_fields(&without_reference), ["billing_reference"]);
+    assert_eq!(
+        sorted(violated_fields(&without_charge)),
+        ["amount", "charge_id"]
+    );
+    assert_eq!(someone_elses.code(), Code::NotFound);
     assert_eq!(answered.dispute_id, open[0].dispute_id);
     assert_eq!(answered.answer, pb::DisputeAnswer::CreditNote as i32);
-    assert_eq!(answered.billing_reference, "NC-0001");
+    assert!(
+        answered.billing_reference.starts_with("NC-"),
+        "billing's credit note: {}",
+        answered.billing_reference
+    );
     assert_eq!(answered.answered_by, "manager:tester");
     assert!(answered.answer_time.is_some());
+    let owed: Vec<(String, Option<clinic_proto::common::v1::Money>)> = at_once
+        .accounts
+        .iter()
+        .map(|account| (account.patient_id.clone(), account.balance.clone()))
+        .collect();
+    assert!(
+        owed.contains(&(patient.clone(), Some(mxn(50_000)))),
+        "the credit note shows at once: {owed:?}"
+    );
     assert_eq!(retried, answered);
+    assert_eq!(in_billing.balance, Some(mxn(50_000)), "one credit note");
     assert_eq!(reason_of(&nothing_open), "NO_OPEN_DISPUTE");
     assert!(after.is_ok(), "the hold ended with the answer");
     assert!(open_after.is_empty());
