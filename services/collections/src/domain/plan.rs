@@ -170,6 +170,8 @@ pub struct PaymentPlan {
     pub replaces: Option<String>,
     /// Set once a restructuring replaced this plan.
     pub replacement: Option<Replacement>,
+    /// When billing wrote the settlement discount off.
+    pub settled_at: Option<DateTime<Utc>>,
 }
 
 /// When, why and by which plan a plan was restructured away.
@@ -204,6 +206,11 @@ impl PlanStanding {
             }
         }
         standing
+    }
+
+    /// Every line paid in full.
+    pub fn paid_off(&self) -> bool {
+        self.unpaid_lines == 0
     }
 
     /// Running and nothing missed: the patient is paying as agreed, so nobody chases them.
@@ -387,6 +394,7 @@ mod tests {
             discount_approved_by: None,
             replaces: None,
             replacement: None,
+            settled_at: None,
         }
     }
 

@@ -883,6 +883,7 @@ pub fn plan_to_proto(plan: &PaymentPlan, lines: &[InstalmentView]) -> pb::Paymen
             .map(|replacement| replacement.by_plan.clone())
             .unwrap_or_default(),
         replaces: plan.replaces.clone().unwrap_or_default(),
+        settle_time: plan.settled_at.map(timestamp_to_proto),
         schedule: lines
             .iter()
             .map(|line| pb::Instalment {

@@ -27,7 +27,7 @@ macro_rules! plan_columns {
     () => {
         "plan_id, patient_id, total_minor, down_payment_minor, instalment_count, frequency, \
          first_date, created_at, created_by, settlement_discount_minor, discount_approved_by, \
-         replaces, replaced_at, replaced_by, replace_reason"
+         replaces, replaced_at, replaced_by, replace_reason, settled_at"
     };
 }
 
@@ -331,6 +331,97 @@ impl ReceivablesStore {
         Ok(plans)
     }
 
+    /// Active plans with a settlement discount not yet written off.
+    pub async fn plans_to_settle(&self) -> anyhow::Result<Vec<PaymentPlan>> {
+        let mut plans = self.active_plans().await?;
+        plans.retain(|plan| plan.settlement_discount.is_positive() && plan.settled_at.is_none());
+        Ok(plans)
+    }
+
+    /// Records that billing wrote a plan's settlement discount off.
+    pub async fn mark_settled(&self, plan_id: &str, at: DateTime<Utc>) -> anyhow::Result<()> {
+        with_db!(&self.db, |pool| {
+            sqlx::query(
+                "UPDATE payment_plans SET settled_at = $2 WHERE plan_id = $1 \
+                 AND settled_at IS NULL",
+            )
+            .bind(plan_id)
+            .bind(at)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })
+        .context("failed to mark a plan settled")?;
+        Ok(())
+    }
+
+    /// The write-offs a plan's settlement is made of, (charge, amount, done), fixing them first
+    /// from `proposed` when none are recorded yet.
+    pub async fn settlement_write_offs(
+        &self,
+        plan_id: &str,
+        proposed: &[(String, i64)],
+    ) -> anyhow::Result<Vec<(String, i64, bool)>> {
+        let rows: Vec<(String, i64, Option<DateTime<Utc>>)> =
+            in_transaction!(&self.db, |tx| async {
+                let existing: Vec<(String, i64, Option<DateTime<Utc>>)> = sqlx::query_as(
+                    "SELECT charge_id, amount_minor, done_at FROM settlement_write_offs \
+                 WHERE plan_id = $1 ORDER BY charge_id",
+                )
+                .bind(plan_id)
+                .fetch_all(&mut *tx)
+                .await
+                .context("failed to read a settlement")?;
+                if !existing.is_empty() {
+                    return anyhow::Ok(existing);
+                }
+                for (charge_id, amount_minor) in proposed {
+                    sqlx::query(
+                        "INSERT INTO settlement_write_offs (plan_id, charge_id, amount_minor) \
+                     VALUES ($1, $2, $3)",
+                    )
+                    .bind(plan_id)
+                    .bind(charge_id.as_str())
+                    .bind(*amount_minor)
+                    .execute(&mut *tx)
+                    .await
+                    .context("failed to fix a settlement")?;
+                }
+                Ok(proposed
+                    .iter()
+                    .map(|(charge_id, amount)| (charge_id.clone(), *amount, None))
+                    .collect())
+            }
+            .await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(charge_id, amount, done)| (charge_id, amount, done.is_some()))
+            .collect())
+    }
+
+    /// Records that billing confirmed one write-off of a settlement.
+    pub async fn settlement_write_off_done(
+        &self,
+        plan_id: &str,
+        charge_id: &str,
+        at: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        with_db!(&self.db, |pool| {
+            sqlx::query(
+                "UPDATE settlement_write_offs SET done_at = $3 \
+                 WHERE plan_id = $1 AND charge_id = $2 AND done_at IS NULL",
+            )
+            .bind(plan_id)
+            .bind(charge_id)
+            .bind(at)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })
+        .context("failed to record a settlement write-off")?;
+        Ok(())
+    }
+
     async fn with_schedule(&self, row: PlanRow) -> anyhow::Result<PaymentPlan> {
         let lines: Vec<(i32, NaiveDate, i64)> = with_db!(&self.db, |pool| {
             sqlx::query_as(
@@ -372,6 +463,7 @@ struct PlanRow {
     replaced_at: Option<DateTime<Utc>>,
     replaced_by: Option<String>,
     replace_reason: Option<String>,
+    settled_at: Option<DateTime<Utc>>,
 }
 
 impl PlanRow {
@@ -408,6 +500,7 @@ impl PlanRow {
                 by_plan: self.replaced_by.unwrap_or_default(),
                 reason: self.replace_reason.unwrap_or_default(),
             }),
+            settled_at: self.settled_at,
         })
     }
 }

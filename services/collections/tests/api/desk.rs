@@ -28,6 +28,7 @@ backend_tests!(
     kpis_for_a_month_and_their_csv_and_xlsx_exports,
     the_desk_s_calls_name_every_bad_field_and_admit_only_their_roles,
     a_manager_carries_over_a_promise_and_a_plan_from_earlier_records,
+    a_plan_paid_in_full_has_billing_write_off_its_settlement_discount,
 );
 
 fn instant(rfc3339: &str) -> DateTime<Utc> {
@@ -1146,4 +1147,75 @@ async fn a_manager_carries_over_a_promise_and_a_plan_from_earlier_records(databa
             pb::InstalmentStatus::Missed as i32
         ]
     );
+}
+
+async fn a_plan_paid_in_full_has_billing_write_off_its_settlement_discount(database: TestDatabase) {
+    // Arrange: $1,500.00 owed; a manager settles for $1,000.00 in one payment, forgiving
+    // $300.00 of the rest once it is paid.
+    let clinic = TestClinic::start(database).await;
+    let patient = owing(&clinic, "+525511170012", 3, date(2026, 11, 20)).await;
+    let mut manager = clinic.collections().client(Role::Manager).await;
+    let plan = manager
+        .create_payment_plan(pb::CreatePaymentPlanRequest {
+            plan: Some(pb::PaymentPlan {
+                patient_id: patient.clone(),
+                total: Some(mxn(100_000)),
+                instalment_count: 1,
+                frequency: pb::PaymentPlanFrequency::Weekly as i32,
+                first_date: Some(date(2026, 11, 23)),
+                settlement_discount: Some(mxn(30_000)),
+                ..Default::default()
+            }),
+            request_id: "plan-settled".into(),
+            agreed_time: None,
+        })
+        .await
+        .expect("agreed")
+        .into_inner();
+
+    // Act
+    clinic.pay(&patient, 100_000, "settlement-payment").await;
+    let settled = crate::eventually("the settlement is written off", || {
+        let mut manager = manager.clone();
+        let plan_id = plan.plan_id.clone();
+        async move {
+            let plan = manager
+                .get_payment_plan(pb::GetPaymentPlanRequest {
+                    plan_id,
+                    patient_id: String::new(),
+                })
+                .await
+                .expect("found")
+                .into_inner();
+            plan.settle_time.is_some().then_some(plan)
+        }
+    })
+    .await;
+    let status = clinic.caught_up().await;
+    let in_billing = clinic
+        .billing(Role::Manager)
+        .await
+        .get_account_balance(billing::GetAccountBalanceRequest {
+            patient_id: patient.clone(),
+            identity: None,
+        })
+        .await
+        .expect("answered")
+        .into_inner();
+    let receivables = manager
+        .list_receivables(pb::ListReceivablesRequest { page: None })
+        .await
+        .expect("listed")
+        .into_inner();
+
+    // Assert
+    assert_eq!(plan.discount_approved_by, "manager:tester");
+    assert!(settled.settle_time.is_some());
+    assert_eq!(
+        in_billing.balance,
+        Some(mxn(20_000)),
+        "$300.00 written off once"
+    );
+    assert_eq!(receivables.total_open, Some(mxn(20_000)));
+    assert!(status.applied_sequence >= 3);
 }
