@@ -276,9 +276,10 @@ async fn scale(database: &TestDatabase, accounts: u64, events: u64) -> anyhow::R
         .into_inner();
     println!(
         "  (open accounts' total {}, as of ledger sequence {})",
-        open.total_open
-            .map_or(0, |money| money.minor_units)
-            .to_string(),
+        Money::from_minor(
+            open.total_open.map_or(0, |money| money.minor_units),
+            Currency::MXN
+        ),
         open.as_of_sequence
     );
     service.stop().await;
