@@ -118,3 +118,25 @@ fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
             .with_context(|| format!("failed to write {}", path.display()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_device_file_names_its_mode_the_services_and_a_token() {
+        let config = Config::load(None).expect("the built-in defaults load");
+        for mode in ["checkin", "counter", "display"] {
+            let text = device_config(&config, mode, "a-token").expect("written");
+            let table: toml::Table = text.parse().expect("valid TOML");
+            assert_eq!(table["mode"].as_str(), Some(mode));
+            assert_eq!(table["token"].as_str(), Some("a-token"));
+            assert_eq!(
+                table["services"]["billing"].as_str(),
+                Some(config.billing.service.url.as_str())
+            );
+            assert_eq!(table["clinic"]["currency"].as_str(), Some("MXN"));
+            assert!(table.contains_key(mode), "the {mode} section");
+        }
+    }
+}
