@@ -45,8 +45,16 @@ pub async fn up(config: Config, seed_demo: bool, started: Instant) -> anyhow::Re
     );
 
     let key = TokenKey::from_secret(&auth.signing_key)?;
+    let mut device_configs = Vec::new();
     if seed_demo {
         demo::seed_once(&config, &key, clock.as_ref()).await?;
+        device_configs = demo::write_device_configs(&config, &key, clock.as_ref())?;
+    }
+    if !device_configs.is_empty() {
+        println!(
+            "Kiosk devices are configured: run `kiosk --mode checkin|counter|display` in {}.",
+            config.data_dir.display()
+        );
     }
     print_banner(&config, seed_demo.then_some((&key, clock.as_ref())));
 

@@ -21,7 +21,10 @@ use tonic::service::interceptor::InterceptedService;
 
 use crate::config::Config;
 
+pub use devices::write_configs as write_device_configs;
+
 mod accounts;
+mod devices;
 mod overdue;
 mod people;
 mod schedule;

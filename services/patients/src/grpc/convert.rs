@@ -200,3 +200,139 @@ pub fn patient_to_proto(patient: &Patient) -> pb::Patient {
         update_time: Some(timestamp_to_proto(patient.updated_at)),
     }
 }
+
+/// A submission, with the identity evidence a kiosk gave (`None` when it gave none).
+pub struct IntakeSubmission {
+    pub form: crate::domain::NewIntakeForm,
+    pub identity: Option<(NaiveDate, String)>,
+}
+
+pub fn intake_submission(
+    request: pb::SubmitIntakeFormRequest,
+    needs_identity: bool,
+) -> Result<IntakeSubmission, FieldViolations> {
+    use crate::domain::{IntakeAnswers, LastDentalVisit, MedicalCondition, RawIntake};
+    let mut violations = FieldViolations::new();
+    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
+    let identity = match (&request.identity, needs_identity) {
+        (_, false) => None,
+        (None, true) => {
+            violations.add("identity", "is required at a kiosk");
+            None
+        }
+        (Some(identity), true) => {
+            let born = violations.check(
+                "identity.date_of_birth",
+                date_from_proto(identity.date_of_birth.as_ref()),
+            );
+            let last_four_ok = identity.phone_last_four.len() == 4
+                && identity.phone_last_four.bytes().all(|b| b.is_ascii_digit());
+            violations.require(
+                last_four_ok,
+                "identity.phone_last_four",
+                "must be exactly four digits",
+            );
+            born.filter(|_| last_four_ok)
+                .map(|born| (born, identity.phone_last_four.clone()))
+        }
+    };
+    let Some(form) = request.form else {
+        violations.add("form", "is required");
+        return Err(violations);
+    };
+    let patient_id = violations.check(
+        "form.patient_id",
+        patient_id(&form.patient_id, "form.patient_id").map_err(|v| v.to_string()),
+    );
+    let raw = RawIntake {
+        reason_for_visit: &form.reason_for_visit,
+        has_allergies: form.has_allergies,
+        allergies: &form.allergies,
+        medications: &form.medications,
+        conditions: form
+            .conditions
+            .iter()
+            .map(|value| match pb::MedicalCondition::try_from(*value) {
+                Ok(pb::MedicalCondition::Diabetes) => Some(MedicalCondition::Diabetes),
+                Ok(pb::MedicalCondition::Hypertension) => Some(MedicalCondition::Hypertension),
+                Ok(pb::MedicalCondition::HeartDisease) => Some(MedicalCondition::HeartDisease),
+                Ok(pb::MedicalCondition::Asthma) => Some(MedicalCondition::Asthma),
+                Ok(pb::MedicalCondition::BleedingDisorder) => {
+                    Some(MedicalCondition::BleedingDisorder)
+                }
+                Ok(pb::MedicalCondition::Pregnancy) => Some(MedicalCondition::Pregnancy),
+                Ok(pb::MedicalCondition::Unspecified) | Err(_) => None,
+            })
+            .collect(),
+        last_dental_visit: match pb::LastDentalVisit::try_from(form.last_dental_visit) {
+            Ok(pb::LastDentalVisit::Unspecified) => Ok(None),
+            Ok(pb::LastDentalVisit::UnderSixMonths) => Ok(Some(LastDentalVisit::UnderSixMonths)),
+            Ok(pb::LastDentalVisit::SixToTwelveMonths) => {
+                Ok(Some(LastDentalVisit::SixToTwelveMonths))
+            }
+            Ok(pb::LastDentalVisit::OverAYear) => Ok(Some(LastDentalVisit::OverAYear)),
+            Ok(pb::LastDentalVisit::Never) => Ok(Some(LastDentalVisit::Never)),
+            Err(_) => Err(()),
+        },
+        emergency_contact_name: &form.emergency_contact_name,
+        emergency_contact_phone: &form.emergency_contact_phone,
+        consent_to_assessment: form.consent_to_assessment,
+        language: &form.language,
+    };
+    let answers = IntakeAnswers::parse(&raw, "form.", &mut violations);
+    match (patient_id, answers, request_id) {
+        (Some(patient_id), Some(answers), Some(request_id)) if violations.is_empty() => {
+            Ok(IntakeSubmission {
+                form: crate::domain::NewIntakeForm {
+                    patient_id,
+                    answers,
+                    request_id,
+                },
+                identity,
+            })
+        }
+        _ => Err(violations),
+    }
+}
+
+pub fn intake_to_proto(form: &crate::domain::IntakeForm) -> pb::IntakeForm {
+    use crate::domain::{LastDentalVisit, MedicalCondition};
+    let answers = &form.answers;
+    let contact = answers.emergency_contact.as_ref();
+    pb::IntakeForm {
+        patient_id: form.patient_id.to_string(),
+        reason_for_visit: answers.reason_for_visit.clone().unwrap_or_default(),
+        has_allergies: answers.allergies.is_some(),
+        allergies: answers.allergies.clone().unwrap_or_default(),
+        medications: answers.medications.clone().unwrap_or_default(),
+        conditions: answers
+            .conditions
+            .iter()
+            .map(|condition| match condition {
+                MedicalCondition::Diabetes => pb::MedicalCondition::Diabetes,
+                MedicalCondition::Hypertension => pb::MedicalCondition::Hypertension,
+                MedicalCondition::HeartDisease => pb::MedicalCondition::HeartDisease,
+                MedicalCondition::Asthma => pb::MedicalCondition::Asthma,
+                MedicalCondition::BleedingDisorder => pb::MedicalCondition::BleedingDisorder,
+                MedicalCondition::Pregnancy => pb::MedicalCondition::Pregnancy,
+            } as i32)
+            .collect(),
+        last_dental_visit: match answers.last_dental_visit {
+            None => pb::LastDentalVisit::Unspecified,
+            Some(LastDentalVisit::UnderSixMonths) => pb::LastDentalVisit::UnderSixMonths,
+            Some(LastDentalVisit::SixToTwelveMonths) => pb::LastDentalVisit::SixToTwelveMonths,
+            Some(LastDentalVisit::OverAYear) => pb::LastDentalVisit::OverAYear,
+            Some(LastDentalVisit::Never) => pb::LastDentalVisit::Never,
+        } as i32,
+        emergency_contact_name: contact
+            .map(|c| c.name.as_str().to_owned())
+            .unwrap_or_default(),
+        emergency_contact_phone: contact
+            .map(|c| c.phone.as_str().to_owned())
+            .unwrap_or_default(),
+        consent_to_assessment: true,
+        language: answers.language.tag().to_owned(),
+        submit_time: Some(timestamp_to_proto(form.submitted_at)),
+        submitted_by: form.submitted_by.clone(),
+    }
+}

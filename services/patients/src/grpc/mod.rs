@@ -205,4 +205,57 @@ impl PatientService for PatientsGrpc {
                 .collect(),
         }))
     }
+
+    #[tracing::instrument(skip_all, fields(patient_id))]
+    async fn submit_intake_form(
+        &self,
+        request: Request<pb::SubmitIntakeFormRequest>,
+    ) -> Result<Response<pb::IntakeForm>, Status> {
+        let caller = authorize(&request, &[Role::Kiosk, Role::Reception, Role::Manager])?;
+        let at_kiosk = caller.role == Role::Kiosk;
+        let submission = convert::intake_submission(request.into_inner(), at_kiosk)
+            .map_err(PatientsError::from)?;
+        let patient_id = submission.form.patient_id;
+        tracing::Span::current().record("patient_id", tracing::field::display(patient_id));
+        let patient = self.store.get(patient_id).await?;
+        // At a kiosk, an unknown patient and evidence that does not match read the same, so the
+        // answer reveals nothing about who is registered.
+        let known = match (&patient, &submission.identity) {
+            (Some(patient), Some((born, last_four))) => patient.matches_identity(*born, last_four),
+            (Some(_), None) => !at_kiosk,
+            (None, _) => false,
+        };
+        if !known {
+            if at_kiosk {
+                tracing::info!("intake identity evidence did not match");
+            }
+            return Err(PatientsError::NotFound(patient_id).into());
+        }
+        let form = self
+            .store
+            .submit_intake(&submission.form, &caller, self.clock.now())
+            .await?;
+        tracing::info!("intake form recorded");
+        Ok(Response::new(convert::intake_to_proto(&form)))
+    }
+
+    #[tracing::instrument(skip_all, fields(patient_id))]
+    async fn get_intake_form(
+        &self,
+        request: Request<pb::GetIntakeFormRequest>,
+    ) -> Result<Response<pb::IntakeForm>, Status> {
+        let caller = authorize(&request, &[Role::Reception, Role::Manager])?;
+        let patient_id =
+            patient_id(&request.get_ref().patient_id, "patient_id").map_err(PatientsError::from)?;
+        tracing::Span::current().record("patient_id", tracing::field::display(patient_id));
+        let form = self
+            .store
+            .latest_intake(patient_id)
+            .await?
+            .ok_or_else(|| Status::not_found("the patient has no intake form"))?;
+        self.store
+            .record_reads(&[patient_id], &caller, AccessKind::Read, self.clock.now())
+            .await?;
+        Ok(Response::new(convert::intake_to_proto(&form)))
+    }
 }

@@ -38,6 +38,8 @@ macro_rules! record_access {
         }
     };
 }
+mod intake;
+
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 

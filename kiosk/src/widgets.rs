@@ -1,0 +1,181 @@
+//! Small pieces every screen uses: big touch buttons, the on-screen keypad, message banners,
+//! and the colours. Drawing only; no screen state.
+
+use eframe::egui;
+use egui::{Color32, RichText, Vec2};
+
+/// High-contrast colours: dark text on white, one strong accent.
+pub const ACCENT: Color32 = Color32::from_rgb(0, 84, 166);
+pub const ACCENT_TEXT: Color32 = Color32::WHITE;
+pub const DANGER: Color32 = Color32::from_rgb(176, 0, 32);
+pub const SUCCESS: Color32 = Color32::from_rgb(0, 110, 50);
+pub const INK: Color32 = Color32::from_rgb(17, 17, 17);
+pub const PAPER: Color32 = Color32::WHITE;
+pub const MUTED: Color32 = Color32::from_rgb(70, 70, 70);
+
+/// Light, high-contrast visuals with text scaled for the device: `base` is the body size.
+pub fn apply_style(ctx: &egui::Context, base: f32) {
+    ctx.set_theme(egui::Theme::Light);
+    ctx.all_styles_mut(|style| {
+        use egui::{FontFamily, FontId, TextStyle};
+        style.text_styles = [
+            (
+                TextStyle::Heading,
+                FontId::new(base * 1.6, FontFamily::Proportional),
+            ),
+            (TextStyle::Body, FontId::new(base, FontFamily::Proportional)),
+            (
+                TextStyle::Button,
+                FontId::new(base, FontFamily::Proportional),
+            ),
+            (
+                TextStyle::Monospace,
+                FontId::new(base, FontFamily::Monospace),
+            ),
+            (
+                TextStyle::Small,
+                FontId::new(base * 0.75, FontFamily::Proportional),
+            ),
+        ]
+        .into();
+        style.spacing.item_spacing = egui::vec2(base * 0.5, base * 0.45);
+        style.spacing.button_padding = egui::vec2(base * 0.6, base * 0.35);
+        style.spacing.interact_size.y = base * 1.6;
+        style.visuals.panel_fill = PAPER;
+        style.visuals.override_text_color = Some(INK);
+        style.visuals.widgets.inactive.weak_bg_fill = Color32::from_gray(225);
+        style.visuals.widgets.inactive.bg_stroke = egui::Stroke::new(1.5, Color32::from_gray(90));
+        style.visuals.selection.bg_fill = Color32::from_rgb(160, 200, 255);
+        style.visuals.selection.stroke = egui::Stroke::new(2.0, INK);
+        // Debug builds outline widgets off the pixel grid; a lobby screen is no place for it.
+        #[cfg(debug_assertions)]
+        {
+            style.debug.show_unaligned = false;
+        }
+        // Animations would keep repainting an idle screen.
+        style.animation_time = 0.0;
+    });
+}
+
+/// A large primary button of at least `size`.
+pub fn big_button(ui: &mut egui::Ui, text: &str, size: Vec2) -> egui::Response {
+    let text_size = ui.text_style_height(&egui::TextStyle::Button) * 1.1;
+    ui.add(
+        egui::Button::new(
+            RichText::new(text)
+                .size(text_size)
+                .color(ACCENT_TEXT)
+                .strong(),
+        )
+        .fill(ACCENT)
+        .min_size(size),
+    )
+}
+
+/// A large secondary button.
+pub fn plain_button(ui: &mut egui::Ui, text: &str, size: Vec2) -> egui::Response {
+    ui.add(egui::Button::new(RichText::new(text)).min_size(size))
+}
+
+/// A banner for a problem the person must know about.
+pub fn error_banner(ui: &mut egui::Ui, text: &str) {
+    egui::Frame::new()
+        .fill(Color32::from_rgb(255, 235, 238))
+        .stroke(egui::Stroke::new(2.0, DANGER))
+        .inner_margin(12)
+        .corner_radius(6)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.label(RichText::new(text).color(DANGER).strong());
+        });
+}
+
+/// A banner for good news.
+pub fn ok_banner(ui: &mut egui::Ui, text: &str) {
+    egui::Frame::new()
+        .fill(Color32::from_rgb(230, 245, 234))
+        .stroke(egui::Stroke::new(2.0, SUCCESS))
+        .inner_margin(12)
+        .corner_radius(6)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.label(RichText::new(text).color(SUCCESS).strong());
+        });
+}
+
+/// A spinner with a word beside it, while a call runs.
+pub fn working(ui: &mut egui::Ui, text: &str) {
+    ui.horizontal(|ui| {
+        ui.spinner();
+        ui.label(text);
+    });
+}
+
+/// The keys of the numeric keypad.
+pub const DIGITS: &[&str] = &["1", "2", "3", "4", "5", "6", "7", "8", "9", "0"];
+
+/// Letters and digits for confirmation codes, without the easily confused I, O, 0 and 1 laid
+/// out apart: codes are typed from a printed reminder.
+pub const CODE_KEYS: &[&str] = &[
+    "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P", "Q", "R", "S",
+    "T", "U", "V", "W", "X", "Y", "Z", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9",
+];
+
+/// Latin letters for names (accents need not be typed: names match without them).
+pub const LATIN_KEYS: &[&str] = &[
+    "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "Ñ", "O", "P", "Q", "R",
+    "S", "T", "U", "V", "W", "X", "Y", "Z", "-", "'", " ",
+];
+
+/// Cyrillic letters for names, when the kiosk speaks Russian.
+pub const CYRILLIC_KEYS: &[&str] = &[
+    "А", "Б", "В", "Г", "Д", "Е", "Ё", "Ж", "З", "И", "Й", "К", "Л", "М", "Н", "О", "П", "Р", "С",
+    "Т", "У", "Ф", "Х", "Ц", "Ч", "Ш", "Щ", "Ъ", "Ы", "Ь", "Э", "Ю", "Я", "-", " ",
+];
+
+/// What a keypad key does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Key {
+    Char(String),
+    Backspace,
+}
+
+/// An on-screen keypad of `keys` in rows of `per_row`, plus a backspace key.
+pub fn keypad(ui: &mut egui::Ui, keys: &[&str], per_row: usize, key_size: Vec2) -> Option<Key> {
+    let mut pressed = None;
+    egui::Grid::new(("keypad", keys.len()))
+        .spacing(egui::vec2(8.0, 8.0))
+        .show(ui, |ui| {
+            for (index, key) in keys.iter().enumerate() {
+                // The space bar needs a face to be found (and pressed).
+                let face = if *key == " " { "␣" } else { key };
+                if plain_button(ui, face, key_size).clicked() {
+                    pressed = Some(Key::Char((*key).to_owned()));
+                }
+                if (index + 1) % per_row == 0 {
+                    ui.end_row();
+                }
+            }
+            if plain_button(ui, "⌫", key_size).clicked() {
+                pressed = Some(Key::Backspace);
+            }
+        });
+    pressed
+}
+
+/// One of a few choices (a language, yes or no, credit or debit): always a visible button, the
+/// chosen one highlighted.
+pub fn choice<'a>(selected: bool, text: impl Into<egui::WidgetText>) -> egui::Button<'a> {
+    egui::Button::new(text)
+        .selected(selected)
+        .fill(if selected {
+            Color32::from_rgb(214, 232, 255)
+        } else {
+            Color32::from_gray(235)
+        })
+        .stroke(if selected {
+            egui::Stroke::new(3.0, ACCENT)
+        } else {
+            egui::Stroke::new(1.5, MUTED)
+        })
+}

@@ -1,0 +1,135 @@
+//! Reception's day at the counter: open the drawer with a counted float, check a patient in,
+//! post the visit's charge, take cash with change, print the receipt, close the drawer from a
+//! blind count, and read the daily close.
+
+use clinic_kiosk::config::Mode;
+use clinic_kiosk::i18n::Lang;
+use egui_kittest::kittest::Queryable;
+
+use crate::{Clinic, click, type_into, wait_for};
+
+#[test]
+fn reception_checks_in_charges_takes_cash_prints_and_closes_the_drawer() {
+    let clinic = Clinic::start();
+    let _booked = clinic.book();
+    let mut counter = clinic.harness(Mode::Counter, Lang::En);
+
+    // Open the drawer: two $500 notes.
+    wait_for(&mut counter, "Ana Prueba");
+    click(&mut counter, "Cash drawer");
+    wait_for(&mut counter, "The drawer of counter-1 is closed.");
+    type_into(&mut counter, "Note $500.00", "2");
+    assert!(counter.query_by_label("Counted: $1,000.00").is_some());
+    click(&mut counter, "Open drawer");
+    wait_for(
+        &mut counter,
+        "Drawer of counter-1 opened by reception:counter-test",
+    );
+
+    // The patient arrives.
+    click(&mut counter, "Today's schedule");
+    wait_for(&mut counter, "Ana Prueba");
+    assert!(counter.query_by_label("Confirmed").is_none());
+    click(&mut counter, "Check in");
+    wait_for(&mut counter, "Check in ✓ A-001");
+    wait_for(&mut counter, "Arrived");
+
+    // The visit's charge, then cash: $600 handed over for $500.
+    click(&mut counter, "Account");
+    wait_for(&mut counter, "$0.00");
+    click(&mut counter, "CONS-01 · Consulta · $500.00");
+    click(&mut counter, "Post charge");
+    wait_for(&mut counter, "Charge posted: Consulta");
+    wait_for(&mut counter, "$500.00");
+    type_into(&mut counter, "Tendered", "600");
+    assert!(counter.query_by_label("Change: $100.00").is_some());
+    click(&mut counter, "Take payment");
+    wait_for(&mut counter, "Payment R-");
+    assert!(counter.query_by_label_contains("Change: $100.00").is_some());
+    assert!(counter.query_by_label_contains("Balance: $0.00").is_some());
+
+    // The receipt, as a PDF (the configured printer).
+    counter
+        .query_all_by_label_contains("Print receipt R-")
+        .next()
+        .expect("a print button")
+        .click();
+    counter.step();
+    wait_for(&mut counter, "Receipt saved to");
+    let receipts: Vec<_> = std::fs::read_dir(clinic.dir.path().join("receipts"))
+        .expect("a receipts directory")
+        .filter_map(Result::ok)
+        .collect();
+    assert_eq!(receipts.len(), 1);
+    let pdf = std::fs::read(receipts[0].path()).expect("readable");
+    assert!(pdf.starts_with(b"%PDF"));
+
+    // Close from a blind count: three $500 notes, as expected (1,000 + 600 − 100).
+    click(&mut counter, "Cash drawer");
+    wait_for(&mut counter, "Count the cash in the drawer");
+    assert!(
+        counter.query_by_label_contains("1,500").is_none(),
+        "the count is blind"
+    );
+    type_into(&mut counter, "Note $500.00", "3");
+    click(&mut counter, "Close drawer (blind count)");
+    wait_for(
+        &mut counter,
+        "Z report: expected $1,500.00, counted $1,500.00, difference $0.00.",
+    );
+
+    // The day's figures.
+    click(&mut counter, "Daily close");
+    wait_for(&mut counter, "Net income");
+    assert!(counter.query_by_label("Cash").is_some());
+    assert!(counter.query_all_by_label("$500.00").count() >= 2);
+}
+
+#[test]
+fn a_payment_is_split_between_cash_and_card() {
+    use clinic_common::auth::Role;
+    use clinic_proto::billing::v1 as billing;
+
+    let clinic = Clinic::start();
+    let booked = clinic.book();
+    clinic.charge(&booked.patient_id);
+    let mut drawer = clinic.billing(Role::Reception);
+    clinic
+        .runtime
+        .block_on(drawer.open_cash_drawer(billing::OpenCashDrawerRequest {
+            terminal_id: "counter-1".into(),
+            opening_count: vec![billing::DenominationCount {
+                kind: billing::DenominationKind::Note as i32,
+                value: Some(crate::mxn(50_000)),
+                count: 1,
+            }],
+            opening_difference_reason: String::new(),
+            request_id: "split-drawer".into(),
+        }))
+        .expect("drawer open");
+    let mut counter = clinic.harness(Mode::Counter, Lang::En);
+    wait_for(&mut counter, "Ana Prueba");
+    click(&mut counter, "Account");
+    wait_for(&mut counter, "$500.00");
+
+    // $200 in cash, then the remaining $300 by card.
+    crate::set_text(&mut counter, "Amount", "200");
+    type_into(&mut counter, "Tendered", "200");
+    click(&mut counter, "Add part");
+    assert!(counter.query_by_label("1. Cash · $200.00").is_some());
+    click(&mut counter, "Card");
+    type_into(&mut counter, "Authorisation code", "Z9Y8X7");
+    type_into(&mut counter, "Card's last 4", "1881");
+    click(&mut counter, "Take payment");
+    wait_for(&mut counter, "Payment R-");
+    assert!(counter.query_by_label_contains("(Split $500.00)").is_some());
+
+    let statement = clinic.statement(&booked.patient_id);
+    assert_eq!(statement.closing_balance.expect("a balance").minor_units, 0);
+    let payments = statement
+        .lines
+        .iter()
+        .filter(|line| line.kind == billing::LedgerEntryKind::Payment as i32)
+        .count();
+    assert_eq!(payments, 1, "one payment in two parts");
+}

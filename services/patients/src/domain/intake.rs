@@ -1,0 +1,341 @@
+//! The first-visit intake form: what the patient tells the clinic before being seen (why they
+//! come, allergies, medicines, conditions, an emergency contact). Each submission is kept; the
+//! newest is the patient's form.
+
+use chrono::{DateTime, Utc};
+use clinic_common::ids::{PatientId, RequestId, request_fingerprint};
+use clinic_common::validation::{FieldViolations, optional_text};
+
+use super::{Language, PersonName, Phone};
+
+/// Free-text answers are at most this long.
+pub const MAX_ANSWER_CHARS: usize = 500;
+
+/// A health condition the form asks about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MedicalCondition {
+    Diabetes,
+    Hypertension,
+    HeartDisease,
+    Asthma,
+    BleedingDisorder,
+    Pregnancy,
+}
+
+impl MedicalCondition {
+    pub const ALL: [MedicalCondition; 6] = [
+        MedicalCondition::Diabetes,
+        MedicalCondition::Hypertension,
+        MedicalCondition::HeartDisease,
+        MedicalCondition::Asthma,
+        MedicalCondition::BleedingDisorder,
+        MedicalCondition::Pregnancy,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MedicalCondition::Diabetes => "diabetes",
+            MedicalCondition::Hypertension => "hypertension",
+            MedicalCondition::HeartDisease => "heart_disease",
+            MedicalCondition::Asthma => "asthma",
+            MedicalCondition::BleedingDisorder => "bleeding_disorder",
+            MedicalCondition::Pregnancy => "pregnancy",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<MedicalCondition> {
+        MedicalCondition::ALL
+            .into_iter()
+            .find(|condition| condition.as_str() == text)
+    }
+}
+
+/// When the patient last saw a dentist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LastDentalVisit {
+    UnderSixMonths,
+    SixToTwelveMonths,
+    OverAYear,
+    Never,
+}
+
+impl LastDentalVisit {
+    pub const ALL: [LastDentalVisit; 4] = [
+        LastDentalVisit::UnderSixMonths,
+        LastDentalVisit::SixToTwelveMonths,
+        LastDentalVisit::OverAYear,
+        LastDentalVisit::Never,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LastDentalVisit::UnderSixMonths => "under_six_months",
+            LastDentalVisit::SixToTwelveMonths => "six_to_twelve_months",
+            LastDentalVisit::OverAYear => "over_a_year",
+            LastDentalVisit::Never => "never",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<LastDentalVisit> {
+        LastDentalVisit::ALL
+            .into_iter()
+            .find(|visit| visit.as_str() == text)
+    }
+}
+
+/// Someone to call in an emergency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmergencyContact {
+    pub name: PersonName,
+    pub phone: Phone,
+}
+
+/// The answers, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntakeAnswers {
+    pub reason_for_visit: Option<String>,
+    /// `Some` (with the allergies) when the patient has any.
+    pub allergies: Option<String>,
+    pub medications: Option<String>,
+    /// Sorted, each once.
+    pub conditions: Vec<MedicalCondition>,
+    pub last_dental_visit: Option<LastDentalVisit>,
+    pub emergency_contact: Option<EmergencyContact>,
+    pub language: Language,
+}
+
+/// The raw answers as they arrive, before checking.
+pub struct RawIntake<'a> {
+    pub reason_for_visit: &'a str,
+    pub has_allergies: bool,
+    pub allergies: &'a str,
+    pub medications: &'a str,
+    pub conditions: Vec<Option<MedicalCondition>>,
+    /// `Err` for a value that is not a known answer.
+    pub last_dental_visit: Result<Option<LastDentalVisit>, ()>,
+    pub emergency_contact_name: &'a str,
+    pub emergency_contact_phone: &'a str,
+    pub consent_to_assessment: bool,
+    pub language: &'a str,
+}
+
+impl IntakeAnswers {
+    /// Checks every answer, naming each bad field under `prefix` (e.g. `form.`).
+    pub fn parse(
+        raw: &RawIntake<'_>,
+        prefix: &str,
+        violations: &mut FieldViolations,
+    ) -> Option<IntakeAnswers> {
+        let field = |name: &str| format!("{prefix}{name}");
+        let reason_for_visit = violations.check(
+            &field("reason_for_visit"),
+            optional_text(raw.reason_for_visit, MAX_ANSWER_CHARS),
+        );
+        let allergies_text = violations.check(
+            &field("allergies"),
+            optional_text(raw.allergies, MAX_ANSWER_CHARS),
+        );
+        let allergies = match (raw.has_allergies, allergies_text) {
+            (true, Some(Some(text))) => Some(Some(text)),
+            (true, Some(None)) => {
+                violations.add(field("allergies"), "is required when has_allergies is true");
+                None
+            }
+            (false, Some(Some(_))) => {
+                violations.add(
+                    field("allergies"),
+                    "must be empty when has_allergies is false",
+                );
+                None
+            }
+            (false, Some(None)) => Some(None),
+            (_, None) => None,
+        };
+        let medications = violations.check(
+            &field("medications"),
+            optional_text(raw.medications, MAX_ANSWER_CHARS),
+        );
+        let mut conditions = Vec::new();
+        for condition in &raw.conditions {
+            match condition {
+                Some(condition) if conditions.contains(condition) => {
+                    violations.add(field("conditions"), "names a condition twice");
+                }
+                Some(condition) => conditions.push(*condition),
+                None => violations.add(field("conditions"), "has a value that is not a condition"),
+            }
+        }
+        conditions.sort();
+        let last_dental_visit = match raw.last_dental_visit {
+            Ok(visit) => Some(visit),
+            Err(()) => {
+                violations.add(field("last_dental_visit"), "is not a known answer");
+                None
+            }
+        };
+        let emergency_contact = match (
+            raw.emergency_contact_name.trim().is_empty(),
+            raw.emergency_contact_phone.trim().is_empty(),
+        ) {
+            (true, true) => Some(None),
+            (true, false) => {
+                violations.add(
+                    field("emergency_contact_name"),
+                    "is required when a contact phone is given",
+                );
+                None
+            }
+            (false, true) => {
+                violations.add(
+                    field("emergency_contact_phone"),
+                    "is required when a contact is named",
+                );
+                None
+            }
+            (false, false) => {
+                let name = violations.check(
+                    &field("emergency_contact_name"),
+                    PersonName::parse(raw.emergency_contact_name),
+                );
+                let phone = violations.check(
+                    &field("emergency_contact_phone"),
+                    Phone::parse(raw.emergency_contact_phone),
+                );
+                match (name, phone) {
+                    (Some(name), Some(phone)) => Some(Some(EmergencyContact { name, phone })),
+                    _ => None,
+                }
+            }
+        };
+        violations.require(
+            raw.consent_to_assessment,
+            &field("consent_to_assessment"),
+            "must be true: the patient confirms the answers",
+        );
+        let language = violations.check(&field("language"), Language::parse(raw.language));
+        Some(IntakeAnswers {
+            reason_for_visit: reason_for_visit?,
+            allergies: allergies?,
+            medications: medications?,
+            conditions,
+            last_dental_visit: last_dental_visit?,
+            emergency_contact: emergency_contact?,
+            language: language?,
+        })
+    }
+
+    /// A digest of the answers, to tell a retry from a different submission under one key.
+    pub fn fingerprint(&self, patient_id: PatientId) -> String {
+        let conditions: Vec<&str> = self.conditions.iter().map(|c| c.as_str()).collect();
+        let contact = self.emergency_contact.as_ref();
+        request_fingerprint(&[
+            &patient_id.to_string(),
+            self.reason_for_visit.as_deref().unwrap_or(""),
+            self.allergies.as_deref().unwrap_or("\u{0}none"),
+            self.medications.as_deref().unwrap_or(""),
+            &conditions.join(","),
+            self.last_dental_visit.map_or("", LastDentalVisit::as_str),
+            contact.map_or("", |c| c.name.as_str()),
+            contact.map_or("", |c| c.phone.as_str()),
+            self.language.tag(),
+        ])
+    }
+}
+
+/// A submission to record.
+#[derive(Debug, Clone)]
+pub struct NewIntakeForm {
+    pub patient_id: PatientId,
+    pub answers: IntakeAnswers,
+    pub request_id: RequestId,
+}
+
+/// A recorded intake form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntakeForm {
+    pub patient_id: PatientId,
+    pub answers: IntakeAnswers,
+    pub submitted_at: DateTime<Utc>,
+    pub submitted_by: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw() -> RawIntake<'static> {
+        RawIntake {
+            reason_for_visit: "  Dolor de muela ",
+            has_allergies: true,
+            allergies: "Penicilina",
+            medications: "",
+            conditions: vec![
+                Some(MedicalCondition::Asthma),
+                Some(MedicalCondition::Diabetes),
+            ],
+            last_dental_visit: Ok(Some(LastDentalVisit::OverAYear)),
+            emergency_contact_name: "Luis García",
+            emergency_contact_phone: "+52 55 1111 2222",
+            consent_to_assessment: true,
+            language: "es",
+        }
+    }
+
+    #[test]
+    fn a_complete_form_is_trimmed_and_sorted() {
+        let mut violations = FieldViolations::new();
+        let answers = IntakeAnswers::parse(&raw(), "form.", &mut violations).expect("valid");
+        assert!(violations.is_empty(), "{violations}");
+        assert_eq!(answers.reason_for_visit.as_deref(), Some("Dolor de muela"));
+        assert_eq!(
+            answers.conditions,
+            [MedicalCondition::Diabetes, MedicalCondition::Asthma]
+        );
+        assert_eq!(
+            answers.emergency_contact.expect("given").phone.as_str(),
+            "+525511112222"
+        );
+    }
+
+    #[test]
+    fn every_bad_answer_is_named() {
+        let mut bad = raw();
+        bad.allergies = " ";
+        bad.conditions.push(Some(MedicalCondition::Asthma));
+        bad.conditions.push(None);
+        bad.last_dental_visit = Err(());
+        bad.emergency_contact_phone = "";
+        bad.consent_to_assessment = false;
+        bad.language = "fr";
+        let mut violations = FieldViolations::new();
+        assert!(IntakeAnswers::parse(&bad, "form.", &mut violations).is_none());
+        let text = violations.to_string();
+        for field in [
+            "form.allergies",
+            "form.conditions",
+            "form.last_dental_visit",
+            "form.emergency_contact_phone",
+            "form.consent_to_assessment",
+            "form.language",
+        ] {
+            assert!(text.contains(field), "{field} missing from {text}");
+        }
+    }
+
+    #[test]
+    fn a_retry_has_the_same_fingerprint_and_a_change_does_not() {
+        let patient_id = PatientId::new();
+        let mut violations = FieldViolations::new();
+        let answers = IntakeAnswers::parse(&raw(), "", &mut violations).expect("valid");
+        let mut other = answers.clone();
+        other.medications = Some("Metformina".into());
+        assert_eq!(
+            answers.fingerprint(patient_id),
+            answers.fingerprint(patient_id)
+        );
+        assert_ne!(
+            answers.fingerprint(patient_id),
+            other.fingerprint(patient_id)
+        );
+    }
+}

@@ -1,0 +1,234 @@
+//! The first-visit intake form: a kiosk submits it with the patient's evidence, staff read it.
+
+use clinic_common::auth::Role;
+use clinic_common::status::violated_fields;
+use clinic_proto::common::v1::Date;
+use clinic_proto::patients::v1 as pb;
+use clinic_test_support::{TestDatabase, backend_tests};
+use tonic::Code;
+
+use crate::{TestRegistry, maria};
+
+backend_tests!(
+    a_kiosk_submits_the_form_with_the_patients_evidence_and_reception_reads_it,
+    wrong_evidence_and_unknown_patients_read_the_same_and_write_nothing,
+    invalid_answers_name_every_field_and_write_nothing,
+    a_kiosk_may_not_read_intake_forms,
+);
+
+fn evidence(day: i32, last_four: &str) -> pb::IdentityEvidence {
+    pb::IdentityEvidence {
+        date_of_birth: Some(Date {
+            year: 1985,
+            month: 3,
+            day,
+        }),
+        phone_last_four: last_four.into(),
+    }
+}
+
+fn form(patient_id: &str) -> pb::IntakeForm {
+    pb::IntakeForm {
+        patient_id: patient_id.into(),
+        reason_for_visit: "Me duele una muela".into(),
+        has_allergies: true,
+        allergies: "Penicilina".into(),
+        medications: String::new(),
+        conditions: vec![
+            pb::MedicalCondition::Hypertension as i32,
+            pb::MedicalCondition::Diabetes as i32,
+        ],
+        last_dental_visit: pb::LastDentalVisit::OverAYear as i32,
+        emergency_contact_name: "Luis García".into(),
+        emergency_contact_phone: "+52 55 1111 2222".into(),
+        consent_to_assessment: true,
+        language: "es".into(),
+        ..Default::default()
+    }
+}
+
+async fn register(registry: &TestRegistry) -> String {
+    registry
+        .client(Role::Reception)
+        .await
+        .create_patient(maria("intake-patient"))
+        .await
+        .expect("registered")
+        .into_inner()
+        .patient_id
+}
+
+async fn a_kiosk_submits_the_form_with_the_patients_evidence_and_reception_reads_it(
+    database: TestDatabase,
+) {
+    let registry = TestRegistry::start(database).await;
+    let patient_id = register(&registry).await;
+    let mut kiosk = registry.client(Role::Kiosk).await;
+
+    // Act: submitted twice with one key (a retry), as at a kiosk.
+    let submit = || pb::SubmitIntakeFormRequest {
+        form: Some(form(&patient_id)),
+        identity: Some(evidence(14, "5678")),
+        request_id: "intake-1".into(),
+    };
+    let first = kiosk
+        .submit_intake_form(submit())
+        .await
+        .expect("recorded")
+        .into_inner();
+    let retried = kiosk
+        .submit_intake_form(submit())
+        .await
+        .expect("same")
+        .into_inner();
+
+    // Assert
+    assert_eq!(first, retried);
+    assert_eq!(first.submitted_by, "kiosk:tester");
+    assert_eq!(
+        first.conditions,
+        [
+            pb::MedicalCondition::Diabetes as i32,
+            pb::MedicalCondition::Hypertension as i32
+        ]
+    );
+    assert_eq!(first.emergency_contact_phone, "+525511112222");
+    let mut reception = registry.client(Role::Reception).await;
+    let read = reception
+        .get_intake_form(pb::GetIntakeFormRequest {
+            patient_id: patient_id.clone(),
+        })
+        .await
+        .expect("readable")
+        .into_inner();
+    assert_eq!(read, first);
+
+    // The same key for different answers is refused, and a corrected form replaces the first.
+    let mut changed = form(&patient_id);
+    changed.medications = "Losartán".into();
+    let status = kiosk
+        .submit_intake_form(pb::SubmitIntakeFormRequest {
+            form: Some(changed.clone()),
+            identity: Some(evidence(14, "5678")),
+            request_id: "intake-1".into(),
+        })
+        .await
+        .expect_err("key reused");
+    assert_eq!(violated_fields(&status), ["request_id"]);
+    reception
+        .submit_intake_form(pb::SubmitIntakeFormRequest {
+            form: Some(changed),
+            identity: None,
+            request_id: "intake-2".into(),
+        })
+        .await
+        .expect("reception may type it in without evidence");
+    let latest = reception
+        .get_intake_form(pb::GetIntakeFormRequest { patient_id })
+        .await
+        .expect("readable")
+        .into_inner();
+    assert_eq!(latest.medications, "Losartán");
+    assert_eq!(latest.submitted_by, "reception:tester");
+}
+
+async fn wrong_evidence_and_unknown_patients_read_the_same_and_write_nothing(
+    database: TestDatabase,
+) {
+    let registry = TestRegistry::start(database).await;
+    let patient_id = register(&registry).await;
+    let mut kiosk = registry.client(Role::Kiosk).await;
+
+    let mut answers = Vec::new();
+    for (target, identity, key) in [
+        (patient_id.clone(), evidence(14, "0000"), "wrong-phone"),
+        (patient_id.clone(), evidence(15, "5678"), "wrong-birthday"),
+        (
+            "0190a5f0-0000-7000-8000-000000000000".to_owned(),
+            evidence(14, "5678"),
+            "unknown",
+        ),
+    ] {
+        let status = kiosk
+            .submit_intake_form(pb::SubmitIntakeFormRequest {
+                form: Some(form(&target)),
+                identity: Some(identity),
+                request_id: key.into(),
+            })
+            .await
+            .expect_err("refused");
+        answers.push((status.code(), status.message().replace(&target, "<id>")));
+    }
+    assert!(
+        answers.iter().all(|answer| *answer == answers[0]),
+        "{answers:?}"
+    );
+    assert_eq!(answers[0].0, Code::NotFound);
+
+    let status = registry
+        .client(Role::Reception)
+        .await
+        .get_intake_form(pb::GetIntakeFormRequest { patient_id })
+        .await
+        .expect_err("nothing was written");
+    assert_eq!(status.code(), Code::NotFound);
+}
+
+async fn invalid_answers_name_every_field_and_write_nothing(database: TestDatabase) {
+    let registry = TestRegistry::start(database).await;
+    let patient_id = register(&registry).await;
+    let mut bad = form(&patient_id);
+    bad.allergies.clear();
+    bad.conditions.push(99);
+    bad.last_dental_visit = 42;
+    bad.emergency_contact_phone.clear();
+    bad.consent_to_assessment = false;
+    bad.language = "fr".into();
+
+    let status = registry
+        .client(Role::Kiosk)
+        .await
+        .submit_intake_form(pb::SubmitIntakeFormRequest {
+            form: Some(bad),
+            identity: Some(evidence(14, "56")),
+            request_id: String::new(),
+        })
+        .await
+        .expect_err("refused");
+
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let mut fields = violated_fields(&status);
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "form.allergies",
+            "form.conditions",
+            "form.consent_to_assessment",
+            "form.emergency_contact_phone",
+            "form.language",
+            "form.last_dental_visit",
+            "identity.phone_last_four",
+            "request_id",
+        ]
+    );
+    let status = registry
+        .client(Role::Reception)
+        .await
+        .get_intake_form(pb::GetIntakeFormRequest { patient_id })
+        .await
+        .expect_err("nothing was written");
+    assert_eq!(status.code(), Code::NotFound);
+}
+
+async fn a_kiosk_may_not_read_intake_forms(database: TestDatabase) {
+    let registry = TestRegistry::start(database).await;
+    let patient_id = register(&registry).await;
+    let status = registry
+        .client(Role::Kiosk)
+        .await
+        .get_intake_form(pb::GetIntakeFormRequest { patient_id })
+        .await
+        .expect_err("refused");
+    assert_eq!(status.code(), Code::PermissionDenied);
+}
