@@ -14,6 +14,8 @@ pub struct Settings {
     /// The patient registry (`http://host:port`), asked whether a patient exists before anything
     /// is posted to their account.
     pub patients_url: String,
+    /// Scheduling (`http://host:port`), asked what a completed appointment was to charge it.
+    pub scheduling_url: String,
     /// The clinic; its `currency` is the only one billing accepts, and "today" (the default
     /// service date) is reckoned in its `time_zone`.
     pub clinic: ClinicSettings,
@@ -22,6 +24,9 @@ pub struct Settings {
     /// units needs a manager's approval before the close is final.
     #[serde(default = "default_drawer_difference_limit_minor")]
     pub drawer_difference_limit_minor: i64,
+    /// An ad hoc discount above this percentage of a charge's list amount needs a manager.
+    #[serde(default = "default_discount_limit_percent")]
+    pub discount_limit_percent: u8,
 }
 
 /// The default for [`Settings::drawer_difference_limit_minor`]: $50.00.
@@ -29,4 +34,11 @@ pub const DEFAULT_DRAWER_DIFFERENCE_LIMIT_MINOR: i64 = 5_000;
 
 fn default_drawer_difference_limit_minor() -> i64 {
     DEFAULT_DRAWER_DIFFERENCE_LIMIT_MINOR
+}
+
+/// The default for [`Settings::discount_limit_percent`]: 10 %.
+pub const DEFAULT_DISCOUNT_LIMIT_PERCENT: u8 = 10;
+
+fn default_discount_limit_percent() -> u8 {
+    DEFAULT_DISCOUNT_LIMIT_PERCENT
 }

@@ -12,6 +12,7 @@ mod identity;
 mod ledger;
 mod payment;
 mod price_list;
+mod promotion;
 mod receipt;
 mod refund;
 mod statement;
@@ -20,7 +21,10 @@ pub use allocation::{
     AllocationLine, AllocationMode, ChargeStanding, ChosenAllocation, Funds, Held, draw_advance,
     pair, release, spread,
 };
-pub use charge::{Charge, NewCharge, Quantity};
+pub use charge::{
+    AppliedDiscount, AppliedDiscountKind, Charge, ChargeOrder, ChargeOrigin, NewCharge,
+    PackageCover, PackageId, PatientPackage, Quantity,
+};
 pub use correction::{Correction, CorrectionId, CorrectionKind, CreditNoteNumber, NewCorrection};
 pub use daily_close::{
     ClosedDay, DailyClose, DayFigures, DrawerCloseSummary, Flow, IncomeMethod, OutstandingAccount,
@@ -42,8 +46,12 @@ pub use payment::{
     ReceiptNumber, StoredPart, TransferReference, payment_total,
 };
 pub use price_list::{
-    ItemDescription, NewPriceListItem, PriceCode, PriceListItem, PriceListItemKind,
+    ItemDescription, NewPriceListItem, PackageTerms, PriceCode, PriceListItem, PriceListItemKind,
     parse_unit_price,
+};
+pub use promotion::{
+    AdHocDiscount, DiscountRequest, NewPromotion, Promotion, PromotionCode, PromotionDiscount,
+    percent_of,
 };
 pub use receipt::{LineStyle, RECEIPT_WIDTH, Receipt, ReceiptFormat, money as format_money};
 pub use refund::{NewRefund, Refund, RefundId, refundable_remainder};
@@ -63,6 +71,8 @@ pub enum Operation {
     PostAdjustment,
     IssueCreditNote,
     WriteOffCharge,
+    CreatePromotion,
+    PostAppointmentCharge,
 }
 
 impl Operation {
@@ -78,6 +88,8 @@ impl Operation {
             Operation::PostAdjustment => "post_adjustment",
             Operation::IssueCreditNote => "issue_credit_note",
             Operation::WriteOffCharge => "write_off_charge",
+            Operation::CreatePromotion => "create_promotion",
+            Operation::PostAppointmentCharge => "post_appointment_charge",
         }
     }
 }

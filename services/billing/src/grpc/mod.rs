@@ -5,12 +5,13 @@
 mod convert;
 mod error;
 mod registry;
+mod scheduling;
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use clinic_common::auth::Caller;
-use clinic_common::auth::{Role, authorize};
+use clinic_common::auth::{Role, TokenKey, authorize};
 use clinic_common::clock::SharedClock;
 use clinic_common::time::{day_span, local_date};
 use clinic_common::validation::FieldViolations;
@@ -21,12 +22,13 @@ use tonic::{Request, Response, Status};
 
 use crate::config::Settings;
 use crate::domain::{
-    BillingError, Charge, DailyClose, IdentityEvidence, NewCorrection, Operation, Receipt,
-    ReceiptFormat,
+    BillingError, ChargeOrder, ChargeOrigin, DailyClose, DiscountRequest, IdentityEvidence,
+    NewCharge, NewCorrection, Operation, PriceListItem, PriceListItemKind, Receipt, ReceiptFormat,
 };
 use crate::store::BillingStore;
 
 pub use registry::PatientRegistry;
+pub use scheduling::Scheduling;
 
 use convert::{
     DrawerQuery, Reading, cash_movement_to_proto, charge_to_proto, drawer_session_to_proto,
@@ -59,6 +61,9 @@ fn channel_of(caller: &Caller) -> convert::Channel {
 pub struct BillingGrpc {
     store: BillingStore,
     registry: PatientRegistry,
+    scheduling: Scheduling,
+    /// Checks the manager tokens given to authorise discounts.
+    key: TokenKey,
     clock: SharedClock,
     settings: Arc<Settings>,
 }
@@ -67,15 +72,88 @@ impl BillingGrpc {
     pub fn new(
         store: BillingStore,
         registry: PatientRegistry,
+        scheduling: Scheduling,
+        key: TokenKey,
         clock: SharedClock,
         settings: Arc<Settings>,
     ) -> Self {
         BillingGrpc {
             store,
             registry,
+            scheduling,
+            key,
             clock,
             settings,
         }
+    }
+
+    /// Gathers what a charge is priced from: its promotion (which must apply to the item on the
+    /// charge's day) and, for an ad hoc discount above the clinic's limit, the manager who
+    /// authorised it: the caller, or the owner of the manager token given.
+    async fn charge_order(
+        &self,
+        caller: &Caller,
+        new: NewCharge,
+        item: PriceListItem,
+        manager_token: Option<&str>,
+        origin: ChargeOrigin,
+        now: DateTime<Utc>,
+    ) -> Result<ChargeOrder, BillingError> {
+        let today = self.reading(now).today;
+        let promotion = match &new.discount {
+            Some(DiscountRequest::Promotion(code)) => self.store.promotion(code).await?,
+            _ => None,
+        };
+        let mut violations = FieldViolations::new();
+        if item.kind == PriceListItemKind::Package && new.quantity.get() != 1 {
+            violations.add("quantity", "a package is sold one at a time");
+        }
+        let service_date = new.service_date.unwrap_or(today);
+        let mut authorized_by = None;
+        match &new.discount {
+            None => {}
+            Some(DiscountRequest::Promotion(code)) => match &promotion {
+                None => violations.add("promotion_code", format!("{code} is not a promotion")),
+                Some(promotion) => {
+                    if let Some(refusal) = promotion.refusal(&item.code, item.kind, service_date) {
+                        violations.add("promotion_code", format!("{code} {refusal}"));
+                    }
+                }
+            },
+            Some(DiscountRequest::AdHoc(discount)) => {
+                let list = item
+                    .unit_price
+                    .checked_mul(i64::from(new.quantity.get()))
+                    .unwrap_or(item.unit_price);
+                if discount.exceeds(self.settings.discount_limit_percent, list) {
+                    authorized_by = if caller.role == Role::Manager {
+                        Some(caller.subject.clone())
+                    } else if let Some(token) = manager_token {
+                        match self.key.verify(token, now) {
+                            Ok(manager) if manager.role == Role::Manager => Some(manager.subject),
+                            _ => {
+                                violations
+                                    .add("manager_authorization", "is not a valid manager's token");
+                                None
+                            }
+                        }
+                    } else {
+                        return Err(BillingError::DiscountNeedsManager {
+                            limit_percent: self.settings.discount_limit_percent,
+                        });
+                    };
+                }
+            }
+        }
+        violations.into_result()?;
+        Ok(ChargeOrder {
+            new,
+            item,
+            promotion,
+            authorized_by,
+            origin,
+            posted_by: caller.subject.clone(),
+        })
     }
 
     /// How requests are read at `now`: "today" in the clinic's zone, in the clinic's currency.
@@ -202,7 +280,7 @@ impl BillingService for BillingGrpc {
         // One reading of the clock, so the default service date and the timestamp agree.
         let now = self.clock.now();
         let reading = self.reading(now);
-        let new =
+        let (new, manager_token) =
             convert::new_charge(request.into_inner(), &reading).map_err(BillingError::from)?;
         tracing::Span::current().record("patient_id", tracing::field::display(new.patient_id));
         let fingerprint = new.fingerprint();
@@ -210,7 +288,7 @@ impl BillingService for BillingGrpc {
         // A retry is answered from what the first call stored, even while the registry is down.
         if let Some(charge) = self
             .store
-            .earlier_charge(&new.request_id, &fingerprint)
+            .earlier_charge(Operation::PostCharge, &new.request_id, &fingerprint)
             .await?
         {
             tracing::Span::current().record("charge_id", tracing::field::display(charge.charge_id));
@@ -229,8 +307,26 @@ impl BillingService for BillingGrpc {
             _ => return Err(BillingError::from(violations).into()),
         };
 
-        let charge = Charge::price(&new, &item, reading.today, &caller.subject, now)?;
-        let charge = self.store.post_charge(&charge, &fingerprint).await?;
+        let order = self
+            .charge_order(
+                &caller,
+                new,
+                item,
+                manager_token.as_deref(),
+                ChargeOrigin::Counter,
+                now,
+            )
+            .await?;
+        let charge = self
+            .store
+            .post_charge(
+                Operation::PostCharge,
+                &order,
+                &fingerprint,
+                reading.today,
+                now,
+            )
+            .await?;
         tracing::Span::current().record("charge_id", tracing::field::display(charge.charge_id));
         tracing::info!("charge posted");
         Ok(Response::new(charge_to_proto(&charge)))
@@ -705,5 +801,153 @@ impl BillingService for BillingGrpc {
             .await?;
         tracing::info!(closed_by = %closed.closed_by, "day closed");
         Ok(Response::new(convert::closed_day_to_proto(&closed)))
+    }
+
+    #[tracing::instrument(skip_all, fields(appointment_id, charge_id))]
+    async fn post_appointment_charge(
+        &self,
+        request: Request<pb::PostAppointmentChargeRequest>,
+    ) -> Result<Response<pb::Charge>, Status> {
+        let caller = authorize(&request, &[Role::Reception, Role::Manager, Role::Service])?;
+        let now = self.clock.now();
+        let reading = self.reading(now);
+        let asked =
+            convert::appointment_charge(request.get_ref(), &reading).map_err(BillingError::from)?;
+        tracing::Span::current().record(
+            "appointment_id",
+            tracing::field::display(asked.appointment_id),
+        );
+        // The request alone identifies a retry: what scheduling says does not change it.
+        let fingerprint = clinic_common::ids::request_fingerprint(&[
+            "appointment",
+            &request.get_ref().appointment_id,
+            &asked.quantity.get().to_string(),
+            &format!("{:?}", asked.discount),
+            &asked.skip_package.to_string(),
+        ]);
+        if let Some(charge) = self
+            .store
+            .earlier_charge(
+                Operation::PostAppointmentCharge,
+                &asked.request_id,
+                &fingerprint,
+            )
+            .await?
+        {
+            tracing::Span::current().record("charge_id", tracing::field::display(charge.charge_id));
+            return Ok(Response::new(charge_to_proto(&charge)));
+        }
+        let visit = self
+            .scheduling
+            .visit(asked.appointment_id, self.settings.clinic.time_zone)
+            .await?;
+        let item = self
+            .store
+            .price_list_item(&visit.price_code)
+            .await?
+            .ok_or_else(|| {
+                BillingError::AppointmentNotChargeable(format!(
+                    "appointment {} is for {}, which is not on the price list",
+                    asked.appointment_id, visit.price_code
+                ))
+            })?;
+        let new = NewCharge {
+            patient_id: visit.patient_id,
+            price_code: visit.price_code,
+            quantity: asked.quantity,
+            appointment_id: Some(asked.appointment_id),
+            service_date: Some(visit.service_date),
+            request_id: asked.request_id,
+            discount: asked.discount,
+            skip_package: asked.skip_package,
+        };
+        let order = self
+            .charge_order(
+                &caller,
+                new,
+                item,
+                asked.manager_authorization.as_deref(),
+                ChargeOrigin::Appointment {
+                    provider_id: visit.provider_id,
+                    provider_name: visit.provider_name,
+                },
+                now,
+            )
+            .await?;
+        let charge = self
+            .store
+            .post_charge(
+                Operation::PostAppointmentCharge,
+                &order,
+                &fingerprint,
+                reading.today,
+                now,
+            )
+            .await?;
+        tracing::Span::current().record("charge_id", tracing::field::display(charge.charge_id));
+        tracing::info!("appointment charged");
+        Ok(Response::new(charge_to_proto(&charge)))
+    }
+
+    #[tracing::instrument(skip_all, fields(patient_id))]
+    async fn list_patient_packages(
+        &self,
+        request: Request<pb::ListPatientPackagesRequest>,
+    ) -> Result<Response<pb::ListPatientPackagesResponse>, Status> {
+        authorize(
+            &request,
+            &[
+                Role::Reception,
+                Role::Manager,
+                Role::Collections,
+                Role::Service,
+            ],
+        )?;
+        let patient_id = convert::patient_id(&request.get_ref().patient_id)
+            .map_err(|error| BillingError::from(FieldViolations::single("patient_id", error)))?;
+        tracing::Span::current().record("patient_id", tracing::field::display(patient_id));
+        let packages = self.store.patient_packages(patient_id).await?;
+        Ok(Response::new(pb::ListPatientPackagesResponse {
+            packages: packages
+                .iter()
+                .map(convert::patient_package_to_proto)
+                .collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(promotion_code))]
+    async fn create_promotion(
+        &self,
+        request: Request<pb::CreatePromotionRequest>,
+    ) -> Result<Response<pb::Promotion>, Status> {
+        let caller = authorize(&request, &[Role::Manager])?;
+        let now = self.clock.now();
+        let new = convert::new_promotion(request.get_ref(), &self.reading(now))
+            .map_err(BillingError::from)?;
+        tracing::Span::current().record("promotion_code", new.code.as_str());
+        let promotion = self
+            .store
+            .create_promotion(&new, self.settings.clinic.currency, &caller.subject, now)
+            .await?;
+        tracing::info!("promotion created");
+        Ok(Response::new(convert::promotion_to_proto(&promotion)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_promotions(
+        &self,
+        request: Request<pb::ListPromotionsRequest>,
+    ) -> Result<Response<pb::ListPromotionsResponse>, Status> {
+        authorize(&request, &[Role::Reception, Role::Manager, Role::Service])?;
+        let active_on = match request.get_ref().active_on.as_ref() {
+            None => None,
+            Some(day) => Some(clinic_proto::date_from_proto(Some(day)).map_err(|error| {
+                BillingError::from(FieldViolations::single("active_on", error))
+            })?),
+        };
+        let promotions = self.store.promotions(active_on).await?;
+        Ok(Response::new(pb::ListPromotionsResponse {
+            promotions: promotions.iter().map(convert::promotion_to_proto).collect(),
+        }))
     }
 }

@@ -69,7 +69,7 @@ impl BillingStore {
                 .await?;
                 let services: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
                     "SELECT c.price_code, i.description, CAST(COUNT(*) AS BIGINT), \
-                     CAST(SUM(c.quantity) AS BIGINT), CAST(SUM(c.amount_minor) AS BIGINT) \
+                     CAST(SUM(c.quantity) AS BIGINT), CAST(SUM(c.net_minor) AS BIGINT) \
                      FROM charges c JOIN price_list_items i ON i.code = c.price_code \
                      WHERE c.service_date = $1 GROUP BY c.price_code, i.description \
                      ORDER BY c.price_code",

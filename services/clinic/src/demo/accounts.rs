@@ -54,6 +54,7 @@ impl Seeder<'_> {
                     appointment_id: String::new(),
                     service_date: Some(date_to_proto(service_date)),
                     request_id: format!("demo-charge-{index}"),
+                    ..Default::default()
                 })
                 .await
                 .context("failed to post a demo charge")?;
