@@ -28,7 +28,7 @@ pub use charge::{
 pub use correction::{Correction, CorrectionId, CorrectionKind, CreditNoteNumber, NewCorrection};
 pub use daily_close::{
     ClosedDay, DailyClose, DayFigures, DrawerCloseSummary, Flow, IncomeMethod, OutstandingAccount,
-    REPORT_COLUMNS, ReportRow, ServiceIncome, Tally, decimal,
+    PackageSales, ProviderIncome, REPORT_COLUMNS, ReportRow, ServiceIncome, Tally, decimal,
 };
 pub use drawer::{
     CashCount, CashMovement, CashMovementId, CloseDrawer, CloseRefusal, CountLine, CountLineError,

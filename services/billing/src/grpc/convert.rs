@@ -1679,7 +1679,49 @@ pub fn daily_close_to_proto(close: &DailyClose) -> anyhow::Result<pb::DailyClose
         outstanding_accounts,
         total_outstanding: Some(money_to_proto(close.total_outstanding)),
         drawer_closes,
+        income_by_provider: close
+            .by_provider
+            .iter()
+            .map(|provider| pb::ProviderIncome {
+                provider_id: provider.provider_id.clone().unwrap_or_default(),
+                provider_name: provider.provider_name.clone(),
+                charge_count: provider.charge_count,
+                amount: Some(money_to_proto(provider.amount)),
+            })
+            .collect(),
+        packages_sold: close
+            .packages_sold
+            .iter()
+            .map(|sale| pb::PackageSales {
+                package_code: sale.package_code.clone(),
+                description: sale.description.clone(),
+                count: sale.count,
+                amount: Some(money_to_proto(sale.amount)),
+            })
+            .collect(),
+        corrections: close
+            .corrections
+            .iter()
+            .map(|(kind, tally)| pb::CorrectionTotal {
+                kind: correction_kind_to_proto(*kind).into(),
+                count: tally.count,
+                amount: Some(money_to_proto(tally.amount)),
+            })
+            .collect(),
+        advance_applied_count: close.advance_applied.count,
+        advance_applied: Some(money_to_proto(close.advance_applied.amount)),
+        discount_count: close.discounts.count,
+        total_discounts: Some(money_to_proto(close.discounts.amount)),
+        closed: close.closed.as_ref().map(closed_day_to_proto),
     })
+}
+
+fn correction_kind_to_proto(kind: CorrectionKind) -> pb::CorrectionKind {
+    match kind {
+        CorrectionKind::Adjustment => pb::CorrectionKind::Adjustment,
+        CorrectionKind::CreditNote => pb::CorrectionKind::CreditNote,
+        CorrectionKind::WriteOff => pb::CorrectionKind::WriteOff,
+    }
 }
 
 /// A correction request of `kind`: the charge, the amount as the client states it (signed for
@@ -1774,11 +1816,7 @@ pub fn new_write_off(
 }
 
 pub fn correction_to_proto(correction: &Correction) -> pb::ChargeCorrection {
-    let kind = match correction.kind {
-        CorrectionKind::Adjustment => pb::CorrectionKind::Adjustment,
-        CorrectionKind::CreditNote => pb::CorrectionKind::CreditNote,
-        CorrectionKind::WriteOff => pb::CorrectionKind::WriteOff,
-    };
+    let kind = correction_kind_to_proto(correction.kind);
     pb::ChargeCorrection {
         correction_id: correction.correction_id.to_string(),
         kind: kind.into(),

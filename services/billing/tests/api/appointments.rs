@@ -39,7 +39,7 @@ async fn scheduling_client(clinic: &TestClinic) -> SchedulingClient {
 
 /// Books `patient_id` with a new provider at 10:00 today for LIMP-01 and, when `complete`,
 /// checks them in, seats them and completes the visit. Returns the appointment id.
-async fn visit(clinic: &TestClinic, patient_id: &str, complete: bool) -> String {
+pub(crate) async fn visit(clinic: &TestClinic, patient_id: &str, complete: bool) -> String {
     let mut scheduling = scheduling_client(clinic).await;
     let provider = scheduling
         .create_provider(scheduling::CreateProviderRequest {
