@@ -665,7 +665,7 @@ async fn the_close_reports_providers_packages_corrections_advances_and_discounts
     assert_eq!(close.payment_count, 2);
     assert_eq!(close.total_received, Some(mxn(270_000)));
     assert_eq!(
-        close.closed.as_ref().map(|closed| closed.day.clone()),
+        close.closed.as_ref().map(|closed| closed.day),
         Some(Some(november(22)))
     );
     let csv = String::from_utf8(csv.content).expect("UTF-8");
