@@ -52,6 +52,12 @@ pub struct SchedulingConfig {
     pub service: ServiceConfig,
     /// Minutes a patient may wait before the queue flags them to staff.
     pub queue_alert_after_minutes: u32,
+    /// Who receives a patient who arrives.
+    #[serde(default)]
+    pub triage: clinic_scheduling::config::TriageSettings,
+    /// How the kiosk is kept from guessing at other patients' visits.
+    #[serde(default)]
+    pub kiosk: clinic_scheduling::config::KioskSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -189,6 +195,8 @@ impl Config {
             database_url: self.database_url(Service::Scheduling),
             patients_url: self.patients.url.clone(),
             queue_alert_after_minutes: self.scheduling.queue_alert_after_minutes,
+            triage: self.scheduling.triage.clone(),
+            kiosk: self.scheduling.kiosk.clone(),
             clinic: self.clinic.clone(),
             auth: auth.clone(),
         }

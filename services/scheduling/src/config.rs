@@ -2,8 +2,11 @@
 
 use std::net::SocketAddr;
 
+use chrono::TimeDelta;
 use clinic_common::settings::{AuthSettings, ClinicSettings};
 use serde::Deserialize;
+
+use crate::domain::{FirstVisitRoute, KioskGuard, ReturnVisitRoute, TriagePolicy};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
@@ -20,6 +23,12 @@ pub struct Settings {
     /// minutes. Optional in configuration files, which predate it.
     #[serde(default = "default_queue_alert_after_minutes")]
     pub queue_alert_after_minutes: u32,
+    /// Who receives a patient who arrives.
+    #[serde(default)]
+    pub triage: TriageSettings,
+    /// How the kiosk is kept from being used to guess at other patients' visits.
+    #[serde(default)]
+    pub kiosk: KioskSettings,
 }
 
 /// The default of [`Settings::queue_alert_after_minutes`].
@@ -27,4 +36,89 @@ pub const DEFAULT_QUEUE_ALERT_AFTER_MINUTES: u32 = 10;
 
 fn default_queue_alert_after_minutes() -> u32 {
     DEFAULT_QUEUE_ALERT_AFTER_MINUTES
+}
+
+/// `[scheduling.triage]`: who receives a patient who arrives.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct TriageSettings {
+    /// `consultant` (the least busy consultant on duty) or `provider`.
+    pub first_visit: FirstVisitTo,
+    /// `assistant` (the provider's assistant) or `provider`.
+    pub return_visit: ReturnVisitTo,
+    /// The expected length of a walk-in's visit when no appointment type says.
+    pub walk_in_minutes: u32,
+}
+
+impl Default for TriageSettings {
+    fn default() -> Self {
+        TriageSettings {
+            first_visit: FirstVisitTo::Consultant,
+            return_visit: ReturnVisitTo::Assistant,
+            walk_in_minutes: 30,
+        }
+    }
+}
+
+impl TriageSettings {
+    pub(crate) fn policy(&self) -> TriagePolicy {
+        TriagePolicy {
+            first_visit: match self.first_visit {
+                FirstVisitTo::Consultant => FirstVisitRoute::Consultant,
+                FirstVisitTo::Provider => FirstVisitRoute::Provider,
+            },
+            return_visit: match self.return_visit {
+                ReturnVisitTo::Assistant => ReturnVisitRoute::Assistant,
+                ReturnVisitTo::Provider => ReturnVisitRoute::Provider,
+            },
+        }
+    }
+
+    /// A walk-in's expected length: at least a minute, at most a working day.
+    pub fn walk_in_length(&self) -> TimeDelta {
+        TimeDelta::minutes(i64::from(self.walk_in_minutes.clamp(1, 480)))
+    }
+}
+
+/// Who receives a first visit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FirstVisitTo {
+    Consultant,
+    Provider,
+}
+
+/// Who receives a return visit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReturnVisitTo {
+    Assistant,
+    Provider,
+}
+
+/// `[scheduling.kiosk]`: a kiosk that misses `max_misses` times within `miss_window_minutes`
+/// waits until its oldest miss leaves the window.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct KioskSettings {
+    pub max_misses: u32,
+    pub miss_window_minutes: u32,
+}
+
+impl Default for KioskSettings {
+    fn default() -> Self {
+        KioskSettings {
+            max_misses: 5,
+            miss_window_minutes: 15,
+        }
+    }
+}
+
+impl KioskSettings {
+    pub(crate) fn guard(&self) -> KioskGuard {
+        KioskGuard {
+            max_misses: self.max_misses.max(1),
+            window: TimeDelta::minutes(i64::from(self.miss_window_minutes)),
+        }
+    }
 }

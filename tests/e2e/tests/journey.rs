@@ -70,6 +70,8 @@ impl Clinic {
                 patients_url: patients.url(),
                 queue_alert_after_minutes:
                     clinic_scheduling::config::DEFAULT_QUEUE_ALERT_AFTER_MINUTES,
+                triage: Default::default(),
+                kiosk: Default::default(),
                 clinic: clinic.clone(),
                 auth: auth_settings(),
             },

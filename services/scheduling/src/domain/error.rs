@@ -91,6 +91,29 @@ pub enum SchedulingError {
     /// Identity evidence given at the kiosk did not match. Says nothing about why.
     #[error("identity could not be confirmed")]
     IdentityNotConfirmed,
+    /// A kiosk lookup found nothing. The same answer for every miss, whatever did not match.
+    #[error("no appointment today matches those details")]
+    KioskNoMatch,
+    /// The kiosk missed too often recently and must wait before looking again.
+    #[error("too many attempts from this kiosk; please ask at reception")]
+    KioskTooManyMisses,
+    /// A walk-in for a patient who has an appointment today still to check in.
+    #[error(
+        "the patient has an appointment today (appointment {appointment_id}): check it in instead"
+    )]
+    HasAppointmentToday { appointment_id: AppointmentId },
+    /// A walk-in for a patient already in today's queue, not yet seated.
+    #[error("the patient is already in the queue with ticket {ticket}")]
+    AlreadyQueued { ticket: String },
+    /// Triage found nobody to receive a walk-in.
+    #[error(
+        "nobody can receive the patient: no consultant is on duty and no provider was named or \
+         has seen the patient before"
+    )]
+    NobodyToRoute,
+    /// An assistant named for a provider does not fit (not an assistant, or the provider).
+    #[error("the assistant {0}")]
+    UnusableAssistant(&'static str),
     /// The patient registry could not be reached; the caller may retry.
     #[error("the patient registry is unavailable")]
     RegistryUnavailable,

@@ -4,9 +4,11 @@ mod appointment;
 mod appointment_type;
 mod error;
 mod hours;
+mod kiosk;
 mod provider;
 mod queue;
 mod slots;
+mod triage;
 
 use std::fmt;
 
@@ -26,19 +28,24 @@ pub use hours::{
     ScheduleException, ScheduleExceptionId, Unavailable, WeeklyHours, WeeklyHoursProblem,
     WorkingInterval, check_availability, weekday_from_number, weekday_name,
 };
-pub use provider::{DisplayName, NewProvider, Provider, ProviderKind};
+pub use kiosk::{KioskGuard, KioskLookup, NameKey, PatientFacts, PhoneLastFour, findable_at_kiosk};
+pub use provider::{DisplayName, NewProvider, Provider, ProviderKind, ProviderUpdate};
 pub use queue::{
-    CallNext, QueueEntry, QueueEntryStatus, QueueStep, TicketNumber, Wait, arrange, waits,
+    CallNext, QueueEntry, QueueEntryKind, QueueEntryStatus, QueueStep, Ticket, Wait, arrange, waits,
 };
 pub use slots::{MAX_SEARCH_DAYS, SlotPreferences, SlotSearch, free_slots};
+pub use triage::{
+    ConsultantLoad, FirstVisitRoute, ReturnVisitRoute, Routing, TriagePolicy, WalkIn, WalkInRequest,
+};
 
 /// Evidence a patient gives at the kiosk that they are who the appointment is for. It is checked
 /// by the patient registry, which holds the facts; scheduling never stores it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct IdentityEvidence {
     pub date_of_birth: NaiveDate,
-    /// Exactly four digits.
-    pub phone_last_four: String,
+    /// Exactly four digits. May be left out when the appointment was named by its confirmation
+    /// code, which is itself a secret only the patient's reminder carries.
+    pub phone_last_four: Option<PhoneLastFour>,
 }
 
 impl fmt::Debug for IdentityEvidence {

@@ -58,14 +58,31 @@ impl DisplayName {
 pub struct NewProvider {
     pub display_name: DisplayName,
     pub kind: ProviderKind,
+    /// The assistant who receives the provider's return patients (triage).
+    pub assistant: Option<ProviderId>,
     pub request_id: RequestId,
 }
 
 impl NewProvider {
-    /// A digest of the request, to recognise a retry.
+    /// A digest of the request, to recognise a retry. Requests without an assistant digest
+    /// exactly as they did before assistants existed.
     pub fn fingerprint(&self) -> String {
-        request_fingerprint(&[self.display_name.as_str(), self.kind.as_str()])
+        let assistant = self.assistant.map(|id| id.to_string());
+        let mut parts = vec![self.display_name.as_str(), self.kind.as_str()];
+        if let Some(assistant) = &assistant {
+            parts.push(assistant);
+        }
+        request_fingerprint(&parts)
     }
+}
+
+/// What a manager sets on an existing provider: everything settable, replaced at once.
+#[derive(Debug, Clone)]
+pub struct ProviderUpdate {
+    pub provider_id: ProviderId,
+    pub display_name: DisplayName,
+    pub kind: ProviderKind,
+    pub assistant: Option<ProviderId>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -73,7 +90,22 @@ pub struct Provider {
     pub provider_id: ProviderId,
     pub display_name: DisplayName,
     pub kind: ProviderKind,
+    /// The assistant who receives the provider's return patients when they check in.
+    pub assistant: Option<ProviderId>,
     pub created_at: DateTime<Utc>,
+}
+
+impl Provider {
+    /// Whether `candidate` may be this provider's assistant: another provider, and an assistant.
+    pub fn accepts_assistant(&self, candidate: &Provider) -> Result<(), &'static str> {
+        if candidate.provider_id == self.provider_id {
+            return Err("must be another provider");
+        }
+        if candidate.kind != ProviderKind::Assistant {
+            return Err("must be a provider of kind assistant");
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -106,6 +138,7 @@ mod tests {
         let request = |name: &str| NewProvider {
             display_name: DisplayName::parse(name).expect("valid"),
             kind: ProviderKind::Dentist,
+            assistant: None,
             request_id: RequestId::parse("p-1").expect("valid"),
         };
         assert_eq!(request("Ana").fingerprint(), request("Ana").fingerprint());

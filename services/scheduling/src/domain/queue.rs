@@ -110,14 +110,50 @@ impl CallNext {
     }
 }
 
-/// A ticket number, counted per clinic-local day from 1. Shown as `A-001`: "A" marks tickets
-/// issued for appointments (walk-ins would get their own letter).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct TicketNumber(pub u32);
+/// Why a patient is in the queue, which also decides their ticket's series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum QueueEntryKind {
+    /// Checked in for an appointment: tickets `A-…`.
+    Appointment,
+    /// Came without one: tickets `W-…`.
+    WalkIn,
+}
 
-impl fmt::Display for TicketNumber {
+impl QueueEntryKind {
+    pub const ALL: [QueueEntryKind; 2] = [QueueEntryKind::Appointment, QueueEntryKind::WalkIn];
+
+    /// The stored form.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            QueueEntryKind::Appointment => "appointment",
+            QueueEntryKind::WalkIn => "walk_in",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+
+    /// The letter of the kind's ticket series, as stored and shown.
+    pub fn series(&self) -> &'static str {
+        match self {
+            QueueEntryKind::Appointment => "A",
+            QueueEntryKind::WalkIn => "W",
+        }
+    }
+}
+
+/// A ticket, counted per clinic-local day and series from 1. Shown as `A-001` (appointments)
+/// or `W-001` (walk-ins), so the desk can tell at a glance who had a booking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Ticket {
+    pub kind: QueueEntryKind,
+    pub number: u32,
+}
+
+impl fmt::Display for Ticket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "A-{:03}", self.0)
+        write!(f, "{}-{:03}", self.kind.series(), self.number)
     }
 }
 
@@ -126,21 +162,34 @@ impl fmt::Display for TicketNumber {
 pub struct QueueEntry {
     pub queue_entry_id: QueueEntryId,
     pub day: NaiveDate,
-    pub ticket: TicketNumber,
-    pub appointment_id: AppointmentId,
+    pub ticket: Ticket,
+    /// `None` for walk-ins.
+    pub appointment_id: Option<AppointmentId>,
     pub patient_id: PatientId,
+    /// The appointment's provider; for a walk-in, the provider asked for or routed to.
     pub provider_id: ProviderId,
+    /// Triage: who receives the patient first.
+    pub routed_to: ProviderId,
+    /// Nobody had seen the patient in the chair before.
+    pub first_visit: bool,
     pub initials: Initials,
     pub status: QueueEntryStatus,
     pub arrived_at: DateTime<Utc>,
-    pub appointment_start: DateTime<Utc>,
-    /// The booked end of the appointment: with the start, how long the visit is expected to take.
-    pub appointment_end: DateTime<Utc>,
+    /// The booked start; `None` for walk-ins.
+    pub appointment_start: Option<DateTime<Utc>>,
+    /// How long the visit is expected to take: the booked length, or a walk-in's type's.
+    pub expected_length: TimeDelta,
     /// When the patient was last called, and how many times in all.
     pub called_at: Option<DateTime<Utc>>,
     pub call_count: u32,
     /// 1 for the next patient to be called; 0 when no longer waiting. Set by [`arrange`].
     pub position: u32,
+}
+
+impl QueueEntry {
+    pub fn kind(&self) -> QueueEntryKind {
+        self.ticket.kind
+    }
 }
 
 impl QueueEntry {
@@ -193,8 +242,8 @@ pub struct Wait {
 /// The waits of a day's `entries` at `now`, in the order given (queue order, as [`arrange`]
 /// leaves it): `Some` for each waiting entry, `None` for the rest.
 ///
-/// The estimate for a waiting patient is their provider's running lateness plus the booked
-/// durations of the provider's waiting patients ahead of them. The running lateness is how long
+/// The estimate for a waiting patient is their provider's running lateness plus the expected
+/// lengths (booked, or a walk-in's type's) of the provider's waiting patients ahead of them. The running lateness is how long
 /// ago the appointment the provider should be seeing now began: the earliest start among the
 /// provider's patients in the queue not yet seated (waiting or called) whose start has passed,
 /// or nothing when none has. A patient is overdue once they have waited `alert_after`.
@@ -209,8 +258,12 @@ pub fn waits(
             entry.status,
             QueueEntryStatus::Waiting | QueueEntryStatus::Called
         );
-        if unseated && entry.appointment_start <= now {
-            let late = now - entry.appointment_start;
+        // Walk-ins have no booked start: they make nobody late.
+        if let Some(start) = entry.appointment_start
+            && unseated
+            && start <= now
+        {
+            let late = now - start;
             let running = lateness.entry(entry.provider_id).or_default();
             *running = (*running).max(late);
         }
@@ -229,7 +282,7 @@ pub fn waits(
             .copied()
             .unwrap_or_default()
             + *ahead;
-        *ahead += entry.appointment_end - entry.appointment_start;
+        *ahead += entry.expected_length;
         result.push(Some(Wait {
             waited_minutes: whole_minutes(waited),
             estimated_minutes: whole_minutes(estimate),
@@ -248,19 +301,29 @@ fn whole_minutes(span: TimeDelta) -> u32 {
 mod tests {
     use super::*;
 
-    fn entry(ticket: u32, arrived: &str, status: QueueEntryStatus) -> QueueEntry {
+    fn ticket(number: u32) -> Ticket {
+        Ticket {
+            kind: QueueEntryKind::Appointment,
+            number,
+        }
+    }
+
+    fn entry(number: u32, arrived: &str, status: QueueEntryStatus) -> QueueEntry {
+        let provider_id = ProviderId::new();
         QueueEntry {
             queue_entry_id: QueueEntryId::new(),
             day: NaiveDate::from_ymd_opt(2026, 11, 22).expect("valid"),
-            ticket: TicketNumber(ticket),
-            appointment_id: AppointmentId::new(),
+            ticket: ticket(number),
+            appointment_id: Some(AppointmentId::new()),
             patient_id: PatientId::new(),
-            provider_id: ProviderId::new(),
+            provider_id,
+            routed_to: provider_id,
+            first_visit: false,
             initials: Initials::of("Ana", "Ruiz"),
             status,
             arrived_at: arrived.parse().expect("valid instant"),
-            appointment_start: arrived.parse().expect("valid instant"),
-            appointment_end: arrived.parse().expect("valid instant"),
+            appointment_start: Some(arrived.parse().expect("valid instant")),
+            expected_length: TimeDelta::zero(),
             called_at: None,
             call_count: 0,
             position: 99,
@@ -268,10 +331,18 @@ mod tests {
     }
 
     #[test]
-    fn tickets_have_three_digits_at_least() {
-        assert_eq!(TicketNumber(1).to_string(), "A-001");
-        assert_eq!(TicketNumber(14).to_string(), "A-014");
-        assert_eq!(TicketNumber(1000).to_string(), "A-1000");
+    fn tickets_have_three_digits_at_least_and_a_letter_per_series() {
+        assert_eq!(ticket(1).to_string(), "A-001");
+        assert_eq!(ticket(14).to_string(), "A-014");
+        assert_eq!(ticket(1000).to_string(), "A-1000");
+        let walk_in = Ticket {
+            kind: QueueEntryKind::WalkIn,
+            number: 7,
+        };
+        assert_eq!(walk_in.to_string(), "W-007");
+        for kind in QueueEntryKind::ALL {
+            assert_eq!(QueueEntryKind::parse(kind.as_str()), Some(kind));
+        }
     }
 
     #[test]
@@ -354,8 +425,9 @@ mod tests {
     ) -> QueueEntry {
         QueueEntry {
             provider_id: provider,
-            appointment_start: at(start),
-            appointment_end: at(start) + TimeDelta::minutes(minutes),
+            routed_to: provider,
+            appointment_start: Some(at(start)),
+            expected_length: TimeDelta::minutes(minutes),
             arrived_at: at(arrived),
             ..entry(1, arrived, status)
         }
@@ -418,6 +490,42 @@ mod tests {
                 None,
             ]
         );
+    }
+
+    #[test]
+    fn walk_ins_make_nobody_late_but_count_their_expected_length() {
+        let ana = ProviderId::new();
+        let walk_in = QueueEntry {
+            ticket: Ticket {
+                kind: QueueEntryKind::WalkIn,
+                number: 1,
+            },
+            appointment_id: None,
+            appointment_start: None,
+            ..booked(
+                ana,
+                ("2026-11-22T13:00:00Z", 20),
+                "2026-11-22T13:00:00Z",
+                QueueEntryStatus::Waiting,
+            )
+        };
+        let entries = arrange(vec![
+            walk_in,
+            booked(
+                ana,
+                ("2026-11-22T15:00:00Z", 30),
+                "2026-11-22T13:30:00Z",
+                QueueEntryStatus::Waiting,
+            ),
+        ]);
+
+        let waits = waits(&entries, at("2026-11-22T14:00:00Z"), TimeDelta::minutes(10));
+
+        let estimates: Vec<Option<u32>> = waits
+            .iter()
+            .map(|wait| wait.map(|w| w.estimated_minutes))
+            .collect();
+        assert_eq!(estimates, [Some(0), Some(20)]);
     }
 
     #[test]

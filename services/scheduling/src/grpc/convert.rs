@@ -13,9 +13,10 @@ use clinic_proto::{
 
 use crate::domain::{
     Appointment, AppointmentSlot, AppointmentStatus, AppointmentType, AppointmentTypeId,
-    BookingRequest, CallNext, ConfirmationCode, DisplayName, IdentityEvidence, NewAppointmentType,
-    NewProvider, Note, PriceCode, Provider, ProviderKind, QueueEntry, QueueEntryStatus,
-    SlotProblems, StatusChange, TypeDetails, TypeName, VisitLength, Wait, waits,
+    BookingRequest, CallNext, ConfirmationCode, DisplayName, IdentityEvidence, KioskLookup,
+    NameKey, NewAppointmentType, NewProvider, Note, PhoneLastFour, PriceCode, Provider,
+    ProviderKind, ProviderUpdate, QueueEntry, QueueEntryKind, QueueEntryStatus, SlotProblems,
+    StatusChange, TypeDetails, TypeName, VisitLength, Wait, WalkInRequest, waits,
 };
 use crate::domain::{
     ExceptionKind, ExceptionSpan, MAX_SEARCH_DAYS, MAX_WEEKLY_INTERVALS, MINUTES_PER_DAY,
@@ -89,12 +90,52 @@ pub fn new_provider(request: pb::CreateProviderRequest) -> Result<NewProvider, F
         DisplayName::parse(&provider.display_name),
     );
     let kind = violations.check("provider.kind", provider_kind(provider.kind));
-    match (display_name, kind, request_id) {
-        (Some(display_name), Some(kind), Some(request_id)) if violations.is_empty() => {
+    let assistant = violations.check(
+        "provider.assistant_provider_id",
+        optional(&provider.assistant_provider_id, provider_id),
+    );
+    match (display_name, kind, assistant, request_id) {
+        (Some(display_name), Some(kind), Some(assistant), Some(request_id))
+            if violations.is_empty() =>
+        {
             Ok(NewProvider {
                 display_name,
                 kind,
+                assistant,
                 request_id,
+            })
+        }
+        _ => Err(violations),
+    }
+}
+
+pub fn provider_update(
+    request: &pb::UpdateProviderRequest,
+) -> Result<ProviderUpdate, FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let Some(provider) = &request.provider else {
+        violations.add("provider", "is required");
+        return Err(violations);
+    };
+    let target = violations.check("provider.provider_id", provider_id(&provider.provider_id));
+    let display_name = violations.check(
+        "provider.display_name",
+        DisplayName::parse(&provider.display_name),
+    );
+    let kind = violations.check("provider.kind", provider_kind(provider.kind));
+    let assistant = violations.check(
+        "provider.assistant_provider_id",
+        optional(&provider.assistant_provider_id, provider_id),
+    );
+    match (target, display_name, kind, assistant) {
+        (Some(provider_id), Some(display_name), Some(kind), Some(assistant))
+            if violations.is_empty() =>
+        {
+            Ok(ProviderUpdate {
+                provider_id,
+                display_name,
+                kind,
+                assistant,
             })
         }
         _ => Err(violations),
@@ -454,16 +495,27 @@ pub fn check_in(
                 "identity.date_of_birth",
                 date_from_proto(identity.date_of_birth.as_ref()),
             );
-            let last_four = &identity.phone_last_four;
-            violations.require(
-                last_four.len() == 4 && last_four.bytes().all(|b| b.is_ascii_digit()),
-                "identity.phone_last_four",
-                "must be exactly four digits",
-            );
-            date_of_birth.map(|date_of_birth| IdentityEvidence {
-                date_of_birth,
-                phone_last_four: last_four.clone(),
-            })
+            // The confirmation code is itself a secret from the patient's reminder: with it,
+            // the date of birth is enough.
+            let by_code =
+                request.appointment_id.is_empty() && !request.confirmation_code.is_empty();
+            let last_four = if identity.phone_last_four.is_empty() && by_code {
+                Some(None)
+            } else {
+                violations
+                    .check(
+                        "identity.phone_last_four",
+                        PhoneLastFour::parse(&identity.phone_last_four),
+                    )
+                    .map(Some)
+            };
+            match (date_of_birth, last_four) {
+                (Some(date_of_birth), Some(phone_last_four)) => Some(IdentityEvidence {
+                    date_of_birth,
+                    phone_last_four,
+                }),
+                _ => None,
+            }
         }
         None => {
             if identity_required {
@@ -474,6 +526,112 @@ pub fn check_in(
     };
     match target {
         Some(target) if violations.is_empty() => Ok(CheckInCommand { target, identity }),
+        _ => Err(violations),
+    }
+}
+
+pub fn kiosk_lookup(
+    request: &pb::FindTodaysAppointmentRequest,
+) -> Result<KioskLookup, FieldViolations> {
+    use pb::find_todays_appointment_request::Lookup;
+    let mut violations = FieldViolations::new();
+    let lookup = match &request.lookup {
+        Some(Lookup::ByCode(by_code)) => {
+            let code = violations.check(
+                "by_code.confirmation_code",
+                ConfirmationCode::parse(&by_code.confirmation_code),
+            );
+            let date_of_birth = violations.check(
+                "by_code.date_of_birth",
+                date_from_proto(by_code.date_of_birth.as_ref()),
+            );
+            match (code, date_of_birth) {
+                (Some(code), Some(date_of_birth)) => Some(KioskLookup::ByCode {
+                    code,
+                    date_of_birth,
+                }),
+                _ => None,
+            }
+        }
+        Some(Lookup::ByName(by_name)) => {
+            let family_name =
+                violations.check("by_name.family_name", NameKey::parse(&by_name.family_name));
+            let given_name =
+                violations.check("by_name.given_name", NameKey::parse(&by_name.given_name));
+            let date_of_birth = violations.check(
+                "by_name.date_of_birth",
+                date_from_proto(by_name.date_of_birth.as_ref()),
+            );
+            let phone_last_four = violations.check(
+                "by_name.phone_last_four",
+                PhoneLastFour::parse(&by_name.phone_last_four),
+            );
+            match (family_name, given_name, date_of_birth, phone_last_four) {
+                (
+                    Some(family_name),
+                    Some(given_name),
+                    Some(date_of_birth),
+                    Some(phone_last_four),
+                ) => Some(KioskLookup::ByName {
+                    family_name,
+                    given_name,
+                    date_of_birth,
+                    phone_last_four,
+                }),
+                _ => None,
+            }
+        }
+        None => {
+            violations.add("lookup", "is required: by_code or by_name");
+            None
+        }
+    };
+    match lookup {
+        Some(lookup) if violations.is_empty() => Ok(lookup),
+        _ => Err(violations),
+    }
+}
+
+/// What the kiosk shows of a found appointment.
+pub struct KioskView<'a> {
+    pub appointment: &'a Appointment,
+    pub provider_display_name: &'a str,
+    pub given_name: &'a str,
+    pub first_visit: bool,
+}
+
+pub fn kiosk_appointment_to_proto(view: &KioskView<'_>) -> pb::KioskAppointment {
+    let appointment = view.appointment;
+    pb::KioskAppointment {
+        appointment_id: appointment.appointment_id.to_string(),
+        patient_id: appointment.patient_id.to_string(),
+        start_time: Some(timestamp_to_proto(appointment.slot.start())),
+        provider_display_name: view.provider_display_name.to_owned(),
+        patient_given_name: view.given_name.to_owned(),
+        patient_initials: appointment.patient_initials.as_str().to_owned(),
+        status: status_to_proto(appointment.status).into(),
+        first_visit: view.first_visit,
+    }
+}
+
+pub fn walk_in(request: &pb::RegisterWalkInRequest) -> Result<WalkInRequest, FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let patient_id = violations.check("patient_id", patient_id(&request.patient_id));
+    let provider = violations.check("provider_id", optional(&request.provider_id, provider_id));
+    let appointment_type_id = violations.check(
+        "appointment_type_id",
+        optional(&request.appointment_type_id, AppointmentTypeId::parse),
+    );
+    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
+    match (patient_id, provider, appointment_type_id, request_id) {
+        (Some(patient_id), Some(provider_id), Some(appointment_type_id), Some(request_id)) => {
+            Ok(WalkInRequest {
+                patient_id,
+                provider_id,
+                appointment_type_id,
+                request_id,
+            })
+        }
         _ => Err(violations),
     }
 }
@@ -490,6 +648,10 @@ pub fn provider_to_proto(provider: &Provider) -> pb::Provider {
         }
         .into(),
         create_time: Some(timestamp_to_proto(provider.created_at)),
+        assistant_provider_id: provider
+            .assistant
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
     }
 }
 
@@ -578,12 +740,22 @@ pub fn queue_entry_to_proto(entry: &QueueEntry) -> pb::QueueEntry {
         queue_entry_id: entry.queue_entry_id.to_string(),
         ticket_number: entry.ticket.to_string(),
         patient_id: entry.patient_id.to_string(),
-        appointment_id: entry.appointment_id.to_string(),
+        appointment_id: entry
+            .appointment_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
         provider_id: entry.provider_id.to_string(),
         initials: entry.initials.as_str().to_owned(),
         status: queue_status_to_proto(entry.status).into(),
         arrived_time: Some(timestamp_to_proto(entry.arrived_at)),
-        appointment_start_time: Some(timestamp_to_proto(entry.appointment_start)),
+        appointment_start_time: entry.appointment_start.map(timestamp_to_proto),
+        kind: match entry.kind() {
+            QueueEntryKind::Appointment => pb::QueueEntryKind::Appointment,
+            QueueEntryKind::WalkIn => pb::QueueEntryKind::WalkIn,
+        }
+        .into(),
+        first_visit: entry.first_visit,
+        routed_to_provider_id: entry.routed_to.to_string(),
         position: position(entry),
         called_time: entry.called_at.map(timestamp_to_proto),
         call_count: i32::try_from(entry.call_count).unwrap_or(i32::MAX),

@@ -23,6 +23,9 @@ impl From<SchedulingError> for Status {
             SchedulingError::UnusableAppointmentType(problem) => status::invalid_argument(
                 &FieldViolations::single("appointment.appointment_type_id", problem),
             ),
+            SchedulingError::UnusableAssistant(problem) => status::invalid_argument(
+                &FieldViolations::single("provider.assistant_provider_id", problem),
+            ),
             error @ SchedulingError::AppointmentTypeNameTaken => {
                 Status::already_exists(error.to_string())
             }
@@ -31,7 +34,11 @@ impl From<SchedulingError> for Status {
             | SchedulingError::ProviderNotFound(_)
             | SchedulingError::ScheduleExceptionNotFound(_)
             | SchedulingError::ConfirmationCodeNotFound
+            | SchedulingError::KioskNoMatch
             | SchedulingError::QueueEntryNotFound(_)) => Status::not_found(error.to_string()),
+            error @ SchedulingError::KioskTooManyMisses => {
+                Status::resource_exhausted(error.to_string())
+            }
             error @ (SchedulingError::ProviderBusy { .. }
             | SchedulingError::ProviderUnavailable { .. }
             | SchedulingError::WrongStatus { .. }
@@ -40,6 +47,9 @@ impl From<SchedulingError> for Status {
             | SchedulingError::NobodyWaiting
             | SchedulingError::AppointmentTypeDeleted(_)
             | SchedulingError::NotToday { .. }
+            | SchedulingError::HasAppointmentToday { .. }
+            | SchedulingError::AlreadyQueued { .. }
+            | SchedulingError::NobodyToRoute
             | SchedulingError::IdentityNotConfirmed) => {
                 Status::failed_precondition(error.to_string())
             }

@@ -9,7 +9,7 @@ mod watch;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use clinic_common::auth::{Role, authorize};
+use clinic_common::auth::{Caller, Role, authorize};
 use clinic_common::clock::SharedClock;
 use clinic_common::time::local_date;
 use clinic_common::validation::FieldViolations;
@@ -21,13 +21,14 @@ use tonic::{Request, Response, Status};
 
 use crate::config::Settings;
 use crate::domain::{
-    AppointmentSlot, ExceptionKind, QueueStep, Reschedule, SchedulingError, SlotSearch, Step,
-    free_slots,
+    Appointment, AppointmentSlot, ConsultantLoad, ExceptionKind, KioskLookup, PatientFacts,
+    Provider, QueueStep, Reschedule, Routing, SchedulingError, SlotSearch, Step, WalkIn,
+    findable_at_kiosk, free_slots,
 };
 use crate::feed::QueueFeed;
 use crate::store::SchedulingStore;
 
-use convert::{CheckInTarget, appointment_to_proto, provider_to_proto};
+use convert::{CheckInTarget, KioskView, appointment_to_proto, provider_to_proto};
 pub use registry::PatientRegistry;
 
 /// A server stream of `T`.
@@ -93,7 +94,169 @@ fn requested_appointment(text: &str) -> Result<clinic_common::ids::AppointmentId
     Ok(appointment_id)
 }
 
+/// How many patients' records a name lookup asks the registry for at once.
+const REGISTRY_LOOKUPS_AT_ONCE: usize = 8;
+
 impl SchedulingGrpc {
+    /// Refuses a kiosk that has missed too often lately (see `FindTodaysAppointment`). Staff are
+    /// not limited.
+    async fn guard_kiosk(&self, caller: &Caller) -> Result<(), SchedulingError> {
+        if caller.role != Role::Kiosk {
+            return Ok(());
+        }
+        let guard = self.settings.kiosk.guard();
+        let misses = self
+            .store
+            .kiosk_misses(&caller.subject, guard.counted_since(self.clock.now()))
+            .await?;
+        if guard.allows(misses) {
+            Ok(())
+        } else {
+            tracing::warn!(kiosk = %caller.subject, misses, "kiosk lookups refused for a while");
+            Err(SchedulingError::KioskTooManyMisses)
+        }
+    }
+
+    /// Counts a kiosk's failed lookup or check-in against it.
+    async fn kiosk_missed(&self, caller: &Caller) -> Result<(), SchedulingError> {
+        if caller.role != Role::Kiosk {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        let guard = self.settings.kiosk.guard();
+        self.store
+            .record_kiosk_miss(&caller.subject, now, guard.counted_since(now))
+            .await
+    }
+
+    /// The appointment today, with the patient's registry record, that a kiosk lookup
+    /// describes; `None` for every kind of miss.
+    async fn find_todays(
+        &self,
+        lookup: &KioskLookup,
+    ) -> Result<Option<(Appointment, PatientFacts)>, SchedulingError> {
+        let now = self.clock.now();
+        let time_zone = self.settings.clinic.time_zone;
+        let today = local_date(now, time_zone);
+        match lookup {
+            KioskLookup::ByCode { code, .. } => {
+                let Some(appointment) = self.store.appointment_by_code(code).await? else {
+                    return Ok(None);
+                };
+                if !findable_at_kiosk(&appointment) || appointment.local_day(time_zone) != today {
+                    return Ok(None);
+                }
+                let facts = self.registry.patient_facts(appointment.patient_id).await?;
+                Ok(facts
+                    .filter(|facts| lookup.matches(facts))
+                    .map(|facts| (appointment, facts)))
+            }
+            KioskLookup::ByName { .. } => {
+                let appointments = self
+                    .store
+                    .findable_between(clinic_common::time::day_span(today, time_zone))
+                    .await?;
+                let mut patients: Vec<clinic_common::ids::PatientId> = Vec::new();
+                for appointment in &appointments {
+                    if !patients.contains(&appointment.patient_id) {
+                        patients.push(appointment.patient_id);
+                    }
+                }
+                let mut matching = Vec::new();
+                for batch in patients.chunks(REGISTRY_LOOKUPS_AT_ONCE) {
+                    let mut lookups = tokio::task::JoinSet::new();
+                    for patient_id in batch {
+                        let (registry, patient_id) = (self.registry.clone(), *patient_id);
+                        lookups.spawn(async move {
+                            (patient_id, registry.patient_facts(patient_id).await)
+                        });
+                    }
+                    while let Some(done) = lookups.join_next().await {
+                        let (patient_id, facts) = done.map_err(|error| {
+                            anyhow::anyhow!("a registry lookup failed: {error}")
+                        })?;
+                        if let Some(facts) = facts?
+                            && lookup.matches(&facts)
+                        {
+                            matching.push((patient_id, facts));
+                        }
+                    }
+                }
+                // Two registered patients matching everything (twins sharing a phone) cannot be
+                // told apart at the kiosk: reception sorts them out.
+                if matching.len() != 1 {
+                    if matching.len() > 1 {
+                        tracing::warn!(matches = matching.len(), "kiosk lookup is ambiguous");
+                    }
+                    return Ok(None);
+                }
+                let (patient_id, facts) = matching.remove(0);
+                Ok(appointments
+                    .into_iter()
+                    .find(|appointment| appointment.patient_id == patient_id)
+                    .map(|appointment| (appointment, facts)))
+            }
+        }
+    }
+
+    /// Who receives a patient who has arrived (see `domain::triage`). `provider` is the one they
+    /// are booked with, or (walk-ins) asked for or seen by last.
+    async fn route(
+        &self,
+        first_visit: bool,
+        provider: Option<&Provider>,
+    ) -> Result<Option<clinic_common::ids::ProviderId>, SchedulingError> {
+        let policy = self.settings.triage.policy();
+        let now = self.clock.now();
+        let time_zone = self.settings.clinic.time_zone;
+        let mut consultants = Vec::new();
+        if first_visit && policy.first_visit == crate::domain::FirstVisitRoute::Consultant {
+            for (provider_id, waiting) in self
+                .store
+                .consultant_loads(local_date(now, time_zone))
+                .await?
+            {
+                if self.store.on_duty(provider_id, now, time_zone).await? {
+                    consultants.push(ConsultantLoad {
+                        provider_id,
+                        waiting,
+                    });
+                }
+            }
+        }
+        Ok(policy.route(first_visit, provider, &consultants))
+    }
+
+    /// Triage for an appointment being checked in: whether it is the patient's first visit, and
+    /// who receives them. An appointment already checked in keeps what it was given (the store
+    /// ignores this then).
+    async fn triage(&self, appointment: &Appointment) -> Result<Routing, SchedulingError> {
+        let unrouted = Routing {
+            routed_to: appointment.provider_id,
+            first_visit: false,
+        };
+        if !matches!(
+            appointment.status,
+            crate::domain::AppointmentStatus::Scheduled
+                | crate::domain::AppointmentStatus::Confirmed
+        ) {
+            return Ok(unrouted);
+        }
+        let first_visit = !self
+            .store
+            .seen_before(appointment.patient_id, appointment.slot.start())
+            .await?;
+        let provider = self.store.provider(appointment.provider_id).await?;
+        let routed_to = self
+            .route(first_visit, provider.as_ref())
+            .await?
+            .unwrap_or(appointment.provider_id);
+        Ok(Routing {
+            routed_to,
+            first_visit,
+        })
+    }
+
     /// How long a patient may wait before the queue flags them overdue.
     fn alert_after(&self) -> chrono::TimeDelta {
         chrono::TimeDelta::minutes(i64::from(self.settings.queue_alert_after_minutes))
@@ -187,6 +350,19 @@ impl SchedulingService for SchedulingGrpc {
             next_page_token: next_page_token(offset, size, providers.len()),
             providers: providers.iter().map(provider_to_proto).collect(),
         }))
+    }
+
+    #[tracing::instrument(skip_all, fields(provider_id))]
+    async fn update_provider(
+        &self,
+        request: Request<pb::UpdateProviderRequest>,
+    ) -> Result<Response<pb::Provider>, Status> {
+        authorize(&request, &[Role::Manager])?;
+        let update = convert::provider_update(request.get_ref()).map_err(SchedulingError::from)?;
+        tracing::Span::current().record("provider_id", tracing::field::display(update.provider_id));
+        let provider = self.store.update_provider(&update).await?;
+        tracing::info!("provider changed");
+        Ok(Response::new(provider_to_proto(&provider)))
     }
 
     #[tracing::instrument(skip_all, fields(provider_id))]
@@ -709,7 +885,7 @@ impl SchedulingService for SchedulingGrpc {
             .await?;
         Ok(Response::new(pb::SeatQueueEntryResponse {
             queue_entry: Some(convert::queue_entry_to_proto(&stepped.entry)),
-            appointment: Some(appointment_to_proto(&stepped.appointment)),
+            appointment: stepped.appointment.as_ref().map(appointment_to_proto),
         }))
     }
 
@@ -756,6 +932,40 @@ impl SchedulingService for SchedulingGrpc {
     }
 
     #[tracing::instrument(skip_all, fields(appointment_id))]
+    async fn find_todays_appointment(
+        &self,
+        request: Request<pb::FindTodaysAppointmentRequest>,
+    ) -> Result<Response<pb::KioskAppointment>, Status> {
+        let caller = authorize(&request, &[Role::Kiosk, Role::Reception, Role::Manager])?;
+        let lookup = convert::kiosk_lookup(request.get_ref()).map_err(SchedulingError::from)?;
+        self.guard_kiosk(&caller).await?;
+        let Some((appointment, facts)) = self.find_todays(&lookup).await? else {
+            self.kiosk_missed(&caller).await?;
+            tracing::info!("kiosk lookup found nothing");
+            return Err(SchedulingError::KioskNoMatch.into());
+        };
+        record_appointment_id(appointment.appointment_id);
+        let provider = self
+            .store
+            .provider(appointment.provider_id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("an appointment's provider is missing"))
+            .map_err(SchedulingError::from)?;
+        let first_visit = !self
+            .store
+            .seen_before(appointment.patient_id, appointment.slot.start())
+            .await?;
+        Ok(Response::new(convert::kiosk_appointment_to_proto(
+            &KioskView {
+                appointment: &appointment,
+                provider_display_name: provider.display_name.as_str(),
+                given_name: &facts.given_name,
+                first_visit,
+            },
+        )))
+    }
+
+    #[tracing::instrument(skip_all, fields(appointment_id))]
     async fn check_in_appointment(
         &self,
         request: Request<pb::CheckInAppointmentRequest>,
@@ -764,17 +974,25 @@ impl SchedulingService for SchedulingGrpc {
         let at_kiosk = caller.role == Role::Kiosk;
         let command =
             convert::check_in(request.get_ref(), at_kiosk).map_err(SchedulingError::from)?;
-        let appointment = match &command.target {
+        self.guard_kiosk(&caller).await?;
+        let found = match &command.target {
             CheckInTarget::Id(appointment_id) => self
                 .store
                 .appointment(*appointment_id)
                 .await?
-                .ok_or(SchedulingError::AppointmentNotFound(*appointment_id))?,
+                .ok_or(SchedulingError::AppointmentNotFound(*appointment_id)),
             CheckInTarget::Code(code) => self
                 .store
                 .appointment_by_code(code)
                 .await?
-                .ok_or(SchedulingError::ConfirmationCodeNotFound)?,
+                .ok_or(SchedulingError::ConfirmationCodeNotFound),
+        };
+        let appointment = match found {
+            Ok(appointment) => appointment,
+            Err(error) => {
+                self.kiosk_missed(&caller).await?;
+                return Err(error.into());
+            }
         };
         record_appointment_id(appointment.appointment_id);
         // Identity first: until it is confirmed, a kiosk learns nothing about the appointment.
@@ -784,18 +1002,20 @@ impl SchedulingService for SchedulingGrpc {
                 .identity_matches(appointment.patient_id, evidence)
                 .await?;
             if !matches {
+                self.kiosk_missed(&caller).await?;
                 tracing::info!("identity evidence did not match");
                 return Err(SchedulingError::IdentityNotConfirmed.into());
             }
         }
         let now = self.clock.now();
         let time_zone = self.settings.clinic.time_zone;
+        let routing = self.triage(&appointment).await?;
         let checked_in = self
             .store
             .check_in(
                 appointment.appointment_id,
-                local_date(now, time_zone),
-                time_zone,
+                routing,
+                (local_date(now, time_zone), time_zone),
                 &caller,
                 now,
             )
@@ -813,6 +1033,110 @@ impl SchedulingService for SchedulingGrpc {
         Ok(Response::new(pb::CheckInAppointmentResponse {
             appointment: Some(appointment),
             queue_entry: Some(convert::queue_entry_to_proto(&checked_in.entry)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(queue_entry_id))]
+    async fn register_walk_in(
+        &self,
+        request: Request<pb::RegisterWalkInRequest>,
+    ) -> Result<Response<pb::RegisterWalkInResponse>, Status> {
+        let caller = authorize(&request, &[Role::Reception, Role::Manager])?;
+        let requested = convert::walk_in(request.get_ref()).map_err(SchedulingError::from)?;
+        let fingerprint = requested.fingerprint();
+        // A retry is answered from what the first call stored, even with the registry down.
+        if let Some(earlier) = self
+            .store
+            .earlier_walk_in(&requested.request_id, &fingerprint)
+            .await?
+        {
+            record_queue_entry_id(earlier.queue_entry_id);
+            return Ok(Response::new(pb::RegisterWalkInResponse {
+                queue_entry: Some(convert::queue_entry_to_proto(&earlier)),
+            }));
+        }
+        let expected_length = match requested.appointment_type_id {
+            Some(appointment_type_id) => {
+                let usable = self
+                    .store
+                    .appointment_type(appointment_type_id)
+                    .await?
+                    .ok_or("is not a known appointment type")
+                    .and_then(|appointment_type| match appointment_type.deleted_at {
+                        Some(_) => Err("is deleted and can no longer be booked"),
+                        None => Ok(appointment_type.details.length.as_delta()),
+                    });
+                usable
+                    .map_err(|problem| FieldViolations::single("appointment_type_id", problem))
+                    .map_err(SchedulingError::from)?
+            }
+            None => self.settings.triage.walk_in_length(),
+        };
+        let asked_for = match requested.provider_id {
+            Some(provider_id) => {
+                Some(self.store.provider(provider_id).await?.ok_or_else(|| {
+                    SchedulingError::from(FieldViolations::single(
+                        "provider_id",
+                        "is not a known provider",
+                    ))
+                })?)
+            }
+            None => None,
+        };
+        let initials = match self.registry.initials(requested.patient_id).await {
+            Err(SchedulingError::UnknownPatient(_)) => {
+                return Err(SchedulingError::from(FieldViolations::single(
+                    "patient_id",
+                    "is not a registered patient",
+                ))
+                .into());
+            }
+            other => other?,
+        };
+        let now = self.clock.now();
+        let time_zone = self.settings.clinic.time_zone;
+        let today = local_date(now, time_zone);
+        let first_visit = !self.store.seen_before(requested.patient_id, now).await?;
+        let provider = match asked_for {
+            Some(provider) => Some(provider),
+            None if !first_visit => match self.store.last_seen_by(requested.patient_id).await? {
+                Some(provider_id) => self.store.provider(provider_id).await?,
+                None => None,
+            },
+            None => None,
+        };
+        let routed_to = self
+            .route(first_visit, provider.as_ref())
+            .await?
+            .ok_or(SchedulingError::NobodyToRoute)?;
+        let walk_in = WalkIn {
+            patient_id: requested.patient_id,
+            initials,
+            provider_id: provider.map_or(routed_to, |provider| provider.provider_id),
+            routing: Routing {
+                routed_to,
+                first_visit,
+            },
+            expected_length,
+            request_id: requested.request_id,
+            fingerprint,
+        };
+        let (entry, change) = self
+            .store
+            .register_walk_in(
+                &walk_in,
+                (today, clinic_common::time::day_span(today, time_zone)),
+                &caller,
+                now,
+            )
+            .await?;
+        record_queue_entry_id(entry.queue_entry_id);
+        if let Some(change) = change {
+            self.feed.publish(change);
+            tracing::info!(ticket = %entry.ticket, "walk-in joined the queue");
+        }
+        Ok(Response::new(pb::RegisterWalkInResponse {
+            queue_entry: Some(convert::queue_entry_to_proto(&entry)),
         }))
     }
 

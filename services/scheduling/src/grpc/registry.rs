@@ -4,12 +4,12 @@
 
 use clinic_common::client::{ServiceChannel, is_unreachable};
 use clinic_common::ids::PatientId;
-use clinic_proto::date_to_proto;
 use clinic_proto::patients::v1 as pb;
 use clinic_proto::patients::v1::patient_service_client::PatientServiceClient;
+use clinic_proto::{date_from_proto, date_to_proto};
 use tonic::{Code, Status};
 
-use crate::domain::{IdentityEvidence, Initials, SchedulingError};
+use crate::domain::{IdentityEvidence, Initials, PatientFacts, SchedulingError};
 
 #[derive(Debug, Clone)]
 pub struct PatientRegistry {
@@ -40,19 +40,54 @@ impl PatientRegistry {
         }
     }
 
-    /// Whether `evidence` matches the patient. The registry answers only yes or no.
+    /// Whether `evidence` matches the patient. With the phone's last four digits the registry
+    /// answers only yes or no; without them (an appointment named by its confirmation code) the
+    /// date of birth is compared here.
     pub async fn identity_matches(
         &self,
         patient_id: PatientId,
         evidence: &IdentityEvidence,
     ) -> Result<bool, SchedulingError> {
+        let Some(phone_last_four) = &evidence.phone_last_four else {
+            let facts = self.patient_facts(patient_id).await?;
+            return Ok(facts.is_some_and(|facts| facts.date_of_birth == evidence.date_of_birth));
+        };
         let request = pb::VerifyPatientIdentityRequest {
             patient_id: patient_id.to_string(),
             date_of_birth: Some(date_to_proto(evidence.date_of_birth)),
-            phone_last_four: evidence.phone_last_four.clone(),
+            phone_last_four: phone_last_four.as_str().to_owned(),
         };
         match self.client.clone().verify_patient_identity(request).await {
             Ok(response) => Ok(response.into_inner().matches),
+            Err(status) => Err(registry_failure(status)),
+        }
+    }
+
+    /// What the registry knows of a patient that the kiosk's checks compare against; `None`
+    /// when the registry does not know the patient. Stays in memory for the one check.
+    pub async fn patient_facts(
+        &self,
+        patient_id: PatientId,
+    ) -> Result<Option<PatientFacts>, SchedulingError> {
+        let request = pb::GetPatientRequest {
+            patient_id: patient_id.to_string(),
+        };
+        match self.client.clone().get_patient(request).await {
+            Ok(response) => {
+                let patient = response.into_inner();
+                let Ok(date_of_birth) = date_from_proto(patient.date_of_birth.as_ref()) else {
+                    return Err(SchedulingError::Unexpected(anyhow::anyhow!(
+                        "the patient registry returned a patient without a date of birth"
+                    )));
+                };
+                Ok(Some(PatientFacts {
+                    given_name: patient.given_name,
+                    family_name: patient.family_name,
+                    date_of_birth,
+                    phone: patient.phone,
+                }))
+            }
+            Err(status) if status.code() == Code::NotFound => Ok(None),
             Err(status) => Err(registry_failure(status)),
         }
     }

@@ -43,7 +43,7 @@ macro_rules! active_statuses {
     };
 }
 
-pub(super) use active_statuses;
+pub(super) use {active_statuses, appointment_columns};
 
 /// The first active appointment of `$provider_id` overlapping `$slot` inside `$tx`, other than
 /// `$except` (an appointment being moved no longer holds its time), as `ProviderBusy`. A macro

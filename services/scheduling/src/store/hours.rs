@@ -10,8 +10,9 @@ use clinic_common::{in_transaction, with_db};
 use super::appointments::active_statuses;
 use super::{Attempt, SchedulingStore, earlier_request, record_request, sql_offset, with_retries};
 use crate::domain::{
-    ExceptionKind, NewScheduleException, Note, ScheduleException, ScheduleExceptionId,
-    SchedulingError, WeeklyHours, WorkingInterval, weekday_from_number,
+    AppointmentSlot, ExceptionKind, NewScheduleException, Note, ScheduleException,
+    ScheduleExceptionId, SchedulingError, WeeklyHours, WorkingInterval, check_availability,
+    weekday_from_number,
 };
 
 /// The idempotency-key operation name for adding an exception.
@@ -127,6 +128,27 @@ impl SchedulingStore {
             Ok::<_, SchedulingError>(())
         })?;
         Ok(hours.clone())
+    }
+
+    /// Whether a provider is working at `at`: inside their hours (or without hours, like a
+    /// booking) and on no exception covering them or the clinic.
+    pub async fn on_duty(
+        &self,
+        provider_id: ProviderId,
+        at: DateTime<Utc>,
+        time_zone: chrono_tz::Tz,
+    ) -> Result<bool, SchedulingError> {
+        let hours = self.working_hours(provider_id).await?;
+        let minute = at.timestamp() - at.timestamp().rem_euclid(60);
+        let start = DateTime::from_timestamp(minute, 0).unwrap_or(at);
+        let Some(slot) = AppointmentSlot::stored(start, start + chrono::TimeDelta::minutes(1))
+        else {
+            return Ok(false);
+        };
+        let exceptions = self
+            .schedule_exceptions((slot.start(), slot.end()), Some(provider_id), 50, 0)
+            .await?;
+        Ok(check_availability(&slot, &hours, &exceptions, time_zone).is_ok())
     }
 
     /// A provider's working week; empty when none is defined.

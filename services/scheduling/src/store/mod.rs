@@ -5,6 +5,7 @@
 mod appointment_types;
 mod appointments;
 mod hours;
+mod kiosk;
 mod providers;
 mod queue;
 

@@ -6,7 +6,9 @@ use clinic_common::ids::ProviderId;
 use clinic_common::{in_transaction, with_db};
 
 use super::{Attempt, SchedulingStore, earlier_request, record_request, sql_offset, with_retries};
-use crate::domain::{DisplayName, NewProvider, Provider, ProviderKind, SchedulingError};
+use crate::domain::{
+    DisplayName, NewProvider, Provider, ProviderKind, ProviderUpdate, SchedulingError,
+};
 
 /// The idempotency-key operation name for adding a provider.
 const CREATE_PROVIDER: &str = "create_provider";
@@ -14,7 +16,7 @@ const CREATE_PROVIDER: &str = "create_provider";
 /// The columns `ProviderRow` reads, as a literal so queries stay `&'static str`.
 macro_rules! provider_columns {
     () => {
-        "provider_id, display_name, kind, created_at"
+        "provider_id, display_name, kind, assistant_provider_id, created_at"
     };
 }
 
@@ -52,14 +54,38 @@ impl SchedulingStore {
                     .context("idempotency_keys holds a malformed provider id")?;
                 Ok::<_, Attempt>(provider_id)
             } else {
+                if let Some(assistant_id) = new.assistant {
+                    let kind: Option<String> =
+                        sqlx::query_scalar("SELECT kind FROM providers WHERE provider_id = $1")
+                            .bind(assistant_id.to_string())
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .context("failed to read a provider")?;
+                    match kind.as_deref().and_then(ProviderKind::parse) {
+                        None => {
+                            return Err(SchedulingError::UnusableAssistant(
+                                "is not a known provider",
+                            )
+                            .into());
+                        }
+                        Some(ProviderKind::Assistant) => {}
+                        Some(_) => {
+                            return Err(SchedulingError::UnusableAssistant(
+                                "must be a provider of kind assistant",
+                            )
+                            .into());
+                        }
+                    }
+                }
                 let provider_id = ProviderId::new();
                 sqlx::query(
-                    "INSERT INTO providers (provider_id, display_name, kind, created_at) \
-                     VALUES ($1, $2, $3, $4)",
+                    "INSERT INTO providers (provider_id, display_name, kind, \
+                     assistant_provider_id, created_at) VALUES ($1, $2, $3, $4, $5)",
                 )
                 .bind(provider_id.to_string())
                 .bind(new.display_name.as_str())
                 .bind(new.kind.as_str())
+                .bind(new.assistant.map(|id| id.to_string()))
                 .bind(now)
                 .execute(&mut *tx)
                 .await
@@ -74,6 +100,57 @@ impl SchedulingStore {
                 );
                 Ok(provider_id)
             }
+        })
+    }
+
+    /// Replaces a provider's name, kind and assistant. The assistant must be another provider,
+    /// of kind assistant.
+    pub async fn update_provider(
+        &self,
+        update: &ProviderUpdate,
+    ) -> Result<Provider, SchedulingError> {
+        let provider_id = update.provider_id;
+        let current = self
+            .provider(provider_id)
+            .await?
+            .ok_or(SchedulingError::ProviderNotFound(provider_id))?;
+        if let Some(assistant_id) = update.assistant {
+            let assistant =
+                self.provider(assistant_id)
+                    .await?
+                    .ok_or(SchedulingError::UnusableAssistant(
+                        "is not a known provider",
+                    ))?;
+            let updated = Provider {
+                kind: update.kind,
+                ..current.clone()
+            };
+            updated
+                .accepts_assistant(&assistant)
+                .map_err(SchedulingError::UnusableAssistant)?;
+        }
+        let changed = with_db!(&self.db, |pool| {
+            sqlx::query(
+                "UPDATE providers SET display_name = $2, kind = $3, assistant_provider_id = $4 \
+                 WHERE provider_id = $1",
+            )
+            .bind(provider_id.to_string())
+            .bind(update.display_name.as_str())
+            .bind(update.kind.as_str())
+            .bind(update.assistant.map(|id| id.to_string()))
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })
+        .context("failed to update a provider")?;
+        if changed == 0 {
+            return Err(SchedulingError::ProviderNotFound(provider_id));
+        }
+        Ok(Provider {
+            display_name: update.display_name.clone(),
+            kind: update.kind,
+            assistant: update.assistant,
+            ..current
         })
     }
 
@@ -126,6 +203,7 @@ struct ProviderRow {
     provider_id: String,
     display_name: String,
     kind: String,
+    assistant_provider_id: Option<String>,
     created_at: DateTime<Utc>,
 }
 
@@ -140,6 +218,12 @@ impl ProviderRow {
             display_name: DisplayName::parse(&self.display_name)
                 .map_err(|_| corrupt("display_name"))?,
             kind: ProviderKind::parse(&self.kind).ok_or_else(|| corrupt("kind"))?,
+            assistant: self
+                .assistant_provider_id
+                .as_deref()
+                .map(ProviderId::parse)
+                .transpose()
+                .map_err(|_| corrupt("assistant_provider_id"))?,
             created_at: self.created_at,
         })
     }

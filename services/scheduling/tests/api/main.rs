@@ -7,11 +7,13 @@ mod booking;
 mod cancellation;
 mod check_in;
 mod free_slots;
+mod kiosk;
 mod life_cycle;
 mod listing;
 mod providers;
 mod queue;
 mod queue_ops;
+mod walk_ins;
 mod working_hours;
 
 use std::sync::Arc;
@@ -52,6 +54,14 @@ pub struct TestClinic {
 
 impl TestClinic {
     pub async fn start(database: TestDatabase) -> TestClinic {
+        Self::start_with(database, |_| {}).await
+    }
+
+    /// Scheduling with its settings changed by `configure`, and a registry beside it.
+    pub async fn start_with(
+        database: TestDatabase,
+        configure: impl FnOnce(&mut Settings),
+    ) -> TestClinic {
         let registry_database = database.sibling().await;
         let clock = clock_at(NOW);
         let registry_settings = clinic_patients::Settings {
@@ -66,7 +76,7 @@ impl TestClinic {
         let registry = spawn(registry_app.local_addr(), |shutdown| {
             registry_app.run_until_stopped(shutdown)
         });
-        let mut clinic = Self::start_scheduling(database, &registry.url(), clock).await;
+        let mut clinic = Self::start_scheduling(database, &registry.url(), clock, configure).await;
         clinic.registry = Some(registry);
         clinic._databases.push(registry_database);
         clinic
@@ -74,22 +84,26 @@ impl TestClinic {
 
     /// Scheduling alone, its registry unreachable.
     pub async fn without_registry(database: TestDatabase) -> TestClinic {
-        Self::start_scheduling(database, NOWHERE, clock_at(NOW)).await
+        Self::start_scheduling(database, NOWHERE, clock_at(NOW), |_| {}).await
     }
 
     async fn start_scheduling(
         database: TestDatabase,
         patients_url: &str,
         clock: FixedClock,
+        configure: impl FnOnce(&mut Settings),
     ) -> TestClinic {
-        let settings = Settings {
+        let mut settings = Settings {
             listen: any_local_port(),
             database_url: database.url().to_owned(),
             patients_url: patients_url.to_owned(),
             clinic: ClinicSettings::default(),
             auth: auth_settings(),
             queue_alert_after_minutes: 10,
+            triage: Default::default(),
+            kiosk: Default::default(),
         };
+        configure(&mut settings);
         let app = App::build(settings, Arc::new(clock.clone()))
             .await
             .expect("scheduling starts");
@@ -105,11 +119,12 @@ impl TestClinic {
 
     /// A scheduling client calling as `role`, subject `<role>:tester`.
     pub async fn client(&self, role: Role) -> Client {
-        SchedulingServiceClient::new(
-            self.scheduling
-                .channel_as(role, &format!("{role}:tester"))
-                .await,
-        )
+        self.client_as(role, &format!("{role}:tester")).await
+    }
+
+    /// A scheduling client calling as `role` with the token subject `subject`.
+    pub async fn client_as(&self, role: Role, subject: &str) -> Client {
+        SchedulingServiceClient::new(self.scheduling.channel_as(role, subject).await)
     }
 
     pub async fn stop_registry(&mut self) {
@@ -152,12 +167,17 @@ impl TestClinic {
 
     /// Adds a dentist and returns their id.
     pub async fn provider(&self, name: &str) -> String {
+        self.provider_of_kind(name, pb::ProviderKind::Dentist).await
+    }
+
+    /// Adds a provider of `kind` and returns their id.
+    pub async fn provider_of_kind(&self, name: &str, kind: pb::ProviderKind) -> String {
         self.client(Role::Manager)
             .await
             .create_provider(pb::CreateProviderRequest {
                 provider: Some(pb::Provider {
                     display_name: name.into(),
-                    kind: pb::ProviderKind::Dentist.into(),
+                    kind: kind.into(),
                     ..Default::default()
                 }),
                 request_id: request_id(&["provider", name]),
