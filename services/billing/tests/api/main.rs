@@ -114,6 +114,8 @@ impl TestClinic {
                         clinic_scheduling::config::DEFAULT_QUEUE_ALERT_AFTER_MINUTES,
                     clinic: ClinicSettings::default(),
                     auth: auth_settings(),
+                    triage: Default::default(),
+                    kiosk: Default::default(),
                 },
                 Arc::new(clock_at(now)),
             )
