@@ -82,13 +82,17 @@ impl<'a> Seeder<'a> {
         let patient_ids = self.seed_patients(today).await?;
         let appointments = self.seed_today(today, &providers, &patient_ids).await?;
         let open = self.seed_balances(today, &patient_ids, &currency).await?;
+        let cash_payments = self.seed_drawer(&patient_ids, &currency).await?;
         Ok(format!(
-            "{} providers, {} price-list items, {} patients, {} appointments today, {} open balances",
+            "{} providers, {} price-list items, {} patients, {} appointments today, {} open balances, \
+             the {} drawer open with {} cash payments",
             providers.len(),
             accounts::PRICE_LIST.len(),
             patient_ids.len(),
             appointments,
-            open
+            open,
+            accounts::DEMO_TERMINAL,
+            cash_payments
         ))
     }
 }
