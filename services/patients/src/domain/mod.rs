@@ -1,6 +1,7 @@
 //! The patient registry's model and rules, free of storage and transport.
 
 mod error;
+mod fiscal;
 mod search;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -9,6 +10,7 @@ use clinic_common::ids::{PatientId, RequestId, request_fingerprint};
 use clinic_common::validation::FieldViolations;
 
 pub use error::PatientsError;
+pub use fiscal::FiscalData;
 pub use search::{SearchTerms, search_text};
 
 /// The languages messages and documents are available in.

@@ -38,6 +38,9 @@ macro_rules! record_access {
         }
     };
 }
+// Declared after `record_access!`, which it uses.
+mod fiscal;
+
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
