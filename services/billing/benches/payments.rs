@@ -116,6 +116,7 @@ async fn start(database: &TestDatabase) -> anyhow::Result<Clinic> {
             auth: auth_settings(),
             drawer_difference_limit_minor: DEFAULT_DRAWER_DIFFERENCE_LIMIT_MINOR,
             discount_limit_percent: DEFAULT_DISCOUNT_LIMIT_PERCENT,
+            cfdi: None,
         },
         clock,
     )

@@ -18,6 +18,7 @@ use tonic::service::Routes;
 
 use crate::config::Settings;
 use crate::grpc::{BillingGrpc, PatientRegistry, Scheduling};
+use crate::seal::Csd;
 use crate::store::BillingStore;
 
 /// The fully qualified gRPC service name.
@@ -53,12 +54,25 @@ impl App {
         let channel = service_channel(&settings.scheduling_url, CALLER_NAME, &key, clock.as_ref())
             .context("failed to set up the scheduling client")?;
         let scheduling = Scheduling::new(SchedulingServiceClient::new(channel));
+        // A CSD that cannot be read stops billing from starting, rather than every invoice.
+        let csd = match &settings.cfdi {
+            Some(cfdi) => Some(Arc::new(
+                Csd::load(
+                    &cfdi.certificate_path,
+                    &cfdi.key_path,
+                    secrecy::ExposeSecret::expose_secret(&cfdi.key_password),
+                )
+                .context("failed to load the CSD (billing.cfdi)")?,
+            )),
+            None => None,
+        };
         let listen = settings.listen;
         let grpc = BillingGrpc::new(
             store,
             registry,
             scheduling,
             key.clone(),
+            csd,
             clock.clone(),
             Arc::new(settings),
         );

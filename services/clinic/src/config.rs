@@ -69,6 +69,9 @@ pub struct BillingConfig {
     /// An ad hoc discount above this percentage of a charge's list amount needs a manager.
     #[serde(default = "default_discount_limit_percent")]
     pub discount_limit_percent: u8,
+    /// The clinic as CFDI issuer and its CSD; absent: no invoices are issued.
+    #[serde(default)]
+    pub cfdi: Option<clinic_billing::config::CfdiSettings>,
 }
 
 fn default_discount_limit_percent() -> u8 {
@@ -212,6 +215,7 @@ impl Config {
             auth: auth.clone(),
             drawer_difference_limit_minor: self.billing.drawer_difference_limit_minor,
             discount_limit_percent: self.billing.discount_limit_percent,
+            cfdi: self.billing.cfdi.clone(),
         }
     }
 

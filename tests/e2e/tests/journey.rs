@@ -92,6 +92,7 @@ impl Clinic {
                 drawer_difference_limit_minor:
                     clinic_billing::config::DEFAULT_DRAWER_DIFFERENCE_LIMIT_MINOR,
                 discount_limit_percent: clinic_billing::config::DEFAULT_DISCOUNT_LIMIT_PERCENT,
+                cfdi: None,
             },
             clock.clone(),
         )

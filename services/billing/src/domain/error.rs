@@ -71,6 +71,13 @@ pub enum BillingError {
     AppointmentNotChargeable(String),
     #[error("appointment {0} is already charged")]
     AppointmentAlreadyCharged(clinic_common::ids::AppointmentId),
+    /// An invoice cannot be issued; the text says why.
+    #[error("{0}")]
+    NotInvoiceable(String),
+    #[error("payment {0} is already invoiced")]
+    AlreadyInvoiced(clinic_common::ids::PaymentId),
+    #[error("invoice {0} not found")]
+    InvoiceNotFound(String),
     /// Reception closes its own day; earlier days are the manager's.
     #[error("only a manager may read or close a day other than today")]
     ReportDayRestricted,

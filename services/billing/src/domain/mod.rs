@@ -3,12 +3,14 @@
 //! and a balance hold, a patient's statement and who still owes today, the daily close, the cash drawer's counts and close rules, and a receipt's layout.
 
 mod allocation;
+pub mod cfdi;
 mod charge;
 mod correction;
 mod daily_close;
 mod drawer;
 mod error;
 mod identity;
+mod invoice;
 mod ledger;
 mod payment;
 mod price_list;
@@ -38,6 +40,10 @@ pub use drawer::{
 };
 pub use error::BillingError;
 pub use identity::{IdentityEvidence, PhoneLastFour};
+pub use invoice::{
+    Invoice, InvoiceId, InvoiceSubject, MoneyPart, PaidLine, payment_concepts, payment_form,
+    public_sale,
+};
 pub use ledger::{
     AccountBalance, LedgerEntry, LedgerEntryKind, LedgerPage, LedgerSource, ledger_page_size,
 };
@@ -73,6 +79,8 @@ pub enum Operation {
     WriteOffCharge,
     CreatePromotion,
     PostAppointmentCharge,
+    IssueInvoice,
+    IssueGlobalInvoice,
 }
 
 impl Operation {
@@ -90,6 +98,8 @@ impl Operation {
             Operation::WriteOffCharge => "write_off_charge",
             Operation::CreatePromotion => "create_promotion",
             Operation::PostAppointmentCharge => "post_appointment_charge",
+            Operation::IssueInvoice => "issue_invoice",
+            Operation::IssueGlobalInvoice => "issue_global_invoice",
         }
     }
 }

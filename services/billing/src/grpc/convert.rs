@@ -1882,3 +1882,63 @@ pub fn closed_day_to_proto(closed: &ClosedDay) -> pb::ClosedDay {
         close_time: Some(timestamp_to_proto(closed.closed_at)),
     }
 }
+
+pub fn invoice_request(
+    request: &pb::IssueInvoiceRequest,
+) -> Result<(PaymentId, RequestId), FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let payment_id = violations.check(
+        "payment_id",
+        PaymentId::parse(&request.payment_id).map_err(|_| "must be a payment id (UUID)"),
+    );
+    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
+    match (payment_id, request_id) {
+        (Some(payment_id), Some(request_id)) if violations.is_empty() => {
+            Ok((payment_id, request_id))
+        }
+        _ => Err(violations),
+    }
+}
+
+pub fn global_invoice_request(
+    request: &pb::IssueGlobalInvoiceRequest,
+    reading: &Reading,
+) -> Result<(NaiveDate, RequestId), FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let day = report_day(request.day.as_ref(), reading, &mut violations);
+    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
+    match (day, request_id) {
+        (Some(day), Some(request_id)) if violations.is_empty() => Ok((day, request_id)),
+        _ => Err(violations),
+    }
+}
+
+pub fn invoice_to_proto(invoice: &crate::domain::Invoice) -> pb::Invoice {
+    let mut proto = pb::Invoice {
+        invoice_id: invoice.invoice_id.to_string(),
+        series: invoice.series.clone(),
+        folio: invoice.folio,
+        receptor_rfc: invoice.receptor_rfc.clone(),
+        total: Some(money_to_proto(invoice.total)),
+        certificate_number: invoice.certificate_number.clone(),
+        cadena_original: invoice.cadena_original.clone(),
+        xml: invoice.xml.clone(),
+        status: pb::InvoiceStatus::Sealed.into(),
+        created_by: invoice.created_by.clone(),
+        create_time: Some(timestamp_to_proto(invoice.created_at)),
+        ..Default::default()
+    };
+    match &invoice.subject {
+        crate::domain::InvoiceSubject::Payment(payment_id) => {
+            proto.set_kind(pb::InvoiceKind::Payment);
+            proto.payment_id = payment_id.to_string();
+            proto.payment_ids = vec![payment_id.to_string()];
+        }
+        crate::domain::InvoiceSubject::Global { day, payments } => {
+            proto.set_kind(pb::InvoiceKind::Global);
+            proto.day = Some(date_to_proto(*day));
+            proto.payment_ids = payments.iter().map(ToString::to_string).collect();
+        }
+    }
+    proto
+}

@@ -24,6 +24,7 @@ impl From<BillingError> for Status {
                 Status::unavailable("scheduling is unavailable; nothing was posted, try again")
             }
             error @ (BillingError::PromotionCodeTaken(_)
+            | BillingError::AlreadyInvoiced(_)
             | BillingError::AppointmentAlreadyCharged(_)) => {
                 Status::already_exists(error.to_string())
             }
@@ -39,6 +40,7 @@ impl From<BillingError> for Status {
             | BillingError::DayClosed(_)
             | BillingError::AdvanceInsufficient(_)
             | BillingError::AppointmentNotChargeable(_)
+            | BillingError::NotInvoiceable(_)
             | BillingError::DrawersStillOpen(_)
             | BillingError::RefundExceedsRemainder { .. }) => {
                 Status::failed_precondition(error.to_string())
@@ -47,6 +49,7 @@ impl From<BillingError> for Status {
             | BillingError::NoCurrentDrawer(_)
             | BillingError::ChargeNotFound(_)
             | BillingError::AppointmentNotFound(_)
+            | BillingError::InvoiceNotFound(_)
             | BillingError::PaymentNotFound(_)) => Status::not_found(error.to_string()),
             error @ BillingError::ReportDayRestricted => {
                 Status::permission_denied(error.to_string())

@@ -9,7 +9,7 @@ mod scheduling;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 use clinic_common::auth::Caller;
 use clinic_common::auth::{Role, TokenKey, authorize};
 use clinic_common::clock::SharedClock;
@@ -21,11 +21,14 @@ use clinic_proto::{next_page_token, page_from_proto};
 use tonic::{Request, Response, Status};
 
 use crate::config::Settings;
+use crate::domain::cfdi;
 use crate::domain::{
     BillingError, ChargeOrder, ChargeOrigin, DailyClose, DiscountRequest, IdentityEvidence,
     NewCharge, NewCorrection, Operation, PriceListItem, PriceListItemKind, Receipt, ReceiptFormat,
 };
-use crate::store::BillingStore;
+use crate::domain::{InvoiceSubject, MoneyPart, payment_concepts, payment_form, public_sale};
+use crate::seal::Csd;
+use crate::store::{BillingStore, InvoiceDraft, Sealed};
 
 pub use registry::PatientRegistry;
 pub use scheduling::Scheduling;
@@ -64,6 +67,8 @@ pub struct BillingGrpc {
     scheduling: Scheduling,
     /// Checks the manager tokens given to authorise discounts.
     key: TokenKey,
+    /// The clinic's CSD, when it issues invoices.
+    csd: Option<Arc<Csd>>,
     clock: SharedClock,
     settings: Arc<Settings>,
 }
@@ -74,6 +79,7 @@ impl BillingGrpc {
         registry: PatientRegistry,
         scheduling: Scheduling,
         key: TokenKey,
+        csd: Option<Arc<Csd>>,
         clock: SharedClock,
         settings: Arc<Settings>,
     ) -> Self {
@@ -82,6 +88,7 @@ impl BillingGrpc {
             registry,
             scheduling,
             key,
+            csd,
             clock,
             settings,
         }
@@ -180,6 +187,86 @@ impl BillingGrpc {
             tracing::info!("identity evidence did not match");
             Err(BillingError::IdentityNotConfirmed)
         }
+    }
+
+    /// The issuer and its CSD, or why invoices cannot be issued.
+    fn invoicing(&self) -> Result<(&crate::config::CfdiSettings, &Csd), BillingError> {
+        match (&self.settings.cfdi, &self.csd) {
+            (Some(cfdi), Some(csd)) => Ok((cfdi, csd)),
+            _ => Err(BillingError::NotInvoiceable(
+                "invoicing is not configured (billing.cfdi)".into(),
+            )),
+        }
+    }
+
+    /// Builds, seals, numbers and stores an invoice of `concepts` to `receptor`.
+    #[allow(clippy::too_many_arguments)]
+    async fn issue(
+        &self,
+        caller: &Caller,
+        operation: Operation,
+        request_id: &clinic_common::ids::RequestId,
+        fingerprint: String,
+        subject: InvoiceSubject,
+        receptor: cfdi::Receptor,
+        global: Option<cfdi::GlobalPeriod>,
+        payment_form: &str,
+        concepts: Vec<cfdi::Concept>,
+        now: DateTime<Utc>,
+    ) -> Result<crate::domain::Invoice, BillingError> {
+        let (settings, csd) = self.invoicing()?;
+        let issued_at = now
+            .with_timezone(&self.settings.clinic.time_zone)
+            .naive_local();
+        let currency = self.settings.clinic.currency;
+        let build = |folio: i64| cfdi::Comprobante {
+            series: settings.series.clone(),
+            folio: folio.to_string(),
+            issued_at: issued_at.with_nanosecond(0).unwrap_or(issued_at),
+            payment_form: payment_form.to_owned(),
+            payment_method: "PUE".into(),
+            currency: currency.code().to_owned(),
+            place_of_issue: settings.place_of_issue.clone(),
+            global: global.clone(),
+            emisor: cfdi::Party {
+                rfc: settings.issuer_rfc.clone(),
+                name: settings.issuer_name.clone(),
+                tax_regime: settings.issuer_tax_regime.clone(),
+            },
+            receptor: receptor.clone(),
+            concepts: concepts.clone(),
+        };
+        let seal = |folio: i64| {
+            let comprobante = build(folio);
+            let cadena_original = comprobante.cadena_original(&csd.certificate_number);
+            let sello = csd.seal(&cadena_original);
+            let totals = comprobante.totals();
+            Sealed {
+                xml: comprobante.xml(&csd.certificate_number, &csd.certificate, &sello),
+                cadena_original,
+                total_minor: (totals.total * rust_decimal::Decimal::from(100))
+                    .trunc()
+                    .try_into()
+                    .unwrap_or_default(),
+            }
+        };
+        self.store
+            .issue_invoice(
+                &InvoiceDraft {
+                    operation,
+                    request_id,
+                    fingerprint,
+                    subject,
+                    series: &settings.series,
+                    receptor_rfc: &receptor.party.rfc,
+                    currency,
+                    certificate_number: &csd.certificate_number,
+                    created_by: &caller.subject,
+                    seal: &seal,
+                },
+                now,
+            )
+            .await
     }
 
     /// Posts a correction of a charge for `caller`, or returns the one a first call posted.
@@ -949,5 +1036,173 @@ impl BillingService for BillingGrpc {
         Ok(Response::new(pb::ListPromotionsResponse {
             promotions: promotions.iter().map(convert::promotion_to_proto).collect(),
         }))
+    }
+
+    #[tracing::instrument(skip_all, fields(payment_id, invoice_id))]
+    async fn issue_invoice(
+        &self,
+        request: Request<pb::IssueInvoiceRequest>,
+    ) -> Result<Response<pb::Invoice>, Status> {
+        let caller = authorize(&request, CASH_DESK)?;
+        let now = self.clock.now();
+        let (payment_id, request_id) =
+            convert::invoice_request(request.get_ref()).map_err(BillingError::from)?;
+        tracing::Span::current().record("payment_id", tracing::field::display(payment_id));
+        let fingerprint = clinic_common::ids::request_fingerprint(&[&payment_id.to_string()]);
+        if let Some(invoice) = self
+            .store
+            .earlier_invoice(Operation::IssueInvoice, &request_id, &fingerprint)
+            .await?
+        {
+            return Ok(Response::new(convert::invoice_to_proto(&invoice)));
+        }
+        self.invoicing()?;
+        let payment = self
+            .store
+            .payment_to_invoice(payment_id)
+            .await?
+            .ok_or(BillingError::PaymentNotFound(payment_id))?;
+        if payment.invoiced {
+            return Err(BillingError::AlreadyInvoiced(payment_id).into());
+        }
+        if payment.net_minor <= 0 {
+            return Err(BillingError::NotInvoiceable(format!(
+                "payment {payment_id} brought no money to invoice (paid from the advance or refunded)"
+            ))
+            .into());
+        }
+        let fiscal = self
+            .registry
+            .fiscal_data(payment.patient_id)
+            .await?
+            .ok_or_else(|| {
+                BillingError::NotInvoiceable(
+                    "the patient has no fiscal data: record it in the patient registry, or the \
+                     payment goes into the day's global invoice"
+                        .into(),
+                )
+            })?;
+        // What the payment's money pays now, and what it keeps as advance (refunds, taken
+        // from the advance first, are already out of both).
+        let concepts = payment_concepts(&payment.paid, payment.unallocated_minor);
+        let receptor = cfdi::Receptor {
+            party: cfdi::Party {
+                rfc: fiscal.rfc.clone(),
+                name: fiscal.legal_name.clone(),
+                tax_regime: fiscal.tax_regime.clone(),
+            },
+            postal_code: fiscal.postal_code.clone(),
+            cfdi_use: if fiscal.cfdi_use.is_empty() {
+                "D01".into()
+            } else {
+                fiscal.cfdi_use.clone()
+            },
+        };
+        let invoice = self
+            .issue(
+                &caller,
+                Operation::IssueInvoice,
+                &request_id,
+                fingerprint,
+                InvoiceSubject::Payment(payment_id),
+                receptor,
+                None,
+                payment_form(&payment.parts),
+                concepts,
+                now,
+            )
+            .await?;
+        tracing::Span::current().record("invoice_id", tracing::field::display(invoice.invoice_id));
+        tracing::info!(folio = invoice.folio, "invoice issued");
+        Ok(Response::new(convert::invoice_to_proto(&invoice)))
+    }
+
+    #[tracing::instrument(skip_all, fields(day, invoice_id))]
+    async fn issue_global_invoice(
+        &self,
+        request: Request<pb::IssueGlobalInvoiceRequest>,
+    ) -> Result<Response<pb::Invoice>, Status> {
+        let caller = authorize(&request, CASH_DESK)?;
+        let now = self.clock.now();
+        let reading = self.reading(now);
+        let (day, request_id) = convert::global_invoice_request(request.get_ref(), &reading)
+            .map_err(BillingError::from)?;
+        tracing::Span::current().record("day", tracing::field::display(day));
+        let fingerprint = clinic_common::ids::request_fingerprint(&["global", &day.to_string()]);
+        if let Some(invoice) = self
+            .store
+            .earlier_invoice(Operation::IssueGlobalInvoice, &request_id, &fingerprint)
+            .await?
+        {
+            return Ok(Response::new(convert::invoice_to_proto(&invoice)));
+        }
+        let (settings, _) = self.invoicing()?;
+        let sales = self.store.public_sales(day).await?;
+        if sales.is_empty() {
+            return Err(BillingError::NotInvoiceable(format!(
+                "no payment of {day} is left to invoice"
+            ))
+            .into());
+        }
+        let parts: Vec<MoneyPart> = sales.iter().flat_map(|sale| sale.parts.clone()).collect();
+        let concepts = sales
+            .iter()
+            .map(|sale| public_sale(sale.receipt_number, sale.net_minor))
+            .collect();
+        let receptor = cfdi::Receptor {
+            party: cfdi::Party {
+                rfc: cfdi::PUBLIC_RFC.into(),
+                name: cfdi::PUBLIC_NAME.into(),
+                tax_regime: "616".into(),
+            },
+            // The general public's fiscal address is the place of issue.
+            postal_code: settings.place_of_issue.clone(),
+            cfdi_use: "S01".into(),
+        };
+        let global = cfdi::GlobalPeriod {
+            periodicity: "01".into(),
+            month: day.format("%m").to_string(),
+            year: chrono::Datelike::year(&day),
+        };
+        let invoice = self
+            .issue(
+                &caller,
+                Operation::IssueGlobalInvoice,
+                &request_id,
+                fingerprint,
+                InvoiceSubject::Global {
+                    day,
+                    payments: sales.iter().map(|sale| sale.payment_id).collect(),
+                },
+                receptor,
+                Some(global),
+                payment_form(&parts),
+                concepts,
+                now,
+            )
+            .await?;
+        tracing::Span::current().record("invoice_id", tracing::field::display(invoice.invoice_id));
+        tracing::info!(folio = invoice.folio, "global invoice issued");
+        Ok(Response::new(convert::invoice_to_proto(&invoice)))
+    }
+
+    #[tracing::instrument(skip_all, fields(invoice_id))]
+    async fn get_invoice(
+        &self,
+        request: Request<pb::GetInvoiceRequest>,
+    ) -> Result<Response<pb::Invoice>, Status> {
+        authorize(
+            &request,
+            &[Role::Reception, Role::Manager, Role::Collections],
+        )?;
+        let invoice_id = crate::domain::InvoiceId::parse(&request.get_ref().invoice_id)
+            .map_err(|error| BillingError::from(FieldViolations::single("invoice_id", error)))?;
+        tracing::Span::current().record("invoice_id", tracing::field::display(invoice_id));
+        let invoice = self
+            .store
+            .invoice(invoice_id)
+            .await?
+            .ok_or_else(|| BillingError::InvoiceNotFound(invoice_id.to_string()))?;
+        Ok(Response::new(convert::invoice_to_proto(&invoice)))
     }
 }

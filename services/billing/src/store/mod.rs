@@ -87,6 +87,7 @@ mod closed_days;
 mod corrections;
 mod daily_close;
 mod drawer;
+mod invoices;
 mod ledger;
 mod payments;
 mod price_list;
@@ -95,6 +96,7 @@ mod refunds;
 mod statements;
 
 pub use allocations::OpenCharges;
+pub use invoices::{InvoiceDraft, Sealed};
 pub use ledger::NewLedgerEntry;
 
 /// Billing's database.

@@ -10,6 +10,7 @@ mod corrections;
 mod daily_close;
 mod discounts;
 mod drawer;
+mod invoices;
 mod kiosk;
 mod ledger;
 mod packages;
@@ -74,12 +75,33 @@ impl TestClinic {
 
     /// The registry, scheduling and billing, at [`NOON`].
     pub async fn start_with_scheduling(database: TestDatabase) -> TestClinic {
-        TestClinic::start_services(database, NOON, DEFAULT_DRAWER_DIFFERENCE_LIMIT_MINOR, true)
-            .await
+        TestClinic::start_services(
+            database,
+            NOON,
+            DEFAULT_DRAWER_DIFFERENCE_LIMIT_MINOR,
+            true,
+            None,
+        )
+        .await
     }
 
     async fn start_with(database: TestDatabase, now: &str, limit_minor: i64) -> TestClinic {
-        TestClinic::start_services(database, now, limit_minor, false).await
+        TestClinic::start_services(database, now, limit_minor, false, None).await
+    }
+
+    /// The registry and billing at [`NOON`], billing issuing invoices as `cfdi` says.
+    pub async fn start_with_cfdi(
+        database: TestDatabase,
+        cfdi: clinic_billing::config::CfdiSettings,
+    ) -> TestClinic {
+        TestClinic::start_services(
+            database,
+            NOON,
+            DEFAULT_DRAWER_DIFFERENCE_LIMIT_MINOR,
+            false,
+            Some(cfdi),
+        )
+        .await
     }
 
     async fn start_services(
@@ -87,6 +109,7 @@ impl TestClinic {
         now: &str,
         limit_minor: i64,
         with_scheduling: bool,
+        cfdi: Option<clinic_billing::config::CfdiSettings>,
     ) -> TestClinic {
         let registry_database = database.sibling().await;
         let registry_app = clinic_patients::App::build(
@@ -139,6 +162,7 @@ impl TestClinic {
             auth: auth_settings(),
             drawer_difference_limit_minor: limit_minor,
             discount_limit_percent: DEFAULT_DISCOUNT_LIMIT_PERCENT,
+            cfdi,
         };
         let app = App::build(settings, Arc::new(clock_at(now)))
             .await
@@ -188,6 +212,18 @@ impl TestClinic {
             .expect("the patient is registered")
             .into_inner()
             .patient_id
+    }
+
+    /// Records the patient's fiscal data at the registry.
+    pub async fn set_fiscal_data(&self, patient_id: &str, fiscal: patients::FiscalData) {
+        let registry = self.registry.as_ref().expect("the registry is running");
+        PatientServiceClient::new(registry.channel_as(Role::Reception, "reception:desk").await)
+            .set_fiscal_data(patients::SetFiscalDataRequest {
+                patient_id: patient_id.into(),
+                fiscal_data: Some(fiscal),
+            })
+            .await
+            .expect("the fiscal data is recorded");
     }
 
     /// Stops the patient registry; billing keeps running.

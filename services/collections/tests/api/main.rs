@@ -121,6 +121,7 @@ async fn start_billing(
         drawer_difference_limit_minor:
             clinic_billing::config::DEFAULT_DRAWER_DIFFERENCE_LIMIT_MINOR,
         discount_limit_percent: clinic_billing::config::DEFAULT_DISCOUNT_LIMIT_PERCENT,
+        cfdi: None,
     };
     let app = clinic_billing::App::build(settings, clock)
         .await
