@@ -90,6 +90,9 @@ pub struct CollectionsConfig {
     /// Contact hours and frequency limits collectors work under.
     #[serde(default)]
     pub contact_rules: clinic_collections::config::ContactRulesSettings,
+    /// How far past due an account must be to go to an agency or be proposed for write-off.
+    #[serde(default)]
+    pub escalation: clinic_collections::config::EscalationSettings,
 }
 
 /// Which of the four services.
@@ -228,6 +231,7 @@ impl Config {
             ledger_poll_interval_ms: self.collections.ledger_poll_interval_ms,
             payment_terms_days: self.collections.payment_terms_days,
             contact_rules: self.collections.contact_rules.clone(),
+            escalation: self.collections.escalation.clone(),
             clinic: self.clinic.clone(),
             auth: auth.clone(),
         }

@@ -5,6 +5,8 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use anyhow::Context;
+
 use clinic_common::auth::{Authenticate, TokenKey};
 use clinic_common::client::service_channel;
 use clinic_common::clock::SharedClock;
@@ -16,7 +18,7 @@ use tonic::service::Routes;
 
 use crate::config::Settings;
 use crate::follower::LedgerFollower;
-use crate::grpc::{ClinicTerms, CollectionsGrpc};
+use crate::grpc::{ClinicTerms, CollectionsGrpc, Upstream};
 use crate::store::{self, ReceivablesStore};
 
 /// The fully qualified gRPC service name.
@@ -57,7 +59,26 @@ impl App {
             payment_terms_days: settings.payment_terms_days,
         };
         let rules = settings.contact_rules.rules()?;
-        let grpc = CollectionsGrpc::new(store, clock.clone(), terms, rules, patients);
+        let billing_on_behalf =
+            tonic::transport::Endpoint::from_shared(settings.billing_url.clone())
+                .with_context(|| format!("invalid billing URL {:?}", settings.billing_url))?
+                .connect_timeout(Duration::from_secs(5))
+                .timeout(Duration::from_secs(10))
+                .connect_lazy();
+        let upstream = Upstream {
+            patients,
+            billing: service_channel(&settings.billing_url, CALLER_NAME, &key, clock.as_ref())?,
+            billing_on_behalf,
+        };
+        let grpc = CollectionsGrpc::new(
+            store,
+            clock.clone(),
+            terms,
+            rules,
+            settings.escalation.policy(),
+            settings.clinic.name.clone(),
+            upstream,
+        );
         let server =
             CollectionsServiceServer::with_interceptor(grpc, Authenticate::new(key, clock));
         let service = GrpcService {

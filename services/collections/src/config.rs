@@ -6,7 +6,7 @@ use chrono::NaiveTime;
 use clinic_common::settings::{AuthSettings, ClinicSettings};
 use serde::Deserialize;
 
-use crate::domain::ContactRules;
+use crate::domain::{ContactRules, EscalationPolicy};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
@@ -29,6 +29,9 @@ pub struct Settings {
     /// The clinic's contact rules; every field defaults to Regulation F's numbers.
     #[serde(default)]
     pub contact_rules: ContactRulesSettings,
+    /// When an account may be escalated to an agency or proposed for write-off.
+    #[serde(default)]
+    pub escalation: EscalationSettings,
     pub clinic: ClinicSettings,
     pub auth: AuthSettings,
 }
@@ -76,6 +79,35 @@ impl ContactRulesSettings {
             call_window_days: self.call_window_days,
             quiet_days_after_conversation: self.quiet_days_after_conversation,
         })
+    }
+}
+
+/// The clinic's escalation policy (see `domain::dispute`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct EscalationSettings {
+    /// Days past due before an account may go to an external agency; default 90.
+    pub agency_after_days: u32,
+    /// Days past due before an account may be proposed for write-off; default 180.
+    pub write_off_after_days: u32,
+}
+
+impl Default for EscalationSettings {
+    fn default() -> Self {
+        let policy = EscalationPolicy::default();
+        EscalationSettings {
+            agency_after_days: policy.agency_after_days,
+            write_off_after_days: policy.write_off_after_days,
+        }
+    }
+}
+
+impl EscalationSettings {
+    pub fn policy(&self) -> EscalationPolicy {
+        EscalationPolicy {
+            agency_after_days: self.agency_after_days,
+            write_off_after_days: self.write_off_after_days,
+        }
     }
 }
 

@@ -109,6 +109,7 @@ impl Clinic {
                 ledger_poll_interval_ms: 50,
                 payment_terms_days: 0,
                 contact_rules: Default::default(),
+                escalation: Default::default(),
                 clinic,
                 auth: auth_settings(),
             },
@@ -434,6 +435,31 @@ async fn a_visit_from_booking_to_collections(database: TestDatabase) {
         })
     );
     assert_eq!(receivables.total_open, mxn(100_000));
+
+    // The remote collector opens José's account: balances and contact data, never a visit's
+    // reasons; scheduling refuses them the appointment itself.
+    let account = collector
+        .get_account(collections::GetAccountRequest {
+            patient_id: jose.patient_id.clone(),
+        })
+        .await
+        .expect("the collector opens the account")
+        .into_inner();
+    assert_eq!(account.balance, mxn(100_000));
+    assert_eq!(account.phone, jose.phone);
+    let mut collector_scheduling = SchedulingServiceClient::new(
+        clinic
+            .scheduling
+            .channel_as(Role::Collections, "collections:remote-1")
+            .await,
+    );
+    let refused = collector_scheduling
+        .get_appointment(scheduling::GetAppointmentRequest {
+            appointment_id: appointment.appointment_id.clone(),
+        })
+        .await
+        .expect_err("collections staff do not read appointments");
+    assert_eq!(refused.code(), Code::PermissionDenied);
 
     drop(queue);
     clinic.stop().await;

@@ -1,6 +1,7 @@
 //! A believable demo clinic, seeded through the services' public gRPC APIs exactly as a client
 //! would: providers, a price list, patients with Spanish, English, Chinese and Russian names,
-//! today's appointments in mixed states and a book of open balances.
+//! today's appointments in mixed states, a book of open balances and the collections desk's
+//! overdue book (promises, plans, disputes, an escalation).
 //!
 //! Seeding happens once per data directory. Every call carries a deterministic request id, so a
 //! seed interrupted half-way can simply be run again without duplicating anything.
@@ -13,6 +14,7 @@ use clinic_common::client::ServiceChannel;
 use clinic_common::clock::Clock;
 use clinic_common::time::local_date;
 use clinic_proto::billing::v1::billing_service_client::BillingServiceClient;
+use clinic_proto::collections::v1::collections_service_client::CollectionsServiceClient;
 use clinic_proto::patients::v1::patient_service_client::PatientServiceClient;
 use clinic_proto::scheduling::v1::scheduling_service_client::SchedulingServiceClient;
 use tonic::service::interceptor::InterceptedService;
@@ -20,6 +22,7 @@ use tonic::service::interceptor::InterceptedService;
 use crate::config::Config;
 
 mod accounts;
+mod overdue;
 mod people;
 mod schedule;
 
@@ -46,6 +49,7 @@ struct Seeder<'a> {
     patients: PatientServiceClient<ServiceChannel>,
     scheduling: SchedulingServiceClient<ServiceChannel>,
     billing: BillingServiceClient<ServiceChannel>,
+    collections: CollectionsServiceClient<ServiceChannel>,
 }
 
 impl<'a> Seeder<'a> {
@@ -69,6 +73,9 @@ impl<'a> Seeder<'a> {
                 &config.scheduling.service.url,
             )?),
             billing: BillingServiceClient::new(manager_channel(&config.billing.service.url)?),
+            collections: CollectionsServiceClient::new(manager_channel(
+                &config.collections.service.url,
+            )?),
         })
     }
 
@@ -82,15 +89,17 @@ impl<'a> Seeder<'a> {
         let patient_ids = self.seed_patients(today).await?;
         let appointments = self.seed_today(today, &providers, &patient_ids).await?;
         let open = self.seed_balances(today, &patient_ids, &currency).await?;
+        let overdue = self.seed_overdue(today, &patient_ids, &currency).await?;
         let cash_payments = self.seed_drawer(&patient_ids, &currency).await?;
         Ok(format!(
             "{} providers, {} price-list items, {} patients, {} appointments today, {} open balances, \
-             the {} drawer open with {} cash payments",
+             {} accounts in collections, the {} drawer open with {} cash payments",
             providers.len(),
             accounts::PRICE_LIST.len(),
             patient_ids.len(),
             appointments,
             open,
+            overdue,
             accounts::DEMO_TERMINAL,
             cash_payments
         ))

@@ -180,6 +180,47 @@ pub fn age_ledger(
     Ok(aged)
 }
 
+/// Ages debts already allocated, as the receivables hold them now: each account's open charges
+/// (patient, service day, what remains), in any order. Gives what [`age_ledger`] gives for the
+/// ledger that produced them, without replaying it: the fast path for aging on today or later.
+pub fn age_open_debts(
+    debts: &[(PatientId, NaiveDate, Money)],
+    currency: Currency,
+    as_of: NaiveDate,
+    payment_terms_days: u32,
+) -> Result<Vec<AccountAging>, MoneyError> {
+    let mut accounts: std::collections::HashMap<PatientId, (AgingBuckets, i64)> =
+        std::collections::HashMap::new();
+    for (patient_id, service_date, remaining) in debts {
+        if !remaining.is_positive() {
+            continue;
+        }
+        let days = days_past_due(due_date(*service_date, payment_terms_days), as_of);
+        let (buckets, oldest) = accounts
+            .entry(*patient_id)
+            .or_insert((AgingBuckets::zero(currency), i64::MIN));
+        buckets.add(AgingBucket::for_days_past_due(days), *remaining)?;
+        *oldest = (*oldest).max(days);
+    }
+    let mut aged = Vec::with_capacity(accounts.len());
+    for (patient_id, (buckets, oldest_days_past_due)) in accounts {
+        aged.push(AccountAging {
+            patient_id,
+            patient_name: None,
+            balance: buckets.total()?,
+            buckets,
+            oldest_days_past_due,
+        });
+    }
+    aged.sort_by(|a, b| {
+        b.balance
+            .minor_units()
+            .cmp(&a.balance.minor_units())
+            .then_with(|| a.patient_id.to_string().cmp(&b.patient_id.to_string()))
+    });
+    Ok(aged)
+}
+
 /// The aging of the receivables on a day: totals over every account and one page of accounts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AgingReport {
@@ -249,6 +290,7 @@ mod tests {
                 source_id: format!("charge-{sequence}"),
                 service_date,
                 created_at: "2026-11-20T17:00:00Z".parse().expect("valid"),
+                related_source_id: None,
             };
             account.apply(&entry).expect("applies");
         }
@@ -284,6 +326,7 @@ mod tests {
             source_id: format!("source-{sequence}"),
             service_date: day(11, 1),
             created_at: "2026-11-01T17:00:00Z".parse().expect("valid"),
+            related_source_id: None,
         };
         let entries = [
             entry(1, small, EntryKind::Charge, 1_000),
@@ -304,6 +347,54 @@ mod tests {
             aged[0].buckets.get(AgingBucket::Days0To30).minor_units(),
             5_000
         );
+    }
+
+    #[test]
+    fn aging_the_open_debts_gives_what_replaying_the_ledger_gives() {
+        let patients: Vec<PatientId> = (0..7).map(|_| PatientId::new()).collect();
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut entries = Vec::new();
+        for sequence in 1..=400 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let patient_id = patients[(state % 7) as usize];
+            let payment = state % 5 < 2;
+            let minor = i64::try_from(state % 50_000).expect("small") + 1;
+            entries.push(LedgerEntry {
+                sequence,
+                patient_id,
+                kind: if payment {
+                    EntryKind::Payment
+                } else {
+                    EntryKind::Charge
+                },
+                amount: Money::from_minor(if payment { -minor } else { minor }, MXN),
+                source_id: format!("source-{sequence}"),
+                service_date: day(1, 1) + chrono::TimeDelta::days((state % 300) as i64),
+                created_at: "2026-11-01T17:00:00Z".parse().expect("valid"),
+                related_source_id: None,
+            });
+        }
+        let mut accounts: std::collections::BTreeMap<PatientId, Account> = Default::default();
+        for entry in &entries {
+            accounts
+                .entry(entry.patient_id)
+                .or_insert_with(|| Account::new(entry.patient_id, MXN))
+                .apply(entry)
+                .expect("applies");
+        }
+        let mut open = Vec::new();
+        for account in accounts.values() {
+            for charge in account.charges() {
+                open.push((account.patient_id(), charge.service_date, charge.remaining));
+            }
+        }
+
+        let replayed = age_ledger(&entries, MXN, day(11, 22), 15).expect("replays");
+        let from_open = age_open_debts(&open, MXN, day(11, 22), 15).expect("ages");
+
+        assert_eq!(from_open, replayed);
     }
 
     #[test]

@@ -33,6 +33,27 @@ pub enum CollectionsError {
     /// No payment plan by that id or for that patient.
     #[error("payment plan not found")]
     PlanNotFound,
+    /// The plan was restructured already: only the active plan may be.
+    #[error("the payment plan is no longer active")]
+    PlanNotActive,
+    /// Only a manager may grant a settlement discount.
+    #[error("a settlement discount needs a manager")]
+    SettlementNeedsManager,
+    /// The escalation policy does not allow this escalation now.
+    #[error("the escalation policy does not allow this: {0}")]
+    EscalationRefused(String),
+    /// An open dispute holds the account.
+    #[error("a dispute is open on the account")]
+    DisputeOpen,
+    /// Billing's charge is not one of this patient's (or collections has not seen it yet).
+    #[error("charge {0} not found on this account")]
+    ChargeNotFound(String),
+    /// There is no open dispute to answer.
+    #[error("the account has no open dispute")]
+    NoOpenDispute,
+    /// Billing could not be reached; nothing was done.
+    #[error("billing is unavailable")]
+    BillingUnavailable,
     /// The contact a promise names is not in this patient's contact log.
     #[error("contact {0} not found")]
     ContactNotFound(String),

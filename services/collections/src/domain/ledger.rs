@@ -5,17 +5,25 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clinic_common::Money;
 use clinic_common::ids::PatientId;
 
-/// What a ledger entry records.
+/// What a ledger entry records (billing.proto's `LedgerEntryKind`; each kind's effect on the
+/// balance is documented there).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntryKind {
-    /// A service, therapy or product charged to the patient (positive amount).
+    /// A service, therapy, product or package charged (amount zero or more).
     Charge,
     /// Money received from the patient (negative amount).
     Payment,
-    /// A kind of entry this version of collections does not know yet (billing adds kinds such as
-    /// refunds or credit notes over time). It is applied by the sign of its amount, so balances
-    /// keep matching billing's; it is not counted as a payment.
+    /// Money given back on a payment (positive amount): the balance goes back up.
+    Refund,
+    /// A charge's amount corrected, either way; related to the charge.
     Adjustment,
+    /// Money taken off a charge (negative amount); related to the charge.
+    CreditNote,
+    /// What the clinic gave up collecting on a charge (negative amount); related to the charge.
+    WriteOff,
+    /// A kind this version of collections does not know yet (billing adds kinds over time). It
+    /// is applied by the sign of its amount, so balances keep matching billing's.
+    Other,
 }
 
 impl EntryKind {
@@ -23,7 +31,11 @@ impl EntryKind {
         match self {
             EntryKind::Charge => "charge",
             EntryKind::Payment => "payment",
+            EntryKind::Refund => "refund",
             EntryKind::Adjustment => "adjustment",
+            EntryKind::CreditNote => "credit_note",
+            EntryKind::WriteOff => "write_off",
+            EntryKind::Other => "other",
         }
     }
 
@@ -32,9 +44,21 @@ impl EntryKind {
         match text {
             "charge" => Some(EntryKind::Charge),
             "payment" => Some(EntryKind::Payment),
+            "refund" => Some(EntryKind::Refund),
             "adjustment" => Some(EntryKind::Adjustment),
+            "credit_note" => Some(EntryKind::CreditNote),
+            "write_off" => Some(EntryKind::WriteOff),
+            "other" => Some(EntryKind::Other),
             _ => None,
         }
+    }
+
+    /// Whether the entry corrects one charge (`related_source_id` names it).
+    pub fn corrects_a_charge(&self) -> bool {
+        matches!(
+            self,
+            EntryKind::Adjustment | EntryKind::CreditNote | EntryKind::WriteOff
+        )
     }
 }
 
@@ -52,4 +76,7 @@ pub struct LedgerEntry {
     /// The clinic-local day the entry belongs to (for a charge, the day of the service).
     pub service_date: NaiveDate,
     pub created_at: DateTime<Utc>,
+    /// What the entry applies to: the charge an adjustment, credit note or write-off corrects,
+    /// the payment a refund gives back.
+    pub related_source_id: Option<String>,
 }

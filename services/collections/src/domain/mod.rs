@@ -12,11 +12,14 @@
 
 mod aging;
 mod contact;
+mod dispute;
 mod error;
 mod ledger;
+mod notice;
 mod plan;
 mod promise;
 mod receivable;
+mod report;
 mod worklist;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -24,23 +27,35 @@ use clinic_common::Money;
 use clinic_common::ids::PatientId;
 
 pub use aging::{
-    AccountAging, AgingBucket, AgingBuckets, AgingReport, age_ledger, days_past_due, due_date,
+    AccountAging, AgingBucket, AgingBuckets, AgingReport, age_ledger, age_open_debts,
+    days_past_due, due_date,
 };
 pub use contact::{
     BillingIssue, Channel, Contact, ContactKind, ContactProfile, ContactRule, ContactRules,
     ContactState, Direction, LoggedCall, NewContact, Notes, Outcome, ProposedContact, Purpose,
 };
+pub use dispute::{
+    Dispute, DisputeAnswer, Escalation, EscalationPolicy, EscalationRefusal, EscalationTarget,
+    GivenAnswer, NewAnswer, NewEscalation,
+};
 pub use error::{ApplyError, CollectionsError};
 pub use ledger::{EntryKind, LedgerEntry};
+pub use notice::{
+    Language, NoticeContent, NoticeKind, NoticeLine, NoticeStyle, OpenDebt, StatementLine,
+    notice_lines, notice_text,
+};
 pub use plan::{
     Frequency, InstalmentStatus, InstalmentView, MAX_INSTALMENTS, NewPlan, PaymentPlan,
-    ScheduledPayment, check_first_date, plan_status,
+    PlanStanding, Replacement, ScheduledPayment, check_first_date, plan_status,
 };
 pub use promise::{
     NewPromise, PaymentMade, Promise, PromiseStatus, PromiseView, check_promised_date,
     promise_status,
 };
 pub use receivable::{Account, OpenCharge};
+pub use report::{
+    ContactMade, ISSUES, IssuePeriod, KpiInputs, Kpis, Period, TRENDS_MAX_DAYS, issue_trends, kpis,
+};
 pub use worklist::{AccountContacts, WorklistEntry, build_worklist};
 
 /// A patient account as the collections desk lists it.

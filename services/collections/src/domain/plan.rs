@@ -76,6 +76,8 @@ pub struct NewPlan {
     pub instalment_count: u32,
     pub frequency: Frequency,
     pub first_date: NaiveDate,
+    /// What the clinic forgives once the plan is paid in full; zero for none.
+    pub settlement_discount: Money,
     pub request_id: RequestId,
 }
 
@@ -90,6 +92,7 @@ impl NewPlan {
             &self.instalment_count.to_string(),
             self.frequency.as_str(),
             &self.first_date.to_string(),
+            &self.settlement_discount.minor_units().to_string(),
         ])
     }
 
@@ -159,6 +162,61 @@ pub struct PaymentPlan {
     pub created_at: DateTime<Utc>,
     pub created_by: String,
     pub schedule: Vec<ScheduledPayment>,
+    /// What the clinic forgives once the plan is paid in full; zero for none.
+    pub settlement_discount: Money,
+    /// The manager who granted the discount.
+    pub discount_approved_by: Option<String>,
+    /// The plan this one restructured.
+    pub replaces: Option<String>,
+    /// Set once a restructuring replaced this plan.
+    pub replacement: Option<Replacement>,
+    /// When billing wrote the settlement discount off.
+    pub settled_at: Option<DateTime<Utc>>,
+}
+
+/// When, why and by which plan a plan was restructured away.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Replacement {
+    pub at: DateTime<Utc>,
+    pub by_plan: String,
+    pub reason: String,
+}
+
+/// How an active plan stands, for the worklist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PlanStanding {
+    /// Lines whose day has ended short: missed or partly paid.
+    pub missed_instalments: u32,
+    /// Lines not yet paid in full.
+    pub unpaid_lines: u32,
+}
+
+impl PlanStanding {
+    pub fn of(lines: &[InstalmentView]) -> PlanStanding {
+        let mut standing = PlanStanding::default();
+        for line in lines {
+            if matches!(
+                line.status,
+                InstalmentStatus::Missed | InstalmentStatus::PartlyPaid
+            ) {
+                standing.missed_instalments += 1;
+            }
+            if line.status != InstalmentStatus::Paid {
+                standing.unpaid_lines += 1;
+            }
+        }
+        standing
+    }
+
+    /// Every line paid in full.
+    pub fn paid_off(&self) -> bool {
+        self.unpaid_lines == 0
+    }
+
+    /// Running and nothing missed: the patient is paying as agreed, so nobody chases them.
+    pub fn on_track(&self) -> bool {
+        self.missed_instalments == 0 && self.unpaid_lines > 0
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,16 +236,21 @@ pub struct InstalmentView {
 }
 
 /// The plan's schedule on `today` (clinic-local), paid FIFO by the payments made from the plan's
-/// creation up to `now`.
+/// creation up to `now` (up to its replacement, for a plan restructured away: its schedule is
+/// then history, frozen as it stood).
 pub fn plan_status(
     plan: &PaymentPlan,
     payments: &[PaymentMade],
     now: DateTime<Utc>,
     today: NaiveDate,
 ) -> Vec<InstalmentView> {
+    let until = plan
+        .replacement
+        .as_ref()
+        .map_or(now, |replacement| replacement.at.min(now));
     let mut available: i64 = 0;
     for payment in payments {
-        if payment.at >= plan.created_at && payment.at <= now {
+        if payment.at >= plan.created_at && payment.at <= until && payment.at < plan_end(plan) {
             available = available.saturating_add(payment.amount.minor_units());
         }
     }
@@ -228,6 +291,13 @@ pub fn check_first_date(first_date: NaiveDate, today: NaiveDate) -> Result<(), S
         ));
     }
     Ok(())
+}
+
+/// Payments at or after this instant no longer go to the plan.
+fn plan_end(plan: &PaymentPlan) -> DateTime<Utc> {
+    plan.replacement
+        .as_ref()
+        .map_or(DateTime::<Utc>::MAX_UTC, |replacement| replacement.at)
 }
 
 #[cfg(test)]
@@ -320,7 +390,41 @@ mod tests {
                 day(2026, 11, 23),
                 created,
             ),
+            settlement_discount: minor(0),
+            discount_approved_by: None,
+            replaces: None,
+            replacement: None,
+            settled_at: None,
         }
+    }
+
+    #[test]
+    fn a_replaced_plan_keeps_only_the_payments_made_before_its_replacement() {
+        let mut replaced = plan();
+        replaced.replacement = Some(Replacement {
+            at: "2026-11-25T18:00:00Z".parse().expect("valid"),
+            by_plan: "plan-2".into(),
+            reason: "lost her job".into(),
+        });
+        let payments = [
+            PaymentMade {
+                at: "2026-11-23T18:00:00Z".parse().expect("valid"),
+                amount: minor(10_000),
+            },
+            PaymentMade {
+                at: "2026-11-26T18:00:00Z".parse().expect("valid"),
+                amount: minor(10_000),
+            },
+        ];
+        let now = "2026-12-20T18:00:00Z".parse().expect("valid");
+
+        let lines = plan_status(&replaced, &payments, now, day(2026, 12, 20));
+        let standing = PlanStanding::of(&lines);
+
+        assert_eq!(lines[0].status, InstalmentStatus::Paid);
+        assert_eq!(lines[1].status, InstalmentStatus::Missed);
+        assert_eq!(standing.missed_instalments, 2);
+        assert!(!standing.on_track());
     }
 
     #[test]

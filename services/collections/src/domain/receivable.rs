@@ -3,9 +3,15 @@
 //! Payments are allocated to the oldest open charges first (FIFO, oldest by service date, then by
 //! ledger order), so what remains open is always the newest debt: this is what aging is measured
 //! on. A payment larger than every open charge leaves a credit, and the next charges consume that
-//! credit before anything else. Every entry is applied by the sign of its amount: positive
-//! amounts are debts, negative amounts pay debts. So the balance is always exactly billing's
-//! (the sum of the entries), and equals the open charges' remaining amounts minus the credit.
+//! credit before anything else. Entries are applied by the sign of their amount: positive amounts
+//! are debts, negative amounts pay debts; except that an adjustment, credit note or write-off
+//! acts on the charge it corrects: taking off lowers what is left of that charge (any excess pays
+//! other debts, oldest first, or becomes credit, as billing releases it to the patient's
+//! advance), adding raises it. So the balance is always exactly billing's (the sum of the
+//! entries), and equals the open charges' remaining amounts minus the credit.
+//!
+//! A correction of a charge no longer held (fully paid before the account was loaded) is applied
+//! by its sign; an increase then becomes a debt of the correction's day.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clinic_common::ids::PatientId;
@@ -146,7 +152,18 @@ impl Account {
         // Every fallible step is computed before anything changes.
         let balance = self.balance.checked_add(entry.amount).map_err(overflow)?;
         let amount = entry.amount.minor_units();
-        if amount > 0 {
+        let corrected = entry
+            .related_source_id
+            .as_deref()
+            .filter(|_| entry.kind.corrects_a_charge())
+            .and_then(|charge_id| {
+                self.charges
+                    .iter()
+                    .position(|charge| charge.source_id == charge_id)
+            });
+        if let Some(index) = corrected {
+            self.correct(index, amount, sequence)?;
+        } else if amount > 0 {
             let covered = amount.min(self.credit.minor_units());
             let charge = OpenCharge {
                 sequence,
@@ -170,22 +187,67 @@ impl Account {
                 .minor_units()
                 .checked_add(paid)
                 .ok_or(ApplyError::Overflow { sequence })?;
-            let mut unallocated = paid;
-            for charge in self.charges.iter_mut().filter(|charge| charge.is_open()) {
-                if unallocated == 0 {
-                    break;
-                }
-                let remaining = charge.remaining.minor_units();
-                let paid = remaining.min(unallocated);
-                charge.remaining = Money::from_minor(remaining - paid, self.currency);
-                unallocated -= paid;
-            }
-            self.credit = Money::from_minor(self.credit.minor_units() + unallocated, self.currency);
+            self.pay_oldest(paid);
         }
         self.balance = balance;
         self.last_activity_at = latest(self.last_activity_at, entry.created_at);
         if entry.kind == EntryKind::Payment {
             self.last_payment_at = latest(self.last_payment_at, entry.created_at);
+        }
+        Ok(())
+    }
+}
+
+impl Account {
+    /// Allocates `paid` (positive minor units) to the oldest open charges, the rest to credit.
+    /// Callers have checked that the credit can take all of it.
+    fn pay_oldest(&mut self, paid: i64) {
+        let mut unallocated = paid;
+        for charge in self.charges.iter_mut().filter(|charge| charge.is_open()) {
+            if unallocated == 0 {
+                break;
+            }
+            let remaining = charge.remaining.minor_units();
+            let paying = remaining.min(unallocated);
+            charge.remaining = Money::from_minor(remaining - paying, self.currency);
+            unallocated -= paying;
+        }
+        self.credit = Money::from_minor(self.credit.minor_units() + unallocated, self.currency);
+    }
+
+    /// Applies a correction of `amount` minor units to the charge at `index`: a negative one
+    /// takes off what is left of it, the excess paying other debts; a positive one adds to it,
+    /// consuming credit first. Nothing changes on `Err`.
+    fn correct(&mut self, index: usize, amount: i64, sequence: i64) -> Result<(), ApplyError> {
+        let overflow = || ApplyError::Overflow { sequence };
+        if amount < 0 {
+            let taken = amount.checked_neg().ok_or_else(overflow)?;
+            let remaining = self.charges[index].remaining.minor_units();
+            let off_this = remaining.min(taken);
+            let excess = taken - off_this;
+            self.credit
+                .minor_units()
+                .checked_add(excess)
+                .ok_or_else(overflow)?;
+            self.charges[index].remaining = Money::from_minor(remaining - off_this, self.currency);
+            self.pay_oldest(excess);
+        } else if amount > 0 {
+            let charge = &self.charges[index];
+            let new_amount = charge
+                .amount
+                .minor_units()
+                .checked_add(amount)
+                .ok_or_else(overflow)?;
+            let covered = amount.min(self.credit.minor_units());
+            let new_remaining = charge
+                .remaining
+                .minor_units()
+                .checked_add(amount - covered)
+                .ok_or_else(overflow)?;
+            self.credit = Money::from_minor(self.credit.minor_units() - covered, self.currency);
+            let charge = &mut self.charges[index];
+            charge.amount = Money::from_minor(new_amount, self.currency);
+            charge.remaining = Money::from_minor(new_remaining, self.currency);
         }
         Ok(())
     }
@@ -240,6 +302,7 @@ mod tests {
                 source_id: format!("source-{sequence}"),
                 service_date: day(service_day),
                 created_at: at(sequence),
+                related_source_id: None,
             }
         }
 
@@ -376,10 +439,54 @@ mod tests {
     }
 
     #[test]
+    fn a_credit_note_takes_off_the_charge_it_names_not_the_oldest() {
+        let mut ledger = Ledger::new();
+        ledger.charge(10_000, 1).charge(5_000, 2);
+        let mut credit_note = ledger.entry(EntryKind::CreditNote, -3_000, 3);
+        credit_note.related_source_id = Some("source-2".into());
+
+        ledger.account.apply(&credit_note).expect("applies");
+
+        assert_eq!(ledger.remaining(), [(1, 10_000), (2, 2_000)]);
+        assert_eq!(ledger.account.balance(), mxn(12_000));
+        ledger.assert_consistent();
+    }
+
+    #[test]
+    fn taking_off_more_than_is_left_of_a_charge_pays_other_debts_then_credits() {
+        let mut ledger = Ledger::new();
+        ledger.charge(10_000, 1).charge(5_000, 2).pay(4_000);
+        // The charge of the 1st has 6,000 left; writing off all 10,000 of it frees 4,000.
+        let mut write_off = ledger.entry(EntryKind::WriteOff, -10_000, 3);
+        write_off.related_source_id = Some("source-1".into());
+
+        ledger.account.apply(&write_off).expect("applies");
+
+        assert_eq!(ledger.remaining(), [(1, 0), (2, 1_000)]);
+        assert_eq!(ledger.account.balance(), mxn(1_000));
+        ledger.assert_consistent();
+    }
+
+    #[test]
+    fn an_adjustment_up_raises_the_charge_it_names_and_keeps_its_service_day() {
+        let mut ledger = Ledger::new();
+        ledger.charge(10_000, 1).charge(5_000, 2).pay(10_000);
+        let mut adjustment = ledger.entry(EntryKind::Adjustment, 2_500, 9);
+        adjustment.related_source_id = Some("source-1".into());
+
+        ledger.account.apply(&adjustment).expect("applies");
+
+        assert_eq!(ledger.remaining(), [(1, 2_500), (2, 5_000)]);
+        assert_eq!(ledger.account.oldest_open_charge_date(), Some(day(1)));
+        assert_eq!(ledger.account.charges()[0].amount, mxn(12_500));
+        ledger.assert_consistent();
+    }
+
+    #[test]
     fn entries_of_unknown_kinds_apply_by_sign_but_are_not_payments() {
         let mut ledger = Ledger::new();
         ledger.charge(10_000, 1).charge(5_000, 2);
-        let credit_note = ledger.entry(EntryKind::Adjustment, -10_000, 3);
+        let credit_note = ledger.entry(EntryKind::Other, -10_000, 3);
 
         ledger.account.apply(&credit_note).expect("applies");
 

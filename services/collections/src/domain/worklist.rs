@@ -1,14 +1,23 @@
 //! The worklist: the accounts a collector should work now, ranked, and only those on which some
 //! contact is allowed now.
 //!
-//! The score is a sum of three capped parts, so that no single factor swamps the others:
+//! Accounts already being worked are left out: one whose current promise to pay is still open
+//! (its day has not ended), and one whose active payment plan is on track (nothing missed). A
+//! broken promise or a missed instalment brings the account back the day after its day, when it
+//! is judged.
+//!
+//! The score is a sum of capped parts, so that no single factor swamps the others:
 //! - **balance**: 1 point per 10 whole currency units owed, at most 1000 (a $10,000 balance);
 //! - **age**: 5 points per day the oldest open charge is past due, at most 900 (180 days);
 //! - **since last contact**: 10 points per whole day since the last contact in either direction,
 //!   at most 300 (30 days); an account never contacted scores the full 300;
 //! - **broken promise**: 400 points when the account's current promise to pay is broken (nothing
 //!   paid by the end of the promised day), 200 when it is partly kept; from the day after the
-//!   promised day, because that is when the account needs working again.
+//!   promised day, because that is when the account needs working again;
+//! - **promise history**: 100 points per promise ever broken or partly kept, at most 300;
+//! - **missed instalments**: 150 points per missed or partly paid instalment of the active plan,
+//!   at most 450;
+//! - **risk**: the account's risk score, 0 to 100 (see [`risk_score`]).
 //!
 //! Higher scores come first; ties go to the larger balance, then the patient id (stable pages).
 
@@ -19,8 +28,8 @@ use clinic_common::Money;
 use clinic_common::ids::PatientId;
 
 use super::{
-    Channel, ContactProfile, ContactRules, ContactState, LoggedCall, PromiseStatus, PromiseView,
-    ProposedContact, Purpose, Receivable,
+    Channel, ContactProfile, ContactRules, ContactState, LoggedCall, PlanStanding, PromiseStatus,
+    PromiseView, ProposedContact, Purpose, Receivable,
 };
 
 /// The channels the worklist tries, in the order a collector would usually use them.
@@ -39,6 +48,10 @@ const CONTACT_POINTS_PER_DAY: i64 = 10;
 const CONTACT_POINTS_MAX: i64 = 300;
 const BROKEN_PROMISE_POINTS: i64 = 400;
 const PARTLY_KEPT_PROMISE_POINTS: i64 = 200;
+const PROMISE_HISTORY_POINTS_EACH: i64 = 100;
+const PROMISE_HISTORY_POINTS_MAX: i64 = 300;
+const MISSED_INSTALMENT_POINTS_EACH: i64 = 150;
+const MISSED_INSTALMENT_POINTS_MAX: i64 = 450;
 
 /// Everything the contact log and the registry know about one account, for the worklist.
 #[derive(Debug, Clone, Default)]
@@ -53,6 +66,57 @@ pub struct AccountContacts {
     pub assigned_to: Option<String>,
     /// The account's current promise to pay (the newest not superseded), judged now.
     pub promise: Option<PromiseView>,
+    /// Promises on the account ever broken or partly kept, judged now.
+    pub broken_promises: u32,
+    /// How the account's active payment plan stands; `None` without one.
+    pub plan: Option<PlanStanding>,
+}
+
+impl AccountContacts {
+    /// Whether someone is already working the account: a promise whose day has not ended, or a
+    /// plan being paid as agreed.
+    pub fn being_worked(&self) -> bool {
+        let promise_running = self
+            .promise
+            .as_ref()
+            .is_some_and(|view| view.status == PromiseStatus::Open);
+        let plan_on_track = self.plan.is_some_and(|plan| plan.on_track());
+        promise_running || plan_on_track
+    }
+
+    fn missed_instalments(&self) -> u32 {
+        self.plan.map_or(0, |plan| plan.missed_instalments)
+    }
+}
+
+/// How likely an account's debt is to go unpaid, 0 to 100: 25 per promise broken or partly
+/// kept, 20 per missed instalment, 10 once 60 days past due and 10 more once 120, 15 when no
+/// payment was ever received, 20 after a refusal to pay.
+pub fn risk_score(contacts: &AccountContacts, days_past_due: i64, ever_paid: bool) -> i64 {
+    let mut risk =
+        i64::from(contacts.broken_promises) * 25 + i64::from(contacts.missed_instalments()) * 20;
+    if days_past_due >= 60 {
+        risk += 10;
+    }
+    if days_past_due >= 120 {
+        risk += 10;
+    }
+    if !ever_paid {
+        risk += 15;
+    }
+    if contacts.state.refused_to_pay {
+        risk += 20;
+    }
+    risk.clamp(0, 100)
+}
+
+/// The points an account's history of failed arrangements adds to its score.
+fn arrangement_points(contacts: &AccountContacts) -> i64 {
+    let promises = (i64::from(contacts.broken_promises) * PROMISE_HISTORY_POINTS_EACH)
+        .min(PROMISE_HISTORY_POINTS_MAX);
+    let instalments = (i64::from(contacts.missed_instalments()) * MISSED_INSTALMENT_POINTS_EACH)
+        .min(MISSED_INSTALMENT_POINTS_MAX);
+    promises + instalments
 }
 
 /// One account on the worklist.
@@ -69,6 +133,10 @@ pub struct WorklistEntry {
     pub score: i64,
     /// The account's current promise to pay, judged now.
     pub promise: Option<PromiseView>,
+    pub broken_promises: u32,
+    pub missed_instalments: u32,
+    /// 0 to 100 (see [`risk_score`]).
+    pub risk_score: i64,
 }
 
 /// The score of an account (see the module documentation).
@@ -136,8 +204,9 @@ pub fn allowed_channels(
     allowed
 }
 
-/// The worklist over `accounts` (open balances): accounts with no channel allowed now are left
-/// out, the rest ranked by [`score`]. `collector`: only accounts assigned to them.
+/// The worklist over `accounts` (open balances): accounts being worked already and accounts with
+/// no channel allowed now are left out, the rest ranked by their full score (see the module
+/// documentation). `collector`: only accounts assigned to them.
 #[allow(clippy::too_many_arguments)]
 pub fn build_worklist(
     accounts: Vec<Receivable>,
@@ -156,6 +225,9 @@ pub fn build_worklist(
         if collector.is_some() && known.assigned_to.as_deref() != collector {
             continue;
         }
+        if known.being_worked() {
+            continue;
+        }
         let allowed = allowed_channels(rules, known, fallback, now);
         if allowed.is_empty() {
             continue;
@@ -163,9 +235,15 @@ pub fn build_worklist(
         let days_past_due = account
             .days_past_due(as_of, payment_terms_days)
             .unwrap_or(0);
+        let risk = risk_score(known, days_past_due, account.last_payment_at.is_some());
         entries.push(WorklistEntry {
             score: score(account.balance, days_past_due, known.last_contact_at, now)
-                + promise_points(known.promise.as_ref()),
+                + promise_points(known.promise.as_ref())
+                + arrangement_points(known)
+                + risk,
+            broken_promises: known.broken_promises,
+            missed_instalments: known.missed_instalments(),
+            risk_score: risk,
             patient_id: account.patient_id,
             patient_name: account.patient_name,
             balance: account.balance,
@@ -283,8 +361,8 @@ mod tests {
             .iter()
             .map(|entry| (entry.patient_id, entry.score))
             .collect();
-        // old: 100 + 21 days * 5 = 205; big: 300 + 2 days * 5 = 310.
-        assert_eq!(ranked, [(big.patient_id, 310), (old.patient_id, 205)]);
+        // old: 100 + 21 days * 5 + 15 (never paid) = 220; big: 300 + 2 days * 5 + 15 = 325.
+        assert_eq!(ranked, [(big.patient_id, 325), (old.patient_id, 220)]);
         assert_eq!(
             worklist[0].allowed_channels,
             [Channel::PhoneCall, Channel::Sms, Channel::Letter]
@@ -309,6 +387,73 @@ mod tests {
             status,
             paid: pesos(0),
         }
+    }
+
+    #[test]
+    fn an_open_promise_or_a_plan_on_track_keeps_an_account_off_the_list_until_it_fails() {
+        let day = |d| NaiveDate::from_ymd_opt(2026, 11, d).expect("valid");
+        let (promised, planned, failed) = (
+            receivable(1_000, day(1)),
+            receivable(1_000, day(1)),
+            receivable(1_000, day(1)),
+        );
+        let reachable_with = |promise, plan| AccountContacts {
+            profile: Some(reachable()),
+            promise,
+            plan,
+            ..Default::default()
+        };
+        let mut contacts = HashMap::new();
+        contacts.insert(
+            promised.patient_id,
+            reachable_with(Some(judged(PromiseStatus::Open)), None),
+        );
+        let on_track = PlanStanding {
+            missed_instalments: 0,
+            unpaid_lines: 3,
+        };
+        contacts.insert(planned.patient_id, reachable_with(None, Some(on_track)));
+        let mut failing = reachable_with(
+            Some(judged(PromiseStatus::Broken)),
+            Some(PlanStanding {
+                missed_instalments: 1,
+                unpaid_lines: 3,
+            }),
+        );
+        failing.broken_promises = 2;
+        contacts.insert(failed.patient_id, failing);
+
+        let worklist = build_worklist(
+            vec![promised, planned, failed.clone()],
+            &contacts,
+            &ContactRules::default(),
+            &reachable(),
+            None,
+            day(22),
+            0,
+            now(),
+        );
+
+        assert_eq!(worklist.len(), 1);
+        let entry = &worklist[0];
+        assert_eq!(entry.patient_id, failed.patient_id);
+        // risk: 2 x 25 + 1 x 20 + 15 (never paid) = 85.
+        assert_eq!(entry.risk_score, 85);
+        assert_eq!((entry.broken_promises, entry.missed_instalments), (2, 1));
+        // 100 (balance) + 105 (21 days) + 300 (never contacted) + 400 (broken) + 200 (two
+        // broken) + 150 (one missed) + 85 (risk).
+        assert_eq!(entry.score, 1_340);
+    }
+
+    #[test]
+    fn risk_grows_with_failed_arrangements_age_and_refusal_and_is_capped() {
+        let mut contacts = AccountContacts::default();
+        assert_eq!(risk_score(&contacts, 10, true), 0);
+        assert_eq!(risk_score(&contacts, 60, true), 10);
+        assert_eq!(risk_score(&contacts, 120, false), 35);
+        contacts.state.refused_to_pay = true;
+        contacts.broken_promises = 3;
+        assert_eq!(risk_score(&contacts, 200, false), 100);
     }
 
     #[test]

@@ -39,15 +39,23 @@ fn ledger_entry(entry: pb::LedgerEntry, currency: Currency) -> Result<LedgerEntr
     let kind = match pb::LedgerEntryKind::try_from(entry.kind) {
         Ok(pb::LedgerEntryKind::Charge) => EntryKind::Charge,
         Ok(pb::LedgerEntryKind::Payment) => EntryKind::Payment,
+        Ok(pb::LedgerEntryKind::Refund) => EntryKind::Refund,
+        Ok(pb::LedgerEntryKind::Adjustment) => EntryKind::Adjustment,
+        Ok(pb::LedgerEntryKind::CreditNote) => EntryKind::CreditNote,
+        Ok(pb::LedgerEntryKind::WriteOff) => EntryKind::WriteOff,
         Ok(pb::LedgerEntryKind::Unspecified) => return Err("kind is unspecified".into()),
         // A kind added to billing after this version: applied by the sign of its amount.
-        _ => EntryKind::Adjustment,
+        Err(_) => EntryKind::Other,
     };
     let sign_matches = match kind {
-        EntryKind::Charge => !amount.is_negative(),
-        EntryKind::Payment => !amount.is_positive(),
-        EntryKind::Adjustment => true,
+        EntryKind::Charge | EntryKind::Refund => !amount.is_negative(),
+        EntryKind::Payment | EntryKind::CreditNote | EntryKind::WriteOff => !amount.is_positive(),
+        EntryKind::Adjustment | EntryKind::Other => true,
     };
+    let related_source_id = Some(entry.related_source_id.clone()).filter(|id| !id.is_empty());
+    if kind.corrects_a_charge() && related_source_id.is_none() {
+        return Err(format!("a {} names no charge", kind.as_str()));
+    }
     if !sign_matches {
         return Err(format!("amount has the wrong sign for a {}", kind.as_str()));
     }
@@ -66,6 +74,7 @@ fn ledger_entry(entry: pb::LedgerEntry, currency: Currency) -> Result<LedgerEntr
         source_id: entry.source_id,
         service_date,
         created_at,
+        related_source_id,
     })
 }
 
@@ -135,12 +144,29 @@ mod tests {
     }
 
     #[test]
-    fn kinds_this_version_does_not_know_are_adjustments() {
-        let mut refund = entry(1, pb::LedgerEntryKind::Charge, 1_000);
-        refund.kind = 99;
+    fn corrections_name_the_charge_they_correct() {
+        let mut credit_note = entry(1, pb::LedgerEntryKind::CreditNote, -1_000);
+        let without_charge = ledger_entry(credit_note.clone(), Currency::MXN);
+        credit_note.related_source_id = "charge-7".into();
 
-        let read = ledger_entry(refund, Currency::MXN).expect("readable");
+        let read = ledger_entry(credit_note, Currency::MXN).expect("readable");
 
-        assert_eq!(read.kind, EntryKind::Adjustment);
+        assert!(without_charge.is_err());
+        assert_eq!(read.kind, EntryKind::CreditNote);
+        assert_eq!(read.related_source_id.as_deref(), Some("charge-7"));
+        assert!(
+            ledger_entry(entry(2, pb::LedgerEntryKind::WriteOff, 500), Currency::MXN).is_err(),
+            "a write-off takes off"
+        );
+    }
+
+    #[test]
+    fn kinds_this_version_does_not_know_are_applied_by_sign() {
+        let mut future = entry(1, pb::LedgerEntryKind::Charge, 1_000);
+        future.kind = 99;
+
+        let read = ledger_entry(future, Currency::MXN).expect("readable");
+
+        assert_eq!(read.kind, EntryKind::Other);
     }
 }

@@ -7,6 +7,8 @@
 //! next round starts at once; otherwise the follower waits `ledger_poll_interval_ms`. When billing
 //! or the registry cannot be reached the receivables stay as they were and the next round tries
 //! again, so collections keeps answering, with `GetLedgerSyncStatus` showing how far behind it is.
+//! Once a day it also purges contact-log entries past their 3-year retention; each round it has
+//! billing write off the settlement discount of every payment plan paid in full.
 
 mod convert;
 
@@ -15,16 +17,21 @@ use std::time::Duration;
 
 use chrono_tz::Tz;
 use clinic_common::Currency;
+use clinic_common::Money;
 use clinic_common::client::ServiceChannel;
 use clinic_common::clock::SharedClock;
-use clinic_proto::billing::v1::ListLedgerEntriesRequest;
+use clinic_common::time::local_date;
 use clinic_proto::billing::v1::billing_service_client::BillingServiceClient;
+use clinic_proto::billing::v1::{
+    ListLedgerEntriesRequest, ListOpenChargesRequest, WriteOffChargeRequest,
+};
+use clinic_proto::money_to_proto;
 use clinic_proto::patients::v1::GetPatientRequest;
 use clinic_proto::patients::v1::patient_service_client::PatientServiceClient;
 use tokio_util::sync::CancellationToken;
 use tonic::Code;
 
-use crate::domain::display_name;
+use crate::domain::{PaymentPlan, PlanStanding, display_name, plan_status};
 use crate::registry;
 use crate::store::{PageStop, ReceivablesStore};
 
@@ -35,6 +42,9 @@ const PAGE_SIZE: i32 = 500;
 /// Names asked for per round, so a backlog of new accounts cannot hold up the ledger.
 const NAMES_PER_ROUND: u32 = 100;
 
+/// How often contact-log entries past their retention are purged.
+const PURGE_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// What to do after a round.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Next {
@@ -44,6 +54,43 @@ enum Next {
     Wait,
     /// Shutting down.
     Stop,
+}
+
+/// Applies billing's ledger until the receivables include `target` (a ledger sequence billing
+/// has reported), page after page, alongside the follower (the store serialises the two). Used
+/// when a caller must see an entry at once, such as a payment just taken by phone. Returns the
+/// sequence applied; fails when billing cannot be reached or the feed stops short of `target`.
+pub async fn catch_up(
+    store: &ReceivablesStore,
+    billing: &mut BillingServiceClient<ServiceChannel>,
+    currency: Currency,
+    clock: &SharedClock,
+    target: i64,
+) -> anyhow::Result<i64> {
+    loop {
+        let applied = store.sync_status().await?.applied_sequence;
+        if applied >= target {
+            return Ok(applied);
+        }
+        let response = billing
+            .list_ledger_entries(ListLedgerEntriesRequest {
+                after_sequence: applied,
+                page_size: PAGE_SIZE,
+            })
+            .await
+            .map_err(|status| anyhow::anyhow!("billing's ledger is unreachable: {status}"))?
+            .into_inner();
+        let head = response.head_sequence;
+        let (entries, malformed) = convert::entries(response.entries, currency);
+        let outcome = store.apply_page(&entries, head, clock.now()).await?;
+        let stuck = outcome.applied == 0 && outcome.applied_sequence < target;
+        if stuck && (outcome.stopped.is_some() || malformed.is_some() || head <= applied) {
+            anyhow::bail!(
+                "billing's ledger stopped at {} before {target}",
+                outcome.applied_sequence
+            );
+        }
+    }
 }
 
 /// Follows billing's ledger into the receivables until stopped.
@@ -84,9 +131,23 @@ impl LedgerFollower {
     /// page half-applied.
     pub async fn run(mut self, stop: CancellationToken) {
         tracing::info!("following billing's ledger");
+        let mut last_purge: Option<tokio::time::Instant> = None;
         loop {
+            if last_purge.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
+                last_purge = Some(tokio::time::Instant::now());
+                match self.store.purge_contacts(self.clock.now()).await {
+                    Ok(0) => {}
+                    Ok(purged) => tracing::info!(purged, "purged contacts past their retention"),
+                    Err(error) => {
+                        tracing::error!(error = ?error, "failed to purge the contact log")
+                    }
+                }
+            }
             let mut next = self.follow_ledger(&stop).await;
             if next != Next::Stop && self.name_accounts(&stop).await.is_break() {
+                next = Next::Stop;
+            }
+            if next != Next::Stop && self.settle_plans(&stop).await.is_break() {
                 next = Next::Stop;
             }
             match next {
@@ -192,6 +253,115 @@ impl LedgerFollower {
         } else {
             Next::Wait
         }
+    }
+
+    /// Has billing write off the settlement discount of each plan paid in full. A failure is
+    /// logged and tried again next round: the write-offs are fixed once and sent under the same
+    /// idempotency keys, so billing writes each off once.
+    async fn settle_plans(&mut self, stop: &CancellationToken) -> ControlFlow<()> {
+        let plans = match self.store.plans_to_settle().await {
+            Ok(plans) => plans,
+            Err(error) => {
+                tracing::error!(error = ?error, "failed to read plans to settle");
+                return ControlFlow::Continue(());
+            }
+        };
+        if plans.is_empty() {
+            return ControlFlow::Continue(());
+        }
+        let payments = match self.store.payments_on_arranged_accounts().await {
+            Ok(payments) => payments,
+            Err(error) => {
+                tracing::error!(error = ?error, "failed to read payments on planned accounts");
+                return ControlFlow::Continue(());
+            }
+        };
+        let now = self.clock.now();
+        let today = local_date(now, self.clinic_zone);
+        for plan in plans {
+            let paid = payments
+                .get(&plan.patient_id)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            if !PlanStanding::of(&plan_status(&plan, paid, now, today)).paid_off() {
+                continue;
+            }
+            let settled = tokio::select! {
+                () = stop.cancelled() => return ControlFlow::Break(()),
+                settled = self.settle(&plan) => settled,
+            };
+            match settled {
+                Ok(()) => tracing::info!(plan_id = plan.plan_id, "settlement discount written off"),
+                Err(error) => {
+                    tracing::warn!(error = ?error, plan_id = plan.plan_id, "a settlement discount is still to be written off")
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// Writes a paid-off plan's settlement discount off in billing, the oldest charges first.
+    async fn settle(&mut self, plan: &PaymentPlan) -> anyhow::Result<()> {
+        let recorded = self.store.settlement_write_offs(&plan.plan_id, &[]).await?;
+        let steps = if recorded.is_empty() {
+            let open = self
+                .billing
+                .list_open_charges(ListOpenChargesRequest {
+                    patient_id: plan.patient_id.to_string(),
+                })
+                .await
+                .map_err(|status| anyhow::anyhow!("billing's open charges: {status}"))?
+                .into_inner();
+            let mut left = plan.settlement_discount.minor_units();
+            let mut proposed = Vec::new();
+            for open_charge in &open.charges {
+                if left == 0 {
+                    break;
+                }
+                let outstanding = open_charge
+                    .outstanding
+                    .as_ref()
+                    .map_or(0, |money| money.minor_units);
+                let amount = left.min(outstanding);
+                let charge_id = open_charge
+                    .charge
+                    .as_ref()
+                    .map(|charge| charge.charge_id.clone())
+                    .unwrap_or_default();
+                if amount > 0 && !charge_id.is_empty() {
+                    proposed.push((charge_id, amount));
+                    left -= amount;
+                }
+            }
+            self.store
+                .settlement_write_offs(&plan.plan_id, &proposed)
+                .await?
+        } else {
+            recorded
+        };
+        for (charge_id, amount_minor, done) in steps {
+            if done {
+                continue;
+            }
+            self.billing
+                .write_off_charge(WriteOffChargeRequest {
+                    charge_id: charge_id.clone(),
+                    amount: Some(money_to_proto(Money::from_minor(
+                        amount_minor,
+                        self.currency,
+                    ))),
+                    reason: format!("Settlement discount of payment plan {}", plan.plan_id),
+                    request_id: format!("settlement-{}-{charge_id}", plan.plan_id),
+                })
+                .await
+                .map_err(|status| anyhow::anyhow!("billing's write-off: {status}"))?;
+            self.store
+                .settlement_write_off_done(&plan.plan_id, &charge_id, self.clock.now())
+                .await?;
+        }
+        self.store
+            .mark_settled(&plan.plan_id, self.clock.now())
+            .await
     }
 
     /// Asks the registry for the names of account holders not yet named. Breaks when stopping;

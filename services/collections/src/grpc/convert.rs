@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use clinic_common::ids::{PatientId, RequestId};
-use clinic_common::validation::{FieldViolations, optional_text};
+use clinic_common::validation::{FieldViolations, optional_text, required_text};
 use clinic_common::{Currency, Money};
 use clinic_proto::collections::v1 as pb;
 use clinic_proto::{
@@ -13,10 +13,11 @@ use clinic_proto::{
 
 use crate::domain::{
     AccountAging, AgingBucket, AgingBuckets, BillingIssue, Channel, CollectionsError, Contact,
-    ContactKind, ContactRule, ContactState, Direction, Frequency, InstalmentStatus, InstalmentView,
-    LedgerSyncStatus, MAX_INSTALMENTS, NewContact, NewPlan, NewPromise, Notes, Outcome,
-    PaymentPlan, PromiseStatus, PromiseView, ProposedContact, Purpose, Receivable, WorklistEntry,
-    check_first_date, check_promised_date,
+    ContactKind, ContactRule, ContactState, Direction, Dispute, DisputeAnswer, Escalation,
+    EscalationTarget, Frequency, ISSUES, InstalmentStatus, InstalmentView, IssuePeriod, Kpis,
+    LedgerSyncStatus, MAX_INSTALMENTS, NewAnswer, NewContact, NewEscalation, NewPlan, NewPromise,
+    Notes, Outcome, PaymentPlan, Period, PromiseStatus, PromiseView, ProposedContact, Purpose,
+    Receivable, TRENDS_MAX_DAYS, WorklistEntry, check_first_date, check_promised_date,
 };
 
 /// Page sizes for lists of accounts.
@@ -160,7 +161,7 @@ fn channel_from(value: i32) -> Result<Channel, &'static str> {
     }
 }
 
-fn channel_to(channel: Channel) -> pb::ContactChannel {
+pub fn channel_to(channel: Channel) -> pb::ContactChannel {
     match channel {
         Channel::PhoneCall => pb::ContactChannel::PhoneCall,
         Channel::Sms => pb::ContactChannel::Sms,
@@ -243,7 +244,7 @@ fn billing_issue_from(value: i32) -> Result<BillingIssue, &'static str> {
     }
 }
 
-fn billing_issue_to(issue: BillingIssue) -> pb::BillingIssue {
+pub fn billing_issue_to(issue: BillingIssue) -> pb::BillingIssue {
     match issue {
         BillingIssue::NoIssue => pb::BillingIssue::Unspecified,
         BillingIssue::WrongCharge => pb::BillingIssue::WrongCharge,
@@ -471,6 +472,9 @@ pub fn worklist_entry_to_proto(entry: &WorklistEntry) -> pb::WorklistItem {
             .collect(),
         score: entry.score,
         promise: entry.promise.as_ref().map(promise_to_proto),
+        broken_promises: i32::try_from(entry.broken_promises).unwrap_or(i32::MAX),
+        missed_instalments: i32::try_from(entry.missed_instalments).unwrap_or(i32::MAX),
+        risk_score: i32::try_from(entry.risk_score).unwrap_or(i32::MAX),
     }
 }
 
@@ -660,6 +664,78 @@ pub fn new_plan(
         return Err(violations.into());
     };
     let patient_id = patient_id_from(&mut violations, "plan.patient_id", &plan.patient_id);
+    plan_terms(
+        &mut violations,
+        plan,
+        patient_id,
+        request_id,
+        currency,
+        today,
+    )
+}
+
+/// A `RestructurePaymentPlan` request, read: the plan replaced, the new terms (for the
+/// replaced plan's account, filled in by the caller once the plan is found) and the reason.
+pub fn restructuring(
+    request: &pb::RestructurePaymentPlanRequest,
+    currency: Currency,
+    today: NaiveDate,
+) -> Result<(String, NewPlan, String), CollectionsError> {
+    let mut violations = FieldViolations::new();
+    let plan_id = violations.check(
+        "plan_id",
+        uuid::Uuid::parse_str(&request.plan_id).map_err(|_| "is not a plan id"),
+    );
+    let reason = violations.check("reason", required_text(&request.reason, REASON_MAX_CHARS));
+    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
+    let Some(plan) = &request.plan else {
+        violations.add("plan", "is required");
+        return Err(violations.into());
+    };
+    // The account is the replaced plan's; a placeholder until the plan is read.
+    let terms = plan_terms(
+        &mut violations,
+        plan,
+        Some(PatientId::new()),
+        request_id,
+        currency,
+        today,
+    );
+    match (plan_id, reason, terms) {
+        (Some(plan_id), Some(reason), Ok(terms)) => Ok((plan_id.to_string(), terms, reason)),
+        (_, _, Err(error)) => Err(error),
+        _ => Err(violations.into()),
+    }
+}
+
+/// The longest reason accepted (escalations, restructurings).
+const REASON_MAX_CHARS: usize = 500;
+
+/// The terms of a plan, read; every bad field is named (as `plan.<field>`).
+fn plan_terms(
+    violations: &mut FieldViolations,
+    plan: &pb::PaymentPlan,
+    patient_id: Option<PatientId>,
+    request_id: Option<RequestId>,
+    currency: Currency,
+    today: NaiveDate,
+) -> Result<NewPlan, CollectionsError> {
+    let settlement_discount = match &plan.settlement_discount {
+        None => Some(Money::zero(currency)),
+        Some(discount) => violations
+            .check(
+                "plan.settlement_discount",
+                money_from_proto(Some(discount), currency),
+            )
+            .and_then(|discount| {
+                if discount.is_negative() {
+                    violations.add("plan.settlement_discount", "must not be negative");
+                    None
+                } else {
+                    Some(discount)
+                }
+            }),
+    };
     let total = violations.check("plan.total", positive_money(plan.total.as_ref(), currency));
     let down_payment = match &plan.down_payment {
         None => Some(Money::zero(currency)),
@@ -709,6 +785,7 @@ pub fn new_plan(
         instalment_count,
         frequency,
         first_date,
+        settlement_discount,
     ) {
         (
             Some(request_id),
@@ -718,6 +795,7 @@ pub fn new_plan(
             Some(instalment_count),
             Some(frequency),
             Some(first_date),
+            Some(settlement_discount),
         ) if violations.is_empty() => Ok(NewPlan {
             patient_id,
             total,
@@ -725,9 +803,10 @@ pub fn new_plan(
             instalment_count,
             frequency,
             first_date,
+            settlement_discount,
             request_id,
         }),
-        _ => Err(violations.into()),
+        _ => Err(std::mem::take(violations).into()),
     }
 }
 
@@ -787,6 +866,24 @@ pub fn plan_to_proto(plan: &PaymentPlan, lines: &[InstalmentView]) -> pb::Paymen
         first_date: Some(date_to_proto(plan.first_date)),
         create_time: Some(timestamp_to_proto(plan.created_at)),
         created_by: plan.created_by.clone(),
+        settlement_discount: Some(money_to_proto(plan.settlement_discount)),
+        discount_approved_by: plan.discount_approved_by.clone().unwrap_or_default(),
+        replace_time: plan
+            .replacement
+            .as_ref()
+            .map(|replacement| timestamp_to_proto(replacement.at)),
+        replace_reason: plan
+            .replacement
+            .as_ref()
+            .map(|replacement| replacement.reason.clone())
+            .unwrap_or_default(),
+        replaced_by: plan
+            .replacement
+            .as_ref()
+            .map(|replacement| replacement.by_plan.clone())
+            .unwrap_or_default(),
+        replaces: plan.replaces.clone().unwrap_or_default(),
+        settle_time: plan.settled_at.map(timestamp_to_proto),
         schedule: lines
             .iter()
             .map(|line| pb::Instalment {
@@ -795,6 +892,286 @@ pub fn plan_to_proto(plan: &PaymentPlan, lines: &[InstalmentView]) -> pb::Paymen
                 amount: Some(money_to_proto(line.scheduled.amount)),
                 amount_paid: Some(money_to_proto(line.paid)),
                 status: instalment_status_to(line.status) as i32,
+            })
+            .collect(),
+    }
+}
+
+pub fn dispute_to_proto(dispute: &Dispute) -> pb::Dispute {
+    let answer = dispute.answer.as_ref();
+    pb::Dispute {
+        dispute_id: dispute.dispute_id.clone(),
+        patient_id: dispute.patient_id.to_string(),
+        contact_id: dispute.contact_id.clone().unwrap_or_default(),
+        billing_issue: billing_issue_to(dispute.billing_issue) as i32,
+        open_time: Some(timestamp_to_proto(dispute.opened_at)),
+        answer_time: answer.map(|given| timestamp_to_proto(given.answered_at)),
+        answer: answer.map_or(pb::DisputeAnswer::Unspecified, |given| match given.answer {
+            DisputeAnswer::CorrectedCharge => pb::DisputeAnswer::CorrectedCharge,
+            DisputeAnswer::CreditNote => pb::DisputeAnswer::CreditNote,
+            DisputeAnswer::Upheld => pb::DisputeAnswer::Upheld,
+        }) as i32,
+        answer_note: answer.map(|given| given.note.clone()).unwrap_or_default(),
+        billing_reference: answer
+            .and_then(|given| given.billing_reference.clone())
+            .unwrap_or_default(),
+        answered_by: answer
+            .map(|given| given.answered_by.clone())
+            .unwrap_or_default(),
+    }
+}
+
+/// An `AnswerDispute` request, read; every bad field is named.
+pub fn new_answer(
+    request: &pb::AnswerDisputeRequest,
+    currency: Currency,
+) -> Result<NewAnswer, CollectionsError> {
+    let mut violations = FieldViolations::new();
+    let patient_id = patient_id_from(&mut violations, "patient_id", &request.patient_id);
+    let answer = match pb::DisputeAnswer::try_from(request.answer) {
+        Ok(pb::DisputeAnswer::CorrectedCharge) => Some(DisputeAnswer::CorrectedCharge),
+        Ok(pb::DisputeAnswer::CreditNote) => Some(DisputeAnswer::CreditNote),
+        Ok(pb::DisputeAnswer::Upheld) => Some(DisputeAnswer::Upheld),
+        Ok(pb::DisputeAnswer::Unspecified) => {
+            violations.add("answer", "is required");
+            None
+        }
+        Err(_) => {
+            violations.add("answer", "is not a known answer");
+            None
+        }
+    };
+    let note = violations.check("answer_note", Notes::parse(&request.answer_note));
+    let correction = match answer {
+        Some(answer) if answer.corrects_the_charge() => {
+            let charge_id = if request.charge_id.trim().is_empty() {
+                violations.add("charge_id", "is required to correct the charge");
+                None
+            } else {
+                Some(request.charge_id.trim().to_owned())
+            };
+            let amount =
+                violations.check("amount", positive_money(request.amount.as_ref(), currency));
+            charge_id.zip(amount).map(Some)
+        }
+        _ => Some(None),
+    };
+    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
+    match (patient_id, answer, note, correction, request_id) {
+        (Some(patient_id), Some(answer), Some(note), Some(correction), Some(request_id))
+            if violations.is_empty() =>
+        {
+            Ok(NewAnswer {
+                patient_id,
+                answer,
+                note: note.as_str().to_owned(),
+                correction,
+                billing_reference: None,
+                request_id,
+            })
+        }
+        _ => Err(violations.into()),
+    }
+}
+
+pub fn escalation_to_proto(escalation: &Escalation) -> pb::Escalation {
+    pb::Escalation {
+        escalation_id: escalation.escalation_id.clone(),
+        patient_id: escalation.patient_id.to_string(),
+        target: match escalation.target {
+            EscalationTarget::Manager => pb::EscalationTarget::Manager,
+            EscalationTarget::ExternalAgency => pb::EscalationTarget::ExternalAgency,
+            EscalationTarget::WriteOffProposal => pb::EscalationTarget::WriteOffProposal,
+        } as i32,
+        reason: escalation.reason.clone(),
+        balance: Some(money_to_proto(escalation.balance)),
+        days_past_due: days_to_proto(escalation.days_past_due),
+        create_time: Some(timestamp_to_proto(escalation.created_at)),
+        escalated_by: escalation.escalated_by.clone(),
+    }
+}
+
+/// An `EscalateAccount` request, read; every bad field is named.
+pub fn new_escalation(
+    request: &pb::EscalateAccountRequest,
+) -> Result<NewEscalation, CollectionsError> {
+    let mut violations = FieldViolations::new();
+    let patient_id = patient_id_from(&mut violations, "patient_id", &request.patient_id);
+    let target = match pb::EscalationTarget::try_from(request.target) {
+        Ok(pb::EscalationTarget::Manager) => Some(EscalationTarget::Manager),
+        Ok(pb::EscalationTarget::ExternalAgency) => Some(EscalationTarget::ExternalAgency),
+        Ok(pb::EscalationTarget::WriteOffProposal) => Some(EscalationTarget::WriteOffProposal),
+        Ok(pb::EscalationTarget::Unspecified) => {
+            violations.add("target", "is required");
+            None
+        }
+        Err(_) => {
+            violations.add("target", "is not a known target");
+            None
+        }
+    };
+    let reason = violations.check("reason", required_text(&request.reason, REASON_MAX_CHARS));
+    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
+    match (patient_id, target, reason, request_id) {
+        (Some(patient_id), Some(target), Some(reason), Some(request_id))
+            if violations.is_empty() =>
+        {
+            Ok(NewEscalation {
+                patient_id,
+                target,
+                reason,
+                request_id,
+            })
+        }
+        _ => Err(violations.into()),
+    }
+}
+
+/// A list request that names an account or none, read: the account and the page.
+pub fn optional_account_page(
+    patient_id: &str,
+    page: Option<&clinic_proto::common::v1::PageRequest>,
+) -> Result<(Option<PatientId>, u32, u64), CollectionsError> {
+    let mut violations = FieldViolations::new();
+    let patient_id = if patient_id.is_empty() {
+        Some(None)
+    } else {
+        patient_id_from(&mut violations, "patient_id", patient_id).map(Some)
+    };
+    let page = violations.check(
+        "page",
+        page_from_proto(page, ACCOUNTS_PAGE_DEFAULT, ACCOUNTS_PAGE_MAX),
+    );
+    match (patient_id, page) {
+        (Some(patient_id), Some((limit, offset))) if violations.is_empty() => {
+            Ok((patient_id, limit, offset))
+        }
+        _ => Err(violations.into()),
+    }
+}
+
+pub fn period_from(value: i32) -> Result<Period, &'static str> {
+    match pb::TrendPeriod::try_from(value) {
+        Ok(pb::TrendPeriod::Day) => Ok(Period::Day),
+        Ok(pb::TrendPeriod::Week) => Ok(Period::Week),
+        Ok(pb::TrendPeriod::Month) => Ok(Period::Month),
+        Ok(pb::TrendPeriod::Unspecified) => Err("is required"),
+        Err(_) => Err("is not a known period"),
+    }
+}
+
+/// A `GetBillingIssueTrends` request, read: the span and the period.
+pub fn trends_query(
+    request: &pb::GetBillingIssueTrendsRequest,
+) -> Result<(NaiveDate, NaiveDate, Period), CollectionsError> {
+    let mut violations = FieldViolations::new();
+    let from = violations.check("from_date", date_from_proto(request.from_date.as_ref()));
+    let to = violations.check("to_date", date_from_proto(request.to_date.as_ref()));
+    let period = violations.check("period", period_from(request.period));
+    if let (Some(from), Some(to)) = (from, to) {
+        if to < from {
+            violations.add("to_date", "must not be before from_date");
+        } else if (to - from).num_days() >= TRENDS_MAX_DAYS {
+            violations.add(
+                "to_date",
+                format!("must be less than {TRENDS_MAX_DAYS} days after from_date"),
+            );
+        }
+    }
+    match (from, to, period) {
+        (Some(from), Some(to), Some(period)) if violations.is_empty() => Ok((from, to, period)),
+        _ => Err(violations.into()),
+    }
+}
+
+pub fn issue_counts_to_proto(counts: &[i64; 4]) -> Vec<pb::BillingIssueCount> {
+    ISSUES
+        .iter()
+        .zip(counts)
+        .map(|(issue, contacts)| pb::BillingIssueCount {
+            issue: billing_issue_to(*issue) as i32,
+            contacts: *contacts,
+        })
+        .collect()
+}
+
+pub fn trends_to_proto(periods: &[IssuePeriod]) -> pb::BillingIssueTrends {
+    let mut totals = [0_i64; 4];
+    for period in periods {
+        for (total, count) in totals.iter_mut().zip(period.counts) {
+            *total += count;
+        }
+    }
+    pb::BillingIssueTrends {
+        periods: periods
+            .iter()
+            .map(|period| pb::BillingIssuePeriod {
+                period_start: Some(date_to_proto(period.start)),
+                counts: issue_counts_to_proto(&period.counts),
+                contacts: period.contacts,
+            })
+            .collect(),
+        totals: issue_counts_to_proto(&totals),
+    }
+}
+
+/// A KPI request, read: the period and a day in it (`None`: today).
+pub fn kpis_query(
+    period: i32,
+    day: Option<&clinic_proto::common::v1::Date>,
+    violations: &mut FieldViolations,
+) -> Option<(Period, Option<NaiveDate>)> {
+    let period = violations.check("period", period_from(period));
+    let day = match day {
+        None => Some(None),
+        Some(day) => violations
+            .check("day", date_from_proto(Some(day)))
+            .map(Some),
+    };
+    match (period, day) {
+        (Some(period), Some(day)) => Some((period, day)),
+        _ => None,
+    }
+}
+
+fn bp(value: Option<i64>) -> (i32, bool) {
+    match value {
+        Some(value) => (i32::try_from(value).unwrap_or(i32::MAX), true),
+        None => (0, false),
+    }
+}
+
+pub fn kpis_to_proto(kpis: &Kpis, start: NaiveDate, end: NaiveDate) -> pb::CollectionsKpis {
+    let (recovery_rate_bp, recovery_rate_defined) = bp(kpis.recovery_rate_bp);
+    let (current_receivables_bp, _) = bp(kpis.current_bp);
+    let (overdue_receivables_bp, _) = bp(kpis.overdue_bp);
+    let (promises_kept_bp, promises_kept_defined) = bp(kpis.promises_kept_bp);
+    let (follow_ups_on_time_bp, follow_ups_defined) = bp(kpis.follow_ups_on_time_bp);
+    pb::CollectionsKpis {
+        period_start: Some(date_to_proto(start)),
+        period_end: Some(date_to_proto(end)),
+        collected: Some(money_to_proto(kpis.collected)),
+        collectible: Some(money_to_proto(kpis.collectible)),
+        recovery_rate_bp,
+        recovery_rate_defined,
+        receivables: Some(money_to_proto(kpis.receivables)),
+        current_receivables_bp,
+        overdue_receivables_bp,
+        dso_centidays: kpis.dso_centidays.unwrap_or(0),
+        dso_defined: kpis.dso_centidays.is_some(),
+        promises_kept_bp,
+        promises_judged: kpis.promises_judged,
+        promises_kept_defined,
+        follow_ups_on_time_bp,
+        follow_ups_due: kpis.follow_ups_due,
+        follow_ups_defined,
+        by_collector: kpis
+            .by_collector
+            .iter()
+            .map(|(collector, collected, payments)| pb::CollectorCollected {
+                collector: collector.clone(),
+                collected: Some(money_to_proto(*collected)),
+                payments: *payments,
             })
             .collect(),
     }

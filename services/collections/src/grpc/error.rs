@@ -62,10 +62,44 @@ impl From<CollectionsError> for Status {
             CollectionsError::RequestIdReused => status::invalid_argument(
                 &FieldViolations::single("request_id", "was already used for a different request"),
             ),
+            CollectionsError::PlanNotActive => failed_precondition(
+                "the payment plan was restructured already",
+                "PLAN_NOT_ACTIVE",
+            ),
+            CollectionsError::SettlementNeedsManager => failed_precondition(
+                "only a manager may grant a settlement discount",
+                "SETTLEMENT_NEEDS_MANAGER",
+            ),
+            CollectionsError::EscalationRefused(why) => failed_precondition(
+                &format!("the escalation policy does not allow this: {why}"),
+                "ESCALATION_POLICY",
+            ),
+            CollectionsError::DisputeOpen => failed_precondition(
+                "a dispute is open on the account; answer it first",
+                "DISPUTE_HOLD",
+            ),
+            CollectionsError::ChargeNotFound(charge_id) => {
+                Status::not_found(format!("charge {charge_id} not found on this account"))
+            }
+            CollectionsError::NoOpenDispute => {
+                failed_precondition("the account has no open dispute", "NO_OPEN_DISPUTE")
+            }
+            CollectionsError::BillingUnavailable => {
+                Status::unavailable("billing is unavailable; nothing was done, try again shortly")
+            }
             CollectionsError::RegistryUnavailable => {
                 Status::unavailable("the patient registry is unavailable; try again shortly")
             }
             CollectionsError::Unexpected(error) => status::internal(&error),
         }
     }
+}
+
+/// FAILED_PRECONDITION with an `ErrorInfo` whose reason a client can branch on.
+fn failed_precondition(message: &str, reason: &str) -> Status {
+    Status::with_error_details(
+        Code::FailedPrecondition,
+        message,
+        ErrorDetails::with_error_info(reason, ERROR_DOMAIN, HashMap::new()),
+    )
 }

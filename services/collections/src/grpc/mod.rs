@@ -2,6 +2,7 @@
 //! request, asks the store and converts the result back.
 
 mod convert;
+mod desk;
 mod error;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -22,9 +23,13 @@ use clinic_proto::patients::v1::GetPatientRequest;
 use clinic_proto::patients::v1::patient_service_client::PatientServiceClient;
 use tonic::Code;
 
+use clinic_proto::billing::v1::billing_service_client::BillingServiceClient;
+use tonic::transport::Channel;
+
 use crate::domain::{
-    AgingBuckets, AgingReport, CollectionsError, ContactProfile, ContactRules, PaymentPlan,
-    PromiseStatus, PromiseView, age_ledger, build_worklist, plan_status, promise_status,
+    AgingBuckets, AgingReport, CollectionsError, ContactProfile, ContactRules, EscalationPolicy,
+    PaymentPlan, PlanStanding, PromiseStatus, PromiseView, age_ledger, age_open_debts,
+    build_worklist, plan_status, promise_status,
 };
 use crate::registry;
 use crate::store::{ContactToRecord, PromiseRecords, ReceivablesStore};
@@ -52,9 +57,24 @@ pub struct CollectionsGrpc {
     clock: SharedClock,
     terms: ClinicTerms,
     rules: ContactRules,
+    policy: EscalationPolicy,
+    /// Shown on notices as the creditor.
+    clinic_name: String,
     /// The registry, asked for a patient's contact profile at every contact check, so that a
     /// consent withdrawn a minute ago is already respected.
     patients: PatientServiceClient<ServiceChannel>,
+    /// Billing, called as this service (balances, the ledger feed).
+    billing: BillingServiceClient<ServiceChannel>,
+    /// Billing, called with the caller's own token (payments taken by phone, statements), so
+    /// billing's role rules apply to the person and its records name them.
+    billing_on_behalf: BillingServiceClient<Channel>,
+}
+
+/// The other services the handlers call.
+pub struct Upstream {
+    pub patients: ServiceChannel,
+    pub billing: ServiceChannel,
+    pub billing_on_behalf: Channel,
 }
 
 impl CollectionsGrpc {
@@ -63,14 +83,20 @@ impl CollectionsGrpc {
         clock: SharedClock,
         terms: ClinicTerms,
         rules: ContactRules,
-        patients: ServiceChannel,
+        policy: EscalationPolicy,
+        clinic_name: String,
+        upstream: Upstream,
     ) -> Self {
         CollectionsGrpc {
             store,
             clock,
             terms,
             rules,
-            patients: PatientServiceClient::new(patients),
+            policy,
+            clinic_name,
+            patients: PatientServiceClient::new(upstream.patients),
+            billing: BillingServiceClient::new(upstream.billing),
+            billing_on_behalf: BillingServiceClient::new(upstream.billing_on_behalf),
         }
     }
 
@@ -166,14 +192,29 @@ impl CollectionsGrpc {
         limit: u32,
         offset: u64,
     ) -> Result<AgingReport, CollectionsError> {
-        let end_of_day = start_of_day(as_of.succ_opt().unwrap_or(as_of), self.terms.time_zone);
-        let history = self.store.ledger_history(end_of_day, patient_id).await?;
-        let mut aged = age_ledger(
-            &history.entries,
-            self.terms.currency,
-            as_of,
-            self.terms.payment_terms_days,
-        )?;
+        let (mut aged, names, applied_sequence) = if as_of >= self.today() {
+            // Nothing is posted after now, so the ledger at the end of `as_of` is the ledger as
+            // the receivables hold it: age their open debts, without replaying the ledger.
+            let open = self.store.open_debts(patient_id).await?;
+            let aged = age_open_debts(
+                &open.debts,
+                self.terms.currency,
+                as_of,
+                self.terms.payment_terms_days,
+            )
+            .map_err(|error| CollectionsError::Unexpected(error.into()))?;
+            (aged, open.names, open.applied_sequence)
+        } else {
+            let end_of_day = start_of_day(as_of.succ_opt().unwrap_or(as_of), self.terms.time_zone);
+            let history = self.store.ledger_history(end_of_day, patient_id).await?;
+            let aged = age_ledger(
+                &history.entries,
+                self.terms.currency,
+                as_of,
+                self.terms.payment_terms_days,
+            )?;
+            (aged, history.names, history.applied_sequence)
+        };
         let mut total = AgingBuckets::zero(self.terms.currency);
         for account in &aged {
             total
@@ -186,13 +227,13 @@ impl CollectionsGrpc {
         let end = start.saturating_add(limit as usize).min(aged.len());
         let mut accounts: Vec<_> = aged.drain(start..end).collect();
         for account in &mut accounts {
-            account.patient_name = history.names.get(&account.patient_id).cloned();
+            account.patient_name = names.get(&account.patient_id).cloned();
         }
         Ok(AgingReport {
             as_of,
             total,
             accounts,
-            as_of_sequence: history.applied_sequence,
+            as_of_sequence: applied_sequence,
         })
     }
 }
@@ -357,12 +398,12 @@ impl CollectionsService for CollectionsGrpc {
         &self,
         request: Request<pb::ResolveDisputeRequest>,
     ) -> Result<Response<pb::ContactState>, Status> {
-        authorize(&request, &[Role::Manager])?;
+        let caller = authorize(&request, &[Role::Manager])?;
         let patient_id = required_patient_id(&request.get_ref().patient_id, "patient_id")?;
         tracing::Span::current().record("patient_id", tracing::field::display(patient_id));
         let state = self
             .store
-            .resolve_dispute(patient_id, self.clock.now())
+            .resolve_dispute(patient_id, &caller.subject, self.clock.now())
             .await
             .map_err(CollectionsError::from)?;
         Ok(Response::new(contact_state_to_proto(patient_id, state)))
@@ -389,10 +430,35 @@ impl CollectionsService for CollectionsGrpc {
             .map_err(CollectionsError::from)?;
         // Newest first, so the first promise seen for an account is its current one.
         for view in self.judge_promises(&promises, now) {
-            if let Some(known) = contacts.get_mut(&view.promise.patient_id)
-                && known.promise.is_none()
-            {
-                known.promise = Some(view);
+            if let Some(known) = contacts.get_mut(&view.promise.patient_id) {
+                if view.status.is_broken() {
+                    known.broken_promises += 1;
+                }
+                if known.promise.is_none() && view.status != PromiseStatus::Superseded {
+                    known.promise = Some(view);
+                }
+            }
+        }
+        let plans = self
+            .store
+            .active_plans()
+            .await
+            .map_err(CollectionsError::from)?;
+        if !plans.is_empty() {
+            let payments = self
+                .store
+                .payments_on_arranged_accounts()
+                .await
+                .map_err(CollectionsError::from)?;
+            let today = self.today();
+            for plan in &plans {
+                if let Some(known) = contacts.get_mut(&plan.patient_id) {
+                    let paid = payments
+                        .get(&plan.patient_id)
+                        .map(Vec::as_slice)
+                        .unwrap_or_default();
+                    known.plan = Some(PlanStanding::of(&plan_status(plan, paid, now, today)));
+                }
             }
         }
         // Accounts the registry has not described yet are judged on letters alone.
@@ -464,13 +530,19 @@ impl CollectionsService for CollectionsGrpc {
         request: Request<pb::RecordPromiseRequest>,
     ) -> Result<Response<pb::Promise>, Status> {
         let caller = authorize(&request, &[Role::Collections, Role::Manager])?;
-        let today = self.today();
+        let now = self.clock.now();
+        let made_at = desk::record_time(
+            &caller,
+            request.get_ref().made_time.as_ref(),
+            "made_time",
+            now,
+        )?;
+        let today = local_date(made_at, self.terms.time_zone);
         let promise = new_promise(request.get_ref(), self.terms.currency, today)?;
         tracing::Span::current().record("patient_id", tracing::field::display(promise.patient_id));
-        let now = self.clock.now();
         let recorded = self
             .store
-            .record_promise(&promise, &caller.subject, now, today)
+            .record_promise(&promise, &caller.subject, made_at, today)
             .await?;
         // A new promise is judged now; a retry's first promise too (it may have been paid since).
         let records = PromiseRecords {
@@ -537,12 +609,19 @@ impl CollectionsService for CollectionsGrpc {
         request: Request<pb::CreatePaymentPlanRequest>,
     ) -> Result<Response<pb::PaymentPlan>, Status> {
         let caller = authorize(&request, &[Role::Collections, Role::Manager])?;
-        let today = self.today();
+        let agreed_at = desk::record_time(
+            &caller,
+            request.get_ref().agreed_time.as_ref(),
+            "agreed_time",
+            self.clock.now(),
+        )?;
+        let today = local_date(agreed_at, self.terms.time_zone);
         let plan = new_plan(request.get_ref(), self.terms.currency, today)?;
         tracing::Span::current().record("patient_id", tracing::field::display(plan.patient_id));
+        let approved_by = desk::discount_approver(&caller, plan.settlement_discount)?;
         let created = self
             .store
-            .create_plan(&plan, &caller.subject, self.clock.now(), today)
+            .create_plan(&plan, &caller.subject, approved_by, None, agreed_at, today)
             .await?;
         Ok(Response::new(self.plan_with_status(&created).await?))
     }
@@ -562,5 +641,116 @@ impl CollectionsService for CollectionsGrpc {
             .ok_or(CollectionsError::PlanNotFound)?;
         tracing::Span::current().record("patient_id", tracing::field::display(plan.patient_id));
         Ok(Response::new(self.plan_with_status(&plan).await?))
+    }
+    #[tracing::instrument(skip_all)]
+    async fn list_payment_plans(
+        &self,
+        request: Request<pb::ListPaymentPlansRequest>,
+    ) -> Result<Response<pb::ListPaymentPlansResponse>, Status> {
+        self.do_list_payment_plans(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn restructure_payment_plan(
+        &self,
+        request: Request<pb::RestructurePaymentPlanRequest>,
+    ) -> Result<Response<pb::PaymentPlan>, Status> {
+        self.do_restructure_payment_plan(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn take_payment(
+        &self,
+        request: Request<pb::TakePaymentRequest>,
+    ) -> Result<Response<pb::TakePaymentResponse>, Status> {
+        self.do_take_payment(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_account(
+        &self,
+        request: Request<pb::GetAccountRequest>,
+    ) -> Result<Response<pb::AccountOverview>, Status> {
+        self.do_get_account(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_account_access_log(
+        &self,
+        request: Request<pb::ListAccountAccessLogRequest>,
+    ) -> Result<Response<pb::ListAccountAccessLogResponse>, Status> {
+        self.do_list_account_access_log(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_billing_issue_trends(
+        &self,
+        request: Request<pb::GetBillingIssueTrendsRequest>,
+    ) -> Result<Response<pb::BillingIssueTrends>, Status> {
+        self.do_get_billing_issue_trends(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn purge_contact_log(
+        &self,
+        request: Request<pb::PurgeContactLogRequest>,
+    ) -> Result<Response<pb::PurgeContactLogResponse>, Status> {
+        self.do_purge_contact_log(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn escalate_account(
+        &self,
+        request: Request<pb::EscalateAccountRequest>,
+    ) -> Result<Response<pb::Escalation>, Status> {
+        self.do_escalate_account(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_escalations(
+        &self,
+        request: Request<pb::ListEscalationsRequest>,
+    ) -> Result<Response<pb::ListEscalationsResponse>, Status> {
+        self.do_list_escalations(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_disputes(
+        &self,
+        request: Request<pb::ListDisputesRequest>,
+    ) -> Result<Response<pb::ListDisputesResponse>, Status> {
+        self.do_list_disputes(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn answer_dispute(
+        &self,
+        request: Request<pb::AnswerDisputeRequest>,
+    ) -> Result<Response<pb::Dispute>, Status> {
+        self.do_answer_dispute(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn render_notice(
+        &self,
+        request: Request<pb::RenderNoticeRequest>,
+    ) -> Result<Response<pb::RenderedNotice>, Status> {
+        self.do_render_notice(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_collections_kpis(
+        &self,
+        request: Request<pb::GetCollectionsKpisRequest>,
+    ) -> Result<Response<pb::CollectionsKpis>, Status> {
+        self.do_get_collections_kpis(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn export_collections_kpis(
+        &self,
+        request: Request<pb::ExportCollectionsKpisRequest>,
+    ) -> Result<Response<pb::ExportedKpis>, Status> {
+        self.do_export_collections_kpis(request).await
     }
 }

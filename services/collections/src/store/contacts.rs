@@ -277,6 +277,20 @@ impl ReceivablesStore {
             .context("failed to record a contact")?;
 
             let next = state.after(contact.outcome);
+            if next.dispute_open && !state.dispute_open {
+                sqlx::query(
+                    "INSERT INTO disputes (dispute_id, patient_id, contact_id, billing_issue, \
+                     opened_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(uuid::Uuid::new_v4().to_string())
+                .bind(patient_id.as_str())
+                .bind(contact_id.as_str())
+                .bind(contact.billing_issue.as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .context("failed to open a dispute")?;
+            }
             if next != state {
                 sqlx::query(
                     "UPDATE contact_states SET cease_requested = $2, refused_to_pay = $3, \
@@ -338,27 +352,76 @@ impl ReceivablesStore {
         row.map(ContactRow::into_contact).transpose()
     }
 
-    /// Ends an account's dispute hold. Ending one that is not open changes nothing, so a retry
-    /// is harmless.
+    /// Ends an account's dispute hold, closing its open dispute as upheld. Ending one that is
+    /// not open changes nothing, so a retry is harmless.
     pub async fn resolve_dispute(
         &self,
         patient_id: PatientId,
+        resolved_by: &str,
         now: DateTime<Utc>,
     ) -> anyhow::Result<ContactState> {
-        let row: Option<(bool, bool, bool)> = with_db!(&self.db, |pool| {
-            sqlx::query_as(
+        let patient = patient_id.to_string();
+        let row: Option<(bool, bool, bool)> = in_transaction!(&self.db, |tx| async {
+            let row: Option<(bool, bool, bool)> = sqlx::query_as(
                 "UPDATE contact_states SET dispute_open = $2, updated_at = $3 \
                  WHERE patient_id = $1 \
                  RETURNING cease_requested, refused_to_pay, dispute_open",
             )
-            .bind(patient_id.to_string())
+            .bind(patient.as_str())
             .bind(false)
             .bind(now)
-            .fetch_optional(pool)
+            .fetch_optional(&mut *tx)
+            .await
+            .context("failed to resolve a dispute")?;
+            sqlx::query(
+                "UPDATE disputes SET answered_at = $2, answer = $3, answer_note = $4, \
+                 answered_by = $5 WHERE patient_id = $1 AND answered_at IS NULL",
+            )
+            .bind(patient.as_str())
+            .bind(now)
+            .bind(crate::domain::DisputeAnswer::Upheld.as_str())
+            .bind("")
+            .bind(resolved_by)
+            .execute(&mut *tx)
+            .await
+            .context("failed to close a dispute")?;
+            anyhow::Ok(row)
+        }
+        .await)?;
+        Ok(row.map(state_from_row).unwrap_or_default())
+    }
+
+    /// An account's contact state.
+    pub async fn contact_state(&self, patient_id: PatientId) -> anyhow::Result<ContactState> {
+        Ok(self
+            .contact_history(patient_id, DateTime::<Utc>::MAX_UTC)
+            .await?
+            .0)
+    }
+
+    /// A patient's newest contacts, newest first.
+    pub async fn recent_contacts(
+        &self,
+        patient_id: PatientId,
+        limit: u32,
+    ) -> anyhow::Result<Vec<Contact>> {
+        let rows: Vec<ContactRow> = with_db!(&self.db, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                contact_columns!(),
+                " FROM contacts WHERE patient_id = $1 ORDER BY contact_seq DESC LIMIT $2"
+            ))
+            .bind(patient_id.to_string())
+            .bind(i64::from(limit))
+            .fetch_all(pool)
             .await
         })
-        .context("failed to resolve a dispute")?;
-        Ok(row.map(state_from_row).unwrap_or_default())
+        .context("failed to list recent contacts")?;
+        let mut contacts = Vec::with_capacity(rows.len());
+        for row in rows {
+            contacts.push(row.into_contact()?);
+        }
+        Ok(contacts)
     }
 
     /// A patient's contacts, oldest first.

@@ -10,12 +10,15 @@
 //! to pay; `plans` the payment plans; `worklist` gathers what the worklist is ranked from.
 
 mod contacts;
+mod desk;
 mod plans;
 mod promises;
 #[cfg(test)]
 mod tests;
 
 pub use contacts::ContactToRecord;
+pub use desk::EscalationFacts;
+pub use plans::PlanReplacement;
 pub use promises::PromiseRecords;
 
 use std::collections::btree_map::Entry;
@@ -130,7 +133,12 @@ macro_rules! load_account {
                 .context("failed to read an account's charges")?;
                 let loaded_remaining = charges
                     .iter()
-                    .map(|charge| (charge.charge_sequence, charge.remaining_minor))
+                    .map(|charge| {
+                        (
+                            charge.charge_sequence,
+                            (charge.amount_minor, charge.remaining_minor),
+                        )
+                    })
                     .collect();
                 let account = Account::restore(
                     patient_id,
@@ -168,7 +176,8 @@ pub struct ReceivablesStore {
 /// only changed charges are written back.
 struct Working {
     account: Account,
-    loaded_remaining: HashMap<i64, i64>,
+    /// (amount, remaining) of each charge as loaded.
+    loaded_remaining: HashMap<i64, (i64, i64)>,
     last_sequence: i64,
 }
 
@@ -249,8 +258,8 @@ impl ReceivablesStore {
                 working.last_sequence = entry.sequence;
                 sqlx::query(
                     "INSERT INTO ledger_entries (sequence, patient_id, kind, amount_minor, \
-                     source_id, service_date, created_at, applied_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                     source_id, service_date, created_at, applied_at, related_source_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .bind(entry.sequence)
                 .bind(entry.patient_id.to_string())
@@ -260,6 +269,7 @@ impl ReceivablesStore {
                 .bind(entry.service_date)
                 .bind(entry.created_at)
                 .bind(now)
+                .bind(entry.related_source_id.as_deref())
                 .execute(&mut *tx)
                 .await
                 .context("failed to record a ledger entry")?;
@@ -297,7 +307,8 @@ impl ReceivablesStore {
                 .context("failed to write a receivable account")?;
                 for charge in account.charges() {
                     let remaining = charge.remaining.minor_units();
-                    if working.loaded_remaining.get(&charge.sequence) == Some(&remaining) {
+                    let held = (charge.amount.minor_units(), remaining);
+                    if working.loaded_remaining.get(&charge.sequence) == Some(&held) {
                         continue;
                     }
                     sqlx::query(
@@ -305,6 +316,7 @@ impl ReceivablesStore {
                          service_date, amount_minor, remaining_minor) \
                          VALUES ($1, $2, $3, $4, $5, $6) \
                          ON CONFLICT (charge_sequence) DO UPDATE SET \
+                         amount_minor = excluded.amount_minor, \
                          remaining_minor = excluded.remaining_minor",
                     )
                     .bind(charge.sequence)
@@ -388,7 +400,7 @@ impl ReceivablesStore {
         let rows: Vec<EntryRow> = with_db!(&self.db, |pool| {
             sqlx::query_as(
                 "SELECT sequence, patient_id, kind, amount_minor, source_id, service_date, \
-                 created_at FROM ledger_entries \
+                 created_at, related_source_id FROM ledger_entries \
                  WHERE sequence <= $1 AND created_at < $2 \
                  AND (CAST($3 AS TEXT) IS NULL OR patient_id = $3) \
                  ORDER BY sequence",
@@ -490,6 +502,7 @@ struct EntryRow {
     source_id: String,
     service_date: NaiveDate,
     created_at: DateTime<Utc>,
+    related_source_id: Option<String>,
 }
 
 impl EntryRow {
@@ -505,6 +518,7 @@ impl EntryRow {
             source_id: self.source_id,
             service_date: self.service_date,
             created_at: self.created_at,
+            related_source_id: self.related_source_id,
         })
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! Creating a plan is one transaction: the idempotency key is looked up first (a retry gets the
 //! first plan), then the account's row is locked and its balance checked, and the plan and every
-//! line of its schedule are written. The one-plan-per-account constraint turns a second plan into
-//! `PlanExists`.
+//! line of its schedule are written. The one-active-plan-per-account index turns a second plan
+//! into `PlanExists`. Restructuring is the same transaction, which also marks the plan it
+//! replaces, so the old plan and its schedule stay as history.
 
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -12,16 +13,28 @@ use clinic_common::ids::PatientId;
 use clinic_common::{Currency, Money, in_transaction, with_db};
 
 use super::ReceivablesStore;
-use crate::domain::{CollectionsError, Frequency, NewPlan, PaymentPlan, ScheduledPayment};
+use crate::domain::{
+    CollectionsError, Frequency, NewPlan, PaymentPlan, Replacement, ScheduledPayment,
+};
 
 /// The idempotency-key operation name for created plans.
 const CREATE_PLAN: &str = "create_payment_plan";
 
+/// The idempotency-key operation name for restructured plans.
+const RESTRUCTURE_PLAN: &str = "restructure_payment_plan";
+
 macro_rules! plan_columns {
     () => {
         "plan_id, patient_id, total_minor, down_payment_minor, instalment_count, frequency, \
-         first_date, created_at, created_by"
+         first_date, created_at, created_by, settlement_discount_minor, discount_approved_by, \
+         replaces, replaced_at, replaced_by, replace_reason, settled_at"
     };
+}
+
+/// The plan a restructuring replaces, and why.
+pub struct PlanReplacement<'a> {
+    pub plan_id: &'a str,
+    pub reason: &'a str,
 }
 
 /// Why one pass of `create_plan` did not finish.
@@ -40,17 +53,37 @@ impl<E: Into<CollectionsError>> From<E> for CreateError {
 impl ReceivablesStore {
     /// Creates a payment plan once per request id, with its schedule for a plan made `today`
     /// (the clinic-local day of `now`).
+    /// `discount_approved_by`: the manager granting the plan's settlement discount, if it has one.
+    /// `replacing`: the active plan a restructuring replaces.
     pub async fn create_plan(
         &self,
         plan: &NewPlan,
         created_by: &str,
+        discount_approved_by: Option<&str>,
+        replacing: Option<PlanReplacement<'_>>,
         now: DateTime<Utc>,
         today: NaiveDate,
     ) -> Result<PaymentPlan, CollectionsError> {
-        let fingerprint = plan.fingerprint();
+        let fingerprint = match &replacing {
+            None => plan.fingerprint(),
+            Some(replaced) => format!(
+                "{}|{}|{}",
+                plan.fingerprint(),
+                replaced.plan_id,
+                replaced.reason
+            ),
+        };
         for attempt in 0..2 {
             match self
-                .try_create_plan(plan, &fingerprint, created_by, now, today)
+                .try_create_plan(
+                    plan,
+                    &fingerprint,
+                    created_by,
+                    discount_approved_by,
+                    replacing.as_ref(),
+                    now,
+                    today,
+                )
                 .await
             {
                 Err(CreateError::KeyTaken) if attempt == 0 => continue,
@@ -62,22 +95,30 @@ impl ReceivablesStore {
         Err(anyhow::anyhow!("idempotency key {} stayed contended", plan.request_id).into())
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn try_create_plan(
         &self,
         plan: &NewPlan,
         fingerprint: &str,
         created_by: &str,
+        discount_approved_by: Option<&str>,
+        replacing: Option<&PlanReplacement<'_>>,
         now: DateTime<Utc>,
         today: NaiveDate,
     ) -> Result<PaymentPlan, CreateError> {
         let patient_id = plan.patient_id.to_string();
         let currency = self.currency;
+        let operation = if replacing.is_some() {
+            RESTRUCTURE_PLAN
+        } else {
+            CREATE_PLAN
+        };
         let plan_id = in_transaction!(&self.db, |tx| async {
             let earlier: Option<(String, String)> = sqlx::query_as(
                 "SELECT fingerprint, resource_id FROM idempotency_keys \
                  WHERE operation = $1 AND request_id = $2",
             )
-            .bind(CREATE_PLAN)
+            .bind(operation)
             .bind(plan.request_id.as_str())
             .fetch_optional(&mut *tx)
             .await
@@ -99,15 +140,40 @@ impl ReceivablesStore {
             .await
             .context("failed to lock a receivable account")?;
             let balance = Money::from_minor(balance_minor.unwrap_or(0).max(0), currency);
-            if plan.total.minor_units() > balance.minor_units() {
+            let covered = plan
+                .total
+                .minor_units()
+                .saturating_add(plan.settlement_discount.minor_units());
+            if covered > balance.minor_units() {
                 return Err(CollectionsError::PlanExceedsBalance { balance }.into());
             }
 
             let plan_id = uuid::Uuid::new_v4().to_string();
+            if let Some(replaced) = replacing {
+                // Only the active plan of this account may be replaced; the row lock above
+                // keeps two restructurings from both replacing it.
+                let marked = sqlx::query(
+                    "UPDATE payment_plans SET replaced_at = $3, replaced_by = $4, \
+                     replace_reason = $5 WHERE plan_id = $1 AND patient_id = $2 \
+                     AND replaced_at IS NULL",
+                )
+                .bind(replaced.plan_id)
+                .bind(patient_id.as_str())
+                .bind(now)
+                .bind(plan_id.as_str())
+                .bind(replaced.reason)
+                .execute(&mut *tx)
+                .await
+                .context("failed to mark a plan replaced")?;
+                if marked.rows_affected() == 0 {
+                    return Err(CollectionsError::PlanNotActive.into());
+                }
+            }
             let inserted = sqlx::query(
                 "INSERT INTO payment_plans (plan_id, patient_id, total_minor, \
                  down_payment_minor, instalment_count, frequency, first_date, created_at, \
-                 created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 created_by, settlement_discount_minor, discount_approved_by, replaces) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             )
             .bind(plan_id.as_str())
             .bind(patient_id.as_str())
@@ -118,6 +184,9 @@ impl ReceivablesStore {
             .bind(plan.first_date)
             .bind(now)
             .bind(created_by)
+            .bind(plan.settlement_discount.minor_units())
+            .bind(discount_approved_by)
+            .bind(replacing.map(|replaced| replaced.plan_id))
             .execute(&mut *tx)
             .await;
             match inserted {
@@ -145,7 +214,7 @@ impl ReceivablesStore {
                  (operation, request_id, fingerprint, resource_id, created_at) \
                  VALUES ($1, $2, $3, $4, $5)",
             )
-            .bind(CREATE_PLAN)
+            .bind(operation)
             .bind(plan.request_id.as_str())
             .bind(fingerprint)
             .bind(plan_id.as_str())
@@ -171,7 +240,7 @@ impl ReceivablesStore {
             .map_err(CreateError::Collections)
     }
 
-    /// A payment plan with its schedule, by id or by account.
+    /// A payment plan with its schedule, by id, or an account's active plan.
     pub async fn plan(
         &self,
         plan_id: Option<&str>,
@@ -182,7 +251,8 @@ impl ReceivablesStore {
             sqlx::query_as(concat!(
                 "SELECT ",
                 plan_columns!(),
-                " FROM payment_plans WHERE plan_id = $1 OR patient_id = $2"
+                " FROM payment_plans WHERE plan_id = $1 \
+                 OR (patient_id = $2 AND replaced_at IS NULL)"
             ))
             .bind(plan_id)
             .bind(patient.as_deref())
@@ -193,6 +263,166 @@ impl ReceivablesStore {
         let Some(row) = row else {
             return Ok(None);
         };
+        self.with_schedule(row).await.map(Some)
+    }
+
+    /// Every plan an account has had, newest first.
+    pub async fn plans_of(&self, patient_id: PatientId) -> anyhow::Result<Vec<PaymentPlan>> {
+        let rows: Vec<PlanRow> = with_db!(&self.db, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                plan_columns!(),
+                " FROM payment_plans WHERE patient_id = $1 \
+                 ORDER BY CASE WHEN replaced_at IS NULL THEN 0 ELSE 1 END, replaced_at DESC, \
+                 created_at DESC, plan_id"
+            ))
+            .bind(patient_id.to_string())
+            .fetch_all(pool)
+            .await
+        })
+        .context("failed to read payment plans")?;
+        let mut plans = Vec::with_capacity(rows.len());
+        for row in rows {
+            plans.push(self.with_schedule(row).await?);
+        }
+        Ok(plans)
+    }
+
+    /// Every active plan, with its schedule.
+    pub async fn active_plans(&self) -> anyhow::Result<Vec<PaymentPlan>> {
+        let rows: Vec<PlanRow> = with_db!(&self.db, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                plan_columns!(),
+                " FROM payment_plans WHERE replaced_at IS NULL"
+            ))
+            .fetch_all(pool)
+            .await
+        })
+        .context("failed to read active payment plans")?;
+        let lines: Vec<(String, i32, NaiveDate, i64)> = with_db!(&self.db, |pool| {
+            sqlx::query_as(
+                "SELECT i.plan_id, i.number, i.due_date, i.amount_minor \
+                 FROM plan_instalments i JOIN payment_plans p ON p.plan_id = i.plan_id \
+                 WHERE p.replaced_at IS NULL ORDER BY i.plan_id, i.number",
+            )
+            .fetch_all(pool)
+            .await
+        })
+        .context("failed to read active schedules")?;
+        let mut schedules: std::collections::HashMap<String, Vec<ScheduledPayment>> =
+            std::collections::HashMap::new();
+        for (plan_id, number, due_date, amount_minor) in lines {
+            schedules
+                .entry(plan_id)
+                .or_default()
+                .push(ScheduledPayment {
+                    number: u32::try_from(number)
+                        .with_context(|| format!("plan_instalments holds a number {number}"))?,
+                    due_date,
+                    amount: Money::from_minor(amount_minor, self.currency),
+                });
+        }
+        let mut plans = Vec::with_capacity(rows.len());
+        for row in rows {
+            let schedule = schedules.remove(&row.plan_id).unwrap_or_default();
+            plans.push(row.into_plan(self.currency, schedule)?);
+        }
+        Ok(plans)
+    }
+
+    /// Active plans with a settlement discount not yet written off.
+    pub async fn plans_to_settle(&self) -> anyhow::Result<Vec<PaymentPlan>> {
+        let mut plans = self.active_plans().await?;
+        plans.retain(|plan| plan.settlement_discount.is_positive() && plan.settled_at.is_none());
+        Ok(plans)
+    }
+
+    /// Records that billing wrote a plan's settlement discount off.
+    pub async fn mark_settled(&self, plan_id: &str, at: DateTime<Utc>) -> anyhow::Result<()> {
+        with_db!(&self.db, |pool| {
+            sqlx::query(
+                "UPDATE payment_plans SET settled_at = $2 WHERE plan_id = $1 \
+                 AND settled_at IS NULL",
+            )
+            .bind(plan_id)
+            .bind(at)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })
+        .context("failed to mark a plan settled")?;
+        Ok(())
+    }
+
+    /// The write-offs a plan's settlement is made of, (charge, amount, done), fixing them first
+    /// from `proposed` when none are recorded yet.
+    pub async fn settlement_write_offs(
+        &self,
+        plan_id: &str,
+        proposed: &[(String, i64)],
+    ) -> anyhow::Result<Vec<(String, i64, bool)>> {
+        let rows: Vec<(String, i64, Option<DateTime<Utc>>)> =
+            in_transaction!(&self.db, |tx| async {
+                let existing: Vec<(String, i64, Option<DateTime<Utc>>)> = sqlx::query_as(
+                    "SELECT charge_id, amount_minor, done_at FROM settlement_write_offs \
+                 WHERE plan_id = $1 ORDER BY charge_id",
+                )
+                .bind(plan_id)
+                .fetch_all(&mut *tx)
+                .await
+                .context("failed to read a settlement")?;
+                if !existing.is_empty() {
+                    return anyhow::Ok(existing);
+                }
+                for (charge_id, amount_minor) in proposed {
+                    sqlx::query(
+                        "INSERT INTO settlement_write_offs (plan_id, charge_id, amount_minor) \
+                     VALUES ($1, $2, $3)",
+                    )
+                    .bind(plan_id)
+                    .bind(charge_id.as_str())
+                    .bind(*amount_minor)
+                    .execute(&mut *tx)
+                    .await
+                    .context("failed to fix a settlement")?;
+                }
+                Ok(proposed
+                    .iter()
+                    .map(|(charge_id, amount)| (charge_id.clone(), *amount, None))
+                    .collect())
+            }
+            .await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(charge_id, amount, done)| (charge_id, amount, done.is_some()))
+            .collect())
+    }
+
+    /// Records that billing confirmed one write-off of a settlement.
+    pub async fn settlement_write_off_done(
+        &self,
+        plan_id: &str,
+        charge_id: &str,
+        at: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        with_db!(&self.db, |pool| {
+            sqlx::query(
+                "UPDATE settlement_write_offs SET done_at = $3 \
+                 WHERE plan_id = $1 AND charge_id = $2 AND done_at IS NULL",
+            )
+            .bind(plan_id)
+            .bind(charge_id)
+            .bind(at)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })
+        .context("failed to record a settlement write-off")?;
+        Ok(())
+    }
+
+    async fn with_schedule(&self, row: PlanRow) -> anyhow::Result<PaymentPlan> {
         let lines: Vec<(i32, NaiveDate, i64)> = with_db!(&self.db, |pool| {
             sqlx::query_as(
                 "SELECT number, due_date, amount_minor FROM plan_instalments \
@@ -212,7 +442,7 @@ impl ReceivablesStore {
                 amount: Money::from_minor(amount_minor, self.currency),
             });
         }
-        row.into_plan(self.currency, schedule).map(Some)
+        row.into_plan(self.currency, schedule)
     }
 }
 
@@ -227,6 +457,13 @@ struct PlanRow {
     first_date: NaiveDate,
     created_at: DateTime<Utc>,
     created_by: String,
+    settlement_discount_minor: i64,
+    discount_approved_by: Option<String>,
+    replaces: Option<String>,
+    replaced_at: Option<DateTime<Utc>>,
+    replaced_by: Option<String>,
+    replace_reason: Option<String>,
+    settled_at: Option<DateTime<Utc>>,
 }
 
 impl PlanRow {
@@ -255,6 +492,15 @@ impl PlanRow {
             created_at: self.created_at,
             created_by: self.created_by,
             schedule,
+            settlement_discount: Money::from_minor(self.settlement_discount_minor, currency),
+            discount_approved_by: self.discount_approved_by,
+            replaces: self.replaces,
+            replacement: self.replaced_at.map(|at| Replacement {
+                at,
+                by_plan: self.replaced_by.unwrap_or_default(),
+                reason: self.replace_reason.unwrap_or_default(),
+            }),
+            settled_at: self.settled_at,
         })
     }
 }

@@ -76,6 +76,7 @@ impl Feed {
             source_id: format!("source-{sequence}"),
             service_date: day(service_day),
             created_at: now() - TimeDelta::hours(100 - sequence),
+            related_source_id: None,
         }
     }
 

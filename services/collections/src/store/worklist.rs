@@ -9,6 +9,37 @@ use clinic_common::ids::PatientId;
 use clinic_common::with_db;
 
 use super::{ReceivableRow, ReceivablesStore};
+
+/// Reads the open debts, the holders' names and the cursor inside the open transaction `$tx`.
+macro_rules! read_open_debts {
+    ($tx:ident, $patient:expr) => {{
+        let rows: Vec<(String, chrono::NaiveDate, i64)> = sqlx::query_as(
+            "SELECT patient_id, service_date, CAST(SUM(remaining_minor) AS BIGINT) \
+             FROM account_charges WHERE remaining_minor > 0 \
+             AND (CAST($1 AS TEXT) IS NULL OR patient_id = $1) \
+             GROUP BY patient_id, service_date",
+        )
+        .bind($patient.as_deref())
+        .fetch_all(&mut *$tx)
+        .await
+        .context("failed to read open debts")?;
+        let names: Vec<(String, String)> = sqlx::query_as(
+            "SELECT patient_id, patient_name FROM receivable_accounts \
+             WHERE patient_name IS NOT NULL AND patient_name <> '' AND balance_minor > 0 \
+             AND (CAST($1 AS TEXT) IS NULL OR patient_id = $1)",
+        )
+        .bind($patient.as_deref())
+        .fetch_all(&mut *$tx)
+        .await
+        .context("failed to read account holders' names")?;
+        let applied_sequence: i64 =
+            sqlx::query_scalar("SELECT applied_sequence FROM ledger_cursor WHERE cursor_id = 1")
+                .fetch_one(&mut *$tx)
+                .await
+                .context("failed to read the ledger cursor")?;
+        anyhow::Ok((rows, names, applied_sequence))
+    }};
+}
 use crate::domain::{AccountContacts, ContactKind, LoggedCall, Receivable};
 
 impl ReceivablesStore {
@@ -164,4 +195,117 @@ fn known_account<'a>(
     let patient_id = PatientId::parse(id)
         .with_context(|| format!("a collections table holds a malformed id {id:?}"))?;
     Ok(contacts.get_mut(&patient_id))
+}
+
+impl ReceivablesStore {
+    /// One account as the receivables hold it, whether or not it owes anything now.
+    pub async fn receivable(&self, patient_id: PatientId) -> anyhow::Result<Option<Receivable>> {
+        let row: Option<ReceivableRow> = with_db!(&self.db, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                receivable_columns!(),
+                " FROM receivable_accounts WHERE patient_id = $1"
+            ))
+            .bind(patient_id.to_string())
+            .fetch_optional(pool)
+            .await
+        })
+        .context("failed to read a receivable account")?;
+        row.map(|row| row.into_receivable(self.currency))
+            .transpose()
+    }
+
+    /// An account's assigned collector.
+    pub async fn assignment(&self, patient_id: PatientId) -> anyhow::Result<Option<String>> {
+        with_db!(&self.db, |pool| {
+            sqlx::query_scalar("SELECT collector FROM account_assignments WHERE patient_id = $1")
+                .bind(patient_id.to_string())
+                .fetch_optional(pool)
+                .await
+        })
+        .context("failed to read an assignment")
+    }
+
+    /// An account's open debts (service day, billing's charge id, what remains), oldest first.
+    pub async fn open_charges(
+        &self,
+        patient_id: PatientId,
+    ) -> anyhow::Result<Vec<(chrono::NaiveDate, String, clinic_common::Money)>> {
+        let rows: Vec<(chrono::NaiveDate, String, i64)> = with_db!(&self.db, |pool| {
+            sqlx::query_as(
+                "SELECT service_date, source_id, remaining_minor FROM account_charges \
+                 WHERE patient_id = $1 AND remaining_minor > 0 \
+                 ORDER BY service_date, charge_sequence",
+            )
+            .bind(patient_id.to_string())
+            .fetch_all(pool)
+            .await
+        })
+        .context("failed to read open charges")?;
+        Ok(rows
+            .into_iter()
+            .map(|(day, source_id, minor)| {
+                (
+                    day,
+                    source_id,
+                    clinic_common::Money::from_minor(minor, self.currency),
+                )
+            })
+            .collect())
+    }
+}
+
+impl ReceivablesStore {
+    /// Every open debt (patient, service day, what remains; one row per account and day), the
+    /// names of the accounts' holders, and the ledger sequence they reflect, from one snapshot.
+    pub async fn open_debts(&self, patient_id: Option<PatientId>) -> anyhow::Result<OpenDebts> {
+        let patient = patient_id.map(|patient_id| patient_id.to_string());
+        let (rows, names, applied_sequence) = match &self.db {
+            clinic_common::db::Database::Sqlite(pool) => {
+                // A deferred transaction reads one snapshot (WAL) without taking the write lock.
+                let mut tx = pool.begin().await.context("failed to begin a read")?;
+                let read = read_open_debts!(tx, patient)?;
+                tx.rollback().await.context("failed to end a read")?;
+                read
+            }
+            clinic_common::db::Database::Postgres(pool) => {
+                let mut tx = pool.begin().await.context("failed to begin a read")?;
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .execute(&mut *tx)
+                    .await
+                    .context("failed to set the read's isolation")?;
+                let read = read_open_debts!(tx, patient)?;
+                tx.rollback().await.context("failed to end a read")?;
+                read
+            }
+        };
+        let mut debts = Vec::with_capacity(rows.len());
+        for (id, service_date, remaining_minor) in rows {
+            let patient_id = PatientId::parse(&id)
+                .with_context(|| format!("account_charges holds a malformed id {id:?}"))?;
+            debts.push((
+                patient_id,
+                service_date,
+                clinic_common::Money::from_minor(remaining_minor, self.currency),
+            ));
+        }
+        let mut named = HashMap::with_capacity(names.len());
+        for (id, name) in names {
+            let patient_id = PatientId::parse(&id)
+                .with_context(|| format!("receivable_accounts holds a malformed id {id:?}"))?;
+            named.insert(patient_id, name);
+        }
+        Ok(OpenDebts {
+            debts,
+            names: named,
+            applied_sequence,
+        })
+    }
+}
+
+/// What aging on today is computed from.
+pub struct OpenDebts {
+    pub debts: Vec<(PatientId, chrono::NaiveDate, clinic_common::Money)>,
+    pub names: HashMap<PatientId, String>,
+    pub applied_sequence: i64,
 }

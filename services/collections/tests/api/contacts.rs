@@ -27,6 +27,7 @@ backend_tests!(
     record_contact_names_every_bad_field_and_unknown_patients_are_not_found,
     only_collections_staff_and_managers_work_contacts_and_only_managers_resolve_disputes,
     listing_checking_and_resolving_name_every_bad_field,
+    a_clinic_s_own_contact_hours_and_call_limit_replace_the_defaults,
 );
 
 const MEXICO_CITY: &str = "America/Mexico_City";
@@ -707,4 +708,54 @@ async fn listing_checking_and_resolving_name_every_bad_field(database: TestDatab
     for status in [listed, checked, resolved] {
         assert_eq!(status.code(), Code::InvalidArgument);
     }
+}
+
+async fn a_clinic_s_own_contact_hours_and_call_limit_replace_the_defaults(database: TestDatabase) {
+    // Arrange: a clinic that calls from 09:00 to 18:00 and at most twice in 3 days.
+    let mut clinic = TestClinic::start_upstream(database).await;
+    clinic
+        .start_collections_with(
+            50,
+            0,
+            clinic_collections::config::ContactRulesSettings {
+                earliest: "09:00:00".parse().expect("valid"),
+                latest: "18:00:00".parse().expect("valid"),
+                max_call_attempts: 2,
+                call_window_days: 3,
+                quiet_days_after_conversation: 1,
+            },
+        )
+        .await;
+    let patient = clinic
+        .register_reachable("+525511130012", MEXICO_CITY, every_channel())
+        .await;
+    let mut desk = Desk::open(&clinic).await;
+
+    // Act (Mexico City is UTC-6)
+    clinic.clock.set(instant("2026-11-23T14:30:00Z")); // 08:30
+    let before_nine = desk.verdict(unanswered_call(&patient)).await;
+    clinic.clock.set(instant("2026-11-23T15:00:00Z")); // 09:00
+    let at_nine = desk.verdict(unanswered_call(&patient)).await;
+    clinic.clock.set(instant("2026-11-23T23:59:00Z")); // 17:59
+    let second = desk.verdict(unanswered_call(&patient)).await;
+    let third = desk
+        .verdict(outreach(&patient, pb::ContactChannel::Whatsapp))
+        .await;
+    clinic.clock.set(instant("2026-11-24T00:00:00Z")); // 18:00
+    let at_six = desk
+        .verdict(outreach(&patient, pb::ContactChannel::Sms))
+        .await;
+    clinic.clock.set(instant("2026-11-24T15:00:00Z")); // next day, 09:00
+    let third_call = desk.verdict(unanswered_call(&patient)).await;
+    clinic.clock.set(instant("2026-11-26T15:00:00Z")); // three days after the first
+    let once_the_first_left = desk.verdict(unanswered_call(&patient)).await;
+
+    // Assert
+    assert_eq!(before_nine, "CONTACT_HOURS");
+    assert_eq!(at_nine, "ALLOWED");
+    assert_eq!(second, "ALLOWED");
+    assert_eq!(third, "ALLOWED", "the limit is on calls");
+    assert_eq!(at_six, "CONTACT_HOURS");
+    assert_eq!(third_call, "CALL_FREQUENCY");
+    assert_eq!(once_the_first_left, "ALLOWED");
 }

@@ -4,6 +4,7 @@
 mod access;
 mod aging;
 mod contacts;
+mod desk;
 mod plans;
 mod promises;
 mod receivables;
@@ -15,6 +16,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use chrono::TimeDelta;
+use clinic_collections::config::ContactRulesSettings;
 use clinic_common::auth::{BearerToken, Role};
 use clinic_common::clock::FixedClock;
 use clinic_common::settings::ClinicSettings;
@@ -55,6 +57,7 @@ impl TestCollections {
         patients_url: String,
         poll_interval_ms: u64,
         payment_terms_days: u32,
+        contact_rules: ContactRulesSettings,
         clock: Arc<FixedClock>,
     ) -> TestCollections {
         let settings = clinic_collections::Settings {
@@ -64,7 +67,8 @@ impl TestCollections {
             patients_url,
             ledger_poll_interval_ms: poll_interval_ms,
             payment_terms_days,
-            contact_rules: Default::default(),
+            contact_rules,
+            escalation: Default::default(),
             clinic: ClinicSettings::default(),
             auth: auth_settings(),
         };
@@ -84,6 +88,7 @@ impl TestCollections {
             nowhere,
             POLL_INTERVAL_MS,
             0,
+            ContactRulesSettings::default(),
             clock(),
         )
         .await
@@ -204,6 +209,17 @@ impl TestClinic {
         poll_interval_ms: u64,
         payment_terms_days: u32,
     ) {
+        self.start_collections_with(poll_interval_ms, payment_terms_days, Default::default())
+            .await;
+    }
+
+    /// Starts collections under the clinic's own contact rules.
+    pub async fn start_collections_with(
+        &mut self,
+        poll_interval_ms: u64,
+        payment_terms_days: u32,
+        contact_rules: ContactRulesSettings,
+    ) {
         let database = self
             .collections_database
             .take()
@@ -214,6 +230,7 @@ impl TestClinic {
             self.patients.url(),
             poll_interval_ms,
             payment_terms_days,
+            contact_rules,
             self.clock.clone(),
         )
         .await;

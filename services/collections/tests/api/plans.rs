@@ -34,6 +34,7 @@ fn plan_request(patient_id: &str, total: i64, request_id: &str) -> pb::CreatePay
             ..Default::default()
         }),
         request_id: request_id.into(),
+        agreed_time: None,
     }
 }
 
@@ -203,6 +204,7 @@ async fn create_payment_plan_names_every_bad_field_and_writes_nothing(database: 
             ..Default::default()
         }),
         request_id: String::new(),
+        agreed_time: None,
     };
     let mut down_too_big = plan_request(&patient, 10_000, "plan-down");
     if let Some(plan) = down_too_big.plan.as_mut() {

@@ -129,11 +129,12 @@ async fn the_worklist_ranks_by_score_and_leaves_out_accounts_nobody_may_contact_
         .expect("recorded");
     let after = worklist(&clinic, "").await;
 
-    // Assert: older = 50 (balance) + 150 (30 days) + 300 (never contacted) = 500; larger =
-    // 150 + 10 + 300 = 460; after the call older loses its 300 contact points.
+    // Assert: older = 50 (balance) + 150 (30 days) + 300 (never contacted) + 15 (risk: never
+    // paid) = 515; larger = 150 + 10 + 300 + 15 = 475; after the call older loses its 300
+    // contact points.
     assert_eq!(
         ranking(&before),
-        [(older.clone(), 500), (larger.clone(), 460)]
+        [(older.clone(), 515), (larger.clone(), 475)]
     );
     assert_eq!(before[0].days_past_due, 30);
     assert_eq!(before[0].last_contact_time, None);
@@ -147,7 +148,7 @@ async fn the_worklist_ranks_by_score_and_leaves_out_accounts_nobody_may_contact_
             pb::ContactChannel::Letter as i32,
         ]
     );
-    assert_eq!(ranking(&after), [(larger, 460), (older, 200)]);
+    assert_eq!(ranking(&after), [(larger, 475), (older, 215)]);
     assert!(after[1].last_contact_time.is_some());
 }
 
