@@ -902,6 +902,7 @@ impl Counter {
                     appointment_id: account.appointment_id.clone(),
                     service_date: None,
                     request_id: uuid::Uuid::new_v4().to_string(),
+                    ..Default::default()
                 };
                 account.posting_charge = Some(self.backend.call(ctx, async move {
                     answer(billing.post_charge(request).await)

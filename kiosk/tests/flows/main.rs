@@ -88,7 +88,13 @@ impl Clinic {
             let patients = spawn(app.local_addr(), |stop| app.run_until_stopped(stop));
             let scheduling =
                 start_scheduling(any_local_port(), &databases[1], &patients.url()).await;
-            let billing = start_billing(any_local_port(), &databases[2], &patients.url()).await;
+            let billing = start_billing(
+                any_local_port(),
+                &databases[2],
+                &patients.url(),
+                &scheduling.url(),
+            )
+            .await;
             (patients, scheduling, billing, databases)
         });
         Clinic {
@@ -115,9 +121,13 @@ impl Clinic {
     /// Billing again, on its old address and database, as after a restart.
     pub fn restart_billing(&mut self) {
         let url = self.patients_url();
-        let billing =
-            self.runtime
-                .block_on(start_billing(self.billing_addr, &self.databases[2], &url));
+        let scheduling_url = format!("http://{}", self.scheduling_addr);
+        let billing = self.runtime.block_on(start_billing(
+            self.billing_addr,
+            &self.databases[2],
+            &url,
+            &scheduling_url,
+        ));
         self.billing = Some(billing);
     }
 
@@ -313,6 +323,7 @@ impl Clinic {
                 appointment_id: String::new(),
                 service_date: None,
                 request_id: format!("flow-charge-{patient_id}"),
+                ..Default::default()
             }))
             .expect("charged");
     }
@@ -368,12 +379,16 @@ async fn start_billing(
     listen: SocketAddr,
     database: &TestDatabase,
     patients_url: &str,
+    scheduling_url: &str,
 ) -> RunningService {
     let app = clinic_billing::App::build(
         clinic_billing::Settings {
             listen,
             database_url: database.url().into(),
             patients_url: patients_url.into(),
+            scheduling_url: scheduling_url.into(),
+            discount_limit_percent: clinic_billing::config::DEFAULT_DISCOUNT_LIMIT_PERCENT,
+            cfdi: None,
             clinic: ClinicSettings::default(),
             auth: auth_settings(),
             drawer_difference_limit_minor: 5_000,

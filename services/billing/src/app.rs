@@ -1,5 +1,5 @@
-//! Building and running billing: connect and migrate the database, open the (lazy) channel to
-//! the patient registry, bind the listener, then serve until told to stop.
+//! Building and running billing: connect and migrate the database, open the (lazy) channels to
+//! the patient registry and scheduling, bind the listener, then serve until told to stop.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -13,10 +13,12 @@ use clinic_common::db::Database;
 use clinic_common::server::{BoundService, GrpcService};
 use clinic_proto::billing::v1::billing_service_server::BillingServiceServer;
 use clinic_proto::patients::v1::patient_service_client::PatientServiceClient;
+use clinic_proto::scheduling::v1::scheduling_service_client::SchedulingServiceClient;
 use tonic::service::Routes;
 
 use crate::config::Settings;
-use crate::grpc::{BillingGrpc, PatientRegistry};
+use crate::grpc::{BillingGrpc, PatientRegistry, Scheduling};
+use crate::seal::Csd;
 use crate::store::BillingStore;
 
 /// The fully qualified gRPC service name.
@@ -32,11 +34,15 @@ pub struct App {
 
 impl App {
     /// Connects to the database, applies migrations and binds the listen address. The registry
-    /// is connected lazily, so billing starts even while the registry is down.
+    /// and scheduling are connected lazily, so billing starts even while they are down.
     pub async fn build(settings: Settings, clock: SharedClock) -> anyhow::Result<App> {
         anyhow::ensure!(
             settings.drawer_difference_limit_minor >= 0,
             "drawer_difference_limit_minor must not be negative"
+        );
+        anyhow::ensure!(
+            settings.discount_limit_percent <= 100,
+            "discount_limit_percent must be 0 to 100"
         );
         let database = Database::connect(&settings.database_url).await?;
         let store = BillingStore::new(database.clone());
@@ -45,8 +51,31 @@ impl App {
         let channel = service_channel(&settings.patients_url, CALLER_NAME, &key, clock.as_ref())
             .context("failed to set up the patient registry client")?;
         let registry = PatientRegistry::new(PatientServiceClient::new(channel));
+        let channel = service_channel(&settings.scheduling_url, CALLER_NAME, &key, clock.as_ref())
+            .context("failed to set up the scheduling client")?;
+        let scheduling = Scheduling::new(SchedulingServiceClient::new(channel));
+        // A CSD that cannot be read stops billing from starting, rather than every invoice.
+        let csd = match &settings.cfdi {
+            Some(cfdi) => Some(Arc::new(
+                Csd::load(
+                    &cfdi.certificate_path,
+                    &cfdi.key_path,
+                    secrecy::ExposeSecret::expose_secret(&cfdi.key_password),
+                )
+                .context("failed to load the CSD (billing.cfdi)")?,
+            )),
+            None => None,
+        };
         let listen = settings.listen;
-        let grpc = BillingGrpc::new(store, registry, clock.clone(), Arc::new(settings));
+        let grpc = BillingGrpc::new(
+            store,
+            registry,
+            scheduling,
+            key.clone(),
+            csd,
+            clock.clone(),
+            Arc::new(settings),
+        );
         let server = BillingServiceServer::with_interceptor(grpc, Authenticate::new(key, clock));
         let service = GrpcService {
             name: SERVICE_NAME,

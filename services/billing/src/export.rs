@@ -142,6 +142,16 @@ mod tests {
             refunds_by_staff: Vec::new(),
             outstanding: Vec::new(),
             drawers: Vec::new(),
+            payments: Tally {
+                count: 1,
+                amount: Money::from_minor(123_456, Currency::MXN),
+            },
+            providers: Vec::new(),
+            packages_sold: Vec::new(),
+            corrections: Vec::new(),
+            advance_applied: Tally::zero(Currency::MXN),
+            discounts: Tally::zero(Currency::MXN),
+            closed: None,
         })
         .expect("in range")
     }

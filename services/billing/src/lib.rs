@@ -7,6 +7,7 @@
 //! - `grpc`: `clinic.billing.v1.BillingService`, converting at the edge, and the patient
 //!   registry as billing asks it.
 //! - [`printing`]: receipts as ESC/POS or PDF, and sending them to a printer.
+//! - [`seal`]: the clinic's CSD and the seal of CFDI invoices.
 //! - `export`: the daily close as CSV or XLSX.
 //! - [`app`] and [`config`]: building and running the service.
 
@@ -16,6 +17,7 @@ mod domain;
 mod export;
 mod grpc;
 pub mod printing;
+pub mod seal;
 mod store;
 
 pub use app::{App, SERVICE_NAME};

@@ -66,6 +66,16 @@ pub struct BillingConfig {
     pub service: ServiceConfig,
     /// A cash-drawer closing difference beyond this many minor units needs a manager.
     pub drawer_difference_limit_minor: i64,
+    /// An ad hoc discount above this percentage of a charge's list amount needs a manager.
+    #[serde(default = "default_discount_limit_percent")]
+    pub discount_limit_percent: u8,
+    /// The clinic as CFDI issuer and its CSD; absent: no invoices are issued.
+    #[serde(default)]
+    pub cfdi: Option<clinic_billing::config::CfdiSettings>,
+}
+
+fn default_discount_limit_percent() -> u8 {
+    clinic_billing::config::DEFAULT_DISCOUNT_LIMIT_PERCENT
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -203,9 +213,12 @@ impl Config {
             listen: self.billing.service.listen,
             database_url: self.database_url(Service::Billing),
             patients_url: self.patients.url.clone(),
+            scheduling_url: self.scheduling.service.url.clone(),
             clinic: self.clinic.clone(),
             auth: auth.clone(),
             drawer_difference_limit_minor: self.billing.drawer_difference_limit_minor,
+            discount_limit_percent: self.billing.discount_limit_percent,
+            cfdi: self.billing.cfdi.clone(),
         }
     }
 

@@ -312,10 +312,14 @@ async fn lag(base: &TestDatabase, payments: u64, rate: u64, poll_ms: u64) -> any
             listen: any_local_port(),
             database_url: billing_db.url().to_owned(),
             patients_url: registry.url(),
+            // The benchmark charges no appointments: nothing needs to listen there.
+            scheduling_url: "http://127.0.0.1:9".into(),
             clinic: ClinicSettings::default(),
             auth: auth_settings(),
             drawer_difference_limit_minor:
                 clinic_billing::config::DEFAULT_DRAWER_DIFFERENCE_LIMIT_MINOR,
+            discount_limit_percent: clinic_billing::config::DEFAULT_DISCOUNT_LIMIT_PERCENT,
+            cfdi: None,
         },
         clock.clone(),
     )

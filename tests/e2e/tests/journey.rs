@@ -86,10 +86,13 @@ impl Clinic {
                 listen: any_local_port(),
                 database_url: billing_db.url().into(),
                 patients_url: patients.url(),
+                scheduling_url: scheduling.url(),
                 clinic: clinic.clone(),
                 auth: auth_settings(),
                 drawer_difference_limit_minor:
                     clinic_billing::config::DEFAULT_DRAWER_DIFFERENCE_LIMIT_MINOR,
+                discount_limit_percent: clinic_billing::config::DEFAULT_DISCOUNT_LIMIT_PERCENT,
+                cfdi: None,
             },
             clock.clone(),
         )
@@ -319,6 +322,7 @@ async fn a_visit_from_booking_to_collections(database: TestDatabase) {
             appointment_id: appointment.appointment_id.clone(),
             service_date: None,
             request_id: "journey-charge".into(),
+            ..Default::default()
         })
         .await
         .expect("the visit is charged")
@@ -396,6 +400,7 @@ async fn a_visit_from_booking_to_collections(database: TestDatabase) {
             appointment_id: String::new(),
             service_date: None,
             request_id: "journey-charge-jose".into(),
+            ..Default::default()
         })
         .await
         .expect("José is charged");

@@ -1,14 +1,16 @@
 //! The daily close: what reception and the manager reconcile at the end of a clinic day.
-//! Income by method (payments less refunds), by service (charges by price code) and by the staff
-//! member who took the money; the day's totals; the accounts still owing at the end of the day;
-//! and the cash drawers closed that day with their differences. The same report is exported as
+//! Income by method (payments less refunds), by service (charges by price code), by provider
+//! (charges of the visits they gave) and by the staff member who took the money; packages sold,
+//! discounts given, corrections posted and advances applied; the day's totals; the accounts
+//! still owing at the end of the day; the cash drawers closed that day with their differences;
+//! and whether the day is closed. The same report is exported as
 //! CSV and XLSX, from the one table of rows [`DailyClose::rows`] lays out.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clinic_common::ids::PatientId;
 use clinic_common::{Currency, Money};
 
-use super::{DrawerSessionId, DrawerState, TerminalId};
+use super::{CorrectionKind, DrawerSessionId, DrawerState, TerminalId};
 
 /// How money came in, as the close splits it: cards by credit and debit, as the card terminal's
 /// own batch report does.
@@ -114,6 +116,27 @@ pub struct ServiceIncome {
     pub amount: Money,
 }
 
+/// Charges of the day by the provider who gave the service (visits charged from scheduling);
+/// charges posted at the counter have no provider.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderIncome {
+    /// `None` for charges posted at the counter.
+    pub provider_id: Option<String>,
+    pub provider_name: String,
+    pub charge_count: i64,
+    /// Net: what patients were charged.
+    pub amount: Money,
+}
+
+/// Packages of one code sold on the day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackageSales {
+    pub package_code: String,
+    pub description: String,
+    pub count: i64,
+    pub amount: Money,
+}
+
 /// A patient owing at the end of the day.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutstandingAccount {
@@ -158,6 +181,17 @@ pub struct DayFigures {
     pub refunds_by_staff: Vec<(String, Tally)>,
     pub outstanding: Vec<OutstandingAccount>,
     pub drawers: Vec<DrawerCloseSummary>,
+    /// Payments that brought money: their count and the money.
+    pub payments: Tally,
+    pub providers: Vec<ProviderIncome>,
+    pub packages_sold: Vec<PackageSales>,
+    /// Corrections dated on the day, by kind: signed sums, as their ledger entries.
+    pub corrections: Vec<(CorrectionKind, Tally)>,
+    /// Payment parts drawn from patients' advances (money received on earlier days).
+    pub advance_applied: Tally,
+    /// Charges with a discount, and the discounts' sum.
+    pub discounts: Tally,
+    pub closed: Option<ClosedDay>,
 }
 
 /// The daily close report.
@@ -180,6 +214,14 @@ pub struct DailyClose {
     pub total_outstanding: Money,
     /// In the order they were closed.
     pub drawers: Vec<DrawerCloseSummary>,
+    /// By provider name; the counter's charges (no provider) last.
+    pub by_provider: Vec<ProviderIncome>,
+    pub packages_sold: Vec<PackageSales>,
+    /// Every kind, zero where there were none.
+    pub corrections: Vec<(CorrectionKind, Tally)>,
+    pub advance_applied: Tally,
+    pub discounts: Tally,
+    pub closed: Option<ClosedDay>,
 }
 
 fn checked<T, E: std::fmt::Display>(result: Result<T, E>) -> anyhow::Result<T> {
@@ -194,7 +236,6 @@ impl DailyClose {
             .iter()
             .map(|method| (*method, Flow::zero(currency)))
             .collect();
-        let mut received = Tally::zero(currency);
         let mut refunded = Tally::zero(currency);
         for (method, tally) in &figures.payments_by_method {
             for (listed, flow) in by_method.iter_mut() {
@@ -202,8 +243,9 @@ impl DailyClose {
                     flow.received = flow.received.plus(*tally)?;
                 }
             }
-            received = received.plus(*tally)?;
         }
+        // A payment split across methods counts once here, and once per method above.
+        let received = figures.payments;
         for (method, tally) in &figures.refunds_by_method {
             for (listed, flow) in by_method.iter_mut() {
                 if listed == method {
@@ -239,6 +281,30 @@ impl DailyClose {
         for account in &figures.outstanding {
             total_outstanding = checked(total_outstanding.checked_add(account.balance))?;
         }
+        let corrections = [
+            CorrectionKind::Adjustment,
+            CorrectionKind::CreditNote,
+            CorrectionKind::WriteOff,
+        ]
+        .into_iter()
+        .map(|kind| {
+            let tally = figures
+                .corrections
+                .iter()
+                .find(|(listed, _)| *listed == kind)
+                .map_or(Tally::zero(currency), |(_, tally)| *tally);
+            (kind, tally)
+        })
+        .collect();
+        let mut by_provider = figures.providers;
+        // By name, the counter's charges last.
+        by_provider.sort_by(|a, b| {
+            (a.provider_id.is_none(), &a.provider_name, &a.provider_id).cmp(&(
+                b.provider_id.is_none(),
+                &b.provider_name,
+                &b.provider_id,
+            ))
+        });
         Ok(DailyClose {
             day: figures.day,
             by_method,
@@ -251,6 +317,12 @@ impl DailyClose {
             outstanding: figures.outstanding,
             total_outstanding,
             drawers: figures.drawers,
+            by_provider,
+            packages_sold: figures.packages_sold,
+            corrections,
+            advance_applied: figures.advance_applied,
+            discounts: figures.discounts,
+            closed: figures.closed,
         })
     }
 
@@ -281,6 +353,15 @@ impl DailyClose {
                 amount: Some(service.amount),
             });
         }
+        for provider in &self.by_provider {
+            rows.push(ReportRow {
+                section: "income_by_provider",
+                item: provider.provider_id.clone().unwrap_or_default(),
+                description: provider.provider_name.clone(),
+                count: Some(provider.charge_count),
+                amount: Some(provider.amount),
+            });
+        }
         for (staff, flow) in &self.by_staff {
             rows.push(ReportRow {
                 section: "income_by_staff",
@@ -293,7 +374,37 @@ impl DailyClose {
                 amount: Some(flow.net()?),
             });
         }
+        for sale in &self.packages_sold {
+            rows.push(ReportRow {
+                section: "packages_sold",
+                item: sale.package_code.clone(),
+                description: sale.description.clone(),
+                count: Some(sale.count),
+                amount: Some(sale.amount),
+            });
+        }
+        for (kind, tally) in &self.corrections {
+            rows.push(ReportRow {
+                section: "corrections",
+                item: kind.as_str().to_owned(),
+                description: format!("{}s posted", kind.label()),
+                count: Some(tally.count),
+                amount: Some(tally.amount),
+            });
+        }
         let totals = [
+            (
+                "discounts",
+                "Discounts given on charges",
+                self.discounts.count,
+                self.discounts.amount,
+            ),
+            (
+                "advance_applied",
+                "Paid from advances (received on earlier days)",
+                self.advance_applied.count,
+                self.advance_applied.amount,
+            ),
             (
                 "charged",
                 "Charges posted",
@@ -341,6 +452,15 @@ impl DailyClose {
                 description: String::new(),
                 count: None,
                 amount: Some(account.balance),
+            });
+        }
+        if let Some(closed) = &self.closed {
+            rows.push(ReportRow {
+                section: "day_closed",
+                item: closed.closed_by.clone(),
+                description: format!("closed at {}", closed.closed_at.to_rfc3339()),
+                count: None,
+                amount: None,
             });
         }
         for drawer in &self.drawers {
@@ -441,7 +561,46 @@ mod tests {
                 },
             ],
             drawers: Vec::new(),
+            payments: tally(3, 120_000),
+            providers: vec![
+                ProviderIncome {
+                    provider_id: None,
+                    provider_name: String::new(),
+                    charge_count: 1,
+                    amount: mxn(50_000),
+                },
+                ProviderIncome {
+                    provider_id: Some("p-2".into()),
+                    provider_name: "Dra. Ana Ruiz".into(),
+                    charge_count: 2,
+                    amount: mxn(100_000),
+                },
+            ],
+            packages_sold: Vec::new(),
+            corrections: vec![(CorrectionKind::CreditNote, tally(1, -5_000))],
+            advance_applied: tally(0, 0),
+            discounts: tally(0, 0),
+            closed: None,
         }
+    }
+
+    #[test]
+    fn providers_are_listed_by_name_with_the_counter_last_and_every_correction_kind_shown() {
+        let close = DailyClose::assemble(figures()).expect("in range");
+        let names: Vec<&str> = close
+            .by_provider
+            .iter()
+            .map(|provider| provider.provider_name.as_str())
+            .collect();
+        assert_eq!(names, ["Dra. Ana Ruiz", ""]);
+        assert_eq!(
+            close.corrections,
+            vec![
+                (CorrectionKind::Adjustment, tally(0, 0)),
+                (CorrectionKind::CreditNote, tally(1, -5_000)),
+                (CorrectionKind::WriteOff, tally(0, 0)),
+            ]
+        );
     }
 
     #[test]

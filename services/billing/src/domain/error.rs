@@ -56,6 +56,28 @@ pub enum BillingError {
     /// A day cannot be closed while its cash is not counted.
     #[error("a cash drawer opened on or before {0} is still open or awaiting approval")]
     DrawersStillOpen(chrono::NaiveDate),
+    #[error("promotion code {0} is already taken")]
+    PromotionCodeTaken(String),
+    /// An ad hoc discount above the clinic's limit, without a manager's authorisation.
+    #[error("a discount above {limit_percent}% of the list amount needs a manager's authorisation")]
+    DiscountNeedsManager { limit_percent: u8 },
+    /// Scheduling could not be asked about an appointment; nothing was written.
+    #[error("scheduling is unavailable")]
+    SchedulingUnavailable,
+    #[error("appointment {0} not found")]
+    AppointmentNotFound(clinic_common::ids::AppointmentId),
+    /// Only a visit that took place is charged from scheduling; the text says why not.
+    #[error("{0}")]
+    AppointmentNotChargeable(String),
+    #[error("appointment {0} is already charged")]
+    AppointmentAlreadyCharged(clinic_common::ids::AppointmentId),
+    /// An invoice cannot be issued; the text says why.
+    #[error("{0}")]
+    NotInvoiceable(String),
+    #[error("payment {0} is already invoiced")]
+    AlreadyInvoiced(clinic_common::ids::PaymentId),
+    #[error("invoice {0} not found")]
+    InvoiceNotFound(String),
     /// Reception closes its own day; earlier days are the manager's.
     #[error("only a manager may read or close a day other than today")]
     ReportDayRestricted,

@@ -3,15 +3,18 @@
 //! and a balance hold, a patient's statement and who still owes today, the daily close, the cash drawer's counts and close rules, and a receipt's layout.
 
 mod allocation;
+pub mod cfdi;
 mod charge;
 mod correction;
 mod daily_close;
 mod drawer;
 mod error;
 mod identity;
+mod invoice;
 mod ledger;
 mod payment;
 mod price_list;
+mod promotion;
 mod receipt;
 mod refund;
 mod statement;
@@ -20,11 +23,14 @@ pub use allocation::{
     AllocationLine, AllocationMode, ChargeStanding, ChosenAllocation, Funds, Held, draw_advance,
     pair, release, spread,
 };
-pub use charge::{Charge, NewCharge, Quantity};
+pub use charge::{
+    AppliedDiscount, AppliedDiscountKind, Charge, ChargeOrder, ChargeOrigin, NewCharge,
+    PackageCover, PackageId, PatientPackage, Quantity,
+};
 pub use correction::{Correction, CorrectionId, CorrectionKind, CreditNoteNumber, NewCorrection};
 pub use daily_close::{
     ClosedDay, DailyClose, DayFigures, DrawerCloseSummary, Flow, IncomeMethod, OutstandingAccount,
-    REPORT_COLUMNS, ReportRow, ServiceIncome, Tally, decimal,
+    PackageSales, ProviderIncome, REPORT_COLUMNS, ReportRow, ServiceIncome, Tally, decimal,
 };
 pub use drawer::{
     CashCount, CashMovement, CashMovementId, CloseDrawer, CloseRefusal, CountLine, CountLineError,
@@ -34,6 +40,10 @@ pub use drawer::{
 };
 pub use error::BillingError;
 pub use identity::{IdentityEvidence, PhoneLastFour};
+pub use invoice::{
+    Invoice, InvoiceId, InvoiceSubject, MoneyPart, PaidLine, payment_concepts, payment_form,
+    public_sale,
+};
 pub use ledger::{
     AccountBalance, LedgerEntry, LedgerEntryKind, LedgerPage, LedgerSource, ledger_page_size,
 };
@@ -42,8 +52,12 @@ pub use payment::{
     ReceiptNumber, StoredPart, TransferReference, payment_total,
 };
 pub use price_list::{
-    ItemDescription, NewPriceListItem, PriceCode, PriceListItem, PriceListItemKind,
+    ItemDescription, NewPriceListItem, PackageTerms, PriceCode, PriceListItem, PriceListItemKind,
     parse_unit_price,
+};
+pub use promotion::{
+    AdHocDiscount, DiscountRequest, NewPromotion, Promotion, PromotionCode, PromotionDiscount,
+    percent_of,
 };
 pub use receipt::{LineStyle, RECEIPT_WIDTH, Receipt, ReceiptFormat, money as format_money};
 pub use refund::{NewRefund, Refund, RefundId, refundable_remainder};
@@ -63,6 +77,10 @@ pub enum Operation {
     PostAdjustment,
     IssueCreditNote,
     WriteOffCharge,
+    CreatePromotion,
+    PostAppointmentCharge,
+    IssueInvoice,
+    IssueGlobalInvoice,
 }
 
 impl Operation {
@@ -78,6 +96,10 @@ impl Operation {
             Operation::PostAdjustment => "post_adjustment",
             Operation::IssueCreditNote => "issue_credit_note",
             Operation::WriteOffCharge => "write_off_charge",
+            Operation::CreatePromotion => "create_promotion",
+            Operation::PostAppointmentCharge => "post_appointment_charge",
+            Operation::IssueInvoice => "issue_invoice",
+            Operation::IssueGlobalInvoice => "issue_global_invoice",
         }
     }
 }

@@ -66,6 +66,9 @@ pub enum PriceListItemKind {
     Therapy,
     /// Something sold over the counter (toothbrush, mouthwash).
     Product,
+    /// Sessions of one service sold ahead (e.g. five cleanings); each later charge for that
+    /// service uses one up instead of costing again.
+    Package,
 }
 
 impl PriceListItemKind {
@@ -74,6 +77,7 @@ impl PriceListItemKind {
             PriceListItemKind::Service => "service",
             PriceListItemKind::Therapy => "therapy",
             PriceListItemKind::Product => "product",
+            PriceListItemKind::Package => "package",
         }
     }
 
@@ -82,6 +86,7 @@ impl PriceListItemKind {
             "service" => Some(PriceListItemKind::Service),
             "therapy" => Some(PriceListItemKind::Therapy),
             "product" => Some(PriceListItemKind::Product),
+            "package" => Some(PriceListItemKind::Package),
             _ => None,
         }
     }
@@ -97,6 +102,26 @@ pub fn parse_unit_price(price: Money) -> Result<Money, &'static str> {
     }
 }
 
+/// What a package prepays: `sessions` of the service `covers`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageTerms {
+    /// 1 to 100.
+    pub sessions: u16,
+    /// A service, therapy or product on the price list (not another package).
+    pub covers: PriceCode,
+}
+
+impl PackageTerms {
+    pub const MAX_SESSIONS: i32 = 100;
+
+    pub fn sessions(sessions: i32) -> Result<u16, &'static str> {
+        match sessions {
+            1..=Self::MAX_SESSIONS => Ok(sessions as u16),
+            _ => Err("must be 1 to 100"),
+        }
+    }
+}
+
 /// A request to add an item to the price list.
 #[derive(Debug, Clone)]
 pub struct NewPriceListItem {
@@ -104,19 +129,27 @@ pub struct NewPriceListItem {
     pub description: ItemDescription,
     pub unit_price: Money,
     pub kind: PriceListItemKind,
+    /// Packages only.
+    pub package: Option<PackageTerms>,
     pub request_id: RequestId,
 }
 
 impl NewPriceListItem {
     /// A digest of the item, to recognise a retried request.
     pub fn fingerprint(&self) -> String {
-        request_fingerprint(&[
-            self.code.as_str(),
-            self.description.as_str(),
-            &self.unit_price.minor_units().to_string(),
-            self.unit_price.currency().code(),
-            self.kind.as_str(),
-        ])
+        let mut parts = vec![
+            self.code.as_str().to_owned(),
+            self.description.as_str().to_owned(),
+            self.unit_price.minor_units().to_string(),
+            self.unit_price.currency().code().to_owned(),
+            self.kind.as_str().to_owned(),
+        ];
+        // Appended only for packages, so items added before packages keep their digest.
+        if let Some(package) = &self.package {
+            parts.push(format!("package:{}:{}", package.sessions, package.covers));
+        }
+        let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+        request_fingerprint(&parts)
     }
 }
 
@@ -127,6 +160,8 @@ pub struct PriceListItem {
     pub description: ItemDescription,
     pub unit_price: Money,
     pub kind: PriceListItemKind,
+    /// Packages only.
+    pub package: Option<PackageTerms>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -161,6 +196,7 @@ mod tests {
             PriceListItemKind::Service,
             PriceListItemKind::Therapy,
             PriceListItemKind::Product,
+            PriceListItemKind::Package,
         ] {
             assert_eq!(PriceListItemKind::parse(kind.as_str()), Some(kind));
         }

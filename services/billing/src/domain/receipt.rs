@@ -102,6 +102,25 @@ impl Receipt {
                     charge.description.as_str()
                 );
                 push(LineStyle::Plain, columns(&left, &money(charge.amount)));
+                if let Some(cover) = charge.cover {
+                    let covered = charge
+                        .unit_price
+                        .checked_mul(i64::from(cover.quantity))
+                        .unwrap_or(charge.amount);
+                    push(
+                        LineStyle::Plain,
+                        columns(
+                            &format!("  Paquete ({} sesión(es))", cover.quantity),
+                            &money(covered.negated()),
+                        ),
+                    );
+                }
+                if let Some(discount) = &charge.discount {
+                    push(
+                        LineStyle::Plain,
+                        columns("  Descuento", &money(discount.amount.negated())),
+                    );
+                }
             }
         }
         push(LineStyle::Rule, "-".repeat(RECEIPT_WIDTH));
@@ -281,6 +300,10 @@ mod tests {
                 quantity: Quantity::parse(2).expect("valid"),
                 unit_price: mxn(45_000),
                 amount: mxn(90_000),
+                cover: None,
+                discount: None,
+                net: mxn(90_000),
+                origin: crate::domain::ChargeOrigin::Counter,
                 service_date: day,
                 created_at: Utc::now(),
                 posted_by: "reception:maria".into(),

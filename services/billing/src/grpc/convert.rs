@@ -26,6 +26,10 @@ use crate::domain::{
     denominations, ledger_page_size, optional_reason, parse_unit_price, payment_total,
     statement_span,
 };
+use crate::domain::{
+    AdHocDiscount, AppliedDiscountKind, ChargeOrigin, DiscountRequest, NewPromotion, PackageTerms,
+    PatientPackage, Promotion, PromotionDiscount,
+};
 
 /// The context a request is read in: what "today" is in the clinic, and its currency.
 pub struct Reading {
@@ -101,7 +105,7 @@ pub fn new_price_list_item(
     };
     let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
     match (item, request_id) {
-        (Some((code, description, unit_price, kind)), Some(request_id))
+        (Some((code, description, unit_price, kind, package)), Some(request_id))
             if violations.is_empty() =>
         {
             Ok(NewPriceListItem {
@@ -109,6 +113,7 @@ pub fn new_price_list_item(
                 description,
                 unit_price,
                 kind,
+                package,
                 request_id,
             })
         }
@@ -116,12 +121,20 @@ pub fn new_price_list_item(
     }
 }
 
+type ItemFields = (
+    PriceCode,
+    ItemDescription,
+    Money,
+    PriceListItemKind,
+    Option<PackageTerms>,
+);
+
 /// An item's own fields, each checked under `item.`.
 fn item_fields(
     item: &pb::PriceListItem,
     reading: &Reading,
     violations: &mut FieldViolations,
-) -> Option<(PriceCode, ItemDescription, Money, PriceListItemKind)> {
+) -> Option<ItemFields> {
     let code = violations.check("item.code", PriceCode::parse(&item.code));
     let description = violations.check(
         "item.description",
@@ -133,7 +146,40 @@ fn item_fields(
             .and_then(|price| parse_unit_price(price).map_err(String::from)),
     );
     let kind = violations.check("item.kind", kind_from_proto(item.kind));
-    Some((code?, description?, unit_price?, kind?))
+    let package = if kind == Some(PriceListItemKind::Package) {
+        let sessions = violations.check(
+            "item.package_sessions",
+            PackageTerms::sessions(item.package_sessions),
+        );
+        let covers = violations.check(
+            "item.package_covers",
+            PriceCode::parse(&item.package_covers),
+        );
+        if let (Some(code), Some(covers)) = (&code, &covers) {
+            violations.require(
+                code != covers,
+                "item.package_covers",
+                "must be another item than the package",
+            );
+        }
+        Some(Some(PackageTerms {
+            sessions: sessions?,
+            covers: covers?,
+        }))
+    } else {
+        violations.require(
+            item.package_sessions == 0,
+            "item.package_sessions",
+            "is for packages only",
+        );
+        violations.require(
+            item.package_covers.is_empty(),
+            "item.package_covers",
+            "is for packages only",
+        );
+        Some(None)
+    };
+    Some((code?, description?, unit_price?, kind?, package?))
 }
 
 fn kind_from_proto(kind: i32) -> Result<PriceListItemKind, &'static str> {
@@ -141,8 +187,9 @@ fn kind_from_proto(kind: i32) -> Result<PriceListItemKind, &'static str> {
         Ok(pb::PriceListItemKind::Service) => Ok(PriceListItemKind::Service),
         Ok(pb::PriceListItemKind::Therapy) => Ok(PriceListItemKind::Therapy),
         Ok(pb::PriceListItemKind::Product) => Ok(PriceListItemKind::Product),
+        Ok(pb::PriceListItemKind::Package) => Ok(PriceListItemKind::Package),
         Ok(pb::PriceListItemKind::Unspecified) | Err(_) => {
-            Err("is required: service, therapy or product")
+            Err("is required: service, therapy, product or package")
         }
     }
 }
@@ -152,6 +199,7 @@ fn kind_to_proto(kind: PriceListItemKind) -> pb::PriceListItemKind {
         PriceListItemKind::Service => pb::PriceListItemKind::Service,
         PriceListItemKind::Therapy => pb::PriceListItemKind::Therapy,
         PriceListItemKind::Product => pb::PriceListItemKind::Product,
+        PriceListItemKind::Package => pb::PriceListItemKind::Package,
     }
 }
 
@@ -162,13 +210,82 @@ pub fn price_list_item_to_proto(item: &PriceListItem) -> pb::PriceListItem {
         unit_price: Some(money_to_proto(item.unit_price)),
         kind: kind_to_proto(item.kind).into(),
         create_time: Some(timestamp_to_proto(item.created_at)),
+        package_sessions: item
+            .package
+            .as_ref()
+            .map_or(0, |package| i32::from(package.sessions)),
+        package_covers: item
+            .package
+            .as_ref()
+            .map(|package| package.covers.as_str().to_owned())
+            .unwrap_or_default(),
     }
 }
 
+/// The discount a charge request asks for: a promotion's code or an ad hoc discount, at most
+/// one. `Some(None)` when none; `None` when invalid.
+fn discount_request(
+    promotion_code: &str,
+    discount: Option<&pb::AdHocDiscount>,
+    reading: &Reading,
+    violations: &mut FieldViolations,
+) -> Option<Option<DiscountRequest>> {
+    match (promotion_code.trim().is_empty(), discount) {
+        (true, None) => Some(None),
+        (false, Some(_)) => {
+            violations.add("discount", "must not be given with promotion_code");
+            None
+        }
+        (false, None) => violations
+            .check("promotion_code", PriceCode::parse(promotion_code))
+            .map(|code| Some(DiscountRequest::Promotion(code))),
+        (true, Some(discount)) => {
+            let reason = violations.check(
+                "discount.reason",
+                optional_reason(&discount.reason)
+                    .and_then(|reason| reason.ok_or_else(|| "is required".to_owned())),
+            );
+            let ad_hoc = match &discount.discount {
+                None => {
+                    violations.add("discount", "needs a percent or an amount");
+                    None
+                }
+                Some(pb::ad_hoc_discount::Discount::Percent(percent)) => {
+                    match u8::try_from(*percent) {
+                        Ok(percent @ 1..=100) => Some(AdHocDiscount::Percent {
+                            percent,
+                            reason: reason.clone().unwrap_or_default(),
+                        }),
+                        _ => {
+                            violations.add("discount.percent", "must be 1 to 100");
+                            None
+                        }
+                    }
+                }
+                Some(pb::ad_hoc_discount::Discount::Amount(amount)) => violations
+                    .check("discount.amount", positive_money(Some(amount), reading))
+                    .map(|amount| AdHocDiscount::Amount {
+                        amount,
+                        reason: reason.clone().unwrap_or_default(),
+                    }),
+            };
+            reason?;
+            ad_hoc.map(|ad_hoc| Some(DiscountRequest::AdHoc(ad_hoc)))
+        }
+    }
+}
+
+/// A manager's token given to authorise a discount; empty means none.
+fn manager_authorization(token: &str) -> Option<String> {
+    let token = token.trim();
+    (!token.is_empty()).then(|| token.to_owned())
+}
+
+/// A charge request, and the manager's token given with it, if any.
 pub fn new_charge(
     request: pb::PostChargeRequest,
     reading: &Reading,
-) -> Result<NewCharge, FieldViolations> {
+) -> Result<(NewCharge, Option<String>), FieldViolations> {
     let mut violations = FieldViolations::new();
     let patient_id = violations.check("patient_id", patient_id(&request.patient_id));
     let price_code = violations.check("price_code", PriceCode::parse(&request.price_code));
@@ -193,6 +310,12 @@ pub fn new_charge(
             .map(Some),
     };
     let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
+    let discount = discount_request(
+        &request.promotion_code,
+        request.discount.as_ref(),
+        reading,
+        &mut violations,
+    );
     match (
         patient_id,
         price_code,
@@ -200,6 +323,7 @@ pub fn new_charge(
         appointment_id,
         service_date,
         request_id,
+        discount,
     ) {
         (
             Some(patient_id),
@@ -208,14 +332,65 @@ pub fn new_charge(
             Some(appointment_id),
             Some(service_date),
             Some(request_id),
-        ) if violations.is_empty() => Ok(NewCharge {
-            patient_id,
-            price_code,
-            quantity,
-            appointment_id,
-            service_date,
-            request_id,
-        }),
+            Some(discount),
+        ) if violations.is_empty() => Ok((
+            NewCharge {
+                patient_id,
+                price_code,
+                quantity,
+                appointment_id,
+                service_date,
+                request_id,
+                discount,
+                skip_package: request.skip_package,
+            },
+            manager_authorization(&request.manager_authorization),
+        )),
+        _ => Err(violations),
+    }
+}
+
+/// What an appointment charge request asks for, before scheduling says what the visit was.
+pub struct AppointmentChargeRequest {
+    pub appointment_id: AppointmentId,
+    pub quantity: Quantity,
+    pub discount: Option<DiscountRequest>,
+    pub skip_package: bool,
+    pub request_id: RequestId,
+    pub manager_authorization: Option<String>,
+}
+
+pub fn appointment_charge(
+    request: &pb::PostAppointmentChargeRequest,
+    reading: &Reading,
+) -> Result<AppointmentChargeRequest, FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let appointment_id = violations.check(
+        "appointment_id",
+        AppointmentId::parse(&request.appointment_id)
+            .map_err(|_| "must be an appointment id (UUID)"),
+    );
+    let quantity = violations.check("quantity", Quantity::parse(request.quantity));
+    let discount = discount_request(
+        &request.promotion_code,
+        request.discount.as_ref(),
+        reading,
+        &mut violations,
+    );
+    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
+    match (appointment_id, quantity, discount, request_id) {
+        (Some(appointment_id), Some(quantity), Some(discount), Some(request_id))
+            if violations.is_empty() =>
+        {
+            Ok(AppointmentChargeRequest {
+                appointment_id,
+                quantity,
+                discount,
+                skip_package: request.skip_package,
+                request_id,
+                manager_authorization: manager_authorization(&request.manager_authorization),
+            })
+        }
         _ => Err(violations),
     }
 }
@@ -231,7 +406,7 @@ fn optional_appointment_id(text: &str) -> Result<Option<AppointmentId>, &'static
 }
 
 pub fn charge_to_proto(charge: &Charge) -> pb::Charge {
-    pb::Charge {
+    let mut proto = pb::Charge {
         charge_id: charge.charge_id.to_string(),
         patient_id: charge.patient_id.to_string(),
         appointment_id: charge
@@ -246,6 +421,165 @@ pub fn charge_to_proto(charge: &Charge) -> pb::Charge {
         service_date: Some(date_to_proto(charge.service_date)),
         create_time: Some(timestamp_to_proto(charge.created_at)),
         posted_by: charge.posted_by.clone(),
+        net_amount: Some(money_to_proto(charge.net)),
+        ..Default::default()
+    };
+    if let Some(cover) = charge.cover {
+        proto.package_quantity = i32::from(cover.quantity);
+        proto.package_id = cover.package_id.to_string();
+    }
+    if let Some(discount) = &charge.discount {
+        proto.discount = Some(money_to_proto(discount.amount));
+        match &discount.kind {
+            AppliedDiscountKind::Promotion(code) => {
+                proto.promotion_code = code.as_str().to_owned();
+            }
+            AppliedDiscountKind::AdHoc {
+                percent,
+                reason,
+                authorized_by,
+            } => {
+                proto.discount_percent = percent.map_or(0, i32::from);
+                proto.discount_reason = reason.clone();
+                proto.discount_authorized_by = authorized_by.clone().unwrap_or_default();
+            }
+        }
+    }
+    if let ChargeOrigin::Appointment {
+        provider_id,
+        provider_name,
+    } = &charge.origin
+    {
+        proto.provider_id = provider_id.clone();
+        proto.provider_name = provider_name.clone();
+    }
+    proto
+}
+
+pub fn patient_package_to_proto(package: &PatientPackage) -> pb::PatientPackage {
+    let sessions = i32::try_from(package.sessions).unwrap_or(i32::MAX);
+    let used = i32::try_from(package.used).unwrap_or(i32::MAX);
+    pb::PatientPackage {
+        package_id: package.package_id.to_string(),
+        patient_id: package.patient_id.to_string(),
+        charge_id: package.charge_id.to_string(),
+        package_code: package.package_code.as_str().to_owned(),
+        covers: package.covers.as_str().to_owned(),
+        sessions,
+        sessions_used: used,
+        sessions_left: (sessions - used).max(0),
+        service_date: Some(date_to_proto(package.service_date)),
+    }
+}
+
+pub fn new_promotion(
+    request: &pb::CreatePromotionRequest,
+    reading: &Reading,
+) -> Result<NewPromotion, FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
+    let Some(promotion) = &request.promotion else {
+        violations.add("promotion", "is required");
+        return Err(violations);
+    };
+    let code = violations.check("promotion.code", PriceCode::parse(&promotion.code));
+    let description = violations.check(
+        "promotion.description",
+        ItemDescription::parse(&promotion.description),
+    );
+    let discount = match &promotion.discount {
+        None => {
+            violations.add("promotion.discount", "needs percent_off or amount_off");
+            None
+        }
+        Some(pb::promotion::Discount::PercentOff(percent)) => match u8::try_from(*percent) {
+            Ok(percent @ 1..=100) => Some(PromotionDiscount::Percent(percent)),
+            _ => {
+                violations.add("promotion.percent_off", "must be 1 to 100");
+                None
+            }
+        },
+        Some(pb::promotion::Discount::AmountOff(amount)) => violations
+            .check(
+                "promotion.amount_off",
+                positive_money(Some(amount), reading),
+            )
+            .map(PromotionDiscount::AmountPerUnit),
+    };
+    let mut price_codes = Vec::with_capacity(promotion.price_codes.len());
+    for (index, code) in promotion.price_codes.iter().enumerate() {
+        if let Some(code) = violations.check(
+            &format!("promotion.price_codes[{index}]"),
+            PriceCode::parse(code),
+        ) {
+            price_codes.push(code);
+        }
+    }
+    let valid_from = violations.check(
+        "promotion.valid_from",
+        date_from_proto(promotion.valid_from.as_ref()),
+    );
+    let valid_to = violations.check(
+        "promotion.valid_to",
+        date_from_proto(promotion.valid_to.as_ref()),
+    );
+    if let (Some(from), Some(to)) = (valid_from, valid_to) {
+        violations.require(
+            to >= from,
+            "promotion.valid_to",
+            "must not be before valid_from",
+        );
+    }
+    match (
+        code,
+        description,
+        discount,
+        valid_from,
+        valid_to,
+        request_id,
+    ) {
+        (
+            Some(code),
+            Some(description),
+            Some(discount),
+            Some(valid_from),
+            Some(valid_to),
+            Some(request_id),
+        ) if violations.is_empty() => Ok(NewPromotion {
+            code,
+            description,
+            discount,
+            price_codes,
+            valid_from,
+            valid_to,
+            request_id,
+        }),
+        _ => Err(violations),
+    }
+}
+
+pub fn promotion_to_proto(promotion: &Promotion) -> pb::Promotion {
+    let discount = match promotion.discount {
+        PromotionDiscount::Percent(percent) => {
+            pb::promotion::Discount::PercentOff(i32::from(percent))
+        }
+        PromotionDiscount::AmountPerUnit(amount) => {
+            pb::promotion::Discount::AmountOff(money_to_proto(amount))
+        }
+    };
+    pb::Promotion {
+        code: promotion.code.as_str().to_owned(),
+        description: promotion.description.as_str().to_owned(),
+        discount: Some(discount),
+        price_codes: promotion
+            .price_codes
+            .iter()
+            .map(|code| code.as_str().to_owned())
+            .collect(),
+        valid_from: Some(date_to_proto(promotion.valid_from)),
+        valid_to: Some(date_to_proto(promotion.valid_to)),
+        created_by: promotion.created_by.clone(),
+        create_time: Some(timestamp_to_proto(promotion.created_at)),
     }
 }
 
@@ -1206,7 +1540,7 @@ pub fn unpaid_patient_to_proto(unpaid: &UnpaidPatient) -> anyhow::Result<pb::Unp
     let mut charged_today = Money::zero(unpaid.balance.currency());
     for charge in &unpaid.charges_today {
         charged_today = charged_today
-            .checked_add(charge.amount)
+            .checked_add(charge.net)
             .map_err(|error| anyhow::anyhow!("today's charges are out of range: {error}"))?;
     }
     Ok(pb::UnpaidPatient {
@@ -1345,7 +1679,49 @@ pub fn daily_close_to_proto(close: &DailyClose) -> anyhow::Result<pb::DailyClose
         outstanding_accounts,
         total_outstanding: Some(money_to_proto(close.total_outstanding)),
         drawer_closes,
+        income_by_provider: close
+            .by_provider
+            .iter()
+            .map(|provider| pb::ProviderIncome {
+                provider_id: provider.provider_id.clone().unwrap_or_default(),
+                provider_name: provider.provider_name.clone(),
+                charge_count: provider.charge_count,
+                amount: Some(money_to_proto(provider.amount)),
+            })
+            .collect(),
+        packages_sold: close
+            .packages_sold
+            .iter()
+            .map(|sale| pb::PackageSales {
+                package_code: sale.package_code.clone(),
+                description: sale.description.clone(),
+                count: sale.count,
+                amount: Some(money_to_proto(sale.amount)),
+            })
+            .collect(),
+        corrections: close
+            .corrections
+            .iter()
+            .map(|(kind, tally)| pb::CorrectionTotal {
+                kind: correction_kind_to_proto(*kind).into(),
+                count: tally.count,
+                amount: Some(money_to_proto(tally.amount)),
+            })
+            .collect(),
+        advance_applied_count: close.advance_applied.count,
+        advance_applied: Some(money_to_proto(close.advance_applied.amount)),
+        discount_count: close.discounts.count,
+        total_discounts: Some(money_to_proto(close.discounts.amount)),
+        closed: close.closed.as_ref().map(closed_day_to_proto),
     })
+}
+
+fn correction_kind_to_proto(kind: CorrectionKind) -> pb::CorrectionKind {
+    match kind {
+        CorrectionKind::Adjustment => pb::CorrectionKind::Adjustment,
+        CorrectionKind::CreditNote => pb::CorrectionKind::CreditNote,
+        CorrectionKind::WriteOff => pb::CorrectionKind::WriteOff,
+    }
 }
 
 /// A correction request of `kind`: the charge, the amount as the client states it (signed for
@@ -1440,11 +1816,7 @@ pub fn new_write_off(
 }
 
 pub fn correction_to_proto(correction: &Correction) -> pb::ChargeCorrection {
-    let kind = match correction.kind {
-        CorrectionKind::Adjustment => pb::CorrectionKind::Adjustment,
-        CorrectionKind::CreditNote => pb::CorrectionKind::CreditNote,
-        CorrectionKind::WriteOff => pb::CorrectionKind::WriteOff,
-    };
+    let kind = correction_kind_to_proto(correction.kind);
     pb::ChargeCorrection {
         correction_id: correction.correction_id.to_string(),
         kind: kind.into(),
@@ -1509,4 +1881,64 @@ pub fn closed_day_to_proto(closed: &ClosedDay) -> pb::ClosedDay {
         closed_by: closed.closed_by.clone(),
         close_time: Some(timestamp_to_proto(closed.closed_at)),
     }
+}
+
+pub fn invoice_request(
+    request: &pb::IssueInvoiceRequest,
+) -> Result<(PaymentId, RequestId), FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let payment_id = violations.check(
+        "payment_id",
+        PaymentId::parse(&request.payment_id).map_err(|_| "must be a payment id (UUID)"),
+    );
+    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
+    match (payment_id, request_id) {
+        (Some(payment_id), Some(request_id)) if violations.is_empty() => {
+            Ok((payment_id, request_id))
+        }
+        _ => Err(violations),
+    }
+}
+
+pub fn global_invoice_request(
+    request: &pb::IssueGlobalInvoiceRequest,
+    reading: &Reading,
+) -> Result<(NaiveDate, RequestId), FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let day = report_day(request.day.as_ref(), reading, &mut violations);
+    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
+    match (day, request_id) {
+        (Some(day), Some(request_id)) if violations.is_empty() => Ok((day, request_id)),
+        _ => Err(violations),
+    }
+}
+
+pub fn invoice_to_proto(invoice: &crate::domain::Invoice) -> pb::Invoice {
+    let mut proto = pb::Invoice {
+        invoice_id: invoice.invoice_id.to_string(),
+        series: invoice.series.clone(),
+        folio: invoice.folio,
+        receptor_rfc: invoice.receptor_rfc.clone(),
+        total: Some(money_to_proto(invoice.total)),
+        certificate_number: invoice.certificate_number.clone(),
+        cadena_original: invoice.cadena_original.clone(),
+        xml: invoice.xml.clone(),
+        status: pb::InvoiceStatus::Sealed.into(),
+        created_by: invoice.created_by.clone(),
+        create_time: Some(timestamp_to_proto(invoice.created_at)),
+        ..Default::default()
+    };
+    match &invoice.subject {
+        crate::domain::InvoiceSubject::Payment(payment_id) => {
+            proto.set_kind(pb::InvoiceKind::Payment);
+            proto.payment_id = payment_id.to_string();
+            proto.payment_ids = vec![payment_id.to_string()];
+        }
+        crate::domain::InvoiceSubject::Global { day, payments } => {
+            proto.set_kind(pb::InvoiceKind::Global);
+            proto.day = Some(date_to_proto(*day));
+            proto.payment_ids = payments.iter().map(ToString::to_string).collect();
+        }
+    }
+    proto
 }

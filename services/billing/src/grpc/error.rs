@@ -20,6 +20,17 @@ impl From<BillingError> for Status {
             BillingError::RegistryUnavailable => Status::unavailable(
                 "the patient registry is unavailable; nothing was posted, try again",
             ),
+            BillingError::SchedulingUnavailable => {
+                Status::unavailable("scheduling is unavailable; nothing was posted, try again")
+            }
+            error @ (BillingError::PromotionCodeTaken(_)
+            | BillingError::AlreadyInvoiced(_)
+            | BillingError::AppointmentAlreadyCharged(_)) => {
+                Status::already_exists(error.to_string())
+            }
+            error @ BillingError::DiscountNeedsManager { .. } => {
+                Status::permission_denied(error.to_string())
+            }
             error @ (BillingError::DrawerNotOpen(_)
             | BillingError::DrawerAlreadyOpen(_)
             | BillingError::DrawerNotAwaitingApproval(_)
@@ -28,6 +39,8 @@ impl From<BillingError> for Status {
             | BillingError::CorrectionTooLarge(_)
             | BillingError::DayClosed(_)
             | BillingError::AdvanceInsufficient(_)
+            | BillingError::AppointmentNotChargeable(_)
+            | BillingError::NotInvoiceable(_)
             | BillingError::DrawersStillOpen(_)
             | BillingError::RefundExceedsRemainder { .. }) => {
                 Status::failed_precondition(error.to_string())
@@ -35,6 +48,8 @@ impl From<BillingError> for Status {
             error @ (BillingError::DrawerSessionNotFound(_)
             | BillingError::NoCurrentDrawer(_)
             | BillingError::ChargeNotFound(_)
+            | BillingError::AppointmentNotFound(_)
+            | BillingError::InvoiceNotFound(_)
             | BillingError::PaymentNotFound(_)) => Status::not_found(error.to_string()),
             error @ BillingError::ReportDayRestricted => {
                 Status::permission_denied(error.to_string())

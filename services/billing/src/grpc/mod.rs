@@ -5,12 +5,13 @@
 mod convert;
 mod error;
 mod registry;
+mod scheduling;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 use clinic_common::auth::Caller;
-use clinic_common::auth::{Role, authorize};
+use clinic_common::auth::{Role, TokenKey, authorize};
 use clinic_common::clock::SharedClock;
 use clinic_common::time::{day_span, local_date};
 use clinic_common::validation::FieldViolations;
@@ -20,13 +21,17 @@ use clinic_proto::{next_page_token, page_from_proto};
 use tonic::{Request, Response, Status};
 
 use crate::config::Settings;
+use crate::domain::cfdi;
 use crate::domain::{
-    BillingError, Charge, DailyClose, IdentityEvidence, NewCorrection, Operation, Receipt,
-    ReceiptFormat,
+    BillingError, ChargeOrder, ChargeOrigin, DailyClose, DiscountRequest, IdentityEvidence,
+    NewCharge, NewCorrection, Operation, PriceListItem, PriceListItemKind, Receipt, ReceiptFormat,
 };
-use crate::store::BillingStore;
+use crate::domain::{InvoiceSubject, MoneyPart, payment_concepts, payment_form, public_sale};
+use crate::seal::Csd;
+use crate::store::{BillingStore, InvoiceDraft, Sealed};
 
 pub use registry::PatientRegistry;
+pub use scheduling::Scheduling;
 
 use convert::{
     DrawerQuery, Reading, cash_movement_to_proto, charge_to_proto, drawer_session_to_proto,
@@ -59,6 +64,11 @@ fn channel_of(caller: &Caller) -> convert::Channel {
 pub struct BillingGrpc {
     store: BillingStore,
     registry: PatientRegistry,
+    scheduling: Scheduling,
+    /// Checks the manager tokens given to authorise discounts.
+    key: TokenKey,
+    /// The clinic's CSD, when it issues invoices.
+    csd: Option<Arc<Csd>>,
     clock: SharedClock,
     settings: Arc<Settings>,
 }
@@ -67,15 +77,90 @@ impl BillingGrpc {
     pub fn new(
         store: BillingStore,
         registry: PatientRegistry,
+        scheduling: Scheduling,
+        key: TokenKey,
+        csd: Option<Arc<Csd>>,
         clock: SharedClock,
         settings: Arc<Settings>,
     ) -> Self {
         BillingGrpc {
             store,
             registry,
+            scheduling,
+            key,
+            csd,
             clock,
             settings,
         }
+    }
+
+    /// Gathers what a charge is priced from: its promotion (which must apply to the item on the
+    /// charge's day) and, for an ad hoc discount above the clinic's limit, the manager who
+    /// authorised it: the caller, or the owner of the manager token given.
+    async fn charge_order(
+        &self,
+        caller: &Caller,
+        new: NewCharge,
+        item: PriceListItem,
+        manager_token: Option<&str>,
+        origin: ChargeOrigin,
+        now: DateTime<Utc>,
+    ) -> Result<ChargeOrder, BillingError> {
+        let today = self.reading(now).today;
+        let promotion = match &new.discount {
+            Some(DiscountRequest::Promotion(code)) => self.store.promotion(code).await?,
+            _ => None,
+        };
+        let mut violations = FieldViolations::new();
+        if item.kind == PriceListItemKind::Package && new.quantity.get() != 1 {
+            violations.add("quantity", "a package is sold one at a time");
+        }
+        let service_date = new.service_date.unwrap_or(today);
+        let mut authorized_by = None;
+        match &new.discount {
+            None => {}
+            Some(DiscountRequest::Promotion(code)) => match &promotion {
+                None => violations.add("promotion_code", format!("{code} is not a promotion")),
+                Some(promotion) => {
+                    if let Some(refusal) = promotion.refusal(&item.code, item.kind, service_date) {
+                        violations.add("promotion_code", format!("{code} {refusal}"));
+                    }
+                }
+            },
+            Some(DiscountRequest::AdHoc(discount)) => {
+                let list = item
+                    .unit_price
+                    .checked_mul(i64::from(new.quantity.get()))
+                    .unwrap_or(item.unit_price);
+                if discount.exceeds(self.settings.discount_limit_percent, list) {
+                    authorized_by = if caller.role == Role::Manager {
+                        Some(caller.subject.clone())
+                    } else if let Some(token) = manager_token {
+                        match self.key.verify(token, now) {
+                            Ok(manager) if manager.role == Role::Manager => Some(manager.subject),
+                            _ => {
+                                violations
+                                    .add("manager_authorization", "is not a valid manager's token");
+                                None
+                            }
+                        }
+                    } else {
+                        return Err(BillingError::DiscountNeedsManager {
+                            limit_percent: self.settings.discount_limit_percent,
+                        });
+                    };
+                }
+            }
+        }
+        violations.into_result()?;
+        Ok(ChargeOrder {
+            new,
+            item,
+            promotion,
+            authorized_by,
+            origin,
+            posted_by: caller.subject.clone(),
+        })
     }
 
     /// How requests are read at `now`: "today" in the clinic's zone, in the clinic's currency.
@@ -102,6 +187,86 @@ impl BillingGrpc {
             tracing::info!("identity evidence did not match");
             Err(BillingError::IdentityNotConfirmed)
         }
+    }
+
+    /// The issuer and its CSD, or why invoices cannot be issued.
+    fn invoicing(&self) -> Result<(&crate::config::CfdiSettings, &Csd), BillingError> {
+        match (&self.settings.cfdi, &self.csd) {
+            (Some(cfdi), Some(csd)) => Ok((cfdi, csd)),
+            _ => Err(BillingError::NotInvoiceable(
+                "invoicing is not configured (billing.cfdi)".into(),
+            )),
+        }
+    }
+
+    /// Builds, seals, numbers and stores an invoice of `concepts` to `receptor`.
+    #[allow(clippy::too_many_arguments)]
+    async fn issue(
+        &self,
+        caller: &Caller,
+        operation: Operation,
+        request_id: &clinic_common::ids::RequestId,
+        fingerprint: String,
+        subject: InvoiceSubject,
+        receptor: cfdi::Receptor,
+        global: Option<cfdi::GlobalPeriod>,
+        payment_form: &str,
+        concepts: Vec<cfdi::Concept>,
+        now: DateTime<Utc>,
+    ) -> Result<crate::domain::Invoice, BillingError> {
+        let (settings, csd) = self.invoicing()?;
+        let issued_at = now
+            .with_timezone(&self.settings.clinic.time_zone)
+            .naive_local();
+        let currency = self.settings.clinic.currency;
+        let build = |folio: i64| cfdi::Comprobante {
+            series: settings.series.clone(),
+            folio: folio.to_string(),
+            issued_at: issued_at.with_nanosecond(0).unwrap_or(issued_at),
+            payment_form: payment_form.to_owned(),
+            payment_method: "PUE".into(),
+            currency: currency.code().to_owned(),
+            place_of_issue: settings.place_of_issue.clone(),
+            global: global.clone(),
+            emisor: cfdi::Party {
+                rfc: settings.issuer_rfc.clone(),
+                name: settings.issuer_name.clone(),
+                tax_regime: settings.issuer_tax_regime.clone(),
+            },
+            receptor: receptor.clone(),
+            concepts: concepts.clone(),
+        };
+        let seal = |folio: i64| {
+            let comprobante = build(folio);
+            let cadena_original = comprobante.cadena_original(&csd.certificate_number);
+            let sello = csd.seal(&cadena_original);
+            let totals = comprobante.totals();
+            Sealed {
+                xml: comprobante.xml(&csd.certificate_number, &csd.certificate, &sello),
+                cadena_original,
+                total_minor: (totals.total * rust_decimal::Decimal::from(100))
+                    .trunc()
+                    .try_into()
+                    .unwrap_or_default(),
+            }
+        };
+        self.store
+            .issue_invoice(
+                &InvoiceDraft {
+                    operation,
+                    request_id,
+                    fingerprint,
+                    subject,
+                    series: &settings.series,
+                    receptor_rfc: &receptor.party.rfc,
+                    currency,
+                    certificate_number: &csd.certificate_number,
+                    created_by: &caller.subject,
+                    seal: &seal,
+                },
+                now,
+            )
+            .await
     }
 
     /// Posts a correction of a charge for `caller`, or returns the one a first call posted.
@@ -202,7 +367,7 @@ impl BillingService for BillingGrpc {
         // One reading of the clock, so the default service date and the timestamp agree.
         let now = self.clock.now();
         let reading = self.reading(now);
-        let new =
+        let (new, manager_token) =
             convert::new_charge(request.into_inner(), &reading).map_err(BillingError::from)?;
         tracing::Span::current().record("patient_id", tracing::field::display(new.patient_id));
         let fingerprint = new.fingerprint();
@@ -210,7 +375,7 @@ impl BillingService for BillingGrpc {
         // A retry is answered from what the first call stored, even while the registry is down.
         if let Some(charge) = self
             .store
-            .earlier_charge(&new.request_id, &fingerprint)
+            .earlier_charge(Operation::PostCharge, &new.request_id, &fingerprint)
             .await?
         {
             tracing::Span::current().record("charge_id", tracing::field::display(charge.charge_id));
@@ -229,8 +394,26 @@ impl BillingService for BillingGrpc {
             _ => return Err(BillingError::from(violations).into()),
         };
 
-        let charge = Charge::price(&new, &item, reading.today, &caller.subject, now)?;
-        let charge = self.store.post_charge(&charge, &fingerprint).await?;
+        let order = self
+            .charge_order(
+                &caller,
+                new,
+                item,
+                manager_token.as_deref(),
+                ChargeOrigin::Counter,
+                now,
+            )
+            .await?;
+        let charge = self
+            .store
+            .post_charge(
+                Operation::PostCharge,
+                &order,
+                &fingerprint,
+                reading.today,
+                now,
+            )
+            .await?;
         tracing::Span::current().record("charge_id", tracing::field::display(charge.charge_id));
         tracing::info!("charge posted");
         Ok(Response::new(charge_to_proto(&charge)))
@@ -705,5 +888,321 @@ impl BillingService for BillingGrpc {
             .await?;
         tracing::info!(closed_by = %closed.closed_by, "day closed");
         Ok(Response::new(convert::closed_day_to_proto(&closed)))
+    }
+
+    #[tracing::instrument(skip_all, fields(appointment_id, charge_id))]
+    async fn post_appointment_charge(
+        &self,
+        request: Request<pb::PostAppointmentChargeRequest>,
+    ) -> Result<Response<pb::Charge>, Status> {
+        let caller = authorize(&request, &[Role::Reception, Role::Manager, Role::Service])?;
+        let now = self.clock.now();
+        let reading = self.reading(now);
+        let asked =
+            convert::appointment_charge(request.get_ref(), &reading).map_err(BillingError::from)?;
+        tracing::Span::current().record(
+            "appointment_id",
+            tracing::field::display(asked.appointment_id),
+        );
+        // The request alone identifies a retry: what scheduling says does not change it.
+        let fingerprint = clinic_common::ids::request_fingerprint(&[
+            "appointment",
+            &request.get_ref().appointment_id,
+            &asked.quantity.get().to_string(),
+            &format!("{:?}", asked.discount),
+            &asked.skip_package.to_string(),
+        ]);
+        if let Some(charge) = self
+            .store
+            .earlier_charge(
+                Operation::PostAppointmentCharge,
+                &asked.request_id,
+                &fingerprint,
+            )
+            .await?
+        {
+            tracing::Span::current().record("charge_id", tracing::field::display(charge.charge_id));
+            return Ok(Response::new(charge_to_proto(&charge)));
+        }
+        let visit = self
+            .scheduling
+            .visit(asked.appointment_id, self.settings.clinic.time_zone)
+            .await?;
+        let item = self
+            .store
+            .price_list_item(&visit.price_code)
+            .await?
+            .ok_or_else(|| {
+                BillingError::AppointmentNotChargeable(format!(
+                    "appointment {} is for {}, which is not on the price list",
+                    asked.appointment_id, visit.price_code
+                ))
+            })?;
+        let new = NewCharge {
+            patient_id: visit.patient_id,
+            price_code: visit.price_code,
+            quantity: asked.quantity,
+            appointment_id: Some(asked.appointment_id),
+            service_date: Some(visit.service_date),
+            request_id: asked.request_id,
+            discount: asked.discount,
+            skip_package: asked.skip_package,
+        };
+        let order = self
+            .charge_order(
+                &caller,
+                new,
+                item,
+                asked.manager_authorization.as_deref(),
+                ChargeOrigin::Appointment {
+                    provider_id: visit.provider_id,
+                    provider_name: visit.provider_name,
+                },
+                now,
+            )
+            .await?;
+        let charge = self
+            .store
+            .post_charge(
+                Operation::PostAppointmentCharge,
+                &order,
+                &fingerprint,
+                reading.today,
+                now,
+            )
+            .await?;
+        tracing::Span::current().record("charge_id", tracing::field::display(charge.charge_id));
+        tracing::info!("appointment charged");
+        Ok(Response::new(charge_to_proto(&charge)))
+    }
+
+    #[tracing::instrument(skip_all, fields(patient_id))]
+    async fn list_patient_packages(
+        &self,
+        request: Request<pb::ListPatientPackagesRequest>,
+    ) -> Result<Response<pb::ListPatientPackagesResponse>, Status> {
+        authorize(
+            &request,
+            &[
+                Role::Reception,
+                Role::Manager,
+                Role::Collections,
+                Role::Service,
+            ],
+        )?;
+        let patient_id = convert::patient_id(&request.get_ref().patient_id)
+            .map_err(|error| BillingError::from(FieldViolations::single("patient_id", error)))?;
+        tracing::Span::current().record("patient_id", tracing::field::display(patient_id));
+        let packages = self.store.patient_packages(patient_id).await?;
+        Ok(Response::new(pb::ListPatientPackagesResponse {
+            packages: packages
+                .iter()
+                .map(convert::patient_package_to_proto)
+                .collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(promotion_code))]
+    async fn create_promotion(
+        &self,
+        request: Request<pb::CreatePromotionRequest>,
+    ) -> Result<Response<pb::Promotion>, Status> {
+        let caller = authorize(&request, &[Role::Manager])?;
+        let now = self.clock.now();
+        let new = convert::new_promotion(request.get_ref(), &self.reading(now))
+            .map_err(BillingError::from)?;
+        tracing::Span::current().record("promotion_code", new.code.as_str());
+        let promotion = self
+            .store
+            .create_promotion(&new, self.settings.clinic.currency, &caller.subject, now)
+            .await?;
+        tracing::info!("promotion created");
+        Ok(Response::new(convert::promotion_to_proto(&promotion)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_promotions(
+        &self,
+        request: Request<pb::ListPromotionsRequest>,
+    ) -> Result<Response<pb::ListPromotionsResponse>, Status> {
+        authorize(&request, &[Role::Reception, Role::Manager, Role::Service])?;
+        let active_on = match request.get_ref().active_on.as_ref() {
+            None => None,
+            Some(day) => Some(clinic_proto::date_from_proto(Some(day)).map_err(|error| {
+                BillingError::from(FieldViolations::single("active_on", error))
+            })?),
+        };
+        let promotions = self.store.promotions(active_on).await?;
+        Ok(Response::new(pb::ListPromotionsResponse {
+            promotions: promotions.iter().map(convert::promotion_to_proto).collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(payment_id, invoice_id))]
+    async fn issue_invoice(
+        &self,
+        request: Request<pb::IssueInvoiceRequest>,
+    ) -> Result<Response<pb::Invoice>, Status> {
+        let caller = authorize(&request, CASH_DESK)?;
+        let now = self.clock.now();
+        let (payment_id, request_id) =
+            convert::invoice_request(request.get_ref()).map_err(BillingError::from)?;
+        tracing::Span::current().record("payment_id", tracing::field::display(payment_id));
+        let fingerprint = clinic_common::ids::request_fingerprint(&[&payment_id.to_string()]);
+        if let Some(invoice) = self
+            .store
+            .earlier_invoice(Operation::IssueInvoice, &request_id, &fingerprint)
+            .await?
+        {
+            return Ok(Response::new(convert::invoice_to_proto(&invoice)));
+        }
+        self.invoicing()?;
+        let payment = self
+            .store
+            .payment_to_invoice(payment_id)
+            .await?
+            .ok_or(BillingError::PaymentNotFound(payment_id))?;
+        if payment.invoiced {
+            return Err(BillingError::AlreadyInvoiced(payment_id).into());
+        }
+        if payment.net_minor <= 0 {
+            return Err(BillingError::NotInvoiceable(format!(
+                "payment {payment_id} brought no money to invoice (paid from the advance or refunded)"
+            ))
+            .into());
+        }
+        let fiscal = self
+            .registry
+            .fiscal_data(payment.patient_id)
+            .await?
+            .ok_or_else(|| {
+                BillingError::NotInvoiceable(
+                    "the patient has no fiscal data: record it in the patient registry, or the \
+                     payment goes into the day's global invoice"
+                        .into(),
+                )
+            })?;
+        // What the payment's money pays now, and what it keeps as advance (refunds, taken
+        // from the advance first, are already out of both).
+        let concepts = payment_concepts(&payment.paid, payment.unallocated_minor);
+        let receptor = cfdi::Receptor {
+            party: cfdi::Party {
+                rfc: fiscal.rfc.clone(),
+                name: fiscal.legal_name.clone(),
+                tax_regime: fiscal.tax_regime.clone(),
+            },
+            postal_code: fiscal.postal_code.clone(),
+            cfdi_use: if fiscal.cfdi_use.is_empty() {
+                "D01".into()
+            } else {
+                fiscal.cfdi_use.clone()
+            },
+        };
+        let invoice = self
+            .issue(
+                &caller,
+                Operation::IssueInvoice,
+                &request_id,
+                fingerprint,
+                InvoiceSubject::Payment(payment_id),
+                receptor,
+                None,
+                payment_form(&payment.parts),
+                concepts,
+                now,
+            )
+            .await?;
+        tracing::Span::current().record("invoice_id", tracing::field::display(invoice.invoice_id));
+        tracing::info!(folio = invoice.folio, "invoice issued");
+        Ok(Response::new(convert::invoice_to_proto(&invoice)))
+    }
+
+    #[tracing::instrument(skip_all, fields(day, invoice_id))]
+    async fn issue_global_invoice(
+        &self,
+        request: Request<pb::IssueGlobalInvoiceRequest>,
+    ) -> Result<Response<pb::Invoice>, Status> {
+        let caller = authorize(&request, CASH_DESK)?;
+        let now = self.clock.now();
+        let reading = self.reading(now);
+        let (day, request_id) = convert::global_invoice_request(request.get_ref(), &reading)
+            .map_err(BillingError::from)?;
+        tracing::Span::current().record("day", tracing::field::display(day));
+        let fingerprint = clinic_common::ids::request_fingerprint(&["global", &day.to_string()]);
+        if let Some(invoice) = self
+            .store
+            .earlier_invoice(Operation::IssueGlobalInvoice, &request_id, &fingerprint)
+            .await?
+        {
+            return Ok(Response::new(convert::invoice_to_proto(&invoice)));
+        }
+        let (settings, _) = self.invoicing()?;
+        let sales = self.store.public_sales(day).await?;
+        if sales.is_empty() {
+            return Err(BillingError::NotInvoiceable(format!(
+                "no payment of {day} is left to invoice"
+            ))
+            .into());
+        }
+        let parts: Vec<MoneyPart> = sales.iter().flat_map(|sale| sale.parts.clone()).collect();
+        let concepts = sales
+            .iter()
+            .map(|sale| public_sale(sale.receipt_number, sale.net_minor))
+            .collect();
+        let receptor = cfdi::Receptor {
+            party: cfdi::Party {
+                rfc: cfdi::PUBLIC_RFC.into(),
+                name: cfdi::PUBLIC_NAME.into(),
+                tax_regime: "616".into(),
+            },
+            // The general public's fiscal address is the place of issue.
+            postal_code: settings.place_of_issue.clone(),
+            cfdi_use: "S01".into(),
+        };
+        let global = cfdi::GlobalPeriod {
+            periodicity: "01".into(),
+            month: day.format("%m").to_string(),
+            year: chrono::Datelike::year(&day),
+        };
+        let invoice = self
+            .issue(
+                &caller,
+                Operation::IssueGlobalInvoice,
+                &request_id,
+                fingerprint,
+                InvoiceSubject::Global {
+                    day,
+                    payments: sales.iter().map(|sale| sale.payment_id).collect(),
+                },
+                receptor,
+                Some(global),
+                payment_form(&parts),
+                concepts,
+                now,
+            )
+            .await?;
+        tracing::Span::current().record("invoice_id", tracing::field::display(invoice.invoice_id));
+        tracing::info!(folio = invoice.folio, "global invoice issued");
+        Ok(Response::new(convert::invoice_to_proto(&invoice)))
+    }
+
+    #[tracing::instrument(skip_all, fields(invoice_id))]
+    async fn get_invoice(
+        &self,
+        request: Request<pb::GetInvoiceRequest>,
+    ) -> Result<Response<pb::Invoice>, Status> {
+        authorize(
+            &request,
+            &[Role::Reception, Role::Manager, Role::Collections],
+        )?;
+        let invoice_id = crate::domain::InvoiceId::parse(&request.get_ref().invoice_id)
+            .map_err(|error| BillingError::from(FieldViolations::single("invoice_id", error)))?;
+        tracing::Span::current().record("invoice_id", tracing::field::display(invoice_id));
+        let invoice = self
+            .store
+            .invoice(invoice_id)
+            .await?
+            .ok_or_else(|| BillingError::InvoiceNotFound(invoice_id.to_string()))?;
+        Ok(Response::new(convert::invoice_to_proto(&invoice)))
     }
 }

@@ -36,6 +36,22 @@ impl PatientRegistry {
         }
     }
 
+    /// The fiscal data the patient's invoices are made out to, if recorded; `None` for a patient
+    /// the registry does not know either.
+    pub async fn fiscal_data(
+        &self,
+        patient_id: PatientId,
+    ) -> Result<Option<patients::FiscalData>, BillingError> {
+        let request = patients::GetPatientRequest {
+            patient_id: patient_id.to_string(),
+        };
+        match self.client.clone().get_patient(request).await {
+            Ok(response) => Ok(response.into_inner().fiscal_data),
+            Err(status) if status.code() == Code::NotFound => Ok(None),
+            Err(status) => Err(registry_failure(status)),
+        }
+    }
+
     /// Whether `evidence` matches the patient. The registry answers only yes or no, and no for
     /// a patient it does not know.
     pub async fn identity_matches(

@@ -9,8 +9,8 @@ use clinic_common::{Currency, Money};
 
 use super::{BillingStore, corrupt};
 use crate::domain::{
-    BillingError, DayFigures, DrawerCloseSummary, DrawerSessionId, IncomeMethod,
-    OutstandingAccount, ServiceIncome, Tally,
+    BillingError, ClosedDay, CorrectionKind, DayFigures, DrawerCloseSummary, DrawerSessionId,
+    IncomeMethod, OutstandingAccount, PackageSales, ProviderIncome, ServiceIncome, Tally,
 };
 
 /// A sum grouped by method (and card type) as read.
@@ -27,6 +27,13 @@ struct DayRows {
     refunds_by_staff: Vec<StaffRow>,
     outstanding: Vec<(String, i64)>,
     drawer_sessions: Vec<String>,
+    payments: (i64, i64),
+    providers: Vec<(Option<String>, Option<String>, i64, i64)>,
+    packages_sold: Vec<(String, String, i64, i64)>,
+    corrections: Vec<(String, i64, i64)>,
+    advance_applied: (i64, i64),
+    discounts: (i64, i64),
+    closed: Option<(String, DateTime<Utc>)>,
 }
 
 impl BillingStore {
@@ -69,7 +76,7 @@ impl BillingStore {
                 .await?;
                 let services: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
                     "SELECT c.price_code, i.description, CAST(COUNT(*) AS BIGINT), \
-                     CAST(SUM(c.quantity) AS BIGINT), CAST(SUM(c.amount_minor) AS BIGINT) \
+                     CAST(SUM(c.quantity) AS BIGINT), CAST(SUM(c.net_minor) AS BIGINT) \
                      FROM charges c JOIN price_list_items i ON i.code = c.price_code \
                      WHERE c.service_date = $1 GROUP BY c.price_code, i.description \
                      ORDER BY c.price_code",
@@ -110,8 +117,70 @@ impl BillingStore {
                 .bind(day_end)
                 .fetch_all(&mut *tx)
                 .await?;
+                let payments: (i64, i64) = sqlx::query_as(
+                    "SELECT CAST(COUNT(*) AS BIGINT), \
+                     CAST(COALESCE(SUM(received_minor), 0) AS BIGINT) FROM payments \
+                     WHERE service_date = $1 AND received_minor > 0",
+                )
+                .bind(day)
+                .fetch_one(&mut *tx)
+                .await?;
+                let providers: Vec<(Option<String>, Option<String>, i64, i64)> = sqlx::query_as(
+                    "SELECT provider_id, MIN(provider_name), CAST(COUNT(*) AS BIGINT), \
+                     CAST(SUM(net_minor) AS BIGINT) FROM charges WHERE service_date = $1 \
+                     GROUP BY provider_id",
+                )
+                .bind(day)
+                .fetch_all(&mut *tx)
+                .await?;
+                let packages_sold: Vec<(String, String, i64, i64)> = sqlx::query_as(
+                    "SELECT c.price_code, i.description, CAST(COUNT(*) AS BIGINT), \
+                     CAST(SUM(c.net_minor) AS BIGINT) \
+                     FROM charges c JOIN price_list_items i ON i.code = c.price_code \
+                     WHERE c.service_date = $1 AND i.kind = 'package' \
+                     GROUP BY c.price_code, i.description ORDER BY c.price_code",
+                )
+                .bind(day)
+                .fetch_all(&mut *tx)
+                .await?;
+                let corrections: Vec<(String, i64, i64)> = sqlx::query_as(
+                    "SELECT kind, CAST(COUNT(*) AS BIGINT), CAST(SUM(amount_minor) AS BIGINT) \
+                     FROM corrections WHERE service_date = $1 GROUP BY kind",
+                )
+                .bind(day)
+                .fetch_all(&mut *tx)
+                .await?;
+                let advance_applied: (i64, i64) = sqlx::query_as(
+                    "SELECT CAST(COUNT(*) AS BIGINT), \
+                     CAST(COALESCE(SUM(pp.amount_minor), 0) AS BIGINT) \
+                     FROM payment_parts pp JOIN payments p ON p.payment_id = pp.payment_id \
+                     WHERE p.service_date = $1 AND pp.method = 'advance'",
+                )
+                .bind(day)
+                .fetch_one(&mut *tx)
+                .await?;
+                let discounts: (i64, i64) = sqlx::query_as(
+                    "SELECT CAST(COUNT(*) AS BIGINT), \
+                     CAST(COALESCE(SUM(discount_minor), 0) AS BIGINT) FROM charges \
+                     WHERE service_date = $1 AND discount_minor > 0",
+                )
+                .bind(day)
+                .fetch_one(&mut *tx)
+                .await?;
+                let closed: Option<(String, DateTime<Utc>)> =
+                    sqlx::query_as("SELECT closed_by, closed_at FROM closed_days WHERE day = $1")
+                        .bind(day)
+                        .fetch_optional(&mut *tx)
+                        .await?;
                 tx.commit().await?;
                 Ok::<_, sqlx::Error>(DayRows {
+                    payments,
+                    providers,
+                    packages_sold,
+                    corrections,
+                    advance_applied,
+                    discounts,
+                    closed,
                     payments_by_method,
                     refunds_by_method,
                     services,
@@ -192,7 +261,42 @@ impl BillingStore {
                 closed_at: closing.closed_at,
             });
         }
+        let mut corrections = Vec::with_capacity(rows.corrections.len());
+        for (kind, count, minor) in rows.corrections {
+            let kind = CorrectionKind::parse(&kind)
+                .ok_or_else(|| corrupt("kind", &format!("corrections of {day}")))?;
+            corrections.push((kind, tally(count, minor)));
+        }
         Ok(DayFigures {
+            payments: tally(rows.payments.0, rows.payments.1),
+            providers: rows
+                .providers
+                .into_iter()
+                .map(|(provider_id, name, count, minor)| ProviderIncome {
+                    provider_id,
+                    provider_name: name.unwrap_or_default(),
+                    charge_count: count,
+                    amount: Money::from_minor(minor, currency),
+                })
+                .collect(),
+            packages_sold: rows
+                .packages_sold
+                .into_iter()
+                .map(|(package_code, description, count, minor)| PackageSales {
+                    package_code,
+                    description,
+                    count,
+                    amount: Money::from_minor(minor, currency),
+                })
+                .collect(),
+            corrections,
+            advance_applied: tally(rows.advance_applied.0, rows.advance_applied.1),
+            discounts: tally(rows.discounts.0, rows.discounts.1),
+            closed: rows.closed.map(|(closed_by, closed_at)| ClosedDay {
+                day,
+                closed_by,
+                closed_at,
+            }),
             day,
             currency,
             payments_by_method,

@@ -9,6 +9,7 @@
 //! - `allocations`: which payment's money pays which charge, and the patient's advance.
 //! - `corrections`: adjustments, credit notes and write-offs of charges.
 //! - `closed_days`: closing a day, after which nothing can be dated on it.
+//! - `promotions`: promotions managers set up for the counter to apply.
 //! - `ledger`: the gap-free sequence, balances and the change feed.
 //! - `drawer`: cash-drawer sessions, their counts and cash movements.
 //! - `refunds`: refunds and their reversing ledger entries.
@@ -86,13 +87,16 @@ mod closed_days;
 mod corrections;
 mod daily_close;
 mod drawer;
+mod invoices;
 mod ledger;
 mod payments;
 mod price_list;
+mod promotions;
 mod refunds;
 mod statements;
 
 pub use allocations::OpenCharges;
+pub use invoices::{InvoiceDraft, Sealed};
 pub use ledger::NewLedgerEntry;
 
 /// Billing's database.

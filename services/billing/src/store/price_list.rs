@@ -5,18 +5,20 @@ use chrono::{DateTime, Utc};
 use clinic_common::Currency;
 use clinic_common::Money;
 use clinic_common::db::is_unique_violation;
+use clinic_common::validation::FieldViolations;
 use clinic_common::{in_transaction, with_db};
 
 use super::{BillingStore, WriteError, claiming_key, corrupt};
 use crate::domain::{
-    BillingError, ItemDescription, NewPriceListItem, Operation, PriceCode, PriceListItem,
-    PriceListItemKind,
+    BillingError, ItemDescription, NewPriceListItem, Operation, PackageTerms, PriceCode,
+    PriceListItem, PriceListItemKind,
 };
 
 /// The columns `PriceListItemRow` reads, as a literal so queries stay `&'static str`.
 macro_rules! price_list_item_columns {
     () => {
-        "code, description, unit_price_minor, currency, kind, created_at"
+        "code, description, unit_price_minor, currency, kind, created_at, package_sessions, \
+         package_covers"
     };
 }
 
@@ -64,10 +66,37 @@ impl BillingStore {
                     new.code.as_str(),
                     now
                 );
+                if let Some(package) = &new.package {
+                    // What a package prepays is an item already on the list, and not a package:
+                    // a package of packages would never be used up.
+                    let covered: Option<String> =
+                        sqlx::query_scalar("SELECT kind FROM price_list_items WHERE code = $1")
+                            .bind(package.covers.as_str())
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .context("failed to read the item a package covers")?;
+                    match covered.as_deref() {
+                        None => {
+                            return Err(BillingError::from(FieldViolations::single(
+                                "item.package_covers",
+                                "is not on the price list",
+                            ))
+                            .into());
+                        }
+                        Some("package") => {
+                            return Err(BillingError::from(FieldViolations::single(
+                                "item.package_covers",
+                                "is a package itself",
+                            ))
+                            .into());
+                        }
+                        Some(_) => {}
+                    }
+                }
                 let inserted = sqlx::query(
-                    "INSERT INTO price_list_items \
-                     (code, description, unit_price_minor, currency, kind, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO price_list_items (code, description, unit_price_minor, \
+                     currency, kind, created_at, package_sessions, package_covers) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 )
                 .bind(new.code.as_str())
                 .bind(new.description.as_str())
@@ -75,6 +104,12 @@ impl BillingStore {
                 .bind(new.unit_price.currency().code())
                 .bind(new.kind.as_str())
                 .bind(now)
+                .bind(
+                    new.package
+                        .as_ref()
+                        .map(|package| i32::from(package.sessions)),
+                )
+                .bind(new.package.as_ref().map(|package| package.covers.as_str()))
                 .execute(&mut *tx)
                 .await;
                 match inserted {
@@ -136,6 +171,8 @@ struct PriceListItemRow {
     currency: String,
     kind: String,
     created_at: DateTime<Utc>,
+    package_sessions: Option<i32>,
+    package_covers: Option<String>,
 }
 
 impl PriceListItemRow {
@@ -152,6 +189,16 @@ impl PriceListItemRow {
                 .map_err(|_| corrupt("description", &row_id))?,
             unit_price: Money::from_minor(self.unit_price_minor, currency),
             kind: PriceListItemKind::parse(&self.kind).ok_or_else(|| corrupt("kind", &row_id))?,
+            package: match (self.package_sessions, self.package_covers) {
+                (None, None) => None,
+                (Some(sessions), Some(covers)) => Some(PackageTerms {
+                    sessions: PackageTerms::sessions(sessions)
+                        .map_err(|_| corrupt("package_sessions", &row_id))?,
+                    covers: PriceCode::parse(&covers)
+                        .map_err(|_| corrupt("package_covers", &row_id))?,
+                }),
+                _ => return Err(corrupt("package", &row_id)),
+            },
             created_at: self.created_at,
         })
     }

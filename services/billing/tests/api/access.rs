@@ -39,10 +39,14 @@ enum Rpc {
     WriteOffCharge,
     ListOpenCharges,
     CloseDay,
+    PostAppointmentCharge,
+    ListPatientPackages,
+    CreatePromotion,
+    ListPromotions,
 }
 
 /// Each RPC with the roles its contract admits.
-const ADMITTED: [(Rpc, &[Role]); 22] = [
+const ADMITTED: [(Rpc, &[Role]); 26] = [
     (Rpc::CreatePriceListItem, &[Role::Manager, Role::Service]),
     (
         Rpc::ListPriceListItems,
@@ -108,6 +112,24 @@ const ADMITTED: [(Rpc, &[Role]); 22] = [
         ],
     ),
     (Rpc::CloseDay, &[Role::Reception, Role::Manager]),
+    (
+        Rpc::PostAppointmentCharge,
+        &[Role::Reception, Role::Manager, Role::Service],
+    ),
+    (
+        Rpc::ListPatientPackages,
+        &[
+            Role::Reception,
+            Role::Manager,
+            Role::Collections,
+            Role::Service,
+        ],
+    ),
+    (Rpc::CreatePromotion, &[Role::Manager]),
+    (
+        Rpc::ListPromotions,
+        &[Role::Reception, Role::Manager, Role::Service],
+    ),
 ];
 
 /// Calls `rpc` with an empty request: enough to pass or fail the role check, never enough to
@@ -196,6 +218,22 @@ async fn call(client: &mut Client, rpc: Rpc) -> Result<(), Status> {
             .map(drop),
         Rpc::ListOpenCharges => client
             .list_open_charges(pb::ListOpenChargesRequest::default())
+            .await
+            .map(drop),
+        Rpc::PostAppointmentCharge => client
+            .post_appointment_charge(pb::PostAppointmentChargeRequest::default())
+            .await
+            .map(drop),
+        Rpc::ListPatientPackages => client
+            .list_patient_packages(pb::ListPatientPackagesRequest::default())
+            .await
+            .map(drop),
+        Rpc::CreatePromotion => client
+            .create_promotion(pb::CreatePromotionRequest::default())
+            .await
+            .map(drop),
+        Rpc::ListPromotions => client
+            .list_promotions(pb::ListPromotionsRequest::default())
             .await
             .map(drop),
         // A day in the future: refused as invalid after the role check, so nothing is closed.

@@ -193,6 +193,7 @@ async fn malformed_charges_name_every_bad_field(database: TestDatabase) {
                 day: 23,
             }),
             request_id: String::new(),
+            ..Default::default()
         })
         .await
         .expect_err("refused");

@@ -10,6 +10,7 @@ use clinic_test_support::{TestDatabase, backend_tests};
 use tonic::Code;
 
 use crate::{TestClinic, card, cash, charge, mxn, transfer};
+use clinic_proto::billing::v1::payment_part_request::Method as PartMethod;
 
 backend_tests!(
     the_close_adds_up_the_day_by_method_service_and_staff,
@@ -18,6 +19,7 @@ backend_tests!(
     the_csv_export_has_a_header_and_the_report_figures,
     the_xlsx_export_is_a_workbook_with_the_daily_close_sheet,
     bad_close_requests_name_every_bad_field,
+    the_close_reports_providers_packages_corrections_advances_and_discounts,
 );
 
 fn november(day: i32) -> Date {
@@ -500,4 +502,179 @@ async fn bad_close_requests_name_every_bad_field(database: TestDatabase) {
     assert_eq!(violated_fields(&tomorrow), vec!["day"]);
     assert_eq!(both_wrong.code(), Code::InvalidArgument);
     assert_eq!(violated_fields(&both_wrong), vec!["day", "format"]);
+}
+
+async fn the_close_reports_providers_packages_corrections_advances_and_discounts(
+    database: TestDatabase,
+) {
+    let clinic = TestClinic::start_with_scheduling(database).await;
+    clinic.add_item("LIMP-01", 80_000).await;
+    let mut manager = clinic.client(Role::Manager).await;
+    manager
+        .create_price_list_item(pb::CreatePriceListItemRequest {
+            item: Some(pb::PriceListItem {
+                code: "PAQ-LIMP".into(),
+                description: "Tres limpiezas".into(),
+                unit_price: Some(mxn(200_000)),
+                kind: pb::PriceListItemKind::Package.into(),
+                package_sessions: 3,
+                package_covers: "LIMP-01".into(),
+                ..Default::default()
+            }),
+            request_id: "item-PAQ-LIMP".into(),
+        })
+        .await
+        .expect("the package is listed");
+    let mut reception = clinic.client(Role::Reception).await;
+    // Ana's visit with the dentist, charged from scheduling with 10% off: 720.00.
+    let ana = clinic.register_patient().await;
+    let appointment_id = crate::appointments::visit(&clinic, &ana, true).await;
+    let visit = reception
+        .post_appointment_charge(pb::PostAppointmentChargeRequest {
+            appointment_id,
+            discount: Some(pb::AdHocDiscount {
+                discount: Some(pb::ad_hoc_discount::Discount::Percent(10)),
+                reason: "Paciente frecuente".into(),
+            }),
+            request_id: "visit".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("charged")
+        .into_inner();
+    manager
+        .write_off_charge(pb::WriteOffChargeRequest {
+            charge_id: visit.charge_id,
+            amount: Some(mxn(2_000)),
+            reason: "Redondeo".into(),
+            request_id: "write-off".into(),
+        })
+        .await
+        .expect("written off");
+    // Beto buys the package and pays 2,500.00 by card, 500.00 left as advance; a credit note of
+    // 100.00 on the package adds to it; a cleaning charged in full is paid 600.00 from the
+    // advance and 200.00 in cash.
+    let beto = clinic.register_patient().await;
+    let package = reception
+        .post_charge(charge(&beto, "PAQ-LIMP", "sell-package"))
+        .await
+        .expect("sold")
+        .into_inner();
+    reception
+        .post_payment(card(&beto, 250_000, "pay-package"))
+        .await
+        .expect("paid");
+    manager
+        .issue_credit_note(pb::IssueCreditNoteRequest {
+            charge_id: package.charge_id,
+            amount: Some(mxn(10_000)),
+            reason: "Promoción no aplicada".into(),
+            request_id: "credit".into(),
+        })
+        .await
+        .expect("credited");
+    reception
+        .post_charge(pb::PostChargeRequest {
+            skip_package: true,
+            ..charge(&beto, "LIMP-01", "cleaning-apart")
+        })
+        .await
+        .expect("charged");
+    reception
+        .post_payment(pb::PostPaymentRequest {
+            patient_id: beto.clone(),
+            parts: vec![
+                pb::PaymentPartRequest {
+                    amount: Some(mxn(60_000)),
+                    method: Some(PartMethod::Advance(pb::AdvancePayment {})),
+                },
+                pb::PaymentPartRequest {
+                    amount: Some(mxn(20_000)),
+                    method: Some(PartMethod::Cash(pb::CashPayment {
+                        tendered: Some(mxn(20_000)),
+                    })),
+                },
+            ],
+            request_id: "pay-advance-and-cash".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("paid");
+    reception
+        .close_day(pb::CloseDayRequest { day: None })
+        .await
+        .expect("closed");
+
+    // Act
+    let close = reception
+        .get_daily_close(pb::GetDailyCloseRequest { day: None })
+        .await
+        .expect("the close")
+        .into_inner();
+    let csv = reception
+        .export_daily_close(pb::ExportDailyCloseRequest {
+            day: None,
+            format: pb::ReportFormat::Csv.into(),
+        })
+        .await
+        .expect("the export")
+        .into_inner();
+
+    // Assert
+    let providers: Vec<(&str, i64, i64)> = close
+        .income_by_provider
+        .iter()
+        .map(|provider| {
+            (
+                provider.provider_name.as_str(),
+                provider.charge_count,
+                provider
+                    .amount
+                    .as_ref()
+                    .map_or(0, |money| money.minor_units),
+            )
+        })
+        .collect();
+    assert_eq!(providers, [("Dra. Ana Ruiz", 1, 72_000), ("", 2, 280_000)]);
+    assert_eq!(close.packages_sold.len(), 1);
+    assert_eq!(close.packages_sold[0].package_code, "PAQ-LIMP");
+    assert_eq!(close.packages_sold[0].amount, Some(mxn(200_000)));
+    let corrections: Vec<(pb::CorrectionKind, i64, i64)> = close
+        .corrections
+        .iter()
+        .map(|total| {
+            (
+                total.kind(),
+                total.count,
+                total.amount.as_ref().map_or(0, |money| money.minor_units),
+            )
+        })
+        .collect();
+    assert_eq!(
+        corrections,
+        [
+            (pb::CorrectionKind::Adjustment, 0, 0),
+            (pb::CorrectionKind::CreditNote, 1, -10_000),
+            (pb::CorrectionKind::WriteOff, 1, -2_000),
+        ]
+    );
+    assert_eq!(close.advance_applied_count, 1);
+    assert_eq!(close.advance_applied, Some(mxn(60_000)));
+    assert_eq!(close.discount_count, 1);
+    assert_eq!(close.total_discounts, Some(mxn(8_000)));
+    assert_eq!(close.payment_count, 2);
+    assert_eq!(close.total_received, Some(mxn(270_000)));
+    assert_eq!(
+        close.closed.as_ref().map(|closed| closed.day),
+        Some(Some(november(22)))
+    );
+    let csv = String::from_utf8(csv.content).expect("UTF-8");
+    assert!(csv.contains("income_by_provider,"), "{csv}");
+    assert!(
+        csv.contains("packages_sold,PAQ-LIMP,Tres limpiezas,1,2000.00"),
+        "{csv}"
+    );
+    assert!(csv.contains("corrections,credit_note,"), "{csv}");
+    assert!(csv.contains("total,advance_applied,"), "{csv}");
+    assert!(csv.contains("day_closed,reception:tester,"), "{csv}");
 }

@@ -3,13 +3,17 @@
 
 mod access;
 mod allocations;
+mod appointments;
 mod charges;
 mod closed_days;
 mod corrections;
 mod daily_close;
+mod discounts;
 mod drawer;
+mod invoices;
 mod kiosk;
 mod ledger;
+mod packages;
 mod payments;
 mod price_list;
 mod receipts;
@@ -20,7 +24,9 @@ mod upgrade;
 
 use std::sync::Arc;
 
-use clinic_billing::config::DEFAULT_DRAWER_DIFFERENCE_LIMIT_MINOR;
+use clinic_billing::config::{
+    DEFAULT_DISCOUNT_LIMIT_PERCENT, DEFAULT_DRAWER_DIFFERENCE_LIMIT_MINOR,
+};
 use clinic_billing::{App, Settings};
 use clinic_common::auth::{BearerToken, Role};
 use clinic_common::settings::ClinicSettings;
@@ -40,12 +46,15 @@ pub type Client = BillingServiceClient<InterceptedService<Channel, BearerToken>>
 /// Noon on 2026-11-22 in Mexico City, the clinic's zone.
 pub const NOON: &str = "2026-11-22T18:00:00Z";
 
-/// Billing serving on its own database, asking a patient registry that serves on another.
+/// Billing serving on its own database, asking a patient registry that serves on another (and,
+/// when a test charges appointments, scheduling on a third).
 pub struct TestClinic {
     pub billing: RunningService,
     registry: Option<RunningService>,
+    pub scheduling: Option<RunningService>,
     billing_database: TestDatabase,
     _registry_database: TestDatabase,
+    _scheduling_database: Option<TestDatabase>,
 }
 
 impl TestClinic {
@@ -64,7 +73,44 @@ impl TestClinic {
         TestClinic::start_with(database, NOON, limit_minor).await
     }
 
+    /// The registry, scheduling and billing, at [`NOON`].
+    pub async fn start_with_scheduling(database: TestDatabase) -> TestClinic {
+        TestClinic::start_services(
+            database,
+            NOON,
+            DEFAULT_DRAWER_DIFFERENCE_LIMIT_MINOR,
+            true,
+            None,
+        )
+        .await
+    }
+
     async fn start_with(database: TestDatabase, now: &str, limit_minor: i64) -> TestClinic {
+        TestClinic::start_services(database, now, limit_minor, false, None).await
+    }
+
+    /// The registry and billing at [`NOON`], billing issuing invoices as `cfdi` says.
+    pub async fn start_with_cfdi(
+        database: TestDatabase,
+        cfdi: clinic_billing::config::CfdiSettings,
+    ) -> TestClinic {
+        TestClinic::start_services(
+            database,
+            NOON,
+            DEFAULT_DRAWER_DIFFERENCE_LIMIT_MINOR,
+            false,
+            Some(cfdi),
+        )
+        .await
+    }
+
+    async fn start_services(
+        database: TestDatabase,
+        now: &str,
+        limit_minor: i64,
+        with_scheduling: bool,
+        cfdi: Option<clinic_billing::config::CfdiSettings>,
+    ) -> TestClinic {
         let registry_database = database.sibling().await;
         let registry_app = clinic_patients::App::build(
             clinic_patients::Settings {
@@ -80,14 +126,43 @@ impl TestClinic {
         let registry = spawn(registry_app.local_addr(), |shutdown| {
             registry_app.run_until_stopped(shutdown)
         });
+        let (scheduling, scheduling_database) = if with_scheduling {
+            let scheduling_database = database.sibling().await;
+            let app = clinic_scheduling::App::build(
+                clinic_scheduling::Settings {
+                    listen: any_local_port(),
+                    database_url: scheduling_database.url().to_owned(),
+                    patients_url: registry.url(),
+                    queue_alert_after_minutes:
+                        clinic_scheduling::config::DEFAULT_QUEUE_ALERT_AFTER_MINUTES,
+                    clinic: ClinicSettings::default(),
+                    auth: auth_settings(),
+                    triage: Default::default(),
+                    kiosk: Default::default(),
+                },
+                Arc::new(clock_at(now)),
+            )
+            .await
+            .expect("scheduling starts");
+            let scheduling = spawn(app.local_addr(), |shutdown| app.run_until_stopped(shutdown));
+            (Some(scheduling), Some(scheduling_database))
+        } else {
+            (None, None)
+        };
 
         let settings = Settings {
             listen: any_local_port(),
             database_url: database.url().to_owned(),
             patients_url: registry.url(),
+            // Without scheduling nothing listens there: appointment charges are unavailable.
+            scheduling_url: scheduling
+                .as_ref()
+                .map_or_else(|| "http://127.0.0.1:9".to_owned(), RunningService::url),
             clinic: ClinicSettings::default(),
             auth: auth_settings(),
             drawer_difference_limit_minor: limit_minor,
+            discount_limit_percent: DEFAULT_DISCOUNT_LIMIT_PERCENT,
+            cfdi,
         };
         let app = App::build(settings, Arc::new(clock_at(now)))
             .await
@@ -96,8 +171,10 @@ impl TestClinic {
         TestClinic {
             billing,
             registry: Some(registry),
+            scheduling,
             billing_database: database,
             _registry_database: registry_database,
+            _scheduling_database: scheduling_database,
         }
     }
 
@@ -135,6 +212,18 @@ impl TestClinic {
             .expect("the patient is registered")
             .into_inner()
             .patient_id
+    }
+
+    /// Records the patient's fiscal data at the registry.
+    pub async fn set_fiscal_data(&self, patient_id: &str, fiscal: patients::FiscalData) {
+        let registry = self.registry.as_ref().expect("the registry is running");
+        PatientServiceClient::new(registry.channel_as(Role::Reception, "reception:desk").await)
+            .set_fiscal_data(patients::SetFiscalDataRequest {
+                patient_id: patient_id.into(),
+                fiscal_data: Some(fiscal),
+            })
+            .await
+            .expect("the fiscal data is recorded");
     }
 
     /// Stops the patient registry; billing keeps running.
@@ -177,6 +266,7 @@ pub fn item(code: &str, unit_minor: i64, request_id: &str) -> pb::CreatePriceLis
             unit_price: Some(mxn(unit_minor)),
             kind: pb::PriceListItemKind::Service.into(),
             create_time: None,
+            ..Default::default()
         }),
         request_id: request_id.into(),
     }

@@ -130,6 +130,7 @@ async fn invalid_items_name_every_bad_field_and_add_nothing(database: TestDataba
                 unit_price: Some(mxn(-100)),
                 kind: pb::PriceListItemKind::Unspecified.into(),
                 create_time: None,
+                ..Default::default()
             }),
             request_id: String::new(),
         })

@@ -54,6 +54,7 @@ impl Seeder<'_> {
                     appointment_id: String::new(),
                     service_date: Some(date_to_proto(service_date)),
                     request_id: format!("demo-charge-{index}"),
+                    ..Default::default()
                 })
                 .await
                 .context("failed to post a demo charge")?;
@@ -107,6 +108,87 @@ impl Seeder<'_> {
                 .context("failed to post a demo payment")?;
         }
         Ok(open)
+    }
+}
+
+/// The terminal of the demo's open drawer.
+pub(super) const DEMO_TERMINAL: &str = "counter-1";
+
+impl Seeder<'_> {
+    /// Today's drawer at counter-1: opened with a float of 1,500.00 (one 1000 note, one 500),
+    /// three of this morning's patients charged for their visit and paying cash through it with
+    /// change given, and 150.00 taken out as petty cash. The drawer stays open: closing it with
+    /// what it holds counts a zero difference. Returns the number of cash payments.
+    pub(super) async fn seed_drawer(
+        &mut self,
+        patient_ids: &[String],
+        currency: &str,
+    ) -> anyhow::Result<usize> {
+        let money = |minor_units: i64| Money {
+            minor_units,
+            currency_code: currency.into(),
+        };
+        let note = |value: i64, count: i32| billing::DenominationCount {
+            kind: billing::DenominationKind::Note as i32,
+            value: Some(money(value)),
+            count,
+        };
+        self.billing
+            .open_cash_drawer(billing::OpenCashDrawerRequest {
+                terminal_id: DEMO_TERMINAL.into(),
+                opening_count: vec![note(100_000, 1), note(50_000, 1)],
+                opening_difference_reason: String::new(),
+                request_id: "demo-drawer-open".into(),
+            })
+            .await
+            .context("failed to open the demo drawer")?;
+        // The first patients of the day (checked in) had these visits (see `schedule::VISITS`).
+        let visits = [
+            ("CONS-01", 50_000, 100_000),
+            ("LIMP-01", 80_000, 100_000),
+            ("RES-01", 120_000, 150_000),
+        ];
+        for (index, (patient_id, (code, price, tendered))) in
+            patient_ids.iter().zip(visits).enumerate()
+        {
+            self.billing
+                .post_charge(billing::PostChargeRequest {
+                    patient_id: patient_id.clone(),
+                    price_code: code.into(),
+                    quantity: 1,
+                    request_id: format!("demo-today-charge-{index}"),
+                    ..Default::default()
+                })
+                .await
+                .context("failed to charge a demo visit")?;
+            self.billing
+                .post_payment(billing::PostPaymentRequest {
+                    patient_id: patient_id.clone(),
+                    amount: Some(money(price)),
+                    method: Some(billing::post_payment_request::Method::Cash(
+                        billing::CashPayment {
+                            tendered: Some(money(tendered)),
+                        },
+                    )),
+                    request_id: format!("demo-today-payment-{index}"),
+                    terminal_id: DEMO_TERMINAL.into(),
+                    ..Default::default()
+                })
+                .await
+                .context("failed to take a demo cash payment")?;
+        }
+        self.billing
+            .record_cash_movement(billing::RecordCashMovementRequest {
+                terminal_id: DEMO_TERMINAL.into(),
+                direction: billing::CashMovementDirection::Out as i32,
+                category: billing::CashMovementCategory::PettyCash as i32,
+                amount: Some(money(15_000)),
+                note: "Papelería".into(),
+                request_id: "demo-drawer-petty-cash".into(),
+            })
+            .await
+            .context("failed to record the demo petty cash")?;
+        Ok(visits.len())
     }
 }
 

@@ -93,15 +93,18 @@ impl<'a> Seeder<'a> {
         let appointments = self.seed_today(today, &providers, &patient_ids).await?;
         let open = self.seed_balances(today, &patient_ids, &currency).await?;
         let overdue = self.seed_overdue(today, &patient_ids, &currency).await?;
+        let cash_payments = self.seed_drawer(&patient_ids, &currency).await?;
         Ok(format!(
             "{} providers, {} price-list items, {} patients, {} appointments today, {} open balances, \
-             {} accounts in collections",
+             {} accounts in collections, the {} drawer open with {} cash payments",
             providers.len(),
             accounts::PRICE_LIST.len(),
             patient_ids.len(),
             appointments,
             open,
-            overdue
+            overdue,
+            accounts::DEMO_TERMINAL,
+            cash_payments
         ))
     }
 }

@@ -61,6 +61,7 @@ impl Seeder<'_> {
                     appointment_id: String::new(),
                     service_date: Some(date_to_proto(today - TimeDelta::days(days_ago))),
                     request_id: format!("demo-overdue-charge-{index}"),
+                    ..Default::default()
                 })
                 .await
                 .context("failed to post an overdue charge")?;

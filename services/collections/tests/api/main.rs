@@ -119,10 +119,14 @@ async fn start_billing(
         listen,
         database_url: database.url().to_owned(),
         patients_url,
+        // Collections' tests charge no appointments: nothing needs to listen there.
+        scheduling_url: "http://127.0.0.1:9".into(),
         clinic: ClinicSettings::default(),
         auth: auth_settings(),
         drawer_difference_limit_minor:
             clinic_billing::config::DEFAULT_DRAWER_DIFFERENCE_LIMIT_MINOR,
+        discount_limit_percent: clinic_billing::config::DEFAULT_DISCOUNT_LIMIT_PERCENT,
+        cfdi: None,
     };
     let app = clinic_billing::App::build(settings, clock)
         .await
@@ -342,6 +346,7 @@ impl TestClinic {
                     unit_price: Some(mxn(50_000)),
                     kind: billing::PriceListItemKind::Service as i32,
                     create_time: None,
+                    ..Default::default()
                 }),
                 request_id: "price-cons-01".into(),
             })
@@ -363,6 +368,7 @@ impl TestClinic {
                     "charge-{}",
                     self.charges_posted.fetch_add(1, Ordering::Relaxed)
                 ),
+                ..Default::default()
             })
             .await
             .expect("charged");

@@ -1,6 +1,7 @@
 //! The patient registry's model and rules, free of storage and transport.
 
 mod error;
+mod fiscal;
 mod intake;
 mod search;
 
@@ -10,6 +11,7 @@ use clinic_common::ids::{PatientId, RequestId, request_fingerprint};
 use clinic_common::validation::FieldViolations;
 
 pub use error::PatientsError;
+pub use fiscal::FiscalData;
 pub use intake::{
     EmergencyContact, IntakeAnswers, IntakeForm, LastDentalVisit, MedicalCondition, NewIntakeForm,
     RawIntake,

@@ -9,8 +9,8 @@ use clinic_proto::patients::v1 as pb;
 use clinic_proto::{date_from_proto, date_to_proto, timestamp_to_proto};
 
 use crate::domain::{
-    ContactConsent, Email, Language, NewPatient, Patient, PatientChanges, PatientDetails,
-    PersonName, Phone, parse_date_of_birth,
+    ContactConsent, Email, FiscalData, Language, NewPatient, Patient, PatientChanges,
+    PatientDetails, PersonName, Phone, parse_date_of_birth,
 };
 
 /// The context a request is read in: what "today" is and the clinic's zone, for defaults.
@@ -198,6 +198,46 @@ pub fn patient_to_proto(patient: &Patient) -> pb::Patient {
         }),
         create_time: Some(timestamp_to_proto(patient.created_at)),
         update_time: Some(timestamp_to_proto(patient.updated_at)),
+        // Read apart from the record; only GetPatient and SetFiscalData fill it in.
+        fiscal_data: None,
+    }
+}
+
+/// The patient and fiscal data of a `SetFiscalData` request; unset data removes it.
+pub fn fiscal_data(
+    request: &pb::SetFiscalDataRequest,
+) -> Result<(PatientId, Option<FiscalData>), FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let patient_id = violations.check(
+        "patient_id",
+        patient_id(&request.patient_id, "patient_id").map_err(|v| v.to_string()),
+    );
+    let fiscal = match &request.fiscal_data {
+        None => Some(None),
+        Some(data) => FiscalData::parse(
+            &data.rfc,
+            &data.legal_name,
+            &data.postal_code,
+            &data.tax_regime,
+            &data.cfdi_use,
+            "fiscal_data.",
+            &mut violations,
+        )
+        .map(Some),
+    };
+    match (patient_id, fiscal) {
+        (Some(patient_id), Some(fiscal)) if violations.is_empty() => Ok((patient_id, fiscal)),
+        _ => Err(violations),
+    }
+}
+
+pub fn fiscal_data_to_proto(fiscal: &FiscalData) -> pb::FiscalData {
+    pb::FiscalData {
+        rfc: fiscal.rfc.clone(),
+        legal_name: fiscal.legal_name.clone(),
+        postal_code: fiscal.postal_code.clone(),
+        tax_regime: fiscal.tax_regime.clone(),
+        cfdi_use: fiscal.cfdi_use.clone().unwrap_or_default(),
     }
 }
 

@@ -89,7 +89,14 @@ impl PatientService for PatientsGrpc {
         self.store
             .record_reads(&[patient_id], &caller, AccessKind::Read, self.clock.now())
             .await?;
-        Ok(Response::new(patient_to_proto(&patient)))
+        let mut patient = patient_to_proto(&patient);
+        patient.fiscal_data = self
+            .store
+            .fiscal_data(patient_id)
+            .await?
+            .as_ref()
+            .map(convert::fiscal_data_to_proto);
+        Ok(Response::new(patient))
     }
 
     #[tracing::instrument(skip_all)]
@@ -257,5 +264,29 @@ impl PatientService for PatientsGrpc {
             .record_reads(&[patient_id], &caller, AccessKind::Read, self.clock.now())
             .await?;
         Ok(Response::new(convert::intake_to_proto(&form)))
+    }
+
+    #[tracing::instrument(skip_all, fields(patient_id))]
+    async fn set_fiscal_data(
+        &self,
+        request: Request<pb::SetFiscalDataRequest>,
+    ) -> Result<Response<pb::Patient>, Status> {
+        let caller = authorize(&request, &[Role::Reception, Role::Manager])?;
+        let (patient_id, fiscal) =
+            convert::fiscal_data(request.get_ref()).map_err(PatientsError::from)?;
+        tracing::Span::current().record("patient_id", tracing::field::display(patient_id));
+        let now = self.clock.now();
+        self.store
+            .set_fiscal_data(patient_id, fiscal.as_ref(), &caller, now)
+            .await?;
+        let patient = self
+            .store
+            .get(patient_id)
+            .await?
+            .ok_or(PatientsError::NotFound(patient_id))?;
+        let mut patient = patient_to_proto(&patient);
+        patient.fiscal_data = fiscal.as_ref().map(convert::fiscal_data_to_proto);
+        tracing::info!("fiscal data recorded");
+        Ok(Response::new(patient))
     }
 }

@@ -39,6 +39,8 @@ macro_rules! record_access {
     };
 }
 mod intake;
+// Declared after `record_access!`, which it uses.
+mod fiscal;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");

@@ -1,6 +1,7 @@
 //! The patient registry's API, over real gRPC on `127.0.0.1:0`, on SQLite and on PostgreSQL.
 
 mod access;
+mod fiscal;
 mod intake;
 mod registration;
 mod search;

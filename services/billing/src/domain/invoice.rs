@@ -1,0 +1,203 @@
+//! Invoices as billing issues them: a payment's own CFDI to the patient's fiscal data, or a
+//! day's global CFDI to the general public, built from what billing recorded.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clinic_common::Money;
+use clinic_common::ids::PaymentId;
+use uuid::Uuid;
+
+use super::cfdi::{Concept, Taxation};
+use super::{PriceListItemKind, ReceiptNumber};
+
+/// An invoice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct InvoiceId(Uuid);
+
+impl InvoiceId {
+    pub fn new() -> Self {
+        InvoiceId(Uuid::now_v7())
+    }
+
+    pub fn parse(text: &str) -> Result<Self, &'static str> {
+        Uuid::parse_str(text.trim())
+            .map(InvoiceId)
+            .map_err(|_| "must be an invoice id (UUID)")
+    }
+}
+
+impl std::fmt::Display for InvoiceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InvoiceSubject {
+    Payment(PaymentId),
+    /// A day's global invoice, and the payments it covers.
+    Global {
+        day: NaiveDate,
+        payments: Vec<PaymentId>,
+    },
+}
+
+/// An invoice as issued and stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invoice {
+    pub invoice_id: InvoiceId,
+    pub subject: InvoiceSubject,
+    pub series: String,
+    pub folio: i64,
+    pub receptor_rfc: String,
+    pub total: Money,
+    pub certificate_number: String,
+    pub cadena_original: String,
+    pub xml: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What a payment paid, as its invoice lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaidLine {
+    pub price_code: String,
+    pub description: String,
+    pub kind: PriceListItemKind,
+    pub amount_minor: i64,
+}
+
+/// A payment's money by method, for the invoice's FormaPago.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MoneyPart {
+    /// `cash`, `card` or `bank_transfer`.
+    pub method: String,
+    pub card_type: Option<String>,
+    pub amount_minor: i64,
+}
+
+/// The c_FormaPago of money paid in `parts`: the method that brought most (SAT's rule for a
+/// payment in several forms).
+pub fn payment_form(parts: &[MoneyPart]) -> &'static str {
+    let mut totals: Vec<(&'static str, i64)> = Vec::new();
+    for part in parts {
+        let form = match (part.method.as_str(), part.card_type.as_deref()) {
+            ("cash", _) => "01",
+            ("bank_transfer", _) => "03",
+            ("card", Some("credit")) => "04",
+            ("card", _) => "28",
+            _ => "99",
+        };
+        match totals.iter_mut().find(|(listed, _)| *listed == form) {
+            Some((_, total)) => *total += part.amount_minor,
+            None => totals.push((form, part.amount_minor)),
+        }
+    }
+    totals
+        .iter()
+        .max_by_key(|(_, total)| *total)
+        .map_or("99", |(form, _)| form)
+}
+
+/// One concept per charge paid, and an advance concept for money left unallocated.
+pub fn payment_concepts(paid: &[PaidLine], unallocated_minor: i64) -> Vec<Concept> {
+    let mut concepts: Vec<Concept> = paid
+        .iter()
+        .filter(|line| line.amount_minor > 0)
+        .map(|line| {
+            let product = line.kind == PriceListItemKind::Product;
+            Concept {
+                // 85122001 "Servicios de odontólogos"; products not in the catalogue as such
+                // are 01010101.
+                product_code: if product { "01010101" } else { "85122001" }.to_owned(),
+                identification: Some(line.price_code.clone()),
+                unit_code: if product { "H87" } else { "E48" }.to_owned(),
+                description: line.description.clone(),
+                amount_minor: line.amount_minor,
+                taxation: if product {
+                    Taxation::VatIncluded16
+                } else {
+                    Taxation::VatExempt
+                },
+            }
+        })
+        .collect();
+    if unallocated_minor > 0 {
+        // An advance for services not yet given: SAT's concept for advances.
+        concepts.push(Concept {
+            product_code: "84111506".into(),
+            identification: None,
+            unit_code: "ACT".into(),
+            description: "Anticipo del bien o servicio".into(),
+            amount_minor: unallocated_minor,
+            taxation: Taxation::NotSubject,
+        });
+    }
+    concepts
+}
+
+/// The global invoice's concept for one payment to the general public.
+pub fn public_sale(receipt_number: ReceiptNumber, amount_minor: i64) -> Concept {
+    Concept {
+        product_code: "01010101".into(),
+        identification: Some(receipt_number.to_string()),
+        unit_code: "ACT".into(),
+        description: "Venta".into(),
+        amount_minor,
+        taxation: Taxation::VatExempt,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(method: &str, card_type: Option<&str>, amount_minor: i64) -> MoneyPart {
+        MoneyPart {
+            method: method.into(),
+            card_type: card_type.map(str::to_owned),
+            amount_minor,
+        }
+    }
+
+    #[test]
+    fn the_form_is_the_method_that_brought_most() {
+        assert_eq!(payment_form(&[part("cash", None, 100)]), "01");
+        assert_eq!(
+            payment_form(&[part("cash", None, 100), part("card", Some("credit"), 200)]),
+            "04"
+        );
+        assert_eq!(payment_form(&[part("card", Some("debit"), 1)]), "28");
+        assert_eq!(payment_form(&[part("bank_transfer", None, 1)]), "03");
+    }
+
+    #[test]
+    fn products_carry_vat_services_are_exempt_and_the_rest_is_an_advance() {
+        let concepts = payment_concepts(
+            &[
+                PaidLine {
+                    price_code: "LIMP-01".into(),
+                    description: "Limpieza".into(),
+                    kind: PriceListItemKind::Service,
+                    amount_minor: 80_000,
+                },
+                PaidLine {
+                    price_code: "PROD-CEP".into(),
+                    description: "Cepillo".into(),
+                    kind: PriceListItemKind::Product,
+                    amount_minor: 95_000,
+                },
+            ],
+            10_000,
+        );
+        let taxation: Vec<Taxation> = concepts.iter().map(|concept| concept.taxation).collect();
+        assert_eq!(
+            taxation,
+            [
+                Taxation::VatExempt,
+                Taxation::VatIncluded16,
+                Taxation::NotSubject
+            ]
+        );
+        assert_eq!(concepts[2].product_code, "84111506");
+    }
+}
