@@ -188,6 +188,35 @@ impl<R> Pending<R> {
     }
 }
 
+/// The idempotency key of a request that may be sent again: the same request retried (after a
+/// timeout, or while its service was down) reuses its key, so the service records it once, while
+/// a different request gets a new key. Forgotten once the service has answered for certain.
+#[derive(Debug, Default)]
+pub struct RetryKey {
+    /// What the key was made for, and the key.
+    current: Option<(String, String)>,
+}
+
+impl RetryKey {
+    /// The key for the request described by `fingerprint`: the earlier one when it describes the
+    /// same request, a new one otherwise.
+    pub fn for_request(&mut self, fingerprint: String) -> String {
+        match &self.current {
+            Some((earlier, key)) if *earlier == fingerprint => key.clone(),
+            _ => {
+                let key = uuid::Uuid::new_v4().to_string();
+                self.current = Some((fingerprint, key.clone()));
+                key
+            }
+        }
+    }
+
+    /// Forgets the key: the request it was for is done (or abandoned).
+    pub fn settle(&mut self) {
+        self.current = None;
+    }
+}
+
 /// Why a call failed, in the terms a screen needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallError {
@@ -295,6 +324,17 @@ pub fn answer<M>(result: Result<tonic::Response<M>, Status>) -> Result<M, CallEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_retried_request_keeps_its_key_and_a_changed_one_gets_another() {
+        let mut key = RetryKey::default();
+        let first = key.for_request("charge|P1|CLEAN|1".into());
+        assert_eq!(key.for_request("charge|P1|CLEAN|1".into()), first);
+        let changed = key.for_request("charge|P1|CLEAN|2".into());
+        assert_ne!(changed, first);
+        key.settle();
+        assert_ne!(key.for_request("charge|P1|CLEAN|2".into()), changed);
+    }
 
     #[test]
     fn statuses_become_what_a_screen_needs() {

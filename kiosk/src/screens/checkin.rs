@@ -21,7 +21,7 @@ use eframe::egui;
 use egui::{RichText, vec2};
 use tokio::sync::{Notify, watch};
 
-use crate::backend::{Backend, CallError, Pending, answer};
+use crate::backend::{Backend, CallError, Pending, RetryKey, answer};
 use crate::format;
 use crate::i18n::{Lang, T, fill};
 use crate::outbox::{
@@ -226,6 +226,8 @@ pub struct Checkin {
     finding: Option<Pending<Found>>,
     checking_in: Option<Pending<Visit>>,
     sending_intake: Option<Pending<patients::IntakeForm>>,
+    /// The form sent again after a timeout keeps its idempotency key.
+    intake_key: RetryKey,
     paying: Option<Pending<Posting>>,
 }
 
@@ -269,6 +271,7 @@ impl Checkin {
             finding: None,
             checking_in: None,
             sending_intake: None,
+            intake_key: RetryKey::default(),
             paying: None,
         }
     }
@@ -364,6 +367,7 @@ impl Checkin {
             self.sending_intake = None;
             match result {
                 Ok(_) => {
+                    self.intake_key.settle();
                     self.intake_sent = true;
                     self.step = Step::CheckedIn;
                     self.message = None;
@@ -620,7 +624,7 @@ impl Checkin {
             self.message = Some(T::ConsentNeeded.get(self.lang).into());
             return;
         }
-        let request = patients::SubmitIntakeFormRequest {
+        let mut request = patients::SubmitIntakeFormRequest {
             form: Some(patients::IntakeForm {
                 patient_id: visit.patient_id.clone(),
                 reason_for_visit: answers.reason.trim().to_owned(),
@@ -644,8 +648,9 @@ impl Checkin {
                 date_of_birth: Some(date_to_proto(visit.identity.date_of_birth)),
                 phone_last_four: visit.identity.phone_last_four.clone(),
             }),
-            request_id: uuid::Uuid::new_v4().to_string(),
+            request_id: String::new(),
         };
+        request.request_id = self.intake_key.for_request(format!("{request:?}"));
         self.message = None;
         let mut client = self.backend.patients.clone();
         self.sending_intake = Some(self.backend.call(ctx, async move {

@@ -21,7 +21,7 @@ use eframe::egui;
 use egui::{Color32, RichText, vec2};
 use tokio::sync::{Notify, mpsc, watch};
 
-use crate::backend::{Backend, CallError, Pending, WatchEvent, answer};
+use crate::backend::{Backend, CallError, Pending, RetryKey, WatchEvent, answer};
 use crate::config::PrinterConfig;
 use crate::format;
 use crate::i18n::{Lang, T, fill};
@@ -79,9 +79,12 @@ struct AccountPanel {
     last_four: String,
     card_kind: CardKind,
     reference: String,
-    /// The idempotency key of the payment being taken, with what it was for: a retry after
-    /// "billing is down" reuses it, so the payment is recorded once.
-    request: Option<(String, String)>,
+    /// The idempotency key of the payment being taken: a retry after "billing is down" reuses
+    /// it, so the payment is recorded once.
+    payment_key: RetryKey,
+    /// The same for the charge being posted and the walk-in being queued.
+    charge_key: RetryKey,
+    walk_in_key: RetryKey,
     paying: Option<Pending<Posting>>,
     last_payment: Option<billing::Payment>,
     /// Parts of a split payment added so far.
@@ -559,7 +562,9 @@ impl Counter {
             last_four: String::new(),
             card_kind: CardKind::Debit,
             reference: String::new(),
-            request: None,
+            payment_key: RetryKey::default(),
+            charge_key: RetryKey::default(),
+            walk_in_key: RetryKey::default(),
             paying: None,
             last_payment: None,
             parts: Vec::new(),
@@ -627,6 +632,7 @@ impl Counter {
             account.posting_charge = None;
             match result {
                 Ok(charge) => {
+                    account.charge_key.settle();
                     outcome = Some(Ok(fill(
                         T::ChargePosted.get(lang),
                         &[("item", &charge.description)],
@@ -641,7 +647,7 @@ impl Counter {
             account.paying = None;
             match result {
                 Ok(Posting::Recorded(payment)) => {
-                    account.request = None;
+                    account.payment_key.settle();
                     account.parts.clear();
                     let balance = Money::from_minor(
                         payment.balance_after.as_ref().map_or(0, |m| m.minor_units),
@@ -685,7 +691,7 @@ impl Counter {
                 }
                 Ok(Posting::Saved) => {
                     // The balance shown stays as it was until billing answers again.
-                    account.request = None;
+                    account.payment_key.settle();
                     account.parts.clear();
                     account.auth_code.clear();
                     account.last_four.clear();
@@ -705,6 +711,9 @@ impl Counter {
         }
         if let Some(result) = account.walking_in.as_mut().and_then(Pending::take) {
             account.walking_in = None;
+            if result.is_ok() {
+                account.walk_in_key.settle();
+            }
             outcome = Some(match result {
                 Ok(response) => Ok(fill(
                     T::WalkInQueued.get(lang),
@@ -820,11 +829,12 @@ impl Counter {
                     ui.spinner();
                 } else if ui.button(T::WalkIn.get(lang)).clicked() {
                     let mut scheduling = self.backend.scheduling.clone();
+                    let patient_id = account.patient.patient_id.clone();
                     let request = scheduling::RegisterWalkInRequest {
-                        patient_id: account.patient.patient_id.clone(),
+                        request_id: account.walk_in_key.for_request(patient_id.clone()),
+                        patient_id,
                         provider_id: String::new(),
                         appointment_type_id: String::new(),
-                        request_id: uuid::Uuid::new_v4().to_string(),
                     };
                     account.walking_in = Some(self.backend.call(ctx, async move {
                         answer(scheduling.register_walk_in(request).await)
@@ -895,13 +905,18 @@ impl Counter {
                 .clicked()
             {
                 let mut billing = self.backend.billing.clone();
+                // Sent again after a timeout, the same charge keeps its key and is posted once.
+                let fingerprint = format!(
+                    "{}|{}|{}|{quantity}",
+                    account.patient.patient_id, account.appointment_id, account.charge_code
+                );
                 let request = billing::PostChargeRequest {
                     patient_id: account.patient.patient_id.clone(),
                     price_code: account.charge_code.clone(),
                     quantity,
                     appointment_id: account.appointment_id.clone(),
                     service_date: None,
-                    request_id: uuid::Uuid::new_v4().to_string(),
+                    request_id: account.charge_key.for_request(fingerprint),
                     ..Default::default()
                 };
                 account.posting_charge = Some(self.backend.call(ctx, async move {
@@ -995,7 +1010,7 @@ impl Counter {
             }
             if let Some(index) = remove {
                 account.parts.remove(index);
-                account.request = None;
+                account.payment_key.settle();
             }
         }
         ui.label(
@@ -1020,7 +1035,7 @@ impl Counter {
                                         .try_fold(b, |left, p| left.checked_sub(p.amount()).ok())
                                 });
                             account.parts.push(part);
-                            account.request = None;
+                            account.payment_key.settle();
                             account.amount = remaining
                                 .filter(Money::is_positive)
                                 .map(format::money_input)
@@ -1129,14 +1144,7 @@ impl Counter {
     ) {
         // The same payment retried (billing was down) keeps its key; anything changed gets a new one.
         let fingerprint = format!("{}|{forms:?}", account.patient.patient_id);
-        let request_id = match &account.request {
-            Some((earlier, request_id)) if *earlier == fingerprint => request_id.clone(),
-            _ => {
-                let request_id = uuid::Uuid::new_v4().to_string();
-                account.request = Some((fingerprint, request_id.clone()));
-                request_id
-            }
-        };
+        let request_id = account.payment_key.for_request(fingerprint);
         self.message = None;
         let patient_id = account.patient.patient_id.clone();
         let backend = self.backend.clone();

@@ -252,7 +252,12 @@ pub struct Initials(String);
 
 impl Initials {
     /// The initials of a given and a family name. A name with no letter contributes nothing.
+    /// Names written in Chinese, Japanese or Korean script have no initials: the display shows
+    /// the family name's first character with the rest masked ("张*"), as is usual there.
     pub fn of(given_name: &str, family_name: &str) -> Self {
+        if let Some(first) = family_name.trim().chars().next().filter(|c| is_cjk(*c)) {
+            return Initials(format!("{first}*"));
+        }
         let mut parts = Vec::with_capacity(2);
         for name in [given_name, family_name] {
             if let Some(first) = name.chars().find(|c| c.is_alphabetic()) {
@@ -274,6 +279,20 @@ impl Initials {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Whether `c` is a Han ideograph, kana or hangul: scripts whose names are not abbreviated to
+/// initials.
+fn is_cjk(c: char) -> bool {
+    matches!(
+        c,
+        '\u{3040}'..='\u{30FF}' // hiragana and katakana
+            | '\u{3400}'..='\u{4DBF}' // CJK extension A
+            | '\u{4E00}'..='\u{9FFF}' // CJK unified ideographs
+            | '\u{AC00}'..='\u{D7AF}' // hangul syllables
+            | '\u{F900}'..='\u{FAFF}' // CJK compatibility ideographs
+            | '\u{20000}'..='\u{3134F}' // CJK extensions B to G
+    )
 }
 
 /// Billing's price-list code for the visit ("CONS-01"): 1 to 32 letters, digits, `-`, `_`, `.`.
@@ -664,10 +683,12 @@ mod tests {
     }
 
     #[test]
-    fn initials_take_the_first_letter_of_each_name() {
+    fn initials_take_the_first_letter_of_each_name_or_mask_a_cjk_name() {
         assert_eq!(Initials::of("María José", "García Núñez").as_str(), "M. G.");
         assert_eq!(Initials::of("ёлка", "Пётр").as_str(), "Ё. П.");
-        assert_eq!(Initials::of("伟", "张").as_str(), "伟. 张.");
+        assert_eq!(Initials::of("伟", "张").as_str(), "张*");
+        assert_eq!(Initials::of("美咲", "佐藤").as_str(), "佐*");
+        assert_eq!(Initials::of("Wei", "Zhang").as_str(), "W. Z.");
         assert_eq!(Initials::of("", "").as_str(), "?");
     }
 
