@@ -8,6 +8,7 @@ use crate::config::{KioskConfig, Mode};
 use crate::i18n::Lang;
 use crate::outbox::{self, Outbox};
 use crate::screens::checkin::{Checkin, CheckinSetup};
+use crate::screens::collections::{CollectionsDesk, CollectionsSetup};
 use crate::screens::counter::{Counter, CounterSetup};
 use crate::screens::display::Display;
 use crate::widgets;
@@ -16,6 +17,7 @@ pub enum Screen {
     Checkin(Box<Checkin>),
     Counter(Box<Counter>),
     Display(Box<Display>),
+    Collections(Box<CollectionsDesk>),
 }
 
 pub struct KioskApp {
@@ -56,6 +58,13 @@ impl KioskApp {
     pub fn display(&self) -> Option<&Display> {
         match &self.screen {
             Some(Screen::Display(display)) => Some(display),
+            _ => None,
+        }
+    }
+
+    pub fn collections(&self) -> Option<&CollectionsDesk> {
+        match &self.screen {
+            Some(Screen::Collections(desk)) => Some(desk),
             _ => None,
         }
     }
@@ -105,6 +114,22 @@ impl KioskApp {
                 widgets::apply_style(ctx, 24.0);
                 Screen::Display(Box::new(Display::new(backend, clinic, config.language)))
             }
+            Mode::Collections => {
+                widgets::apply_style(ctx, 16.0);
+                let client = backend.collections.clone().ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "the collections desk needs services.collections in its configuration"
+                    )
+                })?;
+                Screen::Collections(Box::new(CollectionsDesk::new(CollectionsSetup {
+                    backend,
+                    client,
+                    clinic,
+                    language: config.language,
+                    collector: config.collections.collector.clone(),
+                    notices_dir: config.collections.notices_dir.clone(),
+                })))
+            }
         })
     }
 
@@ -123,6 +148,7 @@ impl KioskApp {
             Some(Screen::Checkin(checkin)) => checkin.ui(ui),
             Some(Screen::Counter(counter)) => counter.ui(ui),
             Some(Screen::Display(display)) => display.ui(ui),
+            Some(Screen::Collections(desk)) => desk.ui(ui),
             None => {}
         }
     }
@@ -131,6 +157,7 @@ impl KioskApp {
         match &self.screen {
             Some(Screen::Checkin(checkin)) => checkin.language(),
             Some(Screen::Counter(counter)) => counter.language(),
+            Some(Screen::Collections(desk)) => desk.language(),
             _ => self.config.language,
         }
     }

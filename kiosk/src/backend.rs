@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clinic_common::auth::BearerToken;
 use clinic_proto::billing::v1::billing_service_client::BillingServiceClient;
+use clinic_proto::collections::v1::collections_service_client::CollectionsServiceClient;
 use clinic_proto::patients::v1::patient_service_client::PatientServiceClient;
 use clinic_proto::scheduling::v1::scheduling_service_client::SchedulingServiceClient;
 use eframe::egui;
@@ -37,6 +38,8 @@ pub struct Backend {
     pub patients: PatientServiceClient<AuthChannel>,
     pub scheduling: SchedulingServiceClient<AuthChannel>,
     pub billing: BillingServiceClient<AuthChannel>,
+    /// Collections, for the collections desk: `None` when the device has no URL for it.
+    pub collections: Option<CollectionsServiceClient<AuthChannel>>,
     /// Scheduling again, on a channel with no call timeout: the queue watches stay open for
     /// hours. HTTP/2 keep-alive pings notice a dead connection instead.
     pub watch: SchedulingServiceClient<AuthChannel>,
@@ -74,6 +77,13 @@ impl Backend {
                 Some(CALL_TIMEOUT),
             )?),
             billing: BillingServiceClient::new(channel(&urls.billing, Some(CALL_TIMEOUT))?),
+            collections: match urls.collections.trim() {
+                "" => None,
+                url => Some(CollectionsServiceClient::new(channel(
+                    url,
+                    Some(CALL_TIMEOUT),
+                )?)),
+            },
             watch: SchedulingServiceClient::new(channel(&urls.scheduling, None)?),
             runtime,
         })

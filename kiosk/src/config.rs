@@ -1,7 +1,7 @@
 //! The client's configuration: one TOML file per device, naming its mode, the services, its
 //! token and its hardware. `clinic up --demo` writes one per mode into its data directory
-//! (`kiosk-checkin.toml`, `kiosk-counter.toml`, `kiosk-display.toml`), so `kiosk --mode M` run
-//! there connects with no editing.
+//! (`kiosk-checkin.toml`, `kiosk-counter.toml`, `kiosk-display.toml`, `kiosk-collections.toml`),
+//! so `kiosk --mode M` run there connects with no editing.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -23,6 +23,8 @@ pub enum Mode {
     Counter,
     /// The waiting-room screen.
     Display,
+    /// A collector's desk, at the clinic or at home.
+    Collections,
 }
 
 impl Mode {
@@ -31,6 +33,7 @@ impl Mode {
             Mode::Checkin => "checkin",
             Mode::Counter => "counter",
             Mode::Display => "display",
+            Mode::Collections => "collections",
         }
     }
 
@@ -45,7 +48,7 @@ impl Mode {
 pub struct KioskConfig {
     pub mode: Mode,
     /// The bearer token this device calls with: a `kiosk` token for check-in and display, a
-    /// `reception` token for the counter.
+    /// `reception` token for the counter, a `collections` token for a collector's desk.
     pub token: String,
     /// The language the device starts in (and returns to after idling).
     #[serde(default)]
@@ -58,6 +61,8 @@ pub struct KioskConfig {
     pub counter: CounterConfig,
     #[serde(default)]
     pub display: DisplayConfig,
+    #[serde(default)]
+    pub collections: CollectionsConfig,
     /// Where approved card payments wait until billing has recorded them. Relative paths are
     /// taken from the configuration file's directory.
     #[serde(default = "default_outbox_dir")]
@@ -83,6 +88,9 @@ pub struct ServiceUrls {
     pub patients: String,
     pub scheduling: String,
     pub billing: String,
+    /// Needed by the collections desk only.
+    #[serde(default)]
+    pub collections: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -150,6 +158,26 @@ impl Default for DisplayConfig {
     }
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CollectionsConfig {
+    /// The collector at this desk as the services know them (their token's subject, e.g.
+    /// `collections:ana`): "only my accounts" shows the accounts assigned to them. Empty: the
+    /// desk shows the whole worklist only.
+    pub collector: String,
+    /// Where statements and notices are saved as PDF (relative to the configuration file).
+    pub notices_dir: PathBuf,
+}
+
+impl Default for CollectionsConfig {
+    fn default() -> Self {
+        CollectionsConfig {
+            collector: String::new(),
+            notices_dir: PathBuf::from("notices"),
+        }
+    }
+}
+
 fn default_outbox_dir() -> PathBuf {
     PathBuf::from("kiosk-outbox")
 }
@@ -195,6 +223,7 @@ impl KioskConfig {
         };
         resolve(&mut self.outbox_dir);
         resolve(&mut self.counter.exports_dir);
+        resolve(&mut self.collections.notices_dir);
         if let PrinterConfig::Pdf { directory } = &mut self.counter.printer {
             resolve(directory);
         }
@@ -236,6 +265,11 @@ mod tests {
             Currency::MXN
         );
         assert_eq!(config.outbox_dir, PathBuf::from("/srv/clinic/kiosk-outbox"));
+        assert_eq!(
+            config.collections.notices_dir,
+            PathBuf::from("/srv/clinic/notices")
+        );
+        assert!(config.services.collections.is_empty());
         assert!(matches!(
             &config.counter.printer,
             PrinterConfig::Pdf { directory } if directory == Path::new("/srv/clinic/receipts")

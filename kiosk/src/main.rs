@@ -1,4 +1,4 @@
-//! `kiosk`: the clinic's egui client. `kiosk --mode checkin|counter|display` reads
+//! `kiosk`: the clinic's egui client. `kiosk --mode checkin|counter|display|collections` reads
 //! `kiosk-<mode>.toml` from the current directory (as `clinic up --demo` writes them into its
 //! data directory), or the file given with `--config`.
 
@@ -16,7 +16,7 @@ use eframe::egui;
 #[command(
     name = "kiosk",
     version,
-    about = "The clinic's check-in kiosk, reception counter and waiting-room display"
+    about = "The clinic's check-in kiosk, reception counter, waiting-room display and collections desk"
 )]
 struct Cli {
     /// The mode; its default configuration file is ./kiosk-<mode>.toml.
@@ -37,7 +37,9 @@ fn main() -> anyhow::Result<()> {
     let path = match (&cli.config, cli.mode) {
         (Some(path), _) => path.clone(),
         (None, Some(mode)) => PathBuf::from(mode.default_config_file()),
-        (None, None) => anyhow::bail!("give --mode checkin|counter|display, or --config FILE"),
+        (None, None) => {
+            anyhow::bail!("give --mode checkin|counter|display|collections, or --config FILE")
+        }
     };
     let mut config = KioskConfig::load(&path)?;
     if let Some(mode) = cli.mode {

@@ -1886,7 +1886,8 @@ impl PaymentForm {
 }
 
 impl T {
-    fn from_method(method: i32) -> T {
+    /// The name of a payment method from billing's wire value.
+    pub(crate) fn from_method(method: i32) -> T {
         match billing::PaymentMethod::try_from(method) {
             Ok(billing::PaymentMethod::Cash) => T::Cash,
             Ok(billing::PaymentMethod::Card) => T::Card,

@@ -2,5 +2,6 @@
 //! to the backend; results come back through `Pending` values looked at once per frame.
 
 pub mod checkin;
+pub mod collections;
 pub mod counter;
 pub mod display;

@@ -1,8 +1,10 @@
 //! Each mode's main flow, driven through the accessibility tree with egui_kittest (no display,
-//! no GPU) against the real patient registry, scheduling and billing services, started
-//! in-process on 127.0.0.1:0 over real gRPC, each on its own SQLite file.
+//! no GPU) against the real patient registry, scheduling and billing services (and collections,
+//! for the collections desk), started in-process on 127.0.0.1:0 over real gRPC, each on its own
+//! SQLite file.
 
 mod checkin;
+mod collections;
 mod counter;
 mod display;
 mod outbox;
@@ -19,8 +21,8 @@ use clinic_common::settings::ClinicSettings;
 use clinic_kiosk::KioskApp;
 use clinic_kiosk::backend::Backend;
 use clinic_kiosk::config::{
-    CheckinConfig, ClinicInfo, CounterConfig, DisplayConfig, KioskConfig, Mode, PrinterConfig,
-    ServiceUrls,
+    CheckinConfig, ClinicInfo, CollectionsConfig, CounterConfig, DisplayConfig, KioskConfig, Mode,
+    PrinterConfig, ServiceUrls,
 };
 use clinic_kiosk::i18n::Lang;
 use clinic_proto::billing::v1 as billing;
@@ -47,6 +49,7 @@ pub struct Clinic {
     patients: Option<RunningService>,
     scheduling: Option<RunningService>,
     billing: Option<RunningService>,
+    collections: Option<RunningService>,
     scheduling_addr: SocketAddr,
     billing_addr: SocketAddr,
     databases: Vec<TestDatabase>,
@@ -104,6 +107,7 @@ impl Clinic {
             patients: Some(patients),
             scheduling: Some(scheduling),
             billing: Some(billing),
+            collections: None,
             databases,
             dir,
         }
@@ -146,11 +150,46 @@ impl Clinic {
         self.scheduling = Some(scheduling);
     }
 
+    /// Starts collections, following billing's ledger, with contact hours that span the whole day
+    /// so that a flow's outcome does not depend on when it runs.
+    pub fn start_collections(&mut self) {
+        let database = self.runtime.block_on(TestDatabase::sqlite());
+        let settings = clinic_collections::Settings {
+            listen: any_local_port(),
+            database_url: database.url().into(),
+            billing_url: format!("http://{}", self.billing_addr),
+            patients_url: self.patients_url(),
+            ledger_poll_interval_ms: 100,
+            payment_terms_days: 0,
+            contact_rules: clinic_collections::config::ContactRulesSettings {
+                earliest: chrono::NaiveTime::MIN,
+                latest: chrono::NaiveTime::from_hms_opt(23, 59, 59).expect("a time"),
+                ..Default::default()
+            },
+            escalation: Default::default(),
+            clinic: ClinicSettings::default(),
+            auth: auth_settings(),
+        };
+        let collections = self.runtime.block_on(async {
+            let app = clinic_collections::App::build(settings, clock())
+                .await
+                .expect("collections starts");
+            spawn(app.local_addr(), |stop| app.run_until_stopped(stop))
+        });
+        self.databases.push(database);
+        self.collections = Some(collections);
+    }
+
     pub fn urls(&self) -> ServiceUrls {
         ServiceUrls {
             patients: self.patients_url(),
             scheduling: format!("http://{}", self.scheduling_addr),
             billing: format!("http://{}", self.billing_addr),
+            collections: self
+                .collections
+                .as_ref()
+                .map(RunningService::url)
+                .unwrap_or_default(),
         }
     }
 
@@ -158,6 +197,7 @@ impl Clinic {
         let role = match mode {
             Mode::Counter => Role::Reception,
             Mode::Checkin | Mode::Display => Role::Kiosk,
+            Mode::Collections => Role::Collections,
         };
         KioskConfig {
             mode,
@@ -178,6 +218,10 @@ impl Clinic {
                 exports_dir: self.dir.path().join("exports"),
             },
             display: DisplayConfig { fullscreen: false },
+            collections: CollectionsConfig {
+                collector: format!("{role}:{}-test", mode.name()),
+                notices_dir: self.dir.path().join("notices"),
+            },
             outbox_dir: self.dir.path().join(format!("outbox-{}", mode.name())),
             fonts: Vec::new(),
         }
@@ -314,6 +358,11 @@ impl Clinic {
 
     /// Posts a consultation to the patient's account.
     pub fn charge(&self, patient_id: &str) {
+        self.charge_on(patient_id, None);
+    }
+
+    /// Posts a consultation given on `service_date` (today when `None`).
+    pub fn charge_on(&self, patient_id: &str, service_date: Option<Date>) {
         let mut billing = self.billing(Role::Reception);
         self.runtime
             .block_on(billing.post_charge(billing::PostChargeRequest {
@@ -321,8 +370,14 @@ impl Clinic {
                 price_code: "CONS-01".into(),
                 quantity: 1,
                 appointment_id: String::new(),
-                service_date: None,
-                request_id: format!("flow-charge-{patient_id}"),
+                request_id: match &service_date {
+                    Some(day) => format!(
+                        "flow-charge-{patient_id}-{}-{}-{}",
+                        day.year, day.month, day.day
+                    ),
+                    None => format!("flow-charge-{patient_id}"),
+                },
+                service_date,
                 ..Default::default()
             }))
             .expect("charged");

@@ -1,6 +1,6 @@
-//! Ready configurations for the egui client's three modes, written into the data directory by
-//! `clinic up --demo`, so that `kiosk --mode checkin|counter|display` started there connects
-//! with no editing: the services' URLs, the clinic, and a token for each device.
+//! Ready configurations for the egui client's four modes, written into the data directory by
+//! `clinic up --demo`, so that `kiosk --mode checkin|counter|display|collections` started there
+//! connects with no editing: the services' URLs, the clinic, and a token for each device.
 
 use std::path::{Path, PathBuf};
 
@@ -11,12 +11,15 @@ use clinic_common::clock::Clock;
 
 use crate::config::Config;
 
-/// The counter's staff token lasts as long as the other demo tokens; the lobby devices are
-/// enrolled, so theirs do not expire.
-const COUNTER_TOKEN_TTL_DAYS: i64 = 30;
+/// The staff tokens (the counter's and the collector's) last as long as the other demo tokens;
+/// the lobby devices are enrolled, so theirs do not expire.
+const STAFF_TOKEN_TTL_DAYS: i64 = 30;
 
-/// Writes `kiosk-checkin.toml`, `kiosk-counter.toml` and `kiosk-display.toml` into the data
-/// directory (replacing earlier ones: the URLs and tokens follow the current configuration) and
+/// The demo collector, to whom the demo assigns part of the overdue book.
+pub(super) const DEMO_COLLECTOR: &str = "collections:ana";
+
+/// Writes `kiosk-checkin.toml`, `kiosk-counter.toml`, `kiosk-display.toml` and
+/// `kiosk-collections.toml` into the data directory (replacing earlier ones: the URLs and tokens follow the current configuration) and
 /// returns their paths.
 pub fn write_configs(
     config: &Config,
@@ -31,7 +34,13 @@ pub fn write_configs(
             "counter",
             Role::Reception,
             "reception:recepcion-1",
-            Some(TimeDelta::days(COUNTER_TOKEN_TTL_DAYS)),
+            Some(TimeDelta::days(STAFF_TOKEN_TTL_DAYS)),
+        ),
+        (
+            "collections",
+            Role::Collections,
+            DEMO_COLLECTOR,
+            Some(TimeDelta::days(STAFF_TOKEN_TTL_DAYS)),
         ),
     ] {
         let token = key.issue(subject, role, clock.now(), ttl);
@@ -55,6 +64,10 @@ fn device_config(config: &Config, mode: &str, token: &str) -> anyhow::Result<Str
         config.scheduling.service.url.clone().into(),
     );
     services.insert("billing".into(), config.billing.service.url.clone().into());
+    services.insert(
+        "collections".into(),
+        config.collections.service.url.clone().into(),
+    );
 
     let mut device = toml::Table::new();
     device.insert("mode".into(), mode.into());
@@ -83,6 +96,12 @@ fn device_config(config: &Config, mode: &str, token: &str) -> anyhow::Result<Str
             counter.insert("exports_dir".into(), "exports".into());
             counter.insert("printer".into(), printer.into());
             device.insert("counter".into(), counter.into());
+        }
+        "collections" => {
+            let mut desk = toml::Table::new();
+            desk.insert("collector".into(), DEMO_COLLECTOR.into());
+            desk.insert("notices_dir".into(), "notices".into());
+            device.insert("collections".into(), desk.into());
         }
         _ => {
             let mut display = toml::Table::new();
@@ -126,7 +145,7 @@ mod tests {
     #[test]
     fn each_device_file_names_its_mode_the_services_and_a_token() {
         let config = Config::load(None).expect("the built-in defaults load");
-        for mode in ["checkin", "counter", "display"] {
+        for mode in ["checkin", "counter", "display", "collections"] {
             let text = device_config(&config, mode, "a-token").expect("written");
             let table: toml::Table = text.parse().expect("valid TOML");
             assert_eq!(table["mode"].as_str(), Some(mode));
@@ -134,6 +153,10 @@ mod tests {
             assert_eq!(
                 table["services"]["billing"].as_str(),
                 Some(config.billing.service.url.as_str())
+            );
+            assert_eq!(
+                table["services"]["collections"].as_str(),
+                Some(config.collections.service.url.as_str())
             );
             assert_eq!(table["clinic"]["currency"].as_str(), Some("MXN"));
             assert!(table.contains_key(mode), "the {mode} section");

@@ -21,8 +21,8 @@ use super::Seeder;
 /// How long the seeder waits for collections to apply the book's charges.
 const CATCH_UP: Duration = Duration::from_secs(30);
 
-/// Who works the assigned accounts.
-const COLLECTOR: &str = "collections:ana";
+/// Who works the assigned accounts: the collector the demo's collections desk is set up for.
+const COLLECTOR: &str = super::devices::DEMO_COLLECTOR;
 
 impl Seeder<'_> {
     /// Seeds the overdue book on patients 45 onwards; returns how many accounts it holds.
