@@ -13,6 +13,7 @@ mod listing;
 mod providers;
 mod queue;
 mod queue_ops;
+mod resources;
 mod walk_ins;
 mod working_hours;
 
