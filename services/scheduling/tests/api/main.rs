@@ -6,6 +6,7 @@ mod appointment_types;
 mod booking;
 mod cancellation;
 mod check_in;
+mod double_booking;
 mod free_slots;
 mod kiosk;
 mod life_cycle;
