@@ -7,6 +7,7 @@ mod hours;
 mod kiosk;
 mod provider;
 mod queue;
+mod reports;
 mod resources;
 mod slots;
 mod triage;
@@ -34,6 +35,7 @@ pub use provider::{DisplayName, NewProvider, Provider, ProviderKind, ProviderUpd
 pub use queue::{
     CallNext, QueueEntry, QueueEntryKind, QueueEntryStatus, QueueStep, Ticket, Wait, arrange, waits,
 };
+pub use reports::{ReportPeriod, ReportSpan, ScheduleCounts, ScheduleReport};
 pub use resources::{
     Candidate, Closure, MAX_REQUIREMENTS, NewResource, NewResourceException, Obstacle, Resource,
     ResourceCalendar, ResourceError, ResourceException, ResourceExceptionId, ResourceId,

@@ -4,6 +4,7 @@
 mod convert;
 mod error;
 mod registry;
+mod reports;
 mod resources;
 mod watch;
 
@@ -314,7 +315,7 @@ impl SchedulingGrpc {
 
 #[tonic::async_trait]
 impl SchedulingService for SchedulingGrpc {
-    // Resources: bodies in `resources.rs`.
+    // Resources and reports: bodies in `resources.rs` and `reports.rs`.
     async fn create_resource(
         &self,
         r: Request<pb::CreateResourceRequest>,
@@ -368,6 +369,12 @@ impl SchedulingService for SchedulingGrpc {
         r: Request<pb::SetAppointmentTypeResourcesRequest>,
     ) -> Result<Response<pb::AppointmentTypeResources>, Status> {
         self.set_appointment_type_resources_rpc(r).await
+    }
+    async fn get_schedule_report(
+        &self,
+        r: Request<pb::GetScheduleReportRequest>,
+    ) -> Result<Response<pb::ScheduleReport>, Status> {
+        self.get_schedule_report_rpc(r).await
     }
     async fn get_appointment_type_resources(
         &self,

@@ -14,6 +14,7 @@ mod listing;
 mod providers;
 mod queue;
 mod queue_ops;
+mod reports;
 mod resources;
 mod walk_ins;
 mod working_hours;
