@@ -177,7 +177,7 @@ async fn the_report_counts_a_known_day_week_and_month(database: TestDatabase) {
                 start_date: Some(november(16)),
                 end_date: Some(november(22)),
             }),
-            ..today.clone()
+            ..today
         }
     );
     // November adds the early cancellation and the moved visit (counted once, at its new time);
