@@ -264,6 +264,9 @@ pub enum ResourceError {
     /// A booking names a resource this service does not know.
     #[error("resource {0} does not exist")]
     Unknown(ResourceId),
+    /// A requirement names a resource this service does not know.
+    #[error("resource {0} does not exist")]
+    UnknownRequirement(ResourceId),
     /// A requirement names a resource of another kind.
     #[error("resource {0} is not of the kind required")]
     WrongKind(ResourceId),

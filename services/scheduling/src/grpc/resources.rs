@@ -31,12 +31,25 @@ pub(super) fn status(error: ResourceError) -> Status {
             Status::not_found(error.to_string())
         }
         error @ ResourceError::NameTaken => Status::already_exists(error.to_string()),
-        ResourceError::Unknown(_) => clinic_common::status::invalid_argument(
-            &FieldViolations::single("resource_ids", "names a resource that does not exist"),
-        ),
-        ResourceError::WrongKind(_) => clinic_common::status::invalid_argument(
-            &FieldViolations::single("requirements", "names a resource of another kind"),
-        ),
+        // Only a booking's chosen resources can be unknown: requirements are checked when set.
+        ResourceError::Unknown(_) => {
+            clinic_common::status::invalid_argument(&FieldViolations::single(
+                "appointment.resource_ids",
+                "names a resource that does not exist",
+            ))
+        }
+        ResourceError::UnknownRequirement(_) => {
+            clinic_common::status::invalid_argument(&FieldViolations::single(
+                "appointment_type_resources.requirements",
+                "names a resource that does not exist",
+            ))
+        }
+        ResourceError::WrongKind(_) => {
+            clinic_common::status::invalid_argument(&FieldViolations::single(
+                "appointment_type_resources.requirements",
+                "names a resource of another kind",
+            ))
+        }
         error @ (ResourceError::InTheWay { .. } | ResourceError::NoneFree { .. }) => {
             Status::failed_precondition(error.to_string())
         }

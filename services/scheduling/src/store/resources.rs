@@ -612,7 +612,7 @@ impl SchedulingStore {
                             .await
                             .context("failed to read a resource")?;
                     match kind.as_deref().and_then(ResourceKind::parse) {
-                        None => return Err(ResourceError::Unknown(resource_id).into()),
+                        None => return Err(ResourceError::UnknownRequirement(resource_id).into()),
                         Some(kind) if kind != requirement.kind => {
                             return Err(ResourceError::WrongKind(resource_id).into());
                         }

@@ -404,6 +404,10 @@ async fn a_type_states_the_resources_it_needs(database: TestDatabase) {
         .await
         .expect_err("the x-ray is no chair");
     assert_eq!(wrong_kind.code(), Code::InvalidArgument);
+    assert_eq!(
+        violated_fields(&wrong_kind),
+        ["appointment_type_resources.requirements"]
+    );
     let unknown_type = manager
         .set_appointment_type_resources(pb::SetAppointmentTypeResourcesRequest {
             appointment_type_resources: Some(pb::AppointmentTypeResources {
@@ -566,6 +570,19 @@ async fn a_chosen_chair_must_be_free_and_cancelling_frees_it(database: TestDatab
         "{}",
         clash.message()
     );
+
+    let mut unknown = in_chair(&luis, "unknown");
+    unknown
+        .appointment
+        .as_mut()
+        .expect("an appointment")
+        .resource_ids = vec![uuid::Uuid::now_v7().to_string()];
+    let status = reception
+        .create_appointment(unknown)
+        .await
+        .expect_err("no such resource");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&status), ["appointment.resource_ids"]);
 
     reception
         .cancel_appointment(pb::CancelAppointmentRequest {
