@@ -114,6 +114,9 @@ fn main() -> anyhow::Result<()> {
 
 struct Clinic {
     scheduling: RunningService,
+    /// The service's clock: each check-in run happens on a day of its own, so that every run
+    /// starts with an empty queue.
+    clock: Arc<FixedClock>,
     _registry: RunningService,
     _registry_database: TestDatabase,
     patient_ids: Vec<String>,
@@ -172,12 +175,13 @@ async fn start(database: &TestDatabase) -> anyhow::Result<Clinic> {
             triage: Default::default(),
             kiosk: Default::default(),
         },
-        clock,
+        clock.clone(),
     )
     .await?;
     let scheduling = spawn(app.local_addr(), |stop| app.run_until_stopped(stop));
     Ok(Clinic {
         scheduling,
+        clock,
         _registry: registry,
         _registry_database: registry_database,
         patient_ids,
@@ -235,14 +239,19 @@ async fn measure_backend(backend: &str, database: TestDatabase) -> anyhow::Resul
         let mut sqlx = direct_bookings(&direct, patient_ids, &sql_providers).await?;
         report(backend, "booking", clients, &mut grpc, &mut sqlx);
     }
+    // Check-ins from the 23rd on, a day per run.
+    let mut day = 22;
     for clients in CLIENTS {
-        let grpc_providers = providers(&clinic, clients, &format!("grpc-in-{clients}")).await?;
-        let sql_providers = providers(&clinic, clients, &format!("sqlx-in-{clients}")).await?;
         let patient_ids = &clinic.patient_ids[..clients];
-        let grpc_today = todays_appointments(&direct, patient_ids, &grpc_providers).await?;
-        let sql_today = todays_appointments(&direct, patient_ids, &sql_providers).await?;
+        day += 1;
+        let grpc_providers = providers(&clinic, clients, &format!("grpc-in-{clients}")).await?;
+        let grpc_today = todays_appointments(&direct, patient_ids, &grpc_providers, day).await?;
+        clinic.clock.set(local_minute(day, 8 * 60));
         let mut grpc = grpc_check_ins(&clinic, grpc_today).await?;
-        let mut sqlx = direct_check_ins(&direct, sql_today).await?;
+        day += 1;
+        let sql_providers = providers(&clinic, clients, &format!("sqlx-in-{clients}")).await?;
+        let sql_today = todays_appointments(&direct, patient_ids, &sql_providers, day).await?;
+        let mut sqlx = direct_check_ins(&direct, sql_today, local_minute(day, 8 * 60)).await?;
         report(backend, "check-in", clients, &mut grpc, &mut sqlx);
     }
     sql.close().await;
@@ -348,19 +357,20 @@ async fn direct_bookings(
     Ok(Figures::new(started, latencies))
 }
 
-/// [`CHECK_INS`] one-minute appointments today, shared among the clients, each client's with
-/// its own provider; returns each client's appointment ids.
+/// [`CHECK_INS`] one-minute appointments on November `day`, shared among the clients, each
+/// client's with its own provider; returns each client's appointment ids.
 async fn todays_appointments(
     direct: &DirectStore,
     patient_ids: &[String],
     provider_ids: &[String],
+    day: u32,
 ) -> anyhow::Result<Vec<Vec<String>>> {
     let per_client = CHECK_INS / patient_ids.len();
     let mut appointments = Vec::with_capacity(patient_ids.len());
     for (patient_id, provider_id) in patient_ids.iter().zip(provider_ids) {
         let mut ids = Vec::with_capacity(per_client);
         for minute in 0..per_client {
-            let start = local_minute(22, i64::try_from(minute)?);
+            let start = local_minute(day, i64::try_from(minute)?);
             ids.push(
                 direct
                     .book(
@@ -407,6 +417,7 @@ async fn grpc_check_ins(
 async fn direct_check_ins(
     direct: &DirectStore,
     appointments: Vec<Vec<String>>,
+    at: DateTime<Utc>,
 ) -> anyhow::Result<Figures> {
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -416,7 +427,7 @@ async fn direct_check_ins(
             let mut latencies = Vec::with_capacity(ids.len());
             for appointment_id in ids {
                 let call = Instant::now();
-                direct.check_in(&appointment_id, (now(), ZONE)).await?;
+                direct.check_in(&appointment_id, (at, ZONE)).await?;
                 latencies.push(call.elapsed());
             }
             anyhow::Ok(latencies)
@@ -442,7 +453,7 @@ fn check_in(appointment_id: &str) -> pb::CheckInAppointmentRequest {
 async fn watch_delay(backend: &str, clinic: &Clinic, direct: &DirectStore) -> anyhow::Result<()> {
     let provider_ids = providers(clinic, 1, "watched").await?;
     let patient_ids = &clinic.patient_ids[..1];
-    let appointments = todays_appointments(direct, patient_ids, &provider_ids).await?;
+    let appointments = todays_appointments(direct, patient_ids, &provider_ids, 22).await?;
     let mut watcher = client(clinic).await;
     let mut stream = watcher
         .watch_queue(pb::WatchQueueRequest {})
