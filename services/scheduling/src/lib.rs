@@ -9,9 +9,11 @@
 //! - `grpc`: `clinic.scheduling.v1.SchedulingService`, converting at the edge, and the client of
 //!   the patient registry this service asks about patients.
 //! - [`app`] and [`config`]: building and running the service.
+//! - [`direct`]: the store calls of a booking and a check-in without gRPC, for the benchmark.
 
 pub mod app;
 pub mod config;
+pub mod direct;
 mod domain;
 mod feed;
 mod grpc;

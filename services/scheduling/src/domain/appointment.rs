@@ -7,7 +7,7 @@ use clinic_common::ids::{AppointmentId, PatientId, ProviderId, RequestId, reques
 use clinic_common::time::local_date;
 use clinic_common::validation::{FieldViolations, optional_text, required_text};
 
-use super::{AppointmentType, AppointmentTypeId, SchedulingError};
+use super::{AppointmentType, AppointmentTypeId, ResourceId, ResourceNeeds, SchedulingError};
 
 /// The longest appointment that can be booked: a full working day.
 pub const MAX_APPOINTMENT_LENGTH: TimeDelta = TimeDelta::hours(8);
@@ -349,6 +349,8 @@ pub struct BookingRequest {
     pub price_code: Option<PriceCode>,
     pub reason: Option<Note>,
     pub appointment_type_id: Option<AppointmentTypeId>,
+    /// Chairs, rooms or equipment the caller chose.
+    pub resource_ids: Vec<ResourceId>,
     pub request_id: RequestId,
 }
 
@@ -371,6 +373,11 @@ impl BookingRequest {
         let type_id = self.appointment_type_id.map(|id| id.to_string());
         if let Some(type_id) = &type_id {
             parts.push(type_id);
+        }
+        let resources: Vec<String> = self.resource_ids.iter().map(|id| id.to_string()).collect();
+        if !resources.is_empty() {
+            parts.push("resources");
+            parts.extend(resources.iter().map(String::as_str));
         }
         request_fingerprint(&parts)
     }
@@ -424,6 +431,11 @@ impl BookingRequest {
             price_code,
             reason: self.reason,
             appointment_type_id: self.appointment_type_id,
+            // The type's requirements are added by the caller, which reads them from the store.
+            resources: ResourceNeeds {
+                requirements: Vec::new(),
+                chosen: self.resource_ids,
+            },
             request_id: self.request_id,
             fingerprint,
         })
@@ -439,6 +451,8 @@ pub struct NewAppointment {
     pub price_code: Option<PriceCode>,
     pub reason: Option<Note>,
     pub appointment_type_id: Option<AppointmentTypeId>,
+    /// The resources to hold: the type's requirements and the caller's choices.
+    pub resources: ResourceNeeds,
     pub request_id: RequestId,
     /// The [`BookingRequest`]'s digest, to recognise a retry.
     pub fingerprint: String,
@@ -506,6 +520,8 @@ pub struct Appointment {
     pub rescheduled_to: Option<AppointmentId>,
     /// Set on a replacement: the appointment it replaced.
     pub rescheduled_from: Option<AppointmentId>,
+    /// The chairs, rooms and equipment it holds, sorted.
+    pub resource_ids: Vec<ResourceId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -719,6 +735,7 @@ mod tests {
             cancellation: None,
             rescheduled_to: None,
             rescheduled_from: None,
+            resource_ids: Vec::new(),
             created_at: at(NOW),
             updated_at: at(NOW),
         }

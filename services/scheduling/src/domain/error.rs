@@ -117,6 +117,9 @@ pub enum SchedulingError {
     /// The patient registry could not be reached; the caller may retry.
     #[error("the patient registry is unavailable")]
     RegistryUnavailable,
+    /// Chairs, rooms and equipment (see `resources`).
+    #[error(transparent)]
+    Resource(#[from] super::ResourceError),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }

@@ -7,6 +7,8 @@ mod hours;
 mod kiosk;
 mod provider;
 mod queue;
+mod reports;
+mod resources;
 mod slots;
 mod triage;
 
@@ -32,6 +34,13 @@ pub use kiosk::{KioskGuard, KioskLookup, NameKey, PatientFacts, PhoneLastFour, f
 pub use provider::{DisplayName, NewProvider, Provider, ProviderKind, ProviderUpdate};
 pub use queue::{
     CallNext, QueueEntry, QueueEntryKind, QueueEntryStatus, QueueStep, Ticket, Wait, arrange, waits,
+};
+pub use reports::{ReportPeriod, ReportSpan, ScheduleCounts, ScheduleReport};
+pub use resources::{
+    Candidate, Closure, MAX_REQUIREMENTS, NewResource, NewResourceException, Obstacle, Resource,
+    ResourceCalendar, ResourceError, ResourceException, ResourceExceptionId, ResourceId,
+    ResourceKind, ResourceNeeds, ResourceRequirement, ResourceUpdate, assign, can_assign,
+    resource_availability,
 };
 pub use slots::{MAX_SEARCH_DAYS, SlotPreferences, SlotSearch, free_slots};
 pub use triage::{

@@ -59,7 +59,7 @@ fn provider_id(text: &str) -> Result<ProviderId, &'static str> {
 }
 
 /// An optional id filter: empty means no filter.
-fn optional<T>(
+pub(super) fn optional<T>(
     text: &str,
     parse: impl Fn(&str) -> Result<T, &'static str>,
 ) -> Result<Option<T>, &'static str> {
@@ -215,6 +215,11 @@ pub fn new_appointment(
         "appointment.reason",
         Note::parse_optional(&appointment.reason),
     );
+    let resource_ids = super::resources::resource_ids(
+        &appointment.resource_ids,
+        "appointment.resource_ids",
+        &mut violations,
+    );
     match (
         patient_id,
         provider_id,
@@ -224,6 +229,7 @@ pub fn new_appointment(
         price_code,
         reason,
         request_id,
+        resource_ids,
     ) {
         (
             Some(patient_id),
@@ -234,6 +240,7 @@ pub fn new_appointment(
             Some(price_code),
             Some(reason),
             Some(request_id),
+            Some(resource_ids),
         ) if violations.is_empty() => Ok(BookingRequest {
             patient_id,
             provider_id,
@@ -242,6 +249,7 @@ pub fn new_appointment(
             price_code,
             reason,
             appointment_type_id,
+            resource_ids,
             request_id,
         }),
         _ => Err(violations),
@@ -711,6 +719,11 @@ pub fn appointment_to_proto(appointment: &Appointment) -> pb::Appointment {
             .appointment_type_id
             .map(|id| id.to_string())
             .unwrap_or_default(),
+        resource_ids: appointment
+            .resource_ids
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
     }
 }
 
@@ -888,9 +901,22 @@ pub fn working_hours(
         );
         return Err(violations);
     }
-    let mut intervals = Vec::with_capacity(hours.intervals.len());
-    for (index, interval) in hours.intervals.iter().enumerate() {
-        let field = |name: &str| format!("working_hours.intervals[{index}].{name}");
+    let week = weekly_hours(&hours.intervals, "working_hours.intervals", &mut violations);
+    match (provider_id, week) {
+        (Some(provider_id), Some(week)) if violations.is_empty() => Ok((provider_id, week)),
+        _ => Err(violations),
+    }
+}
+
+/// A working week from its intervals, each bad one reported under `field[index]`.
+pub(super) fn weekly_hours(
+    given: &[pb::WorkingInterval],
+    field: &str,
+    violations: &mut FieldViolations,
+) -> Option<WeeklyHours> {
+    let mut intervals = Vec::with_capacity(given.len());
+    for (index, interval) in given.iter().enumerate() {
+        let field = |name: &str| format!("{field}[{index}].{name}");
         let weekday = violations.check(&field("day_of_week"), day_of_week(interval.day_of_week));
         let start = violations.check(
             &field("start_time"),
@@ -915,28 +941,40 @@ pub fn working_hours(
         }
     }
     if !violations.is_empty() {
-        return Err(violations);
+        return None;
     }
-    match (provider_id, WeeklyHours::new(intervals)) {
-        (Some(provider_id), Ok(week)) => Ok((provider_id, week)),
-        (_, Err(WeeklyHoursProblem::Overlapping(indexes))) => {
+    match WeeklyHours::new(intervals) {
+        Ok(week) => Some(week),
+        Err(WeeklyHoursProblem::Overlapping(indexes)) => {
             for index in indexes {
                 violations.add(
-                    format!("working_hours.intervals[{index}]"),
+                    format!("{field}[{index}]"),
                     "overlaps another interval of the same day",
                 );
             }
-            Err(violations)
+            None
         }
-        (_, Err(WeeklyHoursProblem::TooMany)) => {
+        Err(WeeklyHoursProblem::TooMany) => {
             violations.add(
-                "working_hours.intervals",
+                field,
                 format!("must list at most {MAX_WEEKLY_INTERVALS} intervals"),
             );
-            Err(violations)
+            None
         }
-        (None, Ok(_)) => Err(violations),
     }
+}
+
+/// A week's intervals as protobuf.
+pub(super) fn intervals_to_proto(hours: &WeeklyHours) -> Vec<pb::WorkingInterval> {
+    hours
+        .intervals()
+        .iter()
+        .map(|interval| pb::WorkingInterval {
+            day_of_week: day_of_week_to_proto(interval.weekday()).into(),
+            start_time: Some(time_of_day_to_proto(interval.start_minute())),
+            end_time: Some(time_of_day_to_proto(interval.end_minute())),
+        })
+        .collect()
 }
 
 pub fn working_hours_to_proto(provider_id: ProviderId, hours: &WeeklyHours) -> pb::WorkingHours {
@@ -958,7 +996,7 @@ pub fn provider_id_of(text: &str) -> Result<ProviderId, FieldViolations> {
     provider_id(text).map_err(|problem| FieldViolations::single("provider_id", problem))
 }
 
-fn exception_kind(kind: i32) -> Result<ExceptionKind, &'static str> {
+pub(super) fn exception_kind(kind: i32) -> Result<ExceptionKind, &'static str> {
     match pb::ScheduleExceptionKind::try_from(kind) {
         Ok(pb::ScheduleExceptionKind::Holiday) => Ok(ExceptionKind::Holiday),
         Ok(pb::ScheduleExceptionKind::Block) => Ok(ExceptionKind::Block),
@@ -968,7 +1006,7 @@ fn exception_kind(kind: i32) -> Result<ExceptionKind, &'static str> {
     }
 }
 
-fn exception_kind_to_proto(kind: ExceptionKind) -> pb::ScheduleExceptionKind {
+pub(super) fn exception_kind_to_proto(kind: ExceptionKind) -> pb::ScheduleExceptionKind {
     match kind {
         ExceptionKind::Holiday => pb::ScheduleExceptionKind::Holiday,
         ExceptionKind::Block => pb::ScheduleExceptionKind::Block,

@@ -4,6 +4,7 @@ use clinic_common::status;
 use clinic_common::validation::FieldViolations;
 use tonic::Status;
 
+use super::resources;
 use crate::domain::SchedulingError;
 
 impl From<SchedulingError> for Status {
@@ -54,6 +55,7 @@ impl From<SchedulingError> for Status {
                 Status::failed_precondition(error.to_string())
             }
             error @ SchedulingError::RegistryUnavailable => Status::unavailable(error.to_string()),
+            SchedulingError::Resource(error) => resources::status(error),
             SchedulingError::Unexpected(error) => status::internal(&error),
         }
     }

@@ -4,6 +4,8 @@
 mod convert;
 mod error;
 mod registry;
+mod reports;
+mod resources;
 mod watch;
 
 use std::pin::Pin;
@@ -313,6 +315,73 @@ impl SchedulingGrpc {
 
 #[tonic::async_trait]
 impl SchedulingService for SchedulingGrpc {
+    // Resources and reports: bodies in `resources.rs` and `reports.rs`.
+    async fn create_resource(
+        &self,
+        r: Request<pb::CreateResourceRequest>,
+    ) -> Result<Response<pb::Resource>, Status> {
+        self.create_resource_rpc(r).await
+    }
+    async fn list_resources(
+        &self,
+        r: Request<pb::ListResourcesRequest>,
+    ) -> Result<Response<pb::ListResourcesResponse>, Status> {
+        self.list_resources_rpc(r).await
+    }
+    async fn update_resource(
+        &self,
+        r: Request<pb::UpdateResourceRequest>,
+    ) -> Result<Response<pb::Resource>, Status> {
+        self.update_resource_rpc(r).await
+    }
+    async fn set_resource_hours(
+        &self,
+        r: Request<pb::SetResourceHoursRequest>,
+    ) -> Result<Response<pb::ResourceHours>, Status> {
+        self.set_resource_hours_rpc(r).await
+    }
+    async fn get_resource_hours(
+        &self,
+        r: Request<pb::GetResourceHoursRequest>,
+    ) -> Result<Response<pb::ResourceHours>, Status> {
+        self.get_resource_hours_rpc(r).await
+    }
+    async fn add_resource_exception(
+        &self,
+        r: Request<pb::AddResourceExceptionRequest>,
+    ) -> Result<Response<pb::ResourceException>, Status> {
+        self.add_resource_exception_rpc(r).await
+    }
+    async fn list_resource_exceptions(
+        &self,
+        r: Request<pb::ListResourceExceptionsRequest>,
+    ) -> Result<Response<pb::ListResourceExceptionsResponse>, Status> {
+        self.list_resource_exceptions_rpc(r).await
+    }
+    async fn delete_resource_exception(
+        &self,
+        r: Request<pb::DeleteResourceExceptionRequest>,
+    ) -> Result<Response<pb::ResourceException>, Status> {
+        self.delete_resource_exception_rpc(r).await
+    }
+    async fn set_appointment_type_resources(
+        &self,
+        r: Request<pb::SetAppointmentTypeResourcesRequest>,
+    ) -> Result<Response<pb::AppointmentTypeResources>, Status> {
+        self.set_appointment_type_resources_rpc(r).await
+    }
+    async fn get_schedule_report(
+        &self,
+        r: Request<pb::GetScheduleReportRequest>,
+    ) -> Result<Response<pb::ScheduleReport>, Status> {
+        self.get_schedule_report_rpc(r).await
+    }
+    async fn get_appointment_type_resources(
+        &self,
+        r: Request<pb::GetAppointmentTypeResourcesRequest>,
+    ) -> Result<Response<pb::AppointmentTypeResources>, Status> {
+        self.get_appointment_type_resources_rpc(r).await
+    }
     #[tracing::instrument(skip_all)]
     async fn create_provider(
         &self,
@@ -501,6 +570,9 @@ impl SchedulingService for SchedulingGrpc {
         };
         let now = self.clock.now();
         let reach = search.reach(time_zone);
+        let (needs, calendars) = self
+            .resource_calendars(query.appointment_type_id, reach)
+            .await?;
         let mut slots = Vec::new();
         for provider_id in providers {
             // Reads the hours first, so an unknown provider is NOT_FOUND.
@@ -510,7 +582,10 @@ impl SchedulingService for SchedulingGrpc {
             }
             let blocked = self.store.blocked_times(provider_id, reach).await?;
             for start in free_slots(&hours, &blocked, &search, now, time_zone) {
-                slots.push((start, provider_id));
+                if resources::resources_allow(&needs, &calendars, (start, search.length), time_zone)
+                {
+                    slots.push((start, provider_id));
+                }
             }
         }
         slots.sort_by_key(|(start, provider_id)| (*start, provider_id.to_string()));
@@ -555,7 +630,10 @@ impl SchedulingService for SchedulingGrpc {
             ),
             None => None,
         };
-        let new = requested.resolve(appointment_type.as_ref())?;
+        let mut new = requested.resolve(appointment_type.as_ref())?;
+        if let Some(type_id) = new.appointment_type_id {
+            new.resources.requirements = self.store.type_requirements(type_id).await?;
+        }
         let initials = self.registry.initials(new.patient_id).await?;
         let appointment = self
             .store

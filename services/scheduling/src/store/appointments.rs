@@ -10,6 +10,7 @@ use clinic_common::ids::{AppointmentId, PatientId, ProviderId, QueueEntryId, Req
 use clinic_common::{in_transaction, with_db};
 
 use super::hours::refuse_unavailable;
+use super::resources::{assign_resources, insert_resources, type_requirements};
 use super::{
     Attempt, SchedulingStore, earlier_request, record_queue_status, record_request, record_status,
     sql_offset, with_retries,
@@ -17,7 +18,7 @@ use super::{
 use crate::domain::{
     Appointment, AppointmentSlot, AppointmentStatus, AppointmentTypeId, Cancellation, Confirmation,
     ConfirmationCode, Initials, NewAppointment, Note, PriceCode, QueueEntryStatus, Reschedule,
-    SchedulingError, StatusChange, Step,
+    ResourceId, ResourceNeeds, SchedulingError, StatusChange, Step,
 };
 use crate::feed::QueueChange;
 
@@ -202,6 +203,7 @@ impl SchedulingStore {
             "SELECT provider_id FROM providers WHERE provider_id = $1",
             "SELECT provider_id FROM providers WHERE provider_id = $1 FOR UPDATE",
         );
+        let lock_resources = self.lock_resources();
         in_transaction!(&self.db, |tx| {
             let provider: Option<String> = sqlx::query_scalar(lock_provider)
                 .bind(new.provider_id.to_string())
@@ -225,6 +227,16 @@ impl SchedulingStore {
             } else {
                 refuse_unavailable!(tx, new.provider_id, new.slot, time_zone);
                 refuse_clash!(tx, new.provider_id, new.slot, None);
+                // After the provider's row: resources are always locked second (see resources).
+                let resource_ids = assign_resources!(
+                    tx,
+                    lock_resources,
+                    &new.resources,
+                    &[],
+                    new.slot,
+                    time_zone,
+                    None
+                );
                 let appointment_id = AppointmentId::new();
                 insert_appointment!(
                     tx,
@@ -239,6 +251,7 @@ impl SchedulingStore {
                     None,
                     now
                 );
+                insert_resources!(tx, appointment_id, &resource_ids);
                 record_status!(
                     tx,
                     appointment_id,
@@ -270,7 +283,13 @@ impl SchedulingStore {
                 .await
         })
         .context("failed to read an appointment")?;
-        Ok(row.map(AppointmentRow::into_appointment).transpose()?)
+        let mut found: Vec<Appointment> = row
+            .map(AppointmentRow::into_appointment)
+            .transpose()?
+            .into_iter()
+            .collect();
+        self.attach_resources(&mut found).await?;
+        Ok(found.pop())
     }
 
     pub async fn appointment_by_code(
@@ -288,7 +307,13 @@ impl SchedulingStore {
             .await
         })
         .context("failed to find an appointment by code")?;
-        Ok(row.map(AppointmentRow::into_appointment).transpose()?)
+        let mut found: Vec<Appointment> = row
+            .map(AppointmentRow::into_appointment)
+            .transpose()?
+            .into_iter()
+            .collect();
+        self.attach_resources(&mut found).await?;
+        Ok(found.pop())
     }
 
     /// Appointments starting in `[from, until)`, optionally of one provider or patient, by start.
@@ -322,6 +347,7 @@ impl SchedulingStore {
         for row in rows {
             appointments.push(row.into_appointment()?);
         }
+        self.attach_resources(&mut appointments).await?;
         Ok(appointments)
     }
 
@@ -335,7 +361,7 @@ impl SchedulingStore {
         now: DateTime<Utc>,
     ) -> Result<(Appointment, Option<QueueChange>), SchedulingError> {
         let lock = self.locking(SELECT_APPOINTMENT, LOCK_APPOINTMENT);
-        in_transaction!(&self.db, |tx| {
+        let (mut appointment, change) = in_transaction!(&self.db, |tx| {
             let row: Option<AppointmentRow> = sqlx::query_as(lock)
                 .bind(appointment_id.to_string())
                 .fetch_optional(&mut *tx)
@@ -395,7 +421,10 @@ impl SchedulingStore {
                 },
                 change,
             ))
-        })
+        })?;
+        self.attach_resources(std::slice::from_mut(&mut appointment))
+            .await?;
+        Ok((appointment, change))
     }
 
     /// Records the patient's confirmation of a scheduled appointment.
@@ -406,7 +435,7 @@ impl SchedulingStore {
         now: DateTime<Utc>,
     ) -> Result<Appointment, SchedulingError> {
         let lock = self.locking(SELECT_APPOINTMENT, LOCK_APPOINTMENT);
-        in_transaction!(&self.db, |tx| {
+        let mut appointment = in_transaction!(&self.db, |tx| {
             let row: Option<AppointmentRow> = sqlx::query_as(lock)
                 .bind(appointment_id.to_string())
                 .fetch_optional(&mut *tx)
@@ -442,7 +471,10 @@ impl SchedulingStore {
                     })
                 }
             }
-        })
+        })?;
+        self.attach_resources(std::slice::from_mut(&mut appointment))
+            .await?;
+        Ok(appointment)
     }
 
     /// Takes one step of an appointment's life that changes nothing but its status (complete,
@@ -459,7 +491,7 @@ impl SchedulingStore {
         F: Fn(&Appointment) -> Result<AppointmentStatus, SchedulingError>,
     {
         let lock = self.locking(SELECT_APPOINTMENT, LOCK_APPOINTMENT);
-        in_transaction!(&self.db, |tx| {
+        let mut appointment = in_transaction!(&self.db, |tx| {
             let row: Option<AppointmentRow> = sqlx::query_as(lock)
                 .bind(appointment_id.to_string())
                 .fetch_optional(&mut *tx)
@@ -484,7 +516,10 @@ impl SchedulingStore {
                 updated_at: now,
                 ..current
             })
-        })
+        })?;
+        self.attach_resources(std::slice::from_mut(&mut appointment))
+            .await?;
+        Ok(appointment)
     }
 
     /// Moves an appointment to a new time: the old one becomes rescheduled, linked to a new
@@ -531,6 +566,7 @@ impl SchedulingStore {
             "SELECT provider_id FROM providers WHERE provider_id = $1 FOR UPDATE",
         );
         let lock = self.locking(SELECT_APPOINTMENT, LOCK_APPOINTMENT);
+        let lock_resources = self.lock_resources();
         let old_id = command.appointment_id;
         in_transaction!(&self.db, |tx| {
             // The provider never changes, so it can be read before any lock is held.
@@ -570,6 +606,42 @@ impl SchedulingStore {
                 refuse_unavailable!(tx, current.provider_id, command.slot, time_zone);
                 // The old appointment gives up its time, so the new one may overlap it.
                 refuse_clash!(tx, current.provider_id, command.slot, Some(old_id));
+                // The replacement holds what the type needs, keeping the old resources when they
+                // are free; without a type, exactly the resources the old appointment held.
+                let held: Vec<(String,)> = sqlx::query_as(
+                    "SELECT resource_id FROM appointment_resources WHERE appointment_id = $1",
+                )
+                .bind(old_id.to_string())
+                .fetch_all(&mut *tx)
+                .await
+                .context("failed to read an appointment's resources")?;
+                let mut old_resources = Vec::with_capacity(held.len());
+                for (resource_id,) in held {
+                    old_resources.push(
+                        ResourceId::parse(&resource_id)
+                            .map_err(anyhow::Error::msg)
+                            .context("appointment_resources holds a malformed id")?,
+                    );
+                }
+                let needs = match current.appointment_type_id {
+                    Some(type_id) => ResourceNeeds {
+                        requirements: type_requirements!(&mut *tx, type_id),
+                        chosen: Vec::new(),
+                    },
+                    None => ResourceNeeds {
+                        requirements: Vec::new(),
+                        chosen: old_resources.clone(),
+                    },
+                };
+                let resource_ids = assign_resources!(
+                    tx,
+                    lock_resources,
+                    &needs,
+                    &old_resources,
+                    command.slot,
+                    time_zone,
+                    Some(old_id)
+                );
                 let new_id = AppointmentId::new();
                 insert_appointment!(
                     tx,
@@ -584,6 +656,7 @@ impl SchedulingStore {
                     Some(old_id),
                     now
                 );
+                insert_resources!(tx, new_id, &resource_ids);
                 sqlx::query(
                     "UPDATE appointments SET status = $2, rescheduled_to_appointment_id = $3, \
                      updated_at = $4 WHERE appointment_id = $1",
@@ -717,6 +790,8 @@ impl AppointmentRow {
                 .map(AppointmentId::parse)
                 .transpose()
                 .map_err(|_| corrupt("rescheduled_from_appointment_id"))?,
+            // Held in appointment_resources; filled in by `attach_resources`.
+            resource_ids: Vec::new(),
             created_at: self.created_at,
             updated_at: self.updated_at,
         })

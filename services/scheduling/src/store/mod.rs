@@ -8,6 +8,8 @@ mod hours;
 mod kiosk;
 mod providers;
 mod queue;
+mod reports;
+mod resources;
 
 pub use queue::Stepped;
 

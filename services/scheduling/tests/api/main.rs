@@ -6,6 +6,7 @@ mod appointment_types;
 mod booking;
 mod cancellation;
 mod check_in;
+mod double_booking;
 mod free_slots;
 mod kiosk;
 mod life_cycle;
@@ -13,6 +14,8 @@ mod listing;
 mod providers;
 mod queue;
 mod queue_ops;
+mod reports;
+mod resources;
 mod walk_ins;
 mod working_hours;
 
