@@ -3,11 +3,11 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clinic_common::Money;
-use clinic_common::ids::PaymentId;
+use clinic_common::ids::{ChargeId, PaymentId};
 use uuid::Uuid;
 
 use super::cfdi::{Concept, Taxation};
-use super::{PriceListItemKind, ReceiptNumber};
+use super::{CorrectionId, PriceListItemKind, ReceiptNumber};
 
 /// An invoice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -39,6 +39,41 @@ pub enum InvoiceSubject {
         day: NaiveDate,
         payments: Vec<PaymentId>,
     },
+    /// An invoice issued PPD for charges not yet paid, with what it bills for each.
+    Charges(Vec<(ChargeId, i64)>),
+    /// The CFDI (Egreso) of a credit note, related to the invoice of the charge it credits.
+    CreditNote {
+        correction_id: CorrectionId,
+        related: InvoiceId,
+    },
+    /// A payment document (type P, Pagos 2.0) of a payment on invoices issued PPD.
+    PaymentReceipt {
+        payment_id: PaymentId,
+        documents: Vec<ReceiptDocument>,
+    },
+}
+
+/// One PPD invoice a payment document reports paid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptDocument {
+    pub invoice_id: InvoiceId,
+    /// NumParcialidad.
+    pub installment: i64,
+    pub previous_balance_minor: i64,
+    pub paid_minor: i64,
+}
+
+/// A PAC's stamp on an invoice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvoiceStamp {
+    /// The folio fiscal.
+    pub uuid: String,
+    /// FechaTimbrado as written in the TFD.
+    pub stamped_at: String,
+    pub pac_rfc: String,
+    pub sat_certificate_number: String,
+    /// The stamped CFDI: the sealed XML with its TimbreFiscalDigital.
+    pub xml: String,
 }
 
 /// An invoice as issued and stored.
@@ -55,6 +90,8 @@ pub struct Invoice {
     pub xml: String,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
+    /// Once a PAC stamped it.
+    pub stamp: Option<InvoiceStamp>,
 }
 
 /// What a payment paid, as its invoice lists it.
