@@ -7,7 +7,7 @@ use clinic_common::ids::{ChargeId, PaymentId};
 use uuid::Uuid;
 
 use super::cfdi::{Concept, Taxation};
-use super::{CorrectionId, PriceListItemKind, ReceiptNumber};
+use super::{CorrectionId, PriceListItemKind, ReceiptNumber, SatCodes};
 
 /// An invoice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -101,6 +101,8 @@ pub struct PaidLine {
     pub description: String,
     pub kind: PriceListItemKind,
     pub amount_minor: i64,
+    /// The item's own SAT codes, when the price list has them.
+    pub sat: Option<SatCodes>,
 }
 
 /// A payment's money by method, for the invoice's FormaPago.
@@ -142,12 +144,17 @@ pub fn payment_concepts(paid: &[PaidLine], unallocated_minor: i64) -> Vec<Concep
         .filter(|line| line.amount_minor > 0)
         .map(|line| {
             let product = line.kind == PriceListItemKind::Product;
+            // The item's own codes; else 85122001 "Servicios de odontólogos" (E48, unit of
+            // service), and products not in the catalogue as such 01010101 (H87, piece).
+            let (product_code, unit_code) = match &line.sat {
+                Some(sat) => (sat.product_code.clone(), sat.unit_code.clone()),
+                None if product => ("01010101".to_owned(), "H87".to_owned()),
+                None => ("85122001".to_owned(), "E48".to_owned()),
+            };
             Concept {
-                // 85122001 "Servicios de odontólogos"; products not in the catalogue as such
-                // are 01010101.
-                product_code: if product { "01010101" } else { "85122001" }.to_owned(),
+                product_code,
                 identification: Some(line.price_code.clone()),
-                unit_code: if product { "H87" } else { "E48" }.to_owned(),
+                unit_code,
                 description: line.description.clone(),
                 amount_minor: line.amount_minor,
                 taxation: if product {
@@ -216,12 +223,17 @@ mod tests {
                     description: "Limpieza".into(),
                     kind: PriceListItemKind::Service,
                     amount_minor: 80_000,
+                    sat: Some(SatCodes {
+                        product_code: "85121600".into(),
+                        unit_code: "E48".into(),
+                    }),
                 },
                 PaidLine {
                     price_code: "PROD-CEP".into(),
                     description: "Cepillo".into(),
                     kind: PriceListItemKind::Product,
                     amount_minor: 95_000,
+                    sat: None,
                 },
             ],
             10_000,
@@ -236,5 +248,14 @@ mod tests {
             ]
         );
         assert_eq!(concepts[2].product_code, "84111506");
+        assert_eq!(concepts[0].product_code, "85121600", "the item's own code");
+        assert_eq!(
+            (
+                concepts[1].product_code.as_str(),
+                concepts[1].unit_code.as_str()
+            ),
+            ("01010101", "H87"),
+            "a product's default"
+        );
     }
 }

@@ -54,7 +54,7 @@ pub use payment::{
 };
 pub use price_list::{
     ItemDescription, NewPriceListItem, PackageTerms, PriceCode, PriceListItem, PriceListItemKind,
-    parse_unit_price,
+    SatCodes, parse_unit_price,
 };
 pub use promotion::{
     AdHocDiscount, DiscountRequest, NewPromotion, Promotion, PromotionCode, PromotionDiscount,

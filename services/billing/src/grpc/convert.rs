@@ -105,7 +105,7 @@ pub fn new_price_list_item(
     };
     let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
     match (item, request_id) {
-        (Some((code, description, unit_price, kind, package)), Some(request_id))
+        (Some((code, description, unit_price, kind, package, sat)), Some(request_id))
             if violations.is_empty() =>
         {
             Ok(NewPriceListItem {
@@ -114,6 +114,7 @@ pub fn new_price_list_item(
                 unit_price,
                 kind,
                 package,
+                sat,
                 request_id,
             })
         }
@@ -127,6 +128,7 @@ type ItemFields = (
     Money,
     PriceListItemKind,
     Option<PackageTerms>,
+    Option<crate::domain::SatCodes>,
 );
 
 /// An item's own fields, each checked under `item.`.
@@ -179,7 +181,36 @@ fn item_fields(
         );
         Some(None)
     };
-    Some((code?, description?, unit_price?, kind?, package?))
+    // SAT's codes: both or neither.
+    let sat = match (
+        item.sat_product_code.trim().is_empty(),
+        item.sat_unit_code.trim().is_empty(),
+    ) {
+        (true, true) => Some(None),
+        (false, true) => {
+            violations.add("item.sat_unit_code", "is required with sat_product_code");
+            None
+        }
+        (true, false) => {
+            violations.add("item.sat_product_code", "is required with sat_unit_code");
+            None
+        }
+        (false, false) => {
+            let product_code = violations.check(
+                "item.sat_product_code",
+                crate::domain::SatCodes::parse_product_code(&item.sat_product_code),
+            );
+            let unit_code = violations.check(
+                "item.sat_unit_code",
+                crate::domain::SatCodes::parse_unit_code(&item.sat_unit_code),
+            );
+            Some(Some(crate::domain::SatCodes {
+                product_code: product_code?,
+                unit_code: unit_code?,
+            }))
+        }
+    };
+    Some((code?, description?, unit_price?, kind?, package?, sat?))
 }
 
 fn kind_from_proto(kind: i32) -> Result<PriceListItemKind, &'static str> {
@@ -218,6 +249,16 @@ pub fn price_list_item_to_proto(item: &PriceListItem) -> pb::PriceListItem {
             .package
             .as_ref()
             .map(|package| package.covers.as_str().to_owned())
+            .unwrap_or_default(),
+        sat_product_code: item
+            .sat
+            .as_ref()
+            .map(|sat| sat.product_code.clone())
+            .unwrap_or_default(),
+        sat_unit_code: item
+            .sat
+            .as_ref()
+            .map(|sat| sat.unit_code.clone())
             .unwrap_or_default(),
     }
 }

@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clinic_common::ids::{ChargeId, PatientId, PaymentId};
 use clinic_common::with_db;
 
+use super::invoices::{PaidRow, sat_codes};
 use super::{BillingStore, corrupt};
 use crate::domain::{
     BillingError, InvoiceId, MoneyPart, PaidLine, PriceListItemKind, ReceiptNumber,
@@ -77,11 +78,21 @@ impl BillingStore {
         &self,
         patient_id: PatientId,
     ) -> Result<Vec<ChargeLine>, BillingError> {
-        let rows: Vec<(String, String, String, String, i64)> = with_db!(&self.db, |pool| {
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            i64,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = with_db!(&self.db, |pool| {
             sqlx::query_as(
                 "SELECT c.charge_id, c.price_code, c.description, i.kind, \
                  CAST((SELECT COUNT(*) FROM invoice_charges ic \
-                       WHERE ic.charge_id = c.charge_id) AS BIGINT) \
+                       WHERE ic.charge_id = c.charge_id) AS BIGINT), \
+                 i.sat_product_code, i.sat_unit_code \
                  FROM charges c JOIN price_list_items i ON i.code = c.price_code \
                  WHERE c.patient_id = $1",
             )
@@ -91,7 +102,9 @@ impl BillingStore {
         })
         .context("failed to read a patient's charges to invoice")?;
         let mut lines = Vec::with_capacity(rows.len());
-        for (charge_id, price_code, description, item_kind, invoiced) in rows {
+        for (charge_id, price_code, description, item_kind, invoiced, product_code, unit_code) in
+            rows
+        {
             let row_id = format!("charge {charge_id}");
             lines.push(ChargeLine {
                 charge_id: ChargeId::parse(&charge_id)
@@ -101,6 +114,7 @@ impl BillingStore {
                     description,
                     kind: kind(&item_kind, &row_id)?,
                     amount_minor: 0,
+                    sat: sat_codes(product_code, unit_code),
                 },
                 invoiced: invoiced > 0,
             });
@@ -114,11 +128,11 @@ impl BillingStore {
         &self,
         correction_id: crate::domain::CorrectionId,
     ) -> Result<Option<CreditNoteSource>, BillingError> {
-        type Row = (String, String, String, i64);
         let (row, ppd, paid) = with_db!(&self.db, |pool| {
             async {
-                let row: Option<Row> = sqlx::query_as(
-                    "SELECT c.price_code, c.description, i.kind, -k.amount_minor \
+                let row: Option<PaidRow> = sqlx::query_as(
+                    "SELECT c.price_code, c.description, i.kind, -k.amount_minor, \
+                     i.sat_product_code, i.sat_unit_code \
                      FROM corrections k JOIN charges c ON c.charge_id = k.charge_id \
                      JOIN price_list_items i ON i.code = c.price_code \
                      WHERE k.correction_id = $1 AND k.kind = 'credit_note'",
@@ -150,7 +164,8 @@ impl BillingStore {
             .await
         })
         .context("failed to read a credit note to invoice")?;
-        let Some((price_code, description, item_kind, amount_minor)) = row else {
+        let Some((price_code, description, item_kind, amount_minor, product_code, unit_code)) = row
+        else {
             return Ok(None);
         };
         let row_id = format!("correction {correction_id}");
@@ -164,6 +179,7 @@ impl BillingStore {
                 description,
                 kind: kind(&item_kind, &row_id)?,
                 amount_minor,
+                sat: sat_codes(product_code, unit_code),
             },
             invoice_id,
         }))
@@ -174,9 +190,10 @@ impl BillingStore {
         &self,
         invoice_id: InvoiceId,
     ) -> Result<Vec<PaidLine>, BillingError> {
-        let rows: Vec<(String, String, String, i64)> = with_db!(&self.db, |pool| {
+        let rows: Vec<PaidRow> = with_db!(&self.db, |pool| {
             sqlx::query_as(
-                "SELECT c.price_code, c.description, i.kind, ic.amount_minor \
+                "SELECT c.price_code, c.description, i.kind, ic.amount_minor, \
+                 i.sat_product_code, i.sat_unit_code \
                  FROM invoice_charges ic JOIN charges c ON c.charge_id = ic.charge_id \
                  JOIN price_list_items i ON i.code = c.price_code \
                  WHERE ic.invoice_id = $1 ORDER BY c.service_date, c.ledger_sequence",
@@ -188,12 +205,13 @@ impl BillingStore {
         .context("failed to read an invoice's charges")?;
         let row_id = format!("invoice {invoice_id}");
         let mut lines = Vec::with_capacity(rows.len());
-        for (price_code, description, item_kind, amount_minor) in rows {
+        for (price_code, description, item_kind, amount_minor, product_code, unit_code) in rows {
             lines.push(PaidLine {
                 price_code,
                 description,
                 kind: kind(&item_kind, &row_id)?,
                 amount_minor,
+                sat: sat_codes(product_code, unit_code),
             });
         }
         Ok(lines)

@@ -15,7 +15,7 @@ use super::ledger::lock_ledger;
 use super::{BillingStore, WriteError, claiming_key, corrupt};
 use crate::domain::{
     BillingError, CorrectionId, Invoice, InvoiceId, InvoiceStamp, InvoiceSubject, MoneyPart,
-    Operation, PaidLine, PriceListItemKind, ReceiptDocument, ReceiptNumber,
+    Operation, PaidLine, PriceListItemKind, ReceiptDocument, ReceiptNumber, SatCodes,
 };
 
 /// What a payment's invoice is made of.
@@ -66,6 +66,23 @@ pub struct Sealed {
     pub total_minor: i64,
 }
 
+/// A line's price code, description, item kind, amount and the item's SAT codes.
+pub(super) type PaidRow = (String, String, String, i64, Option<String>, Option<String>);
+
+/// An item's SAT codes, when it has both.
+pub(super) fn sat_codes(
+    product_code: Option<String>,
+    unit_code: Option<String>,
+) -> Option<SatCodes> {
+    match (product_code, unit_code) {
+        (Some(product_code), Some(unit_code)) => Some(SatCodes {
+            product_code,
+            unit_code,
+        }),
+        _ => None,
+    }
+}
+
 impl BillingStore {
     pub async fn payment_to_invoice(
         &self,
@@ -97,13 +114,14 @@ impl BillingStore {
                 .bind(payment_id.to_string())
                 .fetch_all(pool)
                 .await?;
-                let paid: Vec<(String, String, String, i64)> = sqlx::query_as(
+                let paid: Vec<PaidRow> = sqlx::query_as(
                     "SELECT c.price_code, c.description, i.kind, \
-                     CAST(SUM(a.amount_minor) AS BIGINT) \
+                     CAST(SUM(a.amount_minor) AS BIGINT), i.sat_product_code, i.sat_unit_code \
                      FROM allocations a JOIN charges c ON c.charge_id = a.charge_id \
                      JOIN price_list_items i ON i.code = c.price_code \
                      WHERE a.payment_id = $1 \
-                     GROUP BY c.charge_id, c.price_code, c.description, i.kind \
+                     GROUP BY c.charge_id, c.price_code, c.description, i.kind, \
+                     i.sat_product_code, i.sat_unit_code \
                      ORDER BY MIN(a.allocation_seq)",
                 )
                 .bind(payment_id.to_string())
@@ -119,12 +137,13 @@ impl BillingStore {
         };
         let row_id = format!("payment {payment_id}");
         let mut lines = Vec::with_capacity(paid.len());
-        for (price_code, description, kind, amount_minor) in paid {
+        for (price_code, description, kind, amount_minor, product_code, unit_code) in paid {
             lines.push(PaidLine {
                 price_code,
                 description,
                 kind: PriceListItemKind::parse(&kind).ok_or_else(|| corrupt("kind", &row_id))?,
                 amount_minor,
+                sat: sat_codes(product_code, unit_code),
             });
         }
         Ok(Some(PaymentToInvoice {

@@ -499,7 +499,16 @@ async fn stamping_clinic(
     pac: &TestCsd,
 ) -> (TestClinic, String) {
     let clinic = TestClinic::start_with_cfdi(database, stamping_settings(csd, pac)).await;
-    clinic.add_item("LIMP-01", 80_000).await;
+    let mut cleaning = crate::item("LIMP-01", 80_000, "item-LIMP-01");
+    let listed = cleaning.item.as_mut().expect("set");
+    listed.sat_product_code = "85121600".into();
+    listed.sat_unit_code = "E48".into();
+    clinic
+        .client(Role::Manager)
+        .await
+        .create_price_list_item(cleaning)
+        .await
+        .expect("listed");
     clinic
         .client(Role::Manager)
         .await
@@ -777,6 +786,18 @@ async fn a_ppd_invoice_gets_a_payment_complement_for_each_payment(database: Test
     assert_eq!(ppd_retried, ppd);
     assert_eq!(attribute(&ppd.xml, "MetodoPago"), "PPD");
     assert_eq!(attribute(&ppd.xml, "FormaPago"), "99");
+    assert!(
+        ppd.xml
+            .contains(r#"ClaveProdServ="85121600" NoIdentificacion="LIMP-01""#),
+        "the item's own SAT code: {}",
+        ppd.xml
+    );
+    assert!(
+        ppd.xml
+            .contains(r#"ClaveProdServ="01010101" NoIdentificacion="PROD-CEP""#),
+        "a product's default: {}",
+        ppd.xml
+    );
     check_with_sat(&ppd, &csd.public_key);
     check_stamp(&ppd, &pac.public_key);
     assert_eq!(nothing_left.code(), Code::FailedPrecondition);
