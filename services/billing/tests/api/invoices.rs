@@ -33,6 +33,7 @@ backend_tests!(
     the_rest_of_the_day_goes_into_the_global_invoice,
     a_credit_note_becomes_an_egreso_related_to_the_invoice_by_uuid,
     a_ppd_invoice_gets_a_payment_complement_for_each_payment,
+    an_invoice_left_sealed_is_stamped_when_its_request_is_retried,
 );
 
 const CERTIFICATE_NUMBER: &str = "30001000000500003416";
@@ -849,4 +850,65 @@ async fn a_ppd_invoice_gets_a_payment_complement_for_each_payment(database: Test
         "payments on PPD invoices stay out of the global invoice"
     );
     assert_eq!(violated_fields(&malformed), ["patient_id", "charge_ids"]);
+}
+
+async fn an_invoice_left_sealed_is_stamped_when_its_request_is_retried(database: TestDatabase) {
+    // Arrange: billing issues an invoice while no PAC stamps (none configured, as when the PAC
+    // is down), then restarts with the sandbox PAC.
+    let csd = make_csd();
+    let pac = make_certificate(PAC_CERTIFICATE_NUMBER);
+    let (clinic, patient_id) = stamping_clinic(database, &csd, &pac).await;
+    let unstamping = clinic.another_billing(settings(&csd)).await;
+    let mut before = clinic_proto::billing::v1::billing_service_client::BillingServiceClient::new(
+        unstamping
+            .channel_as(Role::Reception, "reception:tester")
+            .await,
+    );
+    before
+        .post_charge(charge(&patient_id, "LIMP-01", "charge-1"))
+        .await
+        .expect("charged");
+    let payment = before
+        .post_payment(card(&patient_id, 80_000, "pay"))
+        .await
+        .expect("paid")
+        .into_inner();
+    let request = pb::IssueInvoiceRequest {
+        payment_id: payment.payment_id.clone(),
+        request_id: "invoice-1".into(),
+    };
+    let sealed = before
+        .issue_invoice(request.clone())
+        .await
+        .expect("invoiced")
+        .into_inner();
+    unstamping.stop().await;
+
+    // Act
+    let mut after = clinic.client(Role::Reception).await;
+    let stamped = after
+        .issue_invoice(request)
+        .await
+        .expect("the retry is answered")
+        .into_inner();
+    let read = after
+        .get_invoice(pb::GetInvoiceRequest {
+            invoice_id: sealed.invoice_id.clone(),
+        })
+        .await
+        .expect("read")
+        .into_inner();
+
+    // Assert
+    assert_eq!(sealed.status(), pb::InvoiceStatus::Sealed);
+    assert!(sealed.uuid.is_empty());
+    assert_eq!(
+        stamped.invoice_id, sealed.invoice_id,
+        "the same invoice, not another"
+    );
+    assert_eq!((stamped.series.as_str(), stamped.folio), ("F", 1));
+    assert_eq!(stamped.cadena_original, sealed.cadena_original);
+    check_stamp(&stamped, &pac.public_key);
+    check_with_sat(&stamped, &csd.public_key);
+    assert_eq!(read, stamped);
 }
