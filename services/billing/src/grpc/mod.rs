@@ -1480,6 +1480,14 @@ impl BillingService for BillingGrpc {
             ))
             .into());
         };
+        // An invoice issued after the credit note billed the charge net of it already.
+        if related.created_at > correction.created_at {
+            return Err(BillingError::NotInvoiceable(format!(
+                "invoice {related_id} was issued after the credit note and bills the charge net \
+                 of it already"
+            ))
+            .into());
+        }
         // The credit note goes to whom the invoice went, as the invoice names them.
         let receptor_attribute = |name: &str| {
             cfdi::element_attribute(&related.xml, "cfdi:Receptor", name).unwrap_or_default()

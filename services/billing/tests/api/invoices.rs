@@ -637,6 +637,34 @@ async fn a_credit_note_becomes_an_egreso_related_to_the_invoice_by_uuid(database
         })
         .await
         .expect_err("refused");
+    // An hour later the other charge is paid and invoiced: net of its credit note already.
+    let later = clinic
+        .another_billing(stamping_settings(&csd, &pac), "2026-11-22T19:00:00Z")
+        .await;
+    let mut later_reception =
+        clinic_proto::billing::v1::billing_service_client::BillingServiceClient::new(
+            later.channel_as(Role::Reception, "reception:tester").await,
+        );
+    let rest = later_reception
+        .post_payment(card(&patient_id, 75_000, "pay-rest"))
+        .await
+        .expect("paid")
+        .into_inner();
+    let later_invoice = later_reception
+        .issue_invoice(pb::IssueInvoiceRequest {
+            payment_id: rest.payment_id.clone(),
+            request_id: "invoice-2".into(),
+        })
+        .await
+        .expect("invoiced")
+        .into_inner();
+    let already_net = later_reception
+        .issue_credit_note_invoice(pb::IssueCreditNoteInvoiceRequest {
+            correction_id: never_invoiced.correction_id.clone(),
+            request_id: "cfdi-credit-5".into(),
+        })
+        .await
+        .expect_err("refused");
 
     // Assert
     assert_eq!(egreso.kind(), pb::InvoiceKind::CreditNote);
@@ -670,6 +698,14 @@ async fn a_credit_note_becomes_an_egreso_related_to_the_invoice_by_uuid(database
     assert_eq!(not_invoiced.code(), Code::FailedPrecondition);
     assert_eq!(unknown.code(), Code::NotFound);
     assert_eq!(violated_fields(&malformed), ["correction_id", "request_id"]);
+    assert_eq!(attribute(&later_invoice.xml, "Total"), "750.00");
+    assert_eq!(already_net.code(), Code::FailedPrecondition);
+    assert!(
+        already_net
+            .message()
+            .contains("issued after the credit note"),
+        "{already_net:?}"
+    );
 }
 
 async fn a_ppd_invoice_gets_a_payment_complement_for_each_payment(database: TestDatabase) {
@@ -858,7 +894,7 @@ async fn an_invoice_left_sealed_is_stamped_when_its_request_is_retried(database:
     let csd = make_csd();
     let pac = make_certificate(PAC_CERTIFICATE_NUMBER);
     let (clinic, patient_id) = stamping_clinic(database, &csd, &pac).await;
-    let unstamping = clinic.another_billing(settings(&csd)).await;
+    let unstamping = clinic.another_billing(settings(&csd), crate::NOON).await;
     let mut before = clinic_proto::billing::v1::billing_service_client::BillingServiceClient::new(
         unstamping
             .channel_as(Role::Reception, "reception:tester")

@@ -178,11 +178,12 @@ impl TestClinic {
         }
     }
 
-    /// Another billing, on this one's database and registry, issuing invoices as `cfdi` says
-    /// (a restart with another configuration, or a second replica).
+    /// Another billing, on this one's database and registry, its clock at `now`, issuing
+    /// invoices as `cfdi` says (a restart with another configuration, or a second replica).
     pub async fn another_billing(
         &self,
         cfdi: clinic_billing::config::CfdiSettings,
+        now: &str,
     ) -> RunningService {
         let registry = self.registry.as_ref().expect("the registry is running");
         let settings = Settings {
@@ -196,7 +197,7 @@ impl TestClinic {
             discount_limit_percent: DEFAULT_DISCOUNT_LIMIT_PERCENT,
             cfdi: Some(cfdi),
         };
-        let app = App::build(settings, Arc::new(clock_at(NOON)))
+        let app = App::build(settings, Arc::new(clock_at(now)))
             .await
             .expect("billing starts");
         spawn(app.local_addr(), |shutdown| app.run_until_stopped(shutdown))
