@@ -16,8 +16,9 @@ use clinic_proto::patients::v1::patient_service_client::PatientServiceClient;
 use clinic_proto::scheduling::v1::scheduling_service_client::SchedulingServiceClient;
 use tonic::service::Routes;
 
-use crate::config::Settings;
+use crate::config::{PacSettings, Settings};
 use crate::grpc::{BillingGrpc, PatientRegistry, Scheduling};
+use crate::pac::{Pac, SandboxPac};
 use crate::seal::Csd;
 use crate::store::BillingStore;
 
@@ -66,6 +67,25 @@ impl App {
             )),
             None => None,
         };
+        let pac: Option<Arc<dyn Pac>> = match settings.cfdi.as_ref().and_then(|c| c.pac.as_ref()) {
+            Some(PacSettings::Sandbox(sandbox)) => {
+                let certificate = Csd::load(
+                    &sandbox.certificate_path,
+                    &sandbox.key_path,
+                    secrecy::ExposeSecret::expose_secret(&sandbox.key_password),
+                )
+                .context("failed to load the sandbox PAC's certificate (billing.cfdi.pac)")?;
+                tracing::warn!(
+                    "CFDI are stamped by the sandbox PAC: its stamps have no fiscal value"
+                );
+                Some(Arc::new(SandboxPac::new(
+                    sandbox.rfc.clone(),
+                    certificate,
+                    settings.clinic.time_zone,
+                )))
+            }
+            None => None,
+        };
         let listen = settings.listen;
         let grpc = BillingGrpc::new(
             store,
@@ -73,6 +93,7 @@ impl App {
             scheduling,
             key.clone(),
             csd,
+            pac,
             clock.clone(),
             Arc::new(settings),
         );

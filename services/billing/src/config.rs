@@ -53,6 +53,52 @@ pub struct CfdiSettings {
     /// The key's password (empty for an unencrypted key).
     #[serde(default)]
     pub key_password: secrecy::SecretString,
+    /// The Serie of credit notes (CFDI type E), numbered apart from invoices.
+    #[serde(default = "default_credit_note_series")]
+    pub credit_note_series: String,
+    /// The Serie of payment documents (CFDI type P, the Pagos 2.0 complement).
+    #[serde(default = "default_payment_series")]
+    pub payment_series: String,
+    /// Who stamps the sealed CFDI; without it invoices stay sealed (no UUID), and credit notes
+    /// and payment complements, which name an invoice's UUID, cannot be issued.
+    #[serde(default)]
+    pub pac: Option<PacSettings>,
+}
+
+/// The PAC that stamps the clinic's CFDI. Only the sandbox is built: a stand-in that stamps
+/// like a PAC with a certificate of its own and calls no one; its stamps have no fiscal value.
+/// A real PAC (its URL, user and password or token, as the PAC's contract gives them) would be
+/// another kind here, with a client implementing `pac::Pac`; none is included.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PacSettings {
+    Sandbox(SandboxPacSettings),
+}
+
+/// The sandbox PAC's identity and the certificate it signs SelloSAT with.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SandboxPacSettings {
+    /// RfcProvCertif in its stamps.
+    #[serde(default = "default_sandbox_pac_rfc")]
+    pub rfc: String,
+    /// Its certificate (`.cer`, DER) and key (PKCS#8), as for the CSD.
+    pub certificate_path: std::path::PathBuf,
+    pub key_path: std::path::PathBuf,
+    #[serde(default)]
+    pub key_password: secrecy::SecretString,
+}
+
+fn default_sandbox_pac_rfc() -> String {
+    // SAT's generic RFC for tests.
+    "AAA010101AAA".into()
+}
+
+fn default_credit_note_series() -> String {
+    "NC".into()
+}
+
+fn default_payment_series() -> String {
+    "P".into()
 }
 
 fn default_series() -> String {

@@ -8,6 +8,7 @@
 //!   registry as billing asks it.
 //! - [`printing`]: receipts as ESC/POS or PDF, and sending them to a printer.
 //! - [`seal`]: the clinic's CSD and the seal of CFDI invoices.
+//! - [`pac`]: stamping sealed CFDI by a PAC, and the sandbox stand-in.
 //! - `export`: the daily close as CSV or XLSX.
 //! - [`app`] and [`config`]: building and running the service.
 
@@ -16,6 +17,7 @@ pub mod config;
 mod domain;
 mod export;
 mod grpc;
+pub mod pac;
 pub mod printing;
 pub mod seal;
 mod store;

@@ -66,50 +66,88 @@ pub struct GlobalPeriod {
     pub year: i32,
 }
 
+/// TipoDeComprobante.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocumentType {
+    /// I: income (an invoice).
+    Ingreso,
+    /// E: a credit note (egreso) against an invoice.
+    Egreso,
+    /// P: a payment received on a PPD invoice (carries the Pagos 2.0 complement).
+    Pago,
+}
+
+impl DocumentType {
+    fn code(self) -> &'static str {
+        match self {
+            DocumentType::Ingreso => "I",
+            DocumentType::Egreso => "E",
+            DocumentType::Pago => "P",
+        }
+    }
+}
+
+/// CfdiRelacionados: the CFDI this one relates to, by UUID.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Related {
+    /// c_TipoRelacion: 01 credit note of the documents related.
+    pub relation: String,
+    pub uuids: Vec<String>,
+}
+
 /// An invoice before it is sealed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comprobante {
+    pub document_type: DocumentType,
     pub series: String,
     pub folio: String,
     /// Local time at the place of issue, to the second.
     pub issued_at: NaiveDateTime,
-    /// c_FormaPago: 01 cash, 03 transfer, 04 credit card, 28 debit card, 30 advance.
-    pub payment_form: String,
-    /// PUE (paid in one go) or PPD (in instalments or later).
-    pub payment_method: String,
+    /// c_FormaPago: 01 cash, 03 transfer, 04 credit card, 28 debit card, 99 to be defined.
+    /// None on a payment document (type P), which carries it in its complement.
+    pub payment_form: Option<String>,
+    /// PUE (paid in one go) or PPD (in instalments or later); None on type P.
+    pub payment_method: Option<String>,
     pub currency: String,
     pub place_of_issue: String,
     pub global: Option<GlobalPeriod>,
+    pub related: Option<Related>,
     pub emisor: Party,
     pub receptor: Receptor,
+    /// Ignored on type P, whose one concept SAT fixes.
     pub concepts: Vec<Concept>,
+    /// Type P: the payment received.
+    pub payment: Option<super::pagos::PaymentReceived>,
 }
 
 /// A concept's figures, as written: base (importe), and VAT where there is VAT.
-struct Figures {
-    base: Decimal,
-    vat: Option<Decimal>,
+pub(super) struct Figures {
+    pub(super) base: Decimal,
+    pub(super) vat: Option<Decimal>,
 }
 
-const VAT_RATE: Decimal = Decimal::from_parts(16, 0, 0, false, 2);
+/// An element's attributes in order, as written and as the cadena lists their values.
+pub(super) type Attributes = Vec<(&'static str, String)>;
 
-fn money(minor: i64) -> Decimal {
+pub(super) const VAT_RATE: Decimal = Decimal::from_parts(16, 0, 0, false, 2);
+
+pub(super) fn money(minor: i64) -> Decimal {
     Decimal::new(minor, 2)
 }
 
-fn round(value: Decimal, places: u32) -> Decimal {
+pub(super) fn round(value: Decimal, places: u32) -> Decimal {
     value.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero)
 }
 
 /// `value` with exactly `places` decimals, as CFDI amounts are written.
-fn fixed(value: Decimal, places: u32) -> String {
+pub(super) fn fixed(value: Decimal, places: u32) -> String {
     let mut value = round(value, places);
     value.rescale(places);
     value.to_string()
 }
 
 impl Concept {
-    fn figures(&self) -> Figures {
+    pub(super) fn figures(&self) -> Figures {
         let amount = money(self.amount_minor);
         match self.taxation {
             Taxation::VatIncluded16 => {
@@ -138,33 +176,49 @@ pub struct Totals {
 
 impl Comprobante {
     pub fn totals(&self) -> Totals {
-        let mut subtotal = Decimal::ZERO;
-        let mut exempt: Option<Decimal> = None;
-        let mut vat_base: Option<Decimal> = None;
-        let mut vat: Option<Decimal> = None;
-        for concept in &self.concepts {
-            let figures = concept.figures();
-            subtotal += figures.base;
-            match concept.taxation {
-                Taxation::VatExempt => *exempt.get_or_insert(Decimal::ZERO) += figures.base,
-                Taxation::VatIncluded16 => {
-                    *vat_base.get_or_insert(Decimal::ZERO) += figures.base;
-                    *vat.get_or_insert(Decimal::ZERO) += figures.vat.unwrap_or_default();
-                }
-                Taxation::NotSubject => {}
-            }
+        if self.document_type == DocumentType::Pago {
+            return Totals {
+                subtotal: Decimal::ZERO,
+                exempt_base: None,
+                vat_base: None,
+                vat: None,
+                total: Decimal::ZERO,
+            };
         }
-        let subtotal = round(subtotal, 2);
-        let vat = vat.map(|vat| round(vat, 2));
-        Totals {
-            subtotal,
-            exempt_base: exempt.map(|base| round(base, 2)),
-            vat_base: vat_base.map(|base| round(base, 2)),
-            vat,
-            total: subtotal + vat.unwrap_or_default(),
+        totals_of(&self.concepts)
+    }
+}
+
+/// The totals of an invoice of `concepts` (not a payment document).
+pub fn totals_of(concepts: &[Concept]) -> Totals {
+    let mut subtotal = Decimal::ZERO;
+    let mut exempt: Option<Decimal> = None;
+    let mut vat_base: Option<Decimal> = None;
+    let mut vat: Option<Decimal> = None;
+    for concept in concepts {
+        let figures = concept.figures();
+        subtotal += figures.base;
+        match concept.taxation {
+            Taxation::VatExempt => *exempt.get_or_insert(Decimal::ZERO) += figures.base,
+            Taxation::VatIncluded16 => {
+                *vat_base.get_or_insert(Decimal::ZERO) += figures.base;
+                *vat.get_or_insert(Decimal::ZERO) += figures.vat.unwrap_or_default();
+            }
+            Taxation::NotSubject => {}
         }
     }
+    let subtotal = round(subtotal, 2);
+    let vat = vat.map(|vat| round(vat, 2));
+    Totals {
+        subtotal,
+        exempt_base: exempt.map(|base| round(base, 2)),
+        vat_base: vat_base.map(|base| round(base, 2)),
+        vat,
+        total: subtotal + vat.unwrap_or_default(),
+    }
+}
 
+impl Comprobante {
     /// The XML, with `seal` (certificate number, certificate in base64, sello in base64).
     pub fn xml(&self, certificate_number: &str, certificate: &str, seal: &str) -> String {
         let totals = self.totals();
@@ -174,10 +228,23 @@ impl Comprobante {
         let mut root = Element::new("cfdi:Comprobante");
         root.attribute("xmlns:cfdi", "http://www.sat.gob.mx/cfd/4");
         root.attribute("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance");
-        root.attribute(
-            "xsi:schemaLocation",
-            "http://www.sat.gob.mx/cfd/4 http://www.sat.gob.mx/sitio_internet/cfd/4/cfdv40.xsd",
-        );
+        if self.payment.is_some() {
+            root.attribute("xmlns:pago20", super::pagos::NAMESPACE);
+            root.attribute(
+                "xsi:schemaLocation",
+                &format!(
+                    "http://www.sat.gob.mx/cfd/4 \
+                     http://www.sat.gob.mx/sitio_internet/cfd/4/cfdv40.xsd {} {}",
+                    super::pagos::NAMESPACE,
+                    super::pagos::SCHEMA
+                ),
+            );
+        } else {
+            root.attribute(
+                "xsi:schemaLocation",
+                "http://www.sat.gob.mx/cfd/4 http://www.sat.gob.mx/sitio_internet/cfd/4/cfdv40.xsd",
+            );
+        }
         for (name, value) in self.comprobante_attributes(&totals, certificate_number) {
             root.attribute(name, &value);
         }
@@ -190,6 +257,17 @@ impl Comprobante {
             element.attribute("Meses", &global.month);
             element.attribute("Año", &global.year.to_string());
             xml.push_str(&element.empty());
+        }
+        if let Some(related) = &self.related {
+            let mut element = Element::new("cfdi:CfdiRelacionados");
+            element.attribute("TipoRelacion", &related.relation);
+            xml.push_str(&element.open());
+            for uuid in &related.uuids {
+                let mut element = Element::new("cfdi:CfdiRelacionado");
+                element.attribute("UUID", uuid);
+                xml.push_str(&element.empty());
+            }
+            xml.push_str("</cfdi:CfdiRelacionados>");
         }
         let mut emisor = Element::new("cfdi:Emisor");
         emisor.attribute("Rfc", &self.emisor.rfc);
@@ -204,12 +282,11 @@ impl Comprobante {
         receptor.attribute("UsoCFDI", &self.receptor.cfdi_use);
         xml.push_str(&receptor.empty());
         xml.push_str("<cfdi:Conceptos>");
-        for concept in &self.concepts {
+        for (attributes, transfers) in self.concept_rows() {
             let mut element = Element::new("cfdi:Concepto");
-            for (name, value) in concept_attributes(concept) {
+            for (name, value) in attributes {
                 element.attribute(name, &value);
             }
-            let transfers = concept_transfers(concept);
             if transfers.is_empty() {
                 xml.push_str(&element.empty());
                 continue;
@@ -243,16 +320,39 @@ impl Comprobante {
             }
             xml.push_str("</cfdi:Traslados></cfdi:Impuestos>");
         }
+        if let Some(payment) = &self.payment {
+            xml.push_str("<cfdi:Complemento>");
+            payment.write_xml(&mut xml);
+            xml.push_str("</cfdi:Complemento>");
+        }
         xml.push_str("</cfdi:Comprobante>\n");
         xml
     }
 
-    fn comprobante_attributes(
-        &self,
-        totals: &Totals,
-        certificate_number: &str,
-    ) -> Vec<(&'static str, String)> {
-        vec![
+    /// Each concept's attributes and VAT transfers. A payment document has SAT's one fixed
+    /// concept: 84111506, ACT, "Pago", zero, not objeto de impuesto.
+    fn concept_rows(&self) -> Vec<(Attributes, Vec<Attributes>)> {
+        if self.document_type == DocumentType::Pago {
+            let attributes = vec![
+                ("ClaveProdServ", "84111506".to_owned()),
+                ("Cantidad", "1".to_owned()),
+                ("ClaveUnidad", "ACT".to_owned()),
+                ("Descripcion", "Pago".to_owned()),
+                ("ValorUnitario", "0".to_owned()),
+                ("Importe", "0".to_owned()),
+                ("ObjetoImp", "01".to_owned()),
+            ];
+            return vec![(attributes, Vec::new())];
+        }
+        self.concepts
+            .iter()
+            .map(|concept| (concept_attributes(concept), concept_transfers(concept)))
+            .collect()
+    }
+
+    fn comprobante_attributes(&self, totals: &Totals, certificate_number: &str) -> Attributes {
+        let pago = self.document_type == DocumentType::Pago;
+        let mut attributes = vec![
             ("Version", "4.0".to_owned()),
             ("Serie", self.series.clone()),
             ("Folio", self.folio.clone()),
@@ -260,17 +360,33 @@ impl Comprobante {
                 "Fecha",
                 self.issued_at.format("%Y-%m-%dT%H:%M:%S").to_string(),
             ),
-            ("FormaPago", self.payment_form.clone()),
-            ("NoCertificado", certificate_number.to_owned()),
-            ("SubTotal", fixed(totals.subtotal, 2)),
-            ("Moneda", self.currency.clone()),
-            ("Total", fixed(totals.total, 2)),
-            // Ingreso: billing issues income invoices.
-            ("TipoDeComprobante", "I".to_owned()),
-            ("Exportacion", "01".to_owned()),
-            ("MetodoPago", self.payment_method.clone()),
-            ("LugarExpedicion", self.place_of_issue.clone()),
-        ]
+        ];
+        if let Some(form) = &self.payment_form {
+            attributes.push(("FormaPago", form.clone()));
+        }
+        attributes.push(("NoCertificado", certificate_number.to_owned()));
+        // A payment document's amounts are zero and its currency XXX: the money is in its
+        // complement.
+        if pago {
+            attributes.extend([
+                ("SubTotal", "0".to_owned()),
+                ("Moneda", "XXX".to_owned()),
+                ("Total", "0".to_owned()),
+            ]);
+        } else {
+            attributes.extend([
+                ("SubTotal", fixed(totals.subtotal, 2)),
+                ("Moneda", self.currency.clone()),
+                ("Total", fixed(totals.total, 2)),
+            ]);
+        }
+        attributes.push(("TipoDeComprobante", self.document_type.code().to_owned()));
+        attributes.push(("Exportacion", "01".to_owned()));
+        if let Some(method) = &self.payment_method {
+            attributes.push(("MetodoPago", method.clone()));
+        }
+        attributes.push(("LugarExpedicion", self.place_of_issue.clone()));
+        attributes
     }
 
     /// The cadena original, as SAT's cadenaoriginal_4_0.xslt makes it from [`Self::xml`]:
@@ -289,6 +405,10 @@ impl Comprobante {
             values.push(global.month.clone());
             values.push(global.year.to_string());
         }
+        if let Some(related) = &self.related {
+            values.push(related.relation.clone());
+            values.extend(related.uuids.iter().cloned());
+        }
         values.push(self.emisor.rfc.clone());
         values.push(self.emisor.name.clone());
         values.push(self.emisor.tax_regime.clone());
@@ -297,11 +417,9 @@ impl Comprobante {
         values.push(self.receptor.postal_code.clone());
         values.push(self.receptor.party.tax_regime.clone());
         values.push(self.receptor.cfdi_use.clone());
-        for concept in &self.concepts {
-            for (_, value) in concept_attributes(concept) {
-                values.push(value);
-            }
-            for transfer in concept_transfers(concept) {
+        for (attributes, transfers) in self.concept_rows() {
+            values.extend(attributes.into_iter().map(|(_, value)| value));
+            for transfer in transfers {
                 values.extend(transfer.into_iter().map(|(_, value)| value));
             }
         }
@@ -312,21 +430,30 @@ impl Comprobante {
         if let Some(vat) = totals.vat {
             values.push(fixed(vat, 2));
         }
-        let mut cadena = String::from("||");
-        for (index, value) in values.iter().enumerate() {
-            if index > 0 {
-                cadena.push('|');
-            }
-            cadena.push_str(&normalise(value));
+        // Complemento: the Pagos 2.0 template of SAT's XSLT.
+        if let Some(payment) = &self.payment {
+            values.extend(payment.cadena_values());
         }
-        cadena.push_str("||");
-        cadena
+        cadena_of(&values)
     }
+}
+
+/// `||` and `values`, each normalised, `|`-separated, then `||`.
+pub fn cadena_of(values: &[String]) -> String {
+    let mut cadena = String::from("||");
+    for (index, value) in values.iter().enumerate() {
+        if index > 0 {
+            cadena.push('|');
+        }
+        cadena.push_str(&normalise(value));
+    }
+    cadena.push_str("||");
+    cadena
 }
 
 /// A concept's attributes in the XSLT's order: ClaveProdServ, (NoIdentificacion), Cantidad,
 /// ClaveUnidad, (Unidad), Descripcion, ValorUnitario, Importe, (Descuento), ObjetoImp.
-fn concept_attributes(concept: &Concept) -> Vec<(&'static str, String)> {
+fn concept_attributes(concept: &Concept) -> Attributes {
     let base = fixed(concept.figures().base, 2);
     let mut attributes = vec![("ClaveProdServ", concept.product_code.clone())];
     if let Some(identification) = &concept.identification {
@@ -351,7 +478,7 @@ fn concept_attributes(concept: &Concept) -> Vec<(&'static str, String)> {
 }
 
 /// A concept's VAT transfer: Base, Impuesto, TipoFactor, (TasaOCuota), (Importe).
-fn concept_transfers(concept: &Concept) -> Vec<Vec<(&'static str, String)>> {
+fn concept_transfers(concept: &Concept) -> Vec<Attributes> {
     let figures = concept.figures();
     match concept.taxation {
         Taxation::NotSubject => Vec::new(),
@@ -371,7 +498,7 @@ fn concept_transfers(concept: &Concept) -> Vec<Vec<(&'static str, String)>> {
 }
 
 /// The invoice's VAT transfers by kind, as its Impuestos node lists them.
-fn summary_transfers(totals: &Totals) -> Vec<Vec<(&'static str, String)>> {
+fn summary_transfers(totals: &Totals) -> Vec<Attributes> {
     let mut transfers = Vec::new();
     if let (Some(base), Some(vat)) = (totals.vat_base, totals.vat) {
         transfers.push(vec![
@@ -399,20 +526,20 @@ fn normalise(value: &str) -> String {
 }
 
 /// An XML element being written, with attributes escaped.
-struct Element {
+pub(super) struct Element {
     name: &'static str,
     attributes: String,
 }
 
 impl Element {
-    fn new(name: &'static str) -> Self {
+    pub(super) fn new(name: &'static str) -> Self {
         Element {
             name,
             attributes: String::new(),
         }
     }
 
-    fn attribute(&mut self, name: &str, value: &str) {
+    pub(super) fn attribute(&mut self, name: &str, value: &str) {
         self.attributes.push(' ');
         self.attributes.push_str(name);
         self.attributes.push_str("=\"");
@@ -429,13 +556,102 @@ impl Element {
         self.attributes.push('"');
     }
 
-    fn open(&self) -> String {
+    pub(super) fn open(&self) -> String {
         format!("<{}{}>", self.name, self.attributes)
     }
 
-    fn empty(&self) -> String {
+    pub(super) fn empty(&self) -> String {
         format!("<{}{}/>", self.name, self.attributes)
     }
+}
+
+/// The TimbreFiscalDigital 1.1 a PAC adds when it stamps a CFDI: the folio fiscal (UUID), when,
+/// who, the CFDI's own sello, and the SAT certificate whose key signed the TFD's cadena
+/// original (SelloSAT).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timbre {
+    pub uuid: String,
+    /// FechaTimbrado, local time of Mexico, to the second.
+    pub stamped_at: NaiveDateTime,
+    pub pac_rfc: String,
+    /// SelloCFD: the stamped CFDI's Sello.
+    pub cfdi_seal: String,
+    pub sat_certificate_number: String,
+}
+
+const TFD_NAMESPACE: &str = "http://www.sat.gob.mx/TimbreFiscalDigital";
+const TFD_SCHEMA: &str =
+    "http://www.sat.gob.mx/sitio_internet/cfd/TimbreFiscalDigital/TimbreFiscalDigitalv11.xsd";
+
+impl Timbre {
+    fn attributes(&self) -> Attributes {
+        vec![
+            ("Version", "1.1".to_owned()),
+            ("UUID", self.uuid.clone()),
+            (
+                "FechaTimbrado",
+                self.stamped_at.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            ),
+            ("RfcProvCertif", self.pac_rfc.clone()),
+            ("SelloCFD", self.cfdi_seal.clone()),
+            ("NoCertificadoSAT", self.sat_certificate_number.clone()),
+        ]
+    }
+
+    /// The TFD's cadena original, as SAT's cadenaoriginal_TFD_1_1.xslt makes it: Version, UUID,
+    /// FechaTimbrado, RfcProvCertif, (Leyenda), SelloCFD, NoCertificadoSAT.
+    pub fn cadena_original(&self) -> String {
+        let values: Vec<String> = self.attributes().into_iter().map(|(_, v)| v).collect();
+        cadena_of(&values)
+    }
+
+    /// `sealed_xml` with this TFD, signed with `sat_seal`, in its Complemento (which is added
+    /// when the CFDI has none).
+    pub fn stamp(&self, sealed_xml: &str, sat_seal: &str) -> Option<String> {
+        let mut element = Element::new("tfd:TimbreFiscalDigital");
+        element.attribute("xmlns:tfd", TFD_NAMESPACE);
+        element.attribute(
+            "xsi:schemaLocation",
+            &format!("{TFD_NAMESPACE} {TFD_SCHEMA}"),
+        );
+        for (name, value) in self.attributes() {
+            element.attribute(name, &value);
+        }
+        element.attribute("SelloSAT", sat_seal);
+        let tfd = element.empty();
+        if let Some(at) = sealed_xml.rfind("</cfdi:Complemento>") {
+            return Some(format!("{}{tfd}{}", &sealed_xml[..at], &sealed_xml[at..]));
+        }
+        let at = sealed_xml.rfind("</cfdi:Comprobante>")?;
+        Some(format!(
+            "{}<cfdi:Complemento>{tfd}</cfdi:Complemento>{}",
+            &sealed_xml[..at],
+            &sealed_xml[at..]
+        ))
+    }
+}
+
+/// The value of the root element's `name` attribute in a CFDI this module wrote (values are
+/// escaped, so a `"` ends them).
+pub fn root_attribute(xml: &str, name: &str) -> Option<String> {
+    element_attribute(xml, "cfdi:Comprobante", name)
+}
+
+/// The value of the first `element`'s `name` attribute in a CFDI this module wrote.
+pub fn element_attribute(xml: &str, element: &str, name: &str) -> Option<String> {
+    let root = xml.find(&format!("<{element} "))?;
+    let end = root + xml[root..].find('>')?;
+    let head = &xml[root..end];
+    let start = head.find(&format!(" {name}=\""))? + name.len() + 3;
+    let value = &head[start..start + head[start..].find('"')?];
+    Some(
+        value
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&"),
+    )
 }
 
 #[cfg(test)]
@@ -444,17 +660,19 @@ mod tests {
 
     fn comprobante(concepts: Vec<Concept>) -> Comprobante {
         Comprobante {
+            document_type: DocumentType::Ingreso,
             series: "F".into(),
             folio: "1".into(),
             issued_at: chrono::NaiveDate::from_ymd_opt(2026, 11, 22)
                 .expect("a date")
                 .and_hms_opt(12, 0, 0)
                 .expect("a time"),
-            payment_form: "01".into(),
-            payment_method: "PUE".into(),
+            payment_form: Some("01".into()),
+            payment_method: Some("PUE".into()),
             currency: "MXN".into(),
             place_of_issue: "06700".into(),
             global: None,
+            related: None,
             emisor: Party {
                 rfc: "EKU9003173C9".into(),
                 name: "ESCUELA KEMPER URGATE".into(),
@@ -470,6 +688,7 @@ mod tests {
                 cfdi_use: "D01".into(),
             },
             concepts,
+            payment: None,
         }
     }
 
@@ -520,5 +739,47 @@ mod tests {
             "{xml}"
         );
         assert!(xml.contains(r#"Sello="SELLO""#));
+    }
+
+    #[test]
+    fn a_payment_document_is_zero_in_xxx_with_no_form_or_method() {
+        let mut pago = comprobante(vec![service(80_000)]);
+        pago.document_type = DocumentType::Pago;
+        pago.payment_form = None;
+        pago.payment_method = None;
+        let cadena = pago.cadena_original("1");
+        assert!(
+            cadena.starts_with("||4.0|F|1|2026-11-22T12:00:00|1|0|XXX|0|P|01|06700|"),
+            "{cadena}"
+        );
+        assert!(cadena.contains("|84111506|1|ACT|Pago|0|0|01"), "{cadena}");
+    }
+
+    #[test]
+    fn the_timbre_goes_into_the_complement_and_its_cadena_lists_its_values() {
+        let timbre = Timbre {
+            uuid: "5FB2822E-396D-4725-8521-CDC4BDD20CCF".into(),
+            stamped_at: chrono::NaiveDate::from_ymd_opt(2026, 11, 22)
+                .expect("a date")
+                .and_hms_opt(12, 0, 5)
+                .expect("a time"),
+            pac_rfc: "SPR190613I52".into(),
+            cfdi_seal: "SELLO".into(),
+            sat_certificate_number: "30001000000500003456".into(),
+        };
+        assert_eq!(
+            timbre.cadena_original(),
+            "||1.1|5FB2822E-396D-4725-8521-CDC4BDD20CCF|2026-11-22T12:00:05|SPR190613I52|SELLO|\
+             30001000000500003456||"
+        );
+        let xml = comprobante(vec![service(80_000)]).xml("1", "CERT", "SELLO");
+        let stamped = timbre.stamp(&xml, "SAT").expect("stamped");
+        assert!(
+            stamped
+                .contains("</cfdi:Impuestos><cfdi:Complemento><tfd:TimbreFiscalDigital xmlns:tfd="),
+            "{stamped}"
+        );
+        assert_eq!(root_attribute(&stamped, "Sello").as_deref(), Some("SELLO"));
+        assert_eq!(root_attribute(&stamped, "Total").as_deref(), Some("800.00"));
     }
 }

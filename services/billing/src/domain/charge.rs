@@ -318,6 +318,7 @@ mod tests {
             unit_price: mxn(unit_minor),
             kind: PriceListItemKind::Service,
             package: None,
+            sat: None,
             created_at: DateTime::UNIX_EPOCH,
         }
     }

@@ -76,6 +76,15 @@ pub enum BillingError {
     NotInvoiceable(String),
     #[error("payment {0} is already invoiced")]
     AlreadyInvoiced(clinic_common::ids::PaymentId),
+    /// The document was issued already (by another request); the text says which.
+    #[error("{0}")]
+    AlreadyIssued(String),
+    /// The PAC could not be reached or refused to stamp; the invoice stays sealed and a retry
+    /// with the same request id stamps it.
+    #[error("the PAC did not stamp the invoice: {0}")]
+    PacUnavailable(String),
+    #[error("credit note {0} not found")]
+    CreditNoteNotFound(super::CorrectionId),
     #[error("invoice {0} not found")]
     InvoiceNotFound(String),
     /// Reception closes its own day; earlier days are the manager's.

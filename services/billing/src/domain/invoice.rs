@@ -3,11 +3,11 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clinic_common::Money;
-use clinic_common::ids::PaymentId;
+use clinic_common::ids::{ChargeId, PaymentId};
 use uuid::Uuid;
 
 use super::cfdi::{Concept, Taxation};
-use super::{PriceListItemKind, ReceiptNumber};
+use super::{CorrectionId, PriceListItemKind, ReceiptNumber, SatCodes};
 
 /// An invoice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -39,6 +39,41 @@ pub enum InvoiceSubject {
         day: NaiveDate,
         payments: Vec<PaymentId>,
     },
+    /// An invoice issued PPD for charges not yet paid, with what it bills for each.
+    Charges(Vec<(ChargeId, i64)>),
+    /// The CFDI (Egreso) of a credit note, related to the invoice of the charge it credits.
+    CreditNote {
+        correction_id: CorrectionId,
+        related: InvoiceId,
+    },
+    /// A payment document (type P, Pagos 2.0) of a payment on invoices issued PPD.
+    PaymentReceipt {
+        payment_id: PaymentId,
+        documents: Vec<ReceiptDocument>,
+    },
+}
+
+/// One PPD invoice a payment document reports paid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptDocument {
+    pub invoice_id: InvoiceId,
+    /// NumParcialidad.
+    pub installment: i64,
+    pub previous_balance_minor: i64,
+    pub paid_minor: i64,
+}
+
+/// A PAC's stamp on an invoice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvoiceStamp {
+    /// The folio fiscal.
+    pub uuid: String,
+    /// FechaTimbrado as written in the TFD.
+    pub stamped_at: String,
+    pub pac_rfc: String,
+    pub sat_certificate_number: String,
+    /// The stamped CFDI: the sealed XML with its TimbreFiscalDigital.
+    pub xml: String,
 }
 
 /// An invoice as issued and stored.
@@ -55,6 +90,8 @@ pub struct Invoice {
     pub xml: String,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
+    /// Once a PAC stamped it.
+    pub stamp: Option<InvoiceStamp>,
 }
 
 /// What a payment paid, as its invoice lists it.
@@ -64,6 +101,8 @@ pub struct PaidLine {
     pub description: String,
     pub kind: PriceListItemKind,
     pub amount_minor: i64,
+    /// The item's own SAT codes, when the price list has them.
+    pub sat: Option<SatCodes>,
 }
 
 /// A payment's money by method, for the invoice's FormaPago.
@@ -105,12 +144,17 @@ pub fn payment_concepts(paid: &[PaidLine], unallocated_minor: i64) -> Vec<Concep
         .filter(|line| line.amount_minor > 0)
         .map(|line| {
             let product = line.kind == PriceListItemKind::Product;
+            // The item's own codes; else 85122001 "Servicios de odontólogos" (E48, unit of
+            // service), and products not in the catalogue as such 01010101 (H87, piece).
+            let (product_code, unit_code) = match &line.sat {
+                Some(sat) => (sat.product_code.clone(), sat.unit_code.clone()),
+                None if product => ("01010101".to_owned(), "H87".to_owned()),
+                None => ("85122001".to_owned(), "E48".to_owned()),
+            };
             Concept {
-                // 85122001 "Servicios de odontólogos"; products not in the catalogue as such
-                // are 01010101.
-                product_code: if product { "01010101" } else { "85122001" }.to_owned(),
+                product_code,
                 identification: Some(line.price_code.clone()),
-                unit_code: if product { "H87" } else { "E48" }.to_owned(),
+                unit_code,
                 description: line.description.clone(),
                 amount_minor: line.amount_minor,
                 taxation: if product {
@@ -179,12 +223,17 @@ mod tests {
                     description: "Limpieza".into(),
                     kind: PriceListItemKind::Service,
                     amount_minor: 80_000,
+                    sat: Some(SatCodes {
+                        product_code: "85121600".into(),
+                        unit_code: "E48".into(),
+                    }),
                 },
                 PaidLine {
                     price_code: "PROD-CEP".into(),
                     description: "Cepillo".into(),
                     kind: PriceListItemKind::Product,
                     amount_minor: 95_000,
+                    sat: None,
                 },
             ],
             10_000,
@@ -199,5 +248,14 @@ mod tests {
             ]
         );
         assert_eq!(concepts[2].product_code, "84111506");
+        assert_eq!(concepts[0].product_code, "85121600", "the item's own code");
+        assert_eq!(
+            (
+                concepts[1].product_code.as_str(),
+                concepts[1].unit_code.as_str()
+            ),
+            ("01010101", "H87"),
+            "a product's default"
+        );
     }
 }

@@ -12,6 +12,7 @@ mod error;
 mod identity;
 mod invoice;
 mod ledger;
+pub mod pagos;
 mod payment;
 mod price_list;
 mod promotion;
@@ -41,8 +42,8 @@ pub use drawer::{
 pub use error::BillingError;
 pub use identity::{IdentityEvidence, PhoneLastFour};
 pub use invoice::{
-    Invoice, InvoiceId, InvoiceSubject, MoneyPart, PaidLine, payment_concepts, payment_form,
-    public_sale,
+    Invoice, InvoiceId, InvoiceStamp, InvoiceSubject, MoneyPart, PaidLine, ReceiptDocument,
+    payment_concepts, payment_form, public_sale,
 };
 pub use ledger::{
     AccountBalance, LedgerEntry, LedgerEntryKind, LedgerPage, LedgerSource, ledger_page_size,
@@ -53,7 +54,7 @@ pub use payment::{
 };
 pub use price_list::{
     ItemDescription, NewPriceListItem, PackageTerms, PriceCode, PriceListItem, PriceListItemKind,
-    parse_unit_price,
+    SatCodes, parse_unit_price,
 };
 pub use promotion::{
     AdHocDiscount, DiscountRequest, NewPromotion, Promotion, PromotionCode, PromotionDiscount,
@@ -81,6 +82,9 @@ pub enum Operation {
     PostAppointmentCharge,
     IssueInvoice,
     IssueGlobalInvoice,
+    IssueChargesInvoice,
+    IssueCreditNoteInvoice,
+    IssuePaymentComplement,
 }
 
 impl Operation {
@@ -100,6 +104,9 @@ impl Operation {
             Operation::PostAppointmentCharge => "post_appointment_charge",
             Operation::IssueInvoice => "issue_invoice",
             Operation::IssueGlobalInvoice => "issue_global_invoice",
+            Operation::IssueChargesInvoice => "issue_charges_invoice",
+            Operation::IssueCreditNoteInvoice => "issue_credit_note_invoice",
+            Operation::IssuePaymentComplement => "issue_payment_complement",
         }
     }
 }

@@ -122,6 +122,38 @@ impl PackageTerms {
     }
 }
 
+/// The SAT catalogue codes an item is invoiced under: c_ClaveProdServ (8 digits, e.g. 85121600
+/// for specialist doctors' services) and c_ClaveUnidad (e.g. E48 service unit, H87 piece).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SatCodes {
+    pub product_code: String,
+    pub unit_code: String,
+}
+
+impl SatCodes {
+    pub fn parse_product_code(text: &str) -> Result<String, &'static str> {
+        let text = text.trim();
+        if text.len() == 8 && text.bytes().all(|byte| byte.is_ascii_digit()) {
+            Ok(text.to_owned())
+        } else {
+            Err("must be a c_ClaveProdServ: 8 digits")
+        }
+    }
+
+    pub fn parse_unit_code(text: &str) -> Result<String, &'static str> {
+        let text = text.trim().to_ascii_uppercase();
+        if (2..=3).contains(&text.len())
+            && text
+                .bytes()
+                .all(|byte| byte.is_ascii_uppercase() || byte.is_ascii_digit())
+        {
+            Ok(text)
+        } else {
+            Err("must be a c_ClaveUnidad: 2-3 letters or digits")
+        }
+    }
+}
+
 /// A request to add an item to the price list.
 #[derive(Debug, Clone)]
 pub struct NewPriceListItem {
@@ -131,6 +163,9 @@ pub struct NewPriceListItem {
     pub kind: PriceListItemKind,
     /// Packages only.
     pub package: Option<PackageTerms>,
+    /// Its own SAT codes; without them invoices use the kind's (services 85122001/E48,
+    /// products 01010101/H87).
+    pub sat: Option<SatCodes>,
     pub request_id: RequestId,
 }
 
@@ -148,6 +183,9 @@ impl NewPriceListItem {
         if let Some(package) = &self.package {
             parts.push(format!("package:{}:{}", package.sessions, package.covers));
         }
+        if let Some(sat) = &self.sat {
+            parts.push(format!("sat:{}:{}", sat.product_code, sat.unit_code));
+        }
         let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
         request_fingerprint(&parts)
     }
@@ -162,6 +200,7 @@ pub struct PriceListItem {
     pub kind: PriceListItemKind,
     /// Packages only.
     pub package: Option<PackageTerms>,
+    pub sat: Option<SatCodes>,
     pub created_at: DateTime<Utc>,
 }
 

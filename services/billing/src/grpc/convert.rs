@@ -105,7 +105,7 @@ pub fn new_price_list_item(
     };
     let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
     match (item, request_id) {
-        (Some((code, description, unit_price, kind, package)), Some(request_id))
+        (Some((code, description, unit_price, kind, package, sat)), Some(request_id))
             if violations.is_empty() =>
         {
             Ok(NewPriceListItem {
@@ -114,6 +114,7 @@ pub fn new_price_list_item(
                 unit_price,
                 kind,
                 package,
+                sat,
                 request_id,
             })
         }
@@ -127,6 +128,7 @@ type ItemFields = (
     Money,
     PriceListItemKind,
     Option<PackageTerms>,
+    Option<crate::domain::SatCodes>,
 );
 
 /// An item's own fields, each checked under `item.`.
@@ -179,7 +181,36 @@ fn item_fields(
         );
         Some(None)
     };
-    Some((code?, description?, unit_price?, kind?, package?))
+    // SAT's codes: both or neither.
+    let sat = match (
+        item.sat_product_code.trim().is_empty(),
+        item.sat_unit_code.trim().is_empty(),
+    ) {
+        (true, true) => Some(None),
+        (false, true) => {
+            violations.add("item.sat_unit_code", "is required with sat_product_code");
+            None
+        }
+        (true, false) => {
+            violations.add("item.sat_product_code", "is required with sat_unit_code");
+            None
+        }
+        (false, false) => {
+            let product_code = violations.check(
+                "item.sat_product_code",
+                crate::domain::SatCodes::parse_product_code(&item.sat_product_code),
+            );
+            let unit_code = violations.check(
+                "item.sat_unit_code",
+                crate::domain::SatCodes::parse_unit_code(&item.sat_unit_code),
+            );
+            Some(Some(crate::domain::SatCodes {
+                product_code: product_code?,
+                unit_code: unit_code?,
+            }))
+        }
+    };
+    Some((code?, description?, unit_price?, kind?, package?, sat?))
 }
 
 fn kind_from_proto(kind: i32) -> Result<PriceListItemKind, &'static str> {
@@ -218,6 +249,16 @@ pub fn price_list_item_to_proto(item: &PriceListItem) -> pb::PriceListItem {
             .package
             .as_ref()
             .map(|package| package.covers.as_str().to_owned())
+            .unwrap_or_default(),
+        sat_product_code: item
+            .sat
+            .as_ref()
+            .map(|sat| sat.product_code.clone())
+            .unwrap_or_default(),
+        sat_unit_code: item
+            .sat
+            .as_ref()
+            .map(|sat| sat.unit_code.clone())
             .unwrap_or_default(),
     }
 }
@@ -1928,6 +1969,14 @@ pub fn invoice_to_proto(invoice: &crate::domain::Invoice) -> pb::Invoice {
         create_time: Some(timestamp_to_proto(invoice.created_at)),
         ..Default::default()
     };
+    if let Some(stamp) = &invoice.stamp {
+        proto.set_status(pb::InvoiceStatus::Stamped);
+        proto.xml = stamp.xml.clone();
+        proto.uuid = stamp.uuid.clone();
+        proto.stamp_time = stamp.stamped_at.clone();
+        proto.pac_rfc = stamp.pac_rfc.clone();
+        proto.sat_certificate_number = stamp.sat_certificate_number.clone();
+    }
     match &invoice.subject {
         crate::domain::InvoiceSubject::Payment(payment_id) => {
             proto.set_kind(pb::InvoiceKind::Payment);
@@ -1939,6 +1988,81 @@ pub fn invoice_to_proto(invoice: &crate::domain::Invoice) -> pb::Invoice {
             proto.day = Some(date_to_proto(*day));
             proto.payment_ids = payments.iter().map(ToString::to_string).collect();
         }
+        crate::domain::InvoiceSubject::Charges(charges) => {
+            proto.set_kind(pb::InvoiceKind::Charges);
+            proto.charge_ids = charges.iter().map(|(id, _)| id.to_string()).collect();
+        }
+        crate::domain::InvoiceSubject::CreditNote {
+            correction_id,
+            related,
+        } => {
+            proto.set_kind(pb::InvoiceKind::CreditNote);
+            proto.correction_id = correction_id.to_string();
+            proto.related_invoice_id = related.to_string();
+        }
+        crate::domain::InvoiceSubject::PaymentReceipt {
+            payment_id,
+            documents,
+        } => {
+            proto.set_kind(pb::InvoiceKind::PaymentComplement);
+            proto.payment_id = payment_id.to_string();
+            proto.payment_ids = vec![payment_id.to_string()];
+            proto.paid_invoice_ids = documents
+                .iter()
+                .map(|document| document.invoice_id.to_string())
+                .collect();
+        }
     }
     proto
+}
+
+pub fn charges_invoice_request(
+    request: &pb::IssueChargesInvoiceRequest,
+) -> Result<(PatientId, Vec<ChargeId>, RequestId), FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let patient_id = violations.check(
+        "patient_id",
+        PatientId::parse(&request.patient_id).map_err(|_| "must be a patient id (UUID)"),
+    );
+    let mut charge_ids = Vec::with_capacity(request.charge_ids.len());
+    for text in &request.charge_ids {
+        match ChargeId::parse(text) {
+            Ok(charge_id) if !charge_ids.contains(&charge_id) => charge_ids.push(charge_id),
+            Ok(_) => violations.add("charge_ids", format!("{text} is named twice")),
+            Err(_) => violations.add("charge_ids", format!("{text} is not a charge id (UUID)")),
+        }
+    }
+    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
+    match (patient_id, request_id) {
+        (Some(patient_id), Some(request_id)) if violations.is_empty() => {
+            Ok((patient_id, charge_ids, request_id))
+        }
+        _ => Err(violations),
+    }
+}
+
+pub fn credit_note_invoice_request(
+    request: &pb::IssueCreditNoteInvoiceRequest,
+) -> Result<(crate::domain::CorrectionId, RequestId), FieldViolations> {
+    let mut violations = FieldViolations::new();
+    let correction_id = violations.check(
+        "correction_id",
+        crate::domain::CorrectionId::parse(&request.correction_id),
+    );
+    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
+    match (correction_id, request_id) {
+        (Some(correction_id), Some(request_id)) if violations.is_empty() => {
+            Ok((correction_id, request_id))
+        }
+        _ => Err(violations),
+    }
+}
+
+pub fn payment_complement_request(
+    request: &pb::IssuePaymentComplementRequest,
+) -> Result<(PaymentId, RequestId), FieldViolations> {
+    invoice_request(&pb::IssueInvoiceRequest {
+        payment_id: request.payment_id.clone(),
+        request_id: request.request_id.clone(),
+    })
 }

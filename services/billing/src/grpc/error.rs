@@ -20,11 +20,15 @@ impl From<BillingError> for Status {
             BillingError::RegistryUnavailable => Status::unavailable(
                 "the patient registry is unavailable; nothing was posted, try again",
             ),
+            error @ BillingError::PacUnavailable(_) => Status::unavailable(format!(
+                "{error}; the invoice is sealed and stored, retry with the same request_id"
+            )),
             BillingError::SchedulingUnavailable => {
                 Status::unavailable("scheduling is unavailable; nothing was posted, try again")
             }
             error @ (BillingError::PromotionCodeTaken(_)
             | BillingError::AlreadyInvoiced(_)
+            | BillingError::AlreadyIssued(_)
             | BillingError::AppointmentAlreadyCharged(_)) => {
                 Status::already_exists(error.to_string())
             }
@@ -50,6 +54,7 @@ impl From<BillingError> for Status {
             | BillingError::ChargeNotFound(_)
             | BillingError::AppointmentNotFound(_)
             | BillingError::InvoiceNotFound(_)
+            | BillingError::CreditNoteNotFound(_)
             | BillingError::PaymentNotFound(_)) => Status::not_found(error.to_string()),
             error @ BillingError::ReportDayRestricted => {
                 Status::permission_denied(error.to_string())

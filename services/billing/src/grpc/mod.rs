@@ -22,11 +22,14 @@ use tonic::{Request, Response, Status};
 
 use crate::config::Settings;
 use crate::domain::cfdi;
+use crate::domain::pagos::{InvoiceTaxes, PaidDocument, PaymentReceived, complement_deadline};
 use crate::domain::{
     BillingError, ChargeOrder, ChargeOrigin, DailyClose, DiscountRequest, IdentityEvidence,
     NewCharge, NewCorrection, Operation, PriceListItem, PriceListItemKind, Receipt, ReceiptFormat,
 };
+use crate::domain::{Invoice, InvoiceStamp, PaidLine, ReceiptDocument};
 use crate::domain::{InvoiceSubject, MoneyPart, payment_concepts, payment_form, public_sale};
+use crate::pac::Pac;
 use crate::seal::Csd;
 use crate::store::{BillingStore, InvoiceDraft, Sealed};
 
@@ -60,6 +63,18 @@ fn channel_of(caller: &Caller) -> convert::Channel {
     }
 }
 
+/// What a CFDI says besides its issuer, series, folio and date.
+struct Document {
+    document_type: cfdi::DocumentType,
+    receptor: cfdi::Receptor,
+    global: Option<cfdi::GlobalPeriod>,
+    related: Option<cfdi::Related>,
+    payment_form: Option<String>,
+    payment_method: Option<String>,
+    concepts: Vec<cfdi::Concept>,
+    payment: Option<PaymentReceived>,
+}
+
 /// Implements `clinic.billing.v1.BillingService`.
 pub struct BillingGrpc {
     store: BillingStore,
@@ -69,17 +84,21 @@ pub struct BillingGrpc {
     key: TokenKey,
     /// The clinic's CSD, when it issues invoices.
     csd: Option<Arc<Csd>>,
+    /// Who stamps them, when configured.
+    pac: Option<Arc<dyn Pac>>,
     clock: SharedClock,
     settings: Arc<Settings>,
 }
 
 impl BillingGrpc {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: BillingStore,
         registry: PatientRegistry,
         scheduling: Scheduling,
         key: TokenKey,
         csd: Option<Arc<Csd>>,
+        pac: Option<Arc<dyn Pac>>,
         clock: SharedClock,
         settings: Arc<Settings>,
     ) -> Self {
@@ -89,6 +108,7 @@ impl BillingGrpc {
             scheduling,
             key,
             csd,
+            pac,
             clock,
             settings,
         }
@@ -199,7 +219,7 @@ impl BillingGrpc {
         }
     }
 
-    /// Builds, seals, numbers and stores an invoice of `concepts` to `receptor`.
+    /// Builds, seals, numbers and stores `document`, then has the PAC stamp it.
     #[allow(clippy::too_many_arguments)]
     async fn issue(
         &self,
@@ -208,33 +228,38 @@ impl BillingGrpc {
         request_id: &clinic_common::ids::RequestId,
         fingerprint: String,
         subject: InvoiceSubject,
-        receptor: cfdi::Receptor,
-        global: Option<cfdi::GlobalPeriod>,
-        payment_form: &str,
-        concepts: Vec<cfdi::Concept>,
+        document: Document,
         now: DateTime<Utc>,
-    ) -> Result<crate::domain::Invoice, BillingError> {
+    ) -> Result<Invoice, BillingError> {
         let (settings, csd) = self.invoicing()?;
         let issued_at = now
             .with_timezone(&self.settings.clinic.time_zone)
             .naive_local();
         let currency = self.settings.clinic.currency;
+        let series = match document.document_type {
+            cfdi::DocumentType::Ingreso => &settings.series,
+            cfdi::DocumentType::Egreso => &settings.credit_note_series,
+            cfdi::DocumentType::Pago => &settings.payment_series,
+        };
         let build = |folio: i64| cfdi::Comprobante {
-            series: settings.series.clone(),
+            document_type: document.document_type,
+            series: series.clone(),
             folio: folio.to_string(),
             issued_at: issued_at.with_nanosecond(0).unwrap_or(issued_at),
-            payment_form: payment_form.to_owned(),
-            payment_method: "PUE".into(),
+            payment_form: document.payment_form.clone(),
+            payment_method: document.payment_method.clone(),
             currency: currency.code().to_owned(),
             place_of_issue: settings.place_of_issue.clone(),
-            global: global.clone(),
+            global: document.global.clone(),
+            related: document.related.clone(),
             emisor: cfdi::Party {
                 rfc: settings.issuer_rfc.clone(),
                 name: settings.issuer_name.clone(),
                 tax_regime: settings.issuer_tax_regime.clone(),
             },
-            receptor: receptor.clone(),
-            concepts: concepts.clone(),
+            receptor: document.receptor.clone(),
+            concepts: document.concepts.clone(),
+            payment: document.payment.clone(),
         };
         let seal = |folio: i64| {
             let comprobante = build(folio);
@@ -250,15 +275,16 @@ impl BillingGrpc {
                     .unwrap_or_default(),
             }
         };
-        self.store
+        let invoice = self
+            .store
             .issue_invoice(
                 &InvoiceDraft {
                     operation,
                     request_id,
                     fingerprint,
                     subject,
-                    series: &settings.series,
-                    receptor_rfc: &receptor.party.rfc,
+                    series,
+                    receptor_rfc: &document.receptor.party.rfc,
                     currency,
                     certificate_number: &csd.certificate_number,
                     created_by: &caller.subject,
@@ -266,7 +292,87 @@ impl BillingGrpc {
                 },
                 now,
             )
-            .await
+            .await?;
+        self.stamped(invoice, now).await
+    }
+
+    /// `invoice` stamped by the PAC, when one is configured and it is not stamped yet. When
+    /// the PAC does not stamp, the invoice stays sealed and the error says to retry.
+    async fn stamped(&self, invoice: Invoice, now: DateTime<Utc>) -> Result<Invoice, BillingError> {
+        let Some(pac) = &self.pac else {
+            return Ok(invoice);
+        };
+        if invoice.stamp.is_some() {
+            return Ok(invoice);
+        }
+        let stamped = pac.stamp(&invoice.xml, now).await.map_err(|error| {
+            tracing::warn!(error = %error, "the PAC did not stamp an invoice");
+            BillingError::PacUnavailable(error.to_string())
+        })?;
+        let stamp = InvoiceStamp {
+            uuid: stamped.uuid,
+            stamped_at: stamped.stamped_at,
+            pac_rfc: stamped.pac_rfc,
+            sat_certificate_number: stamped.sat_certificate_number,
+            xml: stamped.xml,
+        };
+        self.store
+            .record_stamp(invoice.invoice_id, &stamp, now)
+            .await?;
+        tracing::info!(uuid = %stamp.uuid, "invoice stamped");
+        self.store
+            .invoice(invoice.invoice_id)
+            .await?
+            .ok_or_else(|| BillingError::InvoiceNotFound(invoice.invoice_id.to_string()))
+    }
+
+    /// The invoice a first call with this request id issued, stamped if it was not yet.
+    async fn earlier_document(
+        &self,
+        operation: Operation,
+        request_id: &clinic_common::ids::RequestId,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Invoice>, BillingError> {
+        match self
+            .store
+            .earlier_invoice(operation, request_id, fingerprint)
+            .await?
+        {
+            Some(invoice) => Ok(Some(self.stamped(invoice, now).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The receptor on a patient's invoices: their fiscal data, UsoCFDI D01 unless they named
+    /// another.
+    async fn patient_receptor(
+        &self,
+        patient_id: clinic_common::ids::PatientId,
+        why: &str,
+    ) -> Result<cfdi::Receptor, BillingError> {
+        let fiscal = self
+            .registry
+            .fiscal_data(patient_id)
+            .await?
+            .ok_or_else(|| {
+                BillingError::NotInvoiceable(format!(
+                    "the patient has no fiscal data: record it in the patient registry{why}"
+                ))
+            })?;
+        Ok(cfdi::Receptor {
+            party: cfdi::Party {
+                rfc: fiscal.rfc.clone(),
+                name: fiscal.legal_name.clone(),
+                tax_regime: fiscal.tax_regime.clone(),
+            },
+            postal_code: fiscal.postal_code.clone(),
+            cfdi_use: if fiscal.cfdi_use.is_empty() {
+                "D01".into()
+            } else {
+                fiscal.cfdi_use.clone()
+            },
+        })
     }
 
     /// Posts a correction of a charge for `caller`, or returns the one a first call posted.
@@ -1050,8 +1156,7 @@ impl BillingService for BillingGrpc {
         tracing::Span::current().record("payment_id", tracing::field::display(payment_id));
         let fingerprint = clinic_common::ids::request_fingerprint(&[&payment_id.to_string()]);
         if let Some(invoice) = self
-            .store
-            .earlier_invoice(Operation::IssueInvoice, &request_id, &fingerprint)
+            .earlier_document(Operation::IssueInvoice, &request_id, &fingerprint, now)
             .await?
         {
             return Ok(Response::new(convert::invoice_to_proto(&invoice)));
@@ -1071,32 +1176,30 @@ impl BillingService for BillingGrpc {
             ))
             .into());
         }
-        let fiscal = self
-            .registry
-            .fiscal_data(payment.patient_id)
-            .await?
-            .ok_or_else(|| {
-                BillingError::NotInvoiceable(
-                    "the patient has no fiscal data: record it in the patient registry, or the \
-                     payment goes into the day's global invoice"
-                        .into(),
-                )
-            })?;
+        if payment.pays_ppd_invoice {
+            return Err(BillingError::NotInvoiceable(format!(
+                "payment {payment_id} pays charges invoiced PPD: issue its payment complement"
+            ))
+            .into());
+        }
+        let receptor = self
+            .patient_receptor(
+                payment.patient_id,
+                ", or the payment goes into the day's global invoice",
+            )
+            .await?;
         // What the payment's money pays now, and what it keeps as advance (refunds, taken
         // from the advance first, are already out of both).
         let concepts = payment_concepts(&payment.paid, payment.unallocated_minor);
-        let receptor = cfdi::Receptor {
-            party: cfdi::Party {
-                rfc: fiscal.rfc.clone(),
-                name: fiscal.legal_name.clone(),
-                tax_regime: fiscal.tax_regime.clone(),
-            },
-            postal_code: fiscal.postal_code.clone(),
-            cfdi_use: if fiscal.cfdi_use.is_empty() {
-                "D01".into()
-            } else {
-                fiscal.cfdi_use.clone()
-            },
+        let document = Document {
+            document_type: cfdi::DocumentType::Ingreso,
+            receptor,
+            global: None,
+            related: None,
+            payment_form: Some(payment_form(&payment.parts).to_owned()),
+            payment_method: Some("PUE".into()),
+            concepts,
+            payment: None,
         };
         let invoice = self
             .issue(
@@ -1105,10 +1208,7 @@ impl BillingService for BillingGrpc {
                 &request_id,
                 fingerprint,
                 InvoiceSubject::Payment(payment_id),
-                receptor,
-                None,
-                payment_form(&payment.parts),
-                concepts,
+                document,
                 now,
             )
             .await?;
@@ -1130,8 +1230,12 @@ impl BillingService for BillingGrpc {
         tracing::Span::current().record("day", tracing::field::display(day));
         let fingerprint = clinic_common::ids::request_fingerprint(&["global", &day.to_string()]);
         if let Some(invoice) = self
-            .store
-            .earlier_invoice(Operation::IssueGlobalInvoice, &request_id, &fingerprint)
+            .earlier_document(
+                Operation::IssueGlobalInvoice,
+                &request_id,
+                &fingerprint,
+                now,
+            )
             .await?
         {
             return Ok(Response::new(convert::invoice_to_proto(&invoice)));
@@ -1164,6 +1268,16 @@ impl BillingService for BillingGrpc {
             month: day.format("%m").to_string(),
             year: chrono::Datelike::year(&day),
         };
+        let document = Document {
+            document_type: cfdi::DocumentType::Ingreso,
+            receptor,
+            global: Some(global),
+            related: None,
+            payment_form: Some(payment_form(&parts).to_owned()),
+            payment_method: Some("PUE".into()),
+            concepts,
+            payment: None,
+        };
         let invoice = self
             .issue(
                 &caller,
@@ -1174,10 +1288,7 @@ impl BillingService for BillingGrpc {
                     day,
                     payments: sales.iter().map(|sale| sale.payment_id).collect(),
                 },
-                receptor,
-                Some(global),
-                payment_form(&parts),
-                concepts,
+                document,
                 now,
             )
             .await?;
@@ -1204,5 +1315,428 @@ impl BillingService for BillingGrpc {
             .await?
             .ok_or_else(|| BillingError::InvoiceNotFound(invoice_id.to_string()))?;
         Ok(Response::new(convert::invoice_to_proto(&invoice)))
+    }
+
+    #[tracing::instrument(skip_all, fields(patient_id, invoice_id))]
+    async fn issue_charges_invoice(
+        &self,
+        request: Request<pb::IssueChargesInvoiceRequest>,
+    ) -> Result<Response<pb::Invoice>, Status> {
+        let caller = authorize(&request, CASH_DESK)?;
+        let now = self.clock.now();
+        let (patient_id, charge_ids, request_id) =
+            convert::charges_invoice_request(request.get_ref()).map_err(BillingError::from)?;
+        tracing::Span::current().record("patient_id", tracing::field::display(patient_id));
+        let mut key = vec![patient_id.to_string()];
+        key.extend(charge_ids.iter().map(ToString::to_string));
+        let key: Vec<&str> = key.iter().map(String::as_str).collect();
+        let fingerprint = clinic_common::ids::request_fingerprint(&key);
+        if let Some(invoice) = self
+            .earlier_document(
+                Operation::IssueChargesInvoice,
+                &request_id,
+                &fingerprint,
+                now,
+            )
+            .await?
+        {
+            return Ok(Response::new(convert::invoice_to_proto(&invoice)));
+        }
+        self.invoicing()?;
+        let open = self
+            .store
+            .open_charges(patient_id, self.settings.clinic.currency)
+            .await?;
+        let lines = self.store.charge_lines(patient_id).await?;
+        let mut billed = Vec::new();
+        let mut paid_lines = Vec::new();
+        // A charge is billed PPD only while none of the patient's money is on it.
+        let unpaid = |charge_id| {
+            open.charges
+                .iter()
+                .find(|(charge, _)| charge.charge_id == charge_id)
+                .map(|(_, standing)| standing)
+        };
+        if charge_ids.is_empty() {
+            for line in lines.iter().filter(|line| !line.invoiced) {
+                if let Some(standing) = unpaid(line.charge_id).filter(|s| s.allocated == 0) {
+                    billed.push((line.charge_id, standing.due));
+                    paid_lines.push(PaidLine {
+                        amount_minor: standing.due,
+                        ..line.line.clone()
+                    });
+                }
+            }
+            if billed.is_empty() {
+                return Err(BillingError::NotInvoiceable(
+                    "the patient has no charge left to invoice (unpaid and not invoiced)".into(),
+                )
+                .into());
+            }
+        } else {
+            for charge_id in charge_ids {
+                let line = lines
+                    .iter()
+                    .find(|line| line.charge_id == charge_id)
+                    .ok_or(BillingError::ChargeNotFound(charge_id))?;
+                if line.invoiced {
+                    return Err(BillingError::AlreadyIssued(format!(
+                        "charge {charge_id} is already invoiced"
+                    ))
+                    .into());
+                }
+                let standing = unpaid(charge_id)
+                    .filter(|standing| standing.allocated == 0)
+                    .ok_or_else(|| {
+                        BillingError::NotInvoiceable(format!(
+                            "charge {charge_id} is paid (in part): its payment is invoiced instead"
+                        ))
+                    })?;
+                billed.push((charge_id, standing.due));
+                paid_lines.push(PaidLine {
+                    amount_minor: standing.due,
+                    ..line.line.clone()
+                });
+            }
+        }
+        let receptor = self.patient_receptor(patient_id, "").await?;
+        let document = Document {
+            document_type: cfdi::DocumentType::Ingreso,
+            receptor,
+            global: None,
+            related: None,
+            // To be paid later: the form is not known yet (99), and each payment gets a
+            // payment complement.
+            payment_form: Some("99".into()),
+            payment_method: Some("PPD".into()),
+            concepts: payment_concepts(&paid_lines, 0),
+            payment: None,
+        };
+        let invoice = self
+            .issue(
+                &caller,
+                Operation::IssueChargesInvoice,
+                &request_id,
+                fingerprint,
+                InvoiceSubject::Charges(billed),
+                document,
+                now,
+            )
+            .await?;
+        tracing::Span::current().record("invoice_id", tracing::field::display(invoice.invoice_id));
+        tracing::info!(folio = invoice.folio, "PPD invoice issued");
+        Ok(Response::new(convert::invoice_to_proto(&invoice)))
+    }
+
+    #[tracing::instrument(skip_all, fields(correction_id, invoice_id))]
+    async fn issue_credit_note_invoice(
+        &self,
+        request: Request<pb::IssueCreditNoteInvoiceRequest>,
+    ) -> Result<Response<pb::Invoice>, Status> {
+        let caller = authorize(&request, CASH_DESK)?;
+        let now = self.clock.now();
+        let (correction_id, request_id) =
+            convert::credit_note_invoice_request(request.get_ref()).map_err(BillingError::from)?;
+        tracing::Span::current().record("correction_id", tracing::field::display(correction_id));
+        let fingerprint =
+            clinic_common::ids::request_fingerprint(&["credit_note", &correction_id.to_string()]);
+        if let Some(invoice) = self
+            .earlier_document(
+                Operation::IssueCreditNoteInvoice,
+                &request_id,
+                &fingerprint,
+                now,
+            )
+            .await?
+        {
+            return Ok(Response::new(convert::invoice_to_proto(&invoice)));
+        }
+        self.invoicing()?;
+        let source = self
+            .store
+            .credit_note_source(correction_id)
+            .await?
+            .ok_or(BillingError::CreditNoteNotFound(correction_id))?;
+        let correction = self
+            .store
+            .correction(correction_id)
+            .await?
+            .ok_or(BillingError::CreditNoteNotFound(correction_id))?;
+        let related_id = source.invoice_id.ok_or_else(|| {
+            BillingError::NotInvoiceable(
+                "the credited charge was never invoiced: a credit note's CFDI relates to its \
+                 invoice"
+                    .into(),
+            )
+        })?;
+        let related = self
+            .store
+            .invoice(related_id)
+            .await?
+            .ok_or_else(|| BillingError::InvoiceNotFound(related_id.to_string()))?;
+        let Some(stamp) = &related.stamp else {
+            return Err(BillingError::NotInvoiceable(format!(
+                "invoice {related_id} is not stamped: it has no UUID to relate the credit note to"
+            ))
+            .into());
+        };
+        // An invoice issued after the credit note billed the charge net of it already.
+        if related.created_at > correction.created_at {
+            return Err(BillingError::NotInvoiceable(format!(
+                "invoice {related_id} was issued after the credit note and bills the charge net \
+                 of it already"
+            ))
+            .into());
+        }
+        // The credit note goes to whom the invoice went, as the invoice names them.
+        let receptor_attribute = |name: &str| {
+            cfdi::element_attribute(&related.xml, "cfdi:Receptor", name).unwrap_or_default()
+        };
+        let rfc = receptor_attribute("Rfc");
+        let public = rfc == cfdi::PUBLIC_RFC;
+        let receptor = cfdi::Receptor {
+            party: cfdi::Party {
+                rfc,
+                name: receptor_attribute("Nombre"),
+                tax_regime: receptor_attribute("RegimenFiscalReceptor"),
+            },
+            postal_code: receptor_attribute("DomicilioFiscalReceptor"),
+            // G02: returns, discounts or bonuses; the general public's use stays S01.
+            cfdi_use: if public { "S01" } else { "G02" }.into(),
+        };
+        let global =
+            cfdi::element_attribute(&related.xml, "cfdi:InformacionGlobal", "Meses").map(|month| {
+                cfdi::GlobalPeriod {
+                    periodicity: cfdi::element_attribute(
+                        &related.xml,
+                        "cfdi:InformacionGlobal",
+                        "Periodicidad",
+                    )
+                    .unwrap_or_else(|| "01".into()),
+                    month,
+                    year: cfdi::element_attribute(&related.xml, "cfdi:InformacionGlobal", "Año")
+                        .and_then(|year| year.parse().ok())
+                        .unwrap_or_default(),
+                }
+            });
+        // Money back the way it came; on an invoice not paid yet (PPD), what is owed is
+        // forgiven (15, condonación).
+        let payment_form = match cfdi::root_attribute(&related.xml, "FormaPago").as_deref() {
+            None | Some("99") => "15".to_owned(),
+            Some(form) => form.to_owned(),
+        };
+        let number = correction
+            .credit_note_number
+            .map(|number| number.to_string())
+            .unwrap_or_default();
+        let line = PaidLine {
+            description: format!("Nota de crédito {number}: {}", source.line.description),
+            ..source.line.clone()
+        };
+        let document = Document {
+            document_type: cfdi::DocumentType::Egreso,
+            receptor,
+            global,
+            related: Some(cfdi::Related {
+                relation: "01".into(),
+                uuids: vec![stamp.uuid.clone()],
+            }),
+            payment_form: Some(payment_form),
+            payment_method: Some("PUE".into()),
+            concepts: payment_concepts(&[line], 0),
+            payment: None,
+        };
+        let invoice = self
+            .issue(
+                &caller,
+                Operation::IssueCreditNoteInvoice,
+                &request_id,
+                fingerprint,
+                InvoiceSubject::CreditNote {
+                    correction_id,
+                    related: related_id,
+                },
+                document,
+                now,
+            )
+            .await?;
+        tracing::Span::current().record("invoice_id", tracing::field::display(invoice.invoice_id));
+        tracing::info!(folio = invoice.folio, "credit note CFDI issued");
+        Ok(Response::new(convert::invoice_to_proto(&invoice)))
+    }
+
+    #[tracing::instrument(skip_all, fields(payment_id, invoice_id))]
+    async fn issue_payment_complement(
+        &self,
+        request: Request<pb::IssuePaymentComplementRequest>,
+    ) -> Result<Response<pb::Invoice>, Status> {
+        let caller = authorize(&request, CASH_DESK)?;
+        let now = self.clock.now();
+        let (payment_id, request_id) =
+            convert::payment_complement_request(request.get_ref()).map_err(BillingError::from)?;
+        tracing::Span::current().record("payment_id", tracing::field::display(payment_id));
+        let fingerprint =
+            clinic_common::ids::request_fingerprint(&["complement", &payment_id.to_string()]);
+        if let Some(invoice) = self
+            .earlier_document(
+                Operation::IssuePaymentComplement,
+                &request_id,
+                &fingerprint,
+                now,
+            )
+            .await?
+        {
+            return Ok(Response::new(convert::invoice_to_proto(&invoice)));
+        }
+        self.invoicing()?;
+        let on = self
+            .store
+            .payment_on_invoices(payment_id)
+            .await?
+            .ok_or(BillingError::PaymentNotFound(payment_id))?;
+        if on.has_complement {
+            return Err(BillingError::AlreadyIssued(
+                "the payment already has its payment complement".into(),
+            )
+            .into());
+        }
+        if on.invoices.is_empty() {
+            return Err(BillingError::NotInvoiceable(format!(
+                "none of payment {payment_id}'s money is on charges invoiced PPD"
+            ))
+            .into());
+        }
+        let mut documents = Vec::with_capacity(on.invoices.len());
+        let mut reported = Vec::with_capacity(on.invoices.len());
+        for (invoice_id, held_minor) in &on.invoices {
+            let invoice = self
+                .store
+                .invoice(*invoice_id)
+                .await?
+                .ok_or_else(|| BillingError::InvoiceNotFound(invoice_id.to_string()))?;
+            let Some(stamp) = &invoice.stamp else {
+                return Err(BillingError::NotInvoiceable(format!(
+                    "invoice {invoice_id} is not stamped: it has no UUID to report paid"
+                ))
+                .into());
+            };
+            let balance = self.store.invoice_balance(*invoice_id).await?;
+            let previous_balance_minor =
+                balance.total_minor - balance.reported_paid_minor - balance.credited_minor;
+            let paid_minor = (*held_minor).min(previous_balance_minor);
+            if paid_minor <= 0 {
+                continue;
+            }
+            let lines = self.store.invoice_lines(*invoice_id).await?;
+            let totals = cfdi::totals_of(&payment_concepts(&lines, 0));
+            documents.push(PaidDocument {
+                uuid: stamp.uuid.clone(),
+                series: invoice.series.clone(),
+                folio: invoice.folio.to_string(),
+                installment: balance.installments + 1,
+                previous_balance_minor,
+                paid_minor,
+                taxes: InvoiceTaxes {
+                    total: totals.total,
+                    exempt_base: totals.exempt_base,
+                    vat_base: totals.vat_base,
+                    vat: totals.vat,
+                },
+            });
+            reported.push(ReceiptDocument {
+                invoice_id: *invoice_id,
+                installment: balance.installments + 1,
+                previous_balance_minor,
+                paid_minor,
+            });
+        }
+        if documents.is_empty() {
+            return Err(BillingError::NotInvoiceable(format!(
+                "the PPD invoices payment {payment_id} pays are reported paid in full already"
+            ))
+            .into());
+        }
+        let receptor = cfdi::Receptor {
+            // CP01: payments.
+            cfdi_use: "CP01".into(),
+            ..self.patient_receptor(on.patient_id, "").await?
+        };
+        let received_at = on
+            .received_at
+            .with_timezone(&self.settings.clinic.time_zone)
+            .naive_local();
+        let form = if on.parts.is_empty() {
+            // Paid from the patient's advance: 30, aplicación de anticipos.
+            "30"
+        } else {
+            payment_form(&on.parts)
+        };
+        let document = Document {
+            document_type: cfdi::DocumentType::Pago,
+            receptor,
+            global: None,
+            related: None,
+            payment_form: None,
+            payment_method: None,
+            concepts: Vec::new(),
+            payment: Some(PaymentReceived {
+                paid_at: received_at.with_nanosecond(0).unwrap_or(received_at),
+                form: form.to_owned(),
+                currency: self.settings.clinic.currency.code().to_owned(),
+                documents,
+            }),
+        };
+        let invoice = self
+            .issue(
+                &caller,
+                Operation::IssuePaymentComplement,
+                &request_id,
+                fingerprint,
+                InvoiceSubject::PaymentReceipt {
+                    payment_id,
+                    documents: reported,
+                },
+                document,
+                now,
+            )
+            .await?;
+        tracing::Span::current().record("invoice_id", tracing::field::display(invoice.invoice_id));
+        tracing::info!(folio = invoice.folio, "payment complement issued");
+        Ok(Response::new(convert::invoice_to_proto(&invoice)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_pending_payment_complements(
+        &self,
+        request: Request<pb::ListPendingPaymentComplementsRequest>,
+    ) -> Result<Response<pb::ListPendingPaymentComplementsResponse>, Status> {
+        authorize(&request, CASH_DESK)?;
+        let today = self.reading(self.clock.now()).today;
+        let pending = self.store.pending_complements().await?;
+        let currency = self.settings.clinic.currency;
+        let mut payments = Vec::with_capacity(pending.len());
+        for payment in pending {
+            let deadline = complement_deadline(payment.paid_on);
+            payments.push(pb::PendingPaymentComplement {
+                payment_id: payment.payment_id.to_string(),
+                patient_id: payment.patient_id.to_string(),
+                receipt_number: payment.receipt_number.to_string(),
+                paid_on: Some(clinic_proto::date_to_proto(payment.paid_on)),
+                amount: Some(clinic_proto::money_to_proto(
+                    clinic_common::Money::from_minor(payment.amount_minor, currency),
+                )),
+                deadline: Some(clinic_proto::date_to_proto(deadline)),
+                overdue: today > deadline,
+                invoice_ids: payment
+                    .invoice_ids
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+            });
+        }
+        payments.sort_by_key(|payment| payment.deadline.as_ref().map(|d| (d.year, d.month, d.day)));
+        Ok(Response::new(pb::ListPendingPaymentComplementsResponse {
+            payments,
+        }))
     }
 }

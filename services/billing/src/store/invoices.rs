@@ -7,15 +7,15 @@
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use clinic_common::db::is_unique_violation;
-use clinic_common::ids::{PatientId, PaymentId, RequestId};
+use clinic_common::ids::{ChargeId, PatientId, PaymentId, RequestId};
 use clinic_common::{Currency, Money};
 use clinic_common::{in_transaction, with_db};
 
 use super::ledger::lock_ledger;
 use super::{BillingStore, WriteError, claiming_key, corrupt};
 use crate::domain::{
-    BillingError, Invoice, InvoiceId, InvoiceSubject, MoneyPart, Operation, PaidLine,
-    PriceListItemKind, ReceiptNumber,
+    BillingError, CorrectionId, Invoice, InvoiceId, InvoiceStamp, InvoiceSubject, MoneyPart,
+    Operation, PaidLine, PriceListItemKind, ReceiptDocument, ReceiptNumber, SatCodes,
 };
 
 /// What a payment's invoice is made of.
@@ -30,6 +30,9 @@ pub struct PaymentToInvoice {
     /// Its money no charge holds.
     pub unallocated_minor: i64,
     pub invoiced: bool,
+    /// Some of its money is on charges billed by a PPD invoice: it gets a payment complement,
+    /// not an invoice of its own.
+    pub pays_ppd_invoice: bool,
 }
 
 /// A payment of the day not invoiced on its own.
@@ -63,12 +66,29 @@ pub struct Sealed {
     pub total_minor: i64,
 }
 
+/// A line's price code, description, item kind, amount and the item's SAT codes.
+pub(super) type PaidRow = (String, String, String, i64, Option<String>, Option<String>);
+
+/// An item's SAT codes, when it has both.
+pub(super) fn sat_codes(
+    product_code: Option<String>,
+    unit_code: Option<String>,
+) -> Option<SatCodes> {
+    match (product_code, unit_code) {
+        (Some(product_code), Some(unit_code)) => Some(SatCodes {
+            product_code,
+            unit_code,
+        }),
+        _ => None,
+    }
+}
+
 impl BillingStore {
     pub async fn payment_to_invoice(
         &self,
         payment_id: PaymentId,
     ) -> Result<Option<PaymentToInvoice>, BillingError> {
-        type Head = (String, i64, i64, i64, i64);
+        type Head = (String, i64, i64, i64, i64, i64);
         let (head, parts, paid) = with_db!(&self.db, |pool| {
             async {
                 let head: Option<Head> = sqlx::query_as(
@@ -78,7 +98,10 @@ impl BillingStore {
                      CAST(COALESCE((SELECT SUM(a.amount_minor) FROM allocations a \
                           WHERE a.payment_id = p.payment_id), 0) AS BIGINT), \
                      CAST((SELECT COUNT(*) FROM invoice_payments i \
-                          WHERE i.payment_id = p.payment_id) AS BIGINT) \
+                          WHERE i.payment_id = p.payment_id) AS BIGINT), \
+                     CAST((SELECT COUNT(*) FROM allocations a \
+                          JOIN invoice_charges ic ON ic.charge_id = a.charge_id \
+                          WHERE a.payment_id = p.payment_id) AS BIGINT) \
                      FROM payments p WHERE p.payment_id = $1",
                 )
                 .bind(payment_id.to_string())
@@ -91,13 +114,14 @@ impl BillingStore {
                 .bind(payment_id.to_string())
                 .fetch_all(pool)
                 .await?;
-                let paid: Vec<(String, String, String, i64)> = sqlx::query_as(
+                let paid: Vec<PaidRow> = sqlx::query_as(
                     "SELECT c.price_code, c.description, i.kind, \
-                     CAST(SUM(a.amount_minor) AS BIGINT) \
+                     CAST(SUM(a.amount_minor) AS BIGINT), i.sat_product_code, i.sat_unit_code \
                      FROM allocations a JOIN charges c ON c.charge_id = a.charge_id \
                      JOIN price_list_items i ON i.code = c.price_code \
                      WHERE a.payment_id = $1 \
-                     GROUP BY c.charge_id, c.price_code, c.description, i.kind \
+                     GROUP BY c.charge_id, c.price_code, c.description, i.kind, \
+                     i.sat_product_code, i.sat_unit_code \
                      ORDER BY MIN(a.allocation_seq)",
                 )
                 .bind(payment_id.to_string())
@@ -108,17 +132,18 @@ impl BillingStore {
             .await
         })
         .context("failed to read a payment to invoice")?;
-        let Some((patient_id, received, refunded, allocated, invoiced)) = head else {
+        let Some((patient_id, received, refunded, allocated, invoiced, on_ppd)) = head else {
             return Ok(None);
         };
         let row_id = format!("payment {payment_id}");
         let mut lines = Vec::with_capacity(paid.len());
-        for (price_code, description, kind, amount_minor) in paid {
+        for (price_code, description, kind, amount_minor, product_code, unit_code) in paid {
             lines.push(PaidLine {
                 price_code,
                 description,
                 kind: PriceListItemKind::parse(&kind).ok_or_else(|| corrupt("kind", &row_id))?,
                 amount_minor,
+                sat: sat_codes(product_code, unit_code),
             });
         }
         Ok(Some(PaymentToInvoice {
@@ -136,10 +161,12 @@ impl BillingStore {
             paid: lines,
             unallocated_minor: (received - refunded - allocated).max(0),
             invoiced: invoiced > 0,
+            pays_ppd_invoice: on_ppd > 0,
         }))
     }
 
-    /// The day's payments that brought money and are in no invoice, by receipt number.
+    /// The day's payments that brought money and are in no invoice, by receipt number; payments
+    /// on PPD invoices' charges are left out (they get payment complements).
     pub async fn public_sales(&self, day: NaiveDate) -> Result<Vec<PublicSale>, BillingError> {
         let (payments, parts) = with_db!(&self.db, |pool| {
             async {
@@ -150,6 +177,9 @@ impl BillingStore {
                      FROM payments p WHERE p.service_date = $1 AND p.received_minor > 0 \
                      AND NOT EXISTS (SELECT 1 FROM invoice_payments i \
                                      WHERE i.payment_id = p.payment_id) \
+                     AND NOT EXISTS (SELECT 1 FROM allocations a \
+                                     JOIN invoice_charges ic ON ic.charge_id = a.charge_id \
+                                     WHERE a.payment_id = p.payment_id) \
                      ORDER BY p.receipt_number",
                 )
                 .bind(day)
@@ -257,23 +287,39 @@ impl BillingStore {
                         .context("failed to number an invoice")?;
                 let folio = last.unwrap_or(0) + 1;
                 let sealed = (draft.seal)(folio);
-                let (kind, payment_id, day, payments) = match &draft.subject {
-                    InvoiceSubject::Payment(payment_id) => (
-                        "payment",
+                let (kind, payment_id, day, correction_id, related_invoice_id) = match &draft
+                    .subject
+                {
+                    InvoiceSubject::Payment(payment_id) => {
+                        ("payment", Some(payment_id.to_string()), None, None, None)
+                    }
+                    InvoiceSubject::Global { day, .. } => ("global", None, Some(*day), None, None),
+                    InvoiceSubject::Charges(_) => ("charges", None, None, None, None),
+                    InvoiceSubject::CreditNote {
+                        correction_id,
+                        related,
+                    } => (
+                        "credit_note",
+                        None,
+                        None,
+                        Some(correction_id.to_string()),
+                        Some(related.to_string()),
+                    ),
+                    InvoiceSubject::PaymentReceipt { payment_id, .. } => (
+                        "payment_receipt",
                         Some(payment_id.to_string()),
                         None,
-                        vec![*payment_id],
+                        None,
+                        None,
                     ),
-                    InvoiceSubject::Global { day, payments } => {
-                        ("global", None, Some(*day), payments.clone())
-                    }
                 };
-                sqlx::query(
+                let stored = sqlx::query(
                     "INSERT INTO invoices (invoice_id, kind, series, folio, payment_id, day, \
                      receptor_rfc, total_minor, currency, certificate_number, cadena_original, \
-                     xml, status, created_by, request_id, created_at) \
+                     xml, status, created_by, request_id, created_at, correction_id, \
+                     related_invoice_id) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'sealed', $13, \
-                     $14, $15)",
+                     $14, $15, $16, $17)",
                 )
                 .bind(invoice_id.to_string())
                 .bind(kind)
@@ -290,9 +336,37 @@ impl BillingStore {
                 .bind(draft.created_by)
                 .bind(draft.request_id.as_str())
                 .bind(now)
+                .bind(correction_id)
+                .bind(related_invoice_id)
                 .execute(&mut *tx)
-                .await
-                .context("failed to store an invoice")?;
+                .await;
+                match stored {
+                    // PostgreSQL names the constraint, SQLite the columns.
+                    Err(error)
+                        if is_unique_violation(&error, "invoices_correction_unique")
+                            || is_unique_violation(&error, "invoices.correction_id") =>
+                    {
+                        return Err(BillingError::AlreadyIssued(
+                            "the credit note already has its CFDI".into(),
+                        )
+                        .into());
+                    }
+                    Err(error)
+                        if is_unique_violation(&error, "invoices_payment_receipt_unique")
+                            || is_unique_violation(&error, "invoices.payment_id") =>
+                    {
+                        return Err(BillingError::AlreadyIssued(
+                            "the payment already has its payment complement".into(),
+                        )
+                        .into());
+                    }
+                    other => other.context("failed to store an invoice")?,
+                };
+                let payments = match &draft.subject {
+                    InvoiceSubject::Payment(payment_id) => vec![*payment_id],
+                    InvoiceSubject::Global { payments, .. } => payments.clone(),
+                    _ => Vec::new(),
+                };
                 for payment_id in payments {
                     let covered = sqlx::query(
                         "INSERT INTO invoice_payments (payment_id, invoice_id) VALUES ($1, $2)",
@@ -307,6 +381,63 @@ impl BillingStore {
                         }
                         other => other.context("failed to record an invoiced payment")?,
                     };
+                }
+                if let InvoiceSubject::Charges(charges) = &draft.subject {
+                    for (charge_id, amount_minor) in charges {
+                        let billed = sqlx::query(
+                            "INSERT INTO invoice_charges (charge_id, invoice_id, amount_minor) \
+                             VALUES ($1, $2, $3)",
+                        )
+                        .bind(charge_id.to_string())
+                        .bind(invoice_id.to_string())
+                        .bind(*amount_minor)
+                        .execute(&mut *tx)
+                        .await;
+                        match billed {
+                            Err(error) if is_unique_violation(&error, "invoice_charges") => {
+                                return Err(BillingError::AlreadyIssued(format!(
+                                    "charge {charge_id} is already invoiced"
+                                ))
+                                .into());
+                            }
+                            other => other.context("failed to record an invoiced charge")?,
+                        };
+                    }
+                }
+                if let InvoiceSubject::PaymentReceipt { documents, .. } = &draft.subject {
+                    for document in documents {
+                        let reported = sqlx::query(
+                            "INSERT INTO payment_receipt_documents (receipt_invoice_id, \
+                             invoice_id, installment, previous_balance_minor, paid_minor) \
+                             VALUES ($1, $2, $3, $4, $5)",
+                        )
+                        .bind(invoice_id.to_string())
+                        .bind(document.invoice_id.to_string())
+                        .bind(document.installment)
+                        .bind(document.previous_balance_minor)
+                        .bind(document.paid_minor)
+                        .execute(&mut *tx)
+                        .await;
+                        match reported {
+                            Err(error)
+                                if is_unique_violation(
+                                    &error,
+                                    "payment_receipt_documents_installment_unique",
+                                ) || is_unique_violation(
+                                    &error,
+                                    "payment_receipt_documents.installment",
+                                ) =>
+                            {
+                                return Err(BillingError::AlreadyIssued(format!(
+                                    "another payment complement of invoice {} was issued at \
+                                     the same time; try again",
+                                    document.invoice_id
+                                ))
+                                .into());
+                            }
+                            other => other.context("failed to record a paid document")?,
+                        };
+                    }
                 }
                 Ok(invoice_id)
             }
@@ -328,16 +459,42 @@ impl BillingStore {
             String,
             String,
             DateTime<Utc>,
+            Option<String>,
+            Option<String>,
         );
-        let (row, payments) = with_db!(&self.db, |pool| {
+        let (row, payments, stamp, charges, documents) = with_db!(&self.db, |pool| {
             async {
                 let row: Option<Row> = sqlx::query_as(
                     "SELECT kind, series, folio, payment_id, day, receptor_rfc, total_minor, \
-                     currency, certificate_number, cadena_original, xml, created_by, created_at \
+                     currency, certificate_number, cadena_original, xml, created_by, created_at, \
+                     correction_id, related_invoice_id \
                      FROM invoices WHERE invoice_id = $1",
                 )
                 .bind(invoice_id.to_string())
                 .fetch_optional(pool)
+                .await?;
+                let stamp: Option<(String, String, String, String, String)> = sqlx::query_as(
+                    "SELECT uuid, stamped_at, pac_rfc, sat_certificate_number, xml \
+                     FROM invoice_stamps WHERE invoice_id = $1",
+                )
+                .bind(invoice_id.to_string())
+                .fetch_optional(pool)
+                .await?;
+                let charges: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT ic.charge_id, ic.amount_minor FROM invoice_charges ic \
+                     JOIN charges c ON c.charge_id = ic.charge_id \
+                     WHERE ic.invoice_id = $1 ORDER BY c.service_date, c.ledger_sequence",
+                )
+                .bind(invoice_id.to_string())
+                .fetch_all(pool)
+                .await?;
+                let documents: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+                    "SELECT invoice_id, installment, previous_balance_minor, paid_minor \
+                     FROM payment_receipt_documents WHERE receipt_invoice_id = $1 \
+                     ORDER BY invoice_id",
+                )
+                .bind(invoice_id.to_string())
+                .fetch_all(pool)
                 .await?;
                 let payments: Vec<String> = sqlx::query_scalar(
                     "SELECT i.payment_id FROM invoice_payments i \
@@ -347,7 +504,7 @@ impl BillingStore {
                 .bind(invoice_id.to_string())
                 .fetch_all(pool)
                 .await?;
-                Ok::<_, sqlx::Error>((row, payments))
+                Ok::<_, sqlx::Error>((row, payments, stamp, charges, documents))
             }
             .await
         })
@@ -366,6 +523,8 @@ impl BillingStore {
             xml,
             created_by,
             created_at,
+            correction_id,
+            related_invoice_id,
         )) = row
         else {
             return Ok(None);
@@ -373,6 +532,8 @@ impl BillingStore {
         let row_id = format!("invoice {invoice_id}");
         let parse_payment =
             |id: &str| PaymentId::parse(id).map_err(|_| corrupt("payment_id", &row_id));
+        let parse_invoice =
+            |id: &str| InvoiceId::parse(id).map_err(|_| corrupt("invoice_id", &row_id));
         let subject = match (kind.as_str(), payment_id, day) {
             ("payment", Some(payment_id), None) => {
                 InvoiceSubject::Payment(parse_payment(&payment_id)?)
@@ -384,6 +545,37 @@ impl BillingStore {
                     .map(|id| parse_payment(id))
                     .collect::<anyhow::Result<Vec<_>>>()?,
             },
+            ("charges", None, None) => {
+                let mut billed = Vec::with_capacity(charges.len());
+                for (charge_id, amount_minor) in charges {
+                    let charge_id =
+                        ChargeId::parse(&charge_id).map_err(|_| corrupt("charge_id", &row_id))?;
+                    billed.push((charge_id, amount_minor));
+                }
+                InvoiceSubject::Charges(billed)
+            }
+            ("credit_note", None, None) => InvoiceSubject::CreditNote {
+                correction_id: correction_id
+                    .as_deref()
+                    .and_then(|id| CorrectionId::parse(id).ok())
+                    .ok_or_else(|| corrupt("correction_id", &row_id))?,
+                related: parse_invoice(related_invoice_id.as_deref().unwrap_or_default())?,
+            },
+            ("payment_receipt", Some(payment_id), None) => {
+                let mut paid = Vec::with_capacity(documents.len());
+                for (invoice_id, installment, previous_balance_minor, paid_minor) in documents {
+                    paid.push(ReceiptDocument {
+                        invoice_id: parse_invoice(&invoice_id)?,
+                        installment,
+                        previous_balance_minor,
+                        paid_minor,
+                    });
+                }
+                InvoiceSubject::PaymentReceipt {
+                    payment_id: parse_payment(&payment_id)?,
+                    documents: paid,
+                }
+            }
             _ => return Err(corrupt("kind", &row_id).into()),
         };
         let currency: Currency = currency.parse().map_err(|_| corrupt("currency", &row_id))?;
@@ -399,6 +591,43 @@ impl BillingStore {
             xml,
             created_by,
             created_at,
+            stamp: stamp.map(|(uuid, stamped_at, pac_rfc, sat_certificate_number, xml)| {
+                InvoiceStamp {
+                    uuid,
+                    stamped_at,
+                    pac_rfc,
+                    sat_certificate_number,
+                    xml,
+                }
+            }),
         }))
+    }
+
+    /// Records a PAC's stamp of an invoice, unless it has one already (the first one stays).
+    pub async fn record_stamp(
+        &self,
+        invoice_id: InvoiceId,
+        stamp: &InvoiceStamp,
+        now: DateTime<Utc>,
+    ) -> Result<(), BillingError> {
+        with_db!(&self.db, |pool| {
+            sqlx::query(
+                "INSERT INTO invoice_stamps (invoice_id, uuid, stamped_at, pac_rfc, \
+                 sat_certificate_number, xml, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (invoice_id) DO NOTHING",
+            )
+            .bind(invoice_id.to_string())
+            .bind(&stamp.uuid)
+            .bind(&stamp.stamped_at)
+            .bind(&stamp.pac_rfc)
+            .bind(&stamp.sat_certificate_number)
+            .bind(&stamp.xml)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })
+        .context("failed to record an invoice's stamp")?;
+        Ok(())
     }
 }

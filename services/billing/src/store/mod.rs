@@ -8,6 +8,7 @@
 //! - `charges` and `payments`: posting them, each with its ledger entry; payments allocated.
 //! - `allocations`: which payment's money pays which charge, and the patient's advance.
 //! - `corrections`: adjustments, credit notes and write-offs of charges.
+//! - `cfdi_documents`: what PPD invoices, credit notes' CFDI and payment complements bill.
 //! - `closed_days`: closing a day, after which nothing can be dated on it.
 //! - `promotions`: promotions managers set up for the counter to apply.
 //! - `ledger`: the gap-free sequence, balances and the change feed.
@@ -82,6 +83,7 @@ macro_rules! claim_request_id {
 }
 
 mod allocations;
+mod cfdi_documents;
 mod charges;
 mod closed_days;
 mod corrections;

@@ -11,14 +11,14 @@ use clinic_common::{in_transaction, with_db};
 use super::{BillingStore, WriteError, claiming_key, corrupt};
 use crate::domain::{
     BillingError, ItemDescription, NewPriceListItem, Operation, PackageTerms, PriceCode,
-    PriceListItem, PriceListItemKind,
+    PriceListItem, PriceListItemKind, SatCodes,
 };
 
 /// The columns `PriceListItemRow` reads, as a literal so queries stay `&'static str`.
 macro_rules! price_list_item_columns {
     () => {
         "code, description, unit_price_minor, currency, kind, created_at, package_sessions, \
-         package_covers"
+         package_covers, sat_product_code, sat_unit_code"
     };
 }
 
@@ -95,8 +95,9 @@ impl BillingStore {
                 }
                 let inserted = sqlx::query(
                     "INSERT INTO price_list_items (code, description, unit_price_minor, \
-                     currency, kind, created_at, package_sessions, package_covers) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                     currency, kind, created_at, package_sessions, package_covers, \
+                     sat_product_code, sat_unit_code) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 )
                 .bind(new.code.as_str())
                 .bind(new.description.as_str())
@@ -110,6 +111,8 @@ impl BillingStore {
                         .map(|package| i32::from(package.sessions)),
                 )
                 .bind(new.package.as_ref().map(|package| package.covers.as_str()))
+                .bind(new.sat.as_ref().map(|sat| sat.product_code.as_str()))
+                .bind(new.sat.as_ref().map(|sat| sat.unit_code.as_str()))
                 .execute(&mut *tx)
                 .await;
                 match inserted {
@@ -173,6 +176,8 @@ struct PriceListItemRow {
     created_at: DateTime<Utc>,
     package_sessions: Option<i32>,
     package_covers: Option<String>,
+    sat_product_code: Option<String>,
+    sat_unit_code: Option<String>,
 }
 
 impl PriceListItemRow {
@@ -198,6 +203,13 @@ impl PriceListItemRow {
                         .map_err(|_| corrupt("package_covers", &row_id))?,
                 }),
                 _ => return Err(corrupt("package", &row_id)),
+            },
+            sat: match (self.sat_product_code, self.sat_unit_code) {
+                (Some(product_code), Some(unit_code)) => Some(SatCodes {
+                    product_code,
+                    unit_code,
+                }),
+                _ => None,
             },
             created_at: self.created_at,
         })

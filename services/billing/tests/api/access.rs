@@ -43,10 +43,17 @@ enum Rpc {
     ListPatientPackages,
     CreatePromotion,
     ListPromotions,
+    IssueInvoice,
+    IssueGlobalInvoice,
+    GetInvoice,
+    IssueChargesInvoice,
+    IssueCreditNoteInvoice,
+    IssuePaymentComplement,
+    ListPendingPaymentComplements,
 }
 
 /// Each RPC with the roles its contract admits.
-const ADMITTED: [(Rpc, &[Role]); 26] = [
+const ADMITTED: [(Rpc, &[Role]); 33] = [
     (Rpc::CreatePriceListItem, &[Role::Manager, Role::Service]),
     (
         Rpc::ListPriceListItems,
@@ -129,6 +136,25 @@ const ADMITTED: [(Rpc, &[Role]); 26] = [
     (
         Rpc::ListPromotions,
         &[Role::Reception, Role::Manager, Role::Service],
+    ),
+    (Rpc::IssueInvoice, &[Role::Reception, Role::Manager]),
+    (Rpc::IssueGlobalInvoice, &[Role::Reception, Role::Manager]),
+    (
+        Rpc::GetInvoice,
+        &[Role::Reception, Role::Manager, Role::Collections],
+    ),
+    (Rpc::IssueChargesInvoice, &[Role::Reception, Role::Manager]),
+    (
+        Rpc::IssueCreditNoteInvoice,
+        &[Role::Reception, Role::Manager],
+    ),
+    (
+        Rpc::IssuePaymentComplement,
+        &[Role::Reception, Role::Manager],
+    ),
+    (
+        Rpc::ListPendingPaymentComplements,
+        &[Role::Reception, Role::Manager],
     ),
 ];
 
@@ -234,6 +260,34 @@ async fn call(client: &mut Client, rpc: Rpc) -> Result<(), Status> {
             .map(drop),
         Rpc::ListPromotions => client
             .list_promotions(pb::ListPromotionsRequest::default())
+            .await
+            .map(drop),
+        Rpc::IssueInvoice => client
+            .issue_invoice(pb::IssueInvoiceRequest::default())
+            .await
+            .map(drop),
+        Rpc::IssueGlobalInvoice => client
+            .issue_global_invoice(pb::IssueGlobalInvoiceRequest::default())
+            .await
+            .map(drop),
+        Rpc::GetInvoice => client
+            .get_invoice(pb::GetInvoiceRequest::default())
+            .await
+            .map(drop),
+        Rpc::IssueChargesInvoice => client
+            .issue_charges_invoice(pb::IssueChargesInvoiceRequest::default())
+            .await
+            .map(drop),
+        Rpc::IssueCreditNoteInvoice => client
+            .issue_credit_note_invoice(pb::IssueCreditNoteInvoiceRequest::default())
+            .await
+            .map(drop),
+        Rpc::IssuePaymentComplement => client
+            .issue_payment_complement(pb::IssuePaymentComplementRequest::default())
+            .await
+            .map(drop),
+        Rpc::ListPendingPaymentComplements => client
+            .list_pending_payment_complements(pb::ListPendingPaymentComplementsRequest::default())
             .await
             .map(drop),
         // A day in the future: refused as invalid after the role check, so nothing is closed.

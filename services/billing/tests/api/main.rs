@@ -178,6 +178,31 @@ impl TestClinic {
         }
     }
 
+    /// Another billing, on this one's database and registry, its clock at `now`, issuing
+    /// invoices as `cfdi` says (a restart with another configuration, or a second replica).
+    pub async fn another_billing(
+        &self,
+        cfdi: clinic_billing::config::CfdiSettings,
+        now: &str,
+    ) -> RunningService {
+        let registry = self.registry.as_ref().expect("the registry is running");
+        let settings = Settings {
+            listen: any_local_port(),
+            database_url: self.billing_database.url().to_owned(),
+            patients_url: registry.url(),
+            scheduling_url: "http://127.0.0.1:9".to_owned(),
+            clinic: ClinicSettings::default(),
+            auth: auth_settings(),
+            drawer_difference_limit_minor: DEFAULT_DRAWER_DIFFERENCE_LIMIT_MINOR,
+            discount_limit_percent: DEFAULT_DISCOUNT_LIMIT_PERCENT,
+            cfdi: Some(cfdi),
+        };
+        let app = App::build(settings, Arc::new(clock_at(now)))
+            .await
+            .expect("billing starts");
+        spawn(app.local_addr(), |shutdown| app.run_until_stopped(shutdown))
+    }
+
     /// A billing client calling as `role`, with subject `<role>:tester`.
     pub async fn client(&self, role: Role) -> Client {
         self.client_as(role, &format!("{role}:tester")).await

@@ -15,6 +15,7 @@ backend_tests!(
     a_code_already_on_the_list_is_already_exists,
     invalid_items_name_every_bad_field_and_add_nothing,
     the_price_list_pages_through_with_tokens,
+    an_items_sat_codes_are_kept_both_or_neither,
 );
 
 async fn list(clinic: &TestClinic, page: Option<PageRequest>) -> pb::ListPriceListItemsResponse {
@@ -213,4 +214,47 @@ async fn the_price_list_pages_through_with_tokens(database: TestDatabase) {
     assert_eq!(codes, ["A-1", "B-2", "C-3", "D-4", "E-5"]);
     assert_eq!(pages, 3);
     assert_eq!(violated_fields(&forged), ["page"]);
+}
+
+async fn an_items_sat_codes_are_kept_both_or_neither(database: TestDatabase) {
+    let clinic = TestClinic::start(database).await;
+    let mut manager = clinic.client(Role::Manager).await;
+    let with_codes = |code: &str, product: &str, unit: &str, request_id: &str| {
+        let mut request = item(code, 90_000, request_id);
+        let listed = request.item.as_mut().expect("set");
+        listed.sat_product_code = product.into();
+        listed.sat_unit_code = unit.into();
+        request
+    };
+
+    // Act
+    let coded = manager
+        .create_price_list_item(with_codes("ORTO-01", "85121600", "e48", "pl-1"))
+        .await
+        .expect("added")
+        .into_inner();
+    let half = manager
+        .create_price_list_item(with_codes("ORTO-02", "85121600", "", "pl-2"))
+        .await
+        .expect_err("refused");
+    let malformed = manager
+        .create_price_list_item(with_codes("ORTO-03", "8512", "E 48", "pl-3"))
+        .await
+        .expect_err("refused");
+
+    // Assert
+    assert_eq!(
+        (
+            coded.sat_product_code.as_str(),
+            coded.sat_unit_code.as_str()
+        ),
+        ("85121600", "E48")
+    );
+    let listed = list(&clinic, None).await;
+    assert_eq!(listed.items, [coded]);
+    assert_eq!(violated_fields(&half), ["item.sat_unit_code"]);
+    assert_eq!(
+        violated_fields(&malformed),
+        ["item.sat_product_code", "item.sat_unit_code"]
+    );
 }
