@@ -27,6 +27,7 @@ use crate::format;
 use crate::i18n::{Lang, T, fill};
 use crate::outbox::{ApprovedCardPayment, CardKind, OtherPart, Outbox, OutboxState, Posting};
 use crate::printing;
+use crate::screens::booking::{BookingForm, BookingLists, RegisterForm, Registered};
 use crate::widgets;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +36,66 @@ pub enum Tab {
     Patients,
     Drawer,
     Close,
+}
+
+/// A step in an appointment's life, asked for from the schedule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Confirm(String),
+    /// Opens the reason; the cancellation is sent with it.
+    Cancel(String),
+    NoShow(String),
+    /// The queue entry of an arrived patient.
+    Seat(String),
+    Complete(String),
+    CheckOut(String),
+}
+
+/// The buttons for the steps an appointment may take next; the one pressed, if any.
+fn life_cycle_buttons(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    appointment: &scheduling::Appointment,
+    entry: Option<&scheduling::QueueEntry>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<Step> {
+    use scheduling::AppointmentStatus as S;
+    let id = || appointment.appointment_id.clone();
+    let started =
+        timestamp_from_proto(appointment.start_time.as_ref()).is_ok_and(|start| start <= now);
+    let mut step = None;
+    let mut button = |text: T, make: &dyn Fn() -> Step| {
+        if ui.small_button(text.get(lang)).clicked() {
+            step = Some(make());
+        }
+    };
+    match S::try_from(appointment.status) {
+        Ok(S::Scheduled) => {
+            button(T::ConfirmVisit, &|| Step::Confirm(id()));
+            button(T::CancelVisit, &|| Step::Cancel(id()));
+        }
+        Ok(S::Confirmed) => {
+            button(T::CancelVisit, &|| Step::Cancel(id()));
+        }
+        Ok(S::Arrived) => {
+            if let Some(entry) = entry {
+                let queue_entry_id = entry.queue_entry_id.clone();
+                button(T::Seat, &|| Step::Seat(queue_entry_id.clone()));
+            }
+        }
+        Ok(S::Seated) => button(T::Complete, &|| Step::Complete(id())),
+        Ok(S::Completed) => button(T::CheckOut, &|| Step::CheckOut(id())),
+        _ => {}
+    }
+    if started
+        && matches!(
+            S::try_from(appointment.status),
+            Ok(S::Scheduled | S::Confirmed)
+        )
+    {
+        button(T::NoShow, &|| Step::NoShow(id()));
+    }
+    step
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +155,7 @@ struct AccountPanel {
     loading_intake: Option<Pending<Option<patients::IntakeForm>>>,
     printing: Option<Pending<String>>,
     walking_in: Option<Pending<scheduling::RegisterWalkInResponse>>,
+    booking: BookingForm,
 }
 
 /// The cash drawer tab.
@@ -153,6 +215,12 @@ pub struct Counter {
     queue_events: Option<mpsc::UnboundedReceiver<WatchEvent<scheduling::WatchQueueResponse>>>,
     queue_connected: bool,
     checking_in: Option<Pending<scheduling::CheckInAppointmentResponse>>,
+    /// A step in an appointment's life (confirm, cancel, no-show, seat, complete, check out,
+    /// call next) on its way; answers what to tell reception.
+    acting: Option<Pending<String>>,
+    /// The appointment being cancelled, and the reason typed so far.
+    cancelling: Option<(String, String)>,
+    call_next_key: RetryKey,
 
     query: String,
     searching: Option<Pending<Vec<patients::Patient>>>,
@@ -163,6 +231,10 @@ pub struct Counter {
     loading_prices: Option<Pending<Vec<billing::PriceListItem>>>,
     prices_failed: bool,
     account: Option<AccountPanel>,
+    register: RegisterForm,
+    booking_lists: Option<BookingLists>,
+    loading_lists: Option<Pending<BookingLists>>,
+    lists_failed: bool,
 
     drawer: DrawerPanel,
     close: ClosePanel,
@@ -189,6 +261,9 @@ impl Counter {
             queue_events: None,
             queue_connected: false,
             checking_in: None,
+            acting: None,
+            cancelling: None,
+            call_next_key: RetryKey::default(),
             query: String::new(),
             searching: None,
             results: Vec::new(),
@@ -197,6 +272,10 @@ impl Counter {
             loading_prices: None,
             prices_failed: false,
             account: None,
+            register: RegisterForm::default(),
+            booking_lists: None,
+            loading_lists: None,
+            lists_failed: false,
             drawer: DrawerPanel::default(),
             close: ClosePanel::default(),
         }
@@ -410,6 +489,32 @@ impl Counter {
                 Err(error) => self.fail(&error),
             }
         }
+        if let Some(result) = self.acting.as_mut().and_then(Pending::take) {
+            self.acting = None;
+            self.reload_schedule = true;
+            match result {
+                Ok(text) => self.message = Some(Ok(text)),
+                Err(error) => self.fail(&error),
+            }
+        }
+        if self.account.is_some()
+            && self.booking_lists.is_none()
+            && self.loading_lists.is_none()
+            && !self.lists_failed
+        {
+            let backend = self.backend.clone();
+            self.loading_lists = Some(self.backend.call(ctx, BookingLists::load(backend)));
+        }
+        if let Some(result) = self.loading_lists.as_mut().and_then(Pending::take) {
+            self.loading_lists = None;
+            match result {
+                Ok(lists) => self.booking_lists = Some(lists),
+                Err(error) => {
+                    self.lists_failed = true;
+                    tracing::warn!(?error, "could not load the providers and kinds of visit");
+                }
+            }
+        }
         self.poll_account();
         self.poll_drawer();
         self.poll_close();
@@ -426,7 +531,14 @@ impl Counter {
             } else if ui.button(T::Refresh.get(lang)).clicked() {
                 self.reload_schedule = true;
             }
+            ui.separator();
+            if self.acting.is_some() {
+                ui.spinner();
+            } else if ui.button(T::CallNext.get(lang)).clicked() {
+                self.call_next(ctx);
+            }
         });
+        self.cancel_ui(ui, ctx);
         let Some(schedule) = &self.schedule else {
             if self.loading_schedule.is_some() {
                 widgets::working(ui, T::Working.get(lang));
@@ -435,6 +547,8 @@ impl Counter {
         };
         let mut check_in = None;
         let mut open_account = None;
+        let mut step = None;
+        let now = SystemClock.now();
         egui::ScrollArea::vertical().show(ui, |ui| {
             egui::Grid::new("schedule")
                 .striped(true)
@@ -507,6 +621,12 @@ impl Counter {
                             {
                                 check_in = Some(appointment.appointment_id.clone());
                             }
+                            if self.acting.is_none()
+                                && let Some(pressed) =
+                                    life_cycle_buttons(ui, lang, appointment, entry, now)
+                            {
+                                step = Some(pressed);
+                            }
                             if let Some(patient) = patient
                                 && ui.button(T::Account.get(lang)).clicked()
                             {
@@ -535,6 +655,101 @@ impl Counter {
         if let Some((patient, appointment_id)) = open_account {
             self.open_account(ctx, patient, appointment_id);
         }
+        if let Some(step) = step {
+            self.take_step(ctx, step);
+        }
+    }
+
+    /// The reason asked for before an appointment is cancelled.
+    fn cancel_ui(&mut self, ui: &mut egui::Ui, ctx: &egui::Context) {
+        let lang = self.lang;
+        let Some((appointment_id, mut reason)) = self.cancelling.take() else {
+            return;
+        };
+        let mut keep_open = true;
+        ui.horizontal(|ui| {
+            let label = ui.label(T::CancelReason.get(lang));
+            ui.add(egui::TextEdit::singleline(&mut reason).desired_width(360.0))
+                .labelled_by(label.id);
+            if ui
+                .add_enabled(
+                    !reason.trim().is_empty() && self.acting.is_none(),
+                    egui::Button::new(T::CancelConfirm.get(lang)),
+                )
+                .clicked()
+            {
+                let mut scheduling = self.backend.scheduling.clone();
+                let request = scheduling::CancelAppointmentRequest {
+                    appointment_id: appointment_id.clone(),
+                    reason: reason.trim().to_owned(),
+                };
+                let done = T::StatusCancelled.get(lang);
+                self.acting = Some(self.backend.call(ctx, async move {
+                    answer(scheduling.cancel_appointment(request).await).map(|_| done.to_owned())
+                }));
+                keep_open = false;
+            }
+            if ui.button(T::KeepVisit.get(lang)).clicked() {
+                keep_open = false;
+            }
+        });
+        if keep_open {
+            self.cancelling = Some((appointment_id, reason));
+        }
+    }
+
+    fn call_next(&mut self, ctx: &egui::Context) {
+        let lang = self.lang;
+        let mut scheduling = self.backend.scheduling.clone();
+        // Pressed again after a timeout, the same call keeps its key: one patient is called.
+        let request = scheduling::CallNextRequest {
+            provider_id: String::new(),
+            request_id: self.call_next_key.for_request("call-next".into()),
+        };
+        self.acting = Some(self.backend.call(ctx, async move {
+            match answer(scheduling.call_next(request).await) {
+                Ok(entry) => Ok(fill(
+                    T::Calling.get(lang),
+                    &[("ticket", &entry.ticket_number)],
+                )),
+                Err(CallError::NotFound) => Ok(T::NobodyToCall.get(lang).to_owned()),
+                Err(error) => Err(error),
+            }
+        }));
+        // A new press after an answer is a new call.
+        self.call_next_key.settle();
+    }
+
+    fn take_step(&mut self, ctx: &egui::Context, step: Step) {
+        let lang = self.lang;
+        let mut scheduling = self.backend.scheduling.clone();
+        let done = T::Done.get(lang).to_owned();
+        self.acting = Some(match step {
+            Step::Cancel(appointment_id) => {
+                self.cancelling = Some((appointment_id, String::new()));
+                return;
+            }
+            Step::Confirm(appointment_id) => self.backend.call(ctx, async move {
+                let request = scheduling::ConfirmAppointmentRequest { appointment_id };
+                answer(scheduling.confirm_appointment(request).await).map(|_| done)
+            }),
+            Step::NoShow(appointment_id) => self.backend.call(ctx, async move {
+                let request = scheduling::MarkNoShowRequest { appointment_id };
+                answer(scheduling.mark_no_show(request).await).map(|_| done)
+            }),
+            Step::Seat(queue_entry_id) => self.backend.call(ctx, async move {
+                let request = scheduling::SeatQueueEntryRequest { queue_entry_id };
+                answer(scheduling.seat_queue_entry(request).await).map(|_| done)
+            }),
+            Step::Complete(appointment_id) => self.backend.call(ctx, async move {
+                let request = scheduling::CompleteAppointmentRequest { appointment_id };
+                answer(scheduling.complete_appointment(request).await).map(|_| done)
+            }),
+            Step::CheckOut(appointment_id) => self.backend.call(ctx, async move {
+                let request = scheduling::CheckOutAppointmentRequest { appointment_id };
+                answer(scheduling.check_out_appointment(request).await).map(|_| done)
+            }),
+        });
     }
 
     // --- Patients and accounts -----------------------------------------------------------------
@@ -572,6 +787,7 @@ impl Counter {
             loading_intake: None,
             printing: None,
             walking_in: None,
+            booking: BookingForm::default(),
         };
         self.load_balance(ctx, &mut account);
         let mut registry = self.backend.patients.clone();
@@ -588,8 +804,10 @@ impl Counter {
             }
         }));
         self.account = Some(account);
-        // A price list that failed to load is asked for again when an account opens.
+        // A price list (or the providers and kinds of visit) that failed to load is asked for
+        // again when an account opens.
         self.prices_failed = false;
+        self.lists_failed = false;
     }
 
     fn load_balance(&self, ctx: &egui::Context, account: &mut AccountPanel) {
@@ -766,7 +984,18 @@ impl Counter {
             if self.searching.is_some() {
                 ui.spinner();
             }
+            ui.separator();
+            ui.toggle_value(&mut self.register.open, T::NewPatient.get(lang));
         });
+        match self.register.ui(ui, ctx, &self.backend, lang) {
+            Some(Registered::Patient(patient)) => {
+                let name = format::full_name(&patient.given_name, &patient.family_name);
+                self.open_account(ctx, *patient, String::new());
+                self.message = Some(Ok(fill(T::PatientRegistered.get(lang), &[("name", &name)])));
+            }
+            Some(Registered::Failed(text)) => self.message = Some(Err(text)),
+            None => {}
+        }
         let mut open = None;
         if !self.results.is_empty() {
             egui::ScrollArea::vertical()
@@ -808,7 +1037,42 @@ impl Counter {
         }
         ui.separator();
         if self.account.is_some() {
-            self.account_ui(ui, ctx);
+            egui::ScrollArea::vertical()
+                .id_salt("account")
+                .show(ui, |ui| {
+                    self.account_ui(ui, ctx);
+                    self.booking_ui(ui, ctx);
+                });
+        }
+    }
+
+    fn booking_ui(&mut self, ui: &mut egui::Ui, ctx: &egui::Context) {
+        let Some(account) = self.account.as_mut() else {
+            return;
+        };
+        ui.separator();
+        let Some(lists) = &self.booking_lists else {
+            if self.loading_lists.is_some() {
+                widgets::working(ui, T::Working.get(self.lang));
+            }
+            return;
+        };
+        let today = local_date(SystemClock.now(), self.clinic.time_zone);
+        let outcome = account.booking.ui(
+            ui,
+            ctx,
+            &self.backend,
+            lists,
+            &self.clinic,
+            today,
+            self.lang,
+            &account.patient.patient_id,
+        );
+        if let Some(outcome) = outcome {
+            if outcome.is_ok() {
+                self.reload_schedule = true;
+            }
+            self.message = Some(outcome);
         }
     }
 

@@ -133,3 +133,104 @@ fn a_payment_is_split_between_cash_and_card() {
         .count();
     assert_eq!(payments, 1, "one payment in two parts");
 }
+
+#[test]
+fn reception_registers_a_patient_books_a_free_time_and_manages_the_day() {
+    use clinic_common::auth::Role;
+    use clinic_proto::scheduling::v1 as scheduling;
+
+    let clinic = Clinic::start();
+    let _booked = clinic.book();
+    // A hygienist who works every day, all day, and a cleaning of 30 minutes.
+    let mut manager = clinic.scheduling(Role::Manager);
+    clinic.runtime.block_on(async {
+        let provider = manager
+            .create_provider(scheduling::CreateProviderRequest {
+                provider: Some(scheduling::Provider {
+                    display_name: "Lic. Libre".into(),
+                    kind: scheduling::ProviderKind::Hygienist as i32,
+                    ..Default::default()
+                }),
+                request_id: "flow-hygienist".into(),
+            })
+            .await
+            .expect("provider")
+            .into_inner();
+        let intervals = (1..=7)
+            .map(|day| scheduling::WorkingInterval {
+                day_of_week: day,
+                start_time: Some(scheduling::TimeOfDay {
+                    hours: 0,
+                    minutes: 0,
+                }),
+                end_time: Some(scheduling::TimeOfDay {
+                    hours: 24,
+                    minutes: 0,
+                }),
+            })
+            .collect();
+        manager
+            .set_working_hours(scheduling::SetWorkingHoursRequest {
+                working_hours: Some(scheduling::WorkingHours {
+                    provider_id: provider.provider_id,
+                    intervals,
+                }),
+            })
+            .await
+            .expect("hours");
+        manager
+            .create_appointment_type(scheduling::CreateAppointmentTypeRequest {
+                appointment_type: Some(scheduling::AppointmentType {
+                    display_name: "Limpieza".into(),
+                    duration_minutes: 30,
+                    price_code: "CONS-01".into(),
+                    ..Default::default()
+                }),
+                request_id: "flow-type".into(),
+            })
+            .await
+            .expect("a kind of visit");
+    });
+    let mut counter = clinic.harness(Mode::Counter, Lang::En);
+
+    // The booked patient confirms by phone, then calls back to cancel.
+    wait_for(&mut counter, "Ana Prueba");
+    click(&mut counter, "Confirm");
+    wait_for(&mut counter, "Confirmed");
+    click(&mut counter, "Cancel");
+    type_into(
+        &mut counter,
+        "Reason for cancelling",
+        "Patient is travelling",
+    );
+    click(&mut counter, "Cancel the appointment");
+    wait_for(&mut counter, "Cancelled");
+
+    // A new patient at the desk: registered, then booked at the first free time.
+    click(&mut counter, "Patients");
+    counter.get_by_label("New patient").click();
+    counter.step();
+    type_into(&mut counter, "Given name", "Luis");
+    type_into(&mut counter, "Family name", "Nuevo");
+    type_into(&mut counter, "Born (YYYY-MM-DD)", "1990-07-21");
+    type_into(&mut counter, "Phone (+52…)", "+525598765432");
+    click(&mut counter, "Register");
+    wait_for(&mut counter, "Patient registered: Luis Nuevo");
+    wait_for(&mut counter, "Limpieza · 30′");
+    click(&mut counter, "Limpieza · 30′");
+    click(&mut counter, "Find free times");
+    crate::wait_until(&mut counter, "free times", |counter| {
+        counter
+            .query_all_by_label_contains("· Lic. Libre")
+            .next()
+            .is_some()
+    });
+    counter
+        .query_all_by_label_contains("· Lic. Libre")
+        .next()
+        .expect("a free time")
+        .click();
+    counter.step();
+    wait_for(&mut counter, "Booked:");
+    assert!(counter.query_by_label_contains("with Lic. Libre").is_some());
+}
