@@ -52,7 +52,7 @@ pub async fn up(config: Config, seed_demo: bool, started: Instant) -> anyhow::Re
     }
     if !device_configs.is_empty() {
         println!(
-            "Kiosk devices are configured: run `kiosk --mode checkin|counter|display` in {}.",
+            "Kiosk devices are configured: run `kiosk --mode checkin|counter|display|collections` in {}.",
             config.data_dir.display()
         );
     }

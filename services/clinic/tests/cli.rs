@@ -143,7 +143,7 @@ async fn up_with_demo_serves_seeds_once_and_stops_on_ctrl_c(database: TestDataba
     configure(&mut up);
     let (mut child, banner) = start_and_read_banner(up.args(["up", "--demo"]));
     assert!(
-        banner.contains("Seeded the demo clinic: 5 providers, 12 price-list items, 56 patients"),
+        banner.contains("Seeded the demo clinic: 5 providers, 12 price-list items, 8 kinds of visit, 56 patients"),
         "{banner}"
     );
     for role in ["kiosk", "reception", "collections", "manager"] {

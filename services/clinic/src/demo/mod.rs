@@ -28,6 +28,7 @@ mod devices;
 mod overdue;
 mod people;
 mod schedule;
+mod visits;
 
 /// Written into the data directory once the demo clinic is complete.
 const MARKER_FILE: &str = "demo-seeded";
@@ -89,16 +90,18 @@ impl<'a> Seeder<'a> {
 
         let providers = self.seed_providers().await?;
         self.seed_price_list(&currency).await?;
+        let kinds = self.seed_visit_kinds().await?;
         let patient_ids = self.seed_patients(today).await?;
         let appointments = self.seed_today(today, &providers, &patient_ids).await?;
         let open = self.seed_balances(today, &patient_ids, &currency).await?;
         let overdue = self.seed_overdue(today, &patient_ids, &currency).await?;
         let cash_payments = self.seed_drawer(&patient_ids, &currency).await?;
         Ok(format!(
-            "{} providers, {} price-list items, {} patients, {} appointments today, {} open balances, \
+            "{} providers, {} price-list items, {} kinds of visit, {} patients, {} appointments today, {} open balances, \
              {} accounts in collections, the {} drawer open with {} cash payments",
             providers.len(),
             accounts::PRICE_LIST.len(),
+            kinds,
             patient_ids.len(),
             appointments,
             open,
