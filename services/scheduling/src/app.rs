@@ -46,6 +46,12 @@ impl App {
         let listen = settings.listen;
         let stopping = CancellationToken::new();
         let feed = QueueFeed::new(stopping.clone());
+        crate::front_desk::spawn(
+            store.clone(),
+            clock.clone(),
+            settings.front_desk.clone(),
+            stopping.clone(),
+        );
         let grpc = SchedulingGrpc::new(store, registry, feed, clock.clone(), Arc::new(settings));
         let server = SchedulingServiceServer::with_interceptor(grpc, Authenticate::new(key, clock));
         let service = GrpcService {

@@ -29,6 +29,42 @@ pub struct Settings {
     /// How the kiosk is kept from being used to guess at other patients' visits.
     #[serde(default)]
     pub kiosk: KioskSettings,
+    /// Waitlist offers, late-arrival calls and reminders.
+    #[serde(default)]
+    pub front_desk: FrontDeskSettings,
+}
+
+/// `[scheduling.front_desk]`: waitlist offers, late-arrival calls.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct FrontDeskSettings {
+    /// How long a waitlist offer stays open (it also closes when the offered time starts).
+    pub offer_hold_minutes: u32,
+    /// A patient not checked in this many minutes after their start gets a call task (the
+    /// desk's rule is 10-15 minutes).
+    pub late_after_minutes: u32,
+    /// How often the background task looks for late patients.
+    pub late_check_every_seconds: u32,
+}
+
+impl Default for FrontDeskSettings {
+    fn default() -> Self {
+        FrontDeskSettings {
+            offer_hold_minutes: 120,
+            late_after_minutes: 10,
+            late_check_every_seconds: 60,
+        }
+    }
+}
+
+impl FrontDeskSettings {
+    pub(crate) fn offer_hold(&self) -> TimeDelta {
+        TimeDelta::minutes(i64::from(self.offer_hold_minutes.max(1)))
+    }
+
+    pub(crate) fn late_after(&self) -> TimeDelta {
+        TimeDelta::minutes(i64::from(self.late_after_minutes.max(1)))
+    }
 }
 
 /// The default of [`Settings::queue_alert_after_minutes`].

@@ -14,6 +14,7 @@ pub mod app;
 pub mod config;
 mod domain;
 mod feed;
+mod front_desk;
 mod grpc;
 mod store;
 

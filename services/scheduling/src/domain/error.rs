@@ -117,6 +117,17 @@ pub enum SchedulingError {
     /// The patient registry could not be reached; the caller may retry.
     #[error("the patient registry is unavailable")]
     RegistryUnavailable,
+    /// A waitlist entry or offer, planned visit or call task that does not exist.
+    #[error("{what} {id} not found")]
+    FlowNotFound { what: &'static str, id: String },
+    /// A waitlist offer, planned visit or call task whose state does not allow `action`.
+    #[error("{what} {id} is {state} and cannot be {action}")]
+    FlowClosed {
+        what: &'static str,
+        id: String,
+        state: &'static str,
+        action: &'static str,
+    },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }

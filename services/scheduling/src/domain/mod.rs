@@ -9,6 +9,10 @@ mod provider;
 mod queue;
 mod slots;
 mod triage;
+// Front desk flow: waitlist, planned visits, call tasks.
+pub mod calls;
+pub mod planned;
+pub mod waitlist;
 
 use std::fmt;
 

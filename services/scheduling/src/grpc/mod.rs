@@ -5,6 +5,10 @@ mod convert;
 mod error;
 mod registry;
 mod watch;
+// Front desk flow: waitlist, planned visits, call tasks and tomorrow.
+mod calls;
+mod planned;
+mod waitlist;
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -20,6 +24,7 @@ use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
 use crate::config::Settings;
+use crate::domain::waitlist::FreedBy;
 use crate::domain::{
     Appointment, AppointmentSlot, ConsultantLoad, ExceptionKind, KioskLookup, PatientFacts,
     Provider, QueueStep, Reschedule, Routing, SchedulingError, SlotSearch, Step, WalkIn,
@@ -376,6 +381,7 @@ impl SchedulingService for SchedulingGrpc {
         tracing::Span::current().record("provider_id", tracing::field::display(provider_id));
         let hours = self.store.set_working_hours(provider_id, &hours).await?;
         tracing::info!(intervals = hours.intervals().len(), "working hours set");
+        self.offer_new_hours(vec![provider_id]).await;
         Ok(Response::new(convert::working_hours_to_proto(
             provider_id,
             &hours,
@@ -461,6 +467,11 @@ impl SchedulingService for SchedulingGrpc {
         );
         let exception = self.store.delete_schedule_exception(exception_id).await?;
         tracing::info!("schedule exception deleted");
+        let freed_for = match exception.provider_id {
+            Some(provider_id) => vec![provider_id],
+            None => self.store.providers_with_hours().await?,
+        };
+        self.offer_new_hours(freed_for).await;
         Ok(Response::new(convert::schedule_exception_to_proto(
             &exception,
         )))
@@ -729,6 +740,7 @@ impl SchedulingService for SchedulingGrpc {
         if let Some(change) = change {
             self.feed.publish(change);
         }
+        self.offer_freed(&appointment, FreedBy::Cancelled).await;
         tracing::info!(
             late = appointment.cancellation.as_ref().is_some_and(|c| c.late),
             "appointment cancelled"
@@ -786,6 +798,8 @@ impl SchedulingService for SchedulingGrpc {
         let appointment = self
             .step_appointment(&request.get_ref().appointment_id, Step::MarkNoShow, &caller)
             .await?;
+        self.offer_freed_by_id(&appointment.appointment_id, FreedBy::NoShow)
+            .await;
         Ok(Response::new(appointment))
     }
 
@@ -834,6 +848,7 @@ impl SchedulingService for SchedulingGrpc {
             )
             .await?;
         tracing::info!(new_appointment_id = %new.appointment_id, "appointment rescheduled");
+        self.offer_freed(&old, FreedBy::Rescheduled).await;
         Ok(Response::new(pb::RescheduleAppointmentResponse {
             rescheduled_appointment: Some(appointment_to_proto(&old)),
             appointment: Some(appointment_to_proto(&new)),
@@ -1191,5 +1206,103 @@ impl SchedulingService for SchedulingGrpc {
             }
         });
         Ok(Response::new(Box::pin(stream)))
+    }
+
+    // ---- Front desk flow: the bodies are in waitlist.rs, planned.rs and calls.rs.
+
+    #[tracing::instrument(skip_all)]
+    async fn create_waitlist_entry(
+        &self,
+        request: Request<pb::CreateWaitlistEntryRequest>,
+    ) -> Result<Response<pb::WaitlistEntry>, Status> {
+        self.do_create_waitlist_entry(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_waitlist_entries(
+        &self,
+        request: Request<pb::ListWaitlistEntriesRequest>,
+    ) -> Result<Response<pb::ListWaitlistEntriesResponse>, Status> {
+        self.do_list_waitlist_entries(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn remove_waitlist_entry(
+        &self,
+        request: Request<pb::RemoveWaitlistEntryRequest>,
+    ) -> Result<Response<pb::WaitlistEntry>, Status> {
+        self.do_remove_waitlist_entry(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_waitlist_offers(
+        &self,
+        request: Request<pb::ListWaitlistOffersRequest>,
+    ) -> Result<Response<pb::ListWaitlistOffersResponse>, Status> {
+        self.do_list_waitlist_offers(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn accept_waitlist_offer(
+        &self,
+        request: Request<pb::AcceptWaitlistOfferRequest>,
+    ) -> Result<Response<pb::AcceptWaitlistOfferResponse>, Status> {
+        self.do_accept_waitlist_offer(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn decline_waitlist_offer(
+        &self,
+        request: Request<pb::DeclineWaitlistOfferRequest>,
+    ) -> Result<Response<pb::WaitlistOffer>, Status> {
+        self.do_decline_waitlist_offer(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_planned_visit(
+        &self,
+        request: Request<pb::CreatePlannedVisitRequest>,
+    ) -> Result<Response<pb::PlannedVisit>, Status> {
+        self.do_create_planned_visit(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_planned_visits(
+        &self,
+        request: Request<pb::ListPlannedVisitsRequest>,
+    ) -> Result<Response<pb::ListPlannedVisitsResponse>, Status> {
+        self.do_list_planned_visits(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn book_planned_visit(
+        &self,
+        request: Request<pb::BookPlannedVisitRequest>,
+    ) -> Result<Response<pb::BookPlannedVisitResponse>, Status> {
+        self.do_book_planned_visit(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_call_tasks(
+        &self,
+        request: Request<pb::ListCallTasksRequest>,
+    ) -> Result<Response<pb::ListCallTasksResponse>, Status> {
+        self.do_list_call_tasks(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn complete_call_task(
+        &self,
+        request: Request<pb::CompleteCallTaskRequest>,
+    ) -> Result<Response<pb::CallTask>, Status> {
+        self.do_complete_call_task(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_tomorrow(
+        &self,
+        request: Request<pb::ListTomorrowRequest>,
+    ) -> Result<Response<pb::ListTomorrowResponse>, Status> {
+        self.do_list_tomorrow(request).await
     }
 }

@@ -8,8 +8,13 @@ mod hours;
 mod kiosk;
 mod providers;
 mod queue;
+// Front desk flow: waitlist, planned visits, call tasks.
+mod calls;
+mod planned;
+mod waitlist;
 
 pub use queue::Stepped;
+pub use waitlist::offer_closed;
 
 use std::future::Future;
 

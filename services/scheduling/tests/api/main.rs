@@ -13,6 +13,7 @@ mod listing;
 mod providers;
 mod queue;
 mod queue_ops;
+mod waitlist;
 mod walk_ins;
 mod working_hours;
 
@@ -102,6 +103,7 @@ impl TestClinic {
             queue_alert_after_minutes: 10,
             triage: Default::default(),
             kiosk: Default::default(),
+            front_desk: Default::default(),
         };
         configure(&mut settings);
         let app = App::build(settings, Arc::new(clock.clone()))
