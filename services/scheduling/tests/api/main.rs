@@ -7,6 +7,7 @@ mod booking;
 mod cancellation;
 mod check_in;
 mod free_slots;
+mod front_desk;
 mod kiosk;
 mod life_cycle;
 mod listing;
