@@ -16,6 +16,7 @@ mod domain;
 mod feed;
 mod front_desk;
 mod grpc;
+mod reminders;
 mod store;
 
 pub use app::{App, SERVICE_NAME};

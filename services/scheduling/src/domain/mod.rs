@@ -12,6 +12,7 @@ mod triage;
 // Front desk flow: waitlist, planned visits, call tasks.
 pub mod calls;
 pub mod planned;
+pub mod reminders;
 pub mod waitlist;
 
 use std::fmt;

@@ -8,6 +8,7 @@ mod watch;
 // Front desk flow: waitlist, planned visits, call tasks and tomorrow.
 mod calls;
 mod planned;
+mod reminders;
 mod waitlist;
 
 use std::pin::Pin;
@@ -34,7 +35,7 @@ use crate::feed::QueueFeed;
 use crate::store::SchedulingStore;
 
 use convert::{CheckInTarget, KioskView, appointment_to_proto, provider_to_proto};
-pub use registry::PatientRegistry;
+pub use registry::{PatientContact, PatientRegistry};
 
 /// A server stream of `T`.
 type Watch<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
@@ -1304,5 +1305,21 @@ impl SchedulingService for SchedulingGrpc {
         request: Request<pb::ListTomorrowRequest>,
     ) -> Result<Response<pb::ListTomorrowResponse>, Status> {
         self.do_list_tomorrow(request).await
+    }
+
+    #[tracing::instrument(skip_all, fields(appointment_id))]
+    async fn list_outbox_messages(
+        &self,
+        request: Request<pb::ListOutboxMessagesRequest>,
+    ) -> Result<Response<pb::ListOutboxMessagesResponse>, Status> {
+        self.do_list_outbox_messages(request).await
+    }
+
+    #[tracing::instrument(skip_all, fields(appointment_id))]
+    async fn record_reply(
+        &self,
+        request: Request<pb::RecordReplyRequest>,
+    ) -> Result<Response<pb::RecordReplyResponse>, Status> {
+        self.do_record_reply(request).await
     }
 }

@@ -10,6 +10,7 @@ mod providers;
 mod queue;
 // Front desk flow: waitlist, planned visits, call tasks.
 mod calls;
+mod outbox;
 mod planned;
 mod waitlist;
 

@@ -14,6 +14,7 @@ mod listing;
 mod providers;
 mod queue;
 mod queue_ops;
+mod reminders;
 mod waitlist;
 mod walk_ins;
 mod working_hours;
@@ -156,6 +157,28 @@ impl TestClinic {
                     ..Default::default()
                 }),
                 request_id: request_id(&["register", phone]),
+            })
+            .await
+            .expect("registered")
+            .into_inner()
+            .patient_id
+    }
+
+    /// Registers `patient` as given (contact details, consents, language) and returns their id.
+    pub async fn register_patient(&self, patient: patients::Patient, key: &str) -> String {
+        let registry = self.registry.as_ref().expect("the registry is running");
+        let mut client = PatientServiceClient::new(
+            registry
+                .channel_as(Role::Reception, "reception:tester")
+                .await,
+        );
+        client
+            .create_patient(patients::CreatePatientRequest {
+                patient: Some(patients::Patient {
+                    date_of_birth: Some(maria_born()),
+                    ..patient
+                }),
+                request_id: request_id(&["register", key]),
             })
             .await
             .expect("registered")
