@@ -285,6 +285,25 @@ async fn a_message_that_cannot_be_sent_is_retried_later(database: TestDatabase) 
     let still = outbox(&mut reception, &booked.appointment_id).await;
     let email_now = still.iter().find(|m| m.channel == "email").expect("email");
     assert_eq!(email_now.attempts, 1);
+
+    // Each retry waits longer; after five attempts the message is given up.
+    let mut last = email_now.clone();
+    for _ in 0..300 {
+        if last.status == "failed" {
+            break;
+        }
+        if last.status == "pending" {
+            clinic.clock.advance(TimeDelta::hours(1));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let messages = outbox(&mut reception, &booked.appointment_id).await;
+        last = messages
+            .into_iter()
+            .find(|m| m.channel == "email")
+            .expect("email");
+    }
+    assert_eq!((last.status.as_str(), last.attempts), ("failed", 5));
+    assert!(last.sent_time.is_none());
 }
 
 async fn replies_confirm_or_cancel_and_are_recorded_once(database: TestDatabase) {
