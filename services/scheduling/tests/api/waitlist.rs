@@ -18,6 +18,7 @@ backend_tests!(
     declined_expired_and_withdrawn_offers_cannot_be_accepted,
     new_working_hours_offer_the_first_free_slot_that_fits,
     a_no_show_offers_what_is_left_of_its_time,
+    a_reschedule_offers_only_the_time_it_really_gave_up,
     creating_an_entry_checks_every_field_and_a_retry_adds_it_once,
 );
 
@@ -368,6 +369,46 @@ async fn a_no_show_offers_what_is_left_of_its_time(database: TestDatabase) {
     assert_eq!(offers[0].start_time, Some(local(22, "09:30")));
     assert_eq!(offers[0].end_time, Some(local(22, "10:00")));
     assert_eq!(offers[0].freed_by, "no_show");
+}
+
+async fn a_reschedule_offers_only_the_time_it_really_gave_up(database: TestDatabase) {
+    // Arrange: María 10:00-11:00 moves half an hour later, to 10:30-11:30.
+    let clinic = TestClinic::start(database).await;
+    let maria = clinic.maria().await;
+    let waiting = three_waiting(&clinic).await;
+    let ruiz = clinic.provider("Dra. Ana Ruiz").await;
+    let mut reception = clinic.client(Role::Reception).await;
+    let rosa = add(&mut reception, wish(&waiting.rosa, "", None), "w-rosa").await;
+    let mut longer = wish(&waiting.luis, "", None);
+    longer.duration_minutes = 45;
+    let luis = add(&mut reception, longer, "w-luis").await;
+    let booked = clinic.book(&maria, &ruiz, (24, "10:00"), 60).await;
+
+    // Act
+    reception
+        .reschedule_appointment(pb::RescheduleAppointmentRequest {
+            appointment_id: booked.appointment_id.clone(),
+            start_time: Some(local(24, "10:30")),
+            end_time: None,
+            request_id: "move-maria".into(),
+        })
+        .await
+        .expect("rescheduled");
+
+    // Assert: Rosa's half hour fits in 10:00-10:30; Luis's 45 minutes do not.
+    let offers = offers_of(&mut reception, &rosa).await;
+    assert_eq!(offers.len(), 1);
+    assert_eq!(offers[0].start_time, Some(local(24, "10:00")));
+    assert_eq!(offers[0].end_time, Some(local(24, "10:30")));
+    assert_eq!(offers[0].freed_by, "rescheduled");
+    assert!(offers_of(&mut reception, &luis).await.is_empty());
+    let kiosk = clinic
+        .client(Role::Kiosk)
+        .await
+        .list_waitlist_offers(pb::ListWaitlistOffersRequest::default())
+        .await
+        .expect_err("not for kiosks");
+    assert_eq!(kiosk.code(), Code::PermissionDenied);
 }
 
 async fn creating_an_entry_checks_every_field_and_a_retry_adds_it_once(database: TestDatabase) {
