@@ -420,6 +420,7 @@ async fn start_scheduling(
             queue_alert_after_minutes: clinic_scheduling::config::DEFAULT_QUEUE_ALERT_AFTER_MINUTES,
             triage: Default::default(),
             kiosk: Default::default(),
+            front_desk: Default::default(),
             clinic: ClinicSettings::default(),
             auth: auth_settings(),
         },

@@ -58,6 +58,9 @@ pub struct SchedulingConfig {
     /// How the kiosk is kept from guessing at other patients' visits.
     #[serde(default)]
     pub kiosk: clinic_scheduling::config::KioskSettings,
+    /// Waitlist offers and late-arrival calls.
+    #[serde(default)]
+    pub front_desk: clinic_scheduling::config::FrontDeskSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -203,6 +206,7 @@ impl Config {
             queue_alert_after_minutes: self.scheduling.queue_alert_after_minutes,
             triage: self.scheduling.triage.clone(),
             kiosk: self.scheduling.kiosk.clone(),
+            front_desk: self.scheduling.front_desk.clone(),
             clinic: self.clinic.clone(),
             auth: auth.clone(),
         }

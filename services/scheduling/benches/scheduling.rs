@@ -174,6 +174,7 @@ async fn start(database: &TestDatabase) -> anyhow::Result<Clinic> {
             queue_alert_after_minutes: 10,
             triage: Default::default(),
             kiosk: Default::default(),
+            front_desk: Default::default(),
         },
         clock.clone(),
     )

@@ -46,7 +46,21 @@ impl App {
         let listen = settings.listen;
         let stopping = CancellationToken::new();
         let feed = QueueFeed::new(stopping.clone());
-        let grpc = SchedulingGrpc::new(store, registry, feed, clock.clone(), Arc::new(settings));
+        let settings = Arc::new(settings);
+        crate::front_desk::spawn_messages(
+            store.clone(),
+            registry.clone(),
+            clock.clone(),
+            settings.clone(),
+            stopping.clone(),
+        );
+        crate::front_desk::spawn(
+            store.clone(),
+            clock.clone(),
+            settings.front_desk.clone(),
+            stopping.clone(),
+        );
+        let grpc = SchedulingGrpc::new(store, registry, feed, clock.clone(), settings);
         let server = SchedulingServiceServer::with_interceptor(grpc, Authenticate::new(key, clock));
         let service = GrpcService {
             name: SERVICE_NAME,

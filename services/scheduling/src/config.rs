@@ -29,6 +29,75 @@ pub struct Settings {
     /// How the kiosk is kept from being used to guess at other patients' visits.
     #[serde(default)]
     pub kiosk: KioskSettings,
+    /// Waitlist offers, late-arrival calls and reminders.
+    #[serde(default)]
+    pub front_desk: FrontDeskSettings,
+}
+
+/// `[scheduling.front_desk]`: waitlist offers, late-arrival calls.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct FrontDeskSettings {
+    /// How long a waitlist offer stays open (it also closes when the offered time starts).
+    pub offer_hold_minutes: u32,
+    /// A patient not checked in this many minutes after their start gets a call task (the
+    /// desk's rule is 10-15 minutes).
+    pub late_after_minutes: u32,
+    /// How often the background task looks for late patients.
+    pub late_check_every_seconds: u32,
+    /// Reminders go out this many hours before a visit (3 days and 1 day by default).
+    pub reminder_offsets_hours: Vec<u32>,
+    /// A waiting patient is sent their place and estimated wait every this many minutes.
+    pub wait_update_every_minutes: u32,
+    /// How often the background task writes due messages to the outbox and sends them.
+    pub messages_every_seconds: u32,
+    /// The SMTP relay for email; without it email is logged like SMS and WhatsApp.
+    pub smtp: Option<SmtpSettings>,
+}
+
+/// `[scheduling.front_desk.smtp]`: a plain SMTP relay on the clinic's network (no TLS, no
+/// login).
+#[derive(Debug, Clone, Deserialize)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    /// The sender, e.g. `Clínica Dental <citas@clinica.example>`.
+    pub from: String,
+}
+
+impl Default for FrontDeskSettings {
+    fn default() -> Self {
+        FrontDeskSettings {
+            offer_hold_minutes: 120,
+            late_after_minutes: 10,
+            late_check_every_seconds: 60,
+            reminder_offsets_hours: vec![72, 24],
+            wait_update_every_minutes: 10,
+            messages_every_seconds: 30,
+            smtp: None,
+        }
+    }
+}
+
+impl FrontDeskSettings {
+    pub(crate) fn offer_hold(&self) -> TimeDelta {
+        TimeDelta::minutes(i64::from(self.offer_hold_minutes.max(1)))
+    }
+
+    pub(crate) fn reminder_offsets(&self) -> Vec<TimeDelta> {
+        self.reminder_offsets_hours
+            .iter()
+            .map(|hours| TimeDelta::hours(i64::from((*hours).clamp(1, 24 * 30))))
+            .collect()
+    }
+
+    pub(crate) fn wait_update_every(&self) -> TimeDelta {
+        TimeDelta::minutes(i64::from(self.wait_update_every_minutes.max(1)))
+    }
+
+    pub(crate) fn late_after(&self) -> TimeDelta {
+        TimeDelta::minutes(i64::from(self.late_after_minutes.max(1)))
+    }
 }
 
 /// The default of [`Settings::queue_alert_after_minutes`].

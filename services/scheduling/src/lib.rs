@@ -16,7 +16,9 @@ pub mod config;
 pub mod direct;
 mod domain;
 mod feed;
+mod front_desk;
 mod grpc;
+mod reminders;
 mod store;
 
 pub use app::{App, SERVICE_NAME};

@@ -72,6 +72,7 @@ impl Clinic {
                     clinic_scheduling::config::DEFAULT_QUEUE_ALERT_AFTER_MINUTES,
                 triage: Default::default(),
                 kiosk: Default::default(),
+                front_desk: Default::default(),
                 clinic: clinic.clone(),
                 auth: auth_settings(),
             },

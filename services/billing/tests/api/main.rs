@@ -139,6 +139,7 @@ impl TestClinic {
                     auth: auth_settings(),
                     triage: Default::default(),
                     kiosk: Default::default(),
+                    front_desk: Default::default(),
                 },
                 Arc::new(clock_at(now)),
             )

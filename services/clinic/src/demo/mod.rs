@@ -25,6 +25,7 @@ pub use devices::write_configs as write_device_configs;
 
 mod accounts;
 mod devices;
+mod flow;
 mod overdue;
 mod people;
 mod schedule;
@@ -93,12 +94,15 @@ impl<'a> Seeder<'a> {
         let kinds = self.seed_visit_kinds().await?;
         let patient_ids = self.seed_patients(today).await?;
         let appointments = self.seed_today(today, &providers, &patient_ids).await?;
+        let flow = self.seed_flow(today, &providers, &patient_ids).await?;
         let open = self.seed_balances(today, &patient_ids, &currency).await?;
         let overdue = self.seed_overdue(today, &patient_ids, &currency).await?;
         let cash_payments = self.seed_drawer(&patient_ids, &currency).await?;
         Ok(format!(
-            "{} providers, {} price-list items, {} kinds of visit, {} patients, {} appointments today, {} open balances, \
-             {} accounts in collections, the {} drawer open with {} cash payments",
+            "{} providers, {} price-list items, {} kinds of visit, {} patients, {} appointments today, \
+             {} open balances, {} accounts in collections, the {} drawer open with {} cash payments, \
+             {} patients on the waitlist with {} open offers, {} planned visits, {} messages in the \
+             outbox, late arrivals to call: {}",
             providers.len(),
             accounts::PRICE_LIST.len(),
             kinds,
@@ -107,7 +111,12 @@ impl<'a> Seeder<'a> {
             open,
             overdue,
             accounts::DEMO_TERMINAL,
-            cash_payments
+            cash_payments,
+            flow.waitlist,
+            flow.offers,
+            flow.planned,
+            flow.messages,
+            flow.call_tasks
         ))
     }
 }

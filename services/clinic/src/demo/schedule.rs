@@ -1,7 +1,7 @@
 //! The demo clinic's providers, their hours and today's appointments.
 
 use anyhow::Context;
-use chrono::{NaiveDate, NaiveTime, TimeDelta, TimeZone};
+use chrono::{NaiveDate, NaiveTime, TimeDelta, TimeZone, Timelike};
 use clinic_proto::scheduling::v1 as scheduling;
 use clinic_proto::timestamp_to_proto;
 
@@ -32,8 +32,8 @@ impl Seeder<'_> {
         Ok(providers)
     }
 
-    /// Mornings every day (a weekend morning shift for emergencies included, so the demo works on
-    /// any day), afternoons Monday to Friday after a two-hour lunch.
+    /// Extended hours every day, 07:00 to 22:00, so the demo day around the current time can be
+    /// seen at most hours of the day.
     async fn set_working_hours(&mut self, provider_id: &str) -> anyhow::Result<()> {
         use scheduling::{DayOfWeek, TimeOfDay, WorkingInterval};
         let at = |hours| Some(TimeOfDay { hours, minutes: 0 });
@@ -47,19 +47,11 @@ impl Seeder<'_> {
             DayOfWeek::Saturday,
             DayOfWeek::Sunday,
         ] {
-            let weekday = !matches!(day, DayOfWeek::Saturday | DayOfWeek::Sunday);
             intervals.push(WorkingInterval {
                 day_of_week: day as i32,
-                start_time: at(9),
-                end_time: at(14),
+                start_time: at(DAY_STARTS),
+                end_time: at(DAY_ENDS),
             });
-            if weekday {
-                intervals.push(WorkingInterval {
-                    day_of_week: day as i32,
-                    start_time: at(16),
-                    end_time: at(20),
-                });
-            }
         }
         self.scheduling
             .set_working_hours(scheduling::SetWorkingHoursRequest {
@@ -73,8 +65,10 @@ impl Seeder<'_> {
         Ok(())
     }
 
-    /// Today's schedule: three chairs' worth of visits from 09:00: five already checked in and
-    /// waiting, eight confirmed, three not yet confirmed, two cancelled.
+    /// Today's schedule around the current time: three chairs' worth of visits every 45 minutes
+    /// from 90 minutes ago: five checked in and waiting, eight confirmed (the one 45 minutes
+    /// past its start not checked in: a call task), three not yet confirmed, two cancelled.
+    /// Visits outside the day's hours are left out.
     pub(super) async fn seed_today(
         &mut self,
         today: NaiveDate,
@@ -92,17 +86,27 @@ impl Seeder<'_> {
             .map(|(id, _)| id)
             .collect();
         let time_zone = self.config.clinic.time_zone;
+        let now_local = self.clock.now().with_timezone(&time_zone).naive_local();
+        let quarter = now_local.time().minute() / 15 * 15;
+        let first_start = now_local.date().and_time(
+            NaiveTime::from_hms_opt(now_local.time().hour(), quarter, 0).expect("valid time"),
+        ) - TimeDelta::minutes(90);
+        let opens =
+            today.and_time(NaiveTime::from_hms_opt(DAY_STARTS as u32, 0, 0).expect("valid"));
+        let closes =
+            today.and_time(NaiveTime::from_hms_opt(DAY_ENDS as u32 - 1, 20, 0).expect("valid"));
         let mut booked = Vec::new();
         for (slot, patient_id) in patient_ids.iter().take(18).enumerate() {
             let provider_id = clinicians[slot % clinicians.len()];
-            let minutes_after_nine = (slot / clinicians.len()) as i64 * 45;
-            let local_start = today.and_time(NaiveTime::from_hms_opt(9, 0, 0).expect("valid time"))
-                + TimeDelta::minutes(minutes_after_nine);
-            let start = time_zone
-                .from_local_datetime(&local_start)
-                .earliest()
-                .context("the demo day has no 09:00")?
-                .to_utc();
+            let local_start =
+                first_start + TimeDelta::minutes((slot / clinicians.len()) as i64 * 45);
+            if local_start < opens || local_start > closes {
+                continue;
+            }
+            let Some(start) = time_zone.from_local_datetime(&local_start).earliest() else {
+                continue;
+            };
+            let start = start.to_utc();
             let (price_code, reason) = VISITS[slot % VISITS.len()];
             let appointment = self
                 .scheduling
@@ -160,6 +164,10 @@ impl Seeder<'_> {
         Ok(booked.len())
     }
 }
+
+/// The demo providers' hours, every day (whole hours, clinic-local).
+pub(super) const DAY_STARTS: i32 = 7;
+pub(super) const DAY_ENDS: i32 = 22;
 
 const PROVIDERS: &[(&str, scheduling::ProviderKind)] = &[
     ("Dra. Ana Ruiz", scheduling::ProviderKind::Dentist),

@@ -120,6 +120,17 @@ pub enum SchedulingError {
     /// Chairs, rooms and equipment (see `resources`).
     #[error(transparent)]
     Resource(#[from] super::ResourceError),
+    /// A waitlist entry or offer, planned visit or call task that does not exist.
+    #[error("{what} {id} not found")]
+    FlowNotFound { what: &'static str, id: String },
+    /// A waitlist offer, planned visit or call task whose state does not allow `action`.
+    #[error("{what} {id} is {state} and cannot be {action}")]
+    FlowClosed {
+        what: &'static str,
+        id: String,
+        state: &'static str,
+        action: &'static str,
+    },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }

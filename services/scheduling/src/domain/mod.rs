@@ -11,6 +11,11 @@ mod reports;
 mod resources;
 mod slots;
 mod triage;
+// Front desk flow: waitlist, planned visits, call tasks.
+pub mod calls;
+pub mod planned;
+pub mod reminders;
+pub mod waitlist;
 
 use std::fmt;
 

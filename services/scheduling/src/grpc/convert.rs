@@ -50,11 +50,11 @@ fn slot_problems(
     }
 }
 
-fn patient_id(text: &str) -> Result<PatientId, &'static str> {
+pub(super) fn patient_id(text: &str) -> Result<PatientId, &'static str> {
     PatientId::parse(text).map_err(|_| "must be a patient id (UUID)")
 }
 
-fn provider_id(text: &str) -> Result<ProviderId, &'static str> {
+pub(super) fn provider_id(text: &str) -> Result<ProviderId, &'static str> {
     ProviderId::parse(text).map_err(|_| "must be a provider id (UUID)")
 }
 
@@ -853,7 +853,7 @@ fn day_of_week(day: i32) -> Result<Weekday, &'static str> {
     }
 }
 
-fn day_of_week_to_proto(weekday: Weekday) -> pb::DayOfWeek {
+pub(super) fn day_of_week_to_proto(weekday: Weekday) -> pb::DayOfWeek {
     match weekday {
         Weekday::Mon => pb::DayOfWeek::Monday,
         Weekday::Tue => pb::DayOfWeek::Tuesday,
@@ -877,7 +877,7 @@ fn minute_of_day(time: Option<&pb::TimeOfDay>) -> Result<u16, &'static str> {
     u16::try_from(time.hours * 60 + time.minutes).map_err(|_| "must be a time of day")
 }
 
-fn time_of_day_to_proto(minute: u16) -> pb::TimeOfDay {
+pub(super) fn time_of_day_to_proto(minute: u16) -> pb::TimeOfDay {
     pb::TimeOfDay {
         hours: i32::from(minute / 60),
         minutes: i32::from(minute % 60),
@@ -1203,7 +1203,7 @@ pub fn slot_query(request: &pb::FindFreeSlotsRequest) -> Result<SlotQuery, Field
     }
 }
 
-fn slot_preferences(
+pub(super) fn slot_preferences(
     preferences: Option<&pb::SlotPreferences>,
     violations: &mut FieldViolations,
 ) -> SlotPreferences {

@@ -36,6 +36,7 @@ impl From<SchedulingError> for Status {
             | SchedulingError::ScheduleExceptionNotFound(_)
             | SchedulingError::ConfirmationCodeNotFound
             | SchedulingError::KioskNoMatch
+            | SchedulingError::FlowNotFound { .. }
             | SchedulingError::QueueEntryNotFound(_)) => Status::not_found(error.to_string()),
             error @ SchedulingError::KioskTooManyMisses => {
                 Status::resource_exhausted(error.to_string())
@@ -51,6 +52,7 @@ impl From<SchedulingError> for Status {
             | SchedulingError::HasAppointmentToday { .. }
             | SchedulingError::AlreadyQueued { .. }
             | SchedulingError::NobodyToRoute
+            | SchedulingError::FlowClosed { .. }
             | SchedulingError::IdentityNotConfirmed) => {
                 Status::failed_precondition(error.to_string())
             }

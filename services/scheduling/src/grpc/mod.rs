@@ -7,6 +7,11 @@ mod registry;
 mod reports;
 mod resources;
 mod watch;
+// Front desk flow: waitlist, planned visits, call tasks and tomorrow.
+mod calls;
+mod planned;
+mod reminders;
+mod waitlist;
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -22,6 +27,7 @@ use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
 use crate::config::Settings;
+use crate::domain::waitlist::FreedBy;
 use crate::domain::{
     Appointment, AppointmentSlot, ConsultantLoad, ExceptionKind, KioskLookup, PatientFacts,
     Provider, QueueStep, Reschedule, Routing, SchedulingError, SlotSearch, Step, WalkIn,
@@ -31,7 +37,7 @@ use crate::feed::QueueFeed;
 use crate::store::SchedulingStore;
 
 use convert::{CheckInTarget, KioskView, appointment_to_proto, provider_to_proto};
-pub use registry::PatientRegistry;
+pub use registry::{PatientContact, PatientRegistry};
 
 /// A server stream of `T`.
 type Watch<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
@@ -60,6 +66,18 @@ impl SchedulingGrpc {
             clock,
             settings,
         }
+    }
+
+    /// Adds to a booking the chairs, rooms or equipment its appointment type needs, so that every
+    /// way of booking (the desk, the waitlist, a planned visit) holds them.
+    async fn add_type_requirements(
+        &self,
+        new: &mut crate::domain::NewAppointment,
+    ) -> Result<(), SchedulingError> {
+        if let Some(type_id) = new.appointment_type_id {
+            new.resources.requirements = self.store.type_requirements(type_id).await?;
+        }
+        Ok(())
     }
 }
 
@@ -445,6 +463,7 @@ impl SchedulingService for SchedulingGrpc {
         tracing::Span::current().record("provider_id", tracing::field::display(provider_id));
         let hours = self.store.set_working_hours(provider_id, &hours).await?;
         tracing::info!(intervals = hours.intervals().len(), "working hours set");
+        self.offer_new_hours(vec![provider_id]).await;
         Ok(Response::new(convert::working_hours_to_proto(
             provider_id,
             &hours,
@@ -530,6 +549,11 @@ impl SchedulingService for SchedulingGrpc {
         );
         let exception = self.store.delete_schedule_exception(exception_id).await?;
         tracing::info!("schedule exception deleted");
+        let freed_for = match exception.provider_id {
+            Some(provider_id) => vec![provider_id],
+            None => self.store.providers_with_hours().await?,
+        };
+        self.offer_new_hours(freed_for).await;
         Ok(Response::new(convert::schedule_exception_to_proto(
             &exception,
         )))
@@ -631,9 +655,7 @@ impl SchedulingService for SchedulingGrpc {
             None => None,
         };
         let mut new = requested.resolve(appointment_type.as_ref())?;
-        if let Some(type_id) = new.appointment_type_id {
-            new.resources.requirements = self.store.type_requirements(type_id).await?;
-        }
+        self.add_type_requirements(&mut new).await?;
         let initials = self.registry.initials(new.patient_id).await?;
         let appointment = self
             .store
@@ -807,6 +829,7 @@ impl SchedulingService for SchedulingGrpc {
         if let Some(change) = change {
             self.feed.publish(change);
         }
+        self.offer_freed(&appointment, FreedBy::Cancelled).await;
         tracing::info!(
             late = appointment.cancellation.as_ref().is_some_and(|c| c.late),
             "appointment cancelled"
@@ -864,6 +887,8 @@ impl SchedulingService for SchedulingGrpc {
         let appointment = self
             .step_appointment(&request.get_ref().appointment_id, Step::MarkNoShow, &caller)
             .await?;
+        self.offer_freed_by_id(&appointment.appointment_id, FreedBy::NoShow)
+            .await;
         Ok(Response::new(appointment))
     }
 
@@ -912,6 +937,7 @@ impl SchedulingService for SchedulingGrpc {
             )
             .await?;
         tracing::info!(new_appointment_id = %new.appointment_id, "appointment rescheduled");
+        self.offer_freed(&old, FreedBy::Rescheduled).await;
         Ok(Response::new(pb::RescheduleAppointmentResponse {
             rescheduled_appointment: Some(appointment_to_proto(&old)),
             appointment: Some(appointment_to_proto(&new)),
@@ -1269,5 +1295,119 @@ impl SchedulingService for SchedulingGrpc {
             }
         });
         Ok(Response::new(Box::pin(stream)))
+    }
+
+    // ---- Front desk flow: the bodies are in waitlist.rs, planned.rs and calls.rs.
+
+    #[tracing::instrument(skip_all)]
+    async fn create_waitlist_entry(
+        &self,
+        request: Request<pb::CreateWaitlistEntryRequest>,
+    ) -> Result<Response<pb::WaitlistEntry>, Status> {
+        self.do_create_waitlist_entry(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_waitlist_entries(
+        &self,
+        request: Request<pb::ListWaitlistEntriesRequest>,
+    ) -> Result<Response<pb::ListWaitlistEntriesResponse>, Status> {
+        self.do_list_waitlist_entries(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn remove_waitlist_entry(
+        &self,
+        request: Request<pb::RemoveWaitlistEntryRequest>,
+    ) -> Result<Response<pb::WaitlistEntry>, Status> {
+        self.do_remove_waitlist_entry(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_waitlist_offers(
+        &self,
+        request: Request<pb::ListWaitlistOffersRequest>,
+    ) -> Result<Response<pb::ListWaitlistOffersResponse>, Status> {
+        self.do_list_waitlist_offers(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn accept_waitlist_offer(
+        &self,
+        request: Request<pb::AcceptWaitlistOfferRequest>,
+    ) -> Result<Response<pb::AcceptWaitlistOfferResponse>, Status> {
+        self.do_accept_waitlist_offer(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn decline_waitlist_offer(
+        &self,
+        request: Request<pb::DeclineWaitlistOfferRequest>,
+    ) -> Result<Response<pb::WaitlistOffer>, Status> {
+        self.do_decline_waitlist_offer(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_planned_visit(
+        &self,
+        request: Request<pb::CreatePlannedVisitRequest>,
+    ) -> Result<Response<pb::PlannedVisit>, Status> {
+        self.do_create_planned_visit(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_planned_visits(
+        &self,
+        request: Request<pb::ListPlannedVisitsRequest>,
+    ) -> Result<Response<pb::ListPlannedVisitsResponse>, Status> {
+        self.do_list_planned_visits(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn book_planned_visit(
+        &self,
+        request: Request<pb::BookPlannedVisitRequest>,
+    ) -> Result<Response<pb::BookPlannedVisitResponse>, Status> {
+        self.do_book_planned_visit(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_call_tasks(
+        &self,
+        request: Request<pb::ListCallTasksRequest>,
+    ) -> Result<Response<pb::ListCallTasksResponse>, Status> {
+        self.do_list_call_tasks(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn complete_call_task(
+        &self,
+        request: Request<pb::CompleteCallTaskRequest>,
+    ) -> Result<Response<pb::CallTask>, Status> {
+        self.do_complete_call_task(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_tomorrow(
+        &self,
+        request: Request<pb::ListTomorrowRequest>,
+    ) -> Result<Response<pb::ListTomorrowResponse>, Status> {
+        self.do_list_tomorrow(request).await
+    }
+
+    #[tracing::instrument(skip_all, fields(appointment_id))]
+    async fn list_outbox_messages(
+        &self,
+        request: Request<pb::ListOutboxMessagesRequest>,
+    ) -> Result<Response<pb::ListOutboxMessagesResponse>, Status> {
+        self.do_list_outbox_messages(request).await
+    }
+
+    #[tracing::instrument(skip_all, fields(appointment_id))]
+    async fn record_reply(
+        &self,
+        request: Request<pb::RecordReplyRequest>,
+    ) -> Result<Response<pb::RecordReplyResponse>, Status> {
+        self.do_record_reply(request).await
     }
 }

@@ -106,3 +106,52 @@ fn registry_failure(status: Status) -> SchedulingError {
         status.message()
     ))
 }
+
+/// How to reach a patient, for confirming visits and sending reminders. Stays in memory.
+#[derive(Clone, Default)]
+pub struct PatientContact {
+    pub name: String,
+    pub phone: String,
+    pub email: String,
+    pub sms: bool,
+    pub whatsapp: bool,
+    pub email_consent: bool,
+    /// es, en, zh or ru; empty when the registry has none.
+    pub language: String,
+}
+
+impl std::fmt::Debug for PatientContact {
+    // Personal data: never in a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PatientContact(..)")
+    }
+}
+
+impl PatientRegistry {
+    /// A patient's contact details and consents; `None` when the registry does not know them.
+    pub async fn contact(
+        &self,
+        patient_id: PatientId,
+    ) -> Result<Option<PatientContact>, SchedulingError> {
+        let request = pb::GetPatientRequest {
+            patient_id: patient_id.to_string(),
+        };
+        match self.client.clone().get_patient(request).await {
+            Ok(response) => {
+                let patient = response.into_inner();
+                let consent = patient.consent.unwrap_or_default();
+                Ok(Some(PatientContact {
+                    name: format!("{} {}", patient.given_name, patient.family_name),
+                    phone: patient.phone,
+                    email: patient.email,
+                    sms: consent.sms,
+                    whatsapp: consent.whatsapp,
+                    email_consent: consent.email,
+                    language: patient.preferred_language,
+                }))
+            }
+            Err(status) if status.code() == Code::NotFound => Ok(None),
+            Err(status) => Err(registry_failure(status)),
+        }
+    }
+}

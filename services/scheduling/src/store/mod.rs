@@ -10,8 +10,14 @@ mod providers;
 mod queue;
 mod reports;
 mod resources;
+// Front desk flow: waitlist, planned visits, call tasks.
+mod calls;
+mod outbox;
+mod planned;
+mod waitlist;
 
 pub use queue::Stepped;
+pub use waitlist::offer_closed;
 
 use std::future::Future;
 

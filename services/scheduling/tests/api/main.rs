@@ -8,14 +8,17 @@ mod cancellation;
 mod check_in;
 mod double_booking;
 mod free_slots;
+mod front_desk;
 mod kiosk;
 mod life_cycle;
 mod listing;
 mod providers;
 mod queue;
 mod queue_ops;
+mod reminders;
 mod reports;
 mod resources;
+mod waitlist;
 mod walk_ins;
 mod working_hours;
 
@@ -105,6 +108,7 @@ impl TestClinic {
             queue_alert_after_minutes: 10,
             triage: Default::default(),
             kiosk: Default::default(),
+            front_desk: Default::default(),
         };
         configure(&mut settings);
         let app = App::build(settings, Arc::new(clock.clone()))
@@ -156,6 +160,28 @@ impl TestClinic {
                     ..Default::default()
                 }),
                 request_id: request_id(&["register", phone]),
+            })
+            .await
+            .expect("registered")
+            .into_inner()
+            .patient_id
+    }
+
+    /// Registers `patient` as given (contact details, consents, language) and returns their id.
+    pub async fn register_patient(&self, patient: patients::Patient, key: &str) -> String {
+        let registry = self.registry.as_ref().expect("the registry is running");
+        let mut client = PatientServiceClient::new(
+            registry
+                .channel_as(Role::Reception, "reception:tester")
+                .await,
+        );
+        client
+            .create_patient(patients::CreatePatientRequest {
+                patient: Some(patients::Patient {
+                    date_of_birth: Some(maria_born()),
+                    ..patient
+                }),
+                request_id: request_id(&["register", key]),
             })
             .await
             .expect("registered")

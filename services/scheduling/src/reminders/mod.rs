@@ -1,0 +1,273 @@
+//! Sending messages to patients. The planner writes due reminders and wait updates to the
+//! outbox (see `domain::reminders` for what and when); the dispatcher sends what is due through
+//! a [`Sender`] per channel and records the outcome, retrying with back-off. Email goes over
+//! SMTP ([`smtp::SmtpSender`]) when a relay is configured; SMS and WhatsApp (and email without
+//! a relay) go to [`LogSender`], which writes a log line: a gateway is another `Sender`.
+
+pub mod smtp;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use clinic_common::time::local_date;
+
+use crate::config::Settings;
+use crate::domain::SchedulingError;
+use crate::domain::reminders::{
+    Channel, Language, MAX_ATTEMPTS, NewMessage, OutboxMessage, ReminderFacts, backoff,
+    due_reminder, reminder_text, wait_update_text,
+};
+use crate::domain::{QueueEntryStatus, waits};
+use crate::grpc::{PatientContact, PatientRegistry};
+use crate::store::SchedulingStore;
+
+/// Sends one message on one channel. `Err` carries what went wrong, for the outbox; the
+/// dispatcher retries later.
+#[tonic::async_trait]
+pub trait Sender: Send + Sync {
+    async fn send(&self, message: &OutboxMessage) -> Result<(), String>;
+}
+
+/// Writes the message to the log (ids, channel and length only: no personal data) and calls it
+/// sent.
+#[derive(Debug, Default)]
+pub struct LogSender;
+
+#[tonic::async_trait]
+impl Sender for LogSender {
+    async fn send(&self, message: &OutboxMessage) -> Result<(), String> {
+        tracing::info!(
+            message_id = %message.message_id,
+            channel = %message.channel,
+            kind = %message.kind,
+            language = %message.language,
+            chars = message.body.chars().count(),
+            "message handed to the log sender"
+        );
+        Ok(())
+    }
+}
+
+/// The sender of each channel.
+#[derive(Clone)]
+pub struct Senders {
+    pub sms: Arc<dyn Sender>,
+    pub whatsapp: Arc<dyn Sender>,
+    pub email: Arc<dyn Sender>,
+}
+
+impl Senders {
+    /// SMTP for email when configured; the log for everything else.
+    pub fn from_settings(settings: &Settings) -> Senders {
+        let log: Arc<dyn Sender> = Arc::new(LogSender);
+        let email: Arc<dyn Sender> = match &settings.front_desk.smtp {
+            Some(smtp) => Arc::new(smtp::SmtpSender::new(smtp)),
+            None => log.clone(),
+        };
+        Senders {
+            sms: log.clone(),
+            whatsapp: log,
+            email,
+        }
+    }
+
+    fn for_channel(&self, channel: Channel) -> &Arc<dyn Sender> {
+        match channel {
+            Channel::Sms => &self.sms,
+            Channel::WhatsApp => &self.whatsapp,
+            Channel::Email => &self.email,
+        }
+    }
+}
+
+/// The most appointments one planning round reads.
+const PLAN_LIMIT: u32 = 1000;
+/// The most messages one dispatch round sends.
+const DISPATCH_LIMIT: u32 = 100;
+
+/// Writes the reminders and wait updates due at `now` to the outbox. Returns how many messages
+/// were written.
+pub async fn plan(
+    store: &SchedulingStore,
+    registry: &PatientRegistry,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> Result<u64, SchedulingError> {
+    let mut messages = Vec::new();
+    let offsets = settings.front_desk.reminder_offsets();
+    let time_zone = settings.clinic.time_zone;
+    if let Some(furthest) = offsets.iter().max() {
+        let upcoming = store
+            .appointments_between(
+                (now, now + *furthest + chrono::TimeDelta::seconds(1)),
+                None,
+                None,
+                PLAN_LIMIT,
+                0,
+            )
+            .await?;
+        for appointment in upcoming.iter().filter(|a| a.status.is_active()) {
+            let Some(offset) = due_reminder(appointment.slot.start(), now, &offsets) else {
+                continue;
+            };
+            let round = format!("{}h", offset.num_hours());
+            let appointment_id = appointment.appointment_id.to_string();
+            if store
+                .round_written("reminder", (&appointment_id, ""), &round)
+                .await?
+            {
+                continue;
+            }
+            let contact = registry.contact(appointment.patient_id).await?;
+            let provider = store
+                .provider(appointment.provider_id)
+                .await?
+                .map(|provider| provider.display_name.as_str().to_owned())
+                .unwrap_or_default();
+            let language = Language::from_tag(contact.as_ref().map_or("", |c| c.language.as_str()));
+            let (subject, body) = reminder_text(
+                language,
+                &ReminderFacts {
+                    clinic: &settings.clinic.name,
+                    start: appointment.slot.start(),
+                    time_zone,
+                    provider: &provider,
+                    code: appointment.confirmation_code.as_str(),
+                },
+            );
+            let template = NewMessage {
+                kind: "reminder",
+                round,
+                appointment_id,
+                queue_entry_id: String::new(),
+                patient_id: appointment.patient_id.to_string(),
+                channel: None,
+                recipient: String::new(),
+                language,
+                subject,
+                body,
+            };
+            messages.extend(per_channel(template, contact.as_ref()));
+        }
+    }
+    // Wait updates, for patients waiting in today's queue.
+    let entries = store.queue(local_date(now, time_zone)).await?;
+    let alert_after = chrono::TimeDelta::minutes(i64::from(settings.queue_alert_after_minutes));
+    let every = settings.front_desk.wait_update_every();
+    for (entry, wait) in entries.iter().zip(waits(&entries, now, alert_after)) {
+        let Some(wait) = wait else { continue };
+        if entry.status != QueueEntryStatus::Waiting {
+            continue;
+        }
+        let rounds = (now - entry.arrived_at).num_minutes() / every.num_minutes();
+        if rounds < 1 {
+            continue;
+        }
+        let round = format!("w{rounds}");
+        let queue_entry_id = entry.queue_entry_id.to_string();
+        let appointment_id = entry
+            .appointment_id
+            .map(|id| id.to_string())
+            .unwrap_or_default();
+        if store
+            .round_written("wait_update", (&appointment_id, &queue_entry_id), &round)
+            .await?
+        {
+            continue;
+        }
+        let contact = registry.contact(entry.patient_id).await?;
+        let language = Language::from_tag(contact.as_ref().map_or("", |c| c.language.as_str()));
+        let (subject, body) = wait_update_text(
+            language,
+            &settings.clinic.name,
+            (
+                &entry.ticket.to_string(),
+                entry.position,
+                wait.estimated_minutes,
+            ),
+        );
+        let template = NewMessage {
+            kind: "wait_update",
+            round,
+            appointment_id,
+            queue_entry_id,
+            patient_id: entry.patient_id.to_string(),
+            channel: None,
+            recipient: String::new(),
+            language,
+            subject,
+            body,
+        };
+        messages.extend(per_channel(template, contact.as_ref()));
+    }
+    store.enqueue(&messages, now).await
+}
+
+/// One message per channel the patient consented to and has an address for; a single skipped
+/// one when there is none.
+fn per_channel(template: NewMessage, contact: Option<&PatientContact>) -> Vec<NewMessage> {
+    let mut messages = Vec::new();
+    if let Some(contact) = contact {
+        let channels = [
+            (Channel::Sms, contact.sms, &contact.phone),
+            (Channel::WhatsApp, contact.whatsapp, &contact.phone),
+            (Channel::Email, contact.email_consent, &contact.email),
+        ];
+        for (channel, consented, address) in channels {
+            if consented && !address.trim().is_empty() {
+                messages.push(NewMessage {
+                    channel: Some(channel),
+                    recipient: address.clone(),
+                    ..template.clone()
+                });
+            }
+        }
+    }
+    if messages.is_empty() {
+        messages.push(template);
+    }
+    messages
+}
+
+/// Sends the messages due at `now`. Each is claimed first, so it is sent at most once however
+/// many dispatchers run; a failure is retried after [`backoff`] until [`MAX_ATTEMPTS`].
+/// Returns how many were sent.
+pub async fn dispatch(
+    store: &SchedulingStore,
+    senders: &Senders,
+    now: DateTime<Utc>,
+) -> Result<u64, SchedulingError> {
+    let mut sent = 0;
+    for message in store.due_messages(now, DISPATCH_LIMIT).await? {
+        if !store.claim_message(&message.message_id).await? {
+            continue;
+        }
+        let attempts = message.attempts + 1;
+        let outcome = match Channel::parse(&message.channel) {
+            Some(channel) => senders.for_channel(channel).send(&message).await,
+            None => Err(format!("unknown channel {}", message.channel)),
+        };
+        match outcome {
+            Ok(()) => {
+                store
+                    .message_outcome(&message.message_id, Ok(()), now)
+                    .await?;
+                sent += 1;
+            }
+            Err(error) => {
+                let retry_at = (attempts < MAX_ATTEMPTS).then(|| now + backoff(attempts));
+                tracing::warn!(
+                    message_id = %message.message_id,
+                    channel = %message.channel,
+                    attempts,
+                    gives_up = retry_at.is_none(),
+                    "a message could not be sent"
+                );
+                store
+                    .message_outcome(&message.message_id, Err((&error, retry_at)), now)
+                    .await?;
+            }
+        }
+    }
+    Ok(sent)
+}
