@@ -1,7 +1,9 @@
 //! Bookings and check-ins per second and their latency through scheduling's gRPC API, with 1, 8
 //! and 32 clients at once, on SQLite and on PostgreSQL; beside the same store calls made
 //! straight on the same database in the same run (`clinic_scheduling::direct`, no gRPC), with
-//! the ratio; and the delay from a check-in to its event at a `WatchQueue` watcher.
+//! the ratio; and the delay from a check-in to its event at a `WatchQueue` watcher: one on the
+//! same service, and on PostgreSQL one on a second replica of the service sharing the database
+//! (the event crosses by `LISTEN/NOTIFY`).
 //!
 //! Scheduling runs in this process on 127.0.0.1:0 beside a real patient registry (which it asks
 //! for the patient's initials at every booking), each on a fresh database: a new SQLite file, and
@@ -117,7 +119,7 @@ struct Clinic {
     /// The service's clock: each check-in run happens on a day of its own, so that every run
     /// starts with an empty queue.
     clock: Arc<FixedClock>,
-    _registry: RunningService,
+    registry: RunningService,
     _registry_database: TestDatabase,
     patient_ids: Vec<String>,
 }
@@ -164,11 +166,27 @@ async fn start(database: &TestDatabase) -> anyhow::Result<Clinic> {
                 .patient_id,
         );
     }
+    let scheduling = serve_scheduling(database.url(), &registry.url(), &clock).await?;
+    Ok(Clinic {
+        scheduling,
+        clock,
+        registry,
+        _registry_database: registry_database,
+        patient_ids,
+    })
+}
+
+/// A scheduling service on `database_url`, serving in this process.
+async fn serve_scheduling(
+    database_url: &str,
+    patients_url: &str,
+    clock: &Arc<FixedClock>,
+) -> anyhow::Result<RunningService> {
     let app = App::build(
         Settings {
             listen: any_local_port(),
-            database_url: database.url().to_owned(),
-            patients_url: registry.url(),
+            database_url: database_url.to_owned(),
+            patients_url: patients_url.to_owned(),
             clinic: ClinicSettings::default(),
             auth: auth_settings(),
             queue_alert_after_minutes: 10,
@@ -179,23 +197,15 @@ async fn start(database: &TestDatabase) -> anyhow::Result<Clinic> {
         clock.clone(),
     )
     .await?;
-    let scheduling = spawn(app.local_addr(), |stop| app.run_until_stopped(stop));
-    Ok(Clinic {
-        scheduling,
-        clock,
-        _registry: registry,
-        _registry_database: registry_database,
-        patient_ids,
-    })
+    Ok(spawn(app.local_addr(), |stop| app.run_until_stopped(stop)))
 }
 
 async fn client(clinic: &Clinic) -> Client {
-    SchedulingServiceClient::new(
-        clinic
-            .scheduling
-            .channel_as(Role::Reception, "reception:bench")
-            .await,
-    )
+    client_of(&clinic.scheduling).await
+}
+
+async fn client_of(service: &RunningService) -> Client {
+    SchedulingServiceClient::new(service.channel_as(Role::Reception, "reception:bench").await)
 }
 
 /// `count` new providers, one per client of a run, so that no run's bookings meet another's.
@@ -231,7 +241,7 @@ async fn measure_backend(backend: &str, database: TestDatabase) -> anyhow::Resul
     let sql = Database::connect(database.url()).await?;
     let direct = DirectStore::new(sql.clone());
     // First, while today's queue is short: how soon a watcher hears of a check-in.
-    watch_delay(backend, &clinic, &direct).await?;
+    watch_delays(backend, &clinic, &database, &direct).await?;
     for clients in CLIENTS {
         let grpc_providers = providers(&clinic, clients, &format!("grpc-{clients}")).await?;
         let sql_providers = providers(&clinic, clients, &format!("sqlx-{clients}")).await?;
@@ -449,13 +459,40 @@ fn check_in(appointment_id: &str) -> pb::CheckInAppointmentRequest {
     }
 }
 
-/// [`WATCHED`] check-ins one after another, each timed from the call until a `WatchQueue`
-/// watcher receives the queue change it made.
-async fn watch_delay(backend: &str, clinic: &Clinic, direct: &DirectStore) -> anyhow::Result<()> {
+/// How soon a watcher hears of a check-in: on the service that made it, and on PostgreSQL on
+/// another replica of the service.
+async fn watch_delays(
+    backend: &str,
+    clinic: &Clinic,
+    database: &TestDatabase,
+    direct: &DirectStore,
+) -> anyhow::Result<()> {
     let provider_ids = providers(clinic, 1, "watched").await?;
     let patient_ids = &clinic.patient_ids[..1];
-    let appointments = todays_appointments(direct, patient_ids, &provider_ids, 22).await?;
-    let mut watcher = client(clinic).await;
+    let mut appointments = todays_appointments(direct, patient_ids, &provider_ids, 22)
+        .await?
+        .swap_remove(0)
+        .into_iter();
+    let mut figures = watch_delay(clinic, &clinic.scheduling, appointments.by_ref()).await?;
+    report_watch(backend, "WatchQueue event", &mut figures);
+    if backend == "postgres" {
+        let replica =
+            serve_scheduling(database.url(), &clinic.registry.url(), &clinic.clock).await?;
+        let mut figures = watch_delay(clinic, &replica, appointments).await?;
+        report_watch(backend, "WatchQueue event on another replica", &mut figures);
+        replica.stop().await;
+    }
+    Ok(())
+}
+
+/// [`WATCHED`] check-ins of `appointments` one after another on `clinic`'s service, each timed
+/// from the call until a `WatchQueue` watcher on `watched` receives the queue change it made.
+async fn watch_delay(
+    clinic: &Clinic,
+    watched: &RunningService,
+    appointments: impl Iterator<Item = String>,
+) -> anyhow::Result<Figures> {
+    let mut watcher = client_of(watched).await;
     let mut stream = watcher
         .watch_queue(pb::WatchQueueRequest {})
         .await?
@@ -464,10 +501,10 @@ async fn watch_delay(backend: &str, clinic: &Clinic, direct: &DirectStore) -> an
     stream.message().await?;
     let mut desk = client(clinic).await;
     let mut delays = Vec::with_capacity(WATCHED);
-    for appointment_id in appointments[0].iter().take(WATCHED) {
+    for appointment_id in appointments.take(WATCHED) {
         let call = Instant::now();
         let entry = desk
-            .check_in_appointment(check_in(appointment_id))
+            .check_in_appointment(check_in(&appointment_id))
             .await?
             .into_inner()
             .queue_entry
@@ -482,18 +519,20 @@ async fn watch_delay(backend: &str, clinic: &Clinic, direct: &DirectStore) -> an
             }
         }
     }
-    let mut figures = Figures {
+    Ok(Figures {
         operations: delays.len(),
         elapsed: Duration::ZERO,
         latencies: delays,
-    };
+    })
+}
+
+fn report_watch(backend: &str, event: &str, figures: &mut Figures) {
     let (p50, p99) = (figures.percentile(50), figures.percentile(99));
     println!(
-        "{backend:<9} check-in -> WatchQueue event, {} check-ins one at a time: p50 {:.2} ms, \
+        "{backend:<9} check-in -> {event}, {} check-ins one at a time: p50 {:.2} ms, \
          p99 {:.2} ms",
         figures.operations,
         millis(p50),
         millis(p99),
     );
-    Ok(())
 }

@@ -45,7 +45,14 @@ impl App {
         )?);
         let listen = settings.listen;
         let stopping = CancellationToken::new();
-        let feed = QueueFeed::new(stopping.clone());
+        // On PostgreSQL several replicas may share the database, and each tells the others of its
+        // queue changes; SQLite has one process.
+        let feed = match &database {
+            Database::Postgres(pool) => {
+                QueueFeed::across_replicas(stopping.clone(), pool.clone()).await?
+            }
+            Database::Sqlite(_) => QueueFeed::new(stopping.clone()),
+        };
         let settings = Arc::new(settings);
         crate::front_desk::spawn_messages(
             store.clone(),

@@ -297,7 +297,7 @@ impl SchedulingGrpc {
             .store
             .step_queue_entry(queue_entry_id, step, caller, self.clock.now())
             .await?;
-        self.feed.publish(stepped.change);
+        self.feed.publish(stepped.change).await;
         tracing::info!(
             status = stepped.entry.status.as_str(),
             "queue entry changed"
@@ -827,7 +827,7 @@ impl SchedulingService for SchedulingGrpc {
             .cancel(appointment_id, reason, &caller, self.clock.now())
             .await?;
         if let Some(change) = change {
-            self.feed.publish(change);
+            self.feed.publish(change).await;
         }
         self.offer_freed(&appointment, FreedBy::Cancelled).await;
         tracing::info!(
@@ -956,7 +956,7 @@ impl SchedulingService for SchedulingGrpc {
         let (entry, change) = self.store.call_next(&command, today, &caller, now).await?;
         record_queue_entry_id(entry.queue_entry_id);
         if let Some(change) = change {
-            self.feed.publish(change);
+            self.feed.publish(change).await;
             tracing::info!(ticket = %entry.ticket, "patient called");
         }
         Ok(Response::new(convert::queue_entry_to_proto(&entry)))
@@ -1125,7 +1125,7 @@ impl SchedulingService for SchedulingGrpc {
             )
             .await?;
         if let Some(change) = checked_in.change {
-            self.feed.publish(change);
+            self.feed.publish(change).await;
             tracing::info!(ticket = %checked_in.entry.ticket, "patient checked in");
         }
         let mut appointment = appointment_to_proto(&checked_in.appointment);
@@ -1236,7 +1236,7 @@ impl SchedulingService for SchedulingGrpc {
             .await?;
         record_queue_entry_id(entry.queue_entry_id);
         if let Some(change) = change {
-            self.feed.publish(change);
+            self.feed.publish(change).await;
             tracing::info!(ticket = %entry.ticket, "walk-in joined the queue");
         }
         Ok(Response::new(pb::RegisterWalkInResponse {

@@ -179,7 +179,7 @@ impl SchedulingGrpc {
                     .cancel(appointment.appointment_id, reason, caller, now)
                     .await?;
                 if let Some(change) = change {
-                    self.feed.publish(change);
+                    self.feed.publish(change).await;
                 }
                 self.offer_freed(&cancelled, FreedBy::Cancelled).await;
                 Ok(("cancelled", cancelled))

@@ -105,7 +105,8 @@ mod tests {
         feed.publish(QueueChange {
             day: NaiveDate::from_ymd_opt(2026, 11, 22).expect("valid"),
             queue_entry_id,
-        });
+        })
+        .await;
 
         assert_eq!(next(&mut stream).await, Some(Some(queue_entry_id)));
     }

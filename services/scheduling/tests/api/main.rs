@@ -16,6 +16,7 @@ mod providers;
 mod queue;
 mod queue_ops;
 mod reminders;
+mod replicas;
 mod reports;
 mod resources;
 mod waitlist;
@@ -99,22 +100,7 @@ impl TestClinic {
         clock: FixedClock,
         configure: impl FnOnce(&mut Settings),
     ) -> TestClinic {
-        let mut settings = Settings {
-            listen: any_local_port(),
-            database_url: database.url().to_owned(),
-            patients_url: patients_url.to_owned(),
-            clinic: ClinicSettings::default(),
-            auth: auth_settings(),
-            queue_alert_after_minutes: 10,
-            triage: Default::default(),
-            kiosk: Default::default(),
-            front_desk: Default::default(),
-        };
-        configure(&mut settings);
-        let app = App::build(settings, Arc::new(clock.clone()))
-            .await
-            .expect("scheduling starts");
-        let scheduling = spawn(app.local_addr(), |shutdown| app.run_until_stopped(shutdown));
+        let scheduling = serve_scheduling(database.url(), patients_url, &clock, configure).await;
         TestClinic {
             scheduling,
             registry: None,
@@ -132,6 +118,12 @@ impl TestClinic {
     /// A scheduling client calling as `role` with the token subject `subject`.
     pub async fn client_as(&self, role: Role, subject: &str) -> Client {
         SchedulingServiceClient::new(self.scheduling.channel_as(role, subject).await)
+    }
+
+    /// A second scheduling service on the same database and registry: another replica.
+    pub async fn another_replica(&self) -> RunningService {
+        let registry = self.registry.as_ref().expect("the registry is running");
+        serve_scheduling(&self.database_url, &registry.url(), &self.clock, |_| {}).await
     }
 
     pub async fn stop_registry(&mut self) {
@@ -232,6 +224,31 @@ impl TestClinic {
             .expect("booked")
             .into_inner()
     }
+}
+
+/// Starts a scheduling service on `database_url`.
+async fn serve_scheduling(
+    database_url: &str,
+    patients_url: &str,
+    clock: &FixedClock,
+    configure: impl FnOnce(&mut Settings),
+) -> RunningService {
+    let mut settings = Settings {
+        listen: any_local_port(),
+        database_url: database_url.to_owned(),
+        patients_url: patients_url.to_owned(),
+        clinic: ClinicSettings::default(),
+        auth: auth_settings(),
+        queue_alert_after_minutes: 10,
+        triage: Default::default(),
+        kiosk: Default::default(),
+        front_desk: Default::default(),
+    };
+    configure(&mut settings);
+    let app = App::build(settings, Arc::new(clock.clone()))
+        .await
+        .expect("scheduling starts");
+    spawn(app.local_addr(), |shutdown| app.run_until_stopped(shutdown))
 }
 
 /// An idempotency key made of `parts`, with anything but ASCII letters and digits replaced.
