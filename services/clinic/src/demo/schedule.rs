@@ -125,41 +125,99 @@ impl Seeder<'_> {
                 .await
                 .context("failed to book a demo appointment")?
                 .into_inner();
-            booked.push(appointment);
+            booked.push((appointment, local_start));
         }
 
-        // The first visits of the day have arrived and are waiting in the queue.
-        for appointment in booked.iter().take(5) {
-            self.scheduling
-                .check_in_appointment(scheduling::CheckInAppointmentRequest {
-                    appointment_id: appointment.appointment_id.clone(),
-                    identity: None,
-                    confirmation_code: String::new(),
-                })
-                .await
-                .context("failed to check in a demo appointment")?;
+        // The day as it stands now: the earliest visits came and went, the next are in the chair
+        // (but for one patient who has not turned up: a call task), those due about now have
+        // checked in and wait, and of the rest most confirmed when reminded; the last two cancelled.
+        let cancelled = booked.len().saturating_sub(2);
+        let mut late = false;
+        let mut confirmed = 0;
+        for (index, (appointment, local_start)) in booked.iter().enumerate() {
+            let id = || appointment.appointment_id.clone();
+            let minutes_ago = (now_local - *local_start).num_minutes();
+            if index >= cancelled {
+                let reason = ["Cambio de trabajo", "Enfermedad"][index - cancelled];
+                self.scheduling
+                    .cancel_appointment(scheduling::CancelAppointmentRequest {
+                        appointment_id: id(),
+                        reason: reason.into(),
+                    })
+                    .await
+                    .context("failed to cancel a demo appointment")?;
+            } else if minutes_ago > 20 && minutes_ago < 60 && !late {
+                late = true;
+                self.scheduling
+                    .confirm_appointment(scheduling::ConfirmAppointmentRequest {
+                        appointment_id: id(),
+                    })
+                    .await
+                    .context("failed to confirm a demo appointment")?;
+            } else if minutes_ago > 20 {
+                let checked_in = self
+                    .scheduling
+                    .check_in_appointment(scheduling::CheckInAppointmentRequest {
+                        appointment_id: id(),
+                        identity: None,
+                        confirmation_code: String::new(),
+                    })
+                    .await
+                    .context("failed to check in a demo appointment")?
+                    .into_inner();
+                let queue_entry_id = checked_in
+                    .queue_entry
+                    .map(|entry| entry.queue_entry_id)
+                    .unwrap_or_default();
+                self.scheduling
+                    .seat_queue_entry(scheduling::SeatQueueEntryRequest { queue_entry_id })
+                    .await
+                    .context("failed to seat a demo patient")?;
+                if minutes_ago >= 60 {
+                    self.scheduling
+                        .complete_appointment(scheduling::CompleteAppointmentRequest {
+                            appointment_id: id(),
+                        })
+                        .await
+                        .context("failed to complete a demo visit")?;
+                    self.scheduling
+                        .check_out_appointment(scheduling::CheckOutAppointmentRequest {
+                            appointment_id: id(),
+                        })
+                        .await
+                        .context("failed to check a demo patient out")?;
+                }
+            } else if minutes_ago >= -15 {
+                self.scheduling
+                    .check_in_appointment(scheduling::CheckInAppointmentRequest {
+                        appointment_id: id(),
+                        identity: None,
+                        confirmation_code: String::new(),
+                    })
+                    .await
+                    .context("failed to check in a demo appointment")?;
+            } else if confirmed < 8 {
+                confirmed += 1;
+                self.scheduling
+                    .confirm_appointment(scheduling::ConfirmAppointmentRequest {
+                        appointment_id: id(),
+                    })
+                    .await
+                    .context("failed to confirm a demo appointment")?;
+            }
         }
-        // Most of the rest confirmed when reminded; a few have not answered yet.
-        for appointment in booked.iter().skip(5).take(8) {
-            self.scheduling
-                .confirm_appointment(scheduling::ConfirmAppointmentRequest {
-                    appointment_id: appointment.appointment_id.clone(),
-                })
-                .await
-                .context("failed to confirm a demo appointment")?;
-        }
-        for (appointment, reason) in booked
+        // Reception has just called the first of those waiting.
+        if booked
             .iter()
-            .skip(16)
-            .zip(["Cambio de trabajo", "Enfermedad"])
+            .any(|(_, start)| (-15..=20).contains(&(now_local - *start).num_minutes()))
         {
             self.scheduling
-                .cancel_appointment(scheduling::CancelAppointmentRequest {
-                    appointment_id: appointment.appointment_id.clone(),
-                    reason: reason.into(),
+                .call_next(scheduling::CallNextRequest {
+                    provider_id: String::new(),
+                    request_id: format!("demo-call-next-{today}"),
                 })
                 .await
-                .context("failed to cancel a demo appointment")?;
+                .context("failed to call the next demo patient")?;
         }
         Ok(booked.len())
     }
