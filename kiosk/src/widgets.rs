@@ -103,6 +103,25 @@ pub fn ok_banner(ui: &mut egui::Ui, text: &str) {
         });
 }
 
+/// The outcome of staff's last action, good or bad, until they close it.
+pub fn message_banner(
+    ui: &mut egui::Ui,
+    message: &mut Option<Result<String, String>>,
+    close: &str,
+) {
+    let Some(shown) = message.as_ref() else {
+        return;
+    };
+    ui.horizontal(|ui| match shown {
+        Ok(text) => ok_banner(ui, text),
+        Err(text) => error_banner(ui, text),
+    });
+    if ui.small_button(close).clicked() {
+        *message = None;
+    }
+    ui.add_space(6.0);
+}
+
 /// A spinner with a word beside it, while a call runs.
 pub fn working(ui: &mut egui::Ui, text: &str) {
     ui.horizontal(|ui| {

@@ -206,16 +206,7 @@ impl CollectionsDesk {
         self.poll(&ctx);
         egui::Panel::top("collections-top").show(ui, |ui| self.top_ui(ui));
         egui::CentralPanel::default().show(ui, |ui| {
-            if let Some(message) = self.message.clone() {
-                ui.horizontal(|ui| match &message {
-                    Ok(text) => widgets::ok_banner(ui, text),
-                    Err(text) => widgets::error_banner(ui, text),
-                });
-                if ui.small_button(T::Close.get(self.lang)).clicked() {
-                    self.message = None;
-                }
-                ui.add_space(6.0);
-            }
+            widgets::message_banner(ui, &mut self.message, T::Close.get(self.lang));
             match self.tab {
                 DeskTab::Worklist => {
                     egui::ScrollArea::vertical().show(ui, |ui| self.worklist_ui(ui, &ctx));
