@@ -42,7 +42,7 @@ pub struct CollectionsSetup {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeskTab {
+enum DeskTab {
     Worklist,
     Account,
 }
@@ -168,14 +168,6 @@ impl CollectionsDesk {
 
     pub fn language(&self) -> Lang {
         self.lang
-    }
-
-    pub fn tab(&self) -> DeskTab {
-        self.tab
-    }
-
-    pub fn worklist(&self) -> &[collections::WorklistItem] {
-        &self.worklist
     }
 
     fn money(&self, money: Option<&common::Money>) -> Money {
