@@ -220,7 +220,10 @@ pub struct Counter {
     acting: Option<Pending<String>>,
     /// The appointment being cancelled, and the reason typed so far.
     cancelling: Option<(String, String)>,
+    /// "Call next" pressed again after a timeout keeps its key, so one patient is called; set
+    /// while a call-next is what `acting` waits for.
     call_next_key: RetryKey,
+    calling_next: bool,
 
     query: String,
     searching: Option<Pending<Vec<patients::Patient>>>,
@@ -264,6 +267,7 @@ impl Counter {
             acting: None,
             cancelling: None,
             call_next_key: RetryKey::default(),
+            calling_next: false,
             query: String::new(),
             searching: None,
             results: Vec::new(),
@@ -483,6 +487,9 @@ impl Counter {
         if let Some(result) = self.acting.as_mut().and_then(Pending::take) {
             self.acting = None;
             self.reload_schedule = true;
+            if std::mem::take(&mut self.calling_next) && result.is_ok() {
+                self.call_next_key.settle();
+            }
             match result {
                 Ok(text) => self.message = Some(Ok(text)),
                 Err(error) => self.fail(&error),
@@ -692,7 +699,6 @@ impl Counter {
     fn call_next(&mut self, ctx: &egui::Context) {
         let lang = self.lang;
         let mut scheduling = self.backend.scheduling.clone();
-        // Pressed again after a timeout, the same call keeps its key: one patient is called.
         let request = scheduling::CallNextRequest {
             provider_id: String::new(),
             request_id: self.call_next_key.for_request("call-next".into()),
@@ -707,12 +713,12 @@ impl Counter {
                 Err(error) => Err(error),
             }
         }));
-        // A new press after an answer is a new call.
-        self.call_next_key.settle();
+        self.calling_next = true;
     }
 
     fn take_step(&mut self, ctx: &egui::Context, step: Step) {
         let lang = self.lang;
+        self.calling_next = false;
         let mut scheduling = self.backend.scheduling.clone();
         let done = T::Done.get(lang).to_owned();
         self.acting = Some(match step {
