@@ -5,7 +5,12 @@
 //! `DateTime<Utc>`). [`with_db!`] and [`in_transaction!`] expand one such query for whichever pool
 //! the service runs on: sqlx's pools are distinct types, and writing each query out twice would
 //! invite the two copies to drift. Where the backends really differ (row locks, notifications),
-//! a store matches on [`Database`] explicitly.
+//! a store matches on [`Database`] explicitly, or asks [`Connection::pick`].
+//!
+//! A helper that runs inside a transaction is a method of a trait the service implements for
+//! both backends' connections, written once inside [`for_each_backend!`]: the transaction body
+//! calls it like any method (`tx.lock_ledger().await?`), so its control flow is a visible `?`,
+//! and it can be documented, tested and followed like any other function.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -16,6 +21,8 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+
+pub use sqlx::{PgConnection, SqliteConnection};
 
 /// A connection pool on one of the two supported backends.
 #[derive(Debug, Clone)]
@@ -29,6 +36,31 @@ pub enum Database {
 pub enum Backend {
     Sqlite,
     Postgres,
+}
+
+/// A connection of one of the two backends, as a transaction body holds it (a
+/// `sqlx::Transaction` dereferences to it).
+pub trait Connection: Send {
+    /// Which backend this connection talks to.
+    const BACKEND: Backend;
+
+    /// `sqlite` on SQLite, `postgres` on PostgreSQL: for the few statements whose text differs,
+    /// such as a `SELECT … FOR UPDATE` that SQLite (whose writers already run one at a time)
+    /// neither needs nor understands.
+    fn pick(sqlite: &'static str, postgres: &'static str) -> &'static str {
+        match Self::BACKEND {
+            Backend::Sqlite => sqlite,
+            Backend::Postgres => postgres,
+        }
+    }
+}
+
+impl Connection for SqliteConnection {
+    const BACKEND: Backend = Backend::Sqlite;
+}
+
+impl Connection for PgConnection {
+    const BACKEND: Backend = Backend::Postgres;
 }
 
 /// How long a writer waits for SQLite's write lock before giving up.
@@ -98,6 +130,42 @@ impl Database {
     }
 }
 
+/// Writes `items` (typically one `impl SomeTrait for Conn { … }`) once for each backend: in the
+/// first copy `Conn` is [`SqliteConnection`], in the second [`PgConnection`]. This is how a
+/// service implements its transaction helpers for both backends from one SQL text; the copies
+/// sit in anonymous `const` blocks, so nothing but the impls escapes.
+///
+/// ```ignore
+/// pub(crate) trait LedgerTx {
+///     /// Serialises writers of the ledger until the transaction ends.
+///     async fn lock_ledger(&mut self) -> anyhow::Result<()>;
+/// }
+///
+/// clinic_common::for_each_backend! {
+///     impl LedgerTx for Conn {
+///         async fn lock_ledger(&mut self) -> anyhow::Result<()> {
+///             sqlx::query("UPDATE ledger_head SET locked_at = locked_at")
+///                 .execute(&mut *self)
+///                 .await?;
+///             Ok(())
+///         }
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! for_each_backend {
+    ($($item:item)*) => {
+        const _: () = {
+            type Conn = $crate::db::SqliteConnection;
+            $($item)*
+        };
+        const _: () = {
+            type Conn = $crate::db::PgConnection;
+            $($item)*
+        };
+    };
+}
+
 /// Runs `$body` with `$pool` bound to whichever sqlx pool `$db` holds. The body is written once
 /// and type-checked against each backend.
 #[macro_export]
@@ -117,6 +185,10 @@ macro_rules! with_db {
 /// deferred transaction that reads and then writes can otherwise fail with `SQLITE_BUSY` when
 /// another connection commits in between. The body's error type must convert from
 /// `anyhow::Error`.
+///
+/// A `return` inside the body leaves the enclosing function without committing: the
+/// transaction rolls back. That is right for a refusal and for an answer that wrote nothing
+/// (a retry finding its first result); anything that wrote must be the body's value.
 #[macro_export]
 macro_rules! in_transaction {
     ($db:expr, |$tx:ident| $body:expr) => {

@@ -4,6 +4,7 @@
 //!
 //! - [`money`]: exact money in integer minor units, with one rounding rule.
 //! - [`ids`]: typed record identifiers and idempotency keys.
+//! - [`idempotency`]: the one protocol by which a retried write returns its first result.
 //! - [`clock`] and [`time`]: where "now" comes from, and clinic-local days.
 //! - [`auth`]: bearer tokens, roles and the per-RPC role check.
 //! - [`db`]: SQLite or PostgreSQL behind one handle.
@@ -15,6 +16,7 @@ pub mod auth;
 pub mod client;
 pub mod clock;
 pub mod db;
+pub mod idempotency;
 pub mod ids;
 pub mod money;
 pub mod server;

@@ -6,7 +6,7 @@ use clinic_common::auth::Caller;
 use clinic_common::ids::PatientId;
 use clinic_common::{in_transaction, with_db};
 
-use super::PatientStore;
+use super::{PatientStore, PatientsTx};
 use crate::domain::{AccessKind, FiscalData, PatientsError};
 
 impl PatientStore {
@@ -76,7 +76,8 @@ impl PatientStore {
                 .await
                 .context("failed to record a patient's fiscal data")?;
             }
-            record_access!(tx, [patient_id], caller, AccessKind::Update, now);
+            tx.record_access(&[patient_id], caller, AccessKind::Update, now)
+                .await?;
             Ok::<_, PatientsError>(())
         })
     }

@@ -3,11 +3,11 @@
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clinic_common::auth::Caller;
-use clinic_common::db::is_unique_violation;
+use clinic_common::idempotency::{Attempt, IdempotencyKey, IdempotencyKeys, retrying};
 use clinic_common::ids::PatientId;
 use clinic_common::{in_transaction, with_db};
 
-use super::PatientStore;
+use super::{PatientStore, PatientsTx};
 use crate::domain::{
     AccessKind, EmergencyContact, IntakeAnswers, IntakeForm, Language, LastDentalVisit,
     MedicalCondition, NewIntakeForm, PatientsError, PersonName, Phone,
@@ -47,43 +47,26 @@ impl PatientStore {
         now: DateTime<Utc>,
     ) -> Result<IntakeForm, PatientsError> {
         let fingerprint = new.answers.fingerprint(new.patient_id);
-        // As for registrations: two first attempts with one key can race on PostgreSQL; the
-        // loser's second pass finds the winner's form.
-        for _ in 0..2 {
-            match self.try_submit_intake(new, &fingerprint, caller, now).await {
-                Err(SubmitError::KeyTaken) => continue,
-                Err(SubmitError::Patients(error)) => return Err(error),
-                Ok(intake_form_id) => {
-                    return self.intake_by_id(&intake_form_id).await?.ok_or_else(|| {
-                        anyhow::anyhow!("intake form {intake_form_id} vanished after insert").into()
-                    });
-                }
-            }
-        }
-        Err(anyhow::anyhow!("idempotency key {} stayed contended", new.request_id).into())
+        let key = IdempotencyKey::new(SUBMIT_INTAKE, &new.request_id, &fingerprint);
+        let intake_form_id = retrying("an intake form", || {
+            self.try_submit_intake(new, &key, caller, now)
+        })
+        .await?;
+        self.intake_by_id(&intake_form_id).await?.ok_or_else(|| {
+            anyhow::anyhow!("intake form {intake_form_id} vanished after insert").into()
+        })
     }
 
     async fn try_submit_intake(
         &self,
         new: &NewIntakeForm,
-        fingerprint: &str,
+        key: &IdempotencyKey<'_>,
         caller: &Caller,
         now: DateTime<Utc>,
-    ) -> Result<String, SubmitError> {
+    ) -> Result<String, Attempt<PatientsError>> {
         in_transaction!(&self.db, |tx| {
-            let earlier: Option<(String, String)> = sqlx::query_as(
-                "SELECT fingerprint, resource_id FROM idempotency_keys \
-                 WHERE operation = $1 AND request_id = $2",
-            )
-            .bind(SUBMIT_INTAKE)
-            .bind(new.request_id.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .context("failed to look up an idempotency key")?;
-            if let Some((earlier_fingerprint, intake_form_id)) = earlier {
-                if earlier_fingerprint != fingerprint {
-                    return Err(SubmitError::Patients(PatientsError::RequestIdReused));
-                }
+            // A retry: the first call's result, and nothing written.
+            if let Some(intake_form_id) = tx.earlier_result(key).await? {
                 return Ok(intake_form_id);
             }
             // Version 7 ids grow with time, which orders forms submitted in the same instant.
@@ -112,25 +95,9 @@ impl PatientStore {
             .execute(&mut *tx)
             .await
             .context("failed to insert an intake form")?;
-            let recorded = sqlx::query(
-                "INSERT INTO idempotency_keys \
-                 (operation, request_id, fingerprint, resource_id, created_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(SUBMIT_INTAKE)
-            .bind(new.request_id.as_str())
-            .bind(fingerprint)
-            .bind(&intake_form_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await;
-            match recorded {
-                Err(error) if is_unique_violation(&error, "idempotency_keys") => {
-                    return Err(SubmitError::KeyTaken);
-                }
-                other => other.context("failed to record an idempotency key")?,
-            };
-            record_access!(tx, [new.patient_id], caller, AccessKind::Update, now);
+            tx.claim(key, &intake_form_id, now).await?;
+            tx.record_access(&[new.patient_id], caller, AccessKind::Update, now)
+                .await?;
             Ok(intake_form_id)
         })
     }
@@ -166,17 +133,6 @@ impl PatientStore {
         row.map(IntakeRow::into_form)
             .transpose()
             .map_err(Into::into)
-    }
-}
-
-enum SubmitError {
-    KeyTaken,
-    Patients(PatientsError),
-}
-
-impl From<anyhow::Error> for SubmitError {
-    fn from(error: anyhow::Error) -> Self {
-        SubmitError::Patients(PatientsError::Unexpected(error))
     }
 }
 

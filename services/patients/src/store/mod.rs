@@ -3,10 +3,11 @@
 
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
-use clinic_common::auth::Caller;
-use clinic_common::db::{Database, is_unique_violation};
+use clinic_common::auth::{Caller, Role};
+use clinic_common::db::Database;
+use clinic_common::idempotency::{Attempt, IdempotencyKey, IdempotencyKeys, retrying};
 use clinic_common::ids::PatientId;
-use clinic_common::{in_transaction, with_db};
+use clinic_common::{for_each_backend, in_transaction, with_db};
 use sqlx::migrate::Migrator;
 
 use crate::domain::{
@@ -14,33 +15,8 @@ use crate::domain::{
     PatientChanges, PatientDetails, PatientsError, PersonName, Phone, SearchTerms,
 };
 
-/// Appends access-log rows inside the open transaction `$tx`. Calls between services are not a
-/// person reading a record and are not logged. A macro, because it runs inside
-/// `in_transaction!`'s body, which is expanded once per backend.
-macro_rules! record_access {
-    ($tx:ident, $patient_ids:expr, $caller:expr, $action:expr, $now:expr) => {
-        if $caller.role != clinic_common::auth::Role::Service {
-            for patient_id in $patient_ids {
-                sqlx::query(
-                    "INSERT INTO patient_access_log \
-                     (patient_id, subject, role, action, accessed_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(patient_id.to_string())
-                .bind($caller.subject.as_str())
-                .bind($caller.role.as_str())
-                .bind($action.as_str())
-                .bind($now)
-                .execute(&mut *$tx)
-                .await
-                .context("failed to record a patient access")?;
-            }
-        }
-    };
-}
-mod intake;
-// Declared after `record_access!`, which it uses.
 mod fiscal;
+mod intake;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
@@ -88,96 +64,55 @@ impl PatientStore {
         now: DateTime<Utc>,
     ) -> Result<Patient, PatientsError> {
         let fingerprint = new.details.fingerprint();
-        // Two first attempts with one key can race on PostgreSQL; the loser's insert of the key
-        // fails, and its second pass finds the winner's patient.
-        for attempt in 0..2 {
-            match self.try_create(new, &fingerprint, caller, now).await {
-                Err(CreateError::KeyTaken) if attempt == 0 => continue,
-                Err(CreateError::KeyTaken) => break,
-                Err(CreateError::Patients(error)) => return Err(error),
-                Ok(patient) => return Ok(patient),
-            }
-        }
-        Err(anyhow::anyhow!("idempotency key {} stayed contended", new.request_id).into())
+        let key = IdempotencyKey::new(CREATE_PATIENT, &new.request_id, &fingerprint);
+        let patient_id =
+            retrying("a registration", || self.try_create(new, &key, caller, now)).await?;
+        self.get(patient_id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("patient {patient_id} vanished after insert").into())
     }
 
     async fn try_create(
         &self,
         new: &NewPatient,
-        fingerprint: &str,
+        key: &IdempotencyKey<'_>,
         caller: &Caller,
         now: DateTime<Utc>,
-    ) -> Result<Patient, CreateError> {
-        let patient_id = in_transaction!(&self.db, |tx| {
-            let earlier: Option<(String, String)> = sqlx::query_as(
-                "SELECT fingerprint, resource_id FROM idempotency_keys \
-                 WHERE operation = $1 AND request_id = $2",
-            )
-            .bind(CREATE_PATIENT)
-            .bind(new.request_id.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .context("failed to look up an idempotency key")?;
-            if let Some((earlier_fingerprint, resource_id)) = earlier {
-                if earlier_fingerprint != fingerprint {
-                    return Err(PatientsError::RequestIdReused.into());
-                }
-                let patient_id = PatientId::parse(&resource_id)
-                    .context("idempotency_keys holds a malformed patient id")?;
-                Ok::<_, CreateError>(patient_id)
-            } else {
-                let patient_id = PatientId::new();
-                let details = &new.details;
-                sqlx::query(
-                    "INSERT INTO patients (patient_id, given_name, family_name, date_of_birth, \
-                     phone, email, preferred_language, time_zone, consent_sms, consent_whatsapp, \
-                     consent_email, consent_phone_call, search_text, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
-                )
-                .bind(patient_id.to_string())
-                .bind(details.given_name.as_str())
-                .bind(details.family_name.as_str())
-                .bind(details.date_of_birth)
-                .bind(details.phone.as_str())
-                .bind(details.email.as_ref().map(Email::as_str))
-                .bind(details.language.tag())
-                .bind(details.time_zone.name())
-                .bind(details.consent.sms)
-                .bind(details.consent.whatsapp)
-                .bind(details.consent.email)
-                .bind(details.consent.phone_call)
-                .bind(details.search_text())
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .context("failed to insert a patient")?;
-                let recorded = sqlx::query(
-                    "INSERT INTO idempotency_keys \
-                     (operation, request_id, fingerprint, resource_id, created_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(CREATE_PATIENT)
-                .bind(new.request_id.as_str())
-                .bind(fingerprint)
-                .bind(patient_id.to_string())
-                .bind(now)
-                .execute(&mut *tx)
-                .await;
-                match recorded {
-                    Err(error) if is_unique_violation(&error, "idempotency_keys") => {
-                        return Err(CreateError::KeyTaken);
-                    }
-                    other => other.context("failed to record an idempotency key")?,
-                };
-                record_access!(tx, [patient_id], caller, AccessKind::Create, now);
-                Ok(patient_id)
+    ) -> Result<PatientId, Attempt<PatientsError>> {
+        in_transaction!(&self.db, |tx| {
+            // A retry: the first call's result, and nothing written.
+            if let Some(patient_id) = tx.earlier_result(key).await? {
+                return Ok(patient_id);
             }
-        })?;
-        self.get(patient_id).await?.ok_or_else(|| {
-            PatientsError::Unexpected(anyhow::anyhow!(
-                "patient {patient_id} vanished after insert"
-            ))
-            .into()
+            let patient_id = PatientId::new();
+            let details = &new.details;
+            sqlx::query(
+                "INSERT INTO patients (patient_id, given_name, family_name, date_of_birth, \
+                 phone, email, preferred_language, time_zone, consent_sms, consent_whatsapp, \
+                 consent_email, consent_phone_call, search_text, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
+            )
+            .bind(patient_id.to_string())
+            .bind(details.given_name.as_str())
+            .bind(details.family_name.as_str())
+            .bind(details.date_of_birth)
+            .bind(details.phone.as_str())
+            .bind(details.email.as_ref().map(Email::as_str))
+            .bind(details.language.tag())
+            .bind(details.time_zone.name())
+            .bind(details.consent.sms)
+            .bind(details.consent.whatsapp)
+            .bind(details.consent.email)
+            .bind(details.consent.phone_call)
+            .bind(details.search_text())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .context("failed to insert a patient")?;
+            tx.claim(key, &patient_id.to_string(), now).await?;
+            tx.record_access(&[patient_id], caller, AccessKind::Create, now)
+                .await?;
+            Ok(patient_id)
         })
     }
 
@@ -270,7 +205,8 @@ impl PatientStore {
             .execute(&mut *tx)
             .await
             .context("failed to update a patient")?;
-            record_access!(tx, [patient_id], caller, AccessKind::Update, now);
+            tx.record_access(&[patient_id], caller, AccessKind::Update, now)
+                .await?;
             Ok::<_, PatientsError>(Patient {
                 details,
                 updated_at: now,
@@ -291,7 +227,7 @@ impl PatientStore {
             return Ok(());
         }
         in_transaction!(&self.db, |tx| {
-            record_access!(tx, patient_ids, caller, action, now);
+            tx.record_access(patient_ids, caller, action, now).await?;
             Ok::<_, PatientsError>(())
         })
     }
@@ -327,20 +263,48 @@ impl PatientStore {
     }
 }
 
-enum CreateError {
-    KeyTaken,
-    Patients(PatientsError),
+/// The registry's statements that run inside another statement's transaction.
+trait PatientsTx {
+    /// Appends access-log rows: a person read or changed these patients' records. Calls between
+    /// services are not a person reading a record and are not logged.
+    async fn record_access(
+        &mut self,
+        patient_ids: &[PatientId],
+        caller: &Caller,
+        action: AccessKind,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()>;
 }
 
-impl From<PatientsError> for CreateError {
-    fn from(error: PatientsError) -> Self {
-        CreateError::Patients(error)
-    }
-}
-
-impl From<anyhow::Error> for CreateError {
-    fn from(error: anyhow::Error) -> Self {
-        CreateError::Patients(PatientsError::Unexpected(error))
+for_each_backend! {
+    impl PatientsTx for Conn {
+        async fn record_access(
+            &mut self,
+            patient_ids: &[PatientId],
+            caller: &Caller,
+            action: AccessKind,
+            now: DateTime<Utc>,
+        ) -> anyhow::Result<()> {
+            if caller.role == Role::Service {
+                return Ok(());
+            }
+            for patient_id in patient_ids {
+                sqlx::query(
+                    "INSERT INTO patient_access_log \
+                     (patient_id, subject, role, action, accessed_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(patient_id.to_string())
+                .bind(caller.subject.as_str())
+                .bind(caller.role.as_str())
+                .bind(action.as_str())
+                .bind(now)
+                .execute(&mut *self)
+                .await
+                .context("failed to record a patient access")?;
+            }
+            Ok(())
+        }
     }
 }
 
