@@ -53,8 +53,9 @@ impl TestDatabase {
         }
     }
 
-    /// A new, empty PostgreSQL database, or `None` when no server is configured. Under CI (the
-    /// `CI` variable set) a missing server is an error, so PostgreSQL is never skipped there.
+    /// A new, empty PostgreSQL database, or `None` when no server is configured (benchmarks
+    /// skip their PostgreSQL rows then). Under CI (the `CI` variable set) a missing server is an
+    /// error, so PostgreSQL is never skipped there.
     pub async fn postgres() -> Option<TestDatabase> {
         let Ok(admin_url) = std::env::var(POSTGRES_URL_VAR) else {
             assert!(
@@ -80,6 +81,19 @@ impl TestDatabase {
             url: format!("{base}/{name}"),
             kind: Kind::Postgres { admin_url, name },
         })
+    }
+
+    /// A new, empty PostgreSQL database for a test that needs one: such tests are marked
+    /// `#[ignore]` (see [`backend_tests!`]) and run only when asked for, so a missing server is
+    /// a failure here, never a silent pass.
+    pub async fn postgres_for_test() -> TestDatabase {
+        match TestDatabase::postgres().await {
+            Some(database) => database,
+            None => panic!(
+                "{POSTGRES_URL_VAR} is not set: point it at a PostgreSQL server \
+                 (postgres://user@host:port/database) or run scripts/test, which starts one"
+            ),
+        }
     }
 
     pub fn url(&self) -> &str {
@@ -129,6 +143,11 @@ impl Drop for TestDatabase {
 
 /// Runs each named `async fn(TestDatabase)` once on SQLite (`sqlite::<name>`) and once on
 /// PostgreSQL (`postgres::<name>`).
+///
+/// The PostgreSQL runs are `#[ignore]`d with a message saying what they need, so a plain
+/// `cargo test` reports them as ignored rather than as passed without running; `scripts/test`
+/// starts a server, sets [`POSTGRES_URL_VAR`] and runs them (`--run-ignored all`). Asked to run
+/// without a server, they fail.
 #[macro_export]
 macro_rules! backend_tests {
     ($($name:ident),+ $(,)?) => {
@@ -144,10 +163,10 @@ macro_rules! backend_tests {
         mod postgres {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[ignore = "needs PostgreSQL: set CLINIC_TEST_POSTGRES_URL and run ignored \
+                            tests (scripts/test does both)"]
                 async fn $name() {
-                    if let Some(database) = $crate::TestDatabase::postgres().await {
-                        super::$name(database).await;
-                    }
+                    super::$name($crate::TestDatabase::postgres_for_test().await).await;
                 }
             )+
         }
