@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clinic_common::auth::TokenKey;
+use clinic_common::db::MigrationMode;
 use clinic_common::settings::{AuthSettings, ClinicSettings};
+use clinic_common::telemetry::{LogFormat, TelemetrySettings};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -27,6 +29,15 @@ pub struct Config {
     pub scheduling: SchedulingConfig,
     pub billing: BillingConfig,
     pub collections: CollectionsConfig,
+    /// Whether services apply their migrations when they start, or only check them.
+    #[serde(default)]
+    pub migrations: MigrationMode,
+    /// `text` or `json` log lines.
+    #[serde(default)]
+    pub log_format: LogFormat,
+    /// Where traces go.
+    #[serde(default)]
+    pub telemetry: TelemetrySettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -34,6 +45,9 @@ pub struct AuthConfig {
     /// The HS256 key. Empty: use `<data_dir>/signing.key`, created on first start.
     #[serde(default)]
     pub signing_key: Option<SecretString>,
+    /// A file holding the key (a mounted secret); takes precedence over `signing_key`.
+    #[serde(default)]
+    pub signing_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -42,8 +56,28 @@ pub struct ServiceConfig {
     /// Empty: a SQLite file in the data directory.
     #[serde(default)]
     pub database_url: String,
+    /// A file holding the database URL (a mounted secret, credentials included); takes
+    /// precedence over `database_url`.
+    #[serde(default)]
+    pub database_url_file: Option<PathBuf>,
     /// Where the other services call it.
     pub url: String,
+    /// Where `GET /metrics` answers; empty: nowhere.
+    #[serde(default)]
+    pub admin_listen: String,
+}
+
+impl ServiceConfig {
+    /// The admin address, if one is set.
+    pub fn admin_listen(&self) -> anyhow::Result<Option<SocketAddr>> {
+        let text = self.admin_listen.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        text.parse()
+            .map(Some)
+            .with_context(|| format!("admin_listen {text:?} is not an address like 0.0.0.0:9101"))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -126,9 +160,37 @@ impl Service {
 }
 
 impl Config {
-    /// Defaults, then `file` if given, then the environment.
+    /// Defaults, then `file` if given, then the environment; then the secrets kept in files.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
-        clinic_common::settings::load(DEFAULTS, file).context("invalid configuration")
+        let mut config: Config =
+            clinic_common::settings::load(DEFAULTS, file).context("invalid configuration")?;
+        config.read_secret_files()?;
+        Ok(config)
+    }
+
+    /// Replaces settings that name a file (`*_file`) with the file's contents, trimmed: how
+    /// containers receive credentials (a mounted secret) without putting them in the
+    /// environment.
+    fn read_secret_files(&mut self) -> anyhow::Result<()> {
+        if let Some(path) = &self.auth.signing_key_file {
+            self.auth.signing_key = Some(SecretString::from(read_secret(path)?));
+        }
+        for service in Service::ALL {
+            let config = self.service_mut(service);
+            if let Some(path) = &config.database_url_file {
+                config.database_url = read_secret(path)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn service_mut(&mut self, service: Service) -> &mut ServiceConfig {
+        match service {
+            Service::Patients => &mut self.patients,
+            Service::Scheduling => &mut self.scheduling.service,
+            Service::Billing => &mut self.billing.service,
+            Service::Collections => &mut self.collections.service,
+        }
     }
 
     pub fn service(&self, service: Service) -> &ServiceConfig {
@@ -240,6 +302,14 @@ impl Config {
             auth: auth.clone(),
         }
     }
+}
+
+fn read_secret(path: &Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("failed to read the secret in {}", path.display()))?;
+    let text = text.trim();
+    anyhow::ensure!(!text.is_empty(), "{} is empty", path.display());
+    Ok(text.to_owned())
 }
 
 #[cfg(unix)]

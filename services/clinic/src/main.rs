@@ -55,6 +55,16 @@ enum Command {
     },
     /// Ask every configured service for its health and the gRPC services it advertises.
     Status,
+    /// Ask one service at ADDRESS (host:port) for its health; exit 0 only when SERVING. For
+    /// container health checks and scripts.
+    Health {
+        /// The service's address, e.g. 127.0.0.1:50053.
+        address: String,
+        /// The health service name to ask about: empty for the service as a whole (its database
+        /// answers), `liveness` for the process alone.
+        #[arg(long, default_value = "")]
+        service: String,
+    },
     /// Bearer tokens for staff, kiosks and services.
     Token {
         #[command(subcommand)]
@@ -84,7 +94,6 @@ enum TokenCommand {
 fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let cli = Cli::parse();
-    clinic_common::telemetry::init("info,sqlx=warn");
     let mut config = Config::load(cli.config.as_deref())?;
     if let Some(data_dir) = cli.data_dir {
         config.data_dir = data_dir;
@@ -94,11 +103,18 @@ fn main() -> anyhow::Result<()> {
         .build()
         .context("failed to start the async runtime")?;
     runtime.block_on(async move {
+        // Inside the runtime: the span exporter's gRPC channel lives on it.
+        let _telemetry = clinic_common::telemetry::init_with(
+            "info,sqlx=warn",
+            config.log_format,
+            &config.telemetry,
+        )?;
         match cli.command {
             Command::Up { demo } => run::up(config, demo, started).await,
             Command::Serve { service } => run::serve_one(config, service).await,
             Command::Migrate { services } => run::migrate(config, &services).await,
             Command::Status => status::print(&config).await,
+            Command::Health { address, service } => status::check(&address, &service).await,
             Command::Token { command } => issue_token(&config, command),
         }
     })

@@ -9,6 +9,7 @@ use anyhow::Context;
 use chrono::TimeDelta;
 use clinic_common::auth::{Role, TokenKey};
 use clinic_common::clock::{Clock, SharedClock, SystemClock};
+use clinic_common::metrics::AdminServer;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tonic_health::pb::HealthCheckRequest;
@@ -27,6 +28,7 @@ const DEMO_TOKEN_TTL_DAYS: i64 = 30;
 /// Runs all four services until Ctrl-C or SIGTERM.
 pub async fn up(config: Config, seed_demo: bool, started: Instant) -> anyhow::Result<()> {
     let mut signals = ShutdownSignals::install()?;
+    clinic_common::db::set_migration_mode(config.migrations);
     let clock: SharedClock = Arc::new(SystemClock);
     let auth = config.auth_settings(true)?;
     let (stop, stopped) = watch::channel(false);
@@ -79,6 +81,7 @@ pub async fn up(config: Config, seed_demo: bool, started: Instant) -> anyhow::Re
 /// Runs one service until Ctrl-C or SIGTERM.
 pub async fn serve_one(config: Config, service: Service) -> anyhow::Result<()> {
     let mut signals = ShutdownSignals::install()?;
+    clinic_common::db::set_migration_mode(config.migrations);
     let clock: SharedClock = Arc::new(SystemClock);
     let auth = config.auth_settings(false)?;
     let (stop, stopped) = watch::channel(false);
@@ -121,21 +124,50 @@ pub async fn migrate(config: Config, services: &[Service]) -> anyhow::Result<()>
 
 type Run = std::pin::Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
 
-/// Builds `service` (database connected and migrated, port bound) and returns its address and
-/// the future that serves it until `stopped` turns true.
+/// Builds `service` (database connected and migrated, port bound, and its metrics endpoint when
+/// configured) and returns its address and the future that serves it until `stopped` turns true.
 async fn build(
     config: &Config,
     service: Service,
     auth: &clinic_common::settings::AuthSettings,
     clock: SharedClock,
-    mut stopped: watch::Receiver<bool>,
+    stopped: watch::Receiver<bool>,
 ) -> anyhow::Result<(SocketAddr, Run)> {
     if let Some(path) = config.database_url(service).strip_prefix("sqlite://") {
         ensure_parent_dir(path)?;
     }
-    let shutdown = async move {
-        let _ = stopped.wait_for(|stop| *stop).await;
+    let admin = match config.service(service).admin_listen()? {
+        Some(listen) => {
+            let metrics = clinic_common::metrics::for_service(service.name());
+            let admin = AdminServer::bind(listen, metrics).await?;
+            tracing::info!(service = service.name(), addr = %admin.local_addr(), "metrics at /metrics");
+            Some(admin)
+        }
+        None => None,
     };
+    let (addr, run) = build_service(config, service, auth, clock, until(stopped.clone())).await?;
+    let Some(admin) = admin else {
+        return Ok((addr, run));
+    };
+    let both: Run = Box::pin(async move {
+        let (served, admin) = tokio::join!(run, admin.run_until_stopped(until(stopped)));
+        served.and(admin)
+    });
+    Ok((addr, both))
+}
+
+/// Resolves once `stopped` turns true.
+async fn until(mut stopped: watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stop| *stop).await;
+}
+
+async fn build_service(
+    config: &Config,
+    service: Service,
+    auth: &clinic_common::settings::AuthSettings,
+    clock: SharedClock,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<(SocketAddr, Run)> {
     let built: (SocketAddr, Run) = match service {
         Service::Patients => {
             let app = clinic_patients::App::build(config.patients_settings(auth), clock).await?;

@@ -48,6 +48,30 @@ pub async fn print(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Exits successfully only when the service at `address` reports `service` (empty: the whole
+/// server) SERVING.
+pub async fn check(address: &str, service: &str) -> anyhow::Result<()> {
+    let url = if address.contains("://") {
+        address.to_owned()
+    } else {
+        format!("http://{address}")
+    };
+    let channel = connect(&url)
+        .await
+        .with_context(|| format!("{url} does not answer"))?;
+    let response = HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: service.to_owned(),
+        })
+        .await
+        .with_context(|| format!("{url} did not answer the health check"))?;
+    let status =
+        ServingStatus::try_from(response.into_inner().status).context("unknown health status")?;
+    println!("{}", status.as_str_name());
+    anyhow::ensure!(status == ServingStatus::Serving, "not serving");
+    Ok(())
+}
+
 async fn connect(url: &str) -> anyhow::Result<Channel> {
     Ok(Endpoint::from_shared(url.to_owned())?
         .connect_timeout(Duration::from_secs(2))

@@ -39,6 +39,13 @@ fn clinic(data_dir: &std::path::Path) -> Command {
         .env("CLINIC_AUTH__SIGNING_KEY", signing_secret().expose_secret())
         .arg("--data-dir")
         .arg(data_dir);
+    // Metrics endpoints off unless a test asks: the default ports are shared by every test.
+    for service in SERVICES {
+        command.env(
+            format!("CLINIC_{}__ADMIN_LISTEN", service.to_uppercase()),
+            "",
+        );
+    }
     command
 }
 

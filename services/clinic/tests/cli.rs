@@ -11,7 +11,8 @@ use secrecy::ExposeSecret;
 
 backend_tests!(
     migrate_applies_every_schema_and_can_run_again,
-    up_with_demo_serves_seeds_once_and_stops_on_ctrl_c
+    up_with_demo_serves_seeds_once_and_stops_on_ctrl_c,
+    a_service_that_only_checks_migrations_waits_for_them_and_tolerates_newer_ones,
 );
 
 const SERVICES: [&str; 4] = ["patients", "scheduling", "billing", "collections"];
@@ -27,6 +28,13 @@ fn clinic(data_dir: &std::path::Path) -> Command {
         .env("CLINIC_AUTH__SIGNING_KEY", signing_secret().expose_secret())
         .arg("--data-dir")
         .arg(data_dir);
+    // Metrics endpoints off unless a test asks: the default ports are shared by every test.
+    for service in SERVICES {
+        command.env(
+            format!("CLINIC_{}__ADMIN_LISTEN", service.to_uppercase()),
+            "",
+        );
+    }
     command
 }
 
@@ -124,9 +132,10 @@ async fn up_with_demo_serves_seeds_once_and_stops_on_ctrl_c(database: TestDataba
     let data_dir = tempfile_dir();
     let databases = databases_for_each_service(database).await;
     let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
+    let admin_ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
     let configure = |command: &mut Command| {
         with_databases(command, &databases);
-        for (service, port) in SERVICES.iter().zip(&ports) {
+        for ((service, port), admin_port) in SERVICES.iter().zip(&ports).zip(&admin_ports) {
             let upper = service.to_uppercase();
             command.env(
                 format!("CLINIC_{upper}__LISTEN"),
@@ -135,6 +144,10 @@ async fn up_with_demo_serves_seeds_once_and_stops_on_ctrl_c(database: TestDataba
             command.env(
                 format!("CLINIC_{upper}__URL"),
                 format!("http://127.0.0.1:{port}"),
+            );
+            command.env(
+                format!("CLINIC_{upper}__ADMIN_LISTEN"),
+                format!("127.0.0.1:{admin_port}"),
             );
         }
     };
@@ -172,7 +185,41 @@ async fn up_with_demo_serves_seeds_once_and_stops_on_ctrl_c(database: TestDataba
     }
     assert_eq!(report.matches("SERVING").count(), 4, "{report}");
 
+    // Each service's metrics, moved by the demo's seeding over gRPC.
+    let patients = http_get(admin_ports[0], "/metrics");
+    assert!(
+        patients.contains(
+            "clinic_rpc_requests_total{service=\"patients\",\
+             method=\"clinic.patients.v1.PatientService/CreatePatient\",code=\"OK\"} 56"
+        ),
+        "{patients}"
+    );
+    assert!(
+        patients.contains("clinic_health_serving{service=\"patients\"} 1"),
+        "{patients}"
+    );
+    let billing = http_get(admin_ports[2], "/metrics");
+    assert!(
+        billing.contains("clinic_db_transaction_duration_seconds_count{service=\"billing\"}"),
+        "{billing}"
+    );
+    // One process answers health for the whole server, its service, and liveness.
+    for name in ["", "clinic.billing.v1.BillingService", "liveness"] {
+        let mut health = clinic(data_dir.path());
+        let output = run(health.args([
+            "health",
+            &format!("127.0.0.1:{}", ports[2]),
+            "--service",
+            name,
+        ]));
+        assert!(output.status.success(), "{name}: {output:?}");
+        assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "SERVING");
+    }
+
     interrupt_and_wait(&mut child);
+
+    let output = run(clinic(data_dir.path()).args(["health", &format!("127.0.0.1:{}", ports[2])]));
+    assert!(!output.status.success(), "a stopped service is not healthy");
 
     let mut again = clinic(data_dir.path());
     configure(&mut again);
@@ -182,6 +229,118 @@ async fn up_with_demo_serves_seeds_once_and_stops_on_ctrl_c(database: TestDataba
         "seeded only once: {banner}"
     );
     interrupt_and_wait(&mut child);
+}
+
+/// With `migrations = "check"` a service refuses to start on a database that lacks its
+/// migrations, starts once `clinic migrate` has run, and still starts when the database has a
+/// migration it does not know (a newer release's, as after a rollback).
+async fn a_service_that_only_checks_migrations_waits_for_them_and_tolerates_newer_ones(
+    database: TestDatabase,
+) {
+    let data_dir = tempfile_dir();
+    let port = free_port();
+    let serve = |database: &TestDatabase| {
+        let mut command = clinic(data_dir.path());
+        command
+            .env("CLINIC_MIGRATIONS", "check")
+            .env("CLINIC_PATIENTS__DATABASE_URL", database.url())
+            .env("CLINIC_PATIENTS__LISTEN", format!("127.0.0.1:{port}"))
+            .args(["serve", "patients"]);
+        command
+    };
+
+    let refused = run(&mut serve(&database));
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("clinic migrate"), "{stderr}");
+
+    let mut migrate = clinic(data_dir.path());
+    migrate.env("CLINIC_PATIENTS__DATABASE_URL", database.url());
+    assert!(run(migrate.args(["migrate", "patients"])).status.success());
+    // A release after this one added a migration.
+    add_unknown_migration(&database).await;
+
+    let mut child = serve(&database)
+        .env("CLINIC_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("clinic starts");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let output = run(clinic(data_dir.path()).args(["health", &format!("127.0.0.1:{port}")]));
+        if output.status.success() {
+            break;
+        }
+        assert!(
+            child.try_wait().expect("waitable").is_none(),
+            "the service stopped instead of serving"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "the service never became healthy"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    interrupt_and_wait(&mut child);
+    // Its log, asked for as JSON, is one object per line.
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("piped"), &mut log)
+        .expect("the log is read");
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|line| line["fields"]["message"] == "listening"),
+        "{log}"
+    );
+}
+
+/// Records a migration no release of this build has, as a newer release would have.
+async fn add_unknown_migration(database: &TestDatabase) {
+    use sqlx::Connection;
+    let insert = "INSERT INTO _sqlx_migrations \
+         (version, description, installed_on, success, checksum, execution_time) \
+         VALUES (99999999, 'from a newer release', CURRENT_TIMESTAMP, TRUE, $1, 0)";
+    let checksum = vec![0_u8; 48];
+    if database.url().starts_with("sqlite:") {
+        let mut connection = sqlx::SqliteConnection::connect(database.url())
+            .await
+            .expect("SQLite opens");
+        sqlx::query(insert)
+            .bind(checksum)
+            .execute(&mut connection)
+            .await
+            .expect("recorded");
+    } else {
+        let mut connection = sqlx::PgConnection::connect(database.url())
+            .await
+            .expect("PostgreSQL connects");
+        sqlx::query(insert)
+            .bind(checksum)
+            .execute(&mut connection)
+            .await
+            .expect("recorded");
+    }
+}
+
+/// The body of a plain HTTP GET of `path` on a local port.
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request sent");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response read");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    response
 }
 
 /// Starts `command` and returns it with everything it printed up to "Press Ctrl-C to stop".

@@ -259,6 +259,13 @@ impl tonic::service::Interceptor for Authenticate {
             .ok_or_else(|| Status::unauthenticated("a bearer token is required"))?;
         match self.key.verify(token.trim(), self.clock.now()) {
             Ok(caller) => {
+                // For the call's log line (see crate::rpc): who called, never what about.
+                if let Some(context) = request
+                    .extensions()
+                    .get::<std::sync::Arc<crate::rpc::RequestContext>>()
+                {
+                    context.set_subject(&caller.subject);
+                }
                 request.extensions_mut().insert(caller);
                 Ok(request)
             }
@@ -301,6 +308,8 @@ impl tonic::service::Interceptor for BearerToken {
         request
             .metadata_mut()
             .insert("authorization", self.0.clone());
+        // A call made while answering another carries on its request id and deadline.
+        crate::rpc::carry_on(&mut request);
         Ok(request)
     }
 }

@@ -63,6 +63,30 @@ impl Connection for PgConnection {
     const BACKEND: Backend = Backend::Postgres;
 }
 
+/// What a service does with its migrations when it starts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MigrationMode {
+    /// Apply what is missing (one machine; `clinic migrate`).
+    #[default]
+    Apply,
+    /// Only check that nothing is missing, and refuse to start otherwise: where a deployment
+    /// runs `clinic migrate` once per release (a Kubernetes Job) before the services roll out.
+    Check,
+}
+
+static MIGRATION_MODE: std::sync::OnceLock<MigrationMode> = std::sync::OnceLock::new();
+
+/// Sets the process's [`MigrationMode`] (once; the deployment's setting). `clinic migrate`
+/// always applies.
+pub fn set_migration_mode(mode: MigrationMode) {
+    let _ = MIGRATION_MODE.set(mode);
+}
+
+fn migration_mode() -> MigrationMode {
+    MIGRATION_MODE.get().copied().unwrap_or_default()
+}
+
 /// How long a writer waits for SQLite's write lock before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -100,13 +124,59 @@ impl Database {
         }
     }
 
-    /// Applies the service's migrations for this backend.
+    /// Brings the service's schema up to date, or checks that it is, as the process's
+    /// [`MigrationMode`] says. Either way, migrations the database has and this build does not
+    /// know are tolerated: a newer release applied them, and an older one (a rollback) must still
+    /// start. Applying takes the migrator's lock (an advisory lock on PostgreSQL), so replicas
+    /// starting together apply each migration once.
     pub async fn migrate(&self, sqlite: &Migrator, postgres: &Migrator) -> anyhow::Result<()> {
-        match self {
-            Database::Sqlite(pool) => sqlite.run(pool).await,
-            Database::Postgres(pool) => postgres.run(pool).await,
+        let migrator = match self {
+            Database::Sqlite(_) => sqlite,
+            Database::Postgres(_) => postgres,
+        };
+        let mut migrator = Migrator::with_migrations(migrator.iter().cloned().collect());
+        migrator.set_ignore_missing(true);
+        match migration_mode() {
+            MigrationMode::Apply => match self {
+                Database::Sqlite(pool) => migrator.run(pool).await,
+                Database::Postgres(pool) => migrator.run(pool).await,
+            }
+            .context("failed to apply database migrations"),
+            MigrationMode::Check => self.check_migrated(&migrator).await,
         }
-        .context("failed to apply database migrations")
+    }
+
+    /// Refuses unless every migration of `migrator` has been applied, unchanged.
+    async fn check_migrated(&self, migrator: &Migrator) -> anyhow::Result<()> {
+        let applied: Vec<(i64, Vec<u8>, bool)> = crate::with_db!(self, |pool| {
+            sqlx::query_as("SELECT version, checksum, success FROM _sqlx_migrations")
+                .fetch_all(pool)
+                .await
+        })
+        .context("the database has no migrations applied: run `clinic migrate` first")?;
+        for migration in migrator
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration())
+        {
+            let found = applied
+                .iter()
+                .find(|(version, _, _)| *version == migration.version);
+            match found {
+                Some((_, checksum, true)) if checksum.as_slice() == migration.checksum.as_ref() => {
+                }
+                Some((_, _, true)) => anyhow::bail!(
+                    "migration {} ({}) was changed after it was applied",
+                    migration.version,
+                    migration.description
+                ),
+                _ => anyhow::bail!(
+                    "migration {} ({}) is not applied: run `clinic migrate` first",
+                    migration.version,
+                    migration.description
+                ),
+            }
+        }
+        Ok(())
     }
 
     pub fn backend(&self) -> Backend {
@@ -122,6 +192,15 @@ impl Database {
             .fetch_one(pool)
             .await)?;
         Ok(())
+    }
+
+    /// The pool's connections: open, of which idle, and the most it opens.
+    pub fn pool_stats(&self) -> (u32, u32, u32) {
+        crate::with_db!(self, |pool| (
+            pool.size(),
+            u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            pool.options().get_max_connections()
+        ))
     }
 
     /// Closes every connection; pending work finishes first.
@@ -194,6 +273,7 @@ macro_rules! in_transaction {
     ($db:expr, |$tx:ident| $body:expr) => {
         match $db {
             $crate::db::Database::Sqlite(pool) => {
+                let started = ::std::time::Instant::now();
                 let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(|error| {
                     ::anyhow::Error::new(error).context("failed to begin a transaction")
                 })?;
@@ -203,9 +283,11 @@ macro_rules! in_transaction {
                         .await
                         .map_err(|error| ::anyhow::Error::new(error).context("failed to commit"))?;
                 }
+                $crate::metrics::observe_transaction(started.elapsed());
                 outcome
             }
             $crate::db::Database::Postgres(pool) => {
+                let started = ::std::time::Instant::now();
                 let mut $tx = pool.begin().await.map_err(|error| {
                     ::anyhow::Error::new(error).context("failed to begin a transaction")
                 })?;
@@ -215,6 +297,7 @@ macro_rules! in_transaction {
                         .await
                         .map_err(|error| ::anyhow::Error::new(error).context("failed to commit"))?;
                 }
+                $crate::metrics::observe_transaction(started.elapsed());
                 outcome
             }
         }

@@ -11,6 +11,8 @@
 //! - [`validation`] and [`status`]: field-level errors and their gRPC form.
 //! - [`client`]: calling another service with a service token.
 //! - [`server`], [`settings`], [`telemetry`]: running a service.
+//! - [`rpc`] and [`metrics`]: what surrounds every call (request ids, deadlines, a log line,
+//!   traces) and the Prometheus metrics on each service's admin port.
 
 pub mod auth;
 pub mod client;
@@ -18,7 +20,9 @@ pub mod clock;
 pub mod db;
 pub mod idempotency;
 pub mod ids;
+pub mod metrics;
 pub mod money;
+pub mod rpc;
 pub mod server;
 pub mod settings;
 pub mod status;

@@ -1,5 +1,11 @@
 //! Serving one clinic service over gRPC: the service itself, gRPC health and server reflection,
-//! a tracing span per call, and a clean stop when `shutdown` resolves.
+//! what [`crate::rpc`] adds around every call (request ids, a span and a log line, metrics), and
+//! a clean stop when `shutdown` resolves.
+//!
+//! Health answers for three names: the service's own and the empty name (the server as a whole)
+//! report SERVING only while the database answers — a load balancer's readiness check — and
+//! [`LIVENESS`] reports SERVING as long as the process runs, so that a database outage takes a
+//! service out of rotation without getting it restarted.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -14,6 +20,12 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 use crate::db::Database;
+use crate::metrics::ServiceMetrics;
+use crate::rpc::RpcLayer;
+
+/// The health service name that reports whether the process is alive, whatever its database
+/// says (for liveness probes).
+pub const LIVENESS: &str = "liveness";
 
 /// How often health re-checks the database. A service whose database is unreachable reports
 /// NOT_SERVING, so a load balancer stops sending it traffic.
@@ -82,17 +94,23 @@ async fn serve(
         .build_v1()
         .context("failed to build the reflection service")?;
 
+    let metrics = crate::metrics::for_service(short_name(service.name));
+    metrics.watch_pool(&service.database);
     // Report real status from the first call on, then keep it current.
-    report_database_health(&reporter, service.name, &service.database).await;
+    reporter
+        .set_service_status(LIVENESS, ServingStatus::Serving)
+        .await;
+    report_database_health(&reporter, service.name, &service.database, &metrics).await;
     let probe = tokio::spawn(probe_database_health(
         reporter.clone(),
         service.name,
         service.database.clone(),
+        metrics.clone(),
     ));
 
     let routes = service.routes.add_service(health).add_service(reflection);
     let served = Server::builder()
-        .trace_fn(|request| tracing::info_span!("rpc", method = %request.uri().path()))
+        .layer(RpcLayer::new(metrics, service.name))
         .add_routes(routes)
         // Without TCP_NODELAY a response written in several small frames (headers, data,
         // trailers) waits on the caller's delayed ACK: some 40 ms per call.
@@ -106,16 +124,26 @@ async fn serve(
     served.with_context(|| format!("{} stopped with an error", service.name))
 }
 
-async fn probe_database_health(reporter: HealthReporter, name: &'static str, database: Database) {
+async fn probe_database_health(
+    reporter: HealthReporter,
+    name: &'static str,
+    database: Database,
+    metrics: std::sync::Arc<ServiceMetrics>,
+) {
     let mut interval = tokio::time::interval(HEALTH_PROBE_INTERVAL);
     interval.tick().await;
     loop {
         interval.tick().await;
-        report_database_health(&reporter, name, &database).await;
+        report_database_health(&reporter, name, &database, &metrics).await;
     }
 }
 
-async fn report_database_health(reporter: &HealthReporter, name: &str, database: &Database) {
+async fn report_database_health(
+    reporter: &HealthReporter,
+    name: &str,
+    database: &Database,
+    metrics: &ServiceMetrics,
+) {
     let status = match database.ping().await {
         Ok(()) => ServingStatus::Serving,
         Err(error) => {
@@ -123,7 +151,15 @@ async fn report_database_health(reporter: &HealthReporter, name: &str, database:
             ServingStatus::NotServing
         }
     };
+    metrics
+        .health_serving
+        .set(i64::from(status == ServingStatus::Serving));
     // The empty name is the server as a whole, which is as healthy as its one service.
     reporter.set_service_status(name, status).await;
     reporter.set_service_status("", status).await;
+}
+
+/// `billing` for `clinic.billing.v1.BillingService`: the name metrics and logs use.
+pub fn short_name(grpc_name: &'static str) -> &'static str {
+    grpc_name.split('.').nth(1).unwrap_or(grpc_name)
 }
