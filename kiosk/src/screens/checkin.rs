@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use clinic_common::clock::{Clock, SystemClock};
+use clinic_common::clock::SharedClock;
 use clinic_common::money::Money;
 use clinic_common::settings::ClinicSettings;
 use clinic_proto::patients::v1 as patients;
@@ -202,6 +202,7 @@ enum Action {
 pub struct Checkin {
     backend: Backend,
     clinic: ClinicSettings,
+    clock: SharedClock,
     outbox: Outbox,
     outbox_state: watch::Receiver<OutboxState>,
     nudge: Arc<Notify>,
@@ -235,6 +236,8 @@ pub struct Checkin {
 pub struct CheckinSetup {
     pub backend: Backend,
     pub clinic: ClinicSettings,
+    /// When card payments are approved.
+    pub clock: SharedClock,
     pub outbox: Outbox,
     pub outbox_state: watch::Receiver<OutboxState>,
     pub nudge: Arc<Notify>,
@@ -249,6 +252,7 @@ impl Checkin {
         Checkin {
             backend: setup.backend,
             clinic: setup.clinic,
+            clock: setup.clock,
             outbox: setup.outbox,
             outbox_state: setup.outbox_state,
             nudge: setup.nudge,
@@ -686,7 +690,7 @@ impl Checkin {
             last_four: self.card.last_four.clone(),
             card_kind: kind,
             terminal_id: self.terminal_id.clone(),
-            approved_at: SystemClock.now(),
+            approved_at: self.clock.now(),
             identity: Some(visit.identity.clone()),
             other_parts: Vec::new(),
         };

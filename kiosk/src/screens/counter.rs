@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use clinic_common::clock::{Clock, SystemClock};
+use clinic_common::clock::SharedClock;
 use clinic_common::money::{Currency, Money};
 use clinic_common::settings::ClinicSettings;
 use clinic_common::time::local_date;
@@ -185,6 +185,8 @@ struct ClosePanel {
 pub struct CounterSetup {
     pub backend: Backend,
     pub clinic: ClinicSettings,
+    /// What "today" and "now" are: the day's schedule, overdue visits, card approvals.
+    pub clock: SharedClock,
     pub language: Lang,
     pub terminal_id: String,
     pub printer: PrinterConfig,
@@ -197,6 +199,7 @@ pub struct CounterSetup {
 pub struct Counter {
     backend: Backend,
     clinic: ClinicSettings,
+    clock: SharedClock,
     lang: Lang,
     terminal_id: String,
     printer: PrinterConfig,
@@ -248,6 +251,7 @@ impl Counter {
         Counter {
             backend: setup.backend,
             clinic: setup.clinic,
+            clock: setup.clock,
             lang: setup.language,
             terminal_id: setup.terminal_id,
             printer: setup.printer,
@@ -294,7 +298,7 @@ impl Counter {
     }
 
     fn today(&self) -> NaiveDate {
-        local_date(SystemClock.now(), self.clinic.time_zone)
+        local_date(self.clock.now(), self.clinic.time_zone)
     }
 
     fn money(&self, money: Option<&common::Money>) -> Money {
@@ -546,7 +550,7 @@ impl Counter {
         let mut check_in = None;
         let mut open_account = None;
         let mut step = None;
-        let now = SystemClock.now();
+        let now = self.clock.now();
         egui::ScrollArea::vertical().show(ui, |ui| {
             egui::Grid::new("schedule")
                 .striped(true)
@@ -1054,7 +1058,7 @@ impl Counter {
             }
             return;
         };
-        let today = local_date(SystemClock.now(), self.clinic.time_zone);
+        let today = local_date(self.clock.now(), self.clinic.time_zone);
         let outcome = account.booking.ui(
             ui,
             ctx,
@@ -1454,7 +1458,7 @@ impl Counter {
                 last_four,
                 card_kind: kind,
                 terminal_id: self.terminal_id.clone(),
-                approved_at: SystemClock.now(),
+                approved_at: self.clock.now(),
                 identity: None,
                 other_parts,
             };
