@@ -4,10 +4,10 @@
 //! split across methods one part at a time, receipts to the configured printer, the cash
 //! drawer opened with a counted float and closed from a blind count, and the daily close.
 //!
-//! One panel per part of the work, each owning its state: [`schedule`], [`patients`] (search,
-//! registration and booking, in [`booking`]), [`account`] (charges, payments in [`payment`],
-//! receipts), [`drawer`] and [`close`], with the lists they choose from in [`lists`]. A panel
-//! draws and returns [`Action`]s; [`Counter::act`] (in [`act`]) is the one place they become
+//! One panel per part of the work, each owning its state: `schedule`, `patients` (search,
+//! registration and booking, in `booking`), `account` (charges, payments in `payment`,
+//! receipts), `drawer` and `close`, with the lists they choose from in `lists`. A panel
+//! draws and returns `Action`s; `Counter::act` (in `act`) is the one place they become
 //! calls, whose results wait in the panel that asked until its `poll` takes them.
 
 mod account;
