@@ -996,92 +996,7 @@ impl Checkin {
             .scroll_bar_visibility(egui::scroll_area::ScrollBarVisibility::AlwaysVisible)
             .show(ui, |ui| {
                 ui.set_width(ui.available_width());
-                labelled_text(ui, T::ReasonForVisit.get(lang), &mut answers.reason, true);
-                ui.add_space(10.0);
-                ui.label(T::HasAllergies.get(lang));
-                ui.horizontal(|ui| {
-                    for (value, text) in [(true, T::Yes), (false, T::No)] {
-                        let selected = answers.has_allergies == Some(value);
-                        if ui
-                            .add(
-                                widgets::choice(selected, text.get(lang))
-                                    .min_size(vec2(140.0, 60.0)),
-                            )
-                            .clicked()
-                        {
-                            answers.has_allergies = Some(value);
-                        }
-                    }
-                });
-                if answers.has_allergies == Some(true) {
-                    labelled_text(
-                        ui,
-                        T::WhichAllergies.get(lang),
-                        &mut answers.allergies,
-                        false,
-                    );
-                }
-                ui.add_space(10.0);
-                labelled_text(
-                    ui,
-                    T::Medications.get(lang),
-                    &mut answers.medications,
-                    false,
-                );
-                ui.add_space(10.0);
-                ui.label(T::Conditions.get(lang));
-                ui.horizontal_wrapped(|ui| {
-                    for ((text, _), ticked) in CONDITIONS.iter().zip(answers.conditions.iter_mut())
-                    {
-                        if ui
-                            .add(widgets::choice(*ticked, text.get(lang)).min_size(vec2(0.0, 56.0)))
-                            .clicked()
-                        {
-                            *ticked = !*ticked;
-                        }
-                        ui.add_space(16.0);
-                    }
-                });
-                ui.add_space(10.0);
-                ui.label(T::LastDentalVisit.get(lang));
-                ui.horizontal_wrapped(|ui| {
-                    for (text, visit) in LAST_VISITS {
-                        let selected = answers.last_visit == Some(visit);
-                        if ui
-                            .add(
-                                widgets::choice(selected, text.get(lang)).min_size(vec2(0.0, 56.0)),
-                            )
-                            .clicked()
-                        {
-                            answers.last_visit = Some(visit);
-                        }
-                    }
-                });
-                ui.add_space(10.0);
-                labelled_text(
-                    ui,
-                    T::EmergencyContact.get(lang),
-                    &mut answers.emergency_name,
-                    false,
-                );
-                labelled_text(
-                    ui,
-                    T::EmergencyPhone.get(lang),
-                    &mut answers.emergency_phone,
-                    false,
-                );
-                ui.add_space(10.0);
-                let mark = if answers.consent { "☑" } else { "☐" };
-                let consent = format!("{mark}  {}", T::ConsentTreatment.get(lang));
-                // The whole line is the box: easy to hit with a finger.
-                let response = ui.add(
-                    widgets::choice(answers.consent, consent)
-                        .wrap()
-                        .min_size(vec2(ui.available_width(), 64.0)),
-                );
-                if response.clicked() {
-                    answers.consent = !answers.consent;
-                }
+                intake_questions_ui(ui, lang, answers);
             });
         ui.add_space(12.0);
         if self.sending_intake.is_some() {
@@ -1196,6 +1111,100 @@ fn labelled_text(ui: &mut egui::Ui, caption: &str, text: &mut String, multiline:
     };
     ui.add(edit.desired_width(f32::INFINITY))
         .labelled_by(label.id);
+}
+
+/// The first-visit form's questions, in the order a dentist reads them.
+fn intake_questions_ui(ui: &mut egui::Ui, lang: Lang, answers: &mut IntakeAnswers) {
+    labelled_text(ui, T::ReasonForVisit.get(lang), &mut answers.reason, true);
+    ui.add_space(10.0);
+    allergies_ui(ui, lang, answers);
+    ui.add_space(10.0);
+    labelled_text(
+        ui,
+        T::Medications.get(lang),
+        &mut answers.medications,
+        false,
+    );
+    ui.add_space(10.0);
+    conditions_ui(ui, lang, answers);
+    ui.add_space(10.0);
+    labelled_text(
+        ui,
+        T::EmergencyContact.get(lang),
+        &mut answers.emergency_name,
+        false,
+    );
+    labelled_text(
+        ui,
+        T::EmergencyPhone.get(lang),
+        &mut answers.emergency_phone,
+        false,
+    );
+    ui.add_space(10.0);
+    let mark = if answers.consent { "☑" } else { "☐" };
+    let consent = format!("{mark}  {}", T::ConsentTreatment.get(lang));
+    // The whole line is the box: easy to hit with a finger.
+    let response = ui.add(
+        widgets::choice(answers.consent, consent)
+            .wrap()
+            .min_size(vec2(ui.available_width(), 64.0)),
+    );
+    if response.clicked() {
+        answers.consent = !answers.consent;
+    }
+}
+
+/// Allergies, yes or no; which ones when yes.
+fn allergies_ui(ui: &mut egui::Ui, lang: Lang, answers: &mut IntakeAnswers) {
+    ui.label(T::HasAllergies.get(lang));
+    ui.horizontal(|ui| {
+        for (value, text) in [(true, T::Yes), (false, T::No)] {
+            let selected = answers.has_allergies == Some(value);
+            if ui
+                .add(widgets::choice(selected, text.get(lang)).min_size(vec2(140.0, 60.0)))
+                .clicked()
+            {
+                answers.has_allergies = Some(value);
+            }
+        }
+    });
+    if answers.has_allergies == Some(true) {
+        labelled_text(
+            ui,
+            T::WhichAllergies.get(lang),
+            &mut answers.allergies,
+            false,
+        );
+    }
+}
+
+/// The conditions that apply (any number), and when the last dental visit was (one).
+fn conditions_ui(ui: &mut egui::Ui, lang: Lang, answers: &mut IntakeAnswers) {
+    ui.label(T::Conditions.get(lang));
+    ui.horizontal_wrapped(|ui| {
+        for ((text, _), ticked) in CONDITIONS.iter().zip(answers.conditions.iter_mut()) {
+            if ui
+                .add(widgets::choice(*ticked, text.get(lang)).min_size(vec2(0.0, 56.0)))
+                .clicked()
+            {
+                *ticked = !*ticked;
+            }
+            ui.add_space(16.0);
+        }
+    });
+    ui.add_space(10.0);
+    ui.label(T::LastDentalVisit.get(lang));
+    ui.horizontal_wrapped(|ui| {
+        for (text, visit) in LAST_VISITS {
+            let selected = answers.last_visit == Some(visit);
+            if ui
+                .add(widgets::choice(selected, text.get(lang)).min_size(vec2(0.0, 56.0)))
+                .clicked()
+            {
+                answers.last_visit = Some(visit);
+            }
+        }
+    });
 }
 
 /// Checks the found appointment in with the patient's evidence, then learns the ticket's
