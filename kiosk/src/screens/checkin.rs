@@ -738,7 +738,13 @@ impl Checkin {
         action
     }
 
-    fn digit_field(&self, ui: &mut egui::Ui, field: Field, label: T, width: f32) -> Option<Action> {
+    fn digit_field_ui(
+        &self,
+        ui: &mut egui::Ui,
+        field: Field,
+        label: T,
+        width: f32,
+    ) -> Option<Action> {
         let value = match field {
             Field::GivenName => &self.find.given_name,
             Field::FamilyName => &self.find.family_name,
@@ -800,13 +806,13 @@ impl Checkin {
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
                 if by_code {
-                    action = self.digit_field(ui, Field::Code, T::CodeLabel, 300.0);
+                    action = self.digit_field_ui(ui, Field::Code, T::CodeLabel, 300.0);
                 } else {
                     for (field, caption) in [
                         (Field::GivenName, T::GivenName),
                         (Field::FamilyName, T::FamilyName),
                     ] {
-                        if let Some(a) = self.digit_field(ui, field, caption, 460.0) {
+                        if let Some(a) = self.digit_field_ui(ui, field, caption, 460.0) {
                             action = Some(a);
                         }
                     }
@@ -819,13 +825,13 @@ impl Checkin {
                         (Field::Month, T::Month, 90.0),
                         (Field::Year, T::Year, 140.0),
                     ] {
-                        if let Some(a) = self.digit_field(ui, field, label, width) {
+                        if let Some(a) = self.digit_field_ui(ui, field, label, width) {
                             action = Some(a);
                         }
                     }
                 });
                 ui.add_space(8.0);
-                if let Some(a) = self.digit_field(ui, Field::LastFour, T::PhoneLastFour, 180.0) {
+                if let Some(a) = self.digit_field_ui(ui, Field::LastFour, T::PhoneLastFour, 180.0) {
                     action = Some(a);
                 }
             });
@@ -1028,11 +1034,14 @@ impl Checkin {
         ui.add_space(12.0);
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
-                if let Some(a) = self.digit_field(ui, Field::AuthCode, T::AuthorizationCode, 320.0)
+                if let Some(a) =
+                    self.digit_field_ui(ui, Field::AuthCode, T::AuthorizationCode, 320.0)
                 {
                     action = Some(a);
                 }
-                if let Some(a) = self.digit_field(ui, Field::CardLastFour, T::CardLastFour, 180.0) {
+                if let Some(a) =
+                    self.digit_field_ui(ui, Field::CardLastFour, T::CardLastFour, 180.0)
+                {
                     action = Some(a);
                 }
                 ui.horizontal(|ui| {

@@ -78,7 +78,7 @@ pub struct CollectionsDesk {
 }
 
 /// What every panel draws with: the language, and the clinic's zone and currency.
-pub(super) struct View<'a> {
+struct View<'a> {
     lang: Lang,
     clinic: &'a ClinicSettings,
 }

@@ -107,39 +107,28 @@ pub(super) async fn take_step(
     done: String,
 ) -> Result<String, CallError> {
     let mut scheduling = backend.scheduling.clone();
-    let answered = match step {
-        Step::Confirm(appointment_id) => answer(
-            scheduling
-                .confirm_appointment(scheduling::ConfirmAppointmentRequest { appointment_id })
-                .await,
-        )
-        .map(drop),
-        Step::NoShow(appointment_id) => answer(
-            scheduling
-                .mark_no_show(scheduling::MarkNoShowRequest { appointment_id })
-                .await,
-        )
-        .map(drop),
-        Step::Seat(queue_entry_id) => answer(
-            scheduling
-                .seat_queue_entry(scheduling::SeatQueueEntryRequest { queue_entry_id })
-                .await,
-        )
-        .map(drop),
-        Step::Complete(appointment_id) => answer(
-            scheduling
-                .complete_appointment(scheduling::CompleteAppointmentRequest { appointment_id })
-                .await,
-        )
-        .map(drop),
-        Step::CheckOut(appointment_id) => answer(
-            scheduling
-                .check_out_appointment(scheduling::CheckOutAppointmentRequest { appointment_id })
-                .await,
-        )
-        .map(drop),
-    };
-    answered.map(|()| done)
+    match step {
+        Step::Confirm(appointment_id) => {
+            let request = scheduling::ConfirmAppointmentRequest { appointment_id };
+            answer(scheduling.confirm_appointment(request).await).map(|_| done)
+        }
+        Step::NoShow(appointment_id) => {
+            let request = scheduling::MarkNoShowRequest { appointment_id };
+            answer(scheduling.mark_no_show(request).await).map(|_| done)
+        }
+        Step::Seat(queue_entry_id) => {
+            let request = scheduling::SeatQueueEntryRequest { queue_entry_id };
+            answer(scheduling.seat_queue_entry(request).await).map(|_| done)
+        }
+        Step::Complete(appointment_id) => {
+            let request = scheduling::CompleteAppointmentRequest { appointment_id };
+            answer(scheduling.complete_appointment(request).await).map(|_| done)
+        }
+        Step::CheckOut(appointment_id) => {
+            let request = scheduling::CheckOutAppointmentRequest { appointment_id };
+            answer(scheduling.check_out_appointment(request).await).map(|_| done)
+        }
+    }
 }
 
 /// Calls the next patient; answers whom (or that nobody is waiting).

@@ -99,7 +99,7 @@ pub struct Counter {
 
 /// What every panel draws with: the language, the clinic's zone and currency, this terminal,
 /// and the moment the frame is drawn.
-pub(super) struct View<'a> {
+struct View<'a> {
     lang: Lang,
     clinic: &'a ClinicSettings,
     terminal_id: &'a str,

@@ -305,7 +305,7 @@ impl SchedulePanel {
                 action = Some(Action::CheckIn(appointment.appointment_id.clone()));
             }
             let pressed = if self.acting.is_none() {
-                life_cycle_buttons(ui, lang, appointment, entry, view.now)
+                life_cycle_ui(ui, lang, appointment, entry, view.now)
             } else {
                 None
             };
@@ -360,7 +360,7 @@ fn wait_ui(ui: &mut egui::Ui, lang: Lang, entry: Option<&scheduling::QueueEntry>
 }
 
 /// The buttons for the steps an appointment may take next; the one pressed, if any.
-fn life_cycle_buttons(
+fn life_cycle_ui(
     ui: &mut egui::Ui,
     lang: Lang,
     appointment: &scheduling::Appointment,
