@@ -1,6 +1,7 @@
 //! The application: one mode per process, chosen by the configuration. The same `ui` function
 //! serves the real window (eframe) and the tests (egui_kittest).
 
+use clinic_common::clock::SharedClock;
 use eframe::egui;
 
 use crate::backend::Backend;
@@ -23,16 +24,19 @@ pub enum Screen {
 pub struct KioskApp {
     config: KioskConfig,
     backend: Backend,
+    /// Where every screen reads "now": the system clock in the program, any clock in tests.
+    clock: SharedClock,
     screen: Option<Screen>,
 }
 
 impl KioskApp {
     /// Nothing is drawn or called until the first frame, which builds the mode's screens with
     /// the egui context their background work repaints.
-    pub fn new(config: KioskConfig, backend: Backend) -> KioskApp {
+    pub fn new(config: KioskConfig, backend: Backend, clock: SharedClock) -> KioskApp {
         KioskApp {
             config,
             backend,
+            clock,
             screen: None,
         }
     }
@@ -84,6 +88,7 @@ impl KioskApp {
                 Screen::Checkin(Box::new(Checkin::new(CheckinSetup {
                     backend,
                     clinic,
+                    clock: self.clock.clone(),
                     outbox,
                     outbox_state,
                     nudge,
@@ -101,6 +106,7 @@ impl KioskApp {
                 Screen::Counter(Box::new(Counter::new(CounterSetup {
                     backend,
                     clinic,
+                    clock: self.clock.clone(),
                     language: config.language,
                     terminal_id: config.counter.terminal_id.clone(),
                     printer: config.counter.printer.clone(),

@@ -3,10 +3,12 @@
 //! data directory), or the file given with `--config`.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
 use clap::Parser;
+use clinic_common::clock::SystemClock;
 use clinic_kiosk::KioskApp;
 use clinic_kiosk::backend::Backend;
 use clinic_kiosk::config::{KioskConfig, Mode};
@@ -84,7 +86,7 @@ fn main() -> anyhow::Result<()> {
             let first_frame = FirstFrame {
                 started,
                 mode,
-                app: KioskApp::new(config, backend),
+                app: KioskApp::new(config, backend, Arc::new(SystemClock)),
                 reported: false,
             };
             Ok(Box::new(first_frame))

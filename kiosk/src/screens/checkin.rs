@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use clinic_common::clock::{Clock, SystemClock};
+use clinic_common::clock::SharedClock;
 use clinic_common::money::Money;
 use clinic_common::settings::ClinicSettings;
 use clinic_proto::patients::v1 as patients;
@@ -202,6 +202,7 @@ enum Action {
 pub struct Checkin {
     backend: Backend,
     clinic: ClinicSettings,
+    clock: SharedClock,
     outbox: Outbox,
     outbox_state: watch::Receiver<OutboxState>,
     nudge: Arc<Notify>,
@@ -235,6 +236,8 @@ pub struct Checkin {
 pub struct CheckinSetup {
     pub backend: Backend,
     pub clinic: ClinicSettings,
+    /// When card payments are approved.
+    pub clock: SharedClock,
     pub outbox: Outbox,
     pub outbox_state: watch::Receiver<OutboxState>,
     pub nudge: Arc<Notify>,
@@ -249,6 +252,7 @@ impl Checkin {
         Checkin {
             backend: setup.backend,
             clinic: setup.clinic,
+            clock: setup.clock,
             outbox: setup.outbox,
             outbox_state: setup.outbox_state,
             nudge: setup.nudge,
@@ -686,7 +690,7 @@ impl Checkin {
             last_four: self.card.last_four.clone(),
             card_kind: kind,
             terminal_id: self.terminal_id.clone(),
-            approved_at: SystemClock.now(),
+            approved_at: self.clock.now(),
             identity: Some(visit.identity.clone()),
             other_parts: Vec::new(),
         };
@@ -734,7 +738,13 @@ impl Checkin {
         action
     }
 
-    fn digit_field(&self, ui: &mut egui::Ui, field: Field, label: T, width: f32) -> Option<Action> {
+    fn digit_field_ui(
+        &self,
+        ui: &mut egui::Ui,
+        field: Field,
+        label: T,
+        width: f32,
+    ) -> Option<Action> {
         let value = match field {
             Field::GivenName => &self.find.given_name,
             Field::FamilyName => &self.find.family_name,
@@ -796,13 +806,13 @@ impl Checkin {
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
                 if by_code {
-                    action = self.digit_field(ui, Field::Code, T::CodeLabel, 300.0);
+                    action = self.digit_field_ui(ui, Field::Code, T::CodeLabel, 300.0);
                 } else {
                     for (field, caption) in [
                         (Field::GivenName, T::GivenName),
                         (Field::FamilyName, T::FamilyName),
                     ] {
-                        if let Some(a) = self.digit_field(ui, field, caption, 460.0) {
+                        if let Some(a) = self.digit_field_ui(ui, field, caption, 460.0) {
                             action = Some(a);
                         }
                     }
@@ -815,13 +825,13 @@ impl Checkin {
                         (Field::Month, T::Month, 90.0),
                         (Field::Year, T::Year, 140.0),
                     ] {
-                        if let Some(a) = self.digit_field(ui, field, label, width) {
+                        if let Some(a) = self.digit_field_ui(ui, field, label, width) {
                             action = Some(a);
                         }
                     }
                 });
                 ui.add_space(8.0);
-                if let Some(a) = self.digit_field(ui, Field::LastFour, T::PhoneLastFour, 180.0) {
+                if let Some(a) = self.digit_field_ui(ui, Field::LastFour, T::PhoneLastFour, 180.0) {
                     action = Some(a);
                 }
             });
@@ -992,92 +1002,7 @@ impl Checkin {
             .scroll_bar_visibility(egui::scroll_area::ScrollBarVisibility::AlwaysVisible)
             .show(ui, |ui| {
                 ui.set_width(ui.available_width());
-                labelled_text(ui, T::ReasonForVisit.get(lang), &mut answers.reason, true);
-                ui.add_space(10.0);
-                ui.label(T::HasAllergies.get(lang));
-                ui.horizontal(|ui| {
-                    for (value, text) in [(true, T::Yes), (false, T::No)] {
-                        let selected = answers.has_allergies == Some(value);
-                        if ui
-                            .add(
-                                widgets::choice(selected, text.get(lang))
-                                    .min_size(vec2(140.0, 60.0)),
-                            )
-                            .clicked()
-                        {
-                            answers.has_allergies = Some(value);
-                        }
-                    }
-                });
-                if answers.has_allergies == Some(true) {
-                    labelled_text(
-                        ui,
-                        T::WhichAllergies.get(lang),
-                        &mut answers.allergies,
-                        false,
-                    );
-                }
-                ui.add_space(10.0);
-                labelled_text(
-                    ui,
-                    T::Medications.get(lang),
-                    &mut answers.medications,
-                    false,
-                );
-                ui.add_space(10.0);
-                ui.label(T::Conditions.get(lang));
-                ui.horizontal_wrapped(|ui| {
-                    for ((text, _), ticked) in CONDITIONS.iter().zip(answers.conditions.iter_mut())
-                    {
-                        if ui
-                            .add(widgets::choice(*ticked, text.get(lang)).min_size(vec2(0.0, 56.0)))
-                            .clicked()
-                        {
-                            *ticked = !*ticked;
-                        }
-                        ui.add_space(16.0);
-                    }
-                });
-                ui.add_space(10.0);
-                ui.label(T::LastDentalVisit.get(lang));
-                ui.horizontal_wrapped(|ui| {
-                    for (text, visit) in LAST_VISITS {
-                        let selected = answers.last_visit == Some(visit);
-                        if ui
-                            .add(
-                                widgets::choice(selected, text.get(lang)).min_size(vec2(0.0, 56.0)),
-                            )
-                            .clicked()
-                        {
-                            answers.last_visit = Some(visit);
-                        }
-                    }
-                });
-                ui.add_space(10.0);
-                labelled_text(
-                    ui,
-                    T::EmergencyContact.get(lang),
-                    &mut answers.emergency_name,
-                    false,
-                );
-                labelled_text(
-                    ui,
-                    T::EmergencyPhone.get(lang),
-                    &mut answers.emergency_phone,
-                    false,
-                );
-                ui.add_space(10.0);
-                let mark = if answers.consent { "☑" } else { "☐" };
-                let consent = format!("{mark}  {}", T::ConsentTreatment.get(lang));
-                // The whole line is the box: easy to hit with a finger.
-                let response = ui.add(
-                    widgets::choice(answers.consent, consent)
-                        .wrap()
-                        .min_size(vec2(ui.available_width(), 64.0)),
-                );
-                if response.clicked() {
-                    answers.consent = !answers.consent;
-                }
+                intake_questions_ui(ui, lang, answers);
             });
         ui.add_space(12.0);
         if self.sending_intake.is_some() {
@@ -1109,11 +1034,14 @@ impl Checkin {
         ui.add_space(12.0);
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
-                if let Some(a) = self.digit_field(ui, Field::AuthCode, T::AuthorizationCode, 320.0)
+                if let Some(a) =
+                    self.digit_field_ui(ui, Field::AuthCode, T::AuthorizationCode, 320.0)
                 {
                     action = Some(a);
                 }
-                if let Some(a) = self.digit_field(ui, Field::CardLastFour, T::CardLastFour, 180.0) {
+                if let Some(a) =
+                    self.digit_field_ui(ui, Field::CardLastFour, T::CardLastFour, 180.0)
+                {
                     action = Some(a);
                 }
                 ui.horizontal(|ui| {
@@ -1192,6 +1120,100 @@ fn labelled_text(ui: &mut egui::Ui, caption: &str, text: &mut String, multiline:
     };
     ui.add(edit.desired_width(f32::INFINITY))
         .labelled_by(label.id);
+}
+
+/// The first-visit form's questions, in the order a dentist reads them.
+fn intake_questions_ui(ui: &mut egui::Ui, lang: Lang, answers: &mut IntakeAnswers) {
+    labelled_text(ui, T::ReasonForVisit.get(lang), &mut answers.reason, true);
+    ui.add_space(10.0);
+    allergies_ui(ui, lang, answers);
+    ui.add_space(10.0);
+    labelled_text(
+        ui,
+        T::Medications.get(lang),
+        &mut answers.medications,
+        false,
+    );
+    ui.add_space(10.0);
+    conditions_ui(ui, lang, answers);
+    ui.add_space(10.0);
+    labelled_text(
+        ui,
+        T::EmergencyContact.get(lang),
+        &mut answers.emergency_name,
+        false,
+    );
+    labelled_text(
+        ui,
+        T::EmergencyPhone.get(lang),
+        &mut answers.emergency_phone,
+        false,
+    );
+    ui.add_space(10.0);
+    let mark = if answers.consent { "☑" } else { "☐" };
+    let consent = format!("{mark}  {}", T::ConsentTreatment.get(lang));
+    // The whole line is the box: easy to hit with a finger.
+    let response = ui.add(
+        widgets::choice(answers.consent, consent)
+            .wrap()
+            .min_size(vec2(ui.available_width(), 64.0)),
+    );
+    if response.clicked() {
+        answers.consent = !answers.consent;
+    }
+}
+
+/// Allergies, yes or no; which ones when yes.
+fn allergies_ui(ui: &mut egui::Ui, lang: Lang, answers: &mut IntakeAnswers) {
+    ui.label(T::HasAllergies.get(lang));
+    ui.horizontal(|ui| {
+        for (value, text) in [(true, T::Yes), (false, T::No)] {
+            let selected = answers.has_allergies == Some(value);
+            if ui
+                .add(widgets::choice(selected, text.get(lang)).min_size(vec2(140.0, 60.0)))
+                .clicked()
+            {
+                answers.has_allergies = Some(value);
+            }
+        }
+    });
+    if answers.has_allergies == Some(true) {
+        labelled_text(
+            ui,
+            T::WhichAllergies.get(lang),
+            &mut answers.allergies,
+            false,
+        );
+    }
+}
+
+/// The conditions that apply (any number), and when the last dental visit was (one).
+fn conditions_ui(ui: &mut egui::Ui, lang: Lang, answers: &mut IntakeAnswers) {
+    ui.label(T::Conditions.get(lang));
+    ui.horizontal_wrapped(|ui| {
+        for ((text, _), ticked) in CONDITIONS.iter().zip(answers.conditions.iter_mut()) {
+            if ui
+                .add(widgets::choice(*ticked, text.get(lang)).min_size(vec2(0.0, 56.0)))
+                .clicked()
+            {
+                *ticked = !*ticked;
+            }
+            ui.add_space(16.0);
+        }
+    });
+    ui.add_space(10.0);
+    ui.label(T::LastDentalVisit.get(lang));
+    ui.horizontal_wrapped(|ui| {
+        for (text, visit) in LAST_VISITS {
+            let selected = answers.last_visit == Some(visit);
+            if ui
+                .add(widgets::choice(selected, text.get(lang)).min_size(vec2(0.0, 56.0)))
+                .clicked()
+            {
+                answers.last_visit = Some(visit);
+            }
+        }
+    });
 }
 
 /// Checks the found appointment in with the patient's evidence, then learns the ticket's

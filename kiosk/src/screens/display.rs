@@ -93,103 +93,121 @@ impl Display {
             .inner_margin(36)
             .show(ui, |ui| {
                 ui.set_min_size(ui.available_size());
-                let white = Color32::WHITE;
-                ui.horizontal(|ui| {
-                    ui.label(
-                        RichText::new(&self.clinic.name)
-                            .size(30.0)
-                            .color(Color32::from_gray(200)),
-                    );
-                    if !self.connected {
-                        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                            ui.label(
-                                RichText::new(T::Reconnecting.get(lang))
-                                    .size(26.0)
-                                    .color(Color32::from_rgb(255, 200, 80)),
-                            );
-                            ui.spinner();
-                        });
-                    }
-                });
+                self.header_ui(ui);
                 ui.add_space(20.0);
                 ui.columns(2, |columns| {
-                    let left = &mut columns[0];
-                    left.label(
-                        RichText::new(T::NowCalling.get(lang))
-                            .size(44.0)
-                            .strong()
-                            .color(white),
-                    );
-                    left.add_space(16.0);
-                    if called.is_empty() {
-                        left.label(RichText::new("—").size(96.0).color(Color32::from_gray(120)));
-                    }
-                    for ticket in &called {
-                        egui::Frame::new()
-                            .fill(widgets::ACCENT)
-                            .corner_radius(12)
-                            .inner_margin(20)
-                            .show(left, |ui| {
-                                ui.set_width(ui.available_width());
-                                ui.horizontal(|ui| {
-                                    ui.label(
-                                        RichText::new(&ticket.ticket_number)
-                                            .size(96.0)
-                                            .strong()
-                                            .color(white),
-                                    );
-                                    ui.add_space(24.0);
-                                    ui.label(
-                                        RichText::new(&ticket.initials).size(56.0).color(white),
-                                    );
-                                });
-                            });
-                        left.add_space(12.0);
-                    }
-
-                    let right = &mut columns[1];
-                    right.label(
-                        RichText::new(T::NextInLine.get(lang))
-                            .size(44.0)
-                            .strong()
-                            .color(white),
-                    );
-                    right.add_space(16.0);
-                    if waiting.is_empty() && called.is_empty() && self.received_any {
-                        right.label(
-                            RichText::new(T::NobodyWaiting.get(lang))
-                                .size(32.0)
-                                .color(Color32::from_gray(200)),
-                        );
-                    }
-                    egui::Grid::new("next")
-                        .spacing(egui::vec2(40.0, 14.0))
-                        .show(right, |ui| {
-                            for ticket in waiting.iter().take(NEXT_SHOWN) {
-                                ui.label(
-                                    RichText::new(&ticket.ticket_number)
-                                        .size(52.0)
-                                        .strong()
-                                        .color(white),
-                                );
-                                ui.label(RichText::new(&ticket.initials).size(40.0).color(white));
-                                let wait = if ticket.estimated_wait_minutes > 0 {
-                                    fill(
-                                        T::AboutMinutes.get(lang),
-                                        &[("minutes", &ticket.estimated_wait_minutes.to_string())],
-                                    )
-                                } else {
-                                    String::new()
-                                };
-                                ui.label(
-                                    RichText::new(wait)
-                                        .size(36.0)
-                                        .color(Color32::from_rgb(180, 220, 255)),
-                                );
-                                ui.end_row();
-                            }
-                        });
+                    called_ui(&mut columns[0], lang, &called);
+                    let nobody = waiting.is_empty() && called.is_empty() && self.received_any;
+                    waiting_ui(&mut columns[1], lang, &waiting, nobody);
                 });
             });
     }
+
+    /// The clinic's name, and "reconnecting" while the watch is down.
+    fn header_ui(&self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.label(
+                RichText::new(&self.clinic.name)
+                    .size(30.0)
+                    .color(Color32::from_gray(200)),
+            );
+            if !self.connected {
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    ui.label(
+                        RichText::new(T::Reconnecting.get(self.lang))
+                            .size(26.0)
+                            .color(Color32::from_rgb(255, 200, 80)),
+                    );
+                    ui.spinner();
+                });
+            }
+        });
+    }
+}
+
+/// "Now calling": each called ticket, large, with its initials.
+fn called_ui(ui: &mut egui::Ui, lang: Lang, called: &[&scheduling::WaitingRoomTicket]) {
+    let white = Color32::WHITE;
+    ui.label(
+        RichText::new(T::NowCalling.get(lang))
+            .size(44.0)
+            .strong()
+            .color(white),
+    );
+    ui.add_space(16.0);
+    if called.is_empty() {
+        ui.label(RichText::new("—").size(96.0).color(Color32::from_gray(120)));
+    }
+    for ticket in called {
+        egui::Frame::new()
+            .fill(widgets::ACCENT)
+            .corner_radius(12)
+            .inner_margin(20)
+            .show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                ui.horizontal(|ui| {
+                    ui.label(
+                        RichText::new(&ticket.ticket_number)
+                            .size(96.0)
+                            .strong()
+                            .color(white),
+                    );
+                    ui.add_space(24.0);
+                    ui.label(RichText::new(&ticket.initials).size(56.0).color(white));
+                });
+            });
+        ui.add_space(12.0);
+    }
+}
+
+/// "Next in line": the first waiting tickets in order, with about how long each waits; that
+/// nobody waits, once the watch has said so.
+fn waiting_ui(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    waiting: &[&scheduling::WaitingRoomTicket],
+    nobody: bool,
+) {
+    let white = Color32::WHITE;
+    ui.label(
+        RichText::new(T::NextInLine.get(lang))
+            .size(44.0)
+            .strong()
+            .color(white),
+    );
+    ui.add_space(16.0);
+    if nobody {
+        ui.label(
+            RichText::new(T::NobodyWaiting.get(lang))
+                .size(32.0)
+                .color(Color32::from_gray(200)),
+        );
+    }
+    egui::Grid::new("next")
+        .spacing(egui::vec2(40.0, 14.0))
+        .show(ui, |ui| {
+            for ticket in waiting.iter().take(NEXT_SHOWN) {
+                ui.label(
+                    RichText::new(&ticket.ticket_number)
+                        .size(52.0)
+                        .strong()
+                        .color(white),
+                );
+                ui.label(RichText::new(&ticket.initials).size(40.0).color(white));
+                let wait = if ticket.estimated_wait_minutes > 0 {
+                    fill(
+                        T::AboutMinutes.get(lang),
+                        &[("minutes", &ticket.estimated_wait_minutes.to_string())],
+                    )
+                } else {
+                    String::new()
+                };
+                ui.label(
+                    RichText::new(wait)
+                        .size(36.0)
+                        .color(Color32::from_rgb(180, 220, 255)),
+                );
+                ui.end_row();
+            }
+        });
 }

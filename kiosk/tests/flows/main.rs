@@ -240,7 +240,7 @@ impl Clinic {
             .with_size(egui::vec2(1280.0, 800.0))
             .build_ui_state(
                 |ui, app: &mut KioskApp| app.ui(ui),
-                KioskApp::new(config, backend),
+                KioskApp::new(config, backend, clock()),
             )
     }
 

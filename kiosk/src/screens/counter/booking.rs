@@ -12,7 +12,9 @@ use clinic_proto::{date_to_proto, timestamp_from_proto};
 use eframe::egui;
 use egui::RichText;
 
-use crate::backend::{Backend, Pending, RetryKey, answer};
+use super::View;
+use super::act::Action;
+use crate::backend::{Backend, CallError, Pending, RetryKey, answer};
 use crate::format;
 use crate::i18n::{Lang, T, fill};
 use crate::widgets;
@@ -20,17 +22,17 @@ use crate::widgets;
 /// How many days ahead a search for free times looks.
 const SEARCH_DAYS: u64 = 14;
 /// How many free times are offered at once.
-const SLOTS_SHOWN: i32 = 24;
+pub(super) const SLOTS_SHOWN: i32 = 24;
 
 /// The providers and kinds of visit a booking chooses from.
 #[derive(Debug, Clone, Default)]
-pub struct BookingLists {
-    pub providers: Vec<scheduling::Provider>,
-    pub types: Vec<scheduling::AppointmentType>,
+pub(super) struct BookingLists {
+    providers: Vec<scheduling::Provider>,
+    types: Vec<scheduling::AppointmentType>,
 }
 
 impl BookingLists {
-    pub async fn load(backend: Backend) -> Result<BookingLists, crate::backend::CallError> {
+    pub(super) async fn load(backend: Backend) -> Result<BookingLists, CallError> {
         let mut scheduling = backend.scheduling.clone();
         let page = || {
             Some(common::PageRequest {
@@ -65,43 +67,68 @@ impl BookingLists {
 }
 
 /// What a form has to say once a call it made has answered.
-pub type Outcome = Result<String, String>;
+pub(super) type Outcome = Result<String, String>;
 
 /// Booking an appointment for the patient whose account is open.
 #[derive(Default)]
-pub struct BookingForm {
-    type_id: String,
+pub(super) struct BookingForm {
+    pub(super) type_id: String,
     /// Empty: any provider.
-    provider_id: String,
+    pub(super) provider_id: String,
     /// The first day searched, `YYYY-MM-DD`; today when empty.
     from: String,
-    finding: Option<Pending<Vec<scheduling::FreeSlot>>>,
+    pub(super) finding: Option<Pending<Vec<scheduling::FreeSlot>>>,
     slots: Vec<scheduling::FreeSlot>,
     searched: bool,
-    booking: Option<Pending<scheduling::Appointment>>,
-    key: RetryKey,
+    pub(super) booking: Option<Pending<scheduling::Appointment>>,
+    pub(super) key: RetryKey,
 }
 
 impl BookingForm {
-    /// Draws the form and takes its calls' answers; returns what to tell reception.
-    #[allow(clippy::too_many_arguments)]
-    pub fn ui(
+    /// The days to search: from the typed day (today when empty) for [`SEARCH_DAYS`]; `None`
+    /// when the typed day is not a date from today on.
+    pub(super) fn days(&self, today: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+        let from = match self.from.trim() {
+            "" => today,
+            text => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+                Ok(day) if day >= today => day,
+                _ => return None,
+            },
+        };
+        let until = from
+            .checked_add_days(chrono::Days::new(SEARCH_DAYS - 1))
+            .unwrap_or(from);
+        Some((from, until))
+    }
+
+    /// Draws the form; what reception asked for.
+    pub(super) fn ui(
         &mut self,
         ui: &mut egui::Ui,
-        ctx: &egui::Context,
-        backend: &Backend,
+        view: &View,
         lists: &BookingLists,
-        clinic: &ClinicSettings,
-        today: NaiveDate,
-        lang: Lang,
-        patient_id: &str,
-    ) -> Option<Outcome> {
-        let mut outcome = self.poll(lists, clinic, lang);
+    ) -> Option<Action> {
+        let lang = view.lang;
         ui.label(RichText::new(T::BookTitle.get(lang)).strong());
         if lists.types.is_empty() {
             ui.label(T::NoAppointmentTypes.get(lang));
-            return outcome;
+            return None;
         }
+        self.type_ui(ui, lang, lists);
+        self.provider_ui(ui, lang, lists);
+        let find = self.first_day_ui(ui, lang, view.today());
+        if self.searched && self.slots.is_empty() && self.finding.is_none() {
+            ui.label(T::NoFreeTimes.get(lang));
+        }
+        if self.booking.is_some() {
+            widgets::working(ui, T::Working.get(lang));
+            return find;
+        }
+        find.or(self.slots_ui(ui, view.clinic, lists))
+    }
+
+    /// The kind of visit; a new choice forgets the free times found.
+    fn type_ui(&mut self, ui: &mut egui::Ui, lang: Lang, lists: &BookingLists) {
         ui.horizontal_wrapped(|ui| {
             ui.label(T::AppointmentType.get(lang));
             for kind in &lists.types {
@@ -115,6 +142,10 @@ impl BookingForm {
                 }
             }
         });
+    }
+
+    /// The provider asked for, or anyone; a new choice forgets the free times found.
+    fn provider_ui(&mut self, ui: &mut egui::Ui, lang: Lang, lists: &BookingLists) {
         ui.horizontal_wrapped(|ui| {
             ui.label(T::Provider.get(lang));
             let mut changed = ui
@@ -138,6 +169,11 @@ impl BookingForm {
                 self.searched = false;
             }
         });
+    }
+
+    /// The first day to search, and the button that searches.
+    fn first_day_ui(&mut self, ui: &mut egui::Ui, lang: Lang, today: NaiveDate) -> Option<Action> {
+        let mut action = None;
         ui.horizontal(|ui| {
             let label = ui.label(T::FromDate.get(lang));
             ui.add(
@@ -155,45 +191,19 @@ impl BookingForm {
                 )
                 .clicked()
             {
-                let from = match self.from.trim() {
-                    "" => today,
-                    text => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-                        Ok(day) if day >= today => day,
-                        _ => {
-                            outcome = Some(Err(T::DateInvalid.get(lang).into()));
-                            return;
-                        }
-                    },
-                };
-                let until = from
-                    .checked_add_days(chrono::Days::new(SEARCH_DAYS - 1))
-                    .unwrap_or(from);
-                let mut scheduling = backend.scheduling.clone();
-                let request = scheduling::FindFreeSlotsRequest {
-                    appointment_type_id: self.type_id.clone(),
-                    date_range: Some(common::DateRange {
-                        start_date: Some(date_to_proto(from)),
-                        end_date: Some(date_to_proto(until)),
-                    }),
-                    provider_id: self.provider_id.clone(),
-                    preferences: None,
-                    page: Some(common::PageRequest {
-                        page_size: SLOTS_SHOWN,
-                        page_token: String::new(),
-                    }),
-                };
-                self.finding = Some(backend.call(ctx, async move {
-                    answer(scheduling.find_free_slots(request).await).map(|found| found.slots)
-                }));
+                action = Some(Action::FindTimes);
             }
         });
-        if self.searched && self.slots.is_empty() && self.finding.is_none() {
-            ui.label(T::NoFreeTimes.get(lang));
-        }
-        if self.booking.is_some() {
-            widgets::working(ui, T::Working.get(lang));
-            return outcome;
-        }
+        action
+    }
+
+    /// The free times found, each a button that books it.
+    fn slots_ui(
+        &self,
+        ui: &mut egui::Ui,
+        clinic: &ClinicSettings,
+        lists: &BookingLists,
+    ) -> Option<Action> {
         let mut chosen = None;
         ui.horizontal_wrapped(|ui| {
             for slot in &self.slots {
@@ -206,32 +216,15 @@ impl BookingForm {
                     lists.provider_name(&slot.provider_id)
                 );
                 if ui.button(text).clicked() {
-                    chosen = Some(slot.clone());
+                    chosen = Some(Action::Book(Box::new(slot.clone())));
                 }
             }
         });
-        if let Some(slot) = chosen {
-            let appointment = scheduling::Appointment {
-                patient_id: patient_id.to_owned(),
-                provider_id: slot.provider_id.clone(),
-                appointment_type_id: self.type_id.clone(),
-                start_time: slot.start_time,
-                end_time: slot.end_time,
-                ..Default::default()
-            };
-            let request = scheduling::CreateAppointmentRequest {
-                request_id: self.key.for_request(format!("{appointment:?}")),
-                appointment: Some(appointment),
-            };
-            let mut scheduling = backend.scheduling.clone();
-            self.booking = Some(backend.call(ctx, async move {
-                answer(scheduling.create_appointment(request).await)
-            }));
-        }
-        outcome
+        chosen
     }
 
-    fn poll(
+    /// Takes the calls' answers; what to tell reception.
+    pub(super) fn poll(
         &mut self,
         lists: &BookingLists,
         clinic: &ClinicSettings,
@@ -276,8 +269,8 @@ impl BookingForm {
 }
 
 /// A new patient, as reception types them in.
-pub struct RegisterForm {
-    pub open: bool,
+pub(super) struct RegisterForm {
+    pub(super) open: bool,
     given_name: String,
     family_name: String,
     /// `YYYY-MM-DD`.
@@ -286,8 +279,8 @@ pub struct RegisterForm {
     email: String,
     language: Lang,
     consent: patients::ContactConsent,
-    registering: Option<Pending<patients::Patient>>,
-    key: RetryKey,
+    pub(super) registering: Option<Pending<patients::Patient>>,
+    pub(super) key: RetryKey,
 }
 
 impl Default for RegisterForm {
@@ -307,34 +300,43 @@ impl Default for RegisterForm {
     }
 }
 
-/// What registering answered.
-pub enum Registered {
-    Patient(Box<patients::Patient>),
-    Failed(String),
-}
-
 impl RegisterForm {
-    pub fn ui(
-        &mut self,
-        ui: &mut egui::Ui,
-        ctx: &egui::Context,
-        backend: &Backend,
-        lang: Lang,
-    ) -> Option<Registered> {
-        let mut outcome = None;
-        if let Some(result) = self.registering.as_mut().and_then(Pending::take) {
-            self.registering = None;
-            outcome = Some(match result {
-                Ok(patient) => {
-                    self.key.settle();
-                    *self = RegisterForm::default();
-                    Registered::Patient(Box::new(patient))
-                }
-                Err(error) => Registered::Failed(error.staff_message(lang)),
-            });
-        }
+    /// The registry's answer, once there: the new patient (and an empty, closed form), or what
+    /// to tell reception.
+    pub(super) fn poll(&mut self, lang: Lang) -> Option<Result<Box<patients::Patient>, String>> {
+        let result = self.registering.as_mut().and_then(Pending::take)?;
+        self.registering = None;
+        Some(match result {
+            Ok(patient) => {
+                self.key.settle();
+                *self = RegisterForm::default();
+                Ok(Box::new(patient))
+            }
+            Err(error) => Err(error.staff_message(lang)),
+        })
+    }
+
+    /// The patient the form describes, or what is wrong with it. The registry checks every
+    /// field and names each one that is wrong; only the date must parse here.
+    pub(super) fn patient(&self, lang: Lang) -> Result<patients::Patient, String> {
+        let Ok(born) = NaiveDate::parse_from_str(self.date_of_birth.trim(), "%Y-%m-%d") else {
+            return Err(T::DateInvalid.get(lang).into());
+        };
+        Ok(patients::Patient {
+            given_name: self.given_name.trim().to_owned(),
+            family_name: self.family_name.trim().to_owned(),
+            date_of_birth: Some(date_to_proto(born)),
+            phone: self.phone.trim().to_owned(),
+            email: self.email.trim().to_owned(),
+            preferred_language: self.language.tag().to_owned(),
+            consent: Some(self.consent),
+            ..Default::default()
+        })
+    }
+
+    pub(super) fn ui(&mut self, ui: &mut egui::Ui, lang: Lang) -> Option<Action> {
         if !self.open {
-            return outcome;
+            return None;
         }
         ui.label(RichText::new(T::NewPatient.get(lang)).strong());
         egui::Grid::new("register")
@@ -368,33 +370,11 @@ impl RegisterForm {
         });
         if self.registering.is_some() {
             widgets::working(ui, T::Working.get(lang));
-            return outcome;
+            return None;
         }
-        if ui.button(T::Register.get(lang)).clicked() {
-            let Ok(born) = NaiveDate::parse_from_str(self.date_of_birth.trim(), "%Y-%m-%d") else {
-                return Some(Registered::Failed(T::DateInvalid.get(lang).into()));
-            };
-            // The registry checks every field and names each one that is wrong.
-            let patient = patients::Patient {
-                given_name: self.given_name.trim().to_owned(),
-                family_name: self.family_name.trim().to_owned(),
-                date_of_birth: Some(date_to_proto(born)),
-                phone: self.phone.trim().to_owned(),
-                email: self.email.trim().to_owned(),
-                preferred_language: self.language.tag().to_owned(),
-                consent: Some(self.consent),
-                ..Default::default()
-            };
-            let request = patients::CreatePatientRequest {
-                request_id: self.key.for_request(format!("{patient:?}")),
-                patient: Some(patient),
-            };
-            let mut registry = backend.patients.clone();
-            self.registering = Some(backend.call(ctx, async move {
-                answer(registry.create_patient(request).await)
-            }));
-        }
-        outcome
+        ui.button(T::Register.get(lang))
+            .clicked()
+            .then_some(Action::Register)
     }
 }
 
