@@ -128,6 +128,22 @@ impl NewCharge {
     }
 }
 
+/// A request to charge a visit scheduling reports, before scheduling says what the visit was
+/// (its patient, provider, price code and day).
+#[derive(Debug, Clone)]
+pub struct NewAppointmentCharge {
+    pub appointment_id: AppointmentId,
+    pub quantity: Quantity,
+    pub discount: Option<DiscountRequest>,
+    pub skip_package: bool,
+    pub request_id: RequestId,
+    /// A manager's token given to authorise a discount over the limit.
+    pub manager_authorization: Option<String>,
+    /// A digest of the request alone, as the client sent it: what scheduling says of the visit
+    /// does not change which request a retry repeats.
+    pub fingerprint: String,
+}
+
 /// A discount given on a charge.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AppliedDiscount {

@@ -330,6 +330,15 @@ impl DailyClose {
     /// a count and an amount. Nets are payments less refunds.
     pub fn rows(&self) -> anyhow::Result<Vec<ReportRow>> {
         let mut rows = Vec::new();
+        self.income_rows(&mut rows)?;
+        self.package_and_correction_rows(&mut rows);
+        self.total_rows(&mut rows);
+        self.account_and_drawer_rows(&mut rows);
+        Ok(rows)
+    }
+
+    /// Income by method, service, provider and staff member.
+    fn income_rows(&self, rows: &mut Vec<ReportRow>) -> anyhow::Result<()> {
         for (method, flow) in &self.by_method {
             rows.push(ReportRow {
                 section: "income_by_method",
@@ -374,6 +383,11 @@ impl DailyClose {
                 amount: Some(flow.net()?),
             });
         }
+        Ok(())
+    }
+
+    /// Packages sold, and corrections posted by kind.
+    fn package_and_correction_rows(&self, rows: &mut Vec<ReportRow>) {
         for sale in &self.packages_sold {
             rows.push(ReportRow {
                 section: "packages_sold",
@@ -392,6 +406,10 @@ impl DailyClose {
                 amount: Some(tally.amount),
             });
         }
+    }
+
+    /// The day's totals.
+    fn total_rows(&self, rows: &mut Vec<ReportRow>) {
         let totals = [
             (
                 "discounts",
@@ -445,6 +463,11 @@ impl DailyClose {
                 amount: Some(amount),
             });
         }
+    }
+
+    /// The accounts owing at the end of the day, whether the day is closed, and the drawers'
+    /// differences.
+    fn account_and_drawer_rows(&self, rows: &mut Vec<ReportRow>) {
         for account in &self.outstanding {
             rows.push(ReportRow {
                 section: "outstanding",
@@ -478,7 +501,6 @@ impl DailyClose {
                 amount: Some(drawer.difference),
             });
         }
-        Ok(rows)
     }
 }
 

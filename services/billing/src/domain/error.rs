@@ -80,9 +80,10 @@ pub enum BillingError {
     #[error("{0}")]
     AlreadyIssued(String),
     /// The PAC could not be reached or refused to stamp; the invoice stays sealed and a retry
-    /// with the same request id stamps it.
-    #[error("the PAC did not stamp the invoice: {0}")]
-    PacUnavailable(String),
+    /// with the same request id stamps it. The cause is what the PAC said, for the log only:
+    /// it may name the PAC's endpoints or accounts.
+    #[error("the PAC did not stamp the invoice")]
+    PacUnavailable(#[source] anyhow::Error),
     #[error("credit note {0} not found")]
     CreditNoteNotFound(super::CorrectionId),
     #[error("invoice {0} not found")]

@@ -1,12 +1,16 @@
-//! Invoices as billing issues them: a payment's own CFDI to the patient's fiscal data, or a
-//! day's global CFDI to the general public, built from what billing recorded.
+//! Invoices as billing issues them: a payment's own CFDI to the patient's fiscal data, a day's
+//! global CFDI to the general public, a PPD invoice of charges, a credit note's CFDI and a
+//! payment complement, built from what billing recorded.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use clinic_common::Money;
 use clinic_common::ids::{ChargeId, PaymentId};
 use uuid::Uuid;
 
-use super::cfdi::{Concept, Taxation};
+use super::cfdi::{
+    Concept, GlobalPeriod, PUBLIC_NAME, PUBLIC_RFC, Party, Receptor, Taxation, element_attribute,
+    root_attribute,
+};
 use super::{CorrectionId, PriceListItemKind, ReceiptNumber, SatCodes};
 
 /// An invoice.
@@ -188,6 +192,109 @@ pub fn public_sale(receipt_number: ReceiptNumber, amount_minor: i64) -> Concept 
         description: "Venta".into(),
         amount_minor,
         taxation: Taxation::VatExempt,
+    }
+}
+
+/// A patient's fiscal data as the patient registry holds it: whom their invoices are made out to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FiscalData {
+    pub rfc: String,
+    pub legal_name: String,
+    pub tax_regime: String,
+    pub postal_code: String,
+    /// Their UsoCFDI; empty when they named none.
+    pub cfdi_use: String,
+}
+
+impl FiscalData {
+    /// The receptor of the patient's invoices: UsoCFDI D01 (dental and medical fees) unless
+    /// they named another.
+    pub fn receptor(&self) -> Receptor {
+        Receptor {
+            party: Party {
+                rfc: self.rfc.clone(),
+                name: self.legal_name.clone(),
+                tax_regime: self.tax_regime.clone(),
+            },
+            postal_code: self.postal_code.clone(),
+            cfdi_use: if self.cfdi_use.is_empty() {
+                "D01".into()
+            } else {
+                self.cfdi_use.clone()
+            },
+        }
+    }
+}
+
+/// The receptor of a global invoice: the general public (regime 616, UsoCFDI S01), whose
+/// fiscal address is the place of issue.
+pub fn public_receptor(place_of_issue: &str) -> Receptor {
+    Receptor {
+        party: Party {
+            rfc: PUBLIC_RFC.into(),
+            name: PUBLIC_NAME.into(),
+            tax_regime: "616".into(),
+        },
+        postal_code: place_of_issue.to_owned(),
+        cfdi_use: "S01".into(),
+    }
+}
+
+/// The period of the global invoice of `day`: daily (01), in its month and year.
+pub fn daily_period(day: NaiveDate) -> GlobalPeriod {
+    GlobalPeriod {
+        periodicity: "01".into(),
+        month: day.format("%m").to_string(),
+        year: day.year(),
+    }
+}
+
+/// What a credit note's CFDI takes from the invoice it credits, as that invoice's XML says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreditedInvoice {
+    /// Whom the invoice went to, as it names them; UsoCFDI G02 (returns, discounts or bonuses),
+    /// or S01 for the general public.
+    pub receptor: Receptor,
+    /// The invoice's global period, when it was a global invoice.
+    pub global: Option<GlobalPeriod>,
+    /// Money back the way it came (the invoice's FormaPago); on an invoice not paid yet (PPD,
+    /// 99), what is owed is forgiven (15, condonación).
+    pub payment_form: String,
+}
+
+impl CreditedInvoice {
+    /// Reads the receptor, global period and payment form of the invoice whose XML is `xml`.
+    pub fn read(xml: &str) -> Self {
+        let receptor_attribute =
+            |name: &str| element_attribute(xml, "cfdi:Receptor", name).unwrap_or_default();
+        let rfc = receptor_attribute("Rfc");
+        let public = rfc == PUBLIC_RFC;
+        let receptor = Receptor {
+            party: Party {
+                rfc,
+                name: receptor_attribute("Nombre"),
+                tax_regime: receptor_attribute("RegimenFiscalReceptor"),
+            },
+            postal_code: receptor_attribute("DomicilioFiscalReceptor"),
+            cfdi_use: if public { "S01" } else { "G02" }.into(),
+        };
+        let global_attribute = |name: &str| element_attribute(xml, "cfdi:InformacionGlobal", name);
+        let global = global_attribute("Meses").map(|month| GlobalPeriod {
+            periodicity: global_attribute("Periodicidad").unwrap_or_else(|| "01".into()),
+            month,
+            year: global_attribute("Año")
+                .and_then(|year| year.parse().ok())
+                .unwrap_or_default(),
+        });
+        let payment_form = match root_attribute(xml, "FormaPago").as_deref() {
+            None | Some("99") => "15".to_owned(),
+            Some(form) => form.to_owned(),
+        };
+        CreditedInvoice {
+            receptor,
+            global,
+            payment_form,
+        }
     }
 }
 

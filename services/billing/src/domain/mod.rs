@@ -25,8 +25,8 @@ pub use allocation::{
     pair, release, spread,
 };
 pub use charge::{
-    AppliedDiscount, AppliedDiscountKind, Charge, ChargeOrder, ChargeOrigin, NewCharge,
-    PackageCover, PackageId, PatientPackage, Quantity,
+    AppliedDiscount, AppliedDiscountKind, Charge, ChargeOrder, ChargeOrigin, NewAppointmentCharge,
+    NewCharge, PackageCover, PackageId, PatientPackage, Quantity,
 };
 pub use correction::{Correction, CorrectionId, CorrectionKind, CreditNoteNumber, NewCorrection};
 pub use daily_close::{
@@ -42,8 +42,9 @@ pub use drawer::{
 pub use error::BillingError;
 pub use identity::{IdentityEvidence, PhoneLastFour};
 pub use invoice::{
-    Invoice, InvoiceId, InvoiceStamp, InvoiceSubject, MoneyPart, PaidLine, ReceiptDocument,
-    payment_concepts, payment_form, public_sale,
+    CreditedInvoice, FiscalData, Invoice, InvoiceId, InvoiceStamp, InvoiceSubject, MoneyPart,
+    PaidLine, ReceiptDocument, daily_period, payment_concepts, payment_form, public_receptor,
+    public_sale,
 };
 pub use ledger::{
     AccountBalance, LedgerEntry, LedgerEntryKind, LedgerPage, LedgerSource, ledger_page_size,

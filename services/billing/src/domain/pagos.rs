@@ -9,6 +9,8 @@
 //! Resolución Miscelánea, rule 2.7.1.35).
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use clinic_common::Money;
+use clinic_common::money::MoneyError;
 use rust_decimal::Decimal;
 
 use super::cfdi::{Attributes, Element, VAT_RATE, fixed, money, round};
@@ -279,6 +281,39 @@ pub fn complement_deadline(paid_on: NaiveDate) -> NaiveDate {
     NaiveDate::from_ymd_opt(year, month, 5).unwrap_or(paid_on)
 }
 
+/// What a payment pays on one PPD invoice: the invoice's balance before it (ImpSaldoAnt) and
+/// what it pays (ImpPagado).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Instalment {
+    pub previous_balance: Money,
+    pub paid: Money,
+}
+
+/// The instalment a payment holding `held` on a PPD invoice's charges pays: the invoice's
+/// balance is its `total` less what payment documents `reported_paid` on it and what its credit
+/// notes' CFDI `credited`; the payment pays what it holds, up to that balance. `None` when the
+/// balance is paid in full already.
+pub fn instalment(
+    total: Money,
+    reported_paid: Money,
+    credited: Money,
+    held: Money,
+) -> Result<Option<Instalment>, MoneyError> {
+    let previous_balance = total.checked_sub(reported_paid)?.checked_sub(credited)?;
+    let paid = if held.minor_units() < previous_balance.minor_units() {
+        held
+    } else {
+        previous_balance
+    };
+    if !paid.is_positive() {
+        return Ok(None);
+    }
+    Ok(Some(Instalment {
+        previous_balance,
+        paid,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,5 +371,30 @@ mod tests {
         let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("a date");
         assert_eq!(complement_deadline(day(2026, 11, 22)), day(2026, 12, 5));
         assert_eq!(complement_deadline(day(2026, 12, 31)), day(2027, 1, 5));
+    }
+
+    #[test]
+    fn an_instalment_pays_what_the_payment_holds_up_to_the_balance_left() {
+        let mxn = |minor| Money::from_minor(minor, clinic_common::Currency::MXN);
+        let instalment = |total, reported, credited, held| {
+            instalment(mxn(total), mxn(reported), mxn(credited), mxn(held)).expect("in range")
+        };
+        assert_eq!(
+            instalment(175_000, 50_000, 25_000, 40_000),
+            Some(Instalment {
+                previous_balance: mxn(100_000),
+                paid: mxn(40_000),
+            })
+        );
+        assert_eq!(
+            instalment(175_000, 50_000, 25_000, 140_000).map(|due| due.paid),
+            Some(mxn(100_000)),
+            "no more than the balance"
+        );
+        assert_eq!(
+            instalment(175_000, 150_000, 25_000, 10_000),
+            None,
+            "paid in full"
+        );
     }
 }

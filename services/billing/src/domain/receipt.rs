@@ -69,117 +69,137 @@ impl Receipt {
 
     /// The receipt laid out line by line.
     pub fn lines(&self) -> Vec<ReceiptLine> {
+        let mut lines = self.header_lines();
+        if !self.charges.is_empty() {
+            lines.push(rule());
+            lines.push(plain("Cargos del día".to_owned()));
+            for charge in &self.charges {
+                lines.extend(charge_lines(charge));
+            }
+        }
+        lines.push(rule());
+        // One method: "Forma de pago" and its details. Split: each part with its amount.
+        let split = self.payment.parts.len() > 1;
+        for part in &self.payment.parts {
+            lines.extend(part_lines(&part.method, part.amount, split));
+        }
+        lines.extend(self.balance_lines());
+        lines
+    }
+
+    /// The clinic, the receipt's number and date, the patient and who took the payment.
+    fn header_lines(&self) -> Vec<ReceiptLine> {
         let payment = &self.payment;
-        let mut lines = Vec::new();
-        let mut push = |style: LineStyle, text: String| lines.push(ReceiptLine { style, text });
-        push(LineStyle::Title, fit(&self.clinic_name));
-        push(LineStyle::Centered, "RECIBO DE PAGO".to_owned());
-        push(LineStyle::Rule, "-".repeat(RECEIPT_WIDTH));
-        push(LineStyle::Plain, columns("Recibo", &self.number()));
-        push(
-            LineStyle::Plain,
-            columns(
-                "Fecha",
-                &self.local_time.format("%d/%m/%Y %H:%M").to_string(),
-            ),
-        );
         // The short form: the first block of the UUID. Billing holds no names (and a receipt
         // left on the counter should not carry one).
         let patient = payment.patient_id.to_string();
-        push(
-            LineStyle::Plain,
-            columns("Paciente", &patient[..8].to_ascii_uppercase()),
-        );
-        push(LineStyle::Plain, columns("Atendió", &payment.received_by));
-        if !self.charges.is_empty() {
-            push(LineStyle::Rule, "-".repeat(RECEIPT_WIDTH));
-            push(LineStyle::Plain, "Cargos del día".to_owned());
-            for charge in &self.charges {
-                let left = format!(
-                    "{} x{} {}",
-                    charge.price_code.as_str(),
-                    charge.quantity.get(),
-                    charge.description.as_str()
-                );
-                push(LineStyle::Plain, columns(&left, &money(charge.amount)));
-                if let Some(cover) = charge.cover {
-                    let covered = charge
-                        .unit_price
-                        .checked_mul(i64::from(cover.quantity))
-                        .unwrap_or(charge.amount);
-                    push(
-                        LineStyle::Plain,
-                        columns(
-                            &format!("  Paquete ({} sesión(es))", cover.quantity),
-                            &money(covered.negated()),
-                        ),
-                    );
-                }
-                if let Some(discount) = &charge.discount {
-                    push(
-                        LineStyle::Plain,
-                        columns("  Descuento", &money(discount.amount.negated())),
-                    );
-                }
-            }
-        }
-        push(LineStyle::Rule, "-".repeat(RECEIPT_WIDTH));
-        // One method: "Forma de pago" and its details. Split: each part with its amount.
-        let split = payment.parts.len() > 1;
-        for part in &payment.parts {
-            let kind = method_label(&part.method);
-            if split {
-                push(LineStyle::Plain, columns(kind, &money(part.amount)));
-            } else {
-                push(LineStyle::Plain, columns("Forma de pago", kind));
-            }
-            match &part.method {
-                PaymentMethod::Cash { tendered, change } => {
-                    push(LineStyle::Plain, columns("  Recibido", &money(*tendered)));
-                    push(LineStyle::Plain, columns("  Cambio", &money(*change)));
-                }
-                PaymentMethod::Card {
-                    authorization_code,
-                    last_four,
-                    ..
-                } => {
-                    push(
-                        LineStyle::Plain,
-                        columns("  Tarjeta", &format!("**** {}", last_four.as_str())),
-                    );
-                    push(
-                        LineStyle::Plain,
-                        columns("  Autorización", authorization_code.as_str()),
-                    );
-                }
-                PaymentMethod::BankTransfer { reference } => {
-                    push(
-                        LineStyle::Plain,
-                        columns("  Referencia", reference.as_str()),
-                    );
-                }
-                PaymentMethod::Advance => {}
-            }
-        }
-        push(
-            LineStyle::Bold,
-            columns("Importe pagado", &money(payment.amount)),
-        );
-        if payment.balance_after.is_negative() {
-            push(
-                LineStyle::Bold,
-                columns("Saldo a favor", &money(payment.balance_after.negated())),
-            );
-        } else {
-            push(
-                LineStyle::Bold,
-                columns("Saldo pendiente", &money(payment.balance_after)),
-            );
-        }
-        push(LineStyle::Rule, "-".repeat(RECEIPT_WIDTH));
-        push(LineStyle::Centered, "Gracias por su pago".to_owned());
-        lines
+        let date = self.local_time.format("%d/%m/%Y %H:%M").to_string();
+        vec![
+            line(LineStyle::Title, fit(&self.clinic_name)),
+            line(LineStyle::Centered, "RECIBO DE PAGO".to_owned()),
+            rule(),
+            plain(columns("Recibo", &self.number())),
+            plain(columns("Fecha", &date)),
+            plain(columns("Paciente", &patient[..8].to_ascii_uppercase())),
+            plain(columns("Atendió", &payment.received_by)),
+        ]
     }
+
+    /// What was paid, and the balance it left (owed, or in the patient's favour).
+    fn balance_lines(&self) -> Vec<ReceiptLine> {
+        let payment = &self.payment;
+        let balance = if payment.balance_after.is_negative() {
+            columns("Saldo a favor", &money(payment.balance_after.negated()))
+        } else {
+            columns("Saldo pendiente", &money(payment.balance_after))
+        };
+        vec![
+            line(
+                LineStyle::Bold,
+                columns("Importe pagado", &money(payment.amount)),
+            ),
+            line(LineStyle::Bold, balance),
+            rule(),
+            line(LineStyle::Centered, "Gracias por su pago".to_owned()),
+        ]
+    }
+}
+
+fn line(style: LineStyle, text: String) -> ReceiptLine {
+    ReceiptLine { style, text }
+}
+
+fn plain(text: String) -> ReceiptLine {
+    line(LineStyle::Plain, text)
+}
+
+fn rule() -> ReceiptLine {
+    line(LineStyle::Rule, "-".repeat(RECEIPT_WIDTH))
+}
+
+/// A charge of the day: its code, quantity, description and amount, less what a package
+/// covered and its discount.
+fn charge_lines(charge: &Charge) -> Vec<ReceiptLine> {
+    let left = format!(
+        "{} x{} {}",
+        charge.price_code.as_str(),
+        charge.quantity.get(),
+        charge.description.as_str()
+    );
+    let mut lines = vec![plain(columns(&left, &money(charge.amount)))];
+    if let Some(cover) = charge.cover {
+        let covered = charge
+            .unit_price
+            .checked_mul(i64::from(cover.quantity))
+            .unwrap_or(charge.amount);
+        lines.push(plain(columns(
+            &format!("  Paquete ({} sesión(es))", cover.quantity),
+            &money(covered.negated()),
+        )));
+    }
+    if let Some(discount) = &charge.discount {
+        lines.push(plain(columns(
+            "  Descuento",
+            &money(discount.amount.negated()),
+        )));
+    }
+    lines
+}
+
+/// A part of the payment: its method (with its amount when the payment was split) and the
+/// method's details.
+fn part_lines(method: &PaymentMethod, amount: Money, split: bool) -> Vec<ReceiptLine> {
+    let kind = method_label(method);
+    let mut lines = vec![if split {
+        plain(columns(kind, &money(amount)))
+    } else {
+        plain(columns("Forma de pago", kind))
+    }];
+    match method {
+        PaymentMethod::Cash { tendered, change } => {
+            lines.push(plain(columns("  Recibido", &money(*tendered))));
+            lines.push(plain(columns("  Cambio", &money(*change))));
+        }
+        PaymentMethod::Card {
+            authorization_code,
+            last_four,
+            ..
+        } => {
+            lines.push(plain(columns(
+                "  Tarjeta",
+                &format!("**** {}", last_four.as_str()),
+            )));
+            lines.push(plain(columns(
+                "  Autorización",
+                authorization_code.as_str(),
+            )));
+        }
+        PaymentMethod::BankTransfer { reference } => {
+            lines.push(plain(columns("  Referencia", reference.as_str())));
+        }
+        PaymentMethod::Advance => {}
+    }
+    lines
 }
 
 /// How a method reads on the receipt.

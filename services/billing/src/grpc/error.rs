@@ -20,9 +20,14 @@ impl From<BillingError> for Status {
             BillingError::RegistryUnavailable => Status::unavailable(
                 "the patient registry is unavailable; nothing was posted, try again",
             ),
-            error @ BillingError::PacUnavailable(_) => Status::unavailable(format!(
-                "{error}; the invoice is sealed and stored, retry with the same request_id"
-            )),
+            BillingError::PacUnavailable(cause) => {
+                // What the PAC said stays here, in the log: the client learns only what to do.
+                tracing::warn!(error = ?cause, "the PAC did not stamp an invoice");
+                Status::unavailable(
+                    "the PAC did not answer; the invoice is sealed and stored, retry with the \
+                     same request_id",
+                )
+            }
             BillingError::SchedulingUnavailable => {
                 Status::unavailable("scheduling is unavailable; nothing was posted, try again")
             }
@@ -61,5 +66,33 @@ impl From<BillingError> for Status {
             }
             BillingError::Unexpected(error) => status::internal(&error),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tonic::Code;
+
+    use super::*;
+    use crate::pac::PacError;
+
+    #[test]
+    fn a_pac_failure_answers_unavailable_without_what_the_pac_said() {
+        // Arrange: a PAC error whose text no client should ever see.
+        let marker = "pac-7f3a9c: login refused for account clinica@pac.example";
+        let error = BillingError::PacUnavailable(
+            anyhow::Error::new(PacError(marker.into())).context("the PAC did not stamp invoice 1"),
+        );
+
+        // Act
+        let status = Status::from(error);
+
+        // Assert
+        assert_eq!(status.code(), Code::Unavailable);
+        assert!(
+            !format!("{status:?}").contains("pac-7f3a9c"),
+            "the PAC's words reached the client: {status:?}"
+        );
+        assert!(status.message().contains("retry with the same request_id"));
     }
 }

@@ -20,7 +20,8 @@ use clinic_proto::billing::v1 as pb;
 use clinic_proto::patients::v1 as patients;
 use clinic_test_support::{TestDatabase, backend_tests};
 use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
-use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey};
+use rsa::pkcs8::pkcs5::pbes2;
+use rsa::pkcs8::{DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use rsa::sha2::Sha256;
 use rsa::signature::{SignatureEncoding, Signer, Verifier};
 use rsa::{RsaPrivateKey, RsaPublicKey};
@@ -43,7 +44,7 @@ const KEY_PASSWORD: &str = "12345678a";
 
 /// A CSD of the test's own: a 2048-bit RSA key (PKCS#8, encrypted with a password as SAT's are)
 /// and a self-signed certificate whose serial number is `CERTIFICATE_NUMBER` in ASCII, as SAT
-/// numbers them.
+/// numbers them. Each test gets its own copies of the files.
 struct TestCsd {
     _dir: tempfile::TempDir,
     certificate: PathBuf,
@@ -85,9 +86,57 @@ fn make_csd() -> TestCsd {
     make_certificate(CERTIFICATE_NUMBER)
 }
 
+/// A certificate numbered `serial` and its key, copied for this test from the ones generated
+/// once for every test process (see [`generated_certificate`]).
 fn make_certificate(serial: &str) -> TestCsd {
+    let generated = generated_certificate(serial);
+    let dir = tempfile::tempdir().expect("a directory");
+    let certificate = dir.path().join("csd.cer");
+    let key = dir.path().join("csd.key");
+    std::fs::copy(generated.join("csd.cer"), &certificate).expect("copied");
+    std::fs::copy(generated.join("csd.key"), &key).expect("copied");
+    let public_key = RsaPublicKey::from_public_key_der(
+        &std::fs::read(generated.join("public.der")).expect("read"),
+    )
+    .expect("a public key");
+    TestCsd {
+        _dir: dir,
+        certificate,
+        key,
+        public_key,
+    }
+}
+
+/// The directory holding the certificate numbered `serial`, its encrypted key and its public
+/// key, made by the first test process that needs them. Generating a 2048-bit key takes
+/// seconds, and nextest runs every test in a process of its own, so they are kept on disk under
+/// the target's temporary directory. Each is made in a directory of its own and renamed into
+/// place whole: a process never sees one half-written, and when two make one at once, the
+/// first rename wins and the other's copy is dropped.
+fn generated_certificate(serial: &str) -> PathBuf {
+    // The version names the files' format: a change to it must not reuse older files.
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("billing-test-certificates");
+    let done = cache.join(format!("{serial}-v1"));
+    if done.is_dir() {
+        return done;
+    }
+    std::fs::create_dir_all(&cache).expect("a cache directory");
+    let staging = tempfile::tempdir_in(&cache).expect("a staging directory");
+    generate_certificate(serial, staging.path());
+    let staging = staging.keep();
+    if let Err(error) = std::fs::rename(&staging, &done) {
+        assert!(done.is_dir(), "the certificate could not be kept: {error}");
+        std::fs::remove_dir_all(&staging).expect("the losing copy removed");
+    }
+    done
+}
+
+/// Writes a new key and a certificate numbered `serial` into `dir`: `csd.cer` (DER),
+/// `csd.key` (PKCS#8 encrypted with `KEY_PASSWORD`) and `public.der` (the public key).
+fn generate_certificate(serial: &str, dir: &Path) {
     let key = RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).expect("a key");
     let public_key = RsaPublicKey::from(&key);
+    let public_der = public_key.to_public_key_der().expect("a public key");
     let sha256_with_rsa = sequence(&[
         der(
             0x06,
@@ -102,30 +151,40 @@ fn make_certificate(serial: &str) -> TestCsd {
         name("CSD de prueba"),
         sequence(&[der(0x17, b"260101000000Z"), der(0x17, b"300101000000Z")]),
         name("CLINICA DENTAL SONRISA"),
-        public_key
-            .to_public_key_der()
-            .expect("a public key")
-            .as_bytes()
-            .to_vec(),
+        public_der.as_bytes().to_vec(),
     ]);
     let signature = SigningKey::<Sha256>::new(key.clone()).sign(&tbs).to_vec();
     let mut bits = vec![0];
     bits.extend(signature);
     let certificate = sequence(&[tbs, sha256_with_rsa, der(0x03, &bits)]);
-    let encrypted = key
-        .to_pkcs8_encrypted_der(&mut rsa::rand_core::OsRng, KEY_PASSWORD.as_bytes())
-        .expect("an encrypted key");
-    let dir = tempfile::tempdir().expect("a directory");
-    let certificate_path = dir.path().join("csd.cer");
-    let key_path = dir.path().join("csd.key");
-    std::fs::write(&certificate_path, certificate).expect("written");
-    std::fs::write(&key_path, encrypted.as_bytes()).expect("written");
-    TestCsd {
-        _dir: dir,
-        certificate: certificate_path,
-        key: key_path,
-        public_key,
-    }
+    std::fs::write(dir.join("csd.cer"), certificate).expect("written");
+    std::fs::write(dir.join("csd.key"), encrypted_key(&key).as_bytes()).expect("written");
+    std::fs::write(dir.join("public.der"), public_der.as_bytes()).expect("written");
+}
+
+/// `key` as PKCS#8 encrypted with `KEY_PASSWORD` by PBES2, with PBKDF2 and 3DES-CBC. (The
+/// library's default key derivation, scrypt, takes tens of seconds unoptimised: here, and again
+/// in billing each time it starts with the key.)
+fn encrypted_key(key: &RsaPrivateKey) -> rsa::pkcs8::SecretDocument {
+    let salt: [u8; 16] = rand_bytes();
+    let iv: [u8; 8] = rand_bytes();
+    let parameters = pbes2::Parameters {
+        kdf: pbes2::Pbkdf2Params::hmac_with_sha256(2048, &salt)
+            .expect("PBKDF2 parameters")
+            .into(),
+        encryption: pbes2::EncryptionScheme::DesEde3Cbc { iv: &iv },
+    };
+    let plain = key.to_pkcs8_der().expect("a PKCS#8 key");
+    rsa::pkcs8::PrivateKeyInfo::try_from(plain.as_bytes())
+        .expect("a PKCS#8 key")
+        .encrypt_with_params(parameters, KEY_PASSWORD.as_bytes())
+        .expect("an encrypted key")
+}
+
+fn rand_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0; N];
+    rsa::rand_core::RngCore::fill_bytes(&mut rsa::rand_core::OsRng, &mut bytes);
+    bytes
 }
 
 /// Invoicing as `settings` says, stamped by the sandbox PAC with `pac`'s certificate.

@@ -9,7 +9,7 @@ use clinic_proto::patients::v1 as patients;
 use clinic_proto::patients::v1::patient_service_client::PatientServiceClient;
 use tonic::{Code, Status};
 
-use crate::domain::{BillingError, IdentityEvidence};
+use crate::domain::{BillingError, FiscalData, IdentityEvidence};
 
 /// A client for `clinic.patients.v1.PatientService`, calling with billing's service token.
 #[derive(Clone)]
@@ -41,12 +41,18 @@ impl PatientRegistry {
     pub async fn fiscal_data(
         &self,
         patient_id: PatientId,
-    ) -> Result<Option<patients::FiscalData>, BillingError> {
+    ) -> Result<Option<FiscalData>, BillingError> {
         let request = patients::GetPatientRequest {
             patient_id: patient_id.to_string(),
         };
         match self.client.clone().get_patient(request).await {
-            Ok(response) => Ok(response.into_inner().fiscal_data),
+            Ok(response) => Ok(response.into_inner().fiscal_data.map(|fiscal| FiscalData {
+                rfc: fiscal.rfc,
+                legal_name: fiscal.legal_name,
+                tax_regime: fiscal.tax_regime,
+                postal_code: fiscal.postal_code,
+                cfdi_use: fiscal.cfdi_use,
+            })),
             Err(status) if status.code() == Code::NotFound => Ok(None),
             Err(status) => Err(registry_failure(status)),
         }

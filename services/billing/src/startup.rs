@@ -1,5 +1,6 @@
 //! Building and running billing: connect and migrate the database, open the (lazy) channels to
-//! the patient registry and scheduling, bind the listener, then serve until told to stop.
+//! the patient registry and scheduling, load the CSD and the PAC, put the application layer
+//! together behind the gRPC service, bind the listener, then serve until told to stop.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -16,8 +17,9 @@ use clinic_proto::patients::v1::patient_service_client::PatientServiceClient;
 use clinic_proto::scheduling::v1::scheduling_service_client::SchedulingServiceClient;
 use tonic::service::Routes;
 
+use crate::app::{Billing, PatientRegistry, Scheduling};
 use crate::config::{PacSettings, Settings};
-use crate::grpc::{BillingGrpc, PatientRegistry, Scheduling};
+use crate::grpc::BillingGrpc;
 use crate::pac::{Pac, SandboxPac};
 use crate::seal::Csd;
 use crate::store::BillingStore;
@@ -87,16 +89,17 @@ impl App {
             None => None,
         };
         let listen = settings.listen;
-        let grpc = BillingGrpc::new(
-            store,
+        let settings = Arc::new(settings);
+        let billing = Billing::new(
+            store.clone(),
             registry,
             scheduling,
             key.clone(),
             csd,
             pac,
-            clock.clone(),
-            Arc::new(settings),
+            settings.clone(),
         );
+        let grpc = BillingGrpc::new(store, billing, clock.clone(), settings);
         let server = BillingServiceServer::with_interceptor(grpc, Authenticate::new(key, clock));
         let service = GrpcService {
             name: SERVICE_NAME,
