@@ -546,11 +546,8 @@ impl CollectionsGrpc {
     ) -> Result<Response<pb::Dispute>, Status> {
         let caller = authorize(&request, &[Role::Manager])?;
         let mut answer = new_answer(request.get_ref(), self.terms.currency)?;
-        let retry = self
-            .store
-            .dispute_answered_by(answer.request_id.as_str())
-            .await
-            .map_err(CollectionsError::from)?;
+        // A retry is answered from the first call, without asking billing to correct again.
+        let retry = self.store.earlier_answer(&answer).await?.is_some();
         let mut corrected_at = None;
         if !retry {
             let open = self

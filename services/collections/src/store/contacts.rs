@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use anyhow::Context;
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use chrono_tz::Tz;
-use clinic_common::db::is_unique_violation;
+use clinic_common::idempotency::{Attempt, IdempotencyKey, IdempotencyKeys, retrying};
 use clinic_common::ids::PatientId;
 use clinic_common::{in_transaction, with_db};
 
@@ -31,19 +31,6 @@ macro_rules! contact_columns {
         "contact_id, patient_id, channel, direction, kind, purpose, outcome, notes, next_step, \
          next_step_date, billing_issue, occurred_at, recorded_by"
     };
-}
-
-/// Why one pass of `record_contact` did not finish.
-enum RecordError {
-    /// Another request with the same key committed first; look again.
-    KeyTaken,
-    Collections(CollectionsError),
-}
-
-impl<E: Into<CollectionsError>> From<E> for RecordError {
-    fn from(error: E) -> Self {
-        RecordError::Collections(error.into())
-    }
 }
 
 /// A contact to record, with what the rules need to judge it.
@@ -170,48 +157,26 @@ impl ReceivablesStore {
         record: &ContactToRecord<'_>,
     ) -> Result<Contact, CollectionsError> {
         let fingerprint = record.contact.fingerprint();
-        // Two first attempts with one key can race on PostgreSQL; the loser's insert of the key
-        // fails, and its second pass finds the winner's contact.
-        for attempt in 0..2 {
-            match self.try_record_contact(record, &fingerprint).await {
-                Err(RecordError::KeyTaken) if attempt == 0 => continue,
-                Err(RecordError::KeyTaken) => break,
-                Err(RecordError::Collections(error)) => return Err(error),
-                Ok(contact) => return Ok(contact),
-            }
-        }
-        Err(anyhow::anyhow!(
-            "idempotency key {} stayed contended",
-            record.contact.request_id
-        )
-        .into())
+        let key = IdempotencyKey::new(RECORD_CONTACT, &record.contact.request_id, &fingerprint);
+        let contact_id = retrying("a contact", || self.try_record_contact(record, &key)).await?;
+        self.contact(&contact_id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("contact {contact_id} vanished after insert").into())
     }
 
     async fn try_record_contact(
         &self,
         record: &ContactToRecord<'_>,
-        fingerprint: &str,
-    ) -> Result<Contact, RecordError> {
+        key: &IdempotencyKey<'_>,
+    ) -> Result<String, Attempt<CollectionsError>> {
         let contact = record.contact;
         let now = record.now;
         let patient_id = contact.patient_id.to_string();
-        // The body is an async block so that its early returns (a retry's first result, a
-        // refusal) leave the block, not the function; an `Err` rolls the transaction back.
-        let contact_id = in_transaction!(&self.db, |tx| async {
-            let earlier: Option<(String, String)> = sqlx::query_as(
-                "SELECT fingerprint, resource_id FROM idempotency_keys \
-                 WHERE operation = $1 AND request_id = $2",
-            )
-            .bind(RECORD_CONTACT)
-            .bind(contact.request_id.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .context("failed to look up an idempotency key")?;
-            if let Some((earlier_fingerprint, contact_id)) = earlier {
-                if earlier_fingerprint != fingerprint {
-                    return Err(CollectionsError::RequestIdReused.into());
-                }
-                return Ok::<_, RecordError>(contact_id);
+        in_transaction!(&self.db, |tx| {
+            // A retry: the first call's result, and nothing written, even if the rules would
+            // now refuse the contact.
+            if let Some(contact_id) = tx.earlier_result(key).await? {
+                return Ok(contact_id);
             }
 
             // Creating or touching the state row locks it on PostgreSQL until commit, which
@@ -306,35 +271,9 @@ impl ReceivablesStore {
                 .context("failed to update a contact state")?;
             }
 
-            let recorded = sqlx::query(
-                "INSERT INTO idempotency_keys \
-                 (operation, request_id, fingerprint, resource_id, created_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(RECORD_CONTACT)
-            .bind(contact.request_id.as_str())
-            .bind(fingerprint)
-            .bind(contact_id.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await;
-            match recorded {
-                Err(error) if is_unique_violation(&error, "idempotency_keys") => {
-                    return Err(RecordError::KeyTaken);
-                }
-                other => other.context("failed to record an idempotency key")?,
-            };
-            Ok::<_, RecordError>(contact_id)
-        }
-        .await)?;
-        self.contact(&contact_id)
-            .await?
-            .ok_or_else(|| {
-                CollectionsError::Unexpected(anyhow::anyhow!(
-                    "contact {contact_id} vanished after insert"
-                ))
-            })
-            .map_err(RecordError::Collections)
+            tx.claim(key, &contact_id, now).await?;
+            Ok(contact_id)
+        })
     }
 
     async fn contact(&self, contact_id: &str) -> anyhow::Result<Option<Contact>> {

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
-use clinic_common::db::is_unique_violation;
+use clinic_common::idempotency::{Attempt, IdempotencyKey, IdempotencyKeys, retrying};
 use clinic_common::ids::PatientId;
 use clinic_common::{Money, in_transaction, with_db};
 
@@ -38,44 +38,6 @@ macro_rules! escalation_columns {
     };
 }
 
-/// Records an idempotency key in the open transaction `$tx`, returning `KeyTaken` from the
-/// enclosing block when another request with the key committed first. A macro, because the two
-/// backends' transactions are different types.
-macro_rules! record_key {
-    ($tx:ident, $operation:expr, $request_id:expr, $fingerprint:expr, $resource_id:expr, $now:expr) => {{
-        let recorded = sqlx::query(
-            "INSERT INTO idempotency_keys (operation, request_id, fingerprint, resource_id, \
-             created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind($operation)
-        .bind($request_id)
-        .bind($fingerprint)
-        .bind($resource_id)
-        .bind($now)
-        .execute(&mut *$tx)
-        .await;
-        match recorded {
-            Err(error) if is_unique_violation(&error, "idempotency_keys") => {
-                return Err(KeyedError::KeyTaken);
-            }
-            other => other.context("failed to record an idempotency key")?,
-        };
-    }};
-}
-
-/// Why one pass of a keyed write did not finish.
-enum KeyedError {
-    /// Another request with the same key committed first; look again.
-    KeyTaken,
-    Collections(CollectionsError),
-}
-
-impl<E: Into<CollectionsError>> From<E> for KeyedError {
-    fn from(error: E) -> Self {
-        KeyedError::Collections(error.into())
-    }
-}
-
 /// An account's position when it is escalated, read by the caller from the receivables.
 pub struct EscalationFacts {
     pub balance: Money,
@@ -99,49 +61,29 @@ impl ReceivablesStore {
         now: DateTime<Utc>,
     ) -> Result<Dispute, CollectionsError> {
         let fingerprint = answer.fingerprint();
-        for attempt in 0..2 {
-            match self
-                .try_answer_dispute(answer, &fingerprint, answered_by, now)
-                .await
-            {
-                Err(KeyedError::KeyTaken) if attempt == 0 => continue,
-                Err(KeyedError::KeyTaken) => break,
-                Err(KeyedError::Collections(error)) => return Err(error),
-                Ok(dispute_id) => {
-                    return self
-                        .dispute(&dispute_id)
-                        .await?
-                        .context("an answered dispute vanished")
-                        .map_err(CollectionsError::from);
-                }
-            }
-        }
-        Err(anyhow::anyhow!("idempotency key {} stayed contended", answer.request_id).into())
+        let key = IdempotencyKey::new(ANSWER_DISPUTE, &answer.request_id, &fingerprint);
+        let dispute_id = retrying("a dispute's answer", || {
+            self.try_answer_dispute(answer, &key, answered_by, now)
+        })
+        .await?;
+        self.dispute(&dispute_id)
+            .await?
+            .context("an answered dispute vanished")
+            .map_err(CollectionsError::from)
     }
 
     async fn try_answer_dispute(
         &self,
         answer: &NewAnswer,
-        fingerprint: &str,
+        key: &IdempotencyKey<'_>,
         answered_by: &str,
         now: DateTime<Utc>,
-    ) -> Result<String, KeyedError> {
+    ) -> Result<String, Attempt<CollectionsError>> {
         let patient_id = answer.patient_id.to_string();
-        in_transaction!(&self.db, |tx| async {
-            let earlier: Option<(String, String)> = sqlx::query_as(
-                "SELECT fingerprint, resource_id FROM idempotency_keys \
-                 WHERE operation = $1 AND request_id = $2",
-            )
-            .bind(ANSWER_DISPUTE)
-            .bind(answer.request_id.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .context("failed to look up an idempotency key")?;
-            if let Some((earlier_fingerprint, dispute_id)) = earlier {
-                if earlier_fingerprint != fingerprint {
-                    return Err(CollectionsError::RequestIdReused.into());
-                }
-                return Ok::<_, KeyedError>(dispute_id);
+        in_transaction!(&self.db, |tx| {
+            // A retry: the first call's dispute, and nothing written.
+            if let Some(dispute_id) = tx.earlier_result(key).await? {
+                return Ok(dispute_id);
             }
             // Locks the account's contact state (see `contacts`).
             sqlx::query(
@@ -171,33 +113,21 @@ impl ReceivablesStore {
             let Some(dispute_id) = dispute_id else {
                 return Err(CollectionsError::NoOpenDispute.into());
             };
-            record_key!(
-                tx,
-                ANSWER_DISPUTE,
-                answer.request_id.as_str(),
-                fingerprint,
-                dispute_id.as_str(),
-                now
-            );
-            Ok::<_, KeyedError>(dispute_id)
-        }
-        .await)
+            tx.claim(key, &dispute_id, now).await?;
+            Ok(dispute_id)
+        })
     }
 
-    /// Whether an `AnswerDispute` with this request id was recorded already.
-    pub async fn dispute_answered_by(&self, request_id: &str) -> anyhow::Result<bool> {
-        let found: Option<String> = with_db!(&self.db, |pool| {
-            sqlx::query_scalar(
-                "SELECT resource_id FROM idempotency_keys WHERE operation = $1 \
-                 AND request_id = $2",
-            )
-            .bind(ANSWER_DISPUTE)
-            .bind(request_id)
-            .fetch_optional(pool)
-            .await
-        })
-        .context("failed to look up an idempotency key")?;
-        Ok(found.is_some())
+    /// The dispute a first `AnswerDispute` with this answer's request id answered, if there
+    /// was one: a retry is answered from it without asking billing again.
+    /// `RequestIdReused` when the request id was used for another answer.
+    pub async fn earlier_answer(
+        &self,
+        answer: &NewAnswer,
+    ) -> Result<Option<String>, CollectionsError> {
+        let fingerprint = answer.fingerprint();
+        let key = IdempotencyKey::new(ANSWER_DISPUTE, &answer.request_id, &fingerprint);
+        Ok(self.db.earlier_result(&key).await?)
     }
 
     /// Whether billing's charge `charge_id` is one of this patient's.
@@ -267,58 +197,39 @@ impl ReceivablesStore {
         now: DateTime<Utc>,
     ) -> Result<Escalation, CollectionsError> {
         let fingerprint = escalation.fingerprint();
-        for attempt in 0..2 {
-            match self
-                .try_escalate(escalation, &fingerprint, facts, policy, escalated_by, now)
-                .await
-            {
-                Err(KeyedError::KeyTaken) if attempt == 0 => continue,
-                Err(KeyedError::KeyTaken) => break,
-                Err(KeyedError::Collections(error)) => return Err(error),
-                Ok(escalation_id) => {
-                    let row: EscalationRow = with_db!(&self.db, |pool| {
-                        sqlx::query_as(concat!(
-                            "SELECT ",
-                            escalation_columns!(),
-                            " FROM escalations WHERE escalation_id = $1"
-                        ))
-                        .bind(escalation_id.as_str())
-                        .fetch_one(pool)
-                        .await
-                    })
-                    .context("failed to read an escalation")?;
-                    return Ok(row.into_escalation(self.currency)?);
-                }
-            }
-        }
-        Err(anyhow::anyhow!("idempotency key {} stayed contended", escalation.request_id).into())
+        let key = IdempotencyKey::new(ESCALATE_ACCOUNT, &escalation.request_id, &fingerprint);
+        let escalation_id = retrying("an escalation", || {
+            self.try_escalate(escalation, &key, facts, policy, escalated_by, now)
+        })
+        .await?;
+        let row: EscalationRow = with_db!(&self.db, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                escalation_columns!(),
+                " FROM escalations WHERE escalation_id = $1"
+            ))
+            .bind(escalation_id.as_str())
+            .fetch_one(pool)
+            .await
+        })
+        .context("failed to read an escalation")?;
+        Ok(row.into_escalation(self.currency)?)
     }
 
     async fn try_escalate(
         &self,
         escalation: &NewEscalation,
-        fingerprint: &str,
+        key: &IdempotencyKey<'_>,
         facts: &EscalationFacts,
         policy: &EscalationPolicy,
         escalated_by: &str,
         now: DateTime<Utc>,
-    ) -> Result<String, KeyedError> {
+    ) -> Result<String, Attempt<CollectionsError>> {
         let patient_id = escalation.patient_id.to_string();
-        in_transaction!(&self.db, |tx| async {
-            let earlier: Option<(String, String)> = sqlx::query_as(
-                "SELECT fingerprint, resource_id FROM idempotency_keys \
-                 WHERE operation = $1 AND request_id = $2",
-            )
-            .bind(ESCALATE_ACCOUNT)
-            .bind(escalation.request_id.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .context("failed to look up an idempotency key")?;
-            if let Some((earlier_fingerprint, escalation_id)) = earlier {
-                if earlier_fingerprint != fingerprint {
-                    return Err(CollectionsError::RequestIdReused.into());
-                }
-                return Ok::<_, KeyedError>(escalation_id);
+        in_transaction!(&self.db, |tx| {
+            // A retry: the first call's escalation, and nothing written.
+            if let Some(escalation_id) = tx.earlier_result(key).await? {
+                return Ok(escalation_id);
             }
             let (dispute_open,): (bool,) = sqlx::query_as(
                 "INSERT INTO contact_states (patient_id, cease_requested, refused_to_pay, \
@@ -372,17 +283,9 @@ impl ReceivablesStore {
             .execute(&mut *tx)
             .await
             .context("failed to record an escalation")?;
-            record_key!(
-                tx,
-                ESCALATE_ACCOUNT,
-                escalation.request_id.as_str(),
-                fingerprint,
-                escalation_id.as_str(),
-                now
-            );
-            Ok::<_, KeyedError>(escalation_id)
-        }
-        .await)
+            tx.claim(key, &escalation_id, now).await?;
+            Ok(escalation_id)
+        })
     }
 
     /// One account's escalations, or every account's, newest first.

@@ -9,6 +9,7 @@
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use clinic_common::db::is_unique_violation;
+use clinic_common::idempotency::{Attempt, IdempotencyKey, IdempotencyKeys, retrying};
 use clinic_common::ids::PatientId;
 use clinic_common::{Currency, Money, in_transaction, with_db};
 
@@ -37,19 +38,6 @@ pub struct PlanReplacement<'a> {
     pub reason: &'a str,
 }
 
-/// Why one pass of `create_plan` did not finish.
-enum CreateError {
-    /// Another request with the same key committed first; look again.
-    KeyTaken,
-    Collections(CollectionsError),
-}
-
-impl<E: Into<CollectionsError>> From<E> for CreateError {
-    fn from(error: E) -> Self {
-        CreateError::Collections(error.into())
-    }
-}
-
 impl ReceivablesStore {
     /// Creates a payment plan once per request id, with its schedule for a plan made `today`
     /// (the clinic-local day of `now`).
@@ -73,61 +61,46 @@ impl ReceivablesStore {
                 replaced.reason
             ),
         };
-        for attempt in 0..2 {
-            match self
-                .try_create_plan(
-                    plan,
-                    &fingerprint,
-                    created_by,
-                    discount_approved_by,
-                    replacing.as_ref(),
-                    now,
-                    today,
-                )
-                .await
-            {
-                Err(CreateError::KeyTaken) if attempt == 0 => continue,
-                Err(CreateError::KeyTaken) => break,
-                Err(CreateError::Collections(error)) => return Err(error),
-                Ok(created) => return Ok(created),
-            }
-        }
-        Err(anyhow::anyhow!("idempotency key {} stayed contended", plan.request_id).into())
+        let operation = if replacing.is_some() {
+            RESTRUCTURE_PLAN
+        } else {
+            CREATE_PLAN
+        };
+        let key = IdempotencyKey::new(operation, &plan.request_id, &fingerprint);
+        let plan_id = retrying("a payment plan", || {
+            self.try_create_plan(
+                plan,
+                &key,
+                created_by,
+                discount_approved_by,
+                replacing.as_ref(),
+                now,
+                today,
+            )
+        })
+        .await?;
+        self.plan(Some(&plan_id), None)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("payment plan {plan_id} vanished after insert").into())
     }
 
     #[allow(clippy::too_many_arguments)]
     async fn try_create_plan(
         &self,
         plan: &NewPlan,
-        fingerprint: &str,
+        key: &IdempotencyKey<'_>,
         created_by: &str,
         discount_approved_by: Option<&str>,
         replacing: Option<&PlanReplacement<'_>>,
         now: DateTime<Utc>,
         today: NaiveDate,
-    ) -> Result<PaymentPlan, CreateError> {
+    ) -> Result<String, Attempt<CollectionsError>> {
         let patient_id = plan.patient_id.to_string();
         let currency = self.currency;
-        let operation = if replacing.is_some() {
-            RESTRUCTURE_PLAN
-        } else {
-            CREATE_PLAN
-        };
-        let plan_id = in_transaction!(&self.db, |tx| async {
-            let earlier: Option<(String, String)> = sqlx::query_as(
-                "SELECT fingerprint, resource_id FROM idempotency_keys \
-                 WHERE operation = $1 AND request_id = $2",
-            )
-            .bind(operation)
-            .bind(plan.request_id.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .context("failed to look up an idempotency key")?;
-            if let Some((earlier_fingerprint, plan_id)) = earlier {
-                if earlier_fingerprint != fingerprint {
-                    return Err(CollectionsError::RequestIdReused.into());
-                }
-                return Ok::<_, CreateError>(plan_id);
+        in_transaction!(&self.db, |tx| {
+            // A retry: the first call's plan, and nothing written.
+            if let Some(plan_id) = tx.earlier_result(key).await? {
+                return Ok(plan_id);
             }
 
             // An UPDATE that changes nothing, to read the balance under the account's row lock.
@@ -209,35 +182,9 @@ impl ReceivablesStore {
                 .context("failed to write a plan instalment")?;
             }
 
-            let recorded = sqlx::query(
-                "INSERT INTO idempotency_keys \
-                 (operation, request_id, fingerprint, resource_id, created_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(operation)
-            .bind(plan.request_id.as_str())
-            .bind(fingerprint)
-            .bind(plan_id.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await;
-            match recorded {
-                Err(error) if is_unique_violation(&error, "idempotency_keys") => {
-                    return Err(CreateError::KeyTaken);
-                }
-                other => other.context("failed to record an idempotency key")?,
-            };
-            Ok::<_, CreateError>(plan_id)
-        }
-        .await)?;
-        self.plan(Some(&plan_id), None)
-            .await?
-            .ok_or_else(|| {
-                CollectionsError::Unexpected(anyhow::anyhow!(
-                    "payment plan {plan_id} vanished after insert"
-                ))
-            })
-            .map_err(CreateError::Collections)
+            tx.claim(key, &plan_id, now).await?;
+            Ok(plan_id)
+        })
     }
 
     /// A payment plan with its schedule, by id, or an account's active plan.

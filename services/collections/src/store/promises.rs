@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
-use clinic_common::db::is_unique_violation;
+use clinic_common::idempotency::{Attempt, IdempotencyKey, IdempotencyKeys, retrying};
 use clinic_common::ids::PatientId;
 use clinic_common::{Money, in_transaction, with_db};
 
@@ -25,19 +25,6 @@ macro_rules! promise_columns {
         "promise_id, patient_id, amount_minor, promised_date, note, contact_id, made_at, \
          recorded_by, superseded_at, superseded_by"
     };
-}
-
-/// Why one pass of `record_promise` did not finish.
-enum RecordError {
-    /// Another request with the same key committed first; look again.
-    KeyTaken,
-    Collections(CollectionsError),
-}
-
-impl<E: Into<CollectionsError>> From<E> for RecordError {
-    fn from(error: E) -> Self {
-        RecordError::Collections(error.into())
-    }
 }
 
 /// Promises and the payments made on their accounts.
@@ -59,47 +46,30 @@ impl ReceivablesStore {
         today: NaiveDate,
     ) -> Result<Promise, CollectionsError> {
         let fingerprint = promise.fingerprint();
-        // Two first attempts with one key can race on PostgreSQL; the loser's insert of the key
-        // fails, and its second pass finds the winner's promise.
-        for attempt in 0..2 {
-            match self
-                .try_record_promise(promise, &fingerprint, recorded_by, now, today)
-                .await
-            {
-                Err(RecordError::KeyTaken) if attempt == 0 => continue,
-                Err(RecordError::KeyTaken) => break,
-                Err(RecordError::Collections(error)) => return Err(error),
-                Ok(recorded) => return Ok(recorded),
-            }
-        }
-        Err(anyhow::anyhow!("idempotency key {} stayed contended", promise.request_id).into())
+        let key = IdempotencyKey::new(RECORD_PROMISE, &promise.request_id, &fingerprint);
+        let promise_id = retrying("a promise", || {
+            self.try_record_promise(promise, &key, recorded_by, now, today)
+        })
+        .await?;
+        self.promise(&promise_id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("promise {promise_id} vanished after insert").into())
     }
 
     async fn try_record_promise(
         &self,
         promise: &NewPromise,
-        fingerprint: &str,
+        key: &IdempotencyKey<'_>,
         recorded_by: &str,
         now: DateTime<Utc>,
         today: NaiveDate,
-    ) -> Result<Promise, RecordError> {
+    ) -> Result<String, Attempt<CollectionsError>> {
         let patient_id = promise.patient_id.to_string();
         let currency = self.currency;
-        let promise_id = in_transaction!(&self.db, |tx| async {
-            let earlier: Option<(String, String)> = sqlx::query_as(
-                "SELECT fingerprint, resource_id FROM idempotency_keys \
-                 WHERE operation = $1 AND request_id = $2",
-            )
-            .bind(RECORD_PROMISE)
-            .bind(promise.request_id.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .context("failed to look up an idempotency key")?;
-            if let Some((earlier_fingerprint, promise_id)) = earlier {
-                if earlier_fingerprint != fingerprint {
-                    return Err(CollectionsError::RequestIdReused.into());
-                }
-                return Ok::<_, RecordError>(promise_id);
+        in_transaction!(&self.db, |tx| {
+            // A retry: the first call's promise, and nothing written.
+            if let Some(promise_id) = tx.earlier_result(key).await? {
+                return Ok(promise_id);
             }
 
             // An UPDATE that changes nothing, to read the balance under the account's row lock.
@@ -162,35 +132,9 @@ impl ReceivablesStore {
             .await
             .context("failed to record a promise")?;
 
-            let recorded = sqlx::query(
-                "INSERT INTO idempotency_keys \
-                 (operation, request_id, fingerprint, resource_id, created_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(RECORD_PROMISE)
-            .bind(promise.request_id.as_str())
-            .bind(fingerprint)
-            .bind(promise_id.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await;
-            match recorded {
-                Err(error) if is_unique_violation(&error, "idempotency_keys") => {
-                    return Err(RecordError::KeyTaken);
-                }
-                other => other.context("failed to record an idempotency key")?,
-            };
-            Ok::<_, RecordError>(promise_id)
-        }
-        .await)?;
-        self.promise(&promise_id)
-            .await?
-            .ok_or_else(|| {
-                CollectionsError::Unexpected(anyhow::anyhow!(
-                    "promise {promise_id} vanished after insert"
-                ))
-            })
-            .map_err(RecordError::Collections)
+            tx.claim(key, &promise_id, now).await?;
+            Ok(promise_id)
+        })
     }
 
     async fn promise(&self, promise_id: &str) -> anyhow::Result<Option<Promise>> {
