@@ -7,7 +7,7 @@ use clinic_common::ids::PatientId;
 use clinic_common::validation::FieldViolations;
 use clinic_common::{Currency, Money};
 
-use super::ContactRule;
+use super::{ContactRule, EscalationRefusal};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CollectionsError {
@@ -68,6 +68,20 @@ pub enum CollectionsError {
 impl From<FieldViolations> for CollectionsError {
     fn from(violations: FieldViolations) -> Self {
         CollectionsError::Invalid(violations)
+    }
+}
+
+impl From<EscalationRefusal> for CollectionsError {
+    fn from(refusal: EscalationRefusal) -> Self {
+        match refusal {
+            EscalationRefusal::DisputeOpen => CollectionsError::DisputeOpen,
+            EscalationRefusal::NothingOwed => {
+                CollectionsError::EscalationRefused("the account owes nothing".into())
+            }
+            EscalationRefusal::TooRecent { needs_days } => CollectionsError::EscalationRefused(
+                format!("the account must be at least {needs_days} days past due"),
+            ),
+        }
     }
 }
 

@@ -34,7 +34,7 @@ use crate::export::{self, ExportFormat};
 use crate::follower::catch_up;
 use crate::printing::render_notice_pdf;
 use crate::registry;
-use crate::store::{EscalationFacts, PlanReplacement};
+use crate::store::{EscalationFacts, PlanReplacement, PlanToCreate};
 
 /// How many of an account's contacts its view shows.
 const RECENT_CONTACTS: u32 = 20;
@@ -110,17 +110,17 @@ impl CollectionsGrpc {
         let approved_by = discount_approver(&caller, terms.settlement_discount)?;
         let created = self
             .store
-            .create_plan(
-                &terms,
-                &caller.subject,
-                approved_by,
-                Some(PlanReplacement {
+            .create_plan(&PlanToCreate {
+                plan: &terms,
+                created_by: &caller.subject,
+                discount_approved_by: approved_by,
+                replacing: Some(PlanReplacement {
                     plan_id: &plan_id,
                     reason: &reason,
                 }),
-                self.clock.now(),
+                now: self.clock.now(),
                 today,
-            )
+            })
             .await?;
         Ok(Response::new(self.plan_with_status(&created).await?))
     }

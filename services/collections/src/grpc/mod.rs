@@ -32,7 +32,7 @@ use crate::domain::{
     build_worklist, plan_status, promise_status,
 };
 use crate::registry;
-use crate::store::{ContactToRecord, PromiseRecords, ReceivablesStore};
+use crate::store::{ContactToRecord, PlanToCreate, PromiseRecords, ReceivablesStore};
 
 use convert::{
     ACCOUNTS_PAGE_DEFAULT, ACCOUNTS_PAGE_MAX, account_aging_to_proto, aging_query, assignment,
@@ -621,7 +621,14 @@ impl CollectionsService for CollectionsGrpc {
         let approved_by = desk::discount_approver(&caller, plan.settlement_discount)?;
         let created = self
             .store
-            .create_plan(&plan, &caller.subject, approved_by, None, agreed_at, today)
+            .create_plan(&PlanToCreate {
+                plan: &plan,
+                created_by: &caller.subject,
+                discount_approved_by: approved_by,
+                replacing: None,
+                now: agreed_at,
+                today,
+            })
             .await?;
         Ok(Response::new(self.plan_with_status(&created).await?))
     }

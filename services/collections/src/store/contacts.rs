@@ -12,7 +12,7 @@ use chrono::{DateTime, Months, NaiveDate, Utc};
 use chrono_tz::Tz;
 use clinic_common::idempotency::{Attempt, IdempotencyKey, IdempotencyKeys, retrying};
 use clinic_common::ids::PatientId;
-use clinic_common::{in_transaction, with_db};
+use clinic_common::{for_each_backend, in_transaction, with_db};
 
 use super::ReceivablesStore;
 use crate::domain::{
@@ -171,106 +171,22 @@ impl ReceivablesStore {
     ) -> Result<String, Attempt<CollectionsError>> {
         let contact = record.contact;
         let now = record.now;
-        let patient_id = contact.patient_id.to_string();
         in_transaction!(&self.db, |tx| {
             // A retry: the first call's result, and nothing written, even if the rules would
             // now refuse the contact.
             if let Some(contact_id) = tx.earlier_result(key).await? {
                 return Ok(contact_id);
             }
-
-            // Creating or touching the state row locks it on PostgreSQL until commit, which
-            // serialises recordings per account; SQLite's `BEGIN IMMEDIATE` already does.
-            let (cease_requested, refused_to_pay, dispute_open): (bool, bool, bool) =
-                sqlx::query_as(
-                    "INSERT INTO contact_states (patient_id, cease_requested, refused_to_pay, \
-                     dispute_open, updated_at) VALUES ($1, $2, $2, $2, $3) \
-                     ON CONFLICT (patient_id) DO UPDATE SET patient_id = excluded.patient_id \
-                     RETURNING cease_requested, refused_to_pay, dispute_open",
-                )
-                .bind(patient_id.as_str())
-                .bind(false)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await
-                .context("failed to lock a contact state")?;
-            let state = state_from_row((cease_requested, refused_to_pay, dispute_open));
-
-            if contact.direction == Direction::Outbound {
-                let calls: Vec<(DateTime<Utc>, String)> = sqlx::query_as(RECENT_CALLS)
-                    .bind(patient_id.as_str())
-                    .bind(now - record.rules.lookback())
-                    .fetch_all(&mut *tx)
-                    .await
-                    .context("failed to read recent calls")?;
-                let calls: Vec<LoggedCall> = calls.into_iter().map(logged_call).collect();
-                let proposed = ProposedContact {
-                    channel: contact.channel,
-                    purpose: contact.purpose,
-                };
-                if let Err(rule) = record
-                    .rules
-                    .check(&proposed, state, record.profile, &calls, now)
-                {
-                    return Err(CollectionsError::ContactRefused(rule).into());
-                }
-            }
-
-            let contact_id = uuid::Uuid::new_v4().to_string();
-            sqlx::query(
-                "INSERT INTO contacts (contact_id, patient_id, channel, direction, kind, \
-                 purpose, outcome, notes, next_step, next_step_date, billing_issue, \
-                 occurred_at, recorded_by, retain_until) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-            )
-            .bind(contact_id.as_str())
-            .bind(patient_id.as_str())
-            .bind(contact.channel.as_str())
-            .bind(contact.direction.as_str())
-            .bind(contact.kind.as_str())
-            .bind(contact.purpose.as_str())
-            .bind(contact.outcome.as_str())
-            .bind(contact.notes.as_str())
-            .bind(contact.next_step.as_deref())
-            .bind(contact.next_step_date)
-            .bind(contact.billing_issue.as_str())
-            .bind(now)
-            .bind(record.recorded_by)
-            .bind(now.checked_add_months(RETENTION).unwrap_or(now))
-            .execute(&mut *tx)
-            .await
-            .context("failed to record a contact")?;
-
+            let state = tx.lock_contact_state(contact.patient_id, now).await?;
+            tx.check_contact_rules(record, state).await?;
+            let contact_id = tx.insert_contact(contact, record.recorded_by, now).await?;
             let next = state.after(contact.outcome);
             if next.dispute_open && !state.dispute_open {
-                sqlx::query(
-                    "INSERT INTO disputes (dispute_id, patient_id, contact_id, billing_issue, \
-                     opened_at) VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(uuid::Uuid::new_v4().to_string())
-                .bind(patient_id.as_str())
-                .bind(contact_id.as_str())
-                .bind(contact.billing_issue.as_str())
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .context("failed to open a dispute")?;
+                tx.open_dispute(contact, &contact_id, now).await?;
             }
             if next != state {
-                sqlx::query(
-                    "UPDATE contact_states SET cease_requested = $2, refused_to_pay = $3, \
-                     dispute_open = $4, updated_at = $5 WHERE patient_id = $1",
-                )
-                .bind(patient_id.as_str())
-                .bind(next.cease_requested)
-                .bind(next.refused_to_pay)
-                .bind(next.dispute_open)
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .context("failed to update a contact state")?;
+                tx.save_contact_state(contact.patient_id, next, now).await?;
             }
-
             tx.claim(key, &contact_id, now).await?;
             Ok(contact_id)
         })
@@ -388,6 +304,178 @@ impl ReceivablesStore {
             contacts.push(row.into_contact()?);
         }
         Ok(contacts)
+    }
+}
+
+/// The contact log's statements that run inside a recording's (or an escalation's)
+/// transaction.
+pub(crate) trait ContactsTx {
+    /// The account's contact state, its row created if missing and locked on PostgreSQL until
+    /// the transaction ends, which serialises the writes that depend on it per account
+    /// (SQLite's `BEGIN IMMEDIATE` already does).
+    async fn lock_contact_state(
+        &mut self,
+        patient_id: PatientId,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<ContactState>;
+
+    /// Refuses (`ContactRefused`) an outbound contact that a rule forbids now, judged against
+    /// the account's `state` and its calls within the rules' lookback. An inbound contact is
+    /// the patient reaching the clinic, which no rule limits.
+    async fn check_contact_rules(
+        &mut self,
+        record: &ContactToRecord<'_>,
+        state: ContactState,
+    ) -> Result<(), CollectionsError>;
+
+    /// Appends a contact to the log, kept for the retention period; returns its id.
+    async fn insert_contact(
+        &mut self,
+        contact: &NewContact,
+        recorded_by: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<String>;
+
+    /// Opens a dispute on the account from the contact that raised it.
+    async fn open_dispute(
+        &mut self,
+        contact: &NewContact,
+        contact_id: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()>;
+
+    /// Stores the account's new contact state.
+    async fn save_contact_state(
+        &mut self,
+        patient_id: PatientId,
+        state: ContactState,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()>;
+}
+
+for_each_backend! {
+    impl ContactsTx for Conn {
+        async fn lock_contact_state(
+            &mut self,
+            patient_id: PatientId,
+            now: DateTime<Utc>,
+        ) -> anyhow::Result<ContactState> {
+            // Creating or touching the row locks it.
+            let row: (bool, bool, bool) = sqlx::query_as(
+                "INSERT INTO contact_states (patient_id, cease_requested, refused_to_pay, \
+                 dispute_open, updated_at) VALUES ($1, $2, $2, $2, $3) \
+                 ON CONFLICT (patient_id) DO UPDATE SET patient_id = excluded.patient_id \
+                 RETURNING cease_requested, refused_to_pay, dispute_open",
+            )
+            .bind(patient_id.to_string())
+            .bind(false)
+            .bind(now)
+            .fetch_one(&mut *self)
+            .await
+            .context("failed to lock a contact state")?;
+            Ok(state_from_row(row))
+        }
+
+        async fn check_contact_rules(
+            &mut self,
+            record: &ContactToRecord<'_>,
+            state: ContactState,
+        ) -> Result<(), CollectionsError> {
+            let contact = record.contact;
+            if contact.direction != Direction::Outbound {
+                return Ok(());
+            }
+            let calls: Vec<(DateTime<Utc>, String)> = sqlx::query_as(RECENT_CALLS)
+                .bind(contact.patient_id.to_string())
+                .bind(record.now - record.rules.lookback())
+                .fetch_all(&mut *self)
+                .await
+                .context("failed to read recent calls")?;
+            let calls: Vec<LoggedCall> = calls.into_iter().map(logged_call).collect();
+            let proposed = ProposedContact {
+                channel: contact.channel,
+                purpose: contact.purpose,
+            };
+            record
+                .rules
+                .check(&proposed, state, record.profile, &calls, record.now)
+                .map_err(CollectionsError::ContactRefused)
+        }
+
+        async fn insert_contact(
+            &mut self,
+            contact: &NewContact,
+            recorded_by: &str,
+            now: DateTime<Utc>,
+        ) -> anyhow::Result<String> {
+            let contact_id = uuid::Uuid::new_v4().to_string();
+            sqlx::query(
+                "INSERT INTO contacts (contact_id, patient_id, channel, direction, kind, \
+                 purpose, outcome, notes, next_step, next_step_date, billing_issue, \
+                 occurred_at, recorded_by, retain_until) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            )
+            .bind(contact_id.as_str())
+            .bind(contact.patient_id.to_string())
+            .bind(contact.channel.as_str())
+            .bind(contact.direction.as_str())
+            .bind(contact.kind.as_str())
+            .bind(contact.purpose.as_str())
+            .bind(contact.outcome.as_str())
+            .bind(contact.notes.as_str())
+            .bind(contact.next_step.as_deref())
+            .bind(contact.next_step_date)
+            .bind(contact.billing_issue.as_str())
+            .bind(now)
+            .bind(recorded_by)
+            .bind(now.checked_add_months(RETENTION).unwrap_or(now))
+            .execute(&mut *self)
+            .await
+            .context("failed to record a contact")?;
+            Ok(contact_id)
+        }
+
+        async fn open_dispute(
+            &mut self,
+            contact: &NewContact,
+            contact_id: &str,
+            now: DateTime<Utc>,
+        ) -> anyhow::Result<()> {
+            sqlx::query(
+                "INSERT INTO disputes (dispute_id, patient_id, contact_id, billing_issue, \
+                 opened_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(contact.patient_id.to_string())
+            .bind(contact_id)
+            .bind(contact.billing_issue.as_str())
+            .bind(now)
+            .execute(&mut *self)
+            .await
+            .context("failed to open a dispute")?;
+            Ok(())
+        }
+
+        async fn save_contact_state(
+            &mut self,
+            patient_id: PatientId,
+            state: ContactState,
+            now: DateTime<Utc>,
+        ) -> anyhow::Result<()> {
+            sqlx::query(
+                "UPDATE contact_states SET cease_requested = $2, refused_to_pay = $3, \
+                 dispute_open = $4, updated_at = $5 WHERE patient_id = $1",
+            )
+            .bind(patient_id.to_string())
+            .bind(state.cease_requested)
+            .bind(state.refused_to_pay)
+            .bind(state.dispute_open)
+            .bind(now)
+            .execute(&mut *self)
+            .await
+            .context("failed to update a contact state")?;
+            Ok(())
+        }
     }
 }
 

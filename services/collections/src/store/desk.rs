@@ -12,13 +12,13 @@ use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use clinic_common::idempotency::{Attempt, IdempotencyKey, IdempotencyKeys, retrying};
 use clinic_common::ids::PatientId;
-use clinic_common::{Money, in_transaction, with_db};
+use clinic_common::{Money, for_each_backend, in_transaction, with_db};
 
 use super::ReceivablesStore;
+use super::contacts::ContactsTx;
 use crate::domain::{
     BillingIssue, CollectionsError, ContactMade, Dispute, DisputeAnswer, Escalation,
-    EscalationPolicy, EscalationRefusal, EscalationTarget, GivenAnswer, NewAnswer, NewEscalation,
-    PaymentMade,
+    EscalationPolicy, EscalationTarget, GivenAnswer, NewAnswer, NewEscalation, PaymentMade,
 };
 
 const ANSWER_DISPUTE: &str = "answer_dispute";
@@ -225,64 +225,24 @@ impl ReceivablesStore {
         escalated_by: &str,
         now: DateTime<Utc>,
     ) -> Result<String, Attempt<CollectionsError>> {
-        let patient_id = escalation.patient_id.to_string();
         in_transaction!(&self.db, |tx| {
             // A retry: the first call's escalation, and nothing written.
             if let Some(escalation_id) = tx.earlier_result(key).await? {
                 return Ok(escalation_id);
             }
-            let (dispute_open,): (bool,) = sqlx::query_as(
-                "INSERT INTO contact_states (patient_id, cease_requested, refused_to_pay, \
-                 dispute_open, updated_at) VALUES ($1, $2, $2, $2, $3) \
-                 ON CONFLICT (patient_id) DO UPDATE SET patient_id = excluded.patient_id \
-                 RETURNING dispute_open",
-            )
-            .bind(patient_id.as_str())
-            .bind(false)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await
-            .context("failed to lock a contact state")?;
-            match policy.allows(
-                escalation.target,
-                facts.balance,
-                facts.days_past_due,
-                dispute_open,
-            ) {
-                Ok(()) => {}
-                Err(EscalationRefusal::DisputeOpen) => {
-                    return Err(CollectionsError::DisputeOpen.into());
-                }
-                Err(EscalationRefusal::NothingOwed) => {
-                    return Err(CollectionsError::EscalationRefused(
-                        "the account owes nothing".into(),
-                    )
-                    .into());
-                }
-                Err(EscalationRefusal::TooRecent { needs_days }) => {
-                    return Err(CollectionsError::EscalationRefused(format!(
-                        "the account must be at least {needs_days} days past due"
-                    ))
-                    .into());
-                }
-            }
-            let escalation_id = uuid::Uuid::new_v4().to_string();
-            sqlx::query(
-                "INSERT INTO escalations (escalation_id, patient_id, target, reason, \
-                 balance_minor, days_past_due, created_at, escalated_by) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(escalation_id.as_str())
-            .bind(patient_id.as_str())
-            .bind(escalation.target.as_str())
-            .bind(escalation.reason.as_str())
-            .bind(facts.balance.minor_units())
-            .bind(i32::try_from(facts.days_past_due).unwrap_or(i32::MAX))
-            .bind(now)
-            .bind(escalated_by)
-            .execute(&mut *tx)
-            .await
-            .context("failed to record an escalation")?;
+            // The contact state's row lock keeps a dispute from opening meanwhile.
+            let state = tx.lock_contact_state(escalation.patient_id, now).await?;
+            policy
+                .allows(
+                    escalation.target,
+                    facts.balance,
+                    facts.days_past_due,
+                    state.dispute_open,
+                )
+                .map_err(CollectionsError::from)?;
+            let escalation_id = tx
+                .insert_escalation(escalation, facts, escalated_by, now)
+                .await?;
             tx.claim(key, &escalation_id, now).await?;
             Ok(escalation_id)
         })
@@ -513,6 +473,49 @@ impl ReceivablesStore {
             });
         }
         Ok(payments)
+    }
+}
+
+/// The desk's statements that run inside an escalation's transaction.
+pub(crate) trait DeskTx {
+    /// Records an escalation with the account's position at the time; returns its id.
+    async fn insert_escalation(
+        &mut self,
+        escalation: &NewEscalation,
+        facts: &EscalationFacts,
+        escalated_by: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<String>;
+}
+
+for_each_backend! {
+    impl DeskTx for Conn {
+        async fn insert_escalation(
+            &mut self,
+            escalation: &NewEscalation,
+            facts: &EscalationFacts,
+            escalated_by: &str,
+            now: DateTime<Utc>,
+        ) -> anyhow::Result<String> {
+            let escalation_id = uuid::Uuid::new_v4().to_string();
+            sqlx::query(
+                "INSERT INTO escalations (escalation_id, patient_id, target, reason, \
+                 balance_minor, days_past_due, created_at, escalated_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(escalation_id.as_str())
+            .bind(escalation.patient_id.to_string())
+            .bind(escalation.target.as_str())
+            .bind(escalation.reason.as_str())
+            .bind(facts.balance.minor_units())
+            .bind(i32::try_from(facts.days_past_due).unwrap_or(i32::MAX))
+            .bind(now)
+            .bind(escalated_by)
+            .execute(&mut *self)
+            .await
+            .context("failed to record an escalation")?;
+            Ok(escalation_id)
+        }
     }
 }
 

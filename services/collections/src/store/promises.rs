@@ -12,9 +12,9 @@ use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use clinic_common::idempotency::{Attempt, IdempotencyKey, IdempotencyKeys, retrying};
 use clinic_common::ids::PatientId;
-use clinic_common::{Money, in_transaction, with_db};
+use clinic_common::{Money, for_each_backend, in_transaction, with_db};
 
-use super::ReceivablesStore;
+use super::{ReceivablesStore, ReceivablesTx};
 use crate::domain::{CollectionsError, NewPromise, Notes, PaymentMade, Promise};
 
 /// The idempotency-key operation name for recorded promises.
@@ -64,74 +64,25 @@ impl ReceivablesStore {
         now: DateTime<Utc>,
         today: NaiveDate,
     ) -> Result<String, Attempt<CollectionsError>> {
-        let patient_id = promise.patient_id.to_string();
-        let currency = self.currency;
         in_transaction!(&self.db, |tx| {
             // A retry: the first call's promise, and nothing written.
             if let Some(promise_id) = tx.earlier_result(key).await? {
                 return Ok(promise_id);
             }
-
-            // An UPDATE that changes nothing, to read the balance under the account's row lock.
-            let balance_minor: Option<i64> = sqlx::query_scalar(
-                "UPDATE receivable_accounts SET patient_id = patient_id \
-                 WHERE patient_id = $1 RETURNING balance_minor",
-            )
-            .bind(patient_id.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .context("failed to lock a receivable account")?;
-            let balance = Money::from_minor(balance_minor.unwrap_or(0).max(0), currency);
+            // The balance's row lock keeps two collectors from both leaving an open promise.
+            let balance = tx.lock_balance(promise.patient_id, self.currency).await?;
             if promise.amount.minor_units() > balance.minor_units() {
                 return Err(CollectionsError::PromiseExceedsBalance { balance }.into());
             }
-
             if let Some(contact_id) = &promise.contact_id {
-                let found: Option<String> = sqlx::query_scalar(
-                    "SELECT contact_id FROM contacts WHERE contact_id = $1 AND patient_id = $2",
-                )
-                .bind(contact_id.as_str())
-                .bind(patient_id.as_str())
-                .fetch_optional(&mut *tx)
-                .await
-                .context("failed to look up a contact")?;
-                if found.is_none() {
-                    return Err(CollectionsError::ContactNotFound(contact_id.clone()).into());
-                }
+                tx.ensure_contact_on_account(contact_id, promise.patient_id)
+                    .await?;
             }
-
             let promise_id = uuid::Uuid::new_v4().to_string();
-            // Promises whose day has ended keep the status the ledger gives them (kept, broken):
-            // only one still running is replaced.
-            sqlx::query(
-                "UPDATE promises SET superseded_at = $2, superseded_by = $3 \
-                 WHERE patient_id = $1 AND superseded_at IS NULL AND promised_date >= $4",
-            )
-            .bind(patient_id.as_str())
-            .bind(now)
-            .bind(promise_id.as_str())
-            .bind(today)
-            .execute(&mut *tx)
-            .await
-            .context("failed to supersede a promise")?;
-
-            sqlx::query(
-                "INSERT INTO promises (promise_id, patient_id, amount_minor, promised_date, \
-                 note, contact_id, made_at, recorded_by) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(promise_id.as_str())
-            .bind(patient_id.as_str())
-            .bind(promise.amount.minor_units())
-            .bind(promise.promised_date)
-            .bind(promise.note.as_str())
-            .bind(promise.contact_id.as_deref())
-            .bind(now)
-            .bind(recorded_by)
-            .execute(&mut *tx)
-            .await
-            .context("failed to record a promise")?;
-
+            tx.supersede_running_promise(promise.patient_id, &promise_id, now, today)
+                .await?;
+            tx.insert_promise(&promise_id, promise, recorded_by, now)
+                .await?;
             tx.claim(key, &promise_id, now).await?;
             Ok(promise_id)
         })
@@ -195,6 +146,105 @@ impl ReceivablesStore {
             });
         }
         Ok(PromiseRecords { promises, payments })
+    }
+}
+
+/// The statements of recording a promise, inside its transaction.
+pub(crate) trait PromisesTx {
+    /// Refuses (`ContactNotFound`) a contact that is not in this patient's contact log.
+    async fn ensure_contact_on_account(
+        &mut self,
+        contact_id: &str,
+        patient_id: PatientId,
+    ) -> Result<(), CollectionsError>;
+
+    /// Marks the account's promise still running on `today` as superseded by `by_promise`.
+    /// Promises whose day has ended keep the status the ledger gives them (kept, broken).
+    async fn supersede_running_promise(
+        &mut self,
+        patient_id: PatientId,
+        by_promise: &str,
+        now: DateTime<Utc>,
+        today: NaiveDate,
+    ) -> anyhow::Result<()>;
+
+    /// Writes the promise.
+    async fn insert_promise(
+        &mut self,
+        promise_id: &str,
+        promise: &NewPromise,
+        recorded_by: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()>;
+}
+
+for_each_backend! {
+    impl PromisesTx for Conn {
+        async fn ensure_contact_on_account(
+            &mut self,
+            contact_id: &str,
+            patient_id: PatientId,
+        ) -> Result<(), CollectionsError> {
+            let found: Option<String> = sqlx::query_scalar(
+                "SELECT contact_id FROM contacts WHERE contact_id = $1 AND patient_id = $2",
+            )
+            .bind(contact_id)
+            .bind(patient_id.to_string())
+            .fetch_optional(&mut *self)
+            .await
+            .context("failed to look up a contact")?;
+            match found {
+                Some(_) => Ok(()),
+                None => Err(CollectionsError::ContactNotFound(contact_id.to_owned())),
+            }
+        }
+
+        async fn supersede_running_promise(
+            &mut self,
+            patient_id: PatientId,
+            by_promise: &str,
+            now: DateTime<Utc>,
+            today: NaiveDate,
+        ) -> anyhow::Result<()> {
+            sqlx::query(
+                "UPDATE promises SET superseded_at = $2, superseded_by = $3 \
+                 WHERE patient_id = $1 AND superseded_at IS NULL AND promised_date >= $4",
+            )
+            .bind(patient_id.to_string())
+            .bind(now)
+            .bind(by_promise)
+            .bind(today)
+            .execute(&mut *self)
+            .await
+            .context("failed to supersede a promise")?;
+            Ok(())
+        }
+
+        async fn insert_promise(
+            &mut self,
+            promise_id: &str,
+            promise: &NewPromise,
+            recorded_by: &str,
+            now: DateTime<Utc>,
+        ) -> anyhow::Result<()> {
+            sqlx::query(
+                "INSERT INTO promises (promise_id, patient_id, amount_minor, promised_date, \
+                 note, contact_id, made_at, recorded_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(promise_id)
+            .bind(promise.patient_id.to_string())
+            .bind(promise.amount.minor_units())
+            .bind(promise.promised_date)
+            .bind(promise.note.as_str())
+            .bind(promise.contact_id.as_deref())
+            .bind(now)
+            .bind(recorded_by)
+            .execute(&mut *self)
+            .await
+            .context("failed to record a promise")?;
+            Ok(())
+        }
     }
 }
 
