@@ -19,11 +19,16 @@ use clinic_proto::{
 use tonic::{Code, Request, Response, Status};
 
 use super::CollectionsGrpc;
+use super::convert::aging::buckets_to_proto;
+use super::convert::contact::{channel_to, contact_state_to_proto, contact_to_proto};
+use super::convert::dispute::{dispute_to_proto, escalation_to_proto, new_answer, new_escalation};
+use super::convert::plan::restructuring;
+use super::convert::promise::promise_to_proto;
+use super::convert::receivable::receivable_to_proto;
+use super::convert::report::{kpis_query, kpis_to_proto, trends_query, trends_to_proto};
 use super::convert::{
-    ACCOUNTS_PAGE_DEFAULT, ACCOUNTS_PAGE_MAX, buckets_to_proto, channel_to, contact_state_to_proto,
-    contact_to_proto, days_to_proto, dispute_to_proto, escalation_to_proto, kpis_query,
-    kpis_to_proto, new_answer, new_escalation, optional_account_page, promise_to_proto,
-    receivable_to_proto, required_patient_id, restructuring, trends_query, trends_to_proto,
+    ACCOUNTS_PAGE_DEFAULT, ACCOUNTS_PAGE_MAX, days_to_proto, optional_account_page,
+    required_patient_id,
 };
 use crate::domain::{
     AgingBuckets, Channel, CollectionsError, DisputeAnswer, Language, NewAnswer, NoticeContent,

@@ -34,13 +34,15 @@ use crate::domain::{
 use crate::registry;
 use crate::store::{ContactToRecord, PlanToCreate, PromiseRecords, ReceivablesStore};
 
-use convert::{
-    ACCOUNTS_PAGE_DEFAULT, ACCOUNTS_PAGE_MAX, account_aging_to_proto, aging_query, assignment,
-    buckets_to_proto, contact_state_to_proto, contact_to_proto, new_contact, new_plan, new_promise,
-    patient_id_from, plan_lookup, plan_to_proto, promise_to_proto, promises_query,
-    proposed_contact, receivable_to_proto, required_patient_id, rule_to_proto,
-    sync_status_to_proto, worklist_entry_to_proto, worklist_query,
+use convert::aging::{account_aging_to_proto, aging_query, buckets_to_proto};
+use convert::contact::{
+    contact_state_to_proto, contact_to_proto, new_contact, proposed_contact, rule_to_proto,
 };
+use convert::plan::{new_plan, plan_lookup, plan_to_proto};
+use convert::promise::{new_promise, promise_to_proto, promises_query};
+use convert::receivable::{receivable_to_proto, sync_status_to_proto};
+use convert::worklist::{assignment, worklist_entry_to_proto, worklist_query};
+use convert::{ACCOUNTS_PAGE_DEFAULT, ACCOUNTS_PAGE_MAX, patient_id_from, required_patient_id};
 
 /// What the handlers need to know about the clinic.
 #[derive(Debug, Clone, Copy)]
