@@ -1,9 +1,12 @@
 //! Domain ⇄ protobuf conversions for the collections service, one module per area of the
 //! domain, with what every area shares here. Nothing past these modules sees a protobuf type.
 
+pub mod account;
 pub mod aging;
 pub mod contact;
 pub mod dispute;
+pub mod notice;
+pub mod payment;
 pub mod plan;
 pub mod promise;
 pub mod receivable;

@@ -10,6 +10,7 @@ use clinic_proto::{
 };
 
 use super::{REASON_MAX_CHARS, patient_id_from, positive_money};
+use crate::app::PlanView;
 use crate::domain::{
     CollectionsError, Frequency, InstalmentStatus, InstalmentView, MAX_INSTALMENTS, NewPlan,
     PaymentPlan, check_first_date,
@@ -235,7 +236,11 @@ fn instalment_status_to(status: InstalmentStatus) -> pb::InstalmentStatus {
     }
 }
 
-pub fn plan_to_proto(plan: &PaymentPlan, lines: &[InstalmentView]) -> pb::PaymentPlan {
+pub fn plan_view_to_proto(view: &PlanView) -> pb::PaymentPlan {
+    plan_to_proto(&view.plan, &view.lines)
+}
+
+fn plan_to_proto(plan: &PaymentPlan, lines: &[InstalmentView]) -> pb::PaymentPlan {
     pb::PaymentPlan {
         plan_id: plan.plan_id.clone(),
         patient_id: plan.patient_id.to_string(),

@@ -6,7 +6,9 @@ use clinic_proto::collections::v1 as pb;
 use clinic_proto::{date_from_proto, date_to_proto, money_to_proto};
 
 use super::contact::billing_issue_to;
+use crate::app::{ExportedKpis, KpiReport};
 use crate::domain::{CollectionsError, ISSUES, IssuePeriod, Kpis, Period, TRENDS_MAX_DAYS};
+use crate::export::ExportFormat;
 
 pub fn period_from(value: i32) -> Result<Period, &'static str> {
     match pb::TrendPeriod::try_from(value) {
@@ -73,8 +75,20 @@ pub fn trends_to_proto(periods: &[IssuePeriod]) -> pb::BillingIssueTrends {
     }
 }
 
-/// A KPI request, read: the period and a day in it (`None`: today).
-pub fn kpis_query(
+/// A `GetCollectionsKpis` request, read: the period and a day in it (`None`: today).
+pub fn kpis_request(
+    request: &pb::GetCollectionsKpisRequest,
+) -> Result<(Period, Option<NaiveDate>), CollectionsError> {
+    let mut violations = FieldViolations::new();
+    match kpis_query(request.period, request.day.as_ref(), &mut violations) {
+        Some(query) => Ok(query),
+        None => Err(violations.into()),
+    }
+}
+
+/// A KPI request's period and day, read; `None` with the violations recorded when either is
+/// bad.
+fn kpis_query(
     period: i32,
     day: Option<&clinic_proto::common::v1::Date>,
     violations: &mut FieldViolations,
@@ -92,6 +106,29 @@ pub fn kpis_query(
     }
 }
 
+/// An `ExportCollectionsKpis` request, read: the period, a day in it (`None`: today) and the
+/// file's format.
+pub fn export_query(
+    request: &pb::ExportCollectionsKpisRequest,
+) -> Result<(Period, Option<NaiveDate>, ExportFormat), CollectionsError> {
+    let mut violations = FieldViolations::new();
+    let query = kpis_query(request.period, request.day.as_ref(), &mut violations);
+    let format = violations.check("format", export_format_from(request.format));
+    match (query, format) {
+        (Some((period, day)), Some(format)) => Ok((period, day, format)),
+        _ => Err(violations.into()),
+    }
+}
+
+fn export_format_from(value: i32) -> Result<ExportFormat, &'static str> {
+    match pb::ExportFormat::try_from(value) {
+        Ok(pb::ExportFormat::Csv) => Ok(ExportFormat::Csv),
+        Ok(pb::ExportFormat::Xlsx) => Ok(ExportFormat::Xlsx),
+        Ok(pb::ExportFormat::Unspecified) => Err("is required"),
+        Err(_) => Err("is not a known format"),
+    }
+}
+
 fn bp(value: Option<i64>) -> (i32, bool) {
     match value {
         Some(value) => (i32::try_from(value).unwrap_or(i32::MAX), true),
@@ -99,7 +136,19 @@ fn bp(value: Option<i64>) -> (i32, bool) {
     }
 }
 
-pub fn kpis_to_proto(kpis: &Kpis, start: NaiveDate, end: NaiveDate) -> pb::CollectionsKpis {
+pub fn kpi_report_to_proto(report: &KpiReport) -> pb::CollectionsKpis {
+    kpis_to_proto(&report.kpis, report.start, report.end)
+}
+
+pub fn exported_kpis_to_proto(exported: ExportedKpis) -> pb::ExportedKpis {
+    pb::ExportedKpis {
+        content: exported.content,
+        content_type: exported.content_type.to_owned(),
+        file_name: exported.file_name,
+    }
+}
+
+fn kpis_to_proto(kpis: &Kpis, start: NaiveDate, end: NaiveDate) -> pb::CollectionsKpis {
     let (recovery_rate_bp, recovery_rate_defined) = bp(kpis.recovery_rate_bp);
     let (current_receivables_bp, _) = bp(kpis.current_bp);
     let (overdue_receivables_bp, _) = bp(kpis.overdue_bp);
