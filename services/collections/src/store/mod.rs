@@ -18,7 +18,7 @@ mod tests;
 
 pub use contacts::ContactToRecord;
 pub use desk::EscalationFacts;
-pub use ledger::PageStop;
+pub use ledger::{PageOutcome, PageStop};
 pub use plans::{PlanReplacement, PlanToCreate};
 pub use promises::PromiseRecords;
 

@@ -7,8 +7,7 @@ use clinic_common::ids::PatientId;
 use clinic_common::{Currency, Money, with_db};
 use clinic_test_support::{TestDatabase, backend_tests};
 
-use super::ledger::PageOutcome;
-use super::{ContactToRecord, PageStop, ReceivablesStore};
+use super::{ContactToRecord, PageOutcome, PageStop, ReceivablesStore};
 use crate::domain::{
     ApplyError, BillingIssue, Channel, CollectionsError, ContactKind, ContactProfile, ContactRule,
     ContactRules, Direction, EntryKind, LedgerEntry, NewContact, Notes, Outcome, Purpose,

@@ -101,54 +101,31 @@ fn plan_terms(
     currency: Currency,
     today: NaiveDate,
 ) -> Result<NewPlan, CollectionsError> {
-    let settlement_discount = match &plan.settlement_discount {
-        None => Some(Money::zero(currency)),
-        Some(discount) => violations
-            .check(
-                "plan.settlement_discount",
-                money_from_proto(Some(discount), currency),
-            )
-            .and_then(|discount| {
-                if discount.is_negative() {
-                    violations.add("plan.settlement_discount", "must not be negative");
-                    None
-                } else {
-                    Some(discount)
-                }
-            }),
-    };
+    let settlement_discount = optional_amount(
+        violations,
+        "plan.settlement_discount",
+        plan.settlement_discount.as_ref(),
+        currency,
+    );
     let total = violations.check("plan.total", positive_money(plan.total.as_ref(), currency));
-    let down_payment = match &plan.down_payment {
-        None => Some(Money::zero(currency)),
-        Some(down_payment) => violations
-            .check(
-                "plan.down_payment",
-                money_from_proto(Some(down_payment), currency),
-            )
-            .and_then(|down_payment| {
-                if down_payment.is_negative() {
-                    violations.add("plan.down_payment", "must not be negative");
-                    None
-                } else if total
-                    .is_some_and(|total| down_payment.minor_units() >= total.minor_units())
-                {
-                    violations.add("plan.down_payment", "must be less than the total");
-                    None
-                } else {
-                    Some(down_payment)
-                }
-            }),
-    };
-    let instalment_count = match u32::try_from(plan.instalment_count) {
-        Ok(count) if (1..=MAX_INSTALMENTS).contains(&count) => Some(count),
-        _ => {
-            violations.add(
-                "plan.instalment_count",
-                format!("must be from 1 to {MAX_INSTALMENTS}"),
-            );
+    let down_payment = optional_amount(
+        violations,
+        "plan.down_payment",
+        plan.down_payment.as_ref(),
+        currency,
+    )
+    .and_then(|down_payment| {
+        if total.is_some_and(|total| down_payment.minor_units() >= total.minor_units()) {
+            violations.add("plan.down_payment", "must be less than the total");
             None
+        } else {
+            Some(down_payment)
         }
-    };
+    });
+    let instalment_count = violations.check(
+        "plan.instalment_count",
+        instalment_count_from(plan.instalment_count),
+    );
     let frequency = violations.check("plan.frequency", frequency_from(plan.frequency));
     let first_date = violations
         .check("plan.first_date", date_from_proto(plan.first_date.as_ref()))
@@ -189,6 +166,32 @@ fn plan_terms(
         }),
         _ => Err(std::mem::take(violations).into()),
     }
+}
+
+fn instalment_count_from(count: i32) -> Result<u32, String> {
+    match u32::try_from(count) {
+        Ok(count) if (1..=MAX_INSTALMENTS).contains(&count) => Ok(count),
+        _ => Err(format!("must be from 1 to {MAX_INSTALMENTS}")),
+    }
+}
+
+/// An amount of a plan's terms that may be left unset (zero) but not negative; `None`, with
+/// the violation recorded, when it is bad.
+fn optional_amount(
+    violations: &mut FieldViolations,
+    field: &str,
+    amount: Option<&clinic_proto::common::v1::Money>,
+    currency: Currency,
+) -> Option<Money> {
+    let Some(amount) = amount else {
+        return Some(Money::zero(currency));
+    };
+    let amount = violations.check(field, money_from_proto(Some(amount), currency))?;
+    if amount.is_negative() {
+        violations.add(field, "must not be negative");
+        return None;
+    }
+    Some(amount)
 }
 
 /// A `GetPaymentPlan` request, read: the plan id or the account, exactly one.
