@@ -11,9 +11,12 @@
 //!   collectors' assignments, promises to pay and payment plans.
 //! - `follower`: the background task that reads billing's feed and the patient registry.
 //! - `registry`: what the patient registry says about reaching a patient.
+//! - [`app`]: what each RPC does once converted and authorised (the desk: composing the store's
+//!   reads, the registry's and billing's answers and the domain's rules), and building and
+//!   running the service.
 //! - `grpc`: `clinic.collections.v1.CollectionsService`, converting at the edge.
 //! - `printing` and `export`: notices as PDF (any script), KPIs as CSV and XLSX.
-//! - [`app`] and [`config`]: building and running the service.
+//! - [`config`]: the service's settings.
 
 pub mod app;
 pub mod config;

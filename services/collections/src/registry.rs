@@ -1,11 +1,40 @@
 //! What collections learns from the patient registry about how a patient may be reached: their
 //! time zone, per-channel consent, and whether a phone number and an email address are on file
-//! (never the values themselves).
+//! (never the values themselves); and asking it about a patient.
 
 use chrono_tz::Tz;
+use clinic_common::client::ServiceChannel;
+use clinic_common::ids::PatientId;
 use clinic_proto::patients::v1 as pb;
+use clinic_proto::patients::v1::patient_service_client::PatientServiceClient;
+use tonic::Code;
 
 use crate::domain::ContactProfile;
+
+/// What the registry answered when asked about a patient.
+#[derive(Debug)]
+pub enum Lookup {
+    Found(Box<pb::Patient>),
+    /// The registry does not know the patient.
+    Unknown,
+    /// The registry could not be reached, or failed to answer.
+    Unanswered(Code),
+}
+
+/// Asks the registry about a patient.
+pub async fn look_up(
+    patients: &PatientServiceClient<ServiceChannel>,
+    patient_id: PatientId,
+) -> Lookup {
+    let request = pb::GetPatientRequest {
+        patient_id: patient_id.to_string(),
+    };
+    match patients.clone().get_patient(request).await {
+        Ok(patient) => Lookup::Found(Box::new(patient.into_inner())),
+        Err(status) if status.code() == Code::NotFound => Lookup::Unknown,
+        Err(status) => Lookup::Unanswered(status.code()),
+    }
+}
 
 /// The contact profile of a patient as the registry has them. A patient without a (known) zone
 /// is reached by the clinic's hours, as the registry itself defaults to the clinic's zone.

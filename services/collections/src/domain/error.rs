@@ -2,11 +2,12 @@
 //! (mapped to gRPC status codes in `grpc::error`); [`ApplyError`] is why the ledger follower
 //! refused a ledger entry, which it logs and never shows to a caller.
 
+use clinic_common::idempotency::{Attempt, KeyError};
 use clinic_common::ids::PatientId;
 use clinic_common::validation::FieldViolations;
 use clinic_common::{Currency, Money};
 
-use super::ContactRule;
+use super::{ContactRule, EscalationRefusal};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CollectionsError {
@@ -67,6 +68,38 @@ pub enum CollectionsError {
 impl From<FieldViolations> for CollectionsError {
     fn from(violations: FieldViolations) -> Self {
         CollectionsError::Invalid(violations)
+    }
+}
+
+impl From<EscalationRefusal> for CollectionsError {
+    fn from(refusal: EscalationRefusal) -> Self {
+        match refusal {
+            EscalationRefusal::DisputeOpen => CollectionsError::DisputeOpen,
+            EscalationRefusal::NothingOwed => {
+                CollectionsError::EscalationRefused("the account owes nothing".into())
+            }
+            EscalationRefusal::TooRecent { needs_days } => CollectionsError::EscalationRefused(
+                format!("the account must be at least {needs_days} days past due"),
+            ),
+        }
+    }
+}
+
+impl From<KeyError> for CollectionsError {
+    fn from(error: KeyError) -> Self {
+        match error {
+            KeyError::Reused => CollectionsError::RequestIdReused,
+            KeyError::Lost => CollectionsError::Unexpected(anyhow::anyhow!(
+                "an idempotency key was lost to another call outside any retry"
+            )),
+            KeyError::Unexpected(error) => CollectionsError::Unexpected(error),
+        }
+    }
+}
+
+impl From<CollectionsError> for Attempt<CollectionsError> {
+    fn from(error: CollectionsError) -> Self {
+        Attempt::Failed(error)
     }
 }
 

@@ -171,6 +171,31 @@ pub struct Kpis {
 /// Computes the KPIs (definitions in `collections.proto`, `CollectionsKpis`).
 pub fn kpis(inputs: &KpiInputs<'_>) -> anyhow::Result<Kpis> {
     let currency = inputs.currency;
+    let opening = opening_total(inputs)?;
+    let (collected, charged) = collected_and_charged(inputs);
+    let collectible = opening.saturating_add(charged);
+    let position = receivables_position(inputs, charged)?;
+    let (kept, judged) = promises_kept(inputs);
+    let (on_time, due) = follow_ups_on_time(inputs);
+    Ok(Kpis {
+        collected: Money::from_minor(collected, currency),
+        collectible: Money::from_minor(collectible, currency),
+        recovery_rate_bp: basis_points(collected, collectible),
+        receivables: Money::from_minor(position.receivables, currency),
+        current_bp: position.current_bp,
+        overdue_bp: position.current_bp.map(|current| 10_000 - current),
+        dso_centidays: position.dso_centidays,
+        promises_kept_bp: basis_points(kept, judged),
+        promises_judged: judged,
+        follow_ups_on_time_bp: basis_points(on_time, due),
+        follow_ups_due: due,
+        by_collector: by_collector(inputs.phone_payments, currency),
+    })
+}
+
+/// What was open when the period began, in minor units: the ledger before its first instant,
+/// aged at the end of the day before.
+fn opening_total(inputs: &KpiInputs<'_>) -> anyhow::Result<i64> {
     let before_start: Vec<LedgerEntry> = inputs
         .entries
         .iter()
@@ -181,13 +206,16 @@ pub fn kpis(inputs: &KpiInputs<'_>) -> anyhow::Result<Kpis> {
         .period_start
         .pred_opt()
         .unwrap_or(inputs.period_start);
-    let opening = open_total(
+    open_total(
         &before_start,
-        currency,
+        inputs.currency,
         day_before,
         inputs.payment_terms_days,
-    )?;
+    )
+}
 
+/// What was collected and what was charged in the period, in minor units.
+fn collected_and_charged(inputs: &KpiInputs<'_>) -> (i64, i64) {
     let mut collected: i64 = 0;
     let mut charged: i64 = 0;
     for entry in inputs.entries {
@@ -207,11 +235,24 @@ pub fn kpis(inputs: &KpiInputs<'_>) -> anyhow::Result<Kpis> {
             EntryKind::WriteOff | EntryKind::Other => {}
         }
     }
-    let collectible = opening.saturating_add(charged);
+    (collected, charged)
+}
 
+/// The receivables at the end of the last day counted.
+struct Position {
+    /// Minor units.
+    receivables: i64,
+    /// The share not yet due.
+    current_bp: Option<i64>,
+    dso_centidays: Option<i64>,
+}
+
+/// The receivables at the end of the last day counted, how much of them is current, and the
+/// days of sales they stand for (`charged` in the period, in minor units, being the sales).
+fn receivables_position(inputs: &KpiInputs<'_>, charged: i64) -> anyhow::Result<Position> {
     let aged = age_ledger(
         inputs.entries,
-        currency,
+        inputs.currency,
         inputs.counted_until,
         inputs.payment_terms_days,
     )?;
@@ -221,7 +262,6 @@ pub fn kpis(inputs: &KpiInputs<'_>) -> anyhow::Result<Kpis> {
         receivables = receivables.saturating_add(account.balance.minor_units());
         current = current.saturating_add(account.buckets.get(AgingBucket::NotYetDue).minor_units());
     }
-    let current_bp = basis_points(current, receivables);
     let days = (inputs.counted_until - inputs.period_start).num_days() + 1;
     let dso_centidays = if charged > 0 {
         let scaled = i128::from(receivables) * i128::from(days) * 100 / i128::from(charged);
@@ -229,7 +269,15 @@ pub fn kpis(inputs: &KpiInputs<'_>) -> anyhow::Result<Kpis> {
     } else {
         None
     };
+    Ok(Position {
+        receivables,
+        current_bp: basis_points(current, receivables),
+        dso_centidays,
+    })
+}
 
+/// (kept, judged): of the promises due in the period and judged by now, how many were kept.
+fn promises_kept(inputs: &KpiInputs<'_>) -> (i64, i64) {
     let mut kept = 0;
     let mut judged = 0;
     for view in inputs.promises {
@@ -246,7 +294,12 @@ pub fn kpis(inputs: &KpiInputs<'_>) -> anyhow::Result<Kpis> {
             PromiseStatus::Open | PromiseStatus::Superseded => {}
         }
     }
+    (kept, judged)
+}
 
+/// (on time, due): of the next steps due in the period, how many were followed by another
+/// contact with the account before their day ended.
+fn follow_ups_on_time(inputs: &KpiInputs<'_>) -> (i64, i64) {
     let mut by_patient: HashMap<PatientId, Vec<DateTime<Utc>>> = HashMap::new();
     for contact in inputs.contacts {
         by_patient
@@ -272,37 +325,30 @@ pub fn kpis(inputs: &KpiInputs<'_>) -> anyhow::Result<Kpis> {
             on_time += 1;
         }
     }
+    (on_time, due)
+}
 
+/// Each collector's total and count of payments taken by phone, by collector.
+fn by_collector(
+    phone_payments: &[(String, Money)],
+    currency: Currency,
+) -> Vec<(String, Money, i64)> {
     let mut collectors: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
-    for (collector, amount) in inputs.phone_payments {
+    for (collector, amount) in phone_payments {
         let totals = collectors.entry(collector.as_str()).or_default();
         totals.0 = totals.0.saturating_add(amount.minor_units());
         totals.1 += 1;
     }
-
-    Ok(Kpis {
-        collected: Money::from_minor(collected, currency),
-        collectible: Money::from_minor(collectible, currency),
-        recovery_rate_bp: basis_points(collected, collectible),
-        receivables: Money::from_minor(receivables, currency),
-        current_bp,
-        overdue_bp: current_bp.map(|current| 10_000 - current),
-        dso_centidays,
-        promises_kept_bp: basis_points(kept, judged),
-        promises_judged: judged,
-        follow_ups_on_time_bp: basis_points(on_time, due),
-        follow_ups_due: due,
-        by_collector: collectors
-            .into_iter()
-            .map(|(collector, (minor, count))| {
-                (
-                    collector.to_owned(),
-                    Money::from_minor(minor, currency),
-                    count,
-                )
-            })
-            .collect(),
-    })
+    collectors
+        .into_iter()
+        .map(|(collector, (minor, count))| {
+            (
+                collector.to_owned(),
+                Money::from_minor(minor, currency),
+                count,
+            )
+        })
+        .collect()
 }
 
 /// What was open at the end of `as_of`, over every account.

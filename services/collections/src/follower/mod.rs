@@ -23,7 +23,8 @@ use clinic_common::clock::SharedClock;
 use clinic_common::time::local_date;
 use clinic_proto::billing::v1::billing_service_client::BillingServiceClient;
 use clinic_proto::billing::v1::{
-    ListLedgerEntriesRequest, ListOpenChargesRequest, WriteOffChargeRequest,
+    ListLedgerEntriesRequest, ListLedgerEntriesResponse, ListOpenChargesRequest,
+    WriteOffChargeRequest,
 };
 use clinic_proto::money_to_proto;
 use clinic_proto::patients::v1::GetPatientRequest;
@@ -33,7 +34,7 @@ use tonic::Code;
 
 use crate::domain::{PaymentPlan, PlanStanding, display_name, plan_status};
 use crate::registry;
-use crate::store::{PageStop, ReceivablesStore};
+use crate::store::{PageOutcome, PageStop, ReceivablesStore};
 
 /// Entries asked for per call: large enough to catch up quickly after downtime, small enough
 /// that one page's transaction stays short.
@@ -91,6 +92,51 @@ pub async fn catch_up(
             );
         }
     }
+}
+
+/// Logs what applying a page did; whether the page was applied to its end. A stop (a gap,
+/// an entry an account refused, an entry that breaks the feed's contract) leaves the rest for
+/// a later round, after the poll interval.
+fn applied_whole(outcome: &PageOutcome, head: i64, malformed: Option<&convert::Malformed>) -> bool {
+    if outcome.applied > 0 {
+        tracing::info!(
+            applied = outcome.applied,
+            applied_sequence = outcome.applied_sequence,
+            billing_head_sequence = head,
+            "applied ledger entries"
+        );
+    }
+    match &outcome.stopped {
+        Some(PageStop::Gap { expected, found }) => {
+            tracing::error!(
+                expected,
+                found,
+                "billing's ledger feed skipped entries; refusing to apply past the gap"
+            );
+            return false;
+        }
+        Some(PageStop::Refused(refused)) => {
+            tracing::error!(error = %refused, "a ledger entry was refused; stopping before it");
+            return false;
+        }
+        None => {}
+    }
+    if let Some(malformed) = malformed {
+        tracing::error!(
+            sequence = malformed.sequence,
+            reason = malformed.reason,
+            "billing sent a ledger entry that breaks the feed's contract; stopping before it"
+        );
+        return false;
+    }
+    if head < outcome.applied_sequence {
+        tracing::error!(
+            billing_head_sequence = head,
+            applied_sequence = outcome.applied_sequence,
+            "billing's ledger is behind the receivables; was billing's database restored?"
+        );
+    }
+    true
 }
 
 /// Follows billing's ledger into the receivables until stopped.
@@ -166,36 +212,10 @@ impl LedgerFollower {
 
     /// Fetches and applies one page of billing's ledger.
     async fn follow_ledger(&mut self, stop: &CancellationToken) -> Next {
-        let cursor = match self.store.sync_status().await {
-            Ok(status) => status.applied_sequence,
-            Err(error) => {
-                tracing::error!(error = ?error, "failed to read the ledger cursor");
-                return Next::Wait;
-            }
+        let response = match self.fetch_page(stop).await {
+            Ok(response) => response,
+            Err(next) => return next,
         };
-        let request = ListLedgerEntriesRequest {
-            after_sequence: cursor,
-            page_size: PAGE_SIZE,
-        };
-        let response = tokio::select! {
-            () = stop.cancelled() => return Next::Stop,
-            response = self.billing.list_ledger_entries(request) => response,
-        };
-        let response = match response {
-            Ok(response) => response.into_inner(),
-            Err(status) => {
-                // Billing's feed carries no patient data in its errors; the code and message
-                // say whether it is down or refusing us.
-                tracing::warn!(
-                    code = ?status.code(),
-                    message = status.message(),
-                    after_sequence = cursor,
-                    "billing's ledger is unreachable; receivables stay as they are"
-                );
-                return Next::Wait;
-            }
-        };
-
         let full_page = response.entries.len() >= PAGE_SIZE as usize;
         let head = response.head_sequence;
         let (entries, malformed) = convert::entries(response.entries, self.currency);
@@ -210,48 +230,50 @@ impl LedgerFollower {
                 return Next::Wait;
             }
         };
-        if outcome.applied > 0 {
-            tracing::info!(
-                applied = outcome.applied,
-                applied_sequence = outcome.applied_sequence,
-                billing_head_sequence = head,
-                "applied ledger entries"
-            );
-        }
-        match outcome.stopped {
-            Some(PageStop::Gap { expected, found }) => {
-                tracing::error!(
-                    expected,
-                    found,
-                    "billing's ledger feed skipped entries; refusing to apply past the gap"
-                );
-                return Next::Wait;
-            }
-            Some(PageStop::Refused(refused)) => {
-                tracing::error!(error = %refused, "a ledger entry was refused; stopping before it");
-                return Next::Wait;
-            }
-            None => {}
-        }
-        if let Some(malformed) = malformed {
-            tracing::error!(
-                sequence = malformed.sequence,
-                reason = malformed.reason,
-                "billing sent a ledger entry that breaks the feed's contract; stopping before it"
-            );
+        if !applied_whole(&outcome, head, malformed.as_ref()) {
             return Next::Wait;
-        }
-        if head < outcome.applied_sequence {
-            tracing::error!(
-                billing_head_sequence = head,
-                applied_sequence = outcome.applied_sequence,
-                "billing's ledger is behind the receivables; was billing's database restored?"
-            );
         }
         if full_page {
             Next::Continue
         } else {
             Next::Wait
+        }
+    }
+
+    /// The page of billing's ledger after the stored cursor; `Err` with what to do next when
+    /// there is none to apply.
+    async fn fetch_page(
+        &mut self,
+        stop: &CancellationToken,
+    ) -> Result<ListLedgerEntriesResponse, Next> {
+        let cursor = match self.store.sync_status().await {
+            Ok(status) => status.applied_sequence,
+            Err(error) => {
+                tracing::error!(error = ?error, "failed to read the ledger cursor");
+                return Err(Next::Wait);
+            }
+        };
+        let request = ListLedgerEntriesRequest {
+            after_sequence: cursor,
+            page_size: PAGE_SIZE,
+        };
+        let response = tokio::select! {
+            () = stop.cancelled() => return Err(Next::Stop),
+            response = self.billing.list_ledger_entries(request) => response,
+        };
+        match response {
+            Ok(response) => Ok(response.into_inner()),
+            Err(status) => {
+                // Billing's feed carries no patient data in its errors; the code and message
+                // say whether it is down or refusing us.
+                tracing::warn!(
+                    code = ?status.code(),
+                    message = status.message(),
+                    after_sequence = cursor,
+                    "billing's ledger is unreachable; receivables stay as they are"
+                );
+                Err(Next::Wait)
+            }
         }
     }
 

@@ -1,4 +1,5 @@
-//! The one mapping from the collections service's errors to gRPC statuses.
+//! The one mapping from the collections service's errors to gRPC statuses (and billing's
+//! refusals of a caller's request, passed on as billing gave them).
 
 use std::collections::HashMap;
 
@@ -7,6 +8,7 @@ use clinic_common::validation::FieldViolations;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
+use crate::app::DeskError;
 use crate::domain::CollectionsError;
 
 /// The `ErrorInfo.domain` of this service's errors.
@@ -91,6 +93,16 @@ impl From<CollectionsError> for Status {
                 Status::unavailable("the patient registry is unavailable; try again shortly")
             }
             CollectionsError::Unexpected(error) => status::internal(&error),
+        }
+    }
+}
+
+impl From<DeskError> for Status {
+    fn from(error: DeskError) -> Self {
+        match error {
+            DeskError::Collections(error) => error.into(),
+            // Billing's answer about the caller's own request, as billing gave it.
+            DeskError::Billing(status) => status,
         }
     }
 }

@@ -1,241 +1,80 @@
 //! The collections service over gRPC: each handler checks the caller's role, converts the
-//! request, asks the store and converts the result back.
+//! request, calls the desk (`app::Desk`) or, for a plain read, the store, and converts the
+//! result back. `desk` holds the handlers of the desk's later RPCs; `convert` the conversions,
+//! by area; `error` the one mapping of errors to statuses.
 
 mod convert;
 mod desk;
 mod error;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use chrono_tz::Tz;
-use clinic_common::Currency;
-use clinic_common::auth::{Role, authorize};
-use clinic_common::clock::SharedClock;
-use clinic_common::time::{local_date, start_of_day};
+use chrono::{DateTime, Utc};
+use clinic_common::auth::{Caller, Role, authorize};
 use clinic_common::validation::FieldViolations;
 use clinic_proto::collections::v1 as pb;
 use clinic_proto::collections::v1::collections_service_server::CollectionsService;
 use clinic_proto::{date_to_proto, money_to_proto, next_page_token, page_from_proto};
 use tonic::{Request, Response, Status};
 
-use clinic_common::client::ServiceChannel;
-use clinic_common::ids::PatientId;
-use clinic_proto::patients::v1::GetPatientRequest;
-use clinic_proto::patients::v1::patient_service_client::PatientServiceClient;
-use tonic::Code;
+use crate::app::Desk;
+use crate::domain::CollectionsError;
 
-use clinic_proto::billing::v1::billing_service_client::BillingServiceClient;
-use tonic::transport::Channel;
-
-use crate::domain::{
-    AgingBuckets, AgingReport, CollectionsError, ContactProfile, ContactRules, EscalationPolicy,
-    PaymentPlan, PlanStanding, PromiseStatus, PromiseView, age_ledger, age_open_debts,
-    build_worklist, plan_status, promise_status,
+use convert::aging::{account_aging_to_proto, aging_query, buckets_to_proto};
+use convert::contact::{
+    contact_state_to_proto, contact_to_proto, new_contact, proposed_contact, rule_to_proto,
 };
-use crate::registry;
-use crate::store::{ContactToRecord, PromiseRecords, ReceivablesStore};
-
-use convert::{
-    ACCOUNTS_PAGE_DEFAULT, ACCOUNTS_PAGE_MAX, account_aging_to_proto, aging_query, assignment,
-    buckets_to_proto, contact_state_to_proto, contact_to_proto, new_contact, new_plan, new_promise,
-    patient_id_from, plan_lookup, plan_to_proto, promise_to_proto, promises_query,
-    proposed_contact, receivable_to_proto, required_patient_id, rule_to_proto,
-    sync_status_to_proto, worklist_entry_to_proto, worklist_query,
-};
-
-/// What the handlers need to know about the clinic.
-#[derive(Debug, Clone, Copy)]
-pub struct ClinicTerms {
-    pub time_zone: Tz,
-    pub currency: Currency,
-    /// Days after the service day that a charge falls due.
-    pub payment_terms_days: u32,
-}
+use convert::plan::{new_plan, plan_lookup, plan_view_to_proto};
+use convert::promise::{new_promise, promise_to_proto, promises_query};
+use convert::receivable::{receivable_to_proto, sync_status_to_proto};
+use convert::worklist::{assignment, worklist_entry_to_proto, worklist_query};
+use convert::{ACCOUNTS_PAGE_DEFAULT, ACCOUNTS_PAGE_MAX, patient_id_from, required_patient_id};
 
 /// Implements `clinic.collections.v1.CollectionsService`.
 pub struct CollectionsGrpc {
-    store: ReceivablesStore,
-    clock: SharedClock,
-    terms: ClinicTerms,
-    rules: ContactRules,
-    policy: EscalationPolicy,
-    /// Shown on notices as the creditor.
-    clinic_name: String,
-    /// The registry, asked for a patient's contact profile at every contact check, so that a
-    /// consent withdrawn a minute ago is already respected.
-    patients: PatientServiceClient<ServiceChannel>,
-    /// Billing, called as this service (balances, the ledger feed).
-    billing: BillingServiceClient<ServiceChannel>,
-    /// Billing, called with the caller's own token (payments taken by phone, statements), so
-    /// billing's role rules apply to the person and its records name them.
-    billing_on_behalf: BillingServiceClient<Channel>,
-}
-
-/// The other services the handlers call.
-pub struct Upstream {
-    pub patients: ServiceChannel,
-    pub billing: ServiceChannel,
-    pub billing_on_behalf: Channel,
+    desk: Desk,
 }
 
 impl CollectionsGrpc {
-    pub fn new(
-        store: ReceivablesStore,
-        clock: SharedClock,
-        terms: ClinicTerms,
-        rules: ContactRules,
-        policy: EscalationPolicy,
-        clinic_name: String,
-        upstream: Upstream,
-    ) -> Self {
-        CollectionsGrpc {
-            store,
-            clock,
-            terms,
-            rules,
-            policy,
-            clinic_name,
-            patients: PatientServiceClient::new(upstream.patients),
-            billing: BillingServiceClient::new(upstream.billing),
-            billing_on_behalf: BillingServiceClient::new(upstream.billing_on_behalf),
-        }
+    pub(crate) fn new(desk: Desk) -> Self {
+        CollectionsGrpc { desk }
     }
+}
 
-    /// How the patient may be reached, fresh from the registry and kept; when the registry
-    /// cannot be reached, the last profile it gave.
-    async fn contact_profile(
-        &self,
-        patient_id: PatientId,
-    ) -> Result<ContactProfile, CollectionsError> {
-        let mut patients = self.patients.clone();
-        let request = GetPatientRequest {
-            patient_id: patient_id.to_string(),
-        };
-        match patients.get_patient(request).await {
-            Ok(patient) => {
-                let profile =
-                    registry::contact_profile(&patient.into_inner(), self.terms.time_zone);
-                self.store
-                    .save_contact_profile(patient_id, &profile, self.clock.now())
-                    .await?;
-                Ok(profile)
-            }
-            Err(status) if status.code() == Code::NotFound => {
-                Err(CollectionsError::PatientNotFound(patient_id))
-            }
-            Err(status) => {
-                tracing::warn!(
-                    code = ?status.code(),
-                    %patient_id,
-                    "the patient registry is unreachable; using the last contact profile"
-                );
-                self.store
-                    .contact_profile(patient_id)
-                    .await?
-                    .ok_or(CollectionsError::RegistryUnavailable)
-            }
-        }
-    }
+/// How far back a manager may carry a promise or a plan over from earlier records.
+const CARRIED_OVER_MAX_DAYS: i64 = 365;
 
-    /// Today, in the clinic's time zone.
-    fn today(&self) -> NaiveDate {
-        local_date(self.clock.now(), self.terms.time_zone)
+/// When a promise was made or a plan agreed: `given` (a manager carrying it over from earlier
+/// records) or `now`. Checked: not in the future, at most a year ago.
+fn record_time(
+    caller: &Caller,
+    given: Option<&prost_types::Timestamp>,
+    field: &str,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, Status> {
+    let Some(given) = given else {
+        return Ok(now);
+    };
+    if caller.role != Role::Manager {
+        return Err(Status::permission_denied(format!(
+            "only a manager may set {field}"
+        )));
     }
-
-    /// Each promise judged at `at`: promises made later are left out, payments recorded later
-    /// are not counted.
-    fn judge_promises(&self, records: &PromiseRecords, at: DateTime<Utc>) -> Vec<PromiseView> {
-        let mut views = Vec::with_capacity(records.promises.len());
-        for promise in &records.promises {
-            if promise.made_at > at {
-                continue;
-            }
-            let mut judged = promise.clone();
-            // A promise superseded after `at` was still running then.
-            if judged
-                .superseded_at
-                .is_some_and(|superseded| superseded > at)
-            {
-                judged.superseded_at = None;
-                judged.superseded_by = None;
-            }
-            let payments = records
-                .payments
-                .get(&promise.patient_id)
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            views.push(promise_status(&judged, payments, at, self.terms.time_zone));
-        }
-        views
+    let at = clinic_proto::timestamp_from_proto(Some(given))
+        .map_err(|reason| CollectionsError::from(FieldViolations::single(field, reason)))?;
+    if at > now {
+        return Err(CollectionsError::from(FieldViolations::single(
+            field,
+            "must not be in the future",
+        ))
+        .into());
     }
-
-    /// A plan with each line's status now, from the payments on its account.
-    async fn plan_with_status(
-        &self,
-        plan: &PaymentPlan,
-    ) -> Result<pb::PaymentPlan, CollectionsError> {
-        let payments = self
-            .store
-            .promises(Some(plan.patient_id))
-            .await?
-            .payments
-            .remove(&plan.patient_id)
-            .unwrap_or_default();
-        let lines = plan_status(plan, &payments, self.clock.now(), self.today());
-        Ok(plan_to_proto(plan, &lines))
+    if now - at > chrono::TimeDelta::days(CARRIED_OVER_MAX_DAYS) {
+        return Err(CollectionsError::from(FieldViolations::single(
+            field,
+            format!("must be at most {CARRIED_OVER_MAX_DAYS} days ago"),
+        ))
+        .into());
     }
-
-    /// The aging on `as_of`, from the ledger as it stood at the end of that clinic-local day.
-    async fn aging(
-        &self,
-        as_of: NaiveDate,
-        patient_id: Option<PatientId>,
-        limit: u32,
-        offset: u64,
-    ) -> Result<AgingReport, CollectionsError> {
-        let (mut aged, names, applied_sequence) = if as_of >= self.today() {
-            // Nothing is posted after now, so the ledger at the end of `as_of` is the ledger as
-            // the receivables hold it: age their open debts, without replaying the ledger.
-            let open = self.store.open_debts(patient_id).await?;
-            let aged = age_open_debts(
-                &open.debts,
-                self.terms.currency,
-                as_of,
-                self.terms.payment_terms_days,
-            )
-            .map_err(|error| CollectionsError::Unexpected(error.into()))?;
-            (aged, open.names, open.applied_sequence)
-        } else {
-            let end_of_day = start_of_day(as_of.succ_opt().unwrap_or(as_of), self.terms.time_zone);
-            let history = self.store.ledger_history(end_of_day, patient_id).await?;
-            let aged = age_ledger(
-                &history.entries,
-                self.terms.currency,
-                as_of,
-                self.terms.payment_terms_days,
-            )?;
-            (aged, history.names, history.applied_sequence)
-        };
-        let mut total = AgingBuckets::zero(self.terms.currency);
-        for account in &aged {
-            total
-                .add_all(&account.buckets)
-                .map_err(|error| CollectionsError::Unexpected(error.into()))?;
-        }
-        let start = usize::try_from(offset)
-            .unwrap_or(usize::MAX)
-            .min(aged.len());
-        let end = start.saturating_add(limit as usize).min(aged.len());
-        let mut accounts: Vec<_> = aged.drain(start..end).collect();
-        for account in &mut accounts {
-            account.patient_name = names.get(&account.patient_id).cloned();
-        }
-        Ok(AgingReport {
-            as_of,
-            total,
-            accounts,
-            as_of_sequence: applied_sequence,
-        })
-    }
+    Ok(at)
 }
 
 #[tonic::async_trait]
@@ -259,18 +98,20 @@ impl CollectionsService for CollectionsGrpc {
         let Some((size, offset)) = page else {
             return Err(CollectionsError::from(violations).into());
         };
-        let today = self.today();
+        let today = self.desk.today();
         let page = self
+            .desk
             .store
             .list_receivables(size, offset)
             .await
             .map_err(CollectionsError::from)?;
+        let terms_days = self.desk.terms.payment_terms_days;
         Ok(Response::new(pb::ListReceivablesResponse {
             next_page_token: next_page_token(offset, size, page.accounts.len()),
             accounts: page
                 .accounts
                 .iter()
-                .map(|account| receivable_to_proto(account, today, self.terms.payment_terms_days))
+                .map(|account| receivable_to_proto(account, today, terms_days))
                 .collect(),
             total_open: Some(money_to_proto(page.total_open)),
             as_of_sequence: page.as_of_sequence,
@@ -284,6 +125,7 @@ impl CollectionsService for CollectionsGrpc {
     ) -> Result<Response<pb::LedgerSyncStatus>, Status> {
         authorize(&request, &[Role::Collections, Role::Manager, Role::Service])?;
         let status = self
+            .desk
             .store
             .sync_status()
             .await
@@ -298,9 +140,9 @@ impl CollectionsService for CollectionsGrpc {
     ) -> Result<Response<pb::GetAgingResponse>, Status> {
         authorize(&request, &[Role::Collections, Role::Manager])?;
         let query = aging_query(request.get_ref())?;
-        let as_of = query.as_of.unwrap_or_else(|| self.today());
         let report = self
-            .aging(as_of, query.patient_id, query.limit, query.offset)
+            .desk
+            .aging(query.as_of, query.patient_id, query.limit, query.offset)
             .await?;
         let mut accounts = Vec::with_capacity(report.accounts.len());
         for account in &report.accounts {
@@ -323,17 +165,7 @@ impl CollectionsService for CollectionsGrpc {
         let caller = authorize(&request, &[Role::Collections, Role::Manager])?;
         let contact = new_contact(request.get_ref())?;
         tracing::Span::current().record("patient_id", tracing::field::display(contact.patient_id));
-        let profile = self.contact_profile(contact.patient_id).await?;
-        let recorded = self
-            .store
-            .record_contact(&ContactToRecord {
-                contact: &contact,
-                profile: &profile,
-                rules: &self.rules,
-                recorded_by: &caller.subject,
-                now: self.clock.now(),
-            })
-            .await?;
+        let recorded = self.desk.record_contact(&contact, &caller.subject).await?;
         Ok(Response::new(contact_to_proto(&recorded)))
     }
 
@@ -359,6 +191,7 @@ impl CollectionsService for CollectionsGrpc {
         };
         tracing::Span::current().record("patient_id", tracing::field::display(patient_id));
         let contacts = self
+            .desk
             .store
             .list_contacts(patient_id, size, offset)
             .await
@@ -377,19 +210,10 @@ impl CollectionsService for CollectionsGrpc {
         authorize(&request, &[Role::Collections, Role::Manager])?;
         let (patient_id, proposed) = proposed_contact(request.get_ref())?;
         tracing::Span::current().record("patient_id", tracing::field::display(patient_id));
-        let profile = self.contact_profile(patient_id).await?;
-        let now = self.clock.now();
-        let (state, calls) = self
-            .store
-            .contact_history(patient_id, now - self.rules.lookback())
-            .await
-            .map_err(CollectionsError::from)?;
-        let checked = self.rules.check(&proposed, state, &profile, &calls, now);
+        let forbidding = self.desk.check_contact(patient_id, &proposed).await?;
         Ok(Response::new(pb::CheckContactResponse {
-            allowed: checked.is_ok(),
-            rule: checked
-                .err()
-                .map_or(pb::ContactRule::Unspecified, rule_to_proto) as i32,
+            allowed: forbidding.is_none(),
+            rule: forbidding.map_or(pb::ContactRule::Unspecified, rule_to_proto) as i32,
         }))
     }
 
@@ -402,8 +226,9 @@ impl CollectionsService for CollectionsGrpc {
         let patient_id = required_patient_id(&request.get_ref().patient_id, "patient_id")?;
         tracing::Span::current().record("patient_id", tracing::field::display(patient_id));
         let state = self
+            .desk
             .store
-            .resolve_dispute(patient_id, &caller.subject, self.clock.now())
+            .resolve_dispute(patient_id, &caller.subject, self.desk.now())
             .await
             .map_err(CollectionsError::from)?;
         Ok(Response::new(contact_state_to_proto(patient_id, state)))
@@ -416,80 +241,18 @@ impl CollectionsService for CollectionsGrpc {
     ) -> Result<Response<pb::ListWorklistResponse>, Status> {
         authorize(&request, &[Role::Collections, Role::Manager])?;
         let query = worklist_query(request.get_ref())?;
-        let now = self.clock.now();
-        let as_of = query.as_of.unwrap_or_else(|| self.today());
-        let (accounts, mut contacts) = self
-            .store
-            .worklist_inputs(now - self.rules.lookback())
-            .await
-            .map_err(CollectionsError::from)?;
-        let promises = self
-            .store
-            .promises(None)
-            .await
-            .map_err(CollectionsError::from)?;
-        // Newest first, so the first promise seen for an account is its current one.
-        for view in self.judge_promises(&promises, now) {
-            if let Some(known) = contacts.get_mut(&view.promise.patient_id) {
-                if view.status.is_broken() {
-                    known.broken_promises += 1;
-                }
-                if known.promise.is_none() && view.status != PromiseStatus::Superseded {
-                    known.promise = Some(view);
-                }
-            }
-        }
-        let plans = self
-            .store
-            .active_plans()
-            .await
-            .map_err(CollectionsError::from)?;
-        if !plans.is_empty() {
-            let payments = self
-                .store
-                .payments_on_arranged_accounts()
-                .await
-                .map_err(CollectionsError::from)?;
-            let today = self.today();
-            for plan in &plans {
-                if let Some(known) = contacts.get_mut(&plan.patient_id) {
-                    let paid = payments
-                        .get(&plan.patient_id)
-                        .map(Vec::as_slice)
-                        .unwrap_or_default();
-                    known.plan = Some(PlanStanding::of(&plan_status(plan, paid, now, today)));
-                }
-            }
-        }
-        // Accounts the registry has not described yet are judged on letters alone.
-        let fallback = ContactProfile {
-            time_zone: self.terms.time_zone,
-            consent_sms: false,
-            consent_whatsapp: false,
-            consent_email: false,
-            consent_phone_call: false,
-            has_phone: false,
-            has_email: false,
-        };
-        let worklist = build_worklist(
-            accounts,
-            &contacts,
-            &self.rules,
-            &fallback,
-            query.collector.as_deref(),
-            as_of,
-            self.terms.payment_terms_days,
-            now,
-        );
-        let items: Vec<pb::WorklistItem> = worklist
-            .iter()
-            .skip(usize::try_from(query.offset).unwrap_or(usize::MAX))
-            .take(query.limit as usize)
-            .map(worklist_entry_to_proto)
-            .collect();
+        let entries = self
+            .desk
+            .worklist(
+                query.as_of,
+                query.collector.as_deref(),
+                query.limit,
+                query.offset,
+            )
+            .await?;
         Ok(Response::new(pb::ListWorklistResponse {
-            next_page_token: next_page_token(query.offset, query.limit, items.len()),
-            items,
+            next_page_token: next_page_token(query.offset, query.limit, entries.len()),
+            items: entries.iter().map(worklist_entry_to_proto).collect(),
         }))
     }
 
@@ -501,23 +264,9 @@ impl CollectionsService for CollectionsGrpc {
         let caller = authorize(&request, &[Role::Manager])?;
         let (patient_id, collector) = assignment(request.get_ref())?;
         tracing::Span::current().record("patient_id", tracing::field::display(patient_id));
-        if !self
-            .store
-            .has_account(patient_id)
-            .await
-            .map_err(CollectionsError::from)?
-        {
-            return Err(CollectionsError::PatientNotFound(patient_id).into());
-        }
-        self.store
-            .assign_account(
-                patient_id,
-                collector.as_deref(),
-                &caller.subject,
-                self.clock.now(),
-            )
-            .await
-            .map_err(CollectionsError::from)?;
+        self.desk
+            .assign_account(patient_id, collector.as_deref(), &caller.subject)
+            .await?;
         Ok(Response::new(pb::AccountAssignment {
             patient_id: patient_id.to_string(),
             collector: collector.unwrap_or_default(),
@@ -530,35 +279,20 @@ impl CollectionsService for CollectionsGrpc {
         request: Request<pb::RecordPromiseRequest>,
     ) -> Result<Response<pb::Promise>, Status> {
         let caller = authorize(&request, &[Role::Collections, Role::Manager])?;
-        let now = self.clock.now();
-        let made_at = desk::record_time(
+        let message = request.get_ref();
+        let made_at = record_time(
             &caller,
-            request.get_ref().made_time.as_ref(),
+            message.made_time.as_ref(),
             "made_time",
-            now,
+            self.desk.now(),
         )?;
-        let today = local_date(made_at, self.terms.time_zone);
-        let promise = new_promise(request.get_ref(), self.terms.currency, today)?;
+        let promise = new_promise(message, self.desk.terms.currency, self.desk.day_of(made_at))?;
         tracing::Span::current().record("patient_id", tracing::field::display(promise.patient_id));
-        let recorded = self
-            .store
-            .record_promise(&promise, &caller.subject, made_at, today)
+        let view = self
+            .desk
+            .record_promise(&promise, &caller.subject, made_at)
             .await?;
-        // A new promise is judged now; a retry's first promise too (it may have been paid since).
-        let records = PromiseRecords {
-            payments: self
-                .store
-                .promises(Some(recorded.patient_id))
-                .await
-                .map_err(CollectionsError::from)?
-                .payments,
-            promises: vec![recorded],
-        };
-        let views = self.judge_promises(&records, now);
-        let view = views.first().ok_or_else(|| {
-            CollectionsError::Unexpected(anyhow::anyhow!("a recorded promise lies in the future"))
-        })?;
-        Ok(Response::new(promise_to_proto(view)))
+        Ok(Response::new(promise_to_proto(&view)))
     }
 
     #[tracing::instrument(skip_all, fields(patient_id))]
@@ -571,35 +305,13 @@ impl CollectionsService for CollectionsGrpc {
         if let Some(patient_id) = query.patient_id {
             tracing::Span::current().record("patient_id", tracing::field::display(patient_id));
         }
-        let now = self.clock.now();
-        let at = match query.as_of {
-            None => now,
-            Some(day) => start_of_day(day.succ_opt().unwrap_or(day), self.terms.time_zone).min(now),
-        };
-        let records = self
-            .store
-            .promises(query.patient_id)
-            .await
-            .map_err(CollectionsError::from)?;
-        let mut views = self.judge_promises(&records, at);
-        if query.patient_id.is_none() {
-            // The current promise of each account (the newest still running at `at`), when it
-            // still needs attention.
-            let mut seen = std::collections::HashSet::new();
-            views.retain(|view| {
-                view.status != PromiseStatus::Superseded && seen.insert(view.promise.patient_id)
-            });
-            views.retain(|view| view.status == PromiseStatus::Open || view.status.is_broken());
-        }
-        let promises: Vec<pb::Promise> = views
-            .iter()
-            .skip(usize::try_from(query.offset).unwrap_or(usize::MAX))
-            .take(query.limit as usize)
-            .map(promise_to_proto)
-            .collect();
+        let views = self
+            .desk
+            .promises(query.patient_id, query.as_of, query.limit, query.offset)
+            .await?;
         Ok(Response::new(pb::ListPromisesResponse {
-            next_page_token: next_page_token(query.offset, query.limit, promises.len()),
-            promises,
+            next_page_token: next_page_token(query.offset, query.limit, views.len()),
+            promises: views.iter().map(promise_to_proto).collect(),
         }))
     }
 
@@ -609,21 +321,21 @@ impl CollectionsService for CollectionsGrpc {
         request: Request<pb::CreatePaymentPlanRequest>,
     ) -> Result<Response<pb::PaymentPlan>, Status> {
         let caller = authorize(&request, &[Role::Collections, Role::Manager])?;
-        let agreed_at = desk::record_time(
+        let message = request.get_ref();
+        let agreed_at = record_time(
             &caller,
-            request.get_ref().agreed_time.as_ref(),
+            message.agreed_time.as_ref(),
             "agreed_time",
-            self.clock.now(),
+            self.desk.now(),
         )?;
-        let today = local_date(agreed_at, self.terms.time_zone);
-        let plan = new_plan(request.get_ref(), self.terms.currency, today)?;
+        let plan = new_plan(
+            message,
+            self.desk.terms.currency,
+            self.desk.day_of(agreed_at),
+        )?;
         tracing::Span::current().record("patient_id", tracing::field::display(plan.patient_id));
-        let approved_by = desk::discount_approver(&caller, plan.settlement_discount)?;
-        let created = self
-            .store
-            .create_plan(&plan, &caller.subject, approved_by, None, agreed_at, today)
-            .await?;
-        Ok(Response::new(self.plan_with_status(&created).await?))
+        let created = self.desk.create_plan(&caller, &plan, agreed_at).await?;
+        Ok(Response::new(plan_view_to_proto(&created)))
     }
 
     #[tracing::instrument(skip_all, fields(patient_id))]
@@ -633,15 +345,12 @@ impl CollectionsService for CollectionsGrpc {
     ) -> Result<Response<pb::PaymentPlan>, Status> {
         authorize(&request, &[Role::Collections, Role::Manager])?;
         let (plan_id, patient_id) = plan_lookup(request.get_ref())?;
-        let plan = self
-            .store
-            .plan(plan_id.as_deref(), patient_id)
-            .await
-            .map_err(CollectionsError::from)?
-            .ok_or(CollectionsError::PlanNotFound)?;
-        tracing::Span::current().record("patient_id", tracing::field::display(plan.patient_id));
-        Ok(Response::new(self.plan_with_status(&plan).await?))
+        let view = self.desk.plan(plan_id.as_deref(), patient_id).await?;
+        tracing::Span::current()
+            .record("patient_id", tracing::field::display(view.plan.patient_id));
+        Ok(Response::new(plan_view_to_proto(&view)))
     }
+
     #[tracing::instrument(skip_all)]
     async fn list_payment_plans(
         &self,

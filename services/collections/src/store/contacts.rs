@@ -10,9 +10,9 @@ use std::collections::HashMap;
 use anyhow::Context;
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use chrono_tz::Tz;
-use clinic_common::db::is_unique_violation;
+use clinic_common::idempotency::{Attempt, IdempotencyKey, IdempotencyKeys, retrying};
 use clinic_common::ids::PatientId;
-use clinic_common::{in_transaction, with_db};
+use clinic_common::{for_each_backend, in_transaction, with_db};
 
 use super::ReceivablesStore;
 use crate::domain::{
@@ -31,19 +31,6 @@ macro_rules! contact_columns {
         "contact_id, patient_id, channel, direction, kind, purpose, outcome, notes, next_step, \
          next_step_date, billing_issue, occurred_at, recorded_by"
     };
-}
-
-/// Why one pass of `record_contact` did not finish.
-enum RecordError {
-    /// Another request with the same key committed first; look again.
-    KeyTaken,
-    Collections(CollectionsError),
-}
-
-impl<E: Into<CollectionsError>> From<E> for RecordError {
-    fn from(error: E) -> Self {
-        RecordError::Collections(error.into())
-    }
 }
 
 /// A contact to record, with what the rules need to judge it.
@@ -170,171 +157,39 @@ impl ReceivablesStore {
         record: &ContactToRecord<'_>,
     ) -> Result<Contact, CollectionsError> {
         let fingerprint = record.contact.fingerprint();
-        // Two first attempts with one key can race on PostgreSQL; the loser's insert of the key
-        // fails, and its second pass finds the winner's contact.
-        for attempt in 0..2 {
-            match self.try_record_contact(record, &fingerprint).await {
-                Err(RecordError::KeyTaken) if attempt == 0 => continue,
-                Err(RecordError::KeyTaken) => break,
-                Err(RecordError::Collections(error)) => return Err(error),
-                Ok(contact) => return Ok(contact),
-            }
-        }
-        Err(anyhow::anyhow!(
-            "idempotency key {} stayed contended",
-            record.contact.request_id
-        )
-        .into())
+        let key = IdempotencyKey::new(RECORD_CONTACT, &record.contact.request_id, &fingerprint);
+        let contact_id = retrying("a contact", || self.try_record_contact(record, &key)).await?;
+        self.contact(&contact_id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("contact {contact_id} vanished after insert").into())
     }
 
     async fn try_record_contact(
         &self,
         record: &ContactToRecord<'_>,
-        fingerprint: &str,
-    ) -> Result<Contact, RecordError> {
+        key: &IdempotencyKey<'_>,
+    ) -> Result<String, Attempt<CollectionsError>> {
         let contact = record.contact;
         let now = record.now;
-        let patient_id = contact.patient_id.to_string();
-        // The body is an async block so that its early returns (a retry's first result, a
-        // refusal) leave the block, not the function; an `Err` rolls the transaction back.
-        let contact_id = in_transaction!(&self.db, |tx| async {
-            let earlier: Option<(String, String)> = sqlx::query_as(
-                "SELECT fingerprint, resource_id FROM idempotency_keys \
-                 WHERE operation = $1 AND request_id = $2",
-            )
-            .bind(RECORD_CONTACT)
-            .bind(contact.request_id.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .context("failed to look up an idempotency key")?;
-            if let Some((earlier_fingerprint, contact_id)) = earlier {
-                if earlier_fingerprint != fingerprint {
-                    return Err(CollectionsError::RequestIdReused.into());
-                }
-                return Ok::<_, RecordError>(contact_id);
+        in_transaction!(&self.db, |tx| {
+            // A retry: the first call's result, and nothing written, even if the rules would
+            // now refuse the contact.
+            if let Some(contact_id) = tx.earlier_result(key).await? {
+                return Ok(contact_id);
             }
-
-            // Creating or touching the state row locks it on PostgreSQL until commit, which
-            // serialises recordings per account; SQLite's `BEGIN IMMEDIATE` already does.
-            let (cease_requested, refused_to_pay, dispute_open): (bool, bool, bool) =
-                sqlx::query_as(
-                    "INSERT INTO contact_states (patient_id, cease_requested, refused_to_pay, \
-                     dispute_open, updated_at) VALUES ($1, $2, $2, $2, $3) \
-                     ON CONFLICT (patient_id) DO UPDATE SET patient_id = excluded.patient_id \
-                     RETURNING cease_requested, refused_to_pay, dispute_open",
-                )
-                .bind(patient_id.as_str())
-                .bind(false)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await
-                .context("failed to lock a contact state")?;
-            let state = state_from_row((cease_requested, refused_to_pay, dispute_open));
-
-            if contact.direction == Direction::Outbound {
-                let calls: Vec<(DateTime<Utc>, String)> = sqlx::query_as(RECENT_CALLS)
-                    .bind(patient_id.as_str())
-                    .bind(now - record.rules.lookback())
-                    .fetch_all(&mut *tx)
-                    .await
-                    .context("failed to read recent calls")?;
-                let calls: Vec<LoggedCall> = calls.into_iter().map(logged_call).collect();
-                let proposed = ProposedContact {
-                    channel: contact.channel,
-                    purpose: contact.purpose,
-                };
-                if let Err(rule) = record
-                    .rules
-                    .check(&proposed, state, record.profile, &calls, now)
-                {
-                    return Err(CollectionsError::ContactRefused(rule).into());
-                }
-            }
-
-            let contact_id = uuid::Uuid::new_v4().to_string();
-            sqlx::query(
-                "INSERT INTO contacts (contact_id, patient_id, channel, direction, kind, \
-                 purpose, outcome, notes, next_step, next_step_date, billing_issue, \
-                 occurred_at, recorded_by, retain_until) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-            )
-            .bind(contact_id.as_str())
-            .bind(patient_id.as_str())
-            .bind(contact.channel.as_str())
-            .bind(contact.direction.as_str())
-            .bind(contact.kind.as_str())
-            .bind(contact.purpose.as_str())
-            .bind(contact.outcome.as_str())
-            .bind(contact.notes.as_str())
-            .bind(contact.next_step.as_deref())
-            .bind(contact.next_step_date)
-            .bind(contact.billing_issue.as_str())
-            .bind(now)
-            .bind(record.recorded_by)
-            .bind(now.checked_add_months(RETENTION).unwrap_or(now))
-            .execute(&mut *tx)
-            .await
-            .context("failed to record a contact")?;
-
+            let state = tx.lock_contact_state(contact.patient_id, now).await?;
+            tx.check_contact_rules(record, state).await?;
+            let contact_id = tx.insert_contact(contact, record.recorded_by, now).await?;
             let next = state.after(contact.outcome);
             if next.dispute_open && !state.dispute_open {
-                sqlx::query(
-                    "INSERT INTO disputes (dispute_id, patient_id, contact_id, billing_issue, \
-                     opened_at) VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(uuid::Uuid::new_v4().to_string())
-                .bind(patient_id.as_str())
-                .bind(contact_id.as_str())
-                .bind(contact.billing_issue.as_str())
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .context("failed to open a dispute")?;
+                tx.open_dispute(contact, &contact_id, now).await?;
             }
             if next != state {
-                sqlx::query(
-                    "UPDATE contact_states SET cease_requested = $2, refused_to_pay = $3, \
-                     dispute_open = $4, updated_at = $5 WHERE patient_id = $1",
-                )
-                .bind(patient_id.as_str())
-                .bind(next.cease_requested)
-                .bind(next.refused_to_pay)
-                .bind(next.dispute_open)
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .context("failed to update a contact state")?;
+                tx.save_contact_state(contact.patient_id, next, now).await?;
             }
-
-            let recorded = sqlx::query(
-                "INSERT INTO idempotency_keys \
-                 (operation, request_id, fingerprint, resource_id, created_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(RECORD_CONTACT)
-            .bind(contact.request_id.as_str())
-            .bind(fingerprint)
-            .bind(contact_id.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await;
-            match recorded {
-                Err(error) if is_unique_violation(&error, "idempotency_keys") => {
-                    return Err(RecordError::KeyTaken);
-                }
-                other => other.context("failed to record an idempotency key")?,
-            };
-            Ok::<_, RecordError>(contact_id)
-        }
-        .await)?;
-        self.contact(&contact_id)
-            .await?
-            .ok_or_else(|| {
-                CollectionsError::Unexpected(anyhow::anyhow!(
-                    "contact {contact_id} vanished after insert"
-                ))
-            })
-            .map_err(RecordError::Collections)
+            tx.claim(key, &contact_id, now).await?;
+            Ok(contact_id)
+        })
     }
 
     async fn contact(&self, contact_id: &str) -> anyhow::Result<Option<Contact>> {
@@ -449,6 +304,178 @@ impl ReceivablesStore {
             contacts.push(row.into_contact()?);
         }
         Ok(contacts)
+    }
+}
+
+/// The contact log's statements that run inside a recording's (or an escalation's)
+/// transaction.
+pub(crate) trait ContactsTx {
+    /// The account's contact state, its row created if missing and locked on PostgreSQL until
+    /// the transaction ends, which serialises the writes that depend on it per account
+    /// (SQLite's `BEGIN IMMEDIATE` already does).
+    async fn lock_contact_state(
+        &mut self,
+        patient_id: PatientId,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<ContactState>;
+
+    /// Refuses (`ContactRefused`) an outbound contact that a rule forbids now, judged against
+    /// the account's `state` and its calls within the rules' lookback. An inbound contact is
+    /// the patient reaching the clinic, which no rule limits.
+    async fn check_contact_rules(
+        &mut self,
+        record: &ContactToRecord<'_>,
+        state: ContactState,
+    ) -> Result<(), CollectionsError>;
+
+    /// Appends a contact to the log, kept for the retention period; returns its id.
+    async fn insert_contact(
+        &mut self,
+        contact: &NewContact,
+        recorded_by: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<String>;
+
+    /// Opens a dispute on the account from the contact that raised it.
+    async fn open_dispute(
+        &mut self,
+        contact: &NewContact,
+        contact_id: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()>;
+
+    /// Stores the account's new contact state.
+    async fn save_contact_state(
+        &mut self,
+        patient_id: PatientId,
+        state: ContactState,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()>;
+}
+
+for_each_backend! {
+    impl ContactsTx for Conn {
+        async fn lock_contact_state(
+            &mut self,
+            patient_id: PatientId,
+            now: DateTime<Utc>,
+        ) -> anyhow::Result<ContactState> {
+            // Creating or touching the row locks it.
+            let row: (bool, bool, bool) = sqlx::query_as(
+                "INSERT INTO contact_states (patient_id, cease_requested, refused_to_pay, \
+                 dispute_open, updated_at) VALUES ($1, $2, $2, $2, $3) \
+                 ON CONFLICT (patient_id) DO UPDATE SET patient_id = excluded.patient_id \
+                 RETURNING cease_requested, refused_to_pay, dispute_open",
+            )
+            .bind(patient_id.to_string())
+            .bind(false)
+            .bind(now)
+            .fetch_one(&mut *self)
+            .await
+            .context("failed to lock a contact state")?;
+            Ok(state_from_row(row))
+        }
+
+        async fn check_contact_rules(
+            &mut self,
+            record: &ContactToRecord<'_>,
+            state: ContactState,
+        ) -> Result<(), CollectionsError> {
+            let contact = record.contact;
+            if contact.direction != Direction::Outbound {
+                return Ok(());
+            }
+            let calls: Vec<(DateTime<Utc>, String)> = sqlx::query_as(RECENT_CALLS)
+                .bind(contact.patient_id.to_string())
+                .bind(record.now - record.rules.lookback())
+                .fetch_all(&mut *self)
+                .await
+                .context("failed to read recent calls")?;
+            let calls: Vec<LoggedCall> = calls.into_iter().map(logged_call).collect();
+            let proposed = ProposedContact {
+                channel: contact.channel,
+                purpose: contact.purpose,
+            };
+            record
+                .rules
+                .check(&proposed, state, record.profile, &calls, record.now)
+                .map_err(CollectionsError::ContactRefused)
+        }
+
+        async fn insert_contact(
+            &mut self,
+            contact: &NewContact,
+            recorded_by: &str,
+            now: DateTime<Utc>,
+        ) -> anyhow::Result<String> {
+            let contact_id = uuid::Uuid::new_v4().to_string();
+            sqlx::query(
+                "INSERT INTO contacts (contact_id, patient_id, channel, direction, kind, \
+                 purpose, outcome, notes, next_step, next_step_date, billing_issue, \
+                 occurred_at, recorded_by, retain_until) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            )
+            .bind(contact_id.as_str())
+            .bind(contact.patient_id.to_string())
+            .bind(contact.channel.as_str())
+            .bind(contact.direction.as_str())
+            .bind(contact.kind.as_str())
+            .bind(contact.purpose.as_str())
+            .bind(contact.outcome.as_str())
+            .bind(contact.notes.as_str())
+            .bind(contact.next_step.as_deref())
+            .bind(contact.next_step_date)
+            .bind(contact.billing_issue.as_str())
+            .bind(now)
+            .bind(recorded_by)
+            .bind(now.checked_add_months(RETENTION).unwrap_or(now))
+            .execute(&mut *self)
+            .await
+            .context("failed to record a contact")?;
+            Ok(contact_id)
+        }
+
+        async fn open_dispute(
+            &mut self,
+            contact: &NewContact,
+            contact_id: &str,
+            now: DateTime<Utc>,
+        ) -> anyhow::Result<()> {
+            sqlx::query(
+                "INSERT INTO disputes (dispute_id, patient_id, contact_id, billing_issue, \
+                 opened_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(contact.patient_id.to_string())
+            .bind(contact_id)
+            .bind(contact.billing_issue.as_str())
+            .bind(now)
+            .execute(&mut *self)
+            .await
+            .context("failed to open a dispute")?;
+            Ok(())
+        }
+
+        async fn save_contact_state(
+            &mut self,
+            patient_id: PatientId,
+            state: ContactState,
+            now: DateTime<Utc>,
+        ) -> anyhow::Result<()> {
+            sqlx::query(
+                "UPDATE contact_states SET cease_requested = $2, refused_to_pay = $3, \
+                 dispute_open = $4, updated_at = $5 WHERE patient_id = $1",
+            )
+            .bind(patient_id.to_string())
+            .bind(state.cease_requested)
+            .bind(state.refused_to_pay)
+            .bind(state.dispute_open)
+            .bind(now)
+            .execute(&mut *self)
+            .await
+            .context("failed to update a contact state")?;
+            Ok(())
+        }
     }
 }
 

@@ -10,15 +10,15 @@ use std::collections::HashMap;
 
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
-use clinic_common::db::is_unique_violation;
+use clinic_common::idempotency::{Attempt, IdempotencyKey, IdempotencyKeys, retrying};
 use clinic_common::ids::PatientId;
-use clinic_common::{Money, in_transaction, with_db};
+use clinic_common::{Money, for_each_backend, in_transaction, with_db};
 
 use super::ReceivablesStore;
+use super::contacts::ContactsTx;
 use crate::domain::{
     BillingIssue, CollectionsError, ContactMade, Dispute, DisputeAnswer, Escalation,
-    EscalationPolicy, EscalationRefusal, EscalationTarget, GivenAnswer, NewAnswer, NewEscalation,
-    PaymentMade,
+    EscalationPolicy, EscalationTarget, GivenAnswer, NewAnswer, NewEscalation, PaymentMade,
 };
 
 const ANSWER_DISPUTE: &str = "answer_dispute";
@@ -36,44 +36,6 @@ macro_rules! escalation_columns {
         "escalation_id, patient_id, target, reason, balance_minor, days_past_due, created_at, \
          escalated_by"
     };
-}
-
-/// Records an idempotency key in the open transaction `$tx`, returning `KeyTaken` from the
-/// enclosing block when another request with the key committed first. A macro, because the two
-/// backends' transactions are different types.
-macro_rules! record_key {
-    ($tx:ident, $operation:expr, $request_id:expr, $fingerprint:expr, $resource_id:expr, $now:expr) => {{
-        let recorded = sqlx::query(
-            "INSERT INTO idempotency_keys (operation, request_id, fingerprint, resource_id, \
-             created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind($operation)
-        .bind($request_id)
-        .bind($fingerprint)
-        .bind($resource_id)
-        .bind($now)
-        .execute(&mut *$tx)
-        .await;
-        match recorded {
-            Err(error) if is_unique_violation(&error, "idempotency_keys") => {
-                return Err(KeyedError::KeyTaken);
-            }
-            other => other.context("failed to record an idempotency key")?,
-        };
-    }};
-}
-
-/// Why one pass of a keyed write did not finish.
-enum KeyedError {
-    /// Another request with the same key committed first; look again.
-    KeyTaken,
-    Collections(CollectionsError),
-}
-
-impl<E: Into<CollectionsError>> From<E> for KeyedError {
-    fn from(error: E) -> Self {
-        KeyedError::Collections(error.into())
-    }
 }
 
 /// An account's position when it is escalated, read by the caller from the receivables.
@@ -99,49 +61,29 @@ impl ReceivablesStore {
         now: DateTime<Utc>,
     ) -> Result<Dispute, CollectionsError> {
         let fingerprint = answer.fingerprint();
-        for attempt in 0..2 {
-            match self
-                .try_answer_dispute(answer, &fingerprint, answered_by, now)
-                .await
-            {
-                Err(KeyedError::KeyTaken) if attempt == 0 => continue,
-                Err(KeyedError::KeyTaken) => break,
-                Err(KeyedError::Collections(error)) => return Err(error),
-                Ok(dispute_id) => {
-                    return self
-                        .dispute(&dispute_id)
-                        .await?
-                        .context("an answered dispute vanished")
-                        .map_err(CollectionsError::from);
-                }
-            }
-        }
-        Err(anyhow::anyhow!("idempotency key {} stayed contended", answer.request_id).into())
+        let key = IdempotencyKey::new(ANSWER_DISPUTE, &answer.request_id, &fingerprint);
+        let dispute_id = retrying("a dispute's answer", || {
+            self.try_answer_dispute(answer, &key, answered_by, now)
+        })
+        .await?;
+        self.dispute(&dispute_id)
+            .await?
+            .context("an answered dispute vanished")
+            .map_err(CollectionsError::from)
     }
 
     async fn try_answer_dispute(
         &self,
         answer: &NewAnswer,
-        fingerprint: &str,
+        key: &IdempotencyKey<'_>,
         answered_by: &str,
         now: DateTime<Utc>,
-    ) -> Result<String, KeyedError> {
+    ) -> Result<String, Attempt<CollectionsError>> {
         let patient_id = answer.patient_id.to_string();
-        in_transaction!(&self.db, |tx| async {
-            let earlier: Option<(String, String)> = sqlx::query_as(
-                "SELECT fingerprint, resource_id FROM idempotency_keys \
-                 WHERE operation = $1 AND request_id = $2",
-            )
-            .bind(ANSWER_DISPUTE)
-            .bind(answer.request_id.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .context("failed to look up an idempotency key")?;
-            if let Some((earlier_fingerprint, dispute_id)) = earlier {
-                if earlier_fingerprint != fingerprint {
-                    return Err(CollectionsError::RequestIdReused.into());
-                }
-                return Ok::<_, KeyedError>(dispute_id);
+        in_transaction!(&self.db, |tx| {
+            // A retry: the first call's dispute, and nothing written.
+            if let Some(dispute_id) = tx.earlier_result(key).await? {
+                return Ok(dispute_id);
             }
             // Locks the account's contact state (see `contacts`).
             sqlx::query(
@@ -171,33 +113,21 @@ impl ReceivablesStore {
             let Some(dispute_id) = dispute_id else {
                 return Err(CollectionsError::NoOpenDispute.into());
             };
-            record_key!(
-                tx,
-                ANSWER_DISPUTE,
-                answer.request_id.as_str(),
-                fingerprint,
-                dispute_id.as_str(),
-                now
-            );
-            Ok::<_, KeyedError>(dispute_id)
-        }
-        .await)
+            tx.claim(key, &dispute_id, now).await?;
+            Ok(dispute_id)
+        })
     }
 
-    /// Whether an `AnswerDispute` with this request id was recorded already.
-    pub async fn dispute_answered_by(&self, request_id: &str) -> anyhow::Result<bool> {
-        let found: Option<String> = with_db!(&self.db, |pool| {
-            sqlx::query_scalar(
-                "SELECT resource_id FROM idempotency_keys WHERE operation = $1 \
-                 AND request_id = $2",
-            )
-            .bind(ANSWER_DISPUTE)
-            .bind(request_id)
-            .fetch_optional(pool)
-            .await
-        })
-        .context("failed to look up an idempotency key")?;
-        Ok(found.is_some())
+    /// The dispute a first `AnswerDispute` with this answer's request id answered, if there
+    /// was one: a retry is answered from it without asking billing again.
+    /// `RequestIdReused` when the request id was used for another answer.
+    pub async fn earlier_answer(
+        &self,
+        answer: &NewAnswer,
+    ) -> Result<Option<String>, CollectionsError> {
+        let fingerprint = answer.fingerprint();
+        let key = IdempotencyKey::new(ANSWER_DISPUTE, &answer.request_id, &fingerprint);
+        Ok(self.db.earlier_result(&key).await?)
     }
 
     /// Whether billing's charge `charge_id` is one of this patient's.
@@ -267,122 +197,55 @@ impl ReceivablesStore {
         now: DateTime<Utc>,
     ) -> Result<Escalation, CollectionsError> {
         let fingerprint = escalation.fingerprint();
-        for attempt in 0..2 {
-            match self
-                .try_escalate(escalation, &fingerprint, facts, policy, escalated_by, now)
-                .await
-            {
-                Err(KeyedError::KeyTaken) if attempt == 0 => continue,
-                Err(KeyedError::KeyTaken) => break,
-                Err(KeyedError::Collections(error)) => return Err(error),
-                Ok(escalation_id) => {
-                    let row: EscalationRow = with_db!(&self.db, |pool| {
-                        sqlx::query_as(concat!(
-                            "SELECT ",
-                            escalation_columns!(),
-                            " FROM escalations WHERE escalation_id = $1"
-                        ))
-                        .bind(escalation_id.as_str())
-                        .fetch_one(pool)
-                        .await
-                    })
-                    .context("failed to read an escalation")?;
-                    return Ok(row.into_escalation(self.currency)?);
-                }
-            }
-        }
-        Err(anyhow::anyhow!("idempotency key {} stayed contended", escalation.request_id).into())
+        let key = IdempotencyKey::new(ESCALATE_ACCOUNT, &escalation.request_id, &fingerprint);
+        let escalation_id = retrying("an escalation", || {
+            self.try_escalate(escalation, &key, facts, policy, escalated_by, now)
+        })
+        .await?;
+        let row: EscalationRow = with_db!(&self.db, |pool| {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                escalation_columns!(),
+                " FROM escalations WHERE escalation_id = $1"
+            ))
+            .bind(escalation_id.as_str())
+            .fetch_one(pool)
+            .await
+        })
+        .context("failed to read an escalation")?;
+        Ok(row.into_escalation(self.currency)?)
     }
 
     async fn try_escalate(
         &self,
         escalation: &NewEscalation,
-        fingerprint: &str,
+        key: &IdempotencyKey<'_>,
         facts: &EscalationFacts,
         policy: &EscalationPolicy,
         escalated_by: &str,
         now: DateTime<Utc>,
-    ) -> Result<String, KeyedError> {
-        let patient_id = escalation.patient_id.to_string();
-        in_transaction!(&self.db, |tx| async {
-            let earlier: Option<(String, String)> = sqlx::query_as(
-                "SELECT fingerprint, resource_id FROM idempotency_keys \
-                 WHERE operation = $1 AND request_id = $2",
-            )
-            .bind(ESCALATE_ACCOUNT)
-            .bind(escalation.request_id.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .context("failed to look up an idempotency key")?;
-            if let Some((earlier_fingerprint, escalation_id)) = earlier {
-                if earlier_fingerprint != fingerprint {
-                    return Err(CollectionsError::RequestIdReused.into());
-                }
-                return Ok::<_, KeyedError>(escalation_id);
+    ) -> Result<String, Attempt<CollectionsError>> {
+        in_transaction!(&self.db, |tx| {
+            // A retry: the first call's escalation, and nothing written.
+            if let Some(escalation_id) = tx.earlier_result(key).await? {
+                return Ok(escalation_id);
             }
-            let (dispute_open,): (bool,) = sqlx::query_as(
-                "INSERT INTO contact_states (patient_id, cease_requested, refused_to_pay, \
-                 dispute_open, updated_at) VALUES ($1, $2, $2, $2, $3) \
-                 ON CONFLICT (patient_id) DO UPDATE SET patient_id = excluded.patient_id \
-                 RETURNING dispute_open",
-            )
-            .bind(patient_id.as_str())
-            .bind(false)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await
-            .context("failed to lock a contact state")?;
-            match policy.allows(
-                escalation.target,
-                facts.balance,
-                facts.days_past_due,
-                dispute_open,
-            ) {
-                Ok(()) => {}
-                Err(EscalationRefusal::DisputeOpen) => {
-                    return Err(CollectionsError::DisputeOpen.into());
-                }
-                Err(EscalationRefusal::NothingOwed) => {
-                    return Err(CollectionsError::EscalationRefused(
-                        "the account owes nothing".into(),
-                    )
-                    .into());
-                }
-                Err(EscalationRefusal::TooRecent { needs_days }) => {
-                    return Err(CollectionsError::EscalationRefused(format!(
-                        "the account must be at least {needs_days} days past due"
-                    ))
-                    .into());
-                }
-            }
-            let escalation_id = uuid::Uuid::new_v4().to_string();
-            sqlx::query(
-                "INSERT INTO escalations (escalation_id, patient_id, target, reason, \
-                 balance_minor, days_past_due, created_at, escalated_by) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(escalation_id.as_str())
-            .bind(patient_id.as_str())
-            .bind(escalation.target.as_str())
-            .bind(escalation.reason.as_str())
-            .bind(facts.balance.minor_units())
-            .bind(i32::try_from(facts.days_past_due).unwrap_or(i32::MAX))
-            .bind(now)
-            .bind(escalated_by)
-            .execute(&mut *tx)
-            .await
-            .context("failed to record an escalation")?;
-            record_key!(
-                tx,
-                ESCALATE_ACCOUNT,
-                escalation.request_id.as_str(),
-                fingerprint,
-                escalation_id.as_str(),
-                now
-            );
-            Ok::<_, KeyedError>(escalation_id)
-        }
-        .await)
+            // The contact state's row lock keeps a dispute from opening meanwhile.
+            let state = tx.lock_contact_state(escalation.patient_id, now).await?;
+            policy
+                .allows(
+                    escalation.target,
+                    facts.balance,
+                    facts.days_past_due,
+                    state.dispute_open,
+                )
+                .map_err(CollectionsError::from)?;
+            let escalation_id = tx
+                .insert_escalation(escalation, facts, escalated_by, now)
+                .await?;
+            tx.claim(key, &escalation_id, now).await?;
+            Ok(escalation_id)
+        })
     }
 
     /// One account's escalations, or every account's, newest first.
@@ -610,6 +473,49 @@ impl ReceivablesStore {
             });
         }
         Ok(payments)
+    }
+}
+
+/// The desk's statements that run inside an escalation's transaction.
+pub(crate) trait DeskTx {
+    /// Records an escalation with the account's position at the time; returns its id.
+    async fn insert_escalation(
+        &mut self,
+        escalation: &NewEscalation,
+        facts: &EscalationFacts,
+        escalated_by: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<String>;
+}
+
+for_each_backend! {
+    impl DeskTx for Conn {
+        async fn insert_escalation(
+            &mut self,
+            escalation: &NewEscalation,
+            facts: &EscalationFacts,
+            escalated_by: &str,
+            now: DateTime<Utc>,
+        ) -> anyhow::Result<String> {
+            let escalation_id = uuid::Uuid::new_v4().to_string();
+            sqlx::query(
+                "INSERT INTO escalations (escalation_id, patient_id, target, reason, \
+                 balance_minor, days_past_due, created_at, escalated_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(escalation_id.as_str())
+            .bind(escalation.patient_id.to_string())
+            .bind(escalation.target.as_str())
+            .bind(escalation.reason.as_str())
+            .bind(facts.balance.minor_units())
+            .bind(i32::try_from(facts.days_past_due).unwrap_or(i32::MAX))
+            .bind(now)
+            .bind(escalated_by)
+            .execute(&mut *self)
+            .await
+            .context("failed to record an escalation")?;
+            Ok(escalation_id)
+        }
     }
 }
 

@@ -9,10 +9,11 @@
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use clinic_common::db::is_unique_violation;
+use clinic_common::idempotency::{Attempt, IdempotencyKey, IdempotencyKeys, retrying};
 use clinic_common::ids::PatientId;
-use clinic_common::{Currency, Money, in_transaction, with_db};
+use clinic_common::{Currency, Money, for_each_backend, in_transaction, with_db};
 
-use super::ReceivablesStore;
+use super::{ReceivablesStore, ReceivablesTx};
 use crate::domain::{
     CollectionsError, Frequency, NewPlan, PaymentPlan, Replacement, ScheduledPayment,
 };
@@ -37,109 +38,57 @@ pub struct PlanReplacement<'a> {
     pub reason: &'a str,
 }
 
-/// Why one pass of `create_plan` did not finish.
-enum CreateError {
-    /// Another request with the same key committed first; look again.
-    KeyTaken,
-    Collections(CollectionsError),
-}
-
-impl<E: Into<CollectionsError>> From<E> for CreateError {
-    fn from(error: E) -> Self {
-        CreateError::Collections(error.into())
-    }
+/// A payment plan to create, with who agrees it and when.
+pub struct PlanToCreate<'a> {
+    pub plan: &'a NewPlan,
+    pub created_by: &'a str,
+    /// The manager granting the plan's settlement discount, if it has one.
+    pub discount_approved_by: Option<&'a str>,
+    /// The active plan a restructuring replaces.
+    pub replacing: Option<PlanReplacement<'a>>,
+    pub now: DateTime<Utc>,
+    /// The clinic-local day of `now`: the schedule is built for a plan made that day.
+    pub today: NaiveDate,
 }
 
 impl ReceivablesStore {
-    /// Creates a payment plan once per request id, with its schedule for a plan made `today`
-    /// (the clinic-local day of `now`).
-    /// `discount_approved_by`: the manager granting the plan's settlement discount, if it has one.
-    /// `replacing`: the active plan a restructuring replaces.
+    /// Creates a payment plan, with its schedule, once per request id.
     pub async fn create_plan(
         &self,
-        plan: &NewPlan,
-        created_by: &str,
-        discount_approved_by: Option<&str>,
-        replacing: Option<PlanReplacement<'_>>,
-        now: DateTime<Utc>,
-        today: NaiveDate,
+        create: &PlanToCreate<'_>,
     ) -> Result<PaymentPlan, CollectionsError> {
-        let fingerprint = match &replacing {
-            None => plan.fingerprint(),
-            Some(replaced) => format!(
-                "{}|{}|{}",
-                plan.fingerprint(),
-                replaced.plan_id,
-                replaced.reason
+        let plan = create.plan;
+        let (operation, fingerprint) = match &create.replacing {
+            None => (CREATE_PLAN, plan.fingerprint()),
+            Some(replaced) => (
+                RESTRUCTURE_PLAN,
+                format!(
+                    "{}|{}|{}",
+                    plan.fingerprint(),
+                    replaced.plan_id,
+                    replaced.reason
+                ),
             ),
         };
-        for attempt in 0..2 {
-            match self
-                .try_create_plan(
-                    plan,
-                    &fingerprint,
-                    created_by,
-                    discount_approved_by,
-                    replacing.as_ref(),
-                    now,
-                    today,
-                )
-                .await
-            {
-                Err(CreateError::KeyTaken) if attempt == 0 => continue,
-                Err(CreateError::KeyTaken) => break,
-                Err(CreateError::Collections(error)) => return Err(error),
-                Ok(created) => return Ok(created),
-            }
-        }
-        Err(anyhow::anyhow!("idempotency key {} stayed contended", plan.request_id).into())
+        let key = IdempotencyKey::new(operation, &plan.request_id, &fingerprint);
+        let plan_id = retrying("a payment plan", || self.try_create_plan(create, &key)).await?;
+        self.plan(Some(&plan_id), None)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("payment plan {plan_id} vanished after insert").into())
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn try_create_plan(
         &self,
-        plan: &NewPlan,
-        fingerprint: &str,
-        created_by: &str,
-        discount_approved_by: Option<&str>,
-        replacing: Option<&PlanReplacement<'_>>,
-        now: DateTime<Utc>,
-        today: NaiveDate,
-    ) -> Result<PaymentPlan, CreateError> {
-        let patient_id = plan.patient_id.to_string();
-        let currency = self.currency;
-        let operation = if replacing.is_some() {
-            RESTRUCTURE_PLAN
-        } else {
-            CREATE_PLAN
-        };
-        let plan_id = in_transaction!(&self.db, |tx| async {
-            let earlier: Option<(String, String)> = sqlx::query_as(
-                "SELECT fingerprint, resource_id FROM idempotency_keys \
-                 WHERE operation = $1 AND request_id = $2",
-            )
-            .bind(operation)
-            .bind(plan.request_id.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .context("failed to look up an idempotency key")?;
-            if let Some((earlier_fingerprint, plan_id)) = earlier {
-                if earlier_fingerprint != fingerprint {
-                    return Err(CollectionsError::RequestIdReused.into());
-                }
-                return Ok::<_, CreateError>(plan_id);
+        create: &PlanToCreate<'_>,
+        key: &IdempotencyKey<'_>,
+    ) -> Result<String, Attempt<CollectionsError>> {
+        let plan = create.plan;
+        in_transaction!(&self.db, |tx| {
+            // A retry: the first call's plan, and nothing written.
+            if let Some(plan_id) = tx.earlier_result(key).await? {
+                return Ok(plan_id);
             }
-
-            // An UPDATE that changes nothing, to read the balance under the account's row lock.
-            let balance_minor: Option<i64> = sqlx::query_scalar(
-                "UPDATE receivable_accounts SET patient_id = patient_id \
-                 WHERE patient_id = $1 RETURNING balance_minor",
-            )
-            .bind(patient_id.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .context("failed to lock a receivable account")?;
-            let balance = Money::from_minor(balance_minor.unwrap_or(0).max(0), currency);
+            let balance = tx.lock_balance(plan.patient_id, self.currency).await?;
             let covered = plan
                 .total
                 .minor_units()
@@ -147,97 +96,18 @@ impl ReceivablesStore {
             if covered > balance.minor_units() {
                 return Err(CollectionsError::PlanExceedsBalance { balance }.into());
             }
-
             let plan_id = uuid::Uuid::new_v4().to_string();
-            if let Some(replaced) = replacing {
-                // Only the active plan of this account may be replaced; the row lock above
-                // keeps two restructurings from both replacing it.
-                let marked = sqlx::query(
-                    "UPDATE payment_plans SET replaced_at = $3, replaced_by = $4, \
-                     replace_reason = $5 WHERE plan_id = $1 AND patient_id = $2 \
-                     AND replaced_at IS NULL",
-                )
-                .bind(replaced.plan_id)
-                .bind(patient_id.as_str())
-                .bind(now)
-                .bind(plan_id.as_str())
-                .bind(replaced.reason)
-                .execute(&mut *tx)
-                .await
-                .context("failed to mark a plan replaced")?;
-                if marked.rows_affected() == 0 {
-                    return Err(CollectionsError::PlanNotActive.into());
-                }
+            if let Some(replaced) = &create.replacing {
+                // The balance's row lock keeps two restructurings from both replacing it.
+                tx.mark_replaced(replaced, plan.patient_id, &plan_id, create.now)
+                    .await?;
             }
-            let inserted = sqlx::query(
-                "INSERT INTO payment_plans (plan_id, patient_id, total_minor, \
-                 down_payment_minor, instalment_count, frequency, first_date, created_at, \
-                 created_by, settlement_discount_minor, discount_approved_by, replaces) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            )
-            .bind(plan_id.as_str())
-            .bind(patient_id.as_str())
-            .bind(plan.total.minor_units())
-            .bind(plan.down_payment.minor_units())
-            .bind(i32::try_from(plan.instalment_count).unwrap_or(i32::MAX))
-            .bind(plan.frequency.as_str())
-            .bind(plan.first_date)
-            .bind(now)
-            .bind(created_by)
-            .bind(plan.settlement_discount.minor_units())
-            .bind(discount_approved_by)
-            .bind(replacing.map(|replaced| replaced.plan_id))
-            .execute(&mut *tx)
-            .await;
-            match inserted {
-                Err(error) if is_unique_violation(&error, "payment_plans") => {
-                    return Err(CollectionsError::PlanExists(plan.patient_id).into());
-                }
-                other => other.context("failed to create a payment plan")?,
-            };
-            for line in plan.schedule(today) {
-                sqlx::query(
-                    "INSERT INTO plan_instalments (plan_id, number, due_date, amount_minor) \
-                     VALUES ($1, $2, $3, $4)",
-                )
-                .bind(plan_id.as_str())
-                .bind(i32::try_from(line.number).unwrap_or(i32::MAX))
-                .bind(line.due_date)
-                .bind(line.amount.minor_units())
-                .execute(&mut *tx)
-                .await
-                .context("failed to write a plan instalment")?;
-            }
-
-            let recorded = sqlx::query(
-                "INSERT INTO idempotency_keys \
-                 (operation, request_id, fingerprint, resource_id, created_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(operation)
-            .bind(plan.request_id.as_str())
-            .bind(fingerprint)
-            .bind(plan_id.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await;
-            match recorded {
-                Err(error) if is_unique_violation(&error, "idempotency_keys") => {
-                    return Err(CreateError::KeyTaken);
-                }
-                other => other.context("failed to record an idempotency key")?,
-            };
-            Ok::<_, CreateError>(plan_id)
-        }
-        .await)?;
-        self.plan(Some(&plan_id), None)
-            .await?
-            .ok_or_else(|| {
-                CollectionsError::Unexpected(anyhow::anyhow!(
-                    "payment plan {plan_id} vanished after insert"
-                ))
-            })
-            .map_err(CreateError::Collections)
+            tx.insert_plan(&plan_id, create).await?;
+            tx.insert_schedule(&plan_id, &plan.schedule(create.today))
+                .await?;
+            tx.claim(key, &plan_id, create.now).await?;
+            Ok(plan_id)
+        })
     }
 
     /// A payment plan with its schedule, by id, or an account's active plan.
@@ -443,6 +313,122 @@ impl ReceivablesStore {
             });
         }
         row.into_plan(self.currency, schedule)
+    }
+}
+
+/// The statements of creating a plan, inside its transaction.
+pub(crate) trait PlansTx {
+    /// Marks the account's active plan `replaced` as replaced by `by_plan`. Refuses
+    /// (`PlanNotActive`) a plan that is not this account's active one.
+    async fn mark_replaced(
+        &mut self,
+        replaced: &PlanReplacement<'_>,
+        patient_id: PatientId,
+        by_plan: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), CollectionsError>;
+
+    /// Writes the plan itself. Refuses (`PlanExists`) a second active plan for the account,
+    /// by the one-active-plan-per-account index.
+    async fn insert_plan(
+        &mut self,
+        plan_id: &str,
+        create: &PlanToCreate<'_>,
+    ) -> Result<(), CollectionsError>;
+
+    /// Writes every line of the plan's schedule.
+    async fn insert_schedule(
+        &mut self,
+        plan_id: &str,
+        schedule: &[ScheduledPayment],
+    ) -> anyhow::Result<()>;
+}
+
+for_each_backend! {
+    impl PlansTx for Conn {
+        async fn mark_replaced(
+            &mut self,
+            replaced: &PlanReplacement<'_>,
+            patient_id: PatientId,
+            by_plan: &str,
+            now: DateTime<Utc>,
+        ) -> Result<(), CollectionsError> {
+            let marked = sqlx::query(
+                "UPDATE payment_plans SET replaced_at = $3, replaced_by = $4, \
+                 replace_reason = $5 WHERE plan_id = $1 AND patient_id = $2 \
+                 AND replaced_at IS NULL",
+            )
+            .bind(replaced.plan_id)
+            .bind(patient_id.to_string())
+            .bind(now)
+            .bind(by_plan)
+            .bind(replaced.reason)
+            .execute(&mut *self)
+            .await
+            .context("failed to mark a plan replaced")?;
+            if marked.rows_affected() == 0 {
+                return Err(CollectionsError::PlanNotActive);
+            }
+            Ok(())
+        }
+
+        async fn insert_plan(
+            &mut self,
+            plan_id: &str,
+            create: &PlanToCreate<'_>,
+        ) -> Result<(), CollectionsError> {
+            let plan = create.plan;
+            let inserted = sqlx::query(
+                "INSERT INTO payment_plans (plan_id, patient_id, total_minor, \
+                 down_payment_minor, instalment_count, frequency, first_date, created_at, \
+                 created_by, settlement_discount_minor, discount_approved_by, replaces) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(plan_id)
+            .bind(plan.patient_id.to_string())
+            .bind(plan.total.minor_units())
+            .bind(plan.down_payment.minor_units())
+            .bind(i32::try_from(plan.instalment_count).unwrap_or(i32::MAX))
+            .bind(plan.frequency.as_str())
+            .bind(plan.first_date)
+            .bind(create.now)
+            .bind(create.created_by)
+            .bind(plan.settlement_discount.minor_units())
+            .bind(create.discount_approved_by)
+            .bind(create.replacing.as_ref().map(|replaced| replaced.plan_id))
+            .execute(&mut *self)
+            .await;
+            match inserted {
+                Err(error) if is_unique_violation(&error, "payment_plans") => {
+                    Err(CollectionsError::PlanExists(plan.patient_id))
+                }
+                Err(error) => Err(anyhow::Error::new(error)
+                    .context("failed to create a payment plan")
+                    .into()),
+                Ok(_) => Ok(()),
+            }
+        }
+
+        async fn insert_schedule(
+            &mut self,
+            plan_id: &str,
+            schedule: &[ScheduledPayment],
+        ) -> anyhow::Result<()> {
+            for line in schedule {
+                sqlx::query(
+                    "INSERT INTO plan_instalments (plan_id, number, due_date, amount_minor) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(plan_id)
+                .bind(i32::try_from(line.number).unwrap_or(i32::MAX))
+                .bind(line.due_date)
+                .bind(line.amount.minor_units())
+                .execute(&mut *self)
+                .await
+                .context("failed to write a plan instalment")?;
+            }
+            Ok(())
+        }
     }
 }
 

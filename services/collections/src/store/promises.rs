@@ -10,11 +10,11 @@ use std::collections::HashMap;
 
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
-use clinic_common::db::is_unique_violation;
+use clinic_common::idempotency::{Attempt, IdempotencyKey, IdempotencyKeys, retrying};
 use clinic_common::ids::PatientId;
-use clinic_common::{Money, in_transaction, with_db};
+use clinic_common::{Money, for_each_backend, in_transaction, with_db};
 
-use super::ReceivablesStore;
+use super::{ReceivablesStore, ReceivablesTx};
 use crate::domain::{CollectionsError, NewPromise, Notes, PaymentMade, Promise};
 
 /// The idempotency-key operation name for recorded promises.
@@ -25,19 +25,6 @@ macro_rules! promise_columns {
         "promise_id, patient_id, amount_minor, promised_date, note, contact_id, made_at, \
          recorded_by, superseded_at, superseded_by"
     };
-}
-
-/// Why one pass of `record_promise` did not finish.
-enum RecordError {
-    /// Another request with the same key committed first; look again.
-    KeyTaken,
-    Collections(CollectionsError),
-}
-
-impl<E: Into<CollectionsError>> From<E> for RecordError {
-    fn from(error: E) -> Self {
-        RecordError::Collections(error.into())
-    }
 }
 
 /// Promises and the payments made on their accounts.
@@ -59,138 +46,46 @@ impl ReceivablesStore {
         today: NaiveDate,
     ) -> Result<Promise, CollectionsError> {
         let fingerprint = promise.fingerprint();
-        // Two first attempts with one key can race on PostgreSQL; the loser's insert of the key
-        // fails, and its second pass finds the winner's promise.
-        for attempt in 0..2 {
-            match self
-                .try_record_promise(promise, &fingerprint, recorded_by, now, today)
-                .await
-            {
-                Err(RecordError::KeyTaken) if attempt == 0 => continue,
-                Err(RecordError::KeyTaken) => break,
-                Err(RecordError::Collections(error)) => return Err(error),
-                Ok(recorded) => return Ok(recorded),
-            }
-        }
-        Err(anyhow::anyhow!("idempotency key {} stayed contended", promise.request_id).into())
+        let key = IdempotencyKey::new(RECORD_PROMISE, &promise.request_id, &fingerprint);
+        let promise_id = retrying("a promise", || {
+            self.try_record_promise(promise, &key, recorded_by, now, today)
+        })
+        .await?;
+        self.promise(&promise_id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("promise {promise_id} vanished after insert").into())
     }
 
     async fn try_record_promise(
         &self,
         promise: &NewPromise,
-        fingerprint: &str,
+        key: &IdempotencyKey<'_>,
         recorded_by: &str,
         now: DateTime<Utc>,
         today: NaiveDate,
-    ) -> Result<Promise, RecordError> {
-        let patient_id = promise.patient_id.to_string();
-        let currency = self.currency;
-        let promise_id = in_transaction!(&self.db, |tx| async {
-            let earlier: Option<(String, String)> = sqlx::query_as(
-                "SELECT fingerprint, resource_id FROM idempotency_keys \
-                 WHERE operation = $1 AND request_id = $2",
-            )
-            .bind(RECORD_PROMISE)
-            .bind(promise.request_id.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .context("failed to look up an idempotency key")?;
-            if let Some((earlier_fingerprint, promise_id)) = earlier {
-                if earlier_fingerprint != fingerprint {
-                    return Err(CollectionsError::RequestIdReused.into());
-                }
-                return Ok::<_, RecordError>(promise_id);
+    ) -> Result<String, Attempt<CollectionsError>> {
+        in_transaction!(&self.db, |tx| {
+            // A retry: the first call's promise, and nothing written.
+            if let Some(promise_id) = tx.earlier_result(key).await? {
+                return Ok(promise_id);
             }
-
-            // An UPDATE that changes nothing, to read the balance under the account's row lock.
-            let balance_minor: Option<i64> = sqlx::query_scalar(
-                "UPDATE receivable_accounts SET patient_id = patient_id \
-                 WHERE patient_id = $1 RETURNING balance_minor",
-            )
-            .bind(patient_id.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .context("failed to lock a receivable account")?;
-            let balance = Money::from_minor(balance_minor.unwrap_or(0).max(0), currency);
+            // The balance's row lock keeps two collectors from both leaving an open promise.
+            let balance = tx.lock_balance(promise.patient_id, self.currency).await?;
             if promise.amount.minor_units() > balance.minor_units() {
                 return Err(CollectionsError::PromiseExceedsBalance { balance }.into());
             }
-
             if let Some(contact_id) = &promise.contact_id {
-                let found: Option<String> = sqlx::query_scalar(
-                    "SELECT contact_id FROM contacts WHERE contact_id = $1 AND patient_id = $2",
-                )
-                .bind(contact_id.as_str())
-                .bind(patient_id.as_str())
-                .fetch_optional(&mut *tx)
-                .await
-                .context("failed to look up a contact")?;
-                if found.is_none() {
-                    return Err(CollectionsError::ContactNotFound(contact_id.clone()).into());
-                }
+                tx.ensure_contact_on_account(contact_id, promise.patient_id)
+                    .await?;
             }
-
             let promise_id = uuid::Uuid::new_v4().to_string();
-            // Promises whose day has ended keep the status the ledger gives them (kept, broken):
-            // only one still running is replaced.
-            sqlx::query(
-                "UPDATE promises SET superseded_at = $2, superseded_by = $3 \
-                 WHERE patient_id = $1 AND superseded_at IS NULL AND promised_date >= $4",
-            )
-            .bind(patient_id.as_str())
-            .bind(now)
-            .bind(promise_id.as_str())
-            .bind(today)
-            .execute(&mut *tx)
-            .await
-            .context("failed to supersede a promise")?;
-
-            sqlx::query(
-                "INSERT INTO promises (promise_id, patient_id, amount_minor, promised_date, \
-                 note, contact_id, made_at, recorded_by) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(promise_id.as_str())
-            .bind(patient_id.as_str())
-            .bind(promise.amount.minor_units())
-            .bind(promise.promised_date)
-            .bind(promise.note.as_str())
-            .bind(promise.contact_id.as_deref())
-            .bind(now)
-            .bind(recorded_by)
-            .execute(&mut *tx)
-            .await
-            .context("failed to record a promise")?;
-
-            let recorded = sqlx::query(
-                "INSERT INTO idempotency_keys \
-                 (operation, request_id, fingerprint, resource_id, created_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(RECORD_PROMISE)
-            .bind(promise.request_id.as_str())
-            .bind(fingerprint)
-            .bind(promise_id.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await;
-            match recorded {
-                Err(error) if is_unique_violation(&error, "idempotency_keys") => {
-                    return Err(RecordError::KeyTaken);
-                }
-                other => other.context("failed to record an idempotency key")?,
-            };
-            Ok::<_, RecordError>(promise_id)
-        }
-        .await)?;
-        self.promise(&promise_id)
-            .await?
-            .ok_or_else(|| {
-                CollectionsError::Unexpected(anyhow::anyhow!(
-                    "promise {promise_id} vanished after insert"
-                ))
-            })
-            .map_err(RecordError::Collections)
+            tx.supersede_running_promise(promise.patient_id, &promise_id, now, today)
+                .await?;
+            tx.insert_promise(&promise_id, promise, recorded_by, now)
+                .await?;
+            tx.claim(key, &promise_id, now).await?;
+            Ok(promise_id)
+        })
     }
 
     async fn promise(&self, promise_id: &str) -> anyhow::Result<Option<Promise>> {
@@ -251,6 +146,105 @@ impl ReceivablesStore {
             });
         }
         Ok(PromiseRecords { promises, payments })
+    }
+}
+
+/// The statements of recording a promise, inside its transaction.
+pub(crate) trait PromisesTx {
+    /// Refuses (`ContactNotFound`) a contact that is not in this patient's contact log.
+    async fn ensure_contact_on_account(
+        &mut self,
+        contact_id: &str,
+        patient_id: PatientId,
+    ) -> Result<(), CollectionsError>;
+
+    /// Marks the account's promise still running on `today` as superseded by `by_promise`.
+    /// Promises whose day has ended keep the status the ledger gives them (kept, broken).
+    async fn supersede_running_promise(
+        &mut self,
+        patient_id: PatientId,
+        by_promise: &str,
+        now: DateTime<Utc>,
+        today: NaiveDate,
+    ) -> anyhow::Result<()>;
+
+    /// Writes the promise.
+    async fn insert_promise(
+        &mut self,
+        promise_id: &str,
+        promise: &NewPromise,
+        recorded_by: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()>;
+}
+
+for_each_backend! {
+    impl PromisesTx for Conn {
+        async fn ensure_contact_on_account(
+            &mut self,
+            contact_id: &str,
+            patient_id: PatientId,
+        ) -> Result<(), CollectionsError> {
+            let found: Option<String> = sqlx::query_scalar(
+                "SELECT contact_id FROM contacts WHERE contact_id = $1 AND patient_id = $2",
+            )
+            .bind(contact_id)
+            .bind(patient_id.to_string())
+            .fetch_optional(&mut *self)
+            .await
+            .context("failed to look up a contact")?;
+            match found {
+                Some(_) => Ok(()),
+                None => Err(CollectionsError::ContactNotFound(contact_id.to_owned())),
+            }
+        }
+
+        async fn supersede_running_promise(
+            &mut self,
+            patient_id: PatientId,
+            by_promise: &str,
+            now: DateTime<Utc>,
+            today: NaiveDate,
+        ) -> anyhow::Result<()> {
+            sqlx::query(
+                "UPDATE promises SET superseded_at = $2, superseded_by = $3 \
+                 WHERE patient_id = $1 AND superseded_at IS NULL AND promised_date >= $4",
+            )
+            .bind(patient_id.to_string())
+            .bind(now)
+            .bind(by_promise)
+            .bind(today)
+            .execute(&mut *self)
+            .await
+            .context("failed to supersede a promise")?;
+            Ok(())
+        }
+
+        async fn insert_promise(
+            &mut self,
+            promise_id: &str,
+            promise: &NewPromise,
+            recorded_by: &str,
+            now: DateTime<Utc>,
+        ) -> anyhow::Result<()> {
+            sqlx::query(
+                "INSERT INTO promises (promise_id, patient_id, amount_minor, promised_date, \
+                 note, contact_id, made_at, recorded_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(promise_id)
+            .bind(promise.patient_id.to_string())
+            .bind(promise.amount.minor_units())
+            .bind(promise.promised_date)
+            .bind(promise.note.as_str())
+            .bind(promise.contact_id.as_deref())
+            .bind(now)
+            .bind(recorded_by)
+            .execute(&mut *self)
+            .await
+            .context("failed to record a promise")?;
+            Ok(())
+        }
     }
 }
 

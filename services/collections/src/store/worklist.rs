@@ -9,38 +9,7 @@ use clinic_common::ids::PatientId;
 use clinic_common::with_db;
 
 use super::{ReceivableRow, ReceivablesStore};
-
-/// Reads the open debts, the holders' names and the cursor inside the open transaction `$tx`.
-macro_rules! read_open_debts {
-    ($tx:ident, $patient:expr) => {{
-        let rows: Vec<(String, chrono::NaiveDate, i64)> = sqlx::query_as(
-            "SELECT patient_id, service_date, CAST(SUM(remaining_minor) AS BIGINT) \
-             FROM account_charges WHERE remaining_minor > 0 \
-             AND (CAST($1 AS TEXT) IS NULL OR patient_id = $1) \
-             GROUP BY patient_id, service_date",
-        )
-        .bind($patient.as_deref())
-        .fetch_all(&mut *$tx)
-        .await
-        .context("failed to read open debts")?;
-        let names: Vec<(String, String)> = sqlx::query_as(
-            "SELECT patient_id, patient_name FROM receivable_accounts \
-             WHERE patient_name IS NOT NULL AND patient_name <> '' AND balance_minor > 0 \
-             AND (CAST($1 AS TEXT) IS NULL OR patient_id = $1)",
-        )
-        .bind($patient.as_deref())
-        .fetch_all(&mut *$tx)
-        .await
-        .context("failed to read account holders' names")?;
-        let applied_sequence: i64 =
-            sqlx::query_scalar("SELECT applied_sequence FROM ledger_cursor WHERE cursor_id = 1")
-                .fetch_one(&mut *$tx)
-                .await
-                .context("failed to read the ledger cursor")?;
-        anyhow::Ok((rows, names, applied_sequence))
-    }};
-}
-use crate::domain::{AccountContacts, ContactKind, LoggedCall, Receivable};
+use crate::domain::{AccountContacts, ContactKind, ContactState, LoggedCall, Receivable};
 
 impl ReceivablesStore {
     /// Every account with an open balance, and what is known about contacting each, with the
@@ -49,6 +18,25 @@ impl ReceivablesStore {
         &self,
         calls_since: DateTime<Utc>,
     ) -> anyhow::Result<(Vec<Receivable>, HashMap<PatientId, AccountContacts>)> {
+        let accounts = self.open_accounts().await?;
+        let mut contacts: HashMap<PatientId, AccountContacts> = accounts
+            .iter()
+            .map(|account| (account.patient_id, AccountContacts::default()))
+            .collect();
+        for (patient_id, profile) in self.contact_profiles().await? {
+            if let Some(known) = contacts.get_mut(&patient_id) {
+                known.profile = Some(profile);
+            }
+        }
+        self.add_contact_states(&mut contacts).await?;
+        self.add_recent_calls(&mut contacts, calls_since).await?;
+        self.add_last_contacts(&mut contacts).await?;
+        self.add_assignments(&mut contacts).await?;
+        Ok((accounts, contacts))
+    }
+
+    /// Every account with an open balance, by patient id.
+    async fn open_accounts(&self) -> anyhow::Result<Vec<Receivable>> {
         let rows: Vec<ReceivableRow> = with_db!(&self.db, |pool| {
             sqlx::query_as(concat!(
                 "SELECT ",
@@ -60,19 +48,17 @@ impl ReceivablesStore {
         })
         .context("failed to read open accounts")?;
         let mut accounts = Vec::with_capacity(rows.len());
-        let mut contacts: HashMap<PatientId, AccountContacts> = HashMap::new();
         for row in rows {
-            let account = row.into_receivable(self.currency)?;
-            contacts.insert(account.patient_id, AccountContacts::default());
-            accounts.push(account);
+            accounts.push(row.into_receivable(self.currency)?);
         }
+        Ok(accounts)
+    }
 
-        for (patient_id, profile) in self.contact_profiles().await? {
-            if let Some(known) = contacts.get_mut(&patient_id) {
-                known.profile = Some(profile);
-            }
-        }
-
+    /// Adds each open account's contact state.
+    async fn add_contact_states(
+        &self,
+        contacts: &mut HashMap<PatientId, AccountContacts>,
+    ) -> anyhow::Result<()> {
         let states: Vec<(String, bool, bool, bool)> = with_db!(&self.db, |pool| {
             sqlx::query_as(
                 "SELECT patient_id, cease_requested, refused_to_pay, dispute_open \
@@ -83,35 +69,50 @@ impl ReceivablesStore {
         })
         .context("failed to read contact states")?;
         for (id, cease_requested, refused_to_pay, dispute_open) in states {
-            if let Some(known) = known_account(&mut contacts, &id)? {
-                known.state = crate::domain::ContactState {
+            if let Some(known) = known_account(contacts, &id)? {
+                known.state = ContactState {
                     cease_requested,
                     refused_to_pay,
                     dispute_open,
                 };
             }
         }
+        Ok(())
+    }
 
+    /// Adds each open account's outbound calls since `since`: what the call rules count.
+    async fn add_recent_calls(
+        &self,
+        contacts: &mut HashMap<PatientId, AccountContacts>,
+        since: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
         let calls: Vec<(String, DateTime<Utc>, String)> = with_db!(&self.db, |pool| {
             sqlx::query_as(
                 "SELECT patient_id, occurred_at, kind FROM contacts \
                  WHERE direction = 'outbound' AND channel = 'phone_call' AND occurred_at > $1 \
                  ORDER BY contact_seq",
             )
-            .bind(calls_since)
+            .bind(since)
             .fetch_all(pool)
             .await
         })
         .context("failed to read recent calls")?;
         for (id, at, kind) in calls {
-            if let Some(known) = known_account(&mut contacts, &id)? {
+            if let Some(known) = known_account(contacts, &id)? {
                 known.recent_calls.push(LoggedCall {
                     at,
                     conversation: kind == ContactKind::Conversation.as_str(),
                 });
             }
         }
+        Ok(())
+    }
 
+    /// Adds when each open account was last contacted.
+    async fn add_last_contacts(
+        &self,
+        contacts: &mut HashMap<PatientId, AccountContacts>,
+    ) -> anyhow::Result<()> {
         let last_contacts: Vec<(String, DateTime<Utc>)> = with_db!(&self.db, |pool| {
             sqlx::query_as("SELECT patient_id, MAX(occurred_at) FROM contacts GROUP BY patient_id")
                 .fetch_all(pool)
@@ -119,11 +120,18 @@ impl ReceivablesStore {
         })
         .context("failed to read last contacts")?;
         for (id, at) in last_contacts {
-            if let Some(known) = known_account(&mut contacts, &id)? {
+            if let Some(known) = known_account(contacts, &id)? {
                 known.last_contact_at = Some(at);
             }
         }
+        Ok(())
+    }
 
+    /// Adds the collector each open account is assigned to.
+    async fn add_assignments(
+        &self,
+        contacts: &mut HashMap<PatientId, AccountContacts>,
+    ) -> anyhow::Result<()> {
         let assignments: Vec<(String, String)> = with_db!(&self.db, |pool| {
             sqlx::query_as("SELECT patient_id, collector FROM account_assignments")
                 .fetch_all(pool)
@@ -131,11 +139,11 @@ impl ReceivablesStore {
         })
         .context("failed to read assignments")?;
         for (id, collector) in assignments {
-            if let Some(known) = known_account(&mut contacts, &id)? {
+            if let Some(known) = known_account(contacts, &id)? {
                 known.assigned_to = Some(collector);
             }
         }
-        Ok((accounts, contacts))
+        Ok(())
     }
 
     /// Assigns an account to `collector`, or takes it from whoever had it when `None`.
@@ -253,59 +261,4 @@ impl ReceivablesStore {
             })
             .collect())
     }
-}
-
-impl ReceivablesStore {
-    /// Every open debt (patient, service day, what remains; one row per account and day), the
-    /// names of the accounts' holders, and the ledger sequence they reflect, from one snapshot.
-    pub async fn open_debts(&self, patient_id: Option<PatientId>) -> anyhow::Result<OpenDebts> {
-        let patient = patient_id.map(|patient_id| patient_id.to_string());
-        let (rows, names, applied_sequence) = match &self.db {
-            clinic_common::db::Database::Sqlite(pool) => {
-                // A deferred transaction reads one snapshot (WAL) without taking the write lock.
-                let mut tx = pool.begin().await.context("failed to begin a read")?;
-                let read = read_open_debts!(tx, patient)?;
-                tx.rollback().await.context("failed to end a read")?;
-                read
-            }
-            clinic_common::db::Database::Postgres(pool) => {
-                let mut tx = pool.begin().await.context("failed to begin a read")?;
-                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                    .execute(&mut *tx)
-                    .await
-                    .context("failed to set the read's isolation")?;
-                let read = read_open_debts!(tx, patient)?;
-                tx.rollback().await.context("failed to end a read")?;
-                read
-            }
-        };
-        let mut debts = Vec::with_capacity(rows.len());
-        for (id, service_date, remaining_minor) in rows {
-            let patient_id = PatientId::parse(&id)
-                .with_context(|| format!("account_charges holds a malformed id {id:?}"))?;
-            debts.push((
-                patient_id,
-                service_date,
-                clinic_common::Money::from_minor(remaining_minor, self.currency),
-            ));
-        }
-        let mut named = HashMap::with_capacity(names.len());
-        for (id, name) in names {
-            let patient_id = PatientId::parse(&id)
-                .with_context(|| format!("receivable_accounts holds a malformed id {id:?}"))?;
-            named.insert(patient_id, name);
-        }
-        Ok(OpenDebts {
-            debts,
-            names: named,
-            applied_sequence,
-        })
-    }
-}
-
-/// What aging on today is computed from.
-pub struct OpenDebts {
-    pub debts: Vec<(PatientId, chrono::NaiveDate, clinic_common::Money)>,
-    pub names: HashMap<PatientId, String>,
-    pub applied_sequence: i64,
 }

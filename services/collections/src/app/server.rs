@@ -16,9 +16,10 @@ use clinic_proto::collections::v1::collections_service_server::CollectionsServic
 use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
 
+use super::{ClinicTerms, Desk, Upstream};
 use crate::config::Settings;
 use crate::follower::LedgerFollower;
-use crate::grpc::{ClinicTerms, CollectionsGrpc, Upstream};
+use crate::grpc::CollectionsGrpc;
 use crate::store::{self, ReceivablesStore};
 
 /// The fully qualified gRPC service name.
@@ -70,7 +71,7 @@ impl App {
             billing: service_channel(&settings.billing_url, CALLER_NAME, &key, clock.as_ref())?,
             billing_on_behalf,
         };
-        let grpc = CollectionsGrpc::new(
+        let grpc = CollectionsGrpc::new(Desk::new(
             store,
             clock.clone(),
             terms,
@@ -78,7 +79,7 @@ impl App {
             settings.escalation.policy(),
             settings.clinic.name.clone(),
             upstream,
-        );
+        ));
         let server =
             CollectionsServiceServer::with_interceptor(grpc, Authenticate::new(key, clock));
         let service = GrpcService {
