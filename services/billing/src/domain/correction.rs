@@ -42,6 +42,16 @@ impl fmt::Display for CorrectionId {
     }
 }
 
+/// As [`CorrectionId::parse`], so that an id kept as text (such as an idempotency key's
+/// resource) reads back as one.
+impl std::str::FromStr for CorrectionId {
+    type Err = &'static str;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        CorrectionId::parse(text)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CorrectionKind {
     Adjustment,

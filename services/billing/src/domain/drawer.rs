@@ -37,6 +37,16 @@ impl fmt::Display for DrawerSessionId {
     }
 }
 
+/// As [`DrawerSessionId::parse`], so that an id kept as text (such as an idempotency key's
+/// resource) reads back as one.
+impl std::str::FromStr for DrawerSessionId {
+    type Err = &'static str;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        DrawerSessionId::parse(text)
+    }
+}
+
 /// A cash movement (money put into or taken out of a drawer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CashMovementId(Uuid);
@@ -56,6 +66,16 @@ impl CashMovementId {
 impl fmt::Display for CashMovementId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
+    }
+}
+
+/// As [`CashMovementId::parse`], so that an id kept as text (such as an idempotency key's
+/// resource) reads back as one.
+impl std::str::FromStr for CashMovementId {
+    type Err = &'static str;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        CashMovementId::parse(text)
     }
 }
 

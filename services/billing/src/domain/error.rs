@@ -100,3 +100,22 @@ impl From<FieldViolations> for BillingError {
         BillingError::Invalid(violations)
     }
 }
+
+impl From<clinic_common::idempotency::KeyError> for BillingError {
+    fn from(error: clinic_common::idempotency::KeyError) -> Self {
+        use clinic_common::idempotency::KeyError;
+        match error {
+            KeyError::Reused => BillingError::RequestIdReused,
+            KeyError::Lost => BillingError::Unexpected(anyhow::anyhow!(
+                "an idempotency key was lost to another call outside any retry"
+            )),
+            KeyError::Unexpected(error) => BillingError::Unexpected(error),
+        }
+    }
+}
+
+impl From<BillingError> for clinic_common::idempotency::Attempt<BillingError> {
+    fn from(error: BillingError) -> Self {
+        clinic_common::idempotency::Attempt::Failed(error)
+    }
+}

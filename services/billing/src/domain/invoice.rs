@@ -35,6 +35,16 @@ impl std::fmt::Display for InvoiceId {
     }
 }
 
+/// As [`InvoiceId::parse`], so that an id kept as text (such as an idempotency key's
+/// resource) reads back as one.
+impl std::str::FromStr for InvoiceId {
+    type Err = &'static str;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        InvoiceId::parse(text)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InvoiceSubject {
     Payment(PaymentId),

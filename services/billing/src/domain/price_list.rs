@@ -40,6 +40,16 @@ impl fmt::Display for PriceCode {
     }
 }
 
+/// As [`PriceCode::parse`], so that an id kept as text (such as an idempotency key's
+/// resource) reads back as one.
+impl std::str::FromStr for PriceCode {
+    type Err = &'static str;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        PriceCode::parse(text)
+    }
+}
+
 /// What an item is shown as on a receipt or invoice: trimmed, 1 to 200 characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ItemDescription(String);

@@ -32,6 +32,16 @@ impl fmt::Display for RefundId {
     }
 }
 
+/// As [`RefundId::parse`], so that an id kept as text (such as an idempotency key's
+/// resource) reads back as one.
+impl std::str::FromStr for RefundId {
+    type Err = &'static str;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        RefundId::parse(text)
+    }
+}
+
 /// A request to refund (part of) a payment.
 #[derive(Debug, Clone)]
 pub struct NewRefund {

@@ -1,19 +1,19 @@
 //! Allocations: which payment's money pays which charge (see `domain::allocation`), read and
-//! written inside the transactions that move money. Every macro here runs after its
-//! transaction took the ledger head (see `ledger`), so what it reads cannot change under it
-//! before the transaction commits.
+//! written inside the transactions that move money ([`AllocationsTx`]). Every method of it runs
+//! after its transaction took the ledger head (see `ledger`), so what it reads cannot change
+//! under it before the transaction commits.
 //!
 //! A charge's standing is computed, never stored: what it is due is its net price plus the
 //! ledger entries that correct it, and what is allocated is the sum of its allocation rows.
 
 use anyhow::Context;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use clinic_common::ids::{ChargeId, PatientId, PaymentId};
-use clinic_common::with_db;
 use clinic_common::{Currency, Money};
+use clinic_common::{for_each_backend, with_db};
 
 use super::{BillingStore, corrupt};
-use crate::domain::{BillingError, ChargeStanding, Funds, Held};
+use crate::domain::{AllocationLine, BillingError, ChargeStanding, Funds, Held};
 
 /// The columns of a charge's standing: id, service date, sequence, due, allocated.
 macro_rules! standing_columns {
@@ -26,132 +26,173 @@ macro_rules! standing_columns {
               WHERE a.charge_id = c.charge_id), 0) AS BIGINT)"
     };
 }
-pub(super) use standing_columns;
 
 /// A charge's standing as read.
-pub(super) type StandingRow = (String, NaiveDate, i64, i64, i64);
+type StandingRow = (String, NaiveDate, i64, i64, i64);
 
-/// Inside `$tx`: every charge of the patient with where it stands, oldest service day first
-/// (then in posting order), as `Vec<ChargeStanding>`.
-macro_rules! charge_standings {
-    ($tx:ident, $patient_id:expr) => {{
-        let rows: Vec<crate::store::allocations::StandingRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            crate::store::allocations::standing_columns!(),
-            " FROM charges c WHERE c.patient_id = $1 ORDER BY c.service_date, c.ledger_sequence"
-        ))
-        .bind($patient_id.to_string())
-        .fetch_all(&mut *$tx)
-        .await
-        .context("failed to read a patient's charges")?;
-        crate::store::allocations::read_standings(rows)?
-    }};
+/// Allocations read and written inside the transactions that move money, each after its
+/// transaction took the ledger head.
+pub(crate) trait AllocationsTx {
+    /// Every charge of the patient with where it stands, oldest service day first (then in
+    /// posting order).
+    async fn charge_standings(
+        &mut self,
+        patient_id: PatientId,
+    ) -> anyhow::Result<Vec<ChargeStanding>>;
+
+    /// One charge's patient, currency and standing, or `None` when there is no such charge.
+    async fn one_charge_standing(
+        &mut self,
+        charge_id: ChargeId,
+    ) -> anyhow::Result<Option<(PatientId, Currency, ChargeStanding)>>;
+
+    /// The patient's payments that hold money no charge does (their advance), oldest first.
+    async fn patient_funds(&mut self, patient_id: PatientId) -> anyhow::Result<Vec<Funds>>;
+
+    /// The money payments hold on the charge, by payment.
+    async fn held_on_charge(&mut self, charge_id: ChargeId) -> anyhow::Result<Vec<Held>>;
+
+    /// The money the payment holds on charges, by charge.
+    async fn held_by_payment(&mut self, payment_id: PaymentId) -> anyhow::Result<Vec<Held>>;
+
+    /// Writes `lines` for the patient, caused by `cause` (`payment`, `refund`, `adjustment`,
+    /// `credit_note`, `write_off`) with id `cause_id`.
+    async fn insert_allocations(
+        &mut self,
+        patient_id: PatientId,
+        currency: Currency,
+        lines: &[AllocationLine],
+        cause: &str,
+        cause_id: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()>;
 }
-pub(crate) use charge_standings;
 
-/// Inside `$tx`: one charge's patient, currency and standing, or `None` when there is no such
-/// charge.
-macro_rules! one_charge_standing {
-    ($tx:ident, $charge_id:expr) => {{
-        let row: Option<(String, String, String, NaiveDate, i64, i64, i64)> =
-            sqlx::query_as(concat!(
-                "SELECT c.patient_id, c.currency, ",
-                crate::store::allocations::standing_columns!(),
-                " FROM charges c WHERE c.charge_id = $1"
+/// The start of a query for the money held by (charge, payment); the caller adds the filter.
+macro_rules! select_held {
+    () => {
+        "SELECT charge_id, payment_id, CAST(SUM(amount_minor) AS BIGINT), \
+         CAST(MAX(allocation_seq) AS BIGINT) FROM allocations WHERE "
+    };
+}
+
+for_each_backend! {
+    impl AllocationsTx for Conn {
+        async fn charge_standings(
+            &mut self,
+            patient_id: PatientId,
+        ) -> anyhow::Result<Vec<ChargeStanding>> {
+            let rows: Vec<StandingRow> = sqlx::query_as(concat!(
+                "SELECT ",
+                standing_columns!(),
+                " FROM charges c WHERE c.patient_id = $1 \
+                 ORDER BY c.service_date, c.ledger_sequence"
             ))
-            .bind($charge_id.to_string())
-            .fetch_optional(&mut *$tx)
+            .bind(patient_id.to_string())
+            .fetch_all(&mut *self)
             .await
-            .context("failed to read a charge")?;
-        match row {
-            None => None,
-            Some((patient_id, currency, charge_id, service_date, sequence, due, allocated)) => {
-                Some(crate::store::allocations::read_one_standing(
-                    &patient_id,
-                    &currency,
-                    (charge_id, service_date, sequence, due, allocated),
-                )?)
-            }
+            .context("failed to read a patient's charges")?;
+            read_standings(rows)
         }
-    }};
-}
-pub(crate) use one_charge_standing;
 
-/// Inside `$tx`: the patient's payments that hold money no charge does, oldest first, as
-/// `Vec<Funds>`.
-macro_rules! patient_funds {
-    ($tx:ident, $patient_id:expr) => {{
-        let rows: Vec<(String, NaiveDate, i64, i64)> = sqlx::query_as(
-            "SELECT p.payment_id, p.service_date, p.ledger_sequence, \
-             CAST(p.received_minor \
-                  - COALESCE((SELECT SUM(r.amount_minor) FROM refunds r \
-                              WHERE r.payment_id = p.payment_id), 0) \
-                  - COALESCE((SELECT SUM(a.amount_minor) FROM allocations a \
-                              WHERE a.payment_id = p.payment_id), 0) AS BIGINT) \
-             FROM payments p WHERE p.patient_id = $1 \
-             ORDER BY p.service_date, p.ledger_sequence",
-        )
-        .bind($patient_id.to_string())
-        .fetch_all(&mut *$tx)
-        .await
-        .context("failed to read a patient's payments")?;
-        crate::store::allocations::read_funds(rows)?
-    }};
-}
-pub(crate) use patient_funds;
+        async fn one_charge_standing(
+            &mut self,
+            charge_id: ChargeId,
+        ) -> anyhow::Result<Option<(PatientId, Currency, ChargeStanding)>> {
+            let row: Option<(String, String, String, NaiveDate, i64, i64, i64)> =
+                sqlx::query_as(concat!(
+                    "SELECT c.patient_id, c.currency, ",
+                    standing_columns!(),
+                    " FROM charges c WHERE c.charge_id = $1"
+                ))
+                .bind(charge_id.to_string())
+                .fetch_optional(&mut *self)
+                .await
+                .context("failed to read a charge")?;
+            let Some((patient_id, currency, charge_id, service_date, sequence, due, allocated)) =
+                row
+            else {
+                return Ok(None);
+            };
+            let standing = (charge_id, service_date, sequence, due, allocated);
+            read_one_standing(&patient_id, &currency, standing).map(Some)
+        }
 
-/// Inside `$tx`: the money payments hold on charges, by (charge, payment), filtered by
-/// `$column` (`charge_id` or `payment_id`) equal to `$id`, as `Vec<Held>`.
-macro_rules! held {
-    ($tx:ident, charge_id = $id:expr) => {
-        crate::store::allocations::held!(@select $tx, "charge_id", $id)
-    };
-    ($tx:ident, payment_id = $id:expr) => {
-        crate::store::allocations::held!(@select $tx, "payment_id", $id)
-    };
-    (@select $tx:ident, $column:literal, $id:expr) => {{
-        let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(concat!(
-            "SELECT charge_id, payment_id, CAST(SUM(amount_minor) AS BIGINT), \
-             CAST(MAX(allocation_seq) AS BIGINT) FROM allocations WHERE ",
-            $column,
-            " = $1 GROUP BY charge_id, payment_id"
-        ))
-        .bind($id.to_string())
-        .fetch_all(&mut *$tx)
-        .await
-        .context("failed to read allocations")?;
-        crate::store::allocations::read_held(rows)?
-    }};
-}
-pub(crate) use held;
-
-/// Inside `$tx`: writes `$lines` (`&[AllocationLine]`) for the patient, caused by `$cause`
-/// (`payment`, `refund`, `adjustment`, `credit_note`) with id `$cause_id`.
-macro_rules! insert_allocations {
-    ($tx:ident, $patient_id:expr, $currency:expr, $lines:expr, $cause:expr, $cause_id:expr, $now:expr) => {
-        let lines: &[crate::domain::AllocationLine] = $lines;
-        for line in lines {
-            sqlx::query(
-                "INSERT INTO allocations (patient_id, charge_id, payment_id, amount_minor, \
-                 currency, cause, cause_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        async fn patient_funds(&mut self, patient_id: PatientId) -> anyhow::Result<Vec<Funds>> {
+            let rows: Vec<(String, NaiveDate, i64, i64)> = sqlx::query_as(
+                "SELECT p.payment_id, p.service_date, p.ledger_sequence, \
+                 CAST(p.received_minor \
+                      - COALESCE((SELECT SUM(r.amount_minor) FROM refunds r \
+                                  WHERE r.payment_id = p.payment_id), 0) \
+                      - COALESCE((SELECT SUM(a.amount_minor) FROM allocations a \
+                                  WHERE a.payment_id = p.payment_id), 0) AS BIGINT) \
+                 FROM payments p WHERE p.patient_id = $1 \
+                 ORDER BY p.service_date, p.ledger_sequence",
             )
-            .bind($patient_id.to_string())
-            .bind(line.charge_id.to_string())
-            .bind(line.payment_id.to_string())
-            .bind(line.amount)
-            .bind($currency.code())
-            .bind($cause)
-            .bind($cause_id.to_string())
-            .bind($now)
-            .execute(&mut *$tx)
+            .bind(patient_id.to_string())
+            .fetch_all(&mut *self)
             .await
-            .context("failed to record an allocation")?;
+            .context("failed to read a patient's payments")?;
+            read_funds(rows)
         }
-    };
-}
-pub(crate) use insert_allocations;
 
-pub(crate) fn read_standings(rows: Vec<StandingRow>) -> anyhow::Result<Vec<ChargeStanding>> {
+        async fn held_on_charge(&mut self, charge_id: ChargeId) -> anyhow::Result<Vec<Held>> {
+            let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(concat!(
+                select_held!(),
+                "charge_id = $1 GROUP BY charge_id, payment_id"
+            ))
+            .bind(charge_id.to_string())
+            .fetch_all(&mut *self)
+            .await
+            .context("failed to read allocations")?;
+            read_held(rows)
+        }
+
+        async fn held_by_payment(&mut self, payment_id: PaymentId) -> anyhow::Result<Vec<Held>> {
+            let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(concat!(
+                select_held!(),
+                "payment_id = $1 GROUP BY charge_id, payment_id"
+            ))
+            .bind(payment_id.to_string())
+            .fetch_all(&mut *self)
+            .await
+            .context("failed to read allocations")?;
+            read_held(rows)
+        }
+
+        async fn insert_allocations(
+            &mut self,
+            patient_id: PatientId,
+            currency: Currency,
+            lines: &[AllocationLine],
+            cause: &str,
+            cause_id: &str,
+            now: DateTime<Utc>,
+        ) -> anyhow::Result<()> {
+            for line in lines {
+                sqlx::query(
+                    "INSERT INTO allocations (patient_id, charge_id, payment_id, amount_minor, \
+                     currency, cause, cause_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(patient_id.to_string())
+                .bind(line.charge_id.to_string())
+                .bind(line.payment_id.to_string())
+                .bind(line.amount)
+                .bind(currency.code())
+                .bind(cause)
+                .bind(cause_id)
+                .bind(now)
+                .execute(&mut *self)
+                .await
+                .context("failed to record an allocation")?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn read_standings(rows: Vec<StandingRow>) -> anyhow::Result<Vec<ChargeStanding>> {
     rows.into_iter().map(standing).collect()
 }
 
@@ -167,7 +208,7 @@ fn standing(
     })
 }
 
-pub(crate) fn read_one_standing(
+fn read_one_standing(
     patient_id: &str,
     currency: &str,
     row: StandingRow,
@@ -178,7 +219,7 @@ pub(crate) fn read_one_standing(
     Ok((patient_id, currency, standing(row)?))
 }
 
-pub(crate) fn read_funds(rows: Vec<(String, NaiveDate, i64, i64)>) -> anyhow::Result<Vec<Funds>> {
+fn read_funds(rows: Vec<(String, NaiveDate, i64, i64)>) -> anyhow::Result<Vec<Funds>> {
     let mut funds = Vec::new();
     for (payment_id, service_date, sequence, available) in rows {
         if available <= 0 {
@@ -195,7 +236,7 @@ pub(crate) fn read_funds(rows: Vec<(String, NaiveDate, i64, i64)>) -> anyhow::Re
     Ok(funds)
 }
 
-pub(crate) fn read_held(rows: Vec<(String, String, i64, i64)>) -> anyhow::Result<Vec<Held>> {
+fn read_held(rows: Vec<(String, String, i64, i64)>) -> anyhow::Result<Vec<Held>> {
     let mut held = Vec::with_capacity(rows.len());
     for (charge_id, payment_id, amount, newest) in rows {
         let row_id = format!("allocation of {payment_id} to {charge_id}");

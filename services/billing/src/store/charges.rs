@@ -7,12 +7,13 @@
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use clinic_common::db::is_unique_violation;
+use clinic_common::idempotency::{Attempt, IdempotencyKey, IdempotencyKeys, retrying};
 use clinic_common::ids::{AppointmentId, ChargeId, PatientId, RequestId};
 use clinic_common::{Currency, Money};
-use clinic_common::{in_transaction, with_db};
+use clinic_common::{for_each_backend, in_transaction, with_db};
 
-use super::ledger::{append_to_ledger, ensure_day_open, lock_ledger};
-use super::{BillingStore, NewLedgerEntry, WriteError, claiming_key, corrupt};
+use super::ledger::LedgerTx;
+use super::{BillingStore, NewLedgerEntry, corrupt};
 use crate::domain::{
     AppliedDiscount, AppliedDiscountKind, BillingError, Charge, ChargeOrder, ChargeOrigin,
     ItemDescription, LedgerSource, Operation, PackageCover, PackageId, PatientPackage, PriceCode,
@@ -32,6 +33,197 @@ macro_rules! charge_columns {
 
 pub(super) use charge_columns;
 
+/// The statements of posting a charge, inside its transaction.
+trait ChargesTx {
+    /// The oldest package of the patient's for item `covers` with sessions left, and how many
+    /// are left.
+    async fn package_with_sessions_left(
+        &mut self,
+        patient_id: PatientId,
+        covers: &PriceCode,
+    ) -> anyhow::Result<Option<(PackageId, i64)>>;
+
+    /// Inserts the priced charge, whose ledger entry has `sequence`. Refuses
+    /// ([`BillingError::AppointmentAlreadyCharged`]) a second charge of one appointment.
+    async fn insert_charge(&mut self, charge: &Charge, sequence: i64) -> Result<(), BillingError>;
+
+    /// Records the package the charge sold the patient, with its sessions all left.
+    async fn record_package_sold(
+        &mut self,
+        order: &ChargeOrder,
+        charge: &Charge,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()>;
+}
+
+for_each_backend! {
+    impl ChargesTx for Conn {
+        async fn package_with_sessions_left(
+            &mut self,
+            patient_id: PatientId,
+            covers: &PriceCode,
+        ) -> anyhow::Result<Option<(PackageId, i64)>> {
+            let row: Option<(String, i64)> = sqlx::query_as(
+                "SELECT k.package_id, CAST(k.sessions - COALESCE((SELECT \
+                 SUM(c.covered_quantity) FROM charges c \
+                 WHERE c.package_id = k.package_id), 0) AS BIGINT) AS sessions_left \
+                 FROM patient_packages k \
+                 WHERE k.patient_id = $1 AND k.covers = $2 AND k.sessions > \
+                 COALESCE((SELECT SUM(c.covered_quantity) FROM charges c \
+                           WHERE c.package_id = k.package_id), 0) \
+                 ORDER BY k.service_date, k.created_at, k.package_id LIMIT 1",
+            )
+            .bind(patient_id.to_string())
+            .bind(covers.as_str())
+            .fetch_optional(&mut *self)
+            .await
+            .context("failed to look for a package")?;
+            let Some((package_id, left)) = row else {
+                return Ok(None);
+            };
+            let package_id =
+                PackageId::parse(&package_id).map_err(|_| corrupt("package_id", &package_id))?;
+            Ok(Some((package_id, left)))
+        }
+
+        async fn insert_charge(
+            &mut self,
+            charge: &Charge,
+            sequence: i64,
+        ) -> Result<(), BillingError> {
+            let discount = DiscountColumns::of(charge.discount.as_ref());
+            let (provider_id, provider_name) = match &charge.origin {
+                ChargeOrigin::Counter => (None, None),
+                ChargeOrigin::Appointment {
+                    provider_id,
+                    provider_name,
+                } => (Some(provider_id.as_str()), Some(provider_name.as_str())),
+            };
+            let inserted = sqlx::query(
+                "INSERT INTO charges (charge_id, patient_id, appointment_id, price_code, \
+                 description, quantity, unit_price_minor, amount_minor, currency, \
+                 service_date, posted_by, request_id, ledger_sequence, created_at, \
+                 net_minor, covered_quantity, package_id, discount_minor, promotion_code, \
+                 discount_percent, discount_reason, discount_authorized_by, origin, \
+                 provider_id, provider_name) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+                 $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)",
+            )
+            .bind(charge.charge_id.to_string())
+            .bind(charge.patient_id.to_string())
+            .bind(charge.appointment_id.map(|id| id.to_string()))
+            .bind(charge.price_code.as_str())
+            .bind(charge.description.as_str())
+            .bind(i32::from(charge.quantity.get()))
+            .bind(charge.unit_price.minor_units())
+            .bind(charge.amount.minor_units())
+            .bind(charge.amount.currency().code())
+            .bind(charge.service_date)
+            .bind(charge.posted_by.as_str())
+            .bind(charge.request_id.as_str())
+            .bind(sequence)
+            .bind(charge.created_at)
+            .bind(charge.net.minor_units())
+            .bind(charge.cover.map_or(0, |cover| i32::from(cover.quantity)))
+            .bind(charge.cover.map(|cover| cover.package_id.to_string()))
+            .bind(discount.amount_minor)
+            .bind(discount.promotion_code)
+            .bind(discount.percent)
+            .bind(discount.reason)
+            .bind(discount.authorized_by)
+            .bind(charge.origin.as_str())
+            .bind(provider_id)
+            .bind(provider_name)
+            .execute(&mut *self)
+            .await;
+            match inserted {
+                // PostgreSQL names the index; SQLite names the column.
+                Err(error)
+                    if is_unique_violation(&error, "charges_one_per_appointment")
+                        || is_unique_violation(&error, "charges.appointment_id") =>
+                {
+                    let appointment_id = charge.appointment_id.ok_or_else(|| {
+                        anyhow::anyhow!("a charge without an appointment clashed on one")
+                    })?;
+                    Err(BillingError::AppointmentAlreadyCharged(appointment_id))
+                }
+                other => {
+                    other.context("failed to insert a charge")?;
+                    Ok(())
+                }
+            }
+        }
+
+        async fn record_package_sold(
+            &mut self,
+            order: &ChargeOrder,
+            charge: &Charge,
+            now: DateTime<Utc>,
+        ) -> anyhow::Result<()> {
+            let terms = order
+                .item
+                .package
+                .as_ref()
+                .ok_or_else(|| corrupt("package terms", &format!("item {}", order.item.code)))?;
+            sqlx::query(
+                "INSERT INTO patient_packages (package_id, patient_id, charge_id, \
+                 package_code, covers, sessions, service_date, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(PackageId::new().to_string())
+            .bind(charge.patient_id.to_string())
+            .bind(charge.charge_id.to_string())
+            .bind(charge.price_code.as_str())
+            .bind(terms.covers.as_str())
+            .bind(i32::from(terms.sessions))
+            .bind(charge.service_date)
+            .bind(now)
+            .execute(&mut *self)
+            .await
+            .context("failed to record a package sold")?;
+            Ok(())
+        }
+    }
+}
+
+/// A charge's discount as its columns store it: a promotion by code, or an ad hoc discount with
+/// its reason (and percent and authorising manager, when there were any).
+struct DiscountColumns<'a> {
+    amount_minor: i64,
+    promotion_code: Option<&'a str>,
+    percent: Option<i32>,
+    reason: Option<&'a str>,
+    authorized_by: Option<&'a str>,
+}
+
+impl<'a> DiscountColumns<'a> {
+    fn of(discount: Option<&'a AppliedDiscount>) -> Self {
+        let mut columns = DiscountColumns {
+            amount_minor: discount.map_or(0, |discount| discount.amount.minor_units()),
+            promotion_code: None,
+            percent: None,
+            reason: None,
+            authorized_by: None,
+        };
+        match discount.map(|discount| &discount.kind) {
+            None => {}
+            Some(AppliedDiscountKind::Promotion(code)) => {
+                columns.promotion_code = Some(code.as_str())
+            }
+            Some(AppliedDiscountKind::AdHoc {
+                percent,
+                reason,
+                authorized_by,
+            }) => {
+                columns.percent = percent.map(i32::from);
+                columns.reason = Some(reason.as_str());
+                columns.authorized_by = authorized_by.as_deref();
+            }
+        }
+        columns
+    }
+}
+
 impl BillingStore {
     /// The charge an earlier call of `operation` with this request id posted, when
     /// `fingerprint` shows this request is a retry of it.
@@ -41,14 +233,10 @@ impl BillingStore {
         request_id: &RequestId,
         fingerprint: &str,
     ) -> Result<Option<Charge>, BillingError> {
-        let Some(charge_id) = self
-            .earlier_resource(operation, request_id, fingerprint)
-            .await?
-        else {
+        let key = IdempotencyKey::new(operation.as_str(), request_id, fingerprint);
+        let Some(charge_id) = self.db.earlier_result(&key).await? else {
             return Ok(None);
         };
-        let charge_id = ChargeId::parse(&charge_id)
-            .map_err(|_| corrupt("idempotency_keys.resource_id", &charge_id))?;
         self.charge(charge_id).await
     }
 
@@ -62,10 +250,9 @@ impl BillingStore {
         today: NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<Charge, BillingError> {
-        let charge_id = claiming_key(&order.new.request_id, || {
-            self.try_post_charge(operation, order, fingerprint, today, now)
-        })
-        .await?;
+        let key = IdempotencyKey::new(operation.as_str(), &order.new.request_id, fingerprint);
+        let charge_id =
+            retrying("a charge", || self.try_post_charge(order, &key, today, now)).await?;
         self.charge(charge_id)
             .await?
             .ok_or_else(|| anyhow::anyhow!("charge {charge_id} vanished after insert").into())
@@ -73,170 +260,39 @@ impl BillingStore {
 
     async fn try_post_charge(
         &self,
-        operation: Operation,
         order: &ChargeOrder,
-        fingerprint: &str,
+        key: &IdempotencyKey<'_>,
         today: NaiveDate,
         now: DateTime<Utc>,
-    ) -> Result<ChargeId, WriteError> {
-        let new = &order.new;
+    ) -> Result<ChargeId, Attempt<BillingError>> {
         in_transaction!(&self.db, |tx| {
-            if let Some(charge_id) = earlier_result!(tx, operation, new.request_id, fingerprint) {
-                let charge_id = ChargeId::parse(&charge_id)
-                    .map_err(|_| corrupt("idempotency_keys.resource_id", &charge_id))?;
-                Ok::<_, WriteError>(charge_id)
-            } else {
-                lock_ledger!(tx);
-                // The oldest package of the patient's for this item with sessions left.
-                let package = if order.may_use_package() {
-                    let row: Option<(String, i64)> = sqlx::query_as(
-                        "SELECT k.package_id, CAST(k.sessions - COALESCE((SELECT \
-                         SUM(c.covered_quantity) FROM charges c \
-                         WHERE c.package_id = k.package_id), 0) AS BIGINT) AS sessions_left \
-                         FROM patient_packages k \
-                         WHERE k.patient_id = $1 AND k.covers = $2 AND k.sessions > \
-                         COALESCE((SELECT SUM(c.covered_quantity) FROM charges c \
-                                   WHERE c.package_id = k.package_id), 0) \
-                         ORDER BY k.service_date, k.created_at, k.package_id LIMIT 1",
-                    )
-                    .bind(new.patient_id.to_string())
-                    .bind(order.item.code.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .context("failed to look for a package")?;
-                    match row {
-                        Some((package_id, left)) => Some((
-                            PackageId::parse(&package_id)
-                                .map_err(|_| corrupt("package_id", &package_id))?,
-                            left,
-                        )),
-                        None => None,
-                    }
-                } else {
-                    None
-                };
-                let charge = order.price(package, today, now)?;
-                ensure_day_open!(tx, charge.service_date);
-                claim_request_id!(
-                    tx,
-                    operation,
-                    new.request_id,
-                    fingerprint,
-                    charge.charge_id.to_string(),
-                    now
-                );
-                let sequence = append_to_ledger!(
-                    tx,
-                    &NewLedgerEntry {
-                        patient_id: charge.patient_id,
-                        source: LedgerSource::Charge(charge.charge_id),
-                        amount: charge.net,
-                        service_date: charge.service_date,
-                        created_at: charge.created_at,
-                    }
-                );
-                let (promotion_code, discount_percent, discount_reason, authorized_by) =
-                    match charge.discount.as_ref().map(|discount| &discount.kind) {
-                        None => (None, None, None, None),
-                        Some(AppliedDiscountKind::Promotion(code)) => {
-                            (Some(code.as_str()), None, None, None)
-                        }
-                        Some(AppliedDiscountKind::AdHoc {
-                            percent,
-                            reason,
-                            authorized_by,
-                        }) => (
-                            None,
-                            percent.map(i32::from),
-                            Some(reason.as_str()),
-                            authorized_by.as_deref(),
-                        ),
-                    };
-                let (provider_id, provider_name) = match &charge.origin {
-                    ChargeOrigin::Counter => (None, None),
-                    ChargeOrigin::Appointment {
-                        provider_id,
-                        provider_name,
-                    } => (Some(provider_id.as_str()), Some(provider_name.as_str())),
-                };
-                let inserted = sqlx::query(
-                    "INSERT INTO charges (charge_id, patient_id, appointment_id, price_code, \
-                     description, quantity, unit_price_minor, amount_minor, currency, \
-                     service_date, posted_by, request_id, ledger_sequence, created_at, \
-                     net_minor, covered_quantity, package_id, discount_minor, promotion_code, \
-                     discount_percent, discount_reason, discount_authorized_by, origin, \
-                     provider_id, provider_name) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-                     $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)",
-                )
-                .bind(charge.charge_id.to_string())
-                .bind(charge.patient_id.to_string())
-                .bind(charge.appointment_id.map(|id| id.to_string()))
-                .bind(charge.price_code.as_str())
-                .bind(charge.description.as_str())
-                .bind(i32::from(charge.quantity.get()))
-                .bind(charge.unit_price.minor_units())
-                .bind(charge.amount.minor_units())
-                .bind(charge.amount.currency().code())
-                .bind(charge.service_date)
-                .bind(charge.posted_by.as_str())
-                .bind(charge.request_id.as_str())
-                .bind(sequence)
-                .bind(charge.created_at)
-                .bind(charge.net.minor_units())
-                .bind(charge.cover.map_or(0, |cover| i32::from(cover.quantity)))
-                .bind(charge.cover.map(|cover| cover.package_id.to_string()))
-                .bind(
-                    charge
-                        .discount
-                        .as_ref()
-                        .map_or(0, |discount| discount.amount.minor_units()),
-                )
-                .bind(promotion_code)
-                .bind(discount_percent)
-                .bind(discount_reason)
-                .bind(authorized_by)
-                .bind(charge.origin.as_str())
-                .bind(provider_id)
-                .bind(provider_name)
-                .execute(&mut *tx)
-                .await;
-                match inserted {
-                    // PostgreSQL names the index; SQLite names the column.
-                    Err(error)
-                        if is_unique_violation(&error, "charges_one_per_appointment")
-                            || is_unique_violation(&error, "charges.appointment_id") =>
-                    {
-                        let appointment_id = charge.appointment_id.ok_or_else(|| {
-                            anyhow::anyhow!("a charge without an appointment clashed on one")
-                        })?;
-                        return Err(BillingError::AppointmentAlreadyCharged(appointment_id).into());
-                    }
-                    other => other.context("failed to insert a charge")?,
-                };
-                if order.item.kind == PriceListItemKind::Package {
-                    let terms = order.item.package.as_ref().ok_or_else(|| {
-                        corrupt("package terms", &format!("item {}", order.item.code))
-                    })?;
-                    sqlx::query(
-                        "INSERT INTO patient_packages (package_id, patient_id, charge_id, \
-                         package_code, covers, sessions, service_date, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                    )
-                    .bind(PackageId::new().to_string())
-                    .bind(charge.patient_id.to_string())
-                    .bind(charge.charge_id.to_string())
-                    .bind(charge.price_code.as_str())
-                    .bind(terms.covers.as_str())
-                    .bind(i32::from(terms.sessions))
-                    .bind(charge.service_date)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await
-                    .context("failed to record a package sold")?;
-                }
-                Ok(charge.charge_id)
+            // A retry: the first call's result, and nothing written.
+            if let Some(charge_id) = tx.earlier_result(key).await? {
+                return Ok(charge_id);
             }
+            tx.lock_ledger().await?;
+            let package = if order.may_use_package() {
+                tx.package_with_sessions_left(order.new.patient_id, &order.item.code)
+                    .await?
+            } else {
+                None
+            };
+            let charge = order.price(package, today, now)?;
+            tx.ensure_day_open(charge.service_date).await?;
+            tx.claim(key, &charge.charge_id.to_string(), now).await?;
+            let entry = NewLedgerEntry {
+                patient_id: charge.patient_id,
+                source: LedgerSource::Charge(charge.charge_id),
+                amount: charge.net,
+                service_date: charge.service_date,
+                created_at: charge.created_at,
+            };
+            let sequence = tx.append_to_ledger(&entry).await?;
+            tx.insert_charge(&charge, sequence).await?;
+            if order.item.kind == PriceListItemKind::Package {
+                tx.record_package_sold(order, &charge, now).await?;
+            }
+            Ok(charge.charge_id)
         })
     }
 

@@ -1,12 +1,12 @@
 //! Closing a clinic day: from then on no ledger entry may be dated on or before it (see
-//! `ledger::ensure_day_open!`).
+//! `ledger::LedgerTx::ensure_day_open`).
 
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use clinic_common::{in_transaction, with_db};
 
 use super::BillingStore;
-use super::ledger::lock_ledger;
+use super::ledger::LedgerTx;
 use crate::domain::{BillingError, ClosedDay};
 
 impl BillingStore {
@@ -21,7 +21,7 @@ impl BillingStore {
     ) -> Result<ClosedDay, BillingError> {
         in_transaction!(&self.db, |tx| {
             // Under the ledger head, so no entry can be dated into the day once this commits.
-            lock_ledger!(tx);
+            tx.lock_ledger().await?;
             let already: Option<String> =
                 sqlx::query_scalar("SELECT closed_by FROM closed_days WHERE day = $1")
                     .bind(day)

@@ -6,13 +6,14 @@
 
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
+use clinic_common::idempotency::{Attempt, IdempotencyKey, IdempotencyKeys, retrying};
 use clinic_common::ids::{ChargeId, PatientId, RequestId};
 use clinic_common::{Currency, Money};
-use clinic_common::{in_transaction, with_db};
+use clinic_common::{for_each_backend, in_transaction, with_db};
 
-use super::allocations::{held, insert_allocations, one_charge_standing};
-use super::ledger::{append_to_ledger, ensure_day_open, lock_ledger, patient_balance_minor};
-use super::{BillingStore, NewLedgerEntry, WriteError, claiming_key, corrupt};
+use super::allocations::AllocationsTx;
+use super::ledger::LedgerTx;
+use super::{BillingStore, NewLedgerEntry, corrupt};
 use crate::domain::{
     BillingError, Correction, CorrectionId, CorrectionKind, CreditNoteNumber, LedgerSource,
     NewCorrection, Operation, release,
@@ -35,6 +36,77 @@ fn operation(kind: CorrectionKind) -> Operation {
     }
 }
 
+/// A correction's row as it is inserted.
+struct CorrectionRecord<'a> {
+    correction_id: CorrectionId,
+    new: &'a NewCorrection,
+    patient_id: PatientId,
+    currency: Currency,
+    credit_note_number: Option<i64>,
+    released_minor: i64,
+    balance_after_minor: i64,
+    service_date: NaiveDate,
+    created_by: &'a str,
+    ledger_sequence: i64,
+    created_at: DateTime<Utc>,
+}
+
+/// The statements of posting a correction, inside its transaction.
+trait CorrectionsTx {
+    /// The next credit note number. Taken under the ledger head's lock, which every correction
+    /// holds, so two credit notes never get one number.
+    async fn number_credit_note(&mut self) -> anyhow::Result<i64>;
+
+    /// Inserts the correction's row.
+    async fn insert_correction(&mut self, record: &CorrectionRecord<'_>) -> anyhow::Result<()>;
+}
+
+for_each_backend! {
+    impl CorrectionsTx for Conn {
+        async fn number_credit_note(&mut self) -> anyhow::Result<i64> {
+            let last: Option<i64> =
+                sqlx::query_scalar("SELECT MAX(credit_note_number) FROM corrections")
+                    .fetch_one(&mut *self)
+                    .await
+                    .context("failed to number a credit note")?;
+            Ok(last.unwrap_or(0) + 1)
+        }
+
+        async fn insert_correction(
+            &mut self,
+            record: &CorrectionRecord<'_>,
+        ) -> anyhow::Result<()> {
+            let new = record.new;
+            sqlx::query(
+                "INSERT INTO corrections (correction_id, kind, patient_id, charge_id, \
+                 amount_minor, currency, reason, credit_note_number, released_minor, \
+                 balance_after_minor, service_date, created_by, request_id, \
+                 ledger_sequence, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            )
+            .bind(record.correction_id.to_string())
+            .bind(new.kind.as_str())
+            .bind(record.patient_id.to_string())
+            .bind(new.charge_id.to_string())
+            .bind(new.amount.minor_units())
+            .bind(record.currency.code())
+            .bind(new.reason.as_str())
+            .bind(record.credit_note_number)
+            .bind(record.released_minor)
+            .bind(record.balance_after_minor)
+            .bind(record.service_date)
+            .bind(record.created_by)
+            .bind(new.request_id.as_str())
+            .bind(record.ledger_sequence)
+            .bind(record.created_at)
+            .execute(&mut *self)
+            .await
+            .context("failed to insert a correction")?;
+            Ok(())
+        }
+    }
+}
+
 impl BillingStore {
     /// The correction an earlier call with this request id posted, when `fingerprint` shows
     /// this request is a retry of it.
@@ -42,14 +114,11 @@ impl BillingStore {
         &self,
         new: &NewCorrection,
     ) -> Result<Option<Correction>, BillingError> {
-        let Some(correction_id) = self
-            .earlier_resource(operation(new.kind), &new.request_id, &new.fingerprint())
-            .await?
-        else {
+        let fingerprint = new.fingerprint();
+        let key = IdempotencyKey::new(operation(new.kind).as_str(), &new.request_id, &fingerprint);
+        let Some(correction_id) = self.db.earlier_result(&key).await? else {
             return Ok(None);
         };
-        let correction_id = CorrectionId::parse(&correction_id)
-            .map_err(|_| corrupt("idempotency_keys.resource_id", &correction_id))?;
         self.correction(correction_id).await
     }
 
@@ -64,8 +133,9 @@ impl BillingStore {
         now: DateTime<Utc>,
     ) -> Result<Correction, BillingError> {
         let fingerprint = new.fingerprint();
-        let correction_id = claiming_key(&new.request_id, || {
-            self.try_post_correction(new, &fingerprint, created_by, today, now)
+        let key = IdempotencyKey::new(operation(new.kind).as_str(), &new.request_id, &fingerprint);
+        let correction_id = retrying("a correction", || {
+            self.try_post_correction(new, &key, created_by, today, now)
         })
         .await?;
         self.correction(correction_id).await?.ok_or_else(|| {
@@ -76,103 +146,76 @@ impl BillingStore {
     async fn try_post_correction(
         &self,
         new: &NewCorrection,
-        fingerprint: &str,
+        key: &IdempotencyKey<'_>,
         created_by: &str,
         today: NaiveDate,
         now: DateTime<Utc>,
-    ) -> Result<CorrectionId, WriteError> {
-        let operation = operation(new.kind);
+    ) -> Result<CorrectionId, Attempt<BillingError>> {
         in_transaction!(&self.db, |tx| {
-            if let Some(correction_id) = earlier_result!(tx, operation, new.request_id, fingerprint)
-            {
-                let correction_id = CorrectionId::parse(&correction_id)
-                    .map_err(|_| corrupt("idempotency_keys.resource_id", &correction_id))?;
-                Ok::<_, WriteError>(correction_id)
-            } else {
-                let correction_id = CorrectionId::new();
-                claim_request_id!(
-                    tx,
-                    operation,
-                    new.request_id,
-                    fingerprint,
-                    correction_id.to_string(),
-                    now
-                );
-                lock_ledger!(tx);
-                ensure_day_open!(tx, today);
-                let Some((patient_id, currency, charge)) = one_charge_standing!(tx, new.charge_id)
-                else {
-                    return Err(BillingError::ChargeNotFound(new.charge_id).into());
-                };
-                if currency != new.amount.currency() {
-                    return Err(corrupt("currency", &format!("charge {}", new.charge_id)).into());
-                }
-                let to_release = new.against(&charge)?;
-                let credit_note_number = if new.kind == CorrectionKind::CreditNote {
-                    let last: Option<i64> =
-                        sqlx::query_scalar("SELECT MAX(credit_note_number) FROM corrections")
-                            .fetch_one(&mut *tx)
-                            .await
-                            .context("failed to number a credit note")?;
-                    Some(last.unwrap_or(0) + 1)
-                } else {
-                    None
-                };
-                let sequence = append_to_ledger!(
-                    tx,
-                    &NewLedgerEntry {
-                        patient_id,
-                        source: LedgerSource::Correction {
-                            kind: new.kind,
-                            correction_id,
-                            charge_id: new.charge_id,
-                        },
-                        amount: new.amount,
-                        service_date: today,
-                        created_at: now,
-                    }
-                );
-                let balance_after = patient_balance_minor!(tx, patient_id);
-                sqlx::query(
-                    "INSERT INTO corrections (correction_id, kind, patient_id, charge_id, \
-                     amount_minor, currency, reason, credit_note_number, released_minor, \
-                     balance_after_minor, service_date, created_by, request_id, \
-                     ledger_sequence, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-                )
-                .bind(correction_id.to_string())
-                .bind(new.kind.as_str())
-                .bind(patient_id.to_string())
-                .bind(new.charge_id.to_string())
-                .bind(new.amount.minor_units())
-                .bind(currency.code())
-                .bind(new.reason.as_str())
-                .bind(credit_note_number)
-                .bind(to_release)
-                .bind(balance_after)
-                .bind(today)
-                .bind(created_by)
-                .bind(new.request_id.as_str())
-                .bind(sequence)
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .context("failed to insert a correction")?;
-                if to_release > 0 {
-                    let held = held!(tx, charge_id = new.charge_id);
-                    let lines = release(to_release, &held);
-                    insert_allocations!(
-                        tx,
-                        patient_id,
-                        currency,
-                        &lines,
-                        new.kind.as_str(),
-                        correction_id,
-                        now
-                    );
-                }
-                Ok(correction_id)
+            // A retry: the first call's result, and nothing written.
+            if let Some(correction_id) = tx.earlier_result(key).await? {
+                return Ok(correction_id);
             }
+            let correction_id = CorrectionId::new();
+            tx.claim(key, &correction_id.to_string(), now).await?;
+            tx.lock_ledger().await?;
+            tx.ensure_day_open(today).await?;
+            let Some((patient_id, currency, charge)) =
+                tx.one_charge_standing(new.charge_id).await?
+            else {
+                return Err(BillingError::ChargeNotFound(new.charge_id).into());
+            };
+            if currency != new.amount.currency() {
+                return Err(corrupt("currency", &format!("charge {}", new.charge_id)).into());
+            }
+            let to_release = new.against(&charge)?;
+            let credit_note_number = if new.kind == CorrectionKind::CreditNote {
+                Some(tx.number_credit_note().await?)
+            } else {
+                None
+            };
+            let entry = NewLedgerEntry {
+                patient_id,
+                source: LedgerSource::Correction {
+                    kind: new.kind,
+                    correction_id,
+                    charge_id: new.charge_id,
+                },
+                amount: new.amount,
+                service_date: today,
+                created_at: now,
+            };
+            let ledger_sequence = tx.append_to_ledger(&entry).await?;
+            let balance_after_minor = tx.patient_balance_minor(patient_id).await?;
+            let record = CorrectionRecord {
+                correction_id,
+                new,
+                patient_id,
+                currency,
+                credit_note_number,
+                released_minor: to_release,
+                balance_after_minor,
+                service_date: today,
+                created_by,
+                ledger_sequence,
+                created_at: now,
+            };
+            tx.insert_correction(&record).await?;
+            if to_release > 0 {
+                let held = tx.held_on_charge(new.charge_id).await?;
+                let lines = release(to_release, &held);
+                let cause_id = correction_id.to_string();
+                tx.insert_allocations(
+                    patient_id,
+                    currency,
+                    &lines,
+                    new.kind.as_str(),
+                    &cause_id,
+                    now,
+                )
+                .await?;
+            }
+            Ok(correction_id)
         })
     }
 

@@ -7,12 +7,13 @@
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use clinic_common::db::is_unique_violation;
+use clinic_common::idempotency::{Attempt, IdempotencyKey, IdempotencyKeys, retrying};
 use clinic_common::ids::{ChargeId, PatientId, PaymentId, RequestId};
 use clinic_common::{Currency, Money};
-use clinic_common::{in_transaction, with_db};
+use clinic_common::{for_each_backend, in_transaction, with_db};
 
-use super::ledger::lock_ledger;
-use super::{BillingStore, WriteError, claiming_key, corrupt};
+use super::ledger::LedgerTx;
+use super::{BillingStore, corrupt};
 use crate::domain::{
     BillingError, CorrectionId, Invoice, InvoiceId, InvoiceStamp, InvoiceSubject, MoneyPart,
     Operation, PaidLine, PriceListItemKind, ReceiptDocument, ReceiptNumber, SatCodes,
@@ -230,14 +231,10 @@ impl BillingStore {
         request_id: &RequestId,
         fingerprint: &str,
     ) -> Result<Option<Invoice>, BillingError> {
-        let Some(invoice_id) = self
-            .earlier_resource(operation, request_id, fingerprint)
-            .await?
-        else {
+        let key = IdempotencyKey::new(operation.as_str(), request_id, fingerprint);
+        let Some(invoice_id) = self.db.earlier_result(&key).await? else {
             return Ok(None);
         };
-        let invoice_id = InvoiceId::parse(&invoice_id)
-            .map_err(|_| corrupt("idempotency_keys.resource_id", &invoice_id))?;
         self.invoice(invoice_id).await
     }
 
@@ -248,8 +245,13 @@ impl BillingStore {
         draft: &InvoiceDraft<'_>,
         now: DateTime<Utc>,
     ) -> Result<Invoice, BillingError> {
+        let key = IdempotencyKey::new(
+            draft.operation.as_str(),
+            draft.request_id,
+            &draft.fingerprint,
+        );
         let invoice_id =
-            claiming_key(draft.request_id, || self.try_issue_invoice(draft, now)).await?;
+            retrying("an invoice", || self.try_issue_invoice(draft, &key, now)).await?;
         self.invoice(invoice_id)
             .await?
             .ok_or_else(|| anyhow::anyhow!("invoice {invoice_id} vanished after insert").into())
@@ -258,339 +260,64 @@ impl BillingStore {
     async fn try_issue_invoice(
         &self,
         draft: &InvoiceDraft<'_>,
+        key: &IdempotencyKey<'_>,
         now: DateTime<Utc>,
-    ) -> Result<InvoiceId, WriteError> {
-        let operation = draft.operation;
-        let fingerprint = draft.fingerprint.as_str();
+    ) -> Result<InvoiceId, Attempt<BillingError>> {
         in_transaction!(&self.db, |tx| {
-            if let Some(invoice_id) = earlier_result!(tx, operation, draft.request_id, fingerprint)
-            {
-                let invoice_id = InvoiceId::parse(&invoice_id)
-                    .map_err(|_| corrupt("idempotency_keys.resource_id", &invoice_id))?;
-                Ok::<_, WriteError>(invoice_id)
-            } else {
-                let invoice_id = InvoiceId::new();
-                claim_request_id!(
-                    tx,
-                    operation,
-                    draft.request_id,
-                    fingerprint,
-                    invoice_id.to_string(),
-                    now
-                );
-                lock_ledger!(tx);
-                let last: Option<i64> =
-                    sqlx::query_scalar("SELECT MAX(folio) FROM invoices WHERE series = $1")
-                        .bind(draft.series)
-                        .fetch_one(&mut *tx)
-                        .await
-                        .context("failed to number an invoice")?;
-                let folio = last.unwrap_or(0) + 1;
-                let sealed = (draft.seal)(folio);
-                let (kind, payment_id, day, correction_id, related_invoice_id) = match &draft
-                    .subject
-                {
-                    InvoiceSubject::Payment(payment_id) => {
-                        ("payment", Some(payment_id.to_string()), None, None, None)
-                    }
-                    InvoiceSubject::Global { day, .. } => ("global", None, Some(*day), None, None),
-                    InvoiceSubject::Charges(_) => ("charges", None, None, None, None),
-                    InvoiceSubject::CreditNote {
-                        correction_id,
-                        related,
-                    } => (
-                        "credit_note",
-                        None,
-                        None,
-                        Some(correction_id.to_string()),
-                        Some(related.to_string()),
-                    ),
-                    InvoiceSubject::PaymentReceipt { payment_id, .. } => (
-                        "payment_receipt",
-                        Some(payment_id.to_string()),
-                        None,
-                        None,
-                        None,
-                    ),
-                };
-                let stored = sqlx::query(
-                    "INSERT INTO invoices (invoice_id, kind, series, folio, payment_id, day, \
-                     receptor_rfc, total_minor, currency, certificate_number, cadena_original, \
-                     xml, status, created_by, request_id, created_at, correction_id, \
-                     related_invoice_id) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'sealed', $13, \
-                     $14, $15, $16, $17)",
-                )
-                .bind(invoice_id.to_string())
-                .bind(kind)
-                .bind(draft.series)
-                .bind(folio)
-                .bind(payment_id)
-                .bind(day)
-                .bind(draft.receptor_rfc)
-                .bind(sealed.total_minor)
-                .bind(draft.currency.code())
-                .bind(draft.certificate_number)
-                .bind(&sealed.cadena_original)
-                .bind(&sealed.xml)
-                .bind(draft.created_by)
-                .bind(draft.request_id.as_str())
-                .bind(now)
-                .bind(correction_id)
-                .bind(related_invoice_id)
-                .execute(&mut *tx)
-                .await;
-                match stored {
-                    // PostgreSQL names the constraint, SQLite the columns.
-                    Err(error)
-                        if is_unique_violation(&error, "invoices_correction_unique")
-                            || is_unique_violation(&error, "invoices.correction_id") =>
-                    {
-                        return Err(BillingError::AlreadyIssued(
-                            "the credit note already has its CFDI".into(),
-                        )
-                        .into());
-                    }
-                    Err(error)
-                        if is_unique_violation(&error, "invoices_payment_receipt_unique")
-                            || is_unique_violation(&error, "invoices.payment_id") =>
-                    {
-                        return Err(BillingError::AlreadyIssued(
-                            "the payment already has its payment complement".into(),
-                        )
-                        .into());
-                    }
-                    other => other.context("failed to store an invoice")?,
-                };
-                let payments = match &draft.subject {
-                    InvoiceSubject::Payment(payment_id) => vec![*payment_id],
-                    InvoiceSubject::Global { payments, .. } => payments.clone(),
-                    _ => Vec::new(),
-                };
-                for payment_id in payments {
-                    let covered = sqlx::query(
-                        "INSERT INTO invoice_payments (payment_id, invoice_id) VALUES ($1, $2)",
-                    )
-                    .bind(payment_id.to_string())
-                    .bind(invoice_id.to_string())
-                    .execute(&mut *tx)
-                    .await;
-                    match covered {
-                        Err(error) if is_unique_violation(&error, "invoice_payments") => {
-                            return Err(BillingError::AlreadyInvoiced(payment_id).into());
-                        }
-                        other => other.context("failed to record an invoiced payment")?,
-                    };
-                }
-                if let InvoiceSubject::Charges(charges) = &draft.subject {
-                    for (charge_id, amount_minor) in charges {
-                        let billed = sqlx::query(
-                            "INSERT INTO invoice_charges (charge_id, invoice_id, amount_minor) \
-                             VALUES ($1, $2, $3)",
-                        )
-                        .bind(charge_id.to_string())
-                        .bind(invoice_id.to_string())
-                        .bind(*amount_minor)
-                        .execute(&mut *tx)
-                        .await;
-                        match billed {
-                            Err(error) if is_unique_violation(&error, "invoice_charges") => {
-                                return Err(BillingError::AlreadyIssued(format!(
-                                    "charge {charge_id} is already invoiced"
-                                ))
-                                .into());
-                            }
-                            other => other.context("failed to record an invoiced charge")?,
-                        };
-                    }
-                }
-                if let InvoiceSubject::PaymentReceipt { documents, .. } = &draft.subject {
-                    for document in documents {
-                        let reported = sqlx::query(
-                            "INSERT INTO payment_receipt_documents (receipt_invoice_id, \
-                             invoice_id, installment, previous_balance_minor, paid_minor) \
-                             VALUES ($1, $2, $3, $4, $5)",
-                        )
-                        .bind(invoice_id.to_string())
-                        .bind(document.invoice_id.to_string())
-                        .bind(document.installment)
-                        .bind(document.previous_balance_minor)
-                        .bind(document.paid_minor)
-                        .execute(&mut *tx)
-                        .await;
-                        match reported {
-                            Err(error)
-                                if is_unique_violation(
-                                    &error,
-                                    "payment_receipt_documents_installment_unique",
-                                ) || is_unique_violation(
-                                    &error,
-                                    "payment_receipt_documents.installment",
-                                ) =>
-                            {
-                                return Err(BillingError::AlreadyIssued(format!(
-                                    "another payment complement of invoice {} was issued at \
-                                     the same time; try again",
-                                    document.invoice_id
-                                ))
-                                .into());
-                            }
-                            other => other.context("failed to record a paid document")?,
-                        };
-                    }
-                }
-                Ok(invoice_id)
+            // A retry: the first call's result, and nothing written.
+            if let Some(invoice_id) = tx.earlier_result(key).await? {
+                return Ok(invoice_id);
             }
+            let invoice_id = InvoiceId::new();
+            tx.claim(key, &invoice_id.to_string(), now).await?;
+            tx.lock_ledger().await?;
+            let folio = tx.next_folio(draft.series).await?;
+            let sealed = (draft.seal)(folio);
+            tx.insert_invoice(invoice_id, draft, folio, &sealed, now)
+                .await?;
+            match &draft.subject {
+                InvoiceSubject::Payment(payment_id) => {
+                    tx.record_invoiced_payments(invoice_id, &[*payment_id])
+                        .await?;
+                }
+                InvoiceSubject::Global { payments, .. } => {
+                    tx.record_invoiced_payments(invoice_id, payments).await?;
+                }
+                InvoiceSubject::Charges(charges) => {
+                    tx.record_invoiced_charges(invoice_id, charges).await?;
+                }
+                InvoiceSubject::PaymentReceipt { documents, .. } => {
+                    tx.record_paid_documents(invoice_id, documents).await?;
+                }
+                InvoiceSubject::CreditNote { .. } => {}
+            }
+            Ok(invoice_id)
         })
     }
 
     pub async fn invoice(&self, invoice_id: InvoiceId) -> Result<Option<Invoice>, BillingError> {
-        type Row = (
-            String,
-            String,
-            i64,
-            Option<String>,
-            Option<NaiveDate>,
-            String,
-            i64,
-            String,
-            String,
-            String,
-            String,
-            String,
-            DateTime<Utc>,
-            Option<String>,
-            Option<String>,
-        );
-        let (row, payments, stamp, charges, documents) = with_db!(&self.db, |pool| {
-            async {
-                let row: Option<Row> = sqlx::query_as(
-                    "SELECT kind, series, folio, payment_id, day, receptor_rfc, total_minor, \
-                     currency, certificate_number, cadena_original, xml, created_by, created_at, \
-                     correction_id, related_invoice_id \
-                     FROM invoices WHERE invoice_id = $1",
-                )
-                .bind(invoice_id.to_string())
-                .fetch_optional(pool)
-                .await?;
-                let stamp: Option<(String, String, String, String, String)> = sqlx::query_as(
-                    "SELECT uuid, stamped_at, pac_rfc, sat_certificate_number, xml \
-                     FROM invoice_stamps WHERE invoice_id = $1",
-                )
-                .bind(invoice_id.to_string())
-                .fetch_optional(pool)
-                .await?;
-                let charges: Vec<(String, i64)> = sqlx::query_as(
-                    "SELECT ic.charge_id, ic.amount_minor FROM invoice_charges ic \
-                     JOIN charges c ON c.charge_id = ic.charge_id \
-                     WHERE ic.invoice_id = $1 ORDER BY c.service_date, c.ledger_sequence",
-                )
-                .bind(invoice_id.to_string())
-                .fetch_all(pool)
-                .await?;
-                let documents: Vec<(String, i64, i64, i64)> = sqlx::query_as(
-                    "SELECT invoice_id, installment, previous_balance_minor, paid_minor \
-                     FROM payment_receipt_documents WHERE receipt_invoice_id = $1 \
-                     ORDER BY invoice_id",
-                )
-                .bind(invoice_id.to_string())
-                .fetch_all(pool)
-                .await?;
-                let payments: Vec<String> = sqlx::query_scalar(
-                    "SELECT i.payment_id FROM invoice_payments i \
-                     JOIN payments p ON p.payment_id = i.payment_id \
-                     WHERE i.invoice_id = $1 ORDER BY p.receipt_number",
-                )
-                .bind(invoice_id.to_string())
-                .fetch_all(pool)
-                .await?;
-                Ok::<_, sqlx::Error>((row, payments, stamp, charges, documents))
-            }
-            .await
-        })
-        .context("failed to read an invoice")?;
-        let Some((
-            kind,
-            series,
-            folio,
-            payment_id,
-            day,
-            receptor_rfc,
-            total_minor,
-            currency,
-            certificate_number,
-            cadena_original,
-            xml,
-            created_by,
-            created_at,
-            correction_id,
-            related_invoice_id,
-        )) = row
-        else {
+        let Some(rows) = self.invoice_rows(invoice_id).await? else {
             return Ok(None);
         };
         let row_id = format!("invoice {invoice_id}");
-        let parse_payment =
-            |id: &str| PaymentId::parse(id).map_err(|_| corrupt("payment_id", &row_id));
-        let parse_invoice =
-            |id: &str| InvoiceId::parse(id).map_err(|_| corrupt("invoice_id", &row_id));
-        let subject = match (kind.as_str(), payment_id, day) {
-            ("payment", Some(payment_id), None) => {
-                InvoiceSubject::Payment(parse_payment(&payment_id)?)
-            }
-            ("global", None, Some(day)) => InvoiceSubject::Global {
-                day,
-                payments: payments
-                    .iter()
-                    .map(|id| parse_payment(id))
-                    .collect::<anyhow::Result<Vec<_>>>()?,
-            },
-            ("charges", None, None) => {
-                let mut billed = Vec::with_capacity(charges.len());
-                for (charge_id, amount_minor) in charges {
-                    let charge_id =
-                        ChargeId::parse(&charge_id).map_err(|_| corrupt("charge_id", &row_id))?;
-                    billed.push((charge_id, amount_minor));
-                }
-                InvoiceSubject::Charges(billed)
-            }
-            ("credit_note", None, None) => InvoiceSubject::CreditNote {
-                correction_id: correction_id
-                    .as_deref()
-                    .and_then(|id| CorrectionId::parse(id).ok())
-                    .ok_or_else(|| corrupt("correction_id", &row_id))?,
-                related: parse_invoice(related_invoice_id.as_deref().unwrap_or_default())?,
-            },
-            ("payment_receipt", Some(payment_id), None) => {
-                let mut paid = Vec::with_capacity(documents.len());
-                for (invoice_id, installment, previous_balance_minor, paid_minor) in documents {
-                    paid.push(ReceiptDocument {
-                        invoice_id: parse_invoice(&invoice_id)?,
-                        installment,
-                        previous_balance_minor,
-                        paid_minor,
-                    });
-                }
-                InvoiceSubject::PaymentReceipt {
-                    payment_id: parse_payment(&payment_id)?,
-                    documents: paid,
-                }
-            }
-            _ => return Err(corrupt("kind", &row_id).into()),
-        };
-        let currency: Currency = currency.parse().map_err(|_| corrupt("currency", &row_id))?;
+        let subject = rows.subject(&row_id)?;
+        let InvoiceRows { row, stamp, .. } = rows;
+        let currency: Currency = row
+            .currency
+            .parse()
+            .map_err(|_| corrupt("currency", &row_id))?;
         Ok(Some(Invoice {
             invoice_id,
             subject,
-            series,
-            folio,
-            receptor_rfc,
-            total: Money::from_minor(total_minor, currency),
-            certificate_number,
-            cadena_original,
-            xml,
-            created_by,
-            created_at,
+            series: row.series,
+            folio: row.folio,
+            receptor_rfc: row.receptor_rfc,
+            total: Money::from_minor(row.total_minor, currency),
+            certificate_number: row.certificate_number,
+            cadena_original: row.cadena_original,
+            xml: row.xml,
+            created_by: row.created_by,
+            created_at: row.created_at,
             stamp: stamp.map(|(uuid, stamped_at, pac_rfc, sat_certificate_number, xml)| {
                 InvoiceStamp {
                     uuid,
@@ -601,6 +328,71 @@ impl BillingStore {
                 }
             }),
         }))
+    }
+
+    /// An invoice's row with its stamp and what it covers, or `None` for an unknown invoice.
+    async fn invoice_rows(
+        &self,
+        invoice_id: InvoiceId,
+    ) -> Result<Option<InvoiceRows>, BillingError> {
+        let id = invoice_id.to_string();
+        let rows = with_db!(&self.db, |pool| {
+            async {
+                let row: Option<InvoiceRow> = sqlx::query_as(
+                    "SELECT kind, series, folio, payment_id, day, receptor_rfc, total_minor, \
+                     currency, certificate_number, cadena_original, xml, created_by, created_at, \
+                     correction_id, related_invoice_id \
+                     FROM invoices WHERE invoice_id = $1",
+                )
+                .bind(id.as_str())
+                .fetch_optional(pool)
+                .await?;
+                let Some(row) = row else {
+                    return Ok(None);
+                };
+                let stamp: Option<StampRow> = sqlx::query_as(
+                    "SELECT uuid, stamped_at, pac_rfc, sat_certificate_number, xml \
+                     FROM invoice_stamps WHERE invoice_id = $1",
+                )
+                .bind(id.as_str())
+                .fetch_optional(pool)
+                .await?;
+                let charges: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT ic.charge_id, ic.amount_minor FROM invoice_charges ic \
+                     JOIN charges c ON c.charge_id = ic.charge_id \
+                     WHERE ic.invoice_id = $1 ORDER BY c.service_date, c.ledger_sequence",
+                )
+                .bind(id.as_str())
+                .fetch_all(pool)
+                .await?;
+                let documents: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+                    "SELECT invoice_id, installment, previous_balance_minor, paid_minor \
+                     FROM payment_receipt_documents WHERE receipt_invoice_id = $1 \
+                     ORDER BY invoice_id",
+                )
+                .bind(id.as_str())
+                .fetch_all(pool)
+                .await?;
+                let payments: Vec<String> = sqlx::query_scalar(
+                    "SELECT i.payment_id FROM invoice_payments i \
+                     JOIN payments p ON p.payment_id = i.payment_id \
+                     WHERE i.invoice_id = $1 ORDER BY p.receipt_number",
+                )
+                .bind(id.as_str())
+                .fetch_all(pool)
+                .await?;
+                Ok::<_, sqlx::Error>(Some(InvoiceRows {
+                    row,
+                    stamp,
+                    payments,
+                    charges,
+                    documents,
+                }))
+            }
+            .await
+        })
+        .context("failed to read an invoice")?;
+        Ok(rows)
     }
 
     /// Records a PAC's stamp of an invoice, unless it has one already (the first one stays).
@@ -629,5 +421,350 @@ impl BillingStore {
         })
         .context("failed to record an invoice's stamp")?;
         Ok(())
+    }
+}
+
+/// An invoice's row as read.
+#[derive(sqlx::FromRow)]
+struct InvoiceRow {
+    kind: String,
+    series: String,
+    folio: i64,
+    payment_id: Option<String>,
+    day: Option<NaiveDate>,
+    receptor_rfc: String,
+    total_minor: i64,
+    currency: String,
+    certificate_number: String,
+    cadena_original: String,
+    xml: String,
+    created_by: String,
+    created_at: DateTime<Utc>,
+    correction_id: Option<String>,
+    related_invoice_id: Option<String>,
+}
+
+/// A stamp's uuid, time, PAC, SAT certificate and stamped XML.
+type StampRow = (String, String, String, String, String);
+
+/// Everything read for one invoice.
+struct InvoiceRows {
+    row: InvoiceRow,
+    stamp: Option<StampRow>,
+    /// The payments it covers, by receipt number.
+    payments: Vec<String>,
+    /// The charges it bills, with the amount billed.
+    charges: Vec<(String, i64)>,
+    /// The documents a payment complement reports paid.
+    documents: Vec<(String, i64, i64, i64)>,
+}
+
+impl InvoiceRows {
+    /// What the invoice is for, by its kind; a kind without the columns it needs is corrupt.
+    fn subject(&self, row_id: &str) -> anyhow::Result<InvoiceSubject> {
+        let row = &self.row;
+        let parse_payment =
+            |id: &str| PaymentId::parse(id).map_err(|_| corrupt("payment_id", row_id));
+        let parse_invoice =
+            |id: &str| InvoiceId::parse(id).map_err(|_| corrupt("invoice_id", row_id));
+        let subject = match (row.kind.as_str(), row.payment_id.as_deref(), row.day) {
+            ("payment", Some(payment_id), None) => {
+                InvoiceSubject::Payment(parse_payment(payment_id)?)
+            }
+            ("global", None, Some(day)) => InvoiceSubject::Global {
+                day,
+                payments: self
+                    .payments
+                    .iter()
+                    .map(|id| parse_payment(id))
+                    .collect::<anyhow::Result<Vec<_>>>()?,
+            },
+            ("charges", None, None) => {
+                let mut billed = Vec::with_capacity(self.charges.len());
+                for (charge_id, amount_minor) in &self.charges {
+                    let charge_id =
+                        ChargeId::parse(charge_id).map_err(|_| corrupt("charge_id", row_id))?;
+                    billed.push((charge_id, *amount_minor));
+                }
+                InvoiceSubject::Charges(billed)
+            }
+            ("credit_note", None, None) => InvoiceSubject::CreditNote {
+                correction_id: row
+                    .correction_id
+                    .as_deref()
+                    .and_then(|id| CorrectionId::parse(id).ok())
+                    .ok_or_else(|| corrupt("correction_id", row_id))?,
+                related: parse_invoice(row.related_invoice_id.as_deref().unwrap_or_default())?,
+            },
+            ("payment_receipt", Some(payment_id), None) => {
+                let mut paid = Vec::with_capacity(self.documents.len());
+                for (invoice_id, installment, previous_balance_minor, paid_minor) in &self.documents
+                {
+                    paid.push(ReceiptDocument {
+                        invoice_id: parse_invoice(invoice_id)?,
+                        installment: *installment,
+                        previous_balance_minor: *previous_balance_minor,
+                        paid_minor: *paid_minor,
+                    });
+                }
+                InvoiceSubject::PaymentReceipt {
+                    payment_id: parse_payment(payment_id)?,
+                    documents: paid,
+                }
+            }
+            _ => return Err(corrupt("kind", row_id)),
+        };
+        Ok(subject)
+    }
+}
+
+/// How an invoice's subject is stored on its row: its kind and the one reference each kind has.
+struct SubjectColumns {
+    kind: &'static str,
+    payment_id: Option<String>,
+    day: Option<NaiveDate>,
+    correction_id: Option<String>,
+    related_invoice_id: Option<String>,
+}
+
+impl SubjectColumns {
+    fn of(subject: &InvoiceSubject) -> Self {
+        let mut columns = SubjectColumns {
+            kind: "",
+            payment_id: None,
+            day: None,
+            correction_id: None,
+            related_invoice_id: None,
+        };
+        match subject {
+            InvoiceSubject::Payment(payment_id) => {
+                columns.kind = "payment";
+                columns.payment_id = Some(payment_id.to_string());
+            }
+            InvoiceSubject::Global { day, .. } => {
+                columns.kind = "global";
+                columns.day = Some(*day);
+            }
+            InvoiceSubject::Charges(_) => columns.kind = "charges",
+            InvoiceSubject::CreditNote {
+                correction_id,
+                related,
+            } => {
+                columns.kind = "credit_note";
+                columns.correction_id = Some(correction_id.to_string());
+                columns.related_invoice_id = Some(related.to_string());
+            }
+            InvoiceSubject::PaymentReceipt { payment_id, .. } => {
+                columns.kind = "payment_receipt";
+                columns.payment_id = Some(payment_id.to_string());
+            }
+        }
+        columns
+    }
+}
+
+/// The statements of issuing an invoice, inside its transaction (which holds the ledger head).
+trait InvoicesTx {
+    /// The next folio of `series`: numbered under the ledger head, so folios have no gaps.
+    async fn next_folio(&mut self, series: &str) -> anyhow::Result<i64>;
+
+    /// Stores the sealed invoice. Refuses ([`BillingError::AlreadyIssued`]) a second CFDI of one
+    /// credit note, or a second payment complement of one payment.
+    async fn insert_invoice(
+        &mut self,
+        invoice_id: InvoiceId,
+        draft: &InvoiceDraft<'_>,
+        folio: i64,
+        sealed: &Sealed,
+        now: DateTime<Utc>,
+    ) -> Result<(), BillingError>;
+
+    /// Records the payments the invoice covers. Refuses ([`BillingError::AlreadyInvoiced`]) a
+    /// payment another invoice covers.
+    async fn record_invoiced_payments(
+        &mut self,
+        invoice_id: InvoiceId,
+        payments: &[PaymentId],
+    ) -> Result<(), BillingError>;
+
+    /// Records the charges a PPD invoice bills. Refuses ([`BillingError::AlreadyIssued`]) a
+    /// charge another one bills.
+    async fn record_invoiced_charges(
+        &mut self,
+        invoice_id: InvoiceId,
+        charges: &[(ChargeId, i64)],
+    ) -> Result<(), BillingError>;
+
+    /// Records the PPD invoices a payment complement reports paid. Refuses
+    /// ([`BillingError::AlreadyIssued`]) an installment another complement reported.
+    async fn record_paid_documents(
+        &mut self,
+        invoice_id: InvoiceId,
+        documents: &[ReceiptDocument],
+    ) -> Result<(), BillingError>;
+}
+
+for_each_backend! {
+    impl InvoicesTx for Conn {
+        async fn next_folio(&mut self, series: &str) -> anyhow::Result<i64> {
+            let last: Option<i64> =
+                sqlx::query_scalar("SELECT MAX(folio) FROM invoices WHERE series = $1")
+                    .bind(series)
+                    .fetch_one(&mut *self)
+                    .await
+                    .context("failed to number an invoice")?;
+            Ok(last.unwrap_or(0) + 1)
+        }
+
+        async fn insert_invoice(
+            &mut self,
+            invoice_id: InvoiceId,
+            draft: &InvoiceDraft<'_>,
+            folio: i64,
+            sealed: &Sealed,
+            now: DateTime<Utc>,
+        ) -> Result<(), BillingError> {
+            let subject = SubjectColumns::of(&draft.subject);
+            let stored = sqlx::query(
+                "INSERT INTO invoices (invoice_id, kind, series, folio, payment_id, day, \
+                 receptor_rfc, total_minor, currency, certificate_number, cadena_original, \
+                 xml, status, created_by, request_id, created_at, correction_id, \
+                 related_invoice_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'sealed', $13, \
+                 $14, $15, $16, $17)",
+            )
+            .bind(invoice_id.to_string())
+            .bind(subject.kind)
+            .bind(draft.series)
+            .bind(folio)
+            .bind(subject.payment_id)
+            .bind(subject.day)
+            .bind(draft.receptor_rfc)
+            .bind(sealed.total_minor)
+            .bind(draft.currency.code())
+            .bind(draft.certificate_number)
+            .bind(&sealed.cadena_original)
+            .bind(&sealed.xml)
+            .bind(draft.created_by)
+            .bind(draft.request_id.as_str())
+            .bind(now)
+            .bind(subject.correction_id)
+            .bind(subject.related_invoice_id)
+            .execute(&mut *self)
+            .await;
+            match stored {
+                // PostgreSQL names the constraint, SQLite the columns.
+                Err(error)
+                    if is_unique_violation(&error, "invoices_correction_unique")
+                        || is_unique_violation(&error, "invoices.correction_id") =>
+                {
+                    Err(BillingError::AlreadyIssued(
+                        "the credit note already has its CFDI".into(),
+                    ))
+                }
+                Err(error)
+                    if is_unique_violation(&error, "invoices_payment_receipt_unique")
+                        || is_unique_violation(&error, "invoices.payment_id") =>
+                {
+                    Err(BillingError::AlreadyIssued(
+                        "the payment already has its payment complement".into(),
+                    ))
+                }
+                other => {
+                    other.context("failed to store an invoice")?;
+                    Ok(())
+                }
+            }
+        }
+
+        async fn record_invoiced_payments(
+            &mut self,
+            invoice_id: InvoiceId,
+            payments: &[PaymentId],
+        ) -> Result<(), BillingError> {
+            for payment_id in payments {
+                let covered = sqlx::query(
+                    "INSERT INTO invoice_payments (payment_id, invoice_id) VALUES ($1, $2)",
+                )
+                .bind(payment_id.to_string())
+                .bind(invoice_id.to_string())
+                .execute(&mut *self)
+                .await;
+                match covered {
+                    Err(error) if is_unique_violation(&error, "invoice_payments") => {
+                        return Err(BillingError::AlreadyInvoiced(*payment_id));
+                    }
+                    other => other.context("failed to record an invoiced payment")?,
+                };
+            }
+            Ok(())
+        }
+
+        async fn record_invoiced_charges(
+            &mut self,
+            invoice_id: InvoiceId,
+            charges: &[(ChargeId, i64)],
+        ) -> Result<(), BillingError> {
+            for (charge_id, amount_minor) in charges {
+                let billed = sqlx::query(
+                    "INSERT INTO invoice_charges (charge_id, invoice_id, amount_minor) \
+                     VALUES ($1, $2, $3)",
+                )
+                .bind(charge_id.to_string())
+                .bind(invoice_id.to_string())
+                .bind(*amount_minor)
+                .execute(&mut *self)
+                .await;
+                match billed {
+                    Err(error) if is_unique_violation(&error, "invoice_charges") => {
+                        return Err(BillingError::AlreadyIssued(format!(
+                            "charge {charge_id} is already invoiced"
+                        )));
+                    }
+                    other => other.context("failed to record an invoiced charge")?,
+                };
+            }
+            Ok(())
+        }
+
+        async fn record_paid_documents(
+            &mut self,
+            invoice_id: InvoiceId,
+            documents: &[ReceiptDocument],
+        ) -> Result<(), BillingError> {
+            for document in documents {
+                let reported = sqlx::query(
+                    "INSERT INTO payment_receipt_documents (receipt_invoice_id, \
+                     invoice_id, installment, previous_balance_minor, paid_minor) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(invoice_id.to_string())
+                .bind(document.invoice_id.to_string())
+                .bind(document.installment)
+                .bind(document.previous_balance_minor)
+                .bind(document.paid_minor)
+                .execute(&mut *self)
+                .await;
+                match reported {
+                    Err(error)
+                        if is_unique_violation(
+                            &error,
+                            "payment_receipt_documents_installment_unique",
+                        ) || is_unique_violation(
+                            &error,
+                            "payment_receipt_documents.installment",
+                        ) =>
+                    {
+                        return Err(BillingError::AlreadyIssued(format!(
+                            "another payment complement of invoice {} was issued at the same \
+                             time; try again",
+                            document.invoice_id
+                        )));
+                    }
+                    other => other.context("failed to record a paid document")?,
+                };
+            }
+            Ok(())
+        }
     }
 }

@@ -20,13 +20,13 @@
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use clinic_common::ids::PatientId;
-use clinic_common::with_db;
 use clinic_common::{Currency, Money};
+use clinic_common::{for_each_backend, with_db};
 
 use super::{BillingStore, corrupt};
 use crate::domain::{AccountBalance, BillingError, LedgerEntry, LedgerPage, LedgerSource};
 
-/// An entry about to be appended; its sequence is assigned by [`append_to_ledger!`].
+/// An entry about to be appended; its sequence is assigned by [`LedgerTx::append_to_ledger`].
 pub struct NewLedgerEntry {
     pub patient_id: PatientId,
     pub source: LedgerSource,
@@ -36,90 +36,92 @@ pub struct NewLedgerEntry {
     pub created_at: DateTime<Utc>,
 }
 
-/// Inside the open transaction `$tx`: appends `$entry` (a `&NewLedgerEntry`) to the ledger and
-/// evaluates to its sequence. See the module documentation for why the number comes from
-/// `ledger_head` in this same transaction.
-macro_rules! append_to_ledger {
-    ($tx:ident, $entry:expr) => {{
-        let entry: &crate::store::NewLedgerEntry = $entry;
-        let sequence: i64 = sqlx::query_scalar(
-            "UPDATE ledger_head SET last_sequence = last_sequence + 1 \
-             WHERE head_id = 1 RETURNING last_sequence",
-        )
-        .fetch_one(&mut *$tx)
-        .await
-        .context("failed to advance the ledger head")?;
-        sqlx::query(
-            "INSERT INTO ledger_entries (sequence, patient_id, kind, amount_minor, currency, \
-             source_id, service_date, created_at, related_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(sequence)
-        .bind(entry.patient_id.to_string())
-        .bind(entry.source.kind().as_str())
-        .bind(entry.amount.minor_units())
-        .bind(entry.amount.currency().code())
-        .bind(entry.source.id())
-        .bind(entry.service_date)
-        .bind(entry.created_at)
-        .bind(entry.source.related_id())
-        .execute(&mut *$tx)
-        .await
-        .context("failed to append a ledger entry")?;
-        sequence
-    }};
-}
-pub(crate) use append_to_ledger;
+/// The ledger's statements inside a transaction that moves money.
+pub(crate) trait LedgerTx {
+    /// Appends `entry` to the ledger and returns its sequence. See the module documentation for
+    /// why the number comes from `ledger_head` in this same transaction: from here until the
+    /// transaction ends, every other ledger writer waits.
+    async fn append_to_ledger(&mut self, entry: &NewLedgerEntry) -> anyhow::Result<i64>;
 
-/// Inside the open transaction `$tx`: takes the ledger head's lock without appending, for a
-/// write that must be serialised with every ledger writer before it decides anything (what a
-/// charge or payment stands at, whether a day is closed). Writers that append later in the same
-/// transaction already hold it.
-macro_rules! lock_ledger {
-    ($tx:ident) => {
-        sqlx::query("UPDATE ledger_head SET last_sequence = last_sequence WHERE head_id = 1")
-            .execute(&mut *$tx)
+    /// Takes the ledger head's lock without appending, for a write that must be serialised with
+    /// every ledger writer before it decides anything (what a charge or payment stands at,
+    /// whether a day is closed). Writers that append later in the same transaction already hold
+    /// it.
+    async fn lock_ledger(&mut self) -> anyhow::Result<()>;
+
+    /// Holding the ledger head: refuses ([`BillingError::DayClosed`]) an entry dated `day` when
+    /// that day or a later one is closed.
+    async fn ensure_day_open(&mut self, day: NaiveDate) -> Result<(), BillingError>;
+
+    /// The patient's balance in minor units, summed over their ledger entries, including any
+    /// appended earlier in the transaction. Run after [`LedgerTx::append_to_ledger`], every
+    /// earlier writer has committed (they held the head), so on PostgreSQL this statement's
+    /// snapshot sees all of the patient's entries.
+    async fn patient_balance_minor(&mut self, patient_id: PatientId) -> anyhow::Result<i64>;
+}
+
+for_each_backend! {
+    impl LedgerTx for Conn {
+        async fn append_to_ledger(&mut self, entry: &NewLedgerEntry) -> anyhow::Result<i64> {
+            let sequence: i64 = sqlx::query_scalar(
+                "UPDATE ledger_head SET last_sequence = last_sequence + 1 \
+                 WHERE head_id = 1 RETURNING last_sequence",
+            )
+            .fetch_one(&mut *self)
             .await
-            .context("failed to lock the ledger head")?;
-    };
-}
-pub(crate) use lock_ledger;
+            .context("failed to advance the ledger head")?;
+            sqlx::query(
+                "INSERT INTO ledger_entries (sequence, patient_id, kind, amount_minor, currency, \
+                 source_id, service_date, created_at, related_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(sequence)
+            .bind(entry.patient_id.to_string())
+            .bind(entry.source.kind().as_str())
+            .bind(entry.amount.minor_units())
+            .bind(entry.amount.currency().code())
+            .bind(entry.source.id())
+            .bind(entry.service_date)
+            .bind(entry.created_at)
+            .bind(entry.source.related_id())
+            .execute(&mut *self)
+            .await
+            .context("failed to append a ledger entry")?;
+            Ok(sequence)
+        }
 
-/// Inside the open transaction `$tx`, holding the ledger head: refuses (`DayClosed`, rolling
-/// back) an entry dated `$day` when that day or a later one is closed.
-macro_rules! ensure_day_open {
-    ($tx:ident, $day:expr) => {
-        let day: chrono::NaiveDate = $day;
-        let closed: Option<chrono::NaiveDate> =
-            sqlx::query_scalar("SELECT MAX(day) FROM closed_days")
-                .fetch_one(&mut *$tx)
+        async fn lock_ledger(&mut self) -> anyhow::Result<()> {
+            sqlx::query("UPDATE ledger_head SET last_sequence = last_sequence WHERE head_id = 1")
+                .execute(&mut *self)
+                .await
+                .context("failed to lock the ledger head")?;
+            Ok(())
+        }
+
+        async fn ensure_day_open(&mut self, day: NaiveDate) -> Result<(), BillingError> {
+            let closed: Option<NaiveDate> = sqlx::query_scalar("SELECT MAX(day) FROM closed_days")
+                .fetch_one(&mut *self)
                 .await
                 .context("failed to read the closed days")?;
-        if closed.is_some_and(|closed| day <= closed) {
-            return Err(crate::domain::BillingError::DayClosed(day).into());
+            if closed.is_some_and(|closed| day <= closed) {
+                return Err(BillingError::DayClosed(day));
+            }
+            Ok(())
         }
-    };
-}
-pub(crate) use ensure_day_open;
 
-/// Inside the open transaction `$tx`: the patient's balance in minor units, summed over their
-/// ledger entries, including any appended earlier in the transaction. Run after
-/// [`append_to_ledger!`], every earlier writer has committed (they held the head), so on
-/// PostgreSQL this statement's snapshot sees all of the patient's entries.
-macro_rules! patient_balance_minor {
-    ($tx:ident, $patient_id:expr) => {{
-        let balance: i64 = sqlx::query_scalar(
-            "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries \
-             WHERE patient_id = $1",
-        )
-        .bind($patient_id.to_string())
-        .fetch_one(&mut *$tx)
-        .await
-        .context("failed to sum a patient's ledger entries")?;
-        balance
-    }};
+        async fn patient_balance_minor(&mut self, patient_id: PatientId) -> anyhow::Result<i64> {
+            let balance: i64 = sqlx::query_scalar(
+                "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM ledger_entries \
+                 WHERE patient_id = $1",
+            )
+            .bind(patient_id.to_string())
+            .fetch_one(&mut *self)
+            .await
+            .context("failed to sum a patient's ledger entries")?;
+            Ok(balance)
+        }
+    }
 }
-pub(crate) use patient_balance_minor;
 
 /// The columns `LedgerEntryRow` reads.
 macro_rules! ledger_entry_columns {

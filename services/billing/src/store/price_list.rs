@@ -5,10 +5,11 @@ use chrono::{DateTime, Utc};
 use clinic_common::Currency;
 use clinic_common::Money;
 use clinic_common::db::is_unique_violation;
+use clinic_common::idempotency::{Attempt, IdempotencyKey, IdempotencyKeys, retrying};
 use clinic_common::validation::FieldViolations;
-use clinic_common::{in_transaction, with_db};
+use clinic_common::{for_each_backend, in_transaction, with_db};
 
-use super::{BillingStore, WriteError, claiming_key, corrupt};
+use super::{BillingStore, corrupt};
 use crate::domain::{
     BillingError, ItemDescription, NewPriceListItem, Operation, PackageTerms, PriceCode,
     PriceListItem, PriceListItemKind, SatCodes,
@@ -28,6 +29,84 @@ const SELECT_PRICE_LIST_ITEM: &str = concat!(
     " FROM price_list_items WHERE code = $1"
 );
 
+/// The statements of adding an item to the price list, inside its transaction.
+trait PriceListTx {
+    /// Refuses a package whose `covers` is not on the list, or is a package itself: a package
+    /// of packages would never be used up.
+    async fn ensure_coverable(&mut self, package: &PackageTerms) -> Result<(), BillingError>;
+
+    /// Inserts the item. Refuses ([`BillingError::PriceCodeTaken`]) a code already listed.
+    async fn insert_item(
+        &mut self,
+        new: &NewPriceListItem,
+        now: DateTime<Utc>,
+    ) -> Result<(), BillingError>;
+}
+
+for_each_backend! {
+    impl PriceListTx for Conn {
+        async fn ensure_coverable(&mut self, package: &PackageTerms) -> Result<(), BillingError> {
+            let covered: Option<String> =
+                sqlx::query_scalar("SELECT kind FROM price_list_items WHERE code = $1")
+                    .bind(package.covers.as_str())
+                    .fetch_optional(&mut *self)
+                    .await
+                    .context("failed to read the item a package covers")?;
+            match covered.as_deref() {
+                None => Err(FieldViolations::single(
+                    "item.package_covers",
+                    "is not on the price list",
+                )
+                .into()),
+                Some("package") => Err(FieldViolations::single(
+                    "item.package_covers",
+                    "is a package itself",
+                )
+                .into()),
+                Some(_) => Ok(()),
+            }
+        }
+
+        async fn insert_item(
+            &mut self,
+            new: &NewPriceListItem,
+            now: DateTime<Utc>,
+        ) -> Result<(), BillingError> {
+            let inserted = sqlx::query(
+                "INSERT INTO price_list_items (code, description, unit_price_minor, \
+                 currency, kind, created_at, package_sessions, package_covers, \
+                 sat_product_code, sat_unit_code) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(new.code.as_str())
+            .bind(new.description.as_str())
+            .bind(new.unit_price.minor_units())
+            .bind(new.unit_price.currency().code())
+            .bind(new.kind.as_str())
+            .bind(now)
+            .bind(
+                new.package
+                    .as_ref()
+                    .map(|package| i32::from(package.sessions)),
+            )
+            .bind(new.package.as_ref().map(|package| package.covers.as_str()))
+            .bind(new.sat.as_ref().map(|sat| sat.product_code.as_str()))
+            .bind(new.sat.as_ref().map(|sat| sat.unit_code.as_str()))
+            .execute(&mut *self)
+            .await;
+            match inserted {
+                Err(error) if is_unique_violation(&error, "price_list_items") => {
+                    Err(BillingError::PriceCodeTaken(new.code.clone()))
+                }
+                other => {
+                    other.context("failed to insert a price list item")?;
+                    Ok(())
+                }
+            }
+        }
+    }
+}
+
 impl BillingStore {
     /// Adds an item, or returns the item a first call with the same request id added.
     pub async fn create_price_list_item(
@@ -36,8 +115,13 @@ impl BillingStore {
         now: DateTime<Utc>,
     ) -> Result<PriceListItem, BillingError> {
         let fingerprint = new.fingerprint();
-        let code = claiming_key(&new.request_id, || {
-            self.try_create_price_list_item(new, &fingerprint, now)
+        let key = IdempotencyKey::new(
+            Operation::CreatePriceListItem.as_str(),
+            &new.request_id,
+            &fingerprint,
+        );
+        let code = retrying("a price list item", || {
+            self.try_create_price_list_item(new, &key, now)
         })
         .await?;
         self.price_list_item(&code)
@@ -48,81 +132,20 @@ impl BillingStore {
     async fn try_create_price_list_item(
         &self,
         new: &NewPriceListItem,
-        fingerprint: &str,
+        key: &IdempotencyKey<'_>,
         now: DateTime<Utc>,
-    ) -> Result<PriceCode, WriteError> {
-        let operation = Operation::CreatePriceListItem;
+    ) -> Result<PriceCode, Attempt<BillingError>> {
         in_transaction!(&self.db, |tx| {
-            if let Some(code) = earlier_result!(tx, operation, new.request_id, fingerprint) {
-                let code = PriceCode::parse(&code)
-                    .map_err(|_| corrupt("idempotency_keys.resource_id", &code))?;
-                Ok::<_, WriteError>(code)
-            } else {
-                claim_request_id!(
-                    tx,
-                    operation,
-                    new.request_id,
-                    fingerprint,
-                    new.code.as_str(),
-                    now
-                );
-                if let Some(package) = &new.package {
-                    // What a package prepays is an item already on the list, and not a package:
-                    // a package of packages would never be used up.
-                    let covered: Option<String> =
-                        sqlx::query_scalar("SELECT kind FROM price_list_items WHERE code = $1")
-                            .bind(package.covers.as_str())
-                            .fetch_optional(&mut *tx)
-                            .await
-                            .context("failed to read the item a package covers")?;
-                    match covered.as_deref() {
-                        None => {
-                            return Err(BillingError::from(FieldViolations::single(
-                                "item.package_covers",
-                                "is not on the price list",
-                            ))
-                            .into());
-                        }
-                        Some("package") => {
-                            return Err(BillingError::from(FieldViolations::single(
-                                "item.package_covers",
-                                "is a package itself",
-                            ))
-                            .into());
-                        }
-                        Some(_) => {}
-                    }
-                }
-                let inserted = sqlx::query(
-                    "INSERT INTO price_list_items (code, description, unit_price_minor, \
-                     currency, kind, created_at, package_sessions, package_covers, \
-                     sat_product_code, sat_unit_code) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                )
-                .bind(new.code.as_str())
-                .bind(new.description.as_str())
-                .bind(new.unit_price.minor_units())
-                .bind(new.unit_price.currency().code())
-                .bind(new.kind.as_str())
-                .bind(now)
-                .bind(
-                    new.package
-                        .as_ref()
-                        .map(|package| i32::from(package.sessions)),
-                )
-                .bind(new.package.as_ref().map(|package| package.covers.as_str()))
-                .bind(new.sat.as_ref().map(|sat| sat.product_code.as_str()))
-                .bind(new.sat.as_ref().map(|sat| sat.unit_code.as_str()))
-                .execute(&mut *tx)
-                .await;
-                match inserted {
-                    Err(error) if is_unique_violation(&error, "price_list_items") => {
-                        return Err(BillingError::PriceCodeTaken(new.code.clone()).into());
-                    }
-                    other => other.context("failed to insert a price list item")?,
-                };
-                Ok(new.code.clone())
+            // A retry: the first call's result, and nothing written.
+            if let Some(code) = tx.earlier_result(key).await? {
+                return Ok(code);
             }
+            tx.claim(key, new.code.as_str(), now).await?;
+            if let Some(package) = &new.package {
+                tx.ensure_coverable(package).await?;
+            }
+            tx.insert_item(new, now).await?;
+            Ok(new.code.clone())
         })
     }
 

@@ -6,11 +6,12 @@ use std::collections::HashMap;
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use clinic_common::db::is_unique_violation;
+use clinic_common::idempotency::{Attempt, IdempotencyKey, IdempotencyKeys, retrying};
 use clinic_common::validation::FieldViolations;
 use clinic_common::{Currency, Money};
-use clinic_common::{in_transaction, with_db};
+use clinic_common::{for_each_backend, in_transaction, with_db};
 
-use super::{BillingStore, WriteError, claiming_key, corrupt};
+use super::{BillingStore, corrupt};
 use crate::domain::{
     BillingError, ItemDescription, NewPromotion, Operation, PriceCode, Promotion, PromotionCode,
     PromotionDiscount,
@@ -36,6 +37,96 @@ macro_rules! promotion_columns {
     };
 }
 
+/// The statements of setting up a promotion, inside its transaction.
+trait PromotionsTx {
+    /// Refuses a promotion naming an item that is not on the price list; every such item is
+    /// reported at once.
+    async fn ensure_items_listed(&mut self, new: &NewPromotion) -> Result<(), BillingError>;
+
+    /// Inserts the promotion and its items. Refuses ([`BillingError::PromotionCodeTaken`]) a
+    /// code already taken.
+    async fn insert_promotion(
+        &mut self,
+        new: &NewPromotion,
+        currency: Currency,
+        created_by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), BillingError>;
+}
+
+for_each_backend! {
+    impl PromotionsTx for Conn {
+        async fn ensure_items_listed(&mut self, new: &NewPromotion) -> Result<(), BillingError> {
+            let mut violations = FieldViolations::new();
+            for (index, price_code) in new.price_codes.iter().enumerate() {
+                let listed: Option<String> =
+                    sqlx::query_scalar("SELECT code FROM price_list_items WHERE code = $1")
+                        .bind(price_code.as_str())
+                        .fetch_optional(&mut *self)
+                        .await
+                        .context("failed to read the price list")?;
+                if listed.is_none() {
+                    violations.add(
+                        format!("promotion.price_codes[{index}]"),
+                        "is not on the price list",
+                    );
+                }
+            }
+            if !violations.is_empty() {
+                return Err(violations.into());
+            }
+            Ok(())
+        }
+
+        async fn insert_promotion(
+            &mut self,
+            new: &NewPromotion,
+            currency: Currency,
+            created_by: &str,
+            now: DateTime<Utc>,
+        ) -> Result<(), BillingError> {
+            let (percent, amount) = match new.discount {
+                PromotionDiscount::Percent(percent) => (Some(i32::from(percent)), None),
+                PromotionDiscount::AmountPerUnit(amount) => (None, Some(amount.minor_units())),
+            };
+            let inserted = sqlx::query(
+                "INSERT INTO promotions (code, description, percent_off, amount_off_minor, \
+                 currency, valid_from, valid_to, created_by, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(new.code.as_str())
+            .bind(new.description.as_str())
+            .bind(percent)
+            .bind(amount)
+            .bind(currency.code())
+            .bind(new.valid_from)
+            .bind(new.valid_to)
+            .bind(created_by)
+            .bind(now)
+            .execute(&mut *self)
+            .await;
+            match inserted {
+                Err(error) if is_unique_violation(&error, "promotions") => {
+                    return Err(BillingError::PromotionCodeTaken(new.code.to_string()));
+                }
+                other => other.context("failed to insert a promotion")?,
+            };
+            for price_code in &new.price_codes {
+                sqlx::query(
+                    "INSERT INTO promotion_items (promotion_code, price_code) \
+                     VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                )
+                .bind(new.code.as_str())
+                .bind(price_code.as_str())
+                .execute(&mut *self)
+                .await
+                .context("failed to record a promotion's item")?;
+            }
+            Ok(())
+        }
+    }
+}
+
 impl BillingStore {
     /// Sets up a promotion, or returns the one a first call with the same request id set up.
     /// `currency` is the clinic's.
@@ -47,8 +138,13 @@ impl BillingStore {
         now: DateTime<Utc>,
     ) -> Result<Promotion, BillingError> {
         let fingerprint = new.fingerprint();
-        let code = claiming_key(&new.request_id, || {
-            self.try_create_promotion(new, currency, &fingerprint, created_by, now)
+        let key = IdempotencyKey::new(
+            Operation::CreatePromotion.as_str(),
+            &new.request_id,
+            &fingerprint,
+        );
+        let code = retrying("a promotion", || {
+            self.try_create_promotion(new, currency, &key, created_by, now)
         })
         .await?;
         self.promotion(&code)
@@ -60,83 +156,19 @@ impl BillingStore {
         &self,
         new: &NewPromotion,
         currency: Currency,
-        fingerprint: &str,
+        key: &IdempotencyKey<'_>,
         created_by: &str,
         now: DateTime<Utc>,
-    ) -> Result<PromotionCode, WriteError> {
-        let operation = Operation::CreatePromotion;
-        let (percent, amount) = match new.discount {
-            PromotionDiscount::Percent(percent) => (Some(i32::from(percent)), None),
-            PromotionDiscount::AmountPerUnit(amount) => (None, Some(amount.minor_units())),
-        };
+    ) -> Result<PromotionCode, Attempt<BillingError>> {
         in_transaction!(&self.db, |tx| {
-            if let Some(code) = earlier_result!(tx, operation, new.request_id, fingerprint) {
-                let code = PriceCode::parse(&code)
-                    .map_err(|_| corrupt("idempotency_keys.resource_id", &code))?;
-                Ok::<_, WriteError>(code)
-            } else {
-                claim_request_id!(
-                    tx,
-                    operation,
-                    new.request_id,
-                    fingerprint,
-                    new.code.as_str(),
-                    now
-                );
-                // Every item named must be on the list; all are reported at once.
-                let mut violations = FieldViolations::new();
-                for (index, price_code) in new.price_codes.iter().enumerate() {
-                    let listed: Option<String> =
-                        sqlx::query_scalar("SELECT code FROM price_list_items WHERE code = $1")
-                            .bind(price_code.as_str())
-                            .fetch_optional(&mut *tx)
-                            .await
-                            .context("failed to read the price list")?;
-                    if listed.is_none() {
-                        violations.add(
-                            format!("promotion.price_codes[{index}]"),
-                            "is not on the price list",
-                        );
-                    }
-                }
-                if !violations.is_empty() {
-                    return Err(BillingError::from(violations).into());
-                }
-                let inserted = sqlx::query(
-                    "INSERT INTO promotions (code, description, percent_off, amount_off_minor, \
-                     currency, valid_from, valid_to, created_by, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
-                .bind(new.code.as_str())
-                .bind(new.description.as_str())
-                .bind(percent)
-                .bind(amount)
-                .bind(currency.code())
-                .bind(new.valid_from)
-                .bind(new.valid_to)
-                .bind(created_by)
-                .bind(now)
-                .execute(&mut *tx)
-                .await;
-                match inserted {
-                    Err(error) if is_unique_violation(&error, "promotions") => {
-                        return Err(BillingError::PromotionCodeTaken(new.code.to_string()).into());
-                    }
-                    other => other.context("failed to insert a promotion")?,
-                };
-                for price_code in &new.price_codes {
-                    sqlx::query(
-                        "INSERT INTO promotion_items (promotion_code, price_code) \
-                         VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                    )
-                    .bind(new.code.as_str())
-                    .bind(price_code.as_str())
-                    .execute(&mut *tx)
-                    .await
-                    .context("failed to record a promotion's item")?;
-                }
-                Ok(new.code.clone())
+            // A retry: the first call's result, and nothing written.
+            if let Some(code) = tx.earlier_result(key).await? {
+                return Ok(code);
             }
+            tx.claim(key, new.code.as_str(), now).await?;
+            tx.ensure_items_listed(new).await?;
+            tx.insert_promotion(new, currency, created_by, now).await?;
+            Ok(new.code.clone())
         })
     }
 

@@ -7,18 +7,19 @@
 
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
+use clinic_common::idempotency::{Attempt, IdempotencyKey, IdempotencyKeys, retrying};
 use clinic_common::ids::{PatientId, PaymentId, RequestId};
 use clinic_common::validation::FieldViolations;
 use clinic_common::{Currency, Money};
-use clinic_common::{in_transaction, with_db};
+use clinic_common::{for_each_backend, in_transaction, with_db};
 
-use super::allocations::{held, insert_allocations};
-use super::drawer::lock_open_session;
-use super::ledger::{append_to_ledger, ensure_day_open, patient_balance_minor};
-use super::{BillingStore, NewLedgerEntry, WriteError, claiming_key, corrupt};
+use super::allocations::AllocationsTx;
+use super::drawer::DrawerTx;
+use super::ledger::LedgerTx;
+use super::{BillingStore, NewLedgerEntry, corrupt};
 use crate::domain::{
     BillingError, DrawerSessionId, LedgerSource, NewRefund, Operation, Refund, RefundId,
-    refundable_remainder, release,
+    format_money, refundable_remainder, release,
 };
 
 /// The columns `RefundRow` reads.
@@ -30,6 +31,159 @@ macro_rules! refund_columns {
     };
 }
 
+/// A part of a payment that brought money: its position, method and amount.
+type PartRow = (i32, String, i64);
+
+/// A refund's row as it is inserted.
+struct RefundRecord<'a> {
+    refund_id: RefundId,
+    new: &'a NewRefund,
+    patient_id: PatientId,
+    part: i32,
+    method: &'a str,
+    drawer_session_id: Option<&'a str>,
+    balance_after_minor: i64,
+    service_date: NaiveDate,
+    refunded_by: &'a str,
+    ledger_sequence: i64,
+    created_at: DateTime<Utc>,
+}
+
+/// The statements of refunding a payment, inside its transaction.
+trait RefundsTx {
+    /// The patient a payment is from and the new money it brought; refuses
+    /// ([`BillingError::PaymentNotFound`]) an unknown payment. `currency` is the refund's: a
+    /// payment in another one is not what billing wrote.
+    async fn payment_to_refund(
+        &mut self,
+        payment_id: PaymentId,
+        currency: Currency,
+    ) -> Result<(PatientId, i64), BillingError>;
+
+    /// The payment's parts that brought money, by position.
+    async fn parts_with_money(&mut self, payment_id: PaymentId) -> anyhow::Result<Vec<PartRow>>;
+
+    /// What was refunded on the payment so far, in all and on its part `part`. Run after this
+    /// refund's ledger entry, so every earlier refund has committed (see the module
+    /// documentation); the sums include none of this one, whose row is not written yet.
+    async fn refunded_so_far(
+        &mut self,
+        payment_id: PaymentId,
+        part: i32,
+    ) -> anyhow::Result<(i64, i64)>;
+
+    /// What the payment's money allocations hold on charges, net.
+    async fn allocated_minor(&mut self, payment_id: PaymentId) -> anyhow::Result<i64>;
+
+    /// Inserts the refund's row.
+    async fn insert_refund(&mut self, record: &RefundRecord<'_>) -> anyhow::Result<()>;
+}
+
+for_each_backend! {
+    impl RefundsTx for Conn {
+        async fn payment_to_refund(
+            &mut self,
+            payment_id: PaymentId,
+            currency: Currency,
+        ) -> Result<(PatientId, i64), BillingError> {
+            let paid: Option<(String, i64, String)> = sqlx::query_as(
+                "SELECT patient_id, received_minor, currency FROM payments \
+                 WHERE payment_id = $1",
+            )
+            .bind(payment_id.to_string())
+            .fetch_optional(&mut *self)
+            .await
+            .context("failed to read the payment to refund")?;
+            let Some((patient_id, paid_minor, paid_currency)) = paid else {
+                return Err(BillingError::PaymentNotFound(payment_id));
+            };
+            let row_id = format!("payment {payment_id}");
+            if paid_currency != currency.code() {
+                return Err(corrupt("currency", &row_id).into());
+            }
+            let patient_id =
+                PatientId::parse(&patient_id).map_err(|_| corrupt("patient_id", &row_id))?;
+            Ok((patient_id, paid_minor))
+        }
+
+        async fn parts_with_money(
+            &mut self,
+            payment_id: PaymentId,
+        ) -> anyhow::Result<Vec<PartRow>> {
+            let parts: Vec<PartRow> = sqlx::query_as(
+                "SELECT position, method, amount_minor FROM payment_parts \
+                 WHERE payment_id = $1 AND method <> 'advance' ORDER BY position",
+            )
+            .bind(payment_id.to_string())
+            .fetch_all(&mut *self)
+            .await
+            .context("failed to read the parts of the payment to refund")?;
+            Ok(parts)
+        }
+
+        async fn refunded_so_far(
+            &mut self,
+            payment_id: PaymentId,
+            part: i32,
+        ) -> anyhow::Result<(i64, i64)> {
+            let refunded: (i64, i64) = sqlx::query_as(
+                "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT), \
+                 CAST(COALESCE(SUM(CASE WHEN part_position = $2 THEN amount_minor \
+                                        ELSE 0 END), 0) AS BIGINT) \
+                 FROM refunds WHERE payment_id = $1",
+            )
+            .bind(payment_id.to_string())
+            .bind(part)
+            .fetch_one(&mut *self)
+            .await
+            .context("failed to sum a payment's refunds")?;
+            Ok(refunded)
+        }
+
+        async fn allocated_minor(&mut self, payment_id: PaymentId) -> anyhow::Result<i64> {
+            let allocated: i64 = sqlx::query_scalar(
+                "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM allocations \
+                 WHERE payment_id = $1",
+            )
+            .bind(payment_id.to_string())
+            .fetch_one(&mut *self)
+            .await
+            .context("failed to sum a payment's allocations")?;
+            Ok(allocated)
+        }
+
+        async fn insert_refund(&mut self, record: &RefundRecord<'_>) -> anyhow::Result<()> {
+            let new = record.new;
+            sqlx::query(
+                "INSERT INTO refunds (refund_id, payment_id, patient_id, amount_minor, \
+                 currency, method, reason, drawer_session_id, balance_after_minor, \
+                 service_date, refunded_by, request_id, ledger_sequence, created_at, \
+                 part_position) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            )
+            .bind(record.refund_id.to_string())
+            .bind(new.payment_id.to_string())
+            .bind(record.patient_id.to_string())
+            .bind(new.amount.minor_units())
+            .bind(new.amount.currency().code())
+            .bind(record.method)
+            .bind(new.reason.as_str())
+            .bind(record.drawer_session_id)
+            .bind(record.balance_after_minor)
+            .bind(record.service_date)
+            .bind(record.refunded_by)
+            .bind(new.request_id.as_str())
+            .bind(record.ledger_sequence)
+            .bind(record.created_at)
+            .bind(record.part)
+            .execute(&mut *self)
+            .await
+            .context("failed to insert a refund")?;
+            Ok(())
+        }
+    }
+}
+
 impl BillingStore {
     /// The refund an earlier call with this request id recorded, when `fingerprint` shows this
     /// request is a retry of it.
@@ -38,14 +192,10 @@ impl BillingStore {
         request_id: &RequestId,
         fingerprint: &str,
     ) -> Result<Option<Refund>, BillingError> {
-        let Some(refund_id) = self
-            .earlier_resource(Operation::RefundPayment, request_id, fingerprint)
-            .await?
-        else {
+        let key = IdempotencyKey::new(Operation::RefundPayment.as_str(), request_id, fingerprint);
+        let Some(refund_id) = self.db.earlier_result(&key).await? else {
             return Ok(None);
         };
-        let refund_id = RefundId::parse(&refund_id)
-            .map_err(|_| corrupt("idempotency_keys.resource_id", &refund_id))?;
         self.refund(refund_id).await
     }
 
@@ -60,8 +210,13 @@ impl BillingStore {
         now: DateTime<Utc>,
     ) -> Result<Refund, BillingError> {
         let fingerprint = new.fingerprint();
-        let refund_id = claiming_key(&new.request_id, || {
-            self.try_refund_payment(new, &fingerprint, refunded_by, today, now)
+        let key = IdempotencyKey::new(
+            Operation::RefundPayment.as_str(),
+            &new.request_id,
+            &fingerprint,
+        );
+        let refund_id = retrying("a refund", || {
+            self.try_refund_payment(new, &key, refunded_by, today, now)
         })
         .await?;
         self.refund(refund_id)
@@ -72,151 +227,76 @@ impl BillingStore {
     async fn try_refund_payment(
         &self,
         new: &NewRefund,
-        fingerprint: &str,
+        key: &IdempotencyKey<'_>,
         refunded_by: &str,
         today: NaiveDate,
         now: DateTime<Utc>,
-    ) -> Result<RefundId, WriteError> {
-        let operation = Operation::RefundPayment;
+    ) -> Result<RefundId, Attempt<BillingError>> {
         let currency = new.amount.currency();
         in_transaction!(&self.db, |tx| {
-            if let Some(refund_id) = earlier_result!(tx, operation, new.request_id, fingerprint) {
-                let refund_id = RefundId::parse(&refund_id)
-                    .map_err(|_| corrupt("idempotency_keys.resource_id", &refund_id))?;
-                Ok::<_, WriteError>(refund_id)
-            } else {
-                let refund_id = RefundId::new();
-                claim_request_id!(
-                    tx,
-                    operation,
-                    new.request_id,
-                    fingerprint,
-                    refund_id.to_string(),
-                    now
-                );
-                let paid: Option<(String, i64, String)> = sqlx::query_as(
-                    "SELECT patient_id, received_minor, currency FROM payments \
-                     WHERE payment_id = $1",
-                )
-                .bind(new.payment_id.to_string())
-                .fetch_optional(&mut *tx)
-                .await
-                .context("failed to read the payment to refund")?;
-                let Some((patient_id, paid_minor, paid_currency)) = paid else {
-                    return Err(BillingError::PaymentNotFound(new.payment_id).into());
-                };
-                let row_id = format!("payment {}", new.payment_id);
-                if paid_currency != currency.code() {
-                    return Err(corrupt("currency", &row_id).into());
-                }
-                let patient_id =
-                    PatientId::parse(&patient_id).map_err(|_| corrupt("patient_id", &row_id))?;
-                // The part the money goes back on, and so its method.
-                let parts: Vec<(i32, String, i64)> = sqlx::query_as(
-                    "SELECT position, method, amount_minor FROM payment_parts \
-                     WHERE payment_id = $1 AND method <> 'advance' ORDER BY position",
-                )
-                .bind(new.payment_id.to_string())
-                .fetch_all(&mut *tx)
-                .await
-                .context("failed to read the parts of the payment to refund")?;
-                let (part, method, part_minor) = choose_part(new.part, parts)?;
-                // Cash goes back over the counter: out of the terminal's open drawer, whose row
-                // stays locked so the drawer cannot be closed around the refund.
-                let drawer_session_id = match (method.as_str(), &new.terminal_id) {
-                    ("cash", Some(terminal_id)) => match lock_open_session!(tx, terminal_id) {
-                        Some((session_id, _)) => Some(session_id),
-                        None => {
-                            return Err(BillingError::DrawerNotOpen(terminal_id.clone()).into());
-                        }
-                    },
-                    _ => None,
-                };
-                let sequence = append_to_ledger!(
-                    tx,
-                    &NewLedgerEntry {
-                        patient_id,
-                        source: LedgerSource::Refund {
-                            refund_id,
-                            payment_id: new.payment_id,
-                        },
-                        amount: new.amount,
-                        service_date: today,
-                        created_at: now,
-                    }
-                );
-                let (refunded_minor, part_refunded_minor): (i64, i64) = sqlx::query_as(
-                    "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT), \
-                     CAST(COALESCE(SUM(CASE WHEN part_position = $2 THEN amount_minor \
-                                            ELSE 0 END), 0) AS BIGINT) \
-                     FROM refunds WHERE payment_id = $1",
-                )
-                .bind(new.payment_id.to_string())
-                .bind(part)
-                .fetch_one(&mut *tx)
-                .await
-                .context("failed to sum a payment's refunds")?;
-                let remaining = refundable_remainder(
-                    Money::from_minor(part_minor, currency),
-                    Money::from_minor(part_refunded_minor, currency),
-                )
-                .context("a payment's refunds are out of range")?;
-                if new.amount.minor_units() > remaining.minor_units() {
-                    return Err(BillingError::RefundExceedsRemainder {
-                        remaining: crate::domain::format_money(remaining),
-                    }
-                    .into());
-                }
-                ensure_day_open!(tx, today);
-                // The money goes back out of what the payment holds unallocated (its part of the
-                // advance) first; beyond that, the charges it paid, newest first, open again.
-                let allocated: i64 = sqlx::query_scalar(
-                    "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM allocations \
-                     WHERE payment_id = $1",
-                )
-                .bind(new.payment_id.to_string())
-                .fetch_one(&mut *tx)
-                .await
-                .context("failed to sum a payment's allocations")?;
-                let unallocated = (paid_minor - refunded_minor - allocated).max(0);
-                let to_release = new.amount.minor_units() - unallocated;
-                let released = if to_release > 0 {
-                    let held = held!(tx, payment_id = new.payment_id);
-                    release(to_release, &held)
-                } else {
-                    Vec::new()
-                };
-                let balance_after = patient_balance_minor!(tx, patient_id);
-                sqlx::query(
-                    "INSERT INTO refunds (refund_id, payment_id, patient_id, amount_minor, \
-                     currency, method, reason, drawer_session_id, balance_after_minor, \
-                     service_date, refunded_by, request_id, ledger_sequence, created_at, \
-                     part_position) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-                )
-                .bind(refund_id.to_string())
-                .bind(new.payment_id.to_string())
-                .bind(patient_id.to_string())
-                .bind(new.amount.minor_units())
-                .bind(currency.code())
-                .bind(method.as_str())
-                .bind(new.reason.as_str())
-                .bind(drawer_session_id)
-                .bind(balance_after)
-                .bind(today)
-                .bind(refunded_by)
-                .bind(new.request_id.as_str())
-                .bind(sequence)
-                .bind(now)
-                .bind(part)
-                .execute(&mut *tx)
-                .await
-                .context("failed to insert a refund")?;
-                insert_allocations!(
-                    tx, patient_id, currency, &released, "refund", refund_id, now
-                );
-                Ok(refund_id)
+            // A retry: the first call's result, and nothing written.
+            if let Some(refund_id) = tx.earlier_result(key).await? {
+                return Ok(refund_id);
             }
+            let refund_id = RefundId::new();
+            tx.claim(key, &refund_id.to_string(), now).await?;
+            let (patient_id, paid_minor) = tx.payment_to_refund(new.payment_id, currency).await?;
+            // The part the money goes back on, and so its method.
+            let parts = tx.parts_with_money(new.payment_id).await?;
+            let (part, method, part_minor) = choose_part(new.part, parts)?;
+            // Cash goes back over the counter: out of the terminal's open drawer, whose row
+            // stays locked so the drawer cannot be closed around the refund.
+            let drawer_session_id = match (method.as_str(), &new.terminal_id) {
+                ("cash", Some(terminal_id)) => {
+                    Some(tx.lock_open_session(terminal_id).await?.session_id)
+                }
+                _ => None,
+            };
+            let entry = NewLedgerEntry {
+                patient_id,
+                source: LedgerSource::Refund {
+                    refund_id,
+                    payment_id: new.payment_id,
+                },
+                amount: new.amount,
+                service_date: today,
+                created_at: now,
+            };
+            let ledger_sequence = tx.append_to_ledger(&entry).await?;
+            let (refunded_minor, part_refunded_minor) =
+                tx.refunded_so_far(new.payment_id, part).await?;
+            ensure_within_remainder(new.amount, part_minor, part_refunded_minor)?;
+            tx.ensure_day_open(today).await?;
+            // The money goes back out of what the payment holds unallocated (its part of the
+            // advance) first; beyond that, the charges it paid, newest first, open again.
+            let allocated = tx.allocated_minor(new.payment_id).await?;
+            let unallocated = (paid_minor - refunded_minor - allocated).max(0);
+            let to_release = new.amount.minor_units() - unallocated;
+            let released = if to_release > 0 {
+                let held = tx.held_by_payment(new.payment_id).await?;
+                release(to_release, &held)
+            } else {
+                Vec::new()
+            };
+            let balance_after_minor = tx.patient_balance_minor(patient_id).await?;
+            let record = RefundRecord {
+                refund_id,
+                new,
+                patient_id,
+                part,
+                method: &method,
+                drawer_session_id: drawer_session_id.as_deref(),
+                balance_after_minor,
+                service_date: today,
+                refunded_by,
+                ledger_sequence,
+                created_at: now,
+            };
+            tx.insert_refund(&record).await?;
+            let cause_id = refund_id.to_string();
+            tx.insert_allocations(patient_id, currency, &released, "refund", &cause_id, now)
+                .await?;
+            Ok(refund_id)
         })
     }
 
@@ -280,12 +360,30 @@ impl RefundRow {
     }
 }
 
+/// Refuses a refund of `amount` beyond what is left to refund on its part, which brought
+/// `part_minor` and had `part_refunded_minor` refunded before.
+fn ensure_within_remainder(
+    amount: Money,
+    part_minor: i64,
+    part_refunded_minor: i64,
+) -> Result<(), BillingError> {
+    let currency = amount.currency();
+    let remaining = refundable_remainder(
+        Money::from_minor(part_minor, currency),
+        Money::from_minor(part_refunded_minor, currency),
+    )
+    .context("a payment's refunds are out of range")?;
+    if amount.minor_units() > remaining.minor_units() {
+        return Err(BillingError::RefundExceedsRemainder {
+            remaining: format_money(remaining),
+        });
+    }
+    Ok(())
+}
+
 /// The part of a payment a refund gives money back on: the one named, or the payment's only
 /// part that brought money. `parts` are those parts as `(position, method, amount)`.
-fn choose_part(
-    named: Option<i32>,
-    parts: Vec<(i32, String, i64)>,
-) -> Result<(i32, String, i64), BillingError> {
+fn choose_part(named: Option<i32>, parts: Vec<PartRow>) -> Result<PartRow, BillingError> {
     match named {
         Some(position) => parts
             .into_iter()
