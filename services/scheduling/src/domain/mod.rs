@@ -24,7 +24,7 @@ use chrono::NaiveDate;
 pub use appointment::{
     Appointment, AppointmentSlot, AppointmentStatus, BookingRequest, Cancellation, CheckIn,
     Confirmation, ConfirmationCode, Initials, MAX_APPOINTMENT_LENGTH, NewAppointment, Note,
-    PriceCode, Reschedule, SlotProblems, StatusChange, Step,
+    PriceCode, Reschedule, StatusChange, Step,
 };
 pub use appointment_type::{
     AppointmentType, AppointmentTypeId, NewAppointmentType, TypeDetails, TypeName, VisitLength,

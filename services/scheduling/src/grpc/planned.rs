@@ -5,15 +5,14 @@ use clinic_common::ids::RequestId;
 use clinic_common::time::local_date;
 use clinic_common::validation::FieldViolations;
 use clinic_proto::scheduling::v1 as pb;
-use clinic_proto::{
-    date_from_proto, date_to_proto, next_page_token, timestamp_from_proto, timestamp_to_proto,
-};
+use clinic_proto::{date_from_proto, next_page_token, timestamp_from_proto};
 use tonic::{Request, Response, Status};
 
 use super::SchedulingGrpc;
+use super::convert::plan_to_proto;
 use super::convert::{self, appointment_to_proto, optional, patient_id, provider_id};
 use super::waitlist::uuid_field;
-use crate::domain::planned::{NewPlannedVisit, PlannedStatus, PlannedVisit};
+use crate::domain::planned::{NewPlannedVisit, PlannedStatus};
 use crate::domain::{BookingRequest, Note, SchedulingError};
 
 const STAFF: &[Role] = &[Role::Reception, Role::Manager];
@@ -258,37 +257,5 @@ impl SchedulingGrpc {
     /// Today in the clinic, for callers that default to it.
     pub(super) fn clinic_today(&self) -> chrono::NaiveDate {
         local_date(self.clock.now(), self.settings.clinic.time_zone)
-    }
-}
-
-fn plan_to_proto(planned: &PlannedVisit) -> pb::PlannedVisit {
-    let plan = &planned.plan;
-    pb::PlannedVisit {
-        planned_visit_id: planned.planned_visit_id.to_string(),
-        patient_id: plan.patient_id.to_string(),
-        appointment_type_id: plan
-            .appointment_type_id
-            .map(|id| id.to_string())
-            .unwrap_or_default(),
-        provider_id: plan
-            .provider_id
-            .map(|id| id.to_string())
-            .unwrap_or_default(),
-        due_date: Some(date_to_proto(plan.due_date)),
-        note: plan
-            .note
-            .as_ref()
-            .map(|note| note.as_str().to_owned())
-            .unwrap_or_default(),
-        status: match planned.status {
-            PlannedStatus::Planned => pb::PlannedVisitStatus::Planned,
-            PlannedStatus::Booked => pb::PlannedVisitStatus::Booked,
-        }
-        .into(),
-        appointment_id: planned
-            .appointment_id
-            .map(|id| id.to_string())
-            .unwrap_or_default(),
-        create_time: Some(timestamp_to_proto(planned.created_at)),
     }
 }

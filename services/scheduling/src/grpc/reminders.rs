@@ -2,13 +2,14 @@
 
 use clinic_common::auth::{Role, authorize};
 use clinic_common::validation::FieldViolations;
+use clinic_proto::next_page_token;
 use clinic_proto::scheduling::v1 as pb;
-use clinic_proto::{next_page_token, timestamp_to_proto};
 use tonic::{Request, Response, Status};
 
 use super::SchedulingGrpc;
+use super::convert::message_to_proto;
 use super::convert::{self, appointment_to_proto};
-use crate::domain::reminders::{Channel, OutboxMessage, ReplyAction, read_reply};
+use crate::domain::reminders::{Channel, ReplyAction, read_reply};
 use crate::domain::waitlist::FreedBy;
 use crate::domain::{Appointment, ConfirmationCode, Note, SchedulingError};
 
@@ -191,26 +192,4 @@ impl SchedulingGrpc {
 enum Target {
     Id(clinic_common::ids::AppointmentId),
     Code(ConfirmationCode),
-}
-
-fn message_to_proto(message: &OutboxMessage) -> pb::OutboxMessage {
-    pb::OutboxMessage {
-        message_id: message.message_id.clone(),
-        kind: message.kind.clone(),
-        round: message.round.clone(),
-        appointment_id: message.appointment_id.clone(),
-        queue_entry_id: message.queue_entry_id.clone(),
-        patient_id: message.patient_id.clone(),
-        channel: message.channel.clone(),
-        recipient: message.recipient.clone(),
-        language: message.language.clone(),
-        subject: message.subject.clone(),
-        body: message.body.clone(),
-        status: message.status.clone(),
-        attempts: i32::try_from(message.attempts).unwrap_or(i32::MAX),
-        next_attempt_time: Some(timestamp_to_proto(message.next_attempt_at)),
-        last_error: message.last_error.clone().unwrap_or_default(),
-        sent_time: message.sent_at.map(timestamp_to_proto),
-        create_time: Some(timestamp_to_proto(message.created_at)),
-    }
 }

@@ -1,23 +1,23 @@
 //! The waitlist over gRPC: entries, offers made when time frees up, accepting and declining.
 //! The rule for who is offered what is in `domain::waitlist`.
 
-use chrono::{NaiveDate, TimeDelta};
+use chrono::TimeDelta;
 use clinic_common::auth::{Caller, Role, authorize};
 use clinic_common::ids::{ProviderId, RequestId, request_fingerprint};
 use clinic_common::time::local_date;
 use clinic_common::validation::FieldViolations;
+use clinic_proto::next_page_token;
 use clinic_proto::scheduling::v1 as pb;
-use clinic_proto::{date_from_proto, date_to_proto, next_page_token, timestamp_to_proto};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::SchedulingGrpc;
 use super::convert::{
-    self, appointment_to_proto, day_of_week_to_proto, optional, patient_id, provider_id,
-    slot_preferences, time_of_day_to_proto,
+    self, appointment_to_proto, optional, patient_id, provider_id, slot_preferences,
 };
+use super::convert::{date_range, entry_to_proto, offer_to_proto};
 use crate::domain::waitlist::{
-    FreedBy, NewOffer, OfferStatus, WaitlistEntry, WaitlistOffer, WaitlistStatus, WaitlistWish,
+    FreedBy, NewOffer, OfferStatus, WaitlistEntry, WaitlistOffer, WaitlistWish,
     offers_for_freed_time,
 };
 use crate::domain::{
@@ -25,8 +25,6 @@ use crate::domain::{
 };
 use crate::store::offer_closed;
 
-/// The longest date range an entry may cover.
-const MAX_WAITLIST_DAYS: i64 = 366;
 /// How far ahead new working hours are searched for an entry's first free slot.
 const HOURS_SEARCH_DAYS: i64 = 30;
 
@@ -479,45 +477,6 @@ fn requested_offer(text: &str) -> Result<Uuid, Status> {
         .ok_or_else(|| SchedulingError::from(violations).into())
 }
 
-/// A required date range of clinic-local days, not ending before `today`, at most
-/// [`MAX_WAITLIST_DAYS`] long.
-pub(super) fn date_range(
-    range: Option<&clinic_proto::common::v1::DateRange>,
-    field: &str,
-    today: NaiveDate,
-    violations: &mut FieldViolations,
-) -> Option<(NaiveDate, NaiveDate)> {
-    let Some(range) = range else {
-        violations.add(field, "is required");
-        return None;
-    };
-    let first = violations.check(
-        &format!("{field}.start_date"),
-        date_from_proto(range.start_date.as_ref()),
-    );
-    let last = violations.check(
-        &format!("{field}.end_date"),
-        date_from_proto(range.end_date.as_ref()),
-    );
-    let (first, last) = (first?, last?);
-    if last < first {
-        violations.add(format!("{field}.end_date"), "must not be before start_date");
-        return None;
-    }
-    if last < today {
-        violations.add(format!("{field}.end_date"), "must not be in the past");
-        return None;
-    }
-    if (last - first).num_days() >= MAX_WAITLIST_DAYS {
-        violations.add(
-            format!("{field}.end_date"),
-            format!("must be at most {MAX_WAITLIST_DAYS} days from start_date"),
-        );
-        return None;
-    }
-    Some((first, last))
-}
-
 fn wish_fingerprint(wish: &WaitlistWish) -> String {
     let preferences = &wish.preferences;
     request_fingerprint(&[
@@ -539,88 +498,4 @@ fn wish_fingerprint(wish: &WaitlistWish) -> String {
         &wish.last_day.to_string(),
         wish.note.as_ref().map_or("", Note::as_str),
     ])
-}
-
-fn entry_status_to_proto(status: WaitlistStatus) -> pb::WaitlistEntryStatus {
-    match status {
-        WaitlistStatus::Waiting => pb::WaitlistEntryStatus::Waiting,
-        WaitlistStatus::Booked => pb::WaitlistEntryStatus::Booked,
-        WaitlistStatus::Removed => pb::WaitlistEntryStatus::Removed,
-    }
-}
-
-fn entry_to_proto(entry: &WaitlistEntry) -> pb::WaitlistEntry {
-    let wish = &entry.wish;
-    pb::WaitlistEntry {
-        waitlist_entry_id: entry.waitlist_entry_id.to_string(),
-        patient_id: wish.patient_id.to_string(),
-        provider_id: wish
-            .provider_id
-            .map(|id| id.to_string())
-            .unwrap_or_default(),
-        appointment_type_id: wish
-            .appointment_type_id
-            .map(|id| id.to_string())
-            .unwrap_or_default(),
-        duration_minutes: i32::try_from(wish.length.num_minutes()).unwrap_or(i32::MAX),
-        preferences: Some(pb::SlotPreferences {
-            earliest_start_time: wish
-                .preferences
-                .earliest_start_minute
-                .map(time_of_day_to_proto),
-            latest_end_time: wish.preferences.latest_end_minute.map(time_of_day_to_proto),
-            days_of_week: wish
-                .preferences
-                .weekdays
-                .iter()
-                .map(|day| i32::from(day_of_week_to_proto(*day)))
-                .collect(),
-        }),
-        date_range: Some(clinic_proto::common::v1::DateRange {
-            start_date: Some(date_to_proto(wish.first_day)),
-            end_date: Some(date_to_proto(wish.last_day)),
-        }),
-        note: wish
-            .note
-            .as_ref()
-            .map(|note| note.as_str().to_owned())
-            .unwrap_or_default(),
-        status: entry_status_to_proto(entry.status).into(),
-        appointment_id: entry
-            .appointment_id
-            .map(|id| id.to_string())
-            .unwrap_or_default(),
-        create_time: Some(timestamp_to_proto(entry.created_at)),
-    }
-}
-
-fn offer_status_to_proto(status: OfferStatus) -> pb::WaitlistOfferStatus {
-    match status {
-        OfferStatus::Open => pb::WaitlistOfferStatus::Open,
-        OfferStatus::Accepted => pb::WaitlistOfferStatus::Accepted,
-        OfferStatus::Declined => pb::WaitlistOfferStatus::Declined,
-        OfferStatus::Expired => pb::WaitlistOfferStatus::Expired,
-        OfferStatus::Taken => pb::WaitlistOfferStatus::Taken,
-        OfferStatus::Withdrawn => pb::WaitlistOfferStatus::Withdrawn,
-    }
-}
-
-fn offer_to_proto(offer: &WaitlistOffer) -> pb::WaitlistOffer {
-    pb::WaitlistOffer {
-        waitlist_offer_id: offer.waitlist_offer_id.to_string(),
-        waitlist_entry_id: offer.waitlist_entry_id.to_string(),
-        patient_id: offer.patient_id.to_string(),
-        provider_id: offer.provider_id.to_string(),
-        start_time: Some(timestamp_to_proto(offer.start)),
-        end_time: Some(timestamp_to_proto(offer.end)),
-        rank: i32::try_from(offer.rank).unwrap_or(i32::MAX),
-        status: offer_status_to_proto(offer.status).into(),
-        freed_by: offer.freed_by.clone(),
-        expire_time: Some(timestamp_to_proto(offer.expires_at)),
-        appointment_id: offer
-            .appointment_id
-            .map(|id| id.to_string())
-            .unwrap_or_default(),
-        create_time: Some(timestamp_to_proto(offer.created_at)),
-    }
 }
