@@ -1,34 +1,18 @@
 //! Reception's calls over gRPC: late arrivals to phone, and tomorrow's schedule to confirm.
 
-use chrono::TimeDelta;
 use clinic_common::auth::{Role, authorize};
-use clinic_common::time::day_span;
 use clinic_common::validation::FieldViolations;
 use clinic_proto::scheduling::v1 as pb;
 use clinic_proto::{date_to_proto, next_page_token};
 use tonic::{Request, Response, Status};
 
 use super::SchedulingGrpc;
-use super::convert::{self, appointment_to_proto};
-use super::convert::{outcome_from_proto, task_to_proto};
-use super::waitlist::uuid_field;
-use crate::domain::calls::late_window;
+use super::convert::{self, appointment_to_proto, outcome_from_proto, task_to_proto, uuid_field};
 use crate::domain::{AppointmentStatus, Note, SchedulingError};
 
 const STAFF: &[Role] = &[Role::Reception, Role::Manager];
 
-/// The most appointments one day's confirmation list reads.
-const TOMORROW_LIMIT: u32 = 500;
-
 impl SchedulingGrpc {
-    /// Makes the call tasks due by now. Run by the background task and before every listing,
-    /// so the list is right even between the task's rounds.
-    pub(crate) async fn make_late_tasks(&self) -> Result<u64, SchedulingError> {
-        let now = self.clock.now();
-        let window = late_window(now, self.settings.front_desk.late_after());
-        self.store.make_late_tasks(window, now).await
-    }
-
     pub(super) async fn do_list_call_tasks(
         &self,
         request: Request<pb::ListCallTasksRequest>,
@@ -39,10 +23,9 @@ impl SchedulingGrpc {
         else {
             return Err(SchedulingError::from(violations).into());
         };
-        self.make_late_tasks().await?;
         let tasks = self
-            .store
-            .call_tasks(request.get_ref().show_done, size, offset)
+            .flows
+            .call_tasks(request.get_ref().show_done, (size, offset))
             .await?;
         Ok(Response::new(pb::ListCallTasksResponse {
             next_page_token: next_page_token(offset, size, tasks.len()),
@@ -81,36 +64,24 @@ impl SchedulingGrpc {
         request: Request<pb::ListTomorrowRequest>,
     ) -> Result<Response<pb::ListTomorrowResponse>, Status> {
         authorize(&request, STAFF)?;
-        let tomorrow = self.clinic_today() + TimeDelta::days(1);
-        let appointments = self
-            .store
-            .appointments_between(
-                day_span(tomorrow, self.settings.clinic.time_zone),
-                None,
-                None,
-                TOMORROW_LIMIT,
-                0,
-            )
-            .await?;
-        let mut listed = Vec::new();
-        for appointment in appointments.iter().filter(|a| a.status.is_active()) {
-            let contact = self
-                .registry
-                .contact(appointment.patient_id)
-                .await?
-                .unwrap_or_default();
-            listed.push(pb::TomorrowAppointment {
-                appointment: Some(appointment_to_proto(appointment)),
-                patient_name: contact.name,
-                phone: contact.phone,
-                email: contact.email,
-                consent_sms: contact.sms,
-                consent_whatsapp: contact.whatsapp,
-                consent_email: contact.email_consent,
-                preferred_language: contact.language,
-                confirmed: appointment.status == AppointmentStatus::Confirmed,
-            });
-        }
+        let (tomorrow, appointments) = self.flows.tomorrow().await?;
+        let listed = appointments
+            .into_iter()
+            .map(|listed| {
+                let (appointment, contact) = (listed.appointment, listed.contact);
+                pb::TomorrowAppointment {
+                    appointment: Some(appointment_to_proto(&appointment)),
+                    patient_name: contact.name,
+                    phone: contact.phone,
+                    email: contact.email,
+                    consent_sms: contact.sms,
+                    consent_whatsapp: contact.whatsapp,
+                    consent_email: contact.email_consent,
+                    preferred_language: contact.language,
+                    confirmed: appointment.status == AppointmentStatus::Confirmed,
+                }
+            })
+            .collect();
         Ok(Response::new(pb::ListTomorrowResponse {
             day: Some(date_to_proto(tomorrow)),
             appointments: listed,

@@ -11,7 +11,7 @@ use super::convert::{report_period, report_to_proto};
 use crate::domain::{ReportSpan, ScheduleReport, SchedulingError};
 
 impl SchedulingGrpc {
-    pub(super) async fn get_schedule_report_rpc(
+    pub(super) async fn do_get_schedule_report(
         &self,
         request: Request<pb::GetScheduleReportRequest>,
     ) -> Result<Response<pb::ScheduleReport>, Status> {

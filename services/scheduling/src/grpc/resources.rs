@@ -1,8 +1,7 @@
-//! The resource RPCs (chairs, rooms, equipment, and what appointment types need), their
-//! conversions, and how resource errors become statuses.
+//! The resource RPCs (chairs, rooms, equipment, and what appointment types need), and how
+//! resource errors become statuses.
 
-use chrono::{DateTime, TimeDelta, Utc};
-use chrono_tz::Tz;
+use chrono::TimeDelta;
 use clinic_common::auth::{Role, authorize};
 use clinic_common::validation::FieldViolations;
 use clinic_proto::scheduling::v1 as pb;
@@ -16,8 +15,7 @@ use super::convert::{
     resource_kind, resource_to_proto, resource_update, type_requirements,
 };
 use crate::domain::{
-    AppointmentSlot, AppointmentTypeId, ResourceCalendar, ResourceError, ResourceExceptionId,
-    ResourceId, ResourceNeeds, SchedulingError, can_assign,
+    AppointmentTypeId, ResourceError, ResourceExceptionId, ResourceId, SchedulingError,
 };
 
 /// The widest range `ListResourceExceptions` accepts.
@@ -55,49 +53,13 @@ pub(super) fn status(error: ResourceError) -> Status {
     }
 }
 
-/// Whether the resources `needs` asks for are free for a slot starting at `start`.
-pub(super) fn resources_allow(
-    needs: &ResourceNeeds,
-    calendars: &[ResourceCalendar],
-    (start, length): (DateTime<Utc>, TimeDelta),
-    time_zone: Tz,
-) -> bool {
-    if needs.is_empty() {
-        return true;
-    }
-    match AppointmentSlot::stored(start, start + length) {
-        Some(slot) => can_assign(needs, calendars, &slot, time_zone),
-        None => false,
-    }
-}
-
 fn one_id<T>(field: &str, parsed: Result<T, &'static str>) -> Result<T, SchedulingError> {
     parsed.map_err(|problem| FieldViolations::single(field, problem).into())
 }
 
 /// The RPC bodies; `SchedulingService` in `grpc/mod.rs` forwards to these.
 impl SchedulingGrpc {
-    /// What a type needs of resources, and what is known of those resources over `reach`.
-    pub(super) async fn resource_calendars(
-        &self,
-        appointment_type_id: AppointmentTypeId,
-        reach: (DateTime<Utc>, DateTime<Utc>),
-    ) -> Result<(ResourceNeeds, Vec<ResourceCalendar>), SchedulingError> {
-        let needs = ResourceNeeds {
-            requirements: self.store.type_requirements(appointment_type_id).await?,
-            chosen: Vec::new(),
-        };
-        let calendars = if needs.is_empty() {
-            Vec::new()
-        } else {
-            self.store
-                .resource_calendars(needs.kinds(&[]), reach)
-                .await?
-        };
-        Ok((needs, calendars))
-    }
-
-    pub(super) async fn create_resource_rpc(
+    pub(super) async fn do_create_resource(
         &self,
         request: Request<pb::CreateResourceRequest>,
     ) -> Result<Response<pb::Resource>, Status> {
@@ -108,7 +70,7 @@ impl SchedulingGrpc {
         Ok(Response::new(resource_to_proto(&resource)))
     }
 
-    pub(super) async fn list_resources_rpc(
+    pub(super) async fn do_list_resources(
         &self,
         request: Request<pb::ListResourcesRequest>,
     ) -> Result<Response<pb::ListResourcesResponse>, Status> {
@@ -133,7 +95,7 @@ impl SchedulingGrpc {
         }))
     }
 
-    pub(super) async fn update_resource_rpc(
+    pub(super) async fn do_update_resource(
         &self,
         request: Request<pb::UpdateResourceRequest>,
     ) -> Result<Response<pb::Resource>, Status> {
@@ -147,7 +109,7 @@ impl SchedulingGrpc {
         Ok(Response::new(resource_to_proto(&resource)))
     }
 
-    pub(super) async fn set_resource_hours_rpc(
+    pub(super) async fn do_set_resource_hours(
         &self,
         request: Request<pb::SetResourceHoursRequest>,
     ) -> Result<Response<pb::ResourceHours>, Status> {
@@ -177,7 +139,7 @@ impl SchedulingGrpc {
         }))
     }
 
-    pub(super) async fn get_resource_hours_rpc(
+    pub(super) async fn do_get_resource_hours(
         &self,
         request: Request<pb::GetResourceHoursRequest>,
     ) -> Result<Response<pb::ResourceHours>, Status> {
@@ -193,7 +155,7 @@ impl SchedulingGrpc {
         }))
     }
 
-    pub(super) async fn add_resource_exception_rpc(
+    pub(super) async fn do_add_resource_exception(
         &self,
         request: Request<pb::AddResourceExceptionRequest>,
     ) -> Result<Response<pb::ResourceException>, Status> {
@@ -207,7 +169,7 @@ impl SchedulingGrpc {
         Ok(Response::new(resource_exception_to_proto(&exception)))
     }
 
-    pub(super) async fn list_resource_exceptions_rpc(
+    pub(super) async fn do_list_resource_exceptions(
         &self,
         request: Request<pb::ListResourceExceptionsRequest>,
     ) -> Result<Response<pb::ListResourceExceptionsResponse>, Status> {
@@ -242,7 +204,7 @@ impl SchedulingGrpc {
         }))
     }
 
-    pub(super) async fn delete_resource_exception_rpc(
+    pub(super) async fn do_delete_resource_exception(
         &self,
         request: Request<pb::DeleteResourceExceptionRequest>,
     ) -> Result<Response<pb::ResourceException>, Status> {
@@ -256,7 +218,7 @@ impl SchedulingGrpc {
         Ok(Response::new(resource_exception_to_proto(&exception)))
     }
 
-    pub(super) async fn set_appointment_type_resources_rpc(
+    pub(super) async fn do_set_appointment_type_resources(
         &self,
         request: Request<pb::SetAppointmentTypeResourcesRequest>,
     ) -> Result<Response<pb::AppointmentTypeResources>, Status> {
@@ -271,7 +233,7 @@ impl SchedulingGrpc {
         Ok(Response::new(requirements_to_proto(type_id, &requirements)))
     }
 
-    pub(super) async fn get_appointment_type_resources_rpc(
+    pub(super) async fn do_get_appointment_type_resources(
         &self,
         request: Request<pb::GetAppointmentTypeResourcesRequest>,
     ) -> Result<Response<pb::AppointmentTypeResources>, Status> {

@@ -29,7 +29,7 @@ mod outbox;
 mod planned;
 mod waitlist;
 
-pub use queue::Stepped;
+pub use queue::{CheckedIn, Stepped};
 pub use waitlist::offer_closed;
 
 use clinic_common::db::Database;

@@ -39,11 +39,12 @@ impl SchedulingStore {
     pub async fn create_waitlist_entry(
         &self,
         wish: &WaitlistWish,
-        (request_id, fingerprint): (&RequestId, &str),
+        request_id: &RequestId,
         caller: &Caller,
         now: DateTime<Utc>,
     ) -> Result<WaitlistEntry, SchedulingError> {
-        let key = IdempotencyKey::new(CREATE_WAITLIST_ENTRY, request_id, fingerprint);
+        let fingerprint = wish.fingerprint();
+        let key = IdempotencyKey::new(CREATE_WAITLIST_ENTRY, request_id, &fingerprint);
         let entry_id = retrying("a waitlist entry", || {
             self.try_create_waitlist_entry(wish, &key, caller, now)
         })

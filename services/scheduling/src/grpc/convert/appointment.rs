@@ -12,7 +12,7 @@ use clinic_proto::{date_from_proto, timestamp_from_proto, timestamp_to_proto};
 use super::{appointment_id, optional, page, patient_id, provider_id, resource_ids};
 use crate::domain::{
     Appointment, AppointmentSlot, AppointmentStatus, AppointmentTypeId, BookingRequest, Note,
-    PriceCode, StatusChange,
+    PriceCode, RescheduleRequest, StatusChange,
 };
 
 /// Reports what is wrong with a requested slot under the request's field names, as far as the
@@ -187,15 +187,6 @@ pub fn cancellation(
         (Some(appointment_id), Some(reason)) => Ok((appointment_id, reason)),
         _ => Err(violations),
     }
-}
-
-/// A `RescheduleAppointment` request. The new end is `None` when the request leaves it to the
-/// old appointment's length, which only the store knows.
-pub struct RescheduleRequest {
-    pub appointment_id: AppointmentId,
-    pub start: DateTime<Utc>,
-    pub end: Option<DateTime<Utc>>,
-    pub request_id: RequestId,
 }
 
 pub fn reschedule(

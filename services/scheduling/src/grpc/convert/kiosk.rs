@@ -1,25 +1,14 @@
 //! Check-in and the kiosk's lookup, and what the kiosk shows of an appointment.
 
-use clinic_common::ids::AppointmentId;
 use clinic_common::validation::FieldViolations;
 use clinic_proto::scheduling::v1 as pb;
 use clinic_proto::{date_from_proto, timestamp_to_proto};
 
 use super::{appointment_id, status_to_proto};
 use crate::domain::{
-    Appointment, ConfirmationCode, IdentityEvidence, KioskLookup, NameKey, PhoneLastFour,
+    Appointment, CheckInCommand, CheckInTarget, ConfirmationCode, IdentityEvidence, KioskLookup,
+    NameKey, PhoneLastFour,
 };
-
-/// Which appointment a check-in is for.
-pub enum CheckInTarget {
-    Id(AppointmentId),
-    Code(ConfirmationCode),
-}
-
-pub struct CheckInCommand {
-    pub target: CheckInTarget,
-    pub identity: Option<IdentityEvidence>,
-}
 
 /// A check-in request. `identity_required` holds for kiosk callers.
 pub fn check_in(

@@ -30,22 +30,23 @@ pub use hours::{
     schedule_exception_to_proto, time_of_day_to_proto, weekly_hours, working_hours,
     working_hours_to_proto,
 };
-pub use kiosk::{CheckInTarget, KioskView, check_in, kiosk_appointment_to_proto, kiosk_lookup};
-pub use planned::plan_to_proto;
+pub use kiosk::{KioskView, check_in, kiosk_appointment_to_proto, kiosk_lookup};
+pub use planned::{book_planned_visit, plan_to_proto, planned_visit_draft};
 pub use provider::{new_provider, provider_to_proto, provider_update};
 pub use queue::{call_next, queue_entry_to_proto, staff_queue, waiting_room, walk_in};
-pub use reminders::message_to_proto;
+pub use reminders::{message_to_proto, reply};
 pub use reports::{report_period, report_to_proto};
 pub use resources::{
     new_resource, new_resource_exception, requirements_to_proto, resource_exception_to_proto,
     resource_ids, resource_kind, resource_to_proto, resource_update, type_requirements,
 };
 pub use slots::{free_slot_to_proto, slot_preferences, slot_query};
-pub use waitlist::{date_range, entry_to_proto, offer_to_proto};
+pub use waitlist::{entry_to_proto, offer_to_proto, waitlist_draft};
 
 use clinic_common::ids::{AppointmentId, PatientId, ProviderId, QueueEntryId};
 use clinic_common::validation::FieldViolations;
 use clinic_proto::page_from_proto;
+use uuid::Uuid;
 
 /// Default and largest page sizes of the `List…` calls.
 const PAGE_DEFAULT: u32 = 50;
@@ -89,4 +90,12 @@ pub fn page(
     violations: &mut FieldViolations,
 ) -> Option<(u32, u64)> {
     violations.check("page", page_from_proto(page, PAGE_DEFAULT, PAGE_MAX))
+}
+
+/// The same id parse for every uuid the front desk's requests carry.
+pub fn uuid_field(violations: &mut FieldViolations, field: &str, text: &str) -> Option<Uuid> {
+    violations.check(
+        field,
+        Uuid::parse_str(text).map_err(|_| "must be an id (UUID)"),
+    )
 }

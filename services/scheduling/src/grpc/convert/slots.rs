@@ -1,24 +1,15 @@
 //! Finding free slots: the search and the slots found.
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use clinic_common::ids::ProviderId;
 use clinic_common::validation::FieldViolations;
 use clinic_proto::scheduling::v1 as pb;
 use clinic_proto::{date_from_proto, timestamp_to_proto};
 
 use super::{day_of_week, minute_of_day, optional, page, provider_id};
-use crate::domain::{AppointmentTypeId, MAX_SEARCH_DAYS, MINUTES_PER_DAY, SlotPreferences};
-
-/// What `FindFreeSlots` asks for.
-pub struct SlotQuery {
-    pub appointment_type_id: AppointmentTypeId,
-    pub first: NaiveDate,
-    pub last: NaiveDate,
-    pub provider_id: Option<ProviderId>,
-    pub preferences: SlotPreferences,
-    pub size: u32,
-    pub offset: u64,
-}
+use crate::domain::{
+    AppointmentTypeId, MAX_SEARCH_DAYS, MINUTES_PER_DAY, SlotPreferences, SlotQuery,
+};
 
 pub fn slot_query(request: &pb::FindFreeSlotsRequest) -> Result<SlotQuery, FieldViolations> {
     let mut violations = FieldViolations::new();

@@ -1,19 +1,62 @@
-//! The waitlist: the range of days an entry covers, and entries and offers on the wire.
+//! The waitlist: a new entry and the range of days it covers, and entries and offers on the
+//! wire.
 
 use chrono::NaiveDate;
+use clinic_common::ids::RequestId;
 use clinic_common::validation::FieldViolations;
 use clinic_proto::scheduling::v1 as pb;
 use clinic_proto::{date_from_proto, date_to_proto, timestamp_to_proto};
 
-use super::{day_of_week_to_proto, time_of_day_to_proto};
+use super::{
+    appointment_type_id, day_of_week_to_proto, optional, patient_id, provider_id, slot_preferences,
+    time_of_day_to_proto,
+};
+use crate::domain::Note;
 use crate::domain::waitlist::{OfferStatus, WaitlistEntry, WaitlistOffer, WaitlistStatus};
+use crate::flows::WaitlistDraft;
+
+/// A `CreateWaitlistEntry` request, each field parsed and every problem reported; `today`
+/// (clinic-local) is the earliest day the range may end on.
+pub fn waitlist_draft(request: pb::CreateWaitlistEntryRequest, today: NaiveDate) -> WaitlistDraft {
+    let entry = request.waitlist_entry.unwrap_or_default();
+    let mut violations = FieldViolations::new();
+    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
+    let patient_id = violations.check("waitlist_entry.patient_id", patient_id(&entry.patient_id));
+    let provider_id = violations.check(
+        "waitlist_entry.provider_id",
+        optional(&entry.provider_id, provider_id),
+    );
+    let appointment_type_id = violations.check(
+        "waitlist_entry.appointment_type_id",
+        optional(&entry.appointment_type_id, appointment_type_id),
+    );
+    let preferences = slot_preferences(entry.preferences.as_ref(), &mut violations);
+    let note = violations.check("waitlist_entry.note", Note::parse_optional(&entry.note));
+    let days = date_range(
+        entry.date_range.as_ref(),
+        "waitlist_entry.date_range",
+        today,
+        &mut violations,
+    );
+    WaitlistDraft {
+        request_id,
+        patient_id,
+        provider_id,
+        appointment_type_id,
+        duration_minutes: entry.duration_minutes,
+        preferences,
+        note,
+        days,
+        violations,
+    }
+}
 
 /// The longest date range an entry may cover.
 const MAX_WAITLIST_DAYS: i64 = 366;
 
 /// A required date range of clinic-local days, not ending before `today`, at most
 /// [`MAX_WAITLIST_DAYS`] long.
-pub fn date_range(
+fn date_range(
     range: Option<&clinic_proto::common::v1::DateRange>,
     field: &str,
     today: NaiveDate,
