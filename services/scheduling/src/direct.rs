@@ -1,7 +1,7 @@
 //! The store layer without the gRPC edge: a booking and a check-in done with the same store
-//! calls the RPC handlers make, minus the transport, the token check and the patient registry.
-//! The scheduling benchmark runs it beside the service to show what gRPC costs; it is not an API
-//! for anything else.
+//! calls the RPCs make (through `flows`), minus the transport, the token check and the patient
+//! registry. The scheduling benchmark runs it beside the service to show what gRPC costs; it is
+//! not an API for anything else.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;

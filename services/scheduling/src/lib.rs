@@ -5,6 +5,9 @@
 //!
 //! - `domain`: the model and its rules (no storage, no transport).
 //! - `store`: the tables, on SQLite or PostgreSQL.
+//! - `flows`: what a request does when it takes more than one step (asking the patient
+//!   registry, reading what a write needs, announcing queue changes, offering freed time to the
+//!   waitlist); the gRPC handlers call one function of it.
 //! - `feed`: announcing queue changes to everyone watching the queue.
 //! - `grpc`: `clinic.scheduling.v1.SchedulingService`, converting at the edge, and the client of
 //!   the patient registry this service asks about patients.
@@ -16,9 +19,11 @@ pub mod config;
 pub mod direct;
 mod domain;
 mod feed;
+mod flows;
 mod front_desk;
 mod grpc;
 mod reminders;
+mod spans;
 mod store;
 
 pub use app::{App, SERVICE_NAME};

@@ -458,6 +458,16 @@ pub struct NewAppointment {
     pub fingerprint: String,
 }
 
+/// A `RescheduleAppointment` request as given: the new end is `None` when the request leaves it
+/// to the old appointment's length, which only the store knows.
+#[derive(Debug, Clone)]
+pub struct RescheduleRequest {
+    pub appointment_id: AppointmentId,
+    pub start: DateTime<Utc>,
+    pub end: Option<DateTime<Utc>>,
+    pub request_id: RequestId,
+}
+
 /// A request to move an appointment to a new time: the old one becomes rescheduled and a new
 /// one, with the same patient, provider, price code and reason, takes its place.
 #[derive(Debug, Clone)]

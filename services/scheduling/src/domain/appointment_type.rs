@@ -32,6 +32,15 @@ impl fmt::Display for AppointmentTypeId {
     }
 }
 
+/// Parsed from its stored form (an idempotency key's resource id).
+impl std::str::FromStr for AppointmentTypeId {
+    type Err = &'static str;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::parse(text)
+    }
+}
+
 /// A type's name as reception picks it ("Limpieza dental"): 1 to 100 characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TypeName(String);

@@ -1,6 +1,7 @@
 //! What can go wrong in scheduling. Mapped to gRPC status codes in `grpc::error`.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use clinic_common::idempotency::{Attempt, KeyError};
 use clinic_common::ids::{AppointmentId, PatientId, ProviderId, QueueEntryId};
 use clinic_common::validation::FieldViolations;
 
@@ -157,5 +158,23 @@ fn unavailable_message(provider: &str, reason: &Unavailable) -> String {
 impl From<FieldViolations> for SchedulingError {
     fn from(violations: FieldViolations) -> Self {
         SchedulingError::Invalid(violations)
+    }
+}
+
+impl From<KeyError> for SchedulingError {
+    fn from(error: KeyError) -> Self {
+        match error {
+            KeyError::Reused => SchedulingError::RequestIdReused,
+            KeyError::Lost => SchedulingError::Unexpected(anyhow::anyhow!(
+                "an idempotency key was lost to another call outside any retry"
+            )),
+            KeyError::Unexpected(error) => SchedulingError::Unexpected(error),
+        }
+    }
+}
+
+impl From<SchedulingError> for Attempt<SchedulingError> {
+    fn from(error: SchedulingError) -> Self {
+        Attempt::Failed(error)
     }
 }

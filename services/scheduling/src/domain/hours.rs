@@ -38,6 +38,15 @@ impl fmt::Display for ScheduleExceptionId {
     }
 }
 
+/// Parsed from its stored form (an idempotency key's resource id).
+impl std::str::FromStr for ScheduleExceptionId {
+    type Err = &'static str;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::parse(text)
+    }
+}
+
 /// The longest exception: a year. Longer absences are better handled by changing the hours.
 pub const MAX_EXCEPTION_LENGTH: TimeDelta = TimeDelta::days(366);
 

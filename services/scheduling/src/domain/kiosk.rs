@@ -13,7 +13,9 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
-use super::{Appointment, AppointmentStatus, ConfirmationCode};
+use clinic_common::ids::AppointmentId;
+
+use super::{Appointment, AppointmentStatus, ConfirmationCode, IdentityEvidence};
 
 /// A name as typed at the kiosk, folded for comparison (see [`fold_name`]).
 #[derive(Clone, PartialEq, Eq)]
@@ -91,6 +93,21 @@ impl fmt::Debug for PhoneLastFour {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("PhoneLastFour(..)")
     }
+}
+
+/// Which appointment a check-in is for.
+#[derive(Debug, Clone)]
+pub enum CheckInTarget {
+    Id(AppointmentId),
+    Code(ConfirmationCode),
+}
+
+/// A check-in at the desk or the kiosk: the appointment, and at the kiosk the evidence that the
+/// patient is who they say.
+#[derive(Debug, Clone)]
+pub struct CheckInCommand {
+    pub target: CheckInTarget,
+    pub identity: Option<IdentityEvidence>,
 }
 
 /// What the patient typed at the kiosk.

@@ -24,7 +24,7 @@ use chrono::NaiveDate;
 pub use appointment::{
     Appointment, AppointmentSlot, AppointmentStatus, BookingRequest, Cancellation, CheckIn,
     Confirmation, ConfirmationCode, Initials, MAX_APPOINTMENT_LENGTH, NewAppointment, Note,
-    PriceCode, Reschedule, SlotProblems, StatusChange, Step,
+    PriceCode, Reschedule, RescheduleRequest, StatusChange, Step,
 };
 pub use appointment_type::{
     AppointmentType, AppointmentTypeId, NewAppointmentType, TypeDetails, TypeName, VisitLength,
@@ -35,7 +35,10 @@ pub use hours::{
     ScheduleException, ScheduleExceptionId, Unavailable, WeeklyHours, WeeklyHoursProblem,
     WorkingInterval, check_availability, weekday_from_number, weekday_name,
 };
-pub use kiosk::{KioskGuard, KioskLookup, NameKey, PatientFacts, PhoneLastFour, findable_at_kiosk};
+pub use kiosk::{
+    CheckInCommand, CheckInTarget, KioskGuard, KioskLookup, NameKey, PatientFacts, PhoneLastFour,
+    findable_at_kiosk,
+};
 pub use provider::{DisplayName, NewProvider, Provider, ProviderKind, ProviderUpdate};
 pub use queue::{
     CallNext, QueueEntry, QueueEntryKind, QueueEntryStatus, QueueStep, Ticket, Wait, arrange, waits,
@@ -47,7 +50,7 @@ pub use resources::{
     ResourceKind, ResourceNeeds, ResourceRequirement, ResourceUpdate, assign, can_assign,
     resource_availability,
 };
-pub use slots::{MAX_SEARCH_DAYS, SlotPreferences, SlotSearch, free_slots};
+pub use slots::{MAX_SEARCH_DAYS, SlotPreferences, SlotQuery, SlotSearch, free_slots};
 pub use triage::{
     ConsultantLoad, FirstVisitRoute, ReturnVisitRoute, Routing, TriagePolicy, WalkIn, WalkInRequest,
 };

@@ -8,9 +8,10 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc, Weekday};
 use chrono_tz::Tz;
+use clinic_common::ids::ProviderId;
 
-use super::WeeklyHours;
 use super::hours::local_instant;
+use super::{AppointmentTypeId, WeeklyHours};
 
 /// How far apart candidate starts are.
 pub const SLOT_STEP: TimeDelta = TimeDelta::minutes(15);
@@ -29,6 +30,19 @@ pub struct SlotPreferences {
     pub latest_end_minute: Option<u16>,
     /// Only on these weekdays; empty means any.
     pub weekdays: Vec<Weekday>,
+}
+
+/// What `FindFreeSlots` asks for: slots of an appointment type's length on the local days
+/// `first..=last`, of one provider or of anyone, one page of them.
+#[derive(Debug, Clone)]
+pub struct SlotQuery {
+    pub appointment_type_id: AppointmentTypeId,
+    pub first: NaiveDate,
+    pub last: NaiveDate,
+    pub provider_id: Option<ProviderId>,
+    pub preferences: SlotPreferences,
+    pub size: u32,
+    pub offset: u64,
 }
 
 /// A search for free time: the local days `first..=last`, slots `length` long.

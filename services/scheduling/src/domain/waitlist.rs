@@ -12,7 +12,7 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc, Weekday};
 use chrono_tz::Tz;
-use clinic_common::ids::{AppointmentId, PatientId, ProviderId};
+use clinic_common::ids::{AppointmentId, PatientId, ProviderId, request_fingerprint};
 use uuid::Uuid;
 
 use super::hours::local_instant;
@@ -55,6 +55,32 @@ pub struct WaitlistWish {
 }
 
 impl WaitlistWish {
+    /// A digest of the wish, to recognise a retry of the request that made it.
+    pub fn fingerprint(&self) -> String {
+        let preferences = &self.preferences;
+        request_fingerprint(&[
+            &self.patient_id.to_string(),
+            &self
+                .provider_id
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
+            &self
+                .appointment_type_id
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
+            &self.length.num_minutes().to_string(),
+            &format!(
+                "{:?}-{:?}-{:?}",
+                preferences.earliest_start_minute,
+                preferences.latest_end_minute,
+                preferences.weekdays
+            ),
+            &self.first_day.to_string(),
+            &self.last_day.to_string(),
+            self.note.as_ref().map_or("", Note::as_str),
+        ])
+    }
+
     /// The earliest `[start, end)` inside the freed time `[from, until)` of `provider_id` that
     /// this wish can take, starting on a quarter hour, not before `now`.
     pub fn fit(

@@ -1,33 +1,18 @@
 //! Reception's calls over gRPC: late arrivals to phone, and tomorrow's schedule to confirm.
 
-use chrono::TimeDelta;
 use clinic_common::auth::{Role, authorize};
-use clinic_common::time::day_span;
 use clinic_common::validation::FieldViolations;
 use clinic_proto::scheduling::v1 as pb;
-use clinic_proto::{date_to_proto, next_page_token, timestamp_to_proto};
+use clinic_proto::{date_to_proto, next_page_token};
 use tonic::{Request, Response, Status};
 
 use super::SchedulingGrpc;
-use super::convert::{self, appointment_to_proto};
-use super::waitlist::uuid_field;
-use crate::domain::calls::{CallOutcome, CallTask, late_window};
+use super::convert::{self, appointment_to_proto, outcome_from_proto, task_to_proto, uuid_field};
 use crate::domain::{AppointmentStatus, Note, SchedulingError};
 
 const STAFF: &[Role] = &[Role::Reception, Role::Manager];
 
-/// The most appointments one day's confirmation list reads.
-const TOMORROW_LIMIT: u32 = 500;
-
 impl SchedulingGrpc {
-    /// Makes the call tasks due by now. Run by the background task and before every listing,
-    /// so the list is right even between the task's rounds.
-    pub(crate) async fn make_late_tasks(&self) -> Result<u64, SchedulingError> {
-        let now = self.clock.now();
-        let window = late_window(now, self.settings.front_desk.late_after());
-        self.store.make_late_tasks(window, now).await
-    }
-
     pub(super) async fn do_list_call_tasks(
         &self,
         request: Request<pb::ListCallTasksRequest>,
@@ -38,10 +23,9 @@ impl SchedulingGrpc {
         else {
             return Err(SchedulingError::from(violations).into());
         };
-        self.make_late_tasks().await?;
         let tasks = self
-            .store
-            .call_tasks(request.get_ref().show_done, size, offset)
+            .flows
+            .call_tasks(request.get_ref().show_done, (size, offset))
             .await?;
         Ok(Response::new(pb::ListCallTasksResponse {
             next_page_token: next_page_token(offset, size, tasks.len()),
@@ -80,87 +64,27 @@ impl SchedulingGrpc {
         request: Request<pb::ListTomorrowRequest>,
     ) -> Result<Response<pb::ListTomorrowResponse>, Status> {
         authorize(&request, STAFF)?;
-        let tomorrow = self.clinic_today() + TimeDelta::days(1);
-        let appointments = self
-            .store
-            .appointments_between(
-                day_span(tomorrow, self.settings.clinic.time_zone),
-                None,
-                None,
-                TOMORROW_LIMIT,
-                0,
-            )
-            .await?;
-        let mut listed = Vec::new();
-        for appointment in appointments.iter().filter(|a| a.status.is_active()) {
-            let contact = self
-                .registry
-                .contact(appointment.patient_id)
-                .await?
-                .unwrap_or_default();
-            listed.push(pb::TomorrowAppointment {
-                appointment: Some(appointment_to_proto(appointment)),
-                patient_name: contact.name,
-                phone: contact.phone,
-                email: contact.email,
-                consent_sms: contact.sms,
-                consent_whatsapp: contact.whatsapp,
-                consent_email: contact.email_consent,
-                preferred_language: contact.language,
-                confirmed: appointment.status == AppointmentStatus::Confirmed,
-            });
-        }
+        let (tomorrow, appointments) = self.flows.tomorrow().await?;
+        let listed = appointments
+            .into_iter()
+            .map(|listed| {
+                let (appointment, contact) = (listed.appointment, listed.contact);
+                pb::TomorrowAppointment {
+                    appointment: Some(appointment_to_proto(&appointment)),
+                    patient_name: contact.name,
+                    phone: contact.phone,
+                    email: contact.email,
+                    consent_sms: contact.sms,
+                    consent_whatsapp: contact.whatsapp,
+                    consent_email: contact.email_consent,
+                    preferred_language: contact.language,
+                    confirmed: appointment.status == AppointmentStatus::Confirmed,
+                }
+            })
+            .collect();
         Ok(Response::new(pb::ListTomorrowResponse {
             day: Some(date_to_proto(tomorrow)),
             appointments: listed,
         }))
-    }
-}
-
-fn outcome_from_proto(outcome: i32) -> Result<CallOutcome, &'static str> {
-    match pb::CallOutcome::try_from(outcome) {
-        Ok(pb::CallOutcome::Coming) => Ok(CallOutcome::Coming),
-        Ok(pb::CallOutcome::Reschedule) => Ok(CallOutcome::Reschedule),
-        Ok(pb::CallOutcome::NotComing) => Ok(CallOutcome::NotComing),
-        Ok(pb::CallOutcome::NoAnswer) => Ok(CallOutcome::NoAnswer),
-        Ok(pb::CallOutcome::LeftMessage) => Ok(CallOutcome::LeftMessage),
-        Ok(pb::CallOutcome::Unspecified) => Err("is required"),
-        Err(_) => Err("is not a known call outcome"),
-    }
-}
-
-fn outcome_to_proto(outcome: CallOutcome) -> pb::CallOutcome {
-    match outcome {
-        CallOutcome::Coming => pb::CallOutcome::Coming,
-        CallOutcome::Reschedule => pb::CallOutcome::Reschedule,
-        CallOutcome::NotComing => pb::CallOutcome::NotComing,
-        CallOutcome::NoAnswer => pb::CallOutcome::NoAnswer,
-        CallOutcome::LeftMessage => pb::CallOutcome::LeftMessage,
-    }
-}
-
-fn task_to_proto(task: &CallTask) -> pb::CallTask {
-    pb::CallTask {
-        call_task_id: task.call_task_id.to_string(),
-        kind: task.kind.clone(),
-        appointment_id: task.appointment_id.to_string(),
-        patient_id: task.patient_id.to_string(),
-        provider_id: task.provider_id.to_string(),
-        appointment_start_time: Some(timestamp_to_proto(task.appointment_start)),
-        patient_initials: task.patient_initials.clone(),
-        status: if task.done {
-            pb::CallTaskStatus::Done
-        } else {
-            pb::CallTaskStatus::Open
-        }
-        .into(),
-        outcome: task
-            .outcome
-            .map_or(pb::CallOutcome::Unspecified, outcome_to_proto)
-            .into(),
-        note: task.note.clone().unwrap_or_default(),
-        create_time: Some(timestamp_to_proto(task.created_at)),
-        complete_time: task.completed_at.map(timestamp_to_proto),
-        completed_by: task.completed_by.clone().unwrap_or_default(),
     }
 }

@@ -1,24 +1,21 @@
-//! The resource RPCs (chairs, rooms, equipment, and what appointment types need), their
-//! conversions, and how resource errors become statuses.
+//! The resource RPCs (chairs, rooms, equipment, and what appointment types need), and how
+//! resource errors become statuses.
 
-use chrono::{DateTime, TimeDelta, Utc};
-use chrono_tz::Tz;
+use chrono::TimeDelta;
 use clinic_common::auth::{Role, authorize};
-use clinic_common::ids::RequestId;
 use clinic_common::validation::FieldViolations;
 use clinic_proto::scheduling::v1 as pb;
-use clinic_proto::{next_page_token, timestamp_from_proto, timestamp_to_proto};
+use clinic_proto::{next_page_token, timestamp_from_proto};
 use tonic::{Request, Response, Status};
 
 use super::SchedulingGrpc;
+use super::convert::{intervals_to_proto, page, weekly_hours};
 use super::convert::{
-    exception_kind, exception_kind_to_proto, intervals_to_proto, optional, page, weekly_hours,
+    new_resource, new_resource_exception, requirements_to_proto, resource_exception_to_proto,
+    resource_kind, resource_to_proto, resource_update, type_requirements,
 };
 use crate::domain::{
-    AppointmentSlot, AppointmentTypeId, DisplayName, ExceptionSpan, MAX_REQUIREMENTS, NewResource,
-    NewResourceException, Note, Resource, ResourceCalendar, ResourceError, ResourceException,
-    ResourceExceptionId, ResourceId, ResourceKind, ResourceNeeds, ResourceRequirement,
-    ResourceUpdate, SchedulingError, can_assign,
+    AppointmentTypeId, ResourceError, ResourceExceptionId, ResourceId, SchedulingError,
 };
 
 /// The widest range `ListResourceExceptions` accepts.
@@ -56,284 +53,13 @@ pub(super) fn status(error: ResourceError) -> Status {
     }
 }
 
-/// A list of resource ids under `field`.
-pub(super) fn resource_ids(
-    given: &[String],
-    field: &str,
-    violations: &mut FieldViolations,
-) -> Option<Vec<ResourceId>> {
-    if given.len() > MAX_REQUIREMENTS {
-        violations.add(
-            field,
-            format!("must list at most {MAX_REQUIREMENTS} resources"),
-        );
-        return None;
-    }
-    let mut ids = Vec::with_capacity(given.len());
-    for (index, text) in given.iter().enumerate() {
-        let id = violations.check(&format!("{field}[{index}]"), ResourceId::parse(text))?;
-        if ids.contains(&id) {
-            violations.add(format!("{field}[{index}]"), "is listed twice");
-            return None;
-        }
-        ids.push(id);
-    }
-    Some(ids)
-}
-
-/// Whether the resources `needs` asks for are free for a slot starting at `start`.
-pub(super) fn resources_allow(
-    needs: &ResourceNeeds,
-    calendars: &[ResourceCalendar],
-    (start, length): (DateTime<Utc>, TimeDelta),
-    time_zone: Tz,
-) -> bool {
-    if needs.is_empty() {
-        return true;
-    }
-    match AppointmentSlot::stored(start, start + length) {
-        Some(slot) => can_assign(needs, calendars, &slot, time_zone),
-        None => false,
-    }
-}
-
-fn resource_kind(kind: i32) -> Result<ResourceKind, &'static str> {
-    match pb::ResourceKind::try_from(kind) {
-        Ok(pb::ResourceKind::Chair) => Ok(ResourceKind::Chair),
-        Ok(pb::ResourceKind::Room) => Ok(ResourceKind::Room),
-        Ok(pb::ResourceKind::Equipment) => Ok(ResourceKind::Equipment),
-        Ok(pb::ResourceKind::Unspecified) => Err("is required"),
-        Err(_) => Err("is not a known resource kind"),
-    }
-}
-
-fn resource_kind_to_proto(kind: ResourceKind) -> pb::ResourceKind {
-    match kind {
-        ResourceKind::Chair => pb::ResourceKind::Chair,
-        ResourceKind::Room => pb::ResourceKind::Room,
-        ResourceKind::Equipment => pb::ResourceKind::Equipment,
-    }
-}
-
-fn resource_to_proto(resource: &Resource) -> pb::Resource {
-    pb::Resource {
-        resource_id: resource.resource_id.to_string(),
-        display_name: resource.display_name.as_str().to_owned(),
-        kind: resource_kind_to_proto(resource.kind).into(),
-        in_service: resource.in_service,
-        create_time: Some(timestamp_to_proto(resource.created_at)),
-        update_time: Some(timestamp_to_proto(resource.updated_at)),
-    }
-}
-
-fn resource_exception_to_proto(exception: &ResourceException) -> pb::ResourceException {
-    pb::ResourceException {
-        resource_exception_id: exception.resource_exception_id.to_string(),
-        resource_id: exception.resource_id.to_string(),
-        start_time: Some(timestamp_to_proto(exception.start)),
-        end_time: Some(timestamp_to_proto(exception.end)),
-        kind: exception_kind_to_proto(exception.kind).into(),
-        note: exception
-            .note
-            .as_ref()
-            .map(|note| note.as_str().to_owned())
-            .unwrap_or_default(),
-        create_time: Some(timestamp_to_proto(exception.created_at)),
-        created_by: exception.created_by.clone(),
-    }
-}
-
-fn requirements_to_proto(
-    appointment_type_id: AppointmentTypeId,
-    requirements: &[ResourceRequirement],
-) -> pb::AppointmentTypeResources {
-    pb::AppointmentTypeResources {
-        appointment_type_id: appointment_type_id.to_string(),
-        requirements: requirements
-            .iter()
-            .map(|requirement| pb::ResourceRequirement {
-                kind: resource_kind_to_proto(requirement.kind).into(),
-                resource_id: requirement
-                    .resource_id
-                    .map(|id| id.to_string())
-                    .unwrap_or_default(),
-            })
-            .collect(),
-    }
-}
-
 fn one_id<T>(field: &str, parsed: Result<T, &'static str>) -> Result<T, SchedulingError> {
     parsed.map_err(|problem| FieldViolations::single(field, problem).into())
 }
 
-fn new_resource(request: &pb::CreateResourceRequest) -> Result<NewResource, FieldViolations> {
-    let mut violations = FieldViolations::new();
-    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
-    let Some(resource) = &request.resource else {
-        violations.add("resource", "is required");
-        return Err(violations);
-    };
-    let display_name = violations.check(
-        "resource.display_name",
-        DisplayName::parse(&resource.display_name),
-    );
-    let kind = violations.check("resource.kind", resource_kind(resource.kind));
-    match (display_name, kind, request_id) {
-        (Some(display_name), Some(kind), Some(request_id)) if violations.is_empty() => {
-            Ok(NewResource {
-                display_name,
-                kind,
-                // New resources are in service whatever the request says: one is only taken
-                // out of service later, by UpdateResource.
-                in_service: true,
-                request_id,
-            })
-        }
-        _ => Err(violations),
-    }
-}
-
-fn resource_update(request: &pb::UpdateResourceRequest) -> Result<ResourceUpdate, FieldViolations> {
-    let mut violations = FieldViolations::new();
-    let Some(resource) = &request.resource else {
-        violations.add("resource", "is required");
-        return Err(violations);
-    };
-    let resource_id = violations.check(
-        "resource.resource_id",
-        ResourceId::parse(&resource.resource_id),
-    );
-    let display_name = violations.check(
-        "resource.display_name",
-        DisplayName::parse(&resource.display_name),
-    );
-    match (resource_id, display_name) {
-        (Some(resource_id), Some(display_name)) if violations.is_empty() => Ok(ResourceUpdate {
-            resource_id,
-            display_name,
-            in_service: resource.in_service,
-        }),
-        _ => Err(violations),
-    }
-}
-
-fn new_resource_exception(
-    request: &pb::AddResourceExceptionRequest,
-) -> Result<NewResourceException, FieldViolations> {
-    let mut violations = FieldViolations::new();
-    let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
-    let Some(exception) = &request.resource_exception else {
-        violations.add("resource_exception", "is required");
-        return Err(violations);
-    };
-    let resource_id = violations.check(
-        "resource_exception.resource_id",
-        ResourceId::parse(&exception.resource_id),
-    );
-    let start = violations.check(
-        "resource_exception.start_time",
-        timestamp_from_proto(exception.start_time.as_ref()),
-    );
-    let end = violations.check(
-        "resource_exception.end_time",
-        timestamp_from_proto(exception.end_time.as_ref()),
-    );
-    let kind = violations.check("resource_exception.kind", exception_kind(exception.kind));
-    let note = violations.check(
-        "resource_exception.note",
-        Note::parse_optional(&exception.note),
-    );
-    let span = match (start, end) {
-        (Some(start), Some(end)) => match ExceptionSpan::new(start, end) {
-            Ok(span) => Some(span),
-            Err((start_problem, end_problem)) => {
-                if let Some(problem) = start_problem {
-                    violations.add("resource_exception.start_time", problem);
-                }
-                if let Some(problem) = end_problem {
-                    violations.add("resource_exception.end_time", problem);
-                }
-                None
-            }
-        },
-        _ => None,
-    };
-    match (resource_id, span, kind, note, request_id) {
-        (Some(resource_id), Some(span), Some(kind), Some(note), Some(request_id))
-            if violations.is_empty() =>
-        {
-            Ok(NewResourceException {
-                resource_id,
-                span,
-                kind,
-                note,
-                request_id,
-            })
-        }
-        _ => Err(violations),
-    }
-}
-
-fn type_requirements(
-    request: &pb::SetAppointmentTypeResourcesRequest,
-) -> Result<(AppointmentTypeId, Vec<ResourceRequirement>), FieldViolations> {
-    let mut violations = FieldViolations::new();
-    let Some(resources) = &request.appointment_type_resources else {
-        violations.add("appointment_type_resources", "is required");
-        return Err(violations);
-    };
-    let type_id = violations.check(
-        "appointment_type_resources.appointment_type_id",
-        AppointmentTypeId::parse(&resources.appointment_type_id),
-    );
-    if resources.requirements.len() > MAX_REQUIREMENTS {
-        violations.add(
-            "appointment_type_resources.requirements",
-            format!("must list at most {MAX_REQUIREMENTS} requirements"),
-        );
-        return Err(violations);
-    }
-    let mut requirements = Vec::with_capacity(resources.requirements.len());
-    for (index, requirement) in resources.requirements.iter().enumerate() {
-        let field = |name: &str| format!("appointment_type_resources.requirements[{index}].{name}");
-        let kind = violations.check(&field("kind"), resource_kind(requirement.kind));
-        let resource_id = violations.check(
-            &field("resource_id"),
-            optional(&requirement.resource_id, ResourceId::parse),
-        );
-        if let (Some(kind), Some(resource_id)) = (kind, resource_id) {
-            requirements.push(ResourceRequirement { kind, resource_id });
-        }
-    }
-    match type_id {
-        Some(type_id) if violations.is_empty() => Ok((type_id, requirements)),
-        _ => Err(violations),
-    }
-}
-
 /// The RPC bodies; `SchedulingService` in `grpc/mod.rs` forwards to these.
 impl SchedulingGrpc {
-    /// What a type needs of resources, and what is known of those resources over `reach`.
-    pub(super) async fn resource_calendars(
-        &self,
-        appointment_type_id: AppointmentTypeId,
-        reach: (DateTime<Utc>, DateTime<Utc>),
-    ) -> Result<(ResourceNeeds, Vec<ResourceCalendar>), SchedulingError> {
-        let needs = ResourceNeeds {
-            requirements: self.store.type_requirements(appointment_type_id).await?,
-            chosen: Vec::new(),
-        };
-        let calendars = if needs.is_empty() {
-            Vec::new()
-        } else {
-            self.store
-                .resource_calendars(needs.kinds(&[]), reach)
-                .await?
-        };
-        Ok((needs, calendars))
-    }
-
-    pub(super) async fn create_resource_rpc(
+    pub(super) async fn do_create_resource(
         &self,
         request: Request<pb::CreateResourceRequest>,
     ) -> Result<Response<pb::Resource>, Status> {
@@ -344,7 +70,7 @@ impl SchedulingGrpc {
         Ok(Response::new(resource_to_proto(&resource)))
     }
 
-    pub(super) async fn list_resources_rpc(
+    pub(super) async fn do_list_resources(
         &self,
         request: Request<pb::ListResourcesRequest>,
     ) -> Result<Response<pb::ListResourcesResponse>, Status> {
@@ -369,7 +95,7 @@ impl SchedulingGrpc {
         }))
     }
 
-    pub(super) async fn update_resource_rpc(
+    pub(super) async fn do_update_resource(
         &self,
         request: Request<pb::UpdateResourceRequest>,
     ) -> Result<Response<pb::Resource>, Status> {
@@ -383,7 +109,7 @@ impl SchedulingGrpc {
         Ok(Response::new(resource_to_proto(&resource)))
     }
 
-    pub(super) async fn set_resource_hours_rpc(
+    pub(super) async fn do_set_resource_hours(
         &self,
         request: Request<pb::SetResourceHoursRequest>,
     ) -> Result<Response<pb::ResourceHours>, Status> {
@@ -413,7 +139,7 @@ impl SchedulingGrpc {
         }))
     }
 
-    pub(super) async fn get_resource_hours_rpc(
+    pub(super) async fn do_get_resource_hours(
         &self,
         request: Request<pb::GetResourceHoursRequest>,
     ) -> Result<Response<pb::ResourceHours>, Status> {
@@ -429,7 +155,7 @@ impl SchedulingGrpc {
         }))
     }
 
-    pub(super) async fn add_resource_exception_rpc(
+    pub(super) async fn do_add_resource_exception(
         &self,
         request: Request<pb::AddResourceExceptionRequest>,
     ) -> Result<Response<pb::ResourceException>, Status> {
@@ -443,7 +169,7 @@ impl SchedulingGrpc {
         Ok(Response::new(resource_exception_to_proto(&exception)))
     }
 
-    pub(super) async fn list_resource_exceptions_rpc(
+    pub(super) async fn do_list_resource_exceptions(
         &self,
         request: Request<pb::ListResourceExceptionsRequest>,
     ) -> Result<Response<pb::ListResourceExceptionsResponse>, Status> {
@@ -478,7 +204,7 @@ impl SchedulingGrpc {
         }))
     }
 
-    pub(super) async fn delete_resource_exception_rpc(
+    pub(super) async fn do_delete_resource_exception(
         &self,
         request: Request<pb::DeleteResourceExceptionRequest>,
     ) -> Result<Response<pb::ResourceException>, Status> {
@@ -492,7 +218,7 @@ impl SchedulingGrpc {
         Ok(Response::new(resource_exception_to_proto(&exception)))
     }
 
-    pub(super) async fn set_appointment_type_resources_rpc(
+    pub(super) async fn do_set_appointment_type_resources(
         &self,
         request: Request<pb::SetAppointmentTypeResourcesRequest>,
     ) -> Result<Response<pb::AppointmentTypeResources>, Status> {
@@ -507,7 +233,7 @@ impl SchedulingGrpc {
         Ok(Response::new(requirements_to_proto(type_id, &requirements)))
     }
 
-    pub(super) async fn get_appointment_type_resources_rpc(
+    pub(super) async fn do_get_appointment_type_resources(
         &self,
         request: Request<pb::GetAppointmentTypeResourcesRequest>,
     ) -> Result<Response<pb::AppointmentTypeResources>, Status> {

@@ -93,67 +93,93 @@ pub async fn plan(
     settings: &Settings,
     now: DateTime<Utc>,
 ) -> Result<u64, SchedulingError> {
-    let mut messages = Vec::new();
+    let mut messages = due_reminders(store, registry, settings, now).await?;
+    messages.extend(due_wait_updates(store, registry, settings, now).await?);
+    store.enqueue(&messages, now).await
+}
+
+/// The reminders due at `now` of appointments coming up within the furthest reminder offset,
+/// one per channel, leaving out rounds already written.
+async fn due_reminders(
+    store: &SchedulingStore,
+    registry: &PatientRegistry,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> Result<Vec<NewMessage>, SchedulingError> {
     let offsets = settings.front_desk.reminder_offsets();
-    let time_zone = settings.clinic.time_zone;
-    if let Some(furthest) = offsets.iter().max() {
-        let upcoming = store
-            .appointments_between(
-                (now, now + *furthest + chrono::TimeDelta::seconds(1)),
-                None,
-                None,
-                PLAN_LIMIT,
-                0,
-            )
-            .await?;
-        for appointment in upcoming.iter().filter(|a| a.status.is_active()) {
-            let Some(offset) = due_reminder(appointment.slot.start(), now, &offsets) else {
-                continue;
-            };
-            let round = format!("{}h", offset.num_hours());
-            let appointment_id = appointment.appointment_id.to_string();
-            if store
-                .round_written("reminder", (&appointment_id, ""), &round)
-                .await?
-            {
-                continue;
-            }
-            let contact = registry.contact(appointment.patient_id).await?;
-            let provider = store
-                .provider(appointment.provider_id)
-                .await?
-                .map(|provider| provider.display_name.as_str().to_owned())
-                .unwrap_or_default();
-            let language = Language::from_tag(contact.as_ref().map_or("", |c| c.language.as_str()));
-            let (subject, body) = reminder_text(
-                language,
-                &ReminderFacts {
-                    clinic: &settings.clinic.name,
-                    start: appointment.slot.start(),
-                    time_zone,
-                    provider: &provider,
-                    code: appointment.confirmation_code.as_str(),
-                },
-            );
-            let template = NewMessage {
-                kind: "reminder",
-                round,
-                appointment_id,
-                queue_entry_id: String::new(),
-                patient_id: appointment.patient_id.to_string(),
-                channel: None,
-                recipient: String::new(),
-                language,
-                subject,
-                body,
-            };
-            messages.extend(per_channel(template, contact.as_ref()));
+    let Some(furthest) = offsets.iter().max() else {
+        return Ok(Vec::new());
+    };
+    let upcoming = store
+        .appointments_between(
+            (now, now + *furthest + chrono::TimeDelta::seconds(1)),
+            None,
+            None,
+            PLAN_LIMIT,
+            0,
+        )
+        .await?;
+    let mut messages = Vec::new();
+    for appointment in upcoming.iter().filter(|a| a.status.is_active()) {
+        let Some(offset) = due_reminder(appointment.slot.start(), now, &offsets) else {
+            continue;
+        };
+        let round = format!("{}h", offset.num_hours());
+        let appointment_id = appointment.appointment_id.to_string();
+        if store
+            .round_written("reminder", (&appointment_id, ""), &round)
+            .await?
+        {
+            continue;
         }
+        let contact = registry.contact(appointment.patient_id).await?;
+        let provider = store
+            .provider(appointment.provider_id)
+            .await?
+            .map(|provider| provider.display_name.as_str().to_owned())
+            .unwrap_or_default();
+        let language = Language::from_tag(contact.as_ref().map_or("", |c| c.language.as_str()));
+        let (subject, body) = reminder_text(
+            language,
+            &ReminderFacts {
+                clinic: &settings.clinic.name,
+                start: appointment.slot.start(),
+                time_zone: settings.clinic.time_zone,
+                provider: &provider,
+                code: appointment.confirmation_code.as_str(),
+            },
+        );
+        let template = NewMessage {
+            kind: "reminder",
+            round,
+            appointment_id,
+            queue_entry_id: String::new(),
+            patient_id: appointment.patient_id.to_string(),
+            channel: None,
+            recipient: String::new(),
+            language,
+            subject,
+            body,
+        };
+        messages.extend(per_channel(template, contact.as_ref()));
     }
-    // Wait updates, for patients waiting in today's queue.
-    let entries = store.queue(local_date(now, time_zone)).await?;
+    Ok(messages)
+}
+
+/// The wait updates due at `now` to patients waiting in today's queue, one per channel, one
+/// round every `wait_update_every` they have waited, leaving out rounds already written.
+async fn due_wait_updates(
+    store: &SchedulingStore,
+    registry: &PatientRegistry,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> Result<Vec<NewMessage>, SchedulingError> {
+    let entries = store
+        .queue(local_date(now, settings.clinic.time_zone))
+        .await?;
     let alert_after = chrono::TimeDelta::minutes(i64::from(settings.queue_alert_after_minutes));
     let every = settings.front_desk.wait_update_every();
+    let mut messages = Vec::new();
     for (entry, wait) in entries.iter().zip(waits(&entries, now, alert_after)) {
         let Some(wait) = wait else { continue };
         if entry.status != QueueEntryStatus::Waiting {
@@ -200,7 +226,7 @@ pub async fn plan(
         };
         messages.extend(per_channel(template, contact.as_ref()));
     }
-    store.enqueue(&messages, now).await
+    Ok(messages)
 }
 
 /// One message per channel the patient consented to and has an address for; a single skipped

@@ -2,10 +2,11 @@
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use clinic_common::db::is_unique_violation;
-use clinic_common::{in_transaction, with_db};
+use clinic_common::db::{Connection, is_unique_violation};
+use clinic_common::idempotency::{Attempt, IdempotencyKey, IdempotencyKeys, retrying};
+use clinic_common::{for_each_backend, in_transaction, with_db};
 
-use super::{Attempt, SchedulingStore, earlier_request, record_request, sql_offset, with_retries};
+use super::{SchedulingStore, sql_offset};
 use crate::domain::{
     AppointmentType, AppointmentTypeId, NewAppointmentType, PriceCode, SchedulingError,
     TypeDetails, TypeName, VisitLength,
@@ -50,8 +51,9 @@ impl SchedulingStore {
         now: DateTime<Utc>,
     ) -> Result<AppointmentType, SchedulingError> {
         let fingerprint = new.details.fingerprint();
-        let appointment_type_id = with_retries("an appointment type's request id", || {
-            self.try_create_appointment_type(new, &fingerprint, now)
+        let key = IdempotencyKey::new(CREATE_APPOINTMENT_TYPE, &new.request_id, &fingerprint);
+        let appointment_type_id = retrying("an appointment type's request id", || {
+            self.try_create_appointment_type(new, &key, now)
         })
         .await?;
         self.appointment_type(appointment_type_id)
@@ -65,53 +67,39 @@ impl SchedulingStore {
     async fn try_create_appointment_type(
         &self,
         new: &NewAppointmentType,
-        fingerprint: &str,
+        key: &IdempotencyKey<'_>,
         now: DateTime<Utc>,
-    ) -> Result<AppointmentTypeId, Attempt> {
+    ) -> Result<AppointmentTypeId, Attempt<SchedulingError>> {
         in_transaction!(&self.db, |tx| {
-            if let Some((earlier_fingerprint, resource_id)) =
-                earlier_request!(tx, CREATE_APPOINTMENT_TYPE, new.request_id)
-            {
-                if earlier_fingerprint != fingerprint {
-                    return Err(SchedulingError::RequestIdReused.into());
-                }
-                let appointment_type_id = AppointmentTypeId::parse(&resource_id)
-                    .map_err(|_| anyhow::anyhow!("idempotency_keys holds a malformed type id"))?;
-                Ok::<_, Attempt>(appointment_type_id)
-            } else {
-                let appointment_type_id = AppointmentTypeId::new();
-                let details = &new.details;
-                let inserted = sqlx::query(
-                    "INSERT INTO appointment_types (appointment_type_id, name, duration_minutes, \
-                     price_code, needs_xray, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $6)",
-                )
-                .bind(appointment_type_id.to_string())
-                .bind(details.name.as_str())
-                .bind(i64::from(details.length.minutes()))
-                .bind(details.price_code.as_str())
-                .bind(details.needs_xray)
-                .bind(now)
-                .execute(&mut *tx)
-                .await;
-                match inserted {
-                    Err(error) if name_taken(&error) => {
-                        return Err(SchedulingError::AppointmentTypeNameTaken.into());
-                    }
-                    other => {
-                        other.context("failed to insert an appointment type")?;
-                    }
-                }
-                record_request!(
-                    tx,
-                    CREATE_APPOINTMENT_TYPE,
-                    new.request_id,
-                    fingerprint,
-                    appointment_type_id.to_string(),
-                    now
-                );
-                Ok(appointment_type_id)
+            // A retry: the first call's result, and nothing written.
+            if let Some(appointment_type_id) = tx.earlier_result(key).await? {
+                return Ok(appointment_type_id);
             }
+            let appointment_type_id = AppointmentTypeId::new();
+            let details = &new.details;
+            let inserted = sqlx::query(
+                "INSERT INTO appointment_types (appointment_type_id, name, duration_minutes, \
+                 price_code, needs_xray, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $6)",
+            )
+            .bind(appointment_type_id.to_string())
+            .bind(details.name.as_str())
+            .bind(i64::from(details.length.minutes()))
+            .bind(details.price_code.as_str())
+            .bind(details.needs_xray)
+            .bind(now)
+            .execute(&mut *tx)
+            .await;
+            match inserted {
+                Err(error) if name_taken(&error) => {
+                    return Err(SchedulingError::AppointmentTypeNameTaken.into());
+                }
+                other => {
+                    other.context("failed to insert an appointment type")?;
+                }
+            }
+            tx.claim(key, &appointment_type_id.to_string(), now).await?;
+            Ok::<_, Attempt<SchedulingError>>(appointment_type_id)
         })
     }
 
@@ -165,18 +153,10 @@ impl SchedulingStore {
         details: &TypeDetails,
         now: DateTime<Utc>,
     ) -> Result<AppointmentType, SchedulingError> {
-        let lock = self.locking(SELECT_TYPE, LOCK_TYPE);
         in_transaction!(&self.db, |tx| {
-            let row: Option<AppointmentTypeRow> = sqlx::query_as(lock)
-                .bind(appointment_type_id.to_string())
-                .fetch_optional(&mut *tx)
-                .await
-                .context("failed to lock an appointment type")?;
-            let current = row
-                .ok_or(SchedulingError::AppointmentTypeNotFound(
-                    appointment_type_id,
-                ))?
-                .into_type()?;
+            let current = tx.lock_type(appointment_type_id).await?.ok_or(
+                SchedulingError::AppointmentTypeNotFound(appointment_type_id),
+            )?;
             if current.deleted_at.is_some() {
                 return Err(SchedulingError::AppointmentTypeDeleted(appointment_type_id));
             }
@@ -216,18 +196,10 @@ impl SchedulingStore {
         appointment_type_id: AppointmentTypeId,
         now: DateTime<Utc>,
     ) -> Result<AppointmentType, SchedulingError> {
-        let lock = self.locking(SELECT_TYPE, LOCK_TYPE);
         in_transaction!(&self.db, |tx| {
-            let row: Option<AppointmentTypeRow> = sqlx::query_as(lock)
-                .bind(appointment_type_id.to_string())
-                .fetch_optional(&mut *tx)
-                .await
-                .context("failed to lock an appointment type")?;
-            let current = row
-                .ok_or(SchedulingError::AppointmentTypeNotFound(
-                    appointment_type_id,
-                ))?
-                .into_type()?;
+            let current = tx.lock_type(appointment_type_id).await?.ok_or(
+                SchedulingError::AppointmentTypeNotFound(appointment_type_id),
+            )?;
             if current.deleted_at.is_some() {
                 return Ok(current);
             }
@@ -246,6 +218,32 @@ impl SchedulingStore {
                 ..current
             })
         })
+    }
+}
+
+/// Appointment types inside a change's transaction.
+trait AppointmentTypesTx {
+    /// A type, its row locked until the transaction ends (PostgreSQL), so that changes of one
+    /// type queue behind each other; `None` when there is none.
+    async fn lock_type(
+        &mut self,
+        appointment_type_id: AppointmentTypeId,
+    ) -> anyhow::Result<Option<AppointmentType>>;
+}
+
+for_each_backend! {
+    impl AppointmentTypesTx for Conn {
+        async fn lock_type(
+            &mut self,
+            appointment_type_id: AppointmentTypeId,
+        ) -> anyhow::Result<Option<AppointmentType>> {
+            let row: Option<AppointmentTypeRow> = sqlx::query_as(Conn::pick(SELECT_TYPE, LOCK_TYPE))
+                .bind(appointment_type_id.to_string())
+                .fetch_optional(&mut *self)
+                .await
+                .context("failed to lock an appointment type")?;
+            row.map(AppointmentTypeRow::into_type).transpose()
+        }
     }
 }
 

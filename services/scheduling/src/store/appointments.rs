@@ -5,16 +5,16 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use clinic_common::auth::Caller;
-use clinic_common::db::is_unique_violation;
+use clinic_common::db::{Connection, is_unique_violation};
+use clinic_common::idempotency::{Attempt, IdempotencyKey, IdempotencyKeys, retrying};
 use clinic_common::ids::{AppointmentId, PatientId, ProviderId, QueueEntryId, RequestId};
-use clinic_common::{in_transaction, with_db};
+use clinic_common::{for_each_backend, in_transaction, with_db};
 
-use super::hours::refuse_unavailable;
-use super::resources::{assign_resources, insert_resources, type_requirements};
-use super::{
-    Attempt, SchedulingStore, earlier_request, record_queue_status, record_request, record_status,
-    sql_offset, with_retries,
-};
+use super::history::HistoryTx;
+use super::hours::HoursTx;
+use super::providers::ProvidersTx;
+use super::resources::ResourcesTx;
+use super::{SchedulingStore, active_statuses, sql_offset};
 use crate::domain::{
     Appointment, AppointmentSlot, AppointmentStatus, AppointmentTypeId, Cancellation, Confirmation,
     ConfirmationCode, Initials, NewAppointment, Note, PriceCode, QueueEntryStatus, Reschedule,
@@ -36,93 +36,9 @@ macro_rules! appointment_columns {
     };
 }
 
-/// The statuses that hold a provider's time, as SQL. Must list exactly the statuses for which
-/// `AppointmentStatus::is_active` holds (a unit test below checks).
-macro_rules! active_statuses {
-    () => {
-        "('scheduled', 'confirmed', 'arrived', 'seated')"
-    };
-}
+pub(super) use appointment_columns;
 
-pub(super) use {active_statuses, appointment_columns};
-
-/// The first active appointment of `$provider_id` overlapping `$slot` inside `$tx`, other than
-/// `$except` (an appointment being moved no longer holds its time), as `ProviderBusy`. A macro
-/// because it runs inside `in_transaction!`'s body, expanded once per backend.
-macro_rules! refuse_clash {
-    ($tx:ident, $provider_id:expr, $slot:expr, $except:expr) => {
-        let clash: Option<(String, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(concat!(
-            "SELECT appointment_id, start_at, end_at FROM appointments \
-             WHERE provider_id = $1 AND status IN ",
-            active_statuses!(),
-            " AND start_at < $3 AND end_at > $2 \
-             AND ($4 IS NULL OR appointment_id <> $4) \
-             ORDER BY start_at, appointment_id LIMIT 1"
-        ))
-        .bind($provider_id.to_string())
-        .bind($slot.start())
-        .bind($slot.end())
-        .bind($except.map(|id: AppointmentId| id.to_string()))
-        .fetch_optional(&mut *$tx)
-        .await
-        .context("failed to check for overlapping appointments")?;
-        if let Some((appointment_id, start, end)) = clash {
-            let appointment_id = AppointmentId::parse(&appointment_id)
-                .context("appointments holds a malformed appointment id")?;
-            return Err(SchedulingError::ProviderBusy {
-                appointment_id,
-                start,
-                end,
-            }
-            .into());
-        }
-    };
-}
-
-/// Inserts a scheduled appointment inside `$tx` with a fresh confirmation code, returning
-/// `Attempt::CodeTaken` from the enclosing function when the code is already in use.
-macro_rules! insert_appointment {
-    ($tx:ident, $appointment_id:expr, $patient_id:expr, $initials:expr, $provider_id:expr,
-     $slot:expr, $price_code:expr, $reason:expr, $appointment_type_id:expr,
-     $rescheduled_from:expr, $now:expr) => {
-        let inserted = sqlx::query(
-            "INSERT INTO appointments (appointment_id, patient_id, patient_initials, \
-             provider_id, start_at, end_at, status, price_code, reason, \
-             confirmation_code, late_cancellation, created_at, updated_at, \
-             rescheduled_from_appointment_id, appointment_type_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, FALSE, $11, $11, $12, $13)",
-        )
-        .bind($appointment_id.to_string())
-        .bind($patient_id.to_string())
-        .bind($initials.as_str())
-        .bind($provider_id.to_string())
-        .bind($slot.start())
-        .bind($slot.end())
-        .bind(AppointmentStatus::Scheduled.as_str())
-        .bind($price_code.as_ref().map(PriceCode::as_str))
-        .bind($reason.as_ref().map(Note::as_str))
-        .bind(ConfirmationCode::generate().as_str())
-        .bind($now)
-        .bind($rescheduled_from.map(|id: AppointmentId| id.to_string()))
-        .bind($appointment_type_id.map(|id: AppointmentTypeId| id.to_string()))
-        .execute(&mut *$tx)
-        .await;
-        match inserted {
-            // SQLite names the column, PostgreSQL the index.
-            Err(error)
-                if is_unique_violation(&error, "appointments_confirmation_code")
-                    || is_unique_violation(&error, "appointments.confirmation_code") =>
-            {
-                return Err(Attempt::CodeTaken);
-            }
-            other => {
-                other.context("failed to insert an appointment")?;
-            }
-        }
-    };
-}
-
-pub(super) const SELECT_APPOINTMENT: &str = concat!(
+const SELECT_APPOINTMENT: &str = concat!(
     "SELECT ",
     appointment_columns!(),
     " FROM appointments WHERE appointment_id = $1"
@@ -130,11 +46,37 @@ pub(super) const SELECT_APPOINTMENT: &str = concat!(
 
 /// [`SELECT_APPOINTMENT`], locking the row until the transaction ends (PostgreSQL): status changes
 /// of one appointment queue behind each other.
-pub(super) const LOCK_APPOINTMENT: &str = concat!(
+const LOCK_APPOINTMENT: &str = concat!(
     "SELECT ",
     appointment_columns!(),
     " FROM appointments WHERE appointment_id = $1 FOR UPDATE"
 );
+
+/// The first active appointment of provider `$1` overlapping `[$2, $3)`, other than `$4`.
+const PROVIDER_CLASH: &str = concat!(
+    "SELECT appointment_id, start_at, end_at FROM appointments \
+     WHERE provider_id = $1 AND status IN ",
+    active_statuses!(),
+    " AND start_at < $3 AND end_at > $2 \
+     AND ($4 IS NULL OR appointment_id <> $4) \
+     ORDER BY start_at, appointment_id LIMIT 1"
+);
+
+/// A scheduled appointment about to be written: a booking, or the replacement a reschedule
+/// makes.
+pub(super) struct AppointmentInsert<'a> {
+    pub appointment_id: AppointmentId,
+    pub patient_id: PatientId,
+    pub initials: &'a Initials,
+    pub provider_id: ProviderId,
+    pub slot: &'a AppointmentSlot,
+    pub price_code: Option<&'a PriceCode>,
+    pub reason: Option<&'a Note>,
+    pub appointment_type_id: Option<AppointmentTypeId>,
+    /// The appointment this one replaces, when a reschedule makes it.
+    pub rescheduled_from: Option<AppointmentId>,
+    pub created_at: DateTime<Utc>,
+}
 
 impl SchedulingStore {
     /// The appointment a first call with `request_id` booked, if any. Lets a retry be answered
@@ -144,26 +86,11 @@ impl SchedulingStore {
         request_id: &RequestId,
         fingerprint: &str,
     ) -> Result<Option<Appointment>, SchedulingError> {
-        let earlier: Option<(String, String)> = with_db!(&self.db, |pool| {
-            sqlx::query_as(
-                "SELECT fingerprint, resource_id FROM idempotency_keys \
-                 WHERE operation = $1 AND request_id = $2",
-            )
-            .bind(CREATE_APPOINTMENT)
-            .bind(request_id.as_str())
-            .fetch_optional(pool)
-            .await
-        })
-        .context("failed to look up an idempotency key")?;
-        let Some((earlier_fingerprint, resource_id)) = earlier else {
-            return Ok(None);
-        };
-        if earlier_fingerprint != fingerprint {
-            return Err(SchedulingError::RequestIdReused);
+        let key = IdempotencyKey::new(CREATE_APPOINTMENT, request_id, fingerprint);
+        match self.db.earlier_result(&key).await? {
+            Some(appointment_id) => self.appointment(appointment_id).await,
+            None => Ok(None),
         }
-        let appointment_id = AppointmentId::parse(&resource_id)
-            .context("idempotency_keys holds a malformed appointment id")?;
-        self.appointment(appointment_id).await
     }
 
     /// Books an appointment for a patient whose initials the registry gave, or returns the one a
@@ -177,8 +104,9 @@ impl SchedulingStore {
         caller: &Caller,
         (now, time_zone): (DateTime<Utc>, Tz),
     ) -> Result<Appointment, SchedulingError> {
-        let appointment_id = with_retries("a booking", || {
-            self.try_book(new, &new.fingerprint, initials, caller, (now, time_zone))
+        let key = IdempotencyKey::new(CREATE_APPOINTMENT, &new.request_id, &new.fingerprint);
+        let appointment_id = retrying("a booking", || {
+            self.try_book(new, &key, initials, caller, (now, time_zone))
         })
         .await?;
         self.appointment(appointment_id).await?.ok_or_else(|| {
@@ -188,87 +116,52 @@ impl SchedulingStore {
 
     /// One booking transaction. Double booking is prevented by checking for an overlapping
     /// active appointment and inserting in the same transaction, with bookings for one provider
-    /// taking turns: on PostgreSQL the provider's row is locked first, so a second booking waits
-    /// for the first to commit and then sees its appointment (under READ COMMITTED each statement
-    /// reads what has committed); on SQLite the transaction holds the database's write lock.
+    /// taking turns on the provider's row (see `ProvidersTx::lock_provider`).
     async fn try_book(
         &self,
         new: &NewAppointment,
-        fingerprint: &str,
+        key: &IdempotencyKey<'_>,
         initials: &Initials,
         caller: &Caller,
         (now, time_zone): (DateTime<Utc>, Tz),
-    ) -> Result<AppointmentId, Attempt> {
-        let lock_provider = self.locking(
-            "SELECT provider_id FROM providers WHERE provider_id = $1",
-            "SELECT provider_id FROM providers WHERE provider_id = $1 FOR UPDATE",
-        );
-        let lock_resources = self.lock_resources();
+    ) -> Result<AppointmentId, Attempt<SchedulingError>> {
         in_transaction!(&self.db, |tx| {
-            let provider: Option<String> = sqlx::query_scalar(lock_provider)
-                .bind(new.provider_id.to_string())
-                .fetch_optional(&mut *tx)
-                .await
-                .context("failed to lock a provider")?;
-            if provider.is_none() {
+            if !tx.lock_provider(new.provider_id).await? {
                 return Err(SchedulingError::UnknownProvider(new.provider_id).into());
             }
             // Looked up after taking the lock, so that a concurrent first call with the same key
-            // has committed by now and is found here, rather than seen as a double booking.
-            if let Some((earlier_fingerprint, resource_id)) =
-                earlier_request!(tx, CREATE_APPOINTMENT, new.request_id)
-            {
-                if earlier_fingerprint != fingerprint {
-                    return Err(SchedulingError::RequestIdReused.into());
-                }
-                let appointment_id = AppointmentId::parse(&resource_id)
-                    .context("idempotency_keys holds a malformed appointment id")?;
-                Ok::<_, Attempt>(appointment_id)
-            } else {
-                refuse_unavailable!(tx, new.provider_id, new.slot, time_zone);
-                refuse_clash!(tx, new.provider_id, new.slot, None);
-                // After the provider's row: resources are always locked second (see resources).
-                let resource_ids = assign_resources!(
-                    tx,
-                    lock_resources,
-                    &new.resources,
-                    &[],
-                    new.slot,
-                    time_zone,
-                    None
-                );
-                let appointment_id = AppointmentId::new();
-                insert_appointment!(
-                    tx,
-                    appointment_id,
-                    new.patient_id,
-                    initials,
-                    new.provider_id,
-                    new.slot,
-                    new.price_code,
-                    new.reason,
-                    new.appointment_type_id,
-                    None,
-                    now
-                );
-                insert_resources!(tx, appointment_id, &resource_ids);
-                record_status!(
-                    tx,
-                    appointment_id,
-                    AppointmentStatus::Scheduled,
-                    caller,
-                    now
-                );
-                record_request!(
-                    tx,
-                    CREATE_APPOINTMENT,
-                    new.request_id,
-                    fingerprint,
-                    appointment_id.to_string(),
-                    now
-                );
-                Ok(appointment_id)
+            // has committed by now and is found here, rather than seen as a double booking. A
+            // retry gets the first call's result, and nothing is written.
+            if let Some(appointment_id) = tx.earlier_result(key).await? {
+                return Ok(appointment_id);
             }
+            tx.ensure_available(new.provider_id, &new.slot, time_zone)
+                .await?;
+            tx.ensure_provider_free(new.provider_id, &new.slot, None)
+                .await?;
+            // After the provider's row: resources are always locked second (see resources).
+            let resource_ids = tx
+                .assign_resources(&new.resources, &[], &new.slot, time_zone, None)
+                .await?;
+            let appointment_id = AppointmentId::new();
+            tx.insert_appointment(&AppointmentInsert {
+                appointment_id,
+                patient_id: new.patient_id,
+                initials,
+                provider_id: new.provider_id,
+                slot: &new.slot,
+                price_code: new.price_code.as_ref(),
+                reason: new.reason.as_ref(),
+                appointment_type_id: new.appointment_type_id,
+                rescheduled_from: None,
+                created_at: now,
+            })
+            .await?;
+            tx.hold_resources(appointment_id, &resource_ids).await?;
+            tx.record_status(appointment_id, AppointmentStatus::Scheduled, caller, now)
+                .await?;
+            tx.claim(key, &appointment_id.to_string(), now).await?;
+            Ok::<_, Attempt<SchedulingError>>(appointment_id)
         })
     }
 
@@ -360,16 +253,11 @@ impl SchedulingStore {
         caller: &Caller,
         now: DateTime<Utc>,
     ) -> Result<(Appointment, Option<QueueChange>), SchedulingError> {
-        let lock = self.locking(SELECT_APPOINTMENT, LOCK_APPOINTMENT);
         let (mut appointment, change) = in_transaction!(&self.db, |tx| {
-            let row: Option<AppointmentRow> = sqlx::query_as(lock)
-                .bind(appointment_id.to_string())
-                .fetch_optional(&mut *tx)
-                .await
-                .context("failed to lock an appointment")?;
-            let current = row
-                .ok_or(SchedulingError::AppointmentNotFound(appointment_id))?
-                .into_appointment()?;
+            let current = tx
+                .lock_appointment(appointment_id)
+                .await?
+                .ok_or(SchedulingError::AppointmentNotFound(appointment_id))?;
             let cancellation = current.cancel(reason, now)?;
             sqlx::query(
                 "UPDATE appointments SET status = $2, cancel_reason = $3, \
@@ -383,35 +271,9 @@ impl SchedulingStore {
             .execute(&mut *tx)
             .await
             .context("failed to cancel an appointment")?;
-            record_status!(
-                tx,
-                appointment_id,
-                AppointmentStatus::Cancelled,
-                caller,
-                now
-            );
-            let left: Option<(String, chrono::NaiveDate)> = sqlx::query_as(
-                "UPDATE queue_entries SET status = 'left', updated_at = $2 \
-                 WHERE appointment_id = $1 AND status <> 'left' \
-                 RETURNING queue_entry_id, queue_day",
-            )
-            .bind(appointment_id.to_string())
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await
-            .context("failed to take a cancelled appointment out of the queue")?;
-            let change = match left {
-                Some((queue_entry_id, day)) => {
-                    let queue_entry_id = QueueEntryId::parse(&queue_entry_id)
-                        .context("queue_entries holds a malformed id")?;
-                    record_queue_status!(tx, queue_entry_id, QueueEntryStatus::Left, caller, now);
-                    Some(QueueChange {
-                        day,
-                        queue_entry_id,
-                    })
-                }
-                None => None,
-            };
+            tx.record_status(appointment_id, AppointmentStatus::Cancelled, caller, now)
+                .await?;
+            let change = tx.leave_queue(appointment_id, caller, now).await?;
             Ok::<_, SchedulingError>((
                 Appointment {
                     status: AppointmentStatus::Cancelled,
@@ -434,42 +296,16 @@ impl SchedulingStore {
         caller: &Caller,
         now: DateTime<Utc>,
     ) -> Result<Appointment, SchedulingError> {
-        let lock = self.locking(SELECT_APPOINTMENT, LOCK_APPOINTMENT);
         let mut appointment = in_transaction!(&self.db, |tx| {
-            let row: Option<AppointmentRow> = sqlx::query_as(lock)
-                .bind(appointment_id.to_string())
-                .fetch_optional(&mut *tx)
-                .await
-                .context("failed to lock an appointment")?;
-            let current = row
-                .ok_or(SchedulingError::AppointmentNotFound(appointment_id))?
-                .into_appointment()?;
+            let current = tx
+                .lock_appointment(appointment_id)
+                .await?
+                .ok_or(SchedulingError::AppointmentNotFound(appointment_id))?;
             match current.confirm()? {
                 Confirmation::AlreadyConfirmed => Ok::<_, SchedulingError>(current),
-                Confirmation::Confirm => {
-                    sqlx::query(
-                        "UPDATE appointments SET status = $2, updated_at = $3 \
-                         WHERE appointment_id = $1",
-                    )
-                    .bind(appointment_id.to_string())
-                    .bind(AppointmentStatus::Confirmed.as_str())
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await
-                    .context("failed to confirm an appointment")?;
-                    record_status!(
-                        tx,
-                        appointment_id,
-                        AppointmentStatus::Confirmed,
-                        caller,
-                        now
-                    );
-                    Ok(Appointment {
-                        status: AppointmentStatus::Confirmed,
-                        updated_at: now,
-                        ..current
-                    })
-                }
+                Confirmation::Confirm => Ok(tx
+                    .enter_status(current, AppointmentStatus::Confirmed, caller, now)
+                    .await?),
             }
         })?;
         self.attach_resources(std::slice::from_mut(&mut appointment))
@@ -490,32 +326,13 @@ impl SchedulingStore {
     where
         F: Fn(&Appointment) -> Result<AppointmentStatus, SchedulingError>,
     {
-        let lock = self.locking(SELECT_APPOINTMENT, LOCK_APPOINTMENT);
         let mut appointment = in_transaction!(&self.db, |tx| {
-            let row: Option<AppointmentRow> = sqlx::query_as(lock)
-                .bind(appointment_id.to_string())
-                .fetch_optional(&mut *tx)
-                .await
-                .context("failed to lock an appointment")?;
-            let current = row
-                .ok_or(SchedulingError::AppointmentNotFound(appointment_id))?
-                .into_appointment()?;
+            let current = tx
+                .lock_appointment(appointment_id)
+                .await?
+                .ok_or(SchedulingError::AppointmentNotFound(appointment_id))?;
             let status = decide(&current)?;
-            sqlx::query(
-                "UPDATE appointments SET status = $2, updated_at = $3 WHERE appointment_id = $1",
-            )
-            .bind(appointment_id.to_string())
-            .bind(status.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .context("failed to change an appointment's status")?;
-            record_status!(tx, appointment_id, status, caller, now);
-            Ok::<_, SchedulingError>(Appointment {
-                status,
-                updated_at: now,
-                ..current
-            })
+            Ok::<_, SchedulingError>(tx.enter_status(current, status, caller, now).await?)
         })?;
         self.attach_resources(std::slice::from_mut(&mut appointment))
             .await?;
@@ -534,8 +351,9 @@ impl SchedulingStore {
         (now, time_zone): (DateTime<Utc>, Tz),
     ) -> Result<(Appointment, Appointment), SchedulingError> {
         let fingerprint = command.fingerprint();
-        let (old_id, new_id) = with_retries("a reschedule", || {
-            self.try_reschedule(command, &fingerprint, caller, (now, time_zone))
+        let key = IdempotencyKey::new(RESCHEDULE_APPOINTMENT, &command.request_id, &fingerprint);
+        let (old_id, new_id) = retrying("a reschedule", || {
+            self.try_reschedule(command, &key, caller, (now, time_zone))
         })
         .await?;
         let vanished = |id: AppointmentId| -> SchedulingError {
@@ -557,129 +375,69 @@ impl SchedulingStore {
     async fn try_reschedule(
         &self,
         command: &Reschedule,
-        fingerprint: &str,
+        key: &IdempotencyKey<'_>,
         caller: &Caller,
         (now, time_zone): (DateTime<Utc>, Tz),
-    ) -> Result<(AppointmentId, AppointmentId), Attempt> {
-        let lock_provider = self.locking(
-            "SELECT provider_id FROM providers WHERE provider_id = $1",
-            "SELECT provider_id FROM providers WHERE provider_id = $1 FOR UPDATE",
-        );
-        let lock = self.locking(SELECT_APPOINTMENT, LOCK_APPOINTMENT);
-        let lock_resources = self.lock_resources();
+    ) -> Result<(AppointmentId, AppointmentId), Attempt<SchedulingError>> {
         let old_id = command.appointment_id;
         in_transaction!(&self.db, |tx| {
             // The provider never changes, so it can be read before any lock is held.
-            let row: Option<AppointmentRow> = sqlx::query_as(SELECT_APPOINTMENT)
-                .bind(old_id.to_string())
-                .fetch_optional(&mut *tx)
-                .await
-                .context("failed to read an appointment")?;
-            let provider_id = row
+            let provider_id = tx
+                .read_appointment(old_id)
+                .await?
                 .ok_or(SchedulingError::AppointmentNotFound(old_id))?
-                .into_appointment()?
                 .provider_id;
-            sqlx::query_scalar::<_, String>(lock_provider)
-                .bind(provider_id.to_string())
-                .fetch_one(&mut *tx)
-                .await
-                .context("failed to lock a provider")?;
-            if let Some((earlier_fingerprint, resource_id)) =
-                earlier_request!(tx, RESCHEDULE_APPOINTMENT, command.request_id)
-            {
-                if earlier_fingerprint != fingerprint {
-                    return Err(SchedulingError::RequestIdReused.into());
-                }
-                let new_id = AppointmentId::parse(&resource_id)
-                    .context("idempotency_keys holds a malformed appointment id")?;
-                Ok::<_, Attempt>((old_id, new_id))
-            } else {
-                let row: Option<AppointmentRow> = sqlx::query_as(lock)
-                    .bind(old_id.to_string())
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .context("failed to lock an appointment")?;
-                let current = row
-                    .ok_or(SchedulingError::AppointmentNotFound(old_id))?
-                    .into_appointment()?;
-                let status = current.advance(Step::Reschedule)?;
-                refuse_unavailable!(tx, current.provider_id, command.slot, time_zone);
-                // The old appointment gives up its time, so the new one may overlap it.
-                refuse_clash!(tx, current.provider_id, command.slot, Some(old_id));
-                // The replacement holds what the type needs, keeping the old resources when they
-                // are free; without a type, exactly the resources the old appointment held.
-                let held: Vec<(String,)> = sqlx::query_as(
-                    "SELECT resource_id FROM appointment_resources WHERE appointment_id = $1",
-                )
-                .bind(old_id.to_string())
-                .fetch_all(&mut *tx)
-                .await
-                .context("failed to read an appointment's resources")?;
-                let mut old_resources = Vec::with_capacity(held.len());
-                for (resource_id,) in held {
-                    old_resources.push(
-                        ResourceId::parse(&resource_id)
-                            .map_err(anyhow::Error::msg)
-                            .context("appointment_resources holds a malformed id")?,
-                    );
-                }
-                let needs = match current.appointment_type_id {
-                    Some(type_id) => ResourceNeeds {
-                        requirements: type_requirements!(&mut *tx, type_id),
-                        chosen: Vec::new(),
-                    },
-                    None => ResourceNeeds {
-                        requirements: Vec::new(),
-                        chosen: old_resources.clone(),
-                    },
-                };
-                let resource_ids = assign_resources!(
-                    tx,
-                    lock_resources,
-                    &needs,
-                    &old_resources,
-                    command.slot,
-                    time_zone,
-                    Some(old_id)
-                );
-                let new_id = AppointmentId::new();
-                insert_appointment!(
-                    tx,
-                    new_id,
-                    current.patient_id,
-                    current.patient_initials,
-                    current.provider_id,
-                    command.slot,
-                    current.price_code,
-                    current.reason,
-                    current.appointment_type_id,
-                    Some(old_id),
-                    now
-                );
-                insert_resources!(tx, new_id, &resource_ids);
-                sqlx::query(
-                    "UPDATE appointments SET status = $2, rescheduled_to_appointment_id = $3, \
-                     updated_at = $4 WHERE appointment_id = $1",
-                )
-                .bind(old_id.to_string())
-                .bind(status.as_str())
-                .bind(new_id.to_string())
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .context("failed to mark an appointment rescheduled")?;
-                record_status!(tx, old_id, status, caller, now);
-                record_status!(tx, new_id, AppointmentStatus::Scheduled, caller, now);
-                record_request!(
-                    tx,
-                    RESCHEDULE_APPOINTMENT,
-                    command.request_id,
-                    fingerprint,
-                    new_id.to_string(),
-                    now
-                );
-                Ok((old_id, new_id))
+            if !tx.lock_provider(provider_id).await? {
+                return Err(anyhow::anyhow!("appointment {old_id}'s provider is missing").into());
             }
+            // A retry: the first call's result, and nothing written.
+            if let Some(new_id) = tx.earlier_result(key).await? {
+                return Ok((old_id, new_id));
+            }
+            let current = tx
+                .lock_appointment(old_id)
+                .await?
+                .ok_or(SchedulingError::AppointmentNotFound(old_id))?;
+            let status = current.advance(Step::Reschedule)?;
+            tx.ensure_available(current.provider_id, &command.slot, time_zone)
+                .await?;
+            // The old appointment gives up its time, so the new one may overlap it.
+            tx.ensure_provider_free(current.provider_id, &command.slot, Some(old_id))
+                .await?;
+            let resource_ids = tx
+                .replacement_resources(&current, &command.slot, time_zone)
+                .await?;
+            let new_id = AppointmentId::new();
+            tx.insert_appointment(&AppointmentInsert {
+                appointment_id: new_id,
+                patient_id: current.patient_id,
+                initials: &current.patient_initials,
+                provider_id: current.provider_id,
+                slot: &command.slot,
+                price_code: current.price_code.as_ref(),
+                reason: current.reason.as_ref(),
+                appointment_type_id: current.appointment_type_id,
+                rescheduled_from: Some(old_id),
+                created_at: now,
+            })
+            .await?;
+            tx.hold_resources(new_id, &resource_ids).await?;
+            sqlx::query(
+                "UPDATE appointments SET status = $2, rescheduled_to_appointment_id = $3, \
+                 updated_at = $4 WHERE appointment_id = $1",
+            )
+            .bind(old_id.to_string())
+            .bind(status.as_str())
+            .bind(new_id.to_string())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .context("failed to mark an appointment rescheduled")?;
+            tx.record_status(old_id, status, caller, now).await?;
+            tx.record_status(new_id, AppointmentStatus::Scheduled, caller, now)
+                .await?;
+            tx.claim(key, &new_id.to_string(), now).await?;
+            Ok::<_, Attempt<SchedulingError>>((old_id, new_id))
         })
     }
 
@@ -718,6 +476,247 @@ impl SchedulingStore {
             });
         }
         Ok(changes)
+    }
+}
+
+/// Appointments inside another statement's transaction.
+pub(crate) trait AppointmentsTx {
+    /// An appointment as it is, without locking it; `None` when there is none.
+    async fn read_appointment(
+        &mut self,
+        appointment_id: AppointmentId,
+    ) -> anyhow::Result<Option<Appointment>>;
+
+    /// An appointment, its row locked until the transaction ends (PostgreSQL), so that changes
+    /// of one appointment queue behind each other; `None` when there is none. Its resources are
+    /// not read.
+    async fn lock_appointment(
+        &mut self,
+        appointment_id: AppointmentId,
+    ) -> anyhow::Result<Option<Appointment>>;
+
+    /// Refuses, as `ProviderBusy` naming the first one in the way, a `slot` overlapping an
+    /// active appointment of the provider other than `except` (an appointment being moved no
+    /// longer holds its time). The caller has locked the provider's row.
+    async fn ensure_provider_free(
+        &mut self,
+        provider_id: ProviderId,
+        slot: &AppointmentSlot,
+        except: Option<AppointmentId>,
+    ) -> Result<(), SchedulingError>;
+
+    /// Writes a scheduled appointment with a fresh random confirmation code. `Attempt::Lost`
+    /// when the code is already in use: the whole attempt then runs again with another one.
+    async fn insert_appointment(
+        &mut self,
+        appointment: &AppointmentInsert<'_>,
+    ) -> Result<(), Attempt<SchedulingError>>;
+
+    /// Moves `appointment` into `status` and records the change in its history; returns it as
+    /// it now is.
+    async fn enter_status(
+        &mut self,
+        appointment: Appointment,
+        status: AppointmentStatus,
+        caller: &Caller,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Appointment>;
+
+    /// Takes a cancelled appointment's patient out of the queue, if they are in it; returns the
+    /// change to announce once committed.
+    async fn leave_queue(
+        &mut self,
+        appointment_id: AppointmentId,
+        caller: &Caller,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Option<QueueChange>>;
+
+    /// The resources the replacement of a rescheduled appointment holds over `slot`: what its
+    /// type needs, keeping the old resources when they are free; without a type, exactly the
+    /// resources the old appointment held.
+    async fn replacement_resources(
+        &mut self,
+        current: &Appointment,
+        slot: &AppointmentSlot,
+        time_zone: Tz,
+    ) -> Result<Vec<ResourceId>, SchedulingError>;
+}
+
+for_each_backend! {
+    impl AppointmentsTx for Conn {
+        async fn read_appointment(
+            &mut self,
+            appointment_id: AppointmentId,
+        ) -> anyhow::Result<Option<Appointment>> {
+            let row: Option<AppointmentRow> = sqlx::query_as(SELECT_APPOINTMENT)
+                .bind(appointment_id.to_string())
+                .fetch_optional(&mut *self)
+                .await
+                .context("failed to read an appointment")?;
+            row.map(AppointmentRow::into_appointment).transpose()
+        }
+
+        async fn lock_appointment(
+            &mut self,
+            appointment_id: AppointmentId,
+        ) -> anyhow::Result<Option<Appointment>> {
+            let row: Option<AppointmentRow> =
+                sqlx::query_as(Conn::pick(SELECT_APPOINTMENT, LOCK_APPOINTMENT))
+                    .bind(appointment_id.to_string())
+                    .fetch_optional(&mut *self)
+                    .await
+                    .context("failed to lock an appointment")?;
+            row.map(AppointmentRow::into_appointment).transpose()
+        }
+
+        async fn ensure_provider_free(
+            &mut self,
+            provider_id: ProviderId,
+            slot: &AppointmentSlot,
+            except: Option<AppointmentId>,
+        ) -> Result<(), SchedulingError> {
+            let clash: Option<(String, DateTime<Utc>, DateTime<Utc>)> =
+                sqlx::query_as(PROVIDER_CLASH)
+                    .bind(provider_id.to_string())
+                    .bind(slot.start())
+                    .bind(slot.end())
+                    .bind(except.map(|id| id.to_string()))
+                    .fetch_optional(&mut *self)
+                    .await
+                    .context("failed to check for overlapping appointments")?;
+            let Some((appointment_id, start, end)) = clash else {
+                return Ok(());
+            };
+            let appointment_id = AppointmentId::parse(&appointment_id)
+                .context("appointments holds a malformed appointment id")?;
+            Err(SchedulingError::ProviderBusy {
+                appointment_id,
+                start,
+                end,
+            })
+        }
+
+        async fn insert_appointment(
+            &mut self,
+            appointment: &AppointmentInsert<'_>,
+        ) -> Result<(), Attempt<SchedulingError>> {
+            let inserted = sqlx::query(
+                "INSERT INTO appointments (appointment_id, patient_id, patient_initials, \
+                 provider_id, start_at, end_at, status, price_code, reason, \
+                 confirmation_code, late_cancellation, created_at, updated_at, \
+                 rescheduled_from_appointment_id, appointment_type_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, FALSE, $11, $11, $12, $13)",
+            )
+            .bind(appointment.appointment_id.to_string())
+            .bind(appointment.patient_id.to_string())
+            .bind(appointment.initials.as_str())
+            .bind(appointment.provider_id.to_string())
+            .bind(appointment.slot.start())
+            .bind(appointment.slot.end())
+            .bind(AppointmentStatus::Scheduled.as_str())
+            .bind(appointment.price_code.map(PriceCode::as_str))
+            .bind(appointment.reason.map(Note::as_str))
+            .bind(ConfirmationCode::generate().as_str())
+            .bind(appointment.created_at)
+            .bind(appointment.rescheduled_from.map(|id| id.to_string()))
+            .bind(appointment.appointment_type_id.map(|id| id.to_string()))
+            .execute(&mut *self)
+            .await;
+            match inserted {
+                // SQLite names the column, PostgreSQL the index.
+                Err(error)
+                    if is_unique_violation(&error, "appointments_confirmation_code")
+                        || is_unique_violation(&error, "appointments.confirmation_code") =>
+                {
+                    Err(Attempt::Lost)
+                }
+                other => {
+                    other.context("failed to insert an appointment")?;
+                    Ok(())
+                }
+            }
+        }
+
+        async fn enter_status(
+            &mut self,
+            appointment: Appointment,
+            status: AppointmentStatus,
+            caller: &Caller,
+            now: DateTime<Utc>,
+        ) -> anyhow::Result<Appointment> {
+            sqlx::query(
+                "UPDATE appointments SET status = $2, updated_at = $3 WHERE appointment_id = $1",
+            )
+            .bind(appointment.appointment_id.to_string())
+            .bind(status.as_str())
+            .bind(now)
+            .execute(&mut *self)
+            .await
+            .context("failed to change an appointment's status")?;
+            self.record_status(appointment.appointment_id, status, caller, now)
+                .await?;
+            Ok(Appointment {
+                status,
+                updated_at: now,
+                ..appointment
+            })
+        }
+
+        async fn leave_queue(
+            &mut self,
+            appointment_id: AppointmentId,
+            caller: &Caller,
+            now: DateTime<Utc>,
+        ) -> anyhow::Result<Option<QueueChange>> {
+            let left: Option<(String, chrono::NaiveDate)> = sqlx::query_as(
+                "UPDATE queue_entries SET status = 'left', updated_at = $2 \
+                 WHERE appointment_id = $1 AND status <> 'left' \
+                 RETURNING queue_entry_id, queue_day",
+            )
+            .bind(appointment_id.to_string())
+            .bind(now)
+            .fetch_optional(&mut *self)
+            .await
+            .context("failed to take a cancelled appointment out of the queue")?;
+            let Some((queue_entry_id, day)) = left else {
+                return Ok(None);
+            };
+            let queue_entry_id =
+                QueueEntryId::parse(&queue_entry_id).context("queue_entries holds a malformed id")?;
+            self.record_queue_status(queue_entry_id, QueueEntryStatus::Left, caller, now)
+                .await?;
+            Ok(Some(QueueChange {
+                day,
+                queue_entry_id,
+            }))
+        }
+
+        async fn replacement_resources(
+            &mut self,
+            current: &Appointment,
+            slot: &AppointmentSlot,
+            time_zone: Tz,
+        ) -> Result<Vec<ResourceId>, SchedulingError> {
+            let old_resources = self.held_resources(current.appointment_id).await?;
+            let needs = match current.appointment_type_id {
+                Some(type_id) => ResourceNeeds {
+                    requirements: self.type_requirements(type_id).await?,
+                    chosen: Vec::new(),
+                },
+                None => ResourceNeeds {
+                    requirements: Vec::new(),
+                    chosen: old_resources.clone(),
+                },
+            };
+            self.assign_resources(
+                &needs,
+                &old_resources,
+                slot,
+                time_zone,
+                Some(current.appointment_id),
+            )
+            .await
+        }
     }
 }
 
@@ -795,20 +794,5 @@ impl AppointmentRow {
             created_at: self.created_at,
             updated_at: self.updated_at,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_sql_list_of_active_statuses_matches_the_domain() {
-        let active: Vec<String> = AppointmentStatus::ALL
-            .into_iter()
-            .filter(AppointmentStatus::is_active)
-            .map(|status| format!("'{}'", status.as_str()))
-            .collect();
-        assert_eq!(active_statuses!(), format!("({})", active.join(", ")));
     }
 }

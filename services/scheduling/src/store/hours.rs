@@ -3,12 +3,14 @@
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use clinic_common::auth::Caller;
+use clinic_common::idempotency::{Attempt, IdempotencyKey, IdempotencyKeys, retrying};
 use clinic_common::ids::ProviderId;
-use clinic_common::{in_transaction, with_db};
+use clinic_common::{for_each_backend, in_transaction, with_db};
 
-use super::appointments::active_statuses;
-use super::{Attempt, SchedulingStore, earlier_request, record_request, sql_offset, with_retries};
+use super::providers::ProvidersTx;
+use super::{SchedulingStore, active_statuses, sql_offset};
 use crate::domain::{
     AppointmentSlot, ExceptionKind, NewScheduleException, Note, ScheduleException,
     ScheduleExceptionId, SchedulingError, WeeklyHours, WorkingInterval, check_availability,
@@ -25,66 +27,9 @@ macro_rules! exception_columns {
     };
 }
 
-/// A provider's working hours, read inside `$tx`, as `(weekday, start_minute, end_minute)` rows.
-macro_rules! hours_rows {
-    ($tx:expr, $provider_id:expr) => {
-        sqlx::query_as::<_, (i32, i32, i32)>(
-            "SELECT weekday, start_minute, end_minute FROM working_hours \
-             WHERE provider_id = $1 ORDER BY weekday, start_minute",
-        )
-        .bind($provider_id.to_string())
-        .fetch_all($tx)
-        .await
-        .context("failed to read working hours")?
-    };
-}
-
-/// Refuses, from inside the booking transaction `$tx` (the provider's row already locked), a
-/// `$slot` outside `$provider_id`'s working hours or on an exception covering the provider or the
-/// clinic, as `ProviderUnavailable`. A macro because it runs inside `in_transaction!`'s body,
-/// expanded once per backend.
-macro_rules! refuse_unavailable {
-    ($tx:ident, $provider_id:expr, $slot:expr, $time_zone:expr) => {
-        let hours = $crate::store::hours::weekly_hours($crate::store::hours::hours_rows!(
-            &mut *$tx,
-            $provider_id
-        ))?;
-        // No hours defined: bookable at any time, exceptions or not (see `check_availability`).
-        if !hours.is_empty() {
-            let rows: Vec<$crate::store::hours::ExceptionRow> = sqlx::query_as(concat!(
-                "SELECT ",
-                $crate::store::hours::exception_columns!(),
-                " FROM schedule_exceptions \
-                 WHERE (provider_id = $1 OR provider_id IS NULL) \
-                 AND start_at < $3 AND end_at > $2 \
-                 ORDER BY start_at, schedule_exception_id"
-            ))
-            .bind($provider_id.to_string())
-            .bind($slot.start())
-            .bind($slot.end())
-            .fetch_all(&mut *$tx)
-            .await
-            .context("failed to read schedule exceptions")?;
-            let mut exceptions = Vec::with_capacity(rows.len());
-            for row in rows {
-                exceptions.push(row.into_exception()?);
-            }
-            if let Err(reason) =
-                $crate::domain::check_availability(&$slot, &hours, &exceptions, $time_zone)
-            {
-                let provider: String =
-                    sqlx::query_scalar("SELECT display_name FROM providers WHERE provider_id = $1")
-                        .bind($provider_id.to_string())
-                        .fetch_one(&mut *$tx)
-                        .await
-                        .context("failed to read a provider's name")?;
-                return Err(SchedulingError::ProviderUnavailable { provider, reason }.into());
-            }
-        }
-    };
-}
-
-pub(crate) use {exception_columns, hours_rows, refuse_unavailable};
+/// A provider's working hours as `(weekday, start_minute, end_minute)` rows.
+const SELECT_HOURS: &str = "SELECT weekday, start_minute, end_minute FROM working_hours \
+     WHERE provider_id = $1 ORDER BY weekday, start_minute";
 
 impl SchedulingStore {
     /// Replaces a provider's whole working week. Bookings of the provider take turns with this
@@ -94,17 +39,8 @@ impl SchedulingStore {
         provider_id: ProviderId,
         hours: &WeeklyHours,
     ) -> Result<WeeklyHours, SchedulingError> {
-        let lock_provider = self.locking(
-            "SELECT provider_id FROM providers WHERE provider_id = $1",
-            "SELECT provider_id FROM providers WHERE provider_id = $1 FOR UPDATE",
-        );
         in_transaction!(&self.db, |tx| {
-            let provider: Option<String> = sqlx::query_scalar(lock_provider)
-                .bind(provider_id.to_string())
-                .fetch_optional(&mut *tx)
-                .await
-                .context("failed to lock a provider")?;
-            if provider.is_none() {
+            if !tx.lock_provider(provider_id).await? {
                 return Err(SchedulingError::ProviderNotFound(provider_id));
             }
             sqlx::query("DELETE FROM working_hours WHERE provider_id = $1")
@@ -136,7 +72,7 @@ impl SchedulingStore {
         &self,
         provider_id: ProviderId,
         at: DateTime<Utc>,
-        time_zone: chrono_tz::Tz,
+        time_zone: Tz,
     ) -> Result<bool, SchedulingError> {
         let hours = self.working_hours(provider_id).await?;
         let minute = at.timestamp() - at.timestamp().rem_euclid(60);
@@ -159,7 +95,13 @@ impl SchedulingStore {
         if self.provider(provider_id).await?.is_none() {
             return Err(SchedulingError::ProviderNotFound(provider_id));
         }
-        let rows = with_db!(&self.db, |pool| hours_rows!(pool, provider_id));
+        let rows = with_db!(&self.db, |pool| {
+            sqlx::query_as(SELECT_HOURS)
+                .bind(provider_id.to_string())
+                .fetch_all(pool)
+                .await
+        })
+        .context("failed to read working hours")?;
         Ok(weekly_hours(rows)?)
     }
 
@@ -171,8 +113,9 @@ impl SchedulingStore {
         now: DateTime<Utc>,
     ) -> Result<ScheduleException, SchedulingError> {
         let fingerprint = new.fingerprint();
-        let exception_id = with_retries("a schedule exception's request id", || {
-            self.try_add_schedule_exception(new, &fingerprint, caller, now)
+        let key = IdempotencyKey::new(ADD_SCHEDULE_EXCEPTION, &new.request_id, &fingerprint);
+        let exception_id = retrying("a schedule exception's request id", || {
+            self.try_add_schedule_exception(new, &key, caller, now)
         })
         .await?;
         self.schedule_exception(exception_id).await?.ok_or_else(|| {
@@ -183,61 +126,45 @@ impl SchedulingStore {
     async fn try_add_schedule_exception(
         &self,
         new: &NewScheduleException,
-        fingerprint: &str,
+        key: &IdempotencyKey<'_>,
         caller: &Caller,
         now: DateTime<Utc>,
-    ) -> Result<ScheduleExceptionId, Attempt> {
+    ) -> Result<ScheduleExceptionId, Attempt<SchedulingError>> {
         in_transaction!(&self.db, |tx| {
-            if let Some((earlier_fingerprint, resource_id)) =
-                earlier_request!(tx, ADD_SCHEDULE_EXCEPTION, new.request_id)
-            {
-                if earlier_fingerprint != fingerprint {
-                    return Err(SchedulingError::RequestIdReused.into());
-                }
-                let exception_id = ScheduleExceptionId::parse(&resource_id)
-                    .map_err(anyhow::Error::msg)
-                    .context("idempotency_keys holds a malformed schedule exception id")?;
-                Ok::<_, Attempt>(exception_id)
-            } else {
-                if let Some(provider_id) = new.provider_id {
-                    let provider: Option<String> = sqlx::query_scalar(
-                        "SELECT provider_id FROM providers WHERE provider_id = $1",
-                    )
-                    .bind(provider_id.to_string())
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .context("failed to read a provider")?;
-                    if provider.is_none() {
-                        return Err(SchedulingError::ProviderNotFound(provider_id).into());
-                    }
-                }
-                let exception_id = ScheduleExceptionId::new();
-                sqlx::query(
-                    "INSERT INTO schedule_exceptions (schedule_exception_id, provider_id, \
-                     start_at, end_at, kind, note, created_at, created_by) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(exception_id.to_string())
-                .bind(new.provider_id.map(|id| id.to_string()))
-                .bind(new.span.start())
-                .bind(new.span.end())
-                .bind(new.kind.as_str())
-                .bind(new.note.as_ref().map(Note::as_str))
-                .bind(now)
-                .bind(caller.subject.as_str())
-                .execute(&mut *tx)
-                .await
-                .context("failed to insert a schedule exception")?;
-                record_request!(
-                    tx,
-                    ADD_SCHEDULE_EXCEPTION,
-                    new.request_id,
-                    fingerprint,
-                    exception_id.to_string(),
-                    now
-                );
-                Ok(exception_id)
+            // A retry: the first call's result, and nothing written.
+            if let Some(exception_id) = tx.earlier_result(key).await? {
+                return Ok(exception_id);
             }
+            if let Some(provider_id) = new.provider_id {
+                let provider: Option<String> =
+                    sqlx::query_scalar("SELECT provider_id FROM providers WHERE provider_id = $1")
+                        .bind(provider_id.to_string())
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .context("failed to read a provider")?;
+                if provider.is_none() {
+                    return Err(SchedulingError::ProviderNotFound(provider_id).into());
+                }
+            }
+            let exception_id = ScheduleExceptionId::new();
+            sqlx::query(
+                "INSERT INTO schedule_exceptions (schedule_exception_id, provider_id, \
+                 start_at, end_at, kind, note, created_at, created_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(exception_id.to_string())
+            .bind(new.provider_id.map(|id| id.to_string()))
+            .bind(new.span.start())
+            .bind(new.span.end())
+            .bind(new.kind.as_str())
+            .bind(new.note.as_ref().map(Note::as_str))
+            .bind(now)
+            .bind(caller.subject.as_str())
+            .execute(&mut *tx)
+            .await
+            .context("failed to insert a schedule exception")?;
+            tx.claim(key, &exception_id.to_string(), now).await?;
+            Ok::<_, Attempt<SchedulingError>>(exception_id)
         })
     }
 
@@ -360,6 +287,76 @@ impl SchedulingStore {
     }
 }
 
+/// The availability check bookings make inside their transaction.
+pub(crate) trait HoursTx {
+    /// A provider's working week; empty when none is defined.
+    async fn provider_hours(&mut self, provider_id: ProviderId) -> anyhow::Result<WeeklyHours>;
+
+    /// Refuses, as `ProviderUnavailable`, a `slot` outside `provider_id`'s working hours or on
+    /// an exception covering the provider or the clinic, read in the clinic's `time_zone`. The
+    /// caller has locked the provider's row, so the hours cannot change underneath.
+    async fn ensure_available(
+        &mut self,
+        provider_id: ProviderId,
+        slot: &AppointmentSlot,
+        time_zone: Tz,
+    ) -> Result<(), SchedulingError>;
+}
+
+for_each_backend! {
+    impl HoursTx for Conn {
+        async fn provider_hours(&mut self, provider_id: ProviderId) -> anyhow::Result<WeeklyHours> {
+            let rows = sqlx::query_as(SELECT_HOURS)
+                .bind(provider_id.to_string())
+                .fetch_all(&mut *self)
+                .await
+                .context("failed to read working hours")?;
+            weekly_hours(rows)
+        }
+
+        async fn ensure_available(
+            &mut self,
+            provider_id: ProviderId,
+            slot: &AppointmentSlot,
+            time_zone: Tz,
+        ) -> Result<(), SchedulingError> {
+            let hours = self.provider_hours(provider_id).await?;
+            // No hours defined: bookable at any time, exceptions or not (see `check_availability`).
+            if hours.is_empty() {
+                return Ok(());
+            }
+            let rows: Vec<ExceptionRow> = sqlx::query_as(concat!(
+                "SELECT ",
+                exception_columns!(),
+                " FROM schedule_exceptions \
+                 WHERE (provider_id = $1 OR provider_id IS NULL) \
+                 AND start_at < $3 AND end_at > $2 \
+                 ORDER BY start_at, schedule_exception_id"
+            ))
+            .bind(provider_id.to_string())
+            .bind(slot.start())
+            .bind(slot.end())
+            .fetch_all(&mut *self)
+            .await
+            .context("failed to read schedule exceptions")?;
+            let mut exceptions = Vec::with_capacity(rows.len());
+            for row in rows {
+                exceptions.push(row.into_exception()?);
+            }
+            let Err(reason) = check_availability(slot, &hours, &exceptions, time_zone) else {
+                return Ok(());
+            };
+            let provider: String =
+                sqlx::query_scalar("SELECT display_name FROM providers WHERE provider_id = $1")
+                    .bind(provider_id.to_string())
+                    .fetch_one(&mut *self)
+                    .await
+                    .context("failed to read a provider's name")?;
+            Err(SchedulingError::ProviderUnavailable { provider, reason })
+        }
+    }
+}
+
 /// A provider's week from its stored rows, which were validated on the way in; a row that no
 /// longer parses is corrupt data.
 pub(crate) fn weekly_hours(rows: Vec<(i32, i32, i32)>) -> anyhow::Result<WeeklyHours> {
@@ -379,7 +376,7 @@ pub(crate) fn weekly_hours(rows: Vec<(i32, i32, i32)>) -> anyhow::Result<WeeklyH
 }
 
 #[derive(sqlx::FromRow)]
-pub(crate) struct ExceptionRow {
+struct ExceptionRow {
     schedule_exception_id: String,
     provider_id: Option<String>,
     start_at: DateTime<Utc>,
@@ -392,7 +389,7 @@ pub(crate) struct ExceptionRow {
 
 impl ExceptionRow {
     /// Rows were validated on the way in; a row that no longer parses is corrupt data.
-    pub(crate) fn into_exception(self) -> anyhow::Result<ScheduleException> {
+    fn into_exception(self) -> anyhow::Result<ScheduleException> {
         let corrupt = |field: &str| {
             anyhow::anyhow!(
                 "schedule_exceptions.{field} of {} is corrupt",

@@ -3,11 +3,12 @@
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use clinic_common::auth::Caller;
+use clinic_common::idempotency::{Attempt, IdempotencyKey, IdempotencyKeys, retrying};
 use clinic_common::ids::{AppointmentId, PatientId, ProviderId, RequestId};
 use clinic_common::{in_transaction, with_db};
 use uuid::Uuid;
 
-use super::{Attempt, SchedulingStore, earlier_request, record_request, sql_offset, with_retries};
+use super::{SchedulingStore, sql_offset};
 use crate::domain::planned::{NewPlannedVisit, PlannedStatus, PlannedVisit};
 use crate::domain::{AppointmentTypeId, Note, SchedulingError};
 
@@ -30,8 +31,9 @@ impl SchedulingStore {
         now: DateTime<Utc>,
     ) -> Result<PlannedVisit, SchedulingError> {
         let fingerprint = plan.fingerprint();
-        let planned_visit_id = with_retries("a planned visit", || {
-            self.try_create_planned_visit(plan, (request_id, &fingerprint), caller, now)
+        let key = IdempotencyKey::new(CREATE_PLANNED_VISIT, request_id, &fingerprint);
+        let planned_visit_id = retrying("a planned visit", || {
+            self.try_create_planned_visit(plan, &key, caller, now)
         })
         .await?;
         self.planned_visit(planned_visit_id).await?.ok_or_else(|| {
@@ -42,48 +44,34 @@ impl SchedulingStore {
     async fn try_create_planned_visit(
         &self,
         plan: &NewPlannedVisit,
-        (request_id, fingerprint): (&RequestId, &str),
+        key: &IdempotencyKey<'_>,
         caller: &Caller,
         now: DateTime<Utc>,
-    ) -> Result<Uuid, Attempt> {
+    ) -> Result<Uuid, Attempt<SchedulingError>> {
         in_transaction!(&self.db, |tx| {
-            if let Some((earlier_fingerprint, resource_id)) =
-                earlier_request!(tx, CREATE_PLANNED_VISIT, request_id)
-            {
-                if earlier_fingerprint != fingerprint {
-                    return Err(SchedulingError::RequestIdReused.into());
-                }
-                let planned_visit_id = Uuid::parse_str(&resource_id)
-                    .context("idempotency_keys holds a malformed planned visit id")?;
-                Ok::<_, Attempt>(planned_visit_id)
-            } else {
-                let planned_visit_id = Uuid::new_v4();
-                sqlx::query(
-                    "INSERT INTO planned_visits (planned_visit_id, patient_id, \
-                     appointment_type_id, provider_id, due_date, note, status, created_at, \
-                     created_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'planned', $7, $8, $7)",
-                )
-                .bind(planned_visit_id.to_string())
-                .bind(plan.patient_id.to_string())
-                .bind(plan.appointment_type_id.map(|id| id.to_string()))
-                .bind(plan.provider_id.map(|id| id.to_string()))
-                .bind(plan.due_date)
-                .bind(plan.note.as_ref().map(Note::as_str))
-                .bind(now)
-                .bind(caller.subject.as_str())
-                .execute(&mut *tx)
-                .await
-                .context("failed to insert a planned visit")?;
-                record_request!(
-                    tx,
-                    CREATE_PLANNED_VISIT,
-                    request_id,
-                    fingerprint,
-                    planned_visit_id.to_string(),
-                    now
-                );
-                Ok(planned_visit_id)
+            // A retry: the first call's result, and nothing written.
+            if let Some(planned_visit_id) = tx.earlier_result(key).await? {
+                return Ok(planned_visit_id);
             }
+            let planned_visit_id = Uuid::new_v4();
+            sqlx::query(
+                "INSERT INTO planned_visits (planned_visit_id, patient_id, \
+                 appointment_type_id, provider_id, due_date, note, status, created_at, \
+                 created_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'planned', $7, $8, $7)",
+            )
+            .bind(planned_visit_id.to_string())
+            .bind(plan.patient_id.to_string())
+            .bind(plan.appointment_type_id.map(|id| id.to_string()))
+            .bind(plan.provider_id.map(|id| id.to_string()))
+            .bind(plan.due_date)
+            .bind(plan.note.as_ref().map(Note::as_str))
+            .bind(now)
+            .bind(caller.subject.as_str())
+            .execute(&mut *tx)
+            .await
+            .context("failed to insert a planned visit")?;
+            tx.claim(key, &planned_visit_id.to_string(), now).await?;
+            Ok::<_, Attempt<SchedulingError>>(planned_visit_id)
         })
     }
 

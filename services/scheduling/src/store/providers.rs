@@ -2,10 +2,12 @@
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+use clinic_common::db::Connection;
+use clinic_common::idempotency::{Attempt, IdempotencyKey, IdempotencyKeys, retrying};
 use clinic_common::ids::ProviderId;
-use clinic_common::{in_transaction, with_db};
+use clinic_common::{for_each_backend, in_transaction, with_db};
 
-use super::{Attempt, SchedulingStore, earlier_request, record_request, sql_offset, with_retries};
+use super::{SchedulingStore, sql_offset};
 use crate::domain::{
     DisplayName, NewProvider, Provider, ProviderKind, ProviderUpdate, SchedulingError,
 };
@@ -28,8 +30,9 @@ impl SchedulingStore {
         now: DateTime<Utc>,
     ) -> Result<Provider, SchedulingError> {
         let fingerprint = new.fingerprint();
-        let provider_id = with_retries("a provider's request id", || {
-            self.try_create_provider(new, &fingerprint, now)
+        let key = IdempotencyKey::new(CREATE_PROVIDER, &new.request_id, &fingerprint);
+        let provider_id = retrying("a provider's request id", || {
+            self.try_create_provider(new, &key, now)
         })
         .await?;
         self.provider(provider_id)
@@ -40,66 +43,51 @@ impl SchedulingStore {
     async fn try_create_provider(
         &self,
         new: &NewProvider,
-        fingerprint: &str,
+        key: &IdempotencyKey<'_>,
         now: DateTime<Utc>,
-    ) -> Result<ProviderId, Attempt> {
+    ) -> Result<ProviderId, Attempt<SchedulingError>> {
         in_transaction!(&self.db, |tx| {
-            if let Some((earlier_fingerprint, resource_id)) =
-                earlier_request!(tx, CREATE_PROVIDER, new.request_id)
-            {
-                if earlier_fingerprint != fingerprint {
-                    return Err(SchedulingError::RequestIdReused.into());
-                }
-                let provider_id = ProviderId::parse(&resource_id)
-                    .context("idempotency_keys holds a malformed provider id")?;
-                Ok::<_, Attempt>(provider_id)
-            } else {
-                if let Some(assistant_id) = new.assistant {
-                    let kind: Option<String> =
-                        sqlx::query_scalar("SELECT kind FROM providers WHERE provider_id = $1")
-                            .bind(assistant_id.to_string())
-                            .fetch_optional(&mut *tx)
-                            .await
-                            .context("failed to read a provider")?;
-                    match kind.as_deref().and_then(ProviderKind::parse) {
-                        None => {
-                            return Err(SchedulingError::UnusableAssistant(
-                                "is not a known provider",
-                            )
-                            .into());
-                        }
-                        Some(ProviderKind::Assistant) => {}
-                        Some(_) => {
-                            return Err(SchedulingError::UnusableAssistant(
-                                "must be a provider of kind assistant",
-                            )
-                            .into());
-                        }
+            // A retry: the first call's result, and nothing written.
+            if let Some(provider_id) = tx.earlier_result(key).await? {
+                return Ok(provider_id);
+            }
+            if let Some(assistant_id) = new.assistant {
+                let kind: Option<String> =
+                    sqlx::query_scalar("SELECT kind FROM providers WHERE provider_id = $1")
+                        .bind(assistant_id.to_string())
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .context("failed to read a provider")?;
+                match kind.as_deref().and_then(ProviderKind::parse) {
+                    None => {
+                        return Err(
+                            SchedulingError::UnusableAssistant("is not a known provider").into(),
+                        );
+                    }
+                    Some(ProviderKind::Assistant) => {}
+                    Some(_) => {
+                        return Err(SchedulingError::UnusableAssistant(
+                            "must be a provider of kind assistant",
+                        )
+                        .into());
                     }
                 }
-                let provider_id = ProviderId::new();
-                sqlx::query(
-                    "INSERT INTO providers (provider_id, display_name, kind, \
-                     assistant_provider_id, created_at) VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(provider_id.to_string())
-                .bind(new.display_name.as_str())
-                .bind(new.kind.as_str())
-                .bind(new.assistant.map(|id| id.to_string()))
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .context("failed to insert a provider")?;
-                record_request!(
-                    tx,
-                    CREATE_PROVIDER,
-                    new.request_id,
-                    fingerprint,
-                    provider_id.to_string(),
-                    now
-                );
-                Ok(provider_id)
             }
+            let provider_id = ProviderId::new();
+            sqlx::query(
+                "INSERT INTO providers (provider_id, display_name, kind, \
+                 assistant_provider_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(provider_id.to_string())
+            .bind(new.display_name.as_str())
+            .bind(new.kind.as_str())
+            .bind(new.assistant.map(|id| id.to_string()))
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .context("failed to insert a provider")?;
+            tx.claim(key, &provider_id.to_string(), now).await?;
+            Ok::<_, Attempt<SchedulingError>>(provider_id)
         })
     }
 
@@ -195,6 +183,34 @@ impl SchedulingStore {
             providers.push(row.into_provider()?);
         }
         Ok(providers)
+    }
+}
+
+/// A provider's row inside another statement's transaction.
+pub(crate) trait ProvidersTx {
+    /// Locks a provider's row until the transaction ends; `false` when there is no such
+    /// provider. Everything that books a provider's time or changes their hours takes this lock
+    /// first, so those writes take turns: on PostgreSQL a second one waits for the first to
+    /// commit and then sees what it wrote (under READ COMMITTED each statement reads what has
+    /// committed). SQLite has no row locks and needs none: its transactions begin with
+    /// `BEGIN IMMEDIATE`, so writers already run one at a time.
+    async fn lock_provider(&mut self, provider_id: ProviderId) -> anyhow::Result<bool>;
+}
+
+for_each_backend! {
+    impl ProvidersTx for Conn {
+        async fn lock_provider(&mut self, provider_id: ProviderId) -> anyhow::Result<bool> {
+            let lock = Conn::pick(
+                "SELECT provider_id FROM providers WHERE provider_id = $1",
+                "SELECT provider_id FROM providers WHERE provider_id = $1 FOR UPDATE",
+            );
+            let found: Option<String> = sqlx::query_scalar(lock)
+                .bind(provider_id.to_string())
+                .fetch_optional(&mut *self)
+                .await
+                .context("failed to lock a provider")?;
+            Ok(found.is_some())
+        }
     }
 }
 

@@ -1,17 +1,17 @@
 //! Check-in, walk-ins and the day's queue.
 
 use anyhow::Context;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 use clinic_common::auth::Caller;
-use clinic_common::ids::{AppointmentId, PatientId, ProviderId, QueueEntryId};
-use clinic_common::{in_transaction, with_db};
+use clinic_common::db::Connection;
+use clinic_common::idempotency::{Attempt, IdempotencyKey, IdempotencyKeys, retrying};
+use clinic_common::ids::{AppointmentId, PatientId, ProviderId, QueueEntryId, RequestId};
+use clinic_common::{for_each_backend, in_transaction, with_db};
 
-use super::appointments::{AppointmentRow, LOCK_APPOINTMENT, SELECT_APPOINTMENT};
-use super::{
-    Attempt, SchedulingStore, earlier_request, record_queue_status, record_request, record_status,
-    with_retries,
-};
+use super::SchedulingStore;
+use super::appointments::AppointmentsTx;
+use super::history::HistoryTx;
 use crate::domain::{
     Appointment, AppointmentStatus, CallNext, CheckIn, Initials, QueueEntry, QueueEntryKind,
     QueueEntryStatus, QueueStep, Routing, SchedulingError, Step, Ticket, WalkIn, arrange,
@@ -61,26 +61,6 @@ const LOCK_NEXT: &str = concat!(
 const CALL_NEXT: &str = "call_next";
 const REGISTER_WALK_IN: &str = "register_walk_in";
 
-/// Hands out the next ticket number of `$kind`'s series on `$day`, inside `$tx`. The counter
-/// row's upsert hands out each number once, even to concurrent check-ins (PostgreSQL locks the
-/// row until commit; SQLite writers take turns).
-macro_rules! next_ticket {
-    ($tx:ident, $day:expr, $kind:expr) => {{
-        let number: i32 = sqlx::query_scalar(
-            "INSERT INTO queue_ticket_series (queue_day, series, last_number) \
-             VALUES ($1, $2, 1) ON CONFLICT (queue_day, series) DO UPDATE \
-             SET last_number = queue_ticket_series.last_number + 1 \
-             RETURNING last_number",
-        )
-        .bind($day)
-        .bind($kind.series())
-        .fetch_one(&mut *$tx)
-        .await
-        .context("failed to issue a ticket number")?;
-        number
-    }};
-}
-
 /// A queue entry after a step, with its appointment (none for a walk-in).
 pub struct Stepped {
     pub entry: QueueEntry,
@@ -98,38 +78,22 @@ pub struct CheckedIn {
     pub change: Option<QueueChange>,
 }
 
-/// Sets a queue entry's status inside `$tx`; `$called` also stamps the call and counts it.
-macro_rules! update_entry {
-    ($tx:ident, $queue_entry_id:expr, $status:expr, $called:expr, $now:expr) => {
-        sqlx::query(
-            "UPDATE queue_entries SET status = $2, updated_at = $3, \
-             called_at = CASE WHEN $4 THEN $3 ELSE called_at END, \
-             call_count = CASE WHEN $4 THEN call_count + 1 ELSE call_count END \
-             WHERE queue_entry_id = $1",
-        )
-        .bind($queue_entry_id.to_string())
-        .bind($status.as_str())
-        .bind($now)
-        .bind($called)
-        .execute(&mut *$tx)
-        .await
-        .context("failed to update a queue entry")?;
-    };
-}
-
-/// Reads `$day`'s queue inside `$tx` and returns the entry `$queue_entry_id` with its position.
-macro_rules! reread {
-    ($tx:ident, $day:expr, $queue_entry_id:expr) => {{
-        let rows: Vec<QueueEntryRow> = sqlx::query_as(SELECT_QUEUE)
-            .bind($day)
-            .fetch_all(&mut *$tx)
-            .await
-            .context("failed to read the queue")?;
-        arrange(into_entries(rows)?)
-            .into_iter()
-            .find(|entry| entry.queue_entry_id == $queue_entry_id)
-            .context("a queue entry is missing from its day's queue")?
-    }};
+/// A waiting patient about to join a day's queue: checked in for an appointment, or a walk-in.
+struct QueueEntryInsert<'a> {
+    queue_entry_id: QueueEntryId,
+    day: NaiveDate,
+    kind: QueueEntryKind,
+    number: i32,
+    /// `None` for a walk-in.
+    appointment_id: Option<AppointmentId>,
+    patient_id: PatientId,
+    provider_id: ProviderId,
+    routing: &'a Routing,
+    initials: &'a Initials,
+    arrived_at: DateTime<Utc>,
+    /// When the appointment starts; `None` for a walk-in.
+    appointment_start: Option<DateTime<Utc>>,
+    expected_length: TimeDelta,
 }
 
 impl SchedulingStore {
@@ -144,78 +108,21 @@ impl SchedulingStore {
         caller: &Caller,
         now: DateTime<Utc>,
     ) -> Result<CheckedIn, SchedulingError> {
-        let lock = self.locking(SELECT_APPOINTMENT, LOCK_APPOINTMENT);
         in_transaction!(&self.db, |tx| {
             // The lock makes a second, concurrent check-in of the same appointment wait and then
             // find it arrived, instead of issuing a second ticket.
-            let row: Option<AppointmentRow> = sqlx::query_as(lock)
-                .bind(appointment_id.to_string())
-                .fetch_optional(&mut *tx)
-                .await
-                .context("failed to lock an appointment")?;
-            let current = row
-                .ok_or(SchedulingError::AppointmentNotFound(appointment_id))?
-                .into_appointment()?;
+            let current = tx
+                .lock_appointment(appointment_id)
+                .await?
+                .ok_or(SchedulingError::AppointmentNotFound(appointment_id))?;
             let (appointment, day, change) = match current.check_in(today, time_zone)? {
                 CheckIn::AlreadyQueued => {
-                    let day: Option<NaiveDate> = sqlx::query_scalar(
-                        "SELECT queue_day FROM queue_entries WHERE appointment_id = $1",
-                    )
-                    .bind(appointment_id.to_string())
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .context("failed to find a queue entry")?;
-                    let day = day.with_context(|| {
-                        format!("arrived appointment {appointment_id} has no queue entry")
-                    })?;
+                    let day = tx.queue_day_of(appointment_id).await?;
                     (current, day, None)
                 }
                 CheckIn::Admit => {
-                    let number = next_ticket!(tx, today, QueueEntryKind::Appointment);
-                    sqlx::query(
-                        "UPDATE appointments SET status = $2, updated_at = $3 \
-                         WHERE appointment_id = $1",
-                    )
-                    .bind(appointment_id.to_string())
-                    .bind(AppointmentStatus::Arrived.as_str())
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await
-                    .context("failed to mark an appointment arrived")?;
-                    record_status!(tx, appointment_id, AppointmentStatus::Arrived, caller, now);
-                    let queue_entry_id = QueueEntryId::new();
-                    let booked = current.slot.end() - current.slot.start();
-                    sqlx::query(
-                        "INSERT INTO queue_entries (queue_entry_id, queue_day, kind, \
-                         ticket_series, ticket_number, appointment_id, patient_id, provider_id, \
-                         routed_to_provider_id, first_visit, patient_initials, status, \
-                         arrived_at, appointment_start_at, expected_minutes, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-                         $15, $13)",
-                    )
-                    .bind(queue_entry_id.to_string())
-                    .bind(today)
-                    .bind(QueueEntryKind::Appointment.as_str())
-                    .bind(QueueEntryKind::Appointment.series())
-                    .bind(number)
-                    .bind(appointment_id.to_string())
-                    .bind(current.patient_id.to_string())
-                    .bind(current.provider_id.to_string())
-                    .bind(routing.routed_to.to_string())
-                    .bind(routing.first_visit)
-                    .bind(current.patient_initials.as_str())
-                    .bind(QueueEntryStatus::Waiting.as_str())
-                    .bind(now)
-                    .bind(current.slot.start())
-                    .bind(i32::try_from(booked.num_minutes()).unwrap_or(i32::MAX))
-                    .execute(&mut *tx)
-                    .await
-                    .context("failed to add a patient to the queue")?;
-                    let arrived = Appointment {
-                        status: AppointmentStatus::Arrived,
-                        updated_at: now,
-                        ..current
-                    };
+                    let (arrived, queue_entry_id) =
+                        tx.admit(current, &routing, today, caller, now).await?;
                     let change = QueueChange {
                         day: today,
                         queue_entry_id,
@@ -223,12 +130,9 @@ impl SchedulingStore {
                     (arrived, today, Some(change))
                 }
             };
-            let rows: Vec<QueueEntryRow> = sqlx::query_as(SELECT_QUEUE)
-                .bind(day)
-                .fetch_all(&mut *tx)
-                .await
-                .context("failed to read the queue")?;
-            let entry = arrange(into_entries(rows)?)
+            let entry = tx
+                .arranged_queue(day)
+                .await?
                 .into_iter()
                 .find(|entry| entry.appointment_id == Some(appointment_id))
                 .context("a checked-in appointment is missing from its queue")?;
@@ -250,69 +154,35 @@ impl SchedulingStore {
         caller: &Caller,
         now: DateTime<Utc>,
     ) -> Result<Stepped, SchedulingError> {
-        let lock_appointment = self.locking(SELECT_APPOINTMENT, LOCK_APPOINTMENT);
-        let lock_entry = self.locking(SELECT_ENTRY, LOCK_ENTRY);
         in_transaction!(&self.db, |tx| {
             // The appointment is locked before the entry, in the order cancelling takes them, so
             // that the two never wait for each other.
-            let found: Option<(Option<String>,)> = sqlx::query_as(
-                "SELECT appointment_id FROM queue_entries WHERE queue_entry_id = $1",
-            )
-            .bind(queue_entry_id.to_string())
-            .fetch_optional(&mut *tx)
-            .await
-            .context("failed to find a queue entry")?;
-            let (appointment_id,) =
-                found.ok_or(SchedulingError::QueueEntryNotFound(queue_entry_id))?;
-            let appointment = match &appointment_id {
-                Some(appointment_id) => {
-                    let row: Option<AppointmentRow> = sqlx::query_as(lock_appointment)
-                        .bind(appointment_id)
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .context("failed to lock an appointment")?;
-                    Some(
-                        row.context("a queue entry's appointment is missing")?
-                            .into_appointment()?,
-                    )
-                }
+            let appointment = match tx.entry_appointment_id(queue_entry_id).await? {
+                Some(appointment_id) => Some(
+                    tx.lock_appointment(appointment_id)
+                        .await?
+                        .context("a queue entry's appointment is missing")?,
+                ),
                 None => None,
             };
-            let row: Option<QueueEntryRow> = sqlx::query_as(lock_entry)
-                .bind(queue_entry_id.to_string())
-                .fetch_optional(&mut *tx)
-                .await
-                .context("failed to lock a queue entry")?;
-            let entry = row
-                .ok_or(SchedulingError::QueueEntryNotFound(queue_entry_id))?
-                .into_entry()?;
+            let entry = tx
+                .lock_entry(queue_entry_id)
+                .await?
+                .ok_or(SchedulingError::QueueEntryNotFound(queue_entry_id))?;
             let status = entry.advance(step)?;
             let appointment = match appointment {
                 Some(appointment) if step == QueueStep::Seat => {
                     let seated = appointment.advance(Step::Seat)?;
-                    sqlx::query(
-                        "UPDATE appointments SET status = $2, updated_at = $3 \
-                         WHERE appointment_id = $1",
-                    )
-                    .bind(appointment.appointment_id.to_string())
-                    .bind(seated.as_str())
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await
-                    .context("failed to seat an appointment")?;
-                    record_status!(tx, appointment.appointment_id, seated, caller, now);
-                    Some(Appointment {
-                        status: seated,
-                        updated_at: now,
-                        ..appointment
-                    })
+                    Some(tx.enter_status(appointment, seated, caller, now).await?)
                 }
                 other => other,
             };
             let called = matches!(step, QueueStep::Call | QueueStep::Recall);
-            update_entry!(tx, queue_entry_id, status, called, now);
-            record_queue_status!(tx, queue_entry_id, status, caller, now);
-            let entry = reread!(tx, entry.day, queue_entry_id);
+            tx.set_entry_status(queue_entry_id, status, called, now)
+                .await?;
+            tx.record_queue_status(queue_entry_id, status, caller, now)
+                .await?;
+            let entry = tx.positioned_entry(entry.day, queue_entry_id).await?;
             Ok::<_, SchedulingError>(Stepped {
                 change: QueueChange {
                     day: entry.day,
@@ -328,29 +198,14 @@ impl SchedulingStore {
     /// retry be answered without asking the patient registry again.
     pub async fn earlier_walk_in(
         &self,
-        request_id: &clinic_common::ids::RequestId,
+        request_id: &RequestId,
         fingerprint: &str,
     ) -> Result<Option<QueueEntry>, SchedulingError> {
-        let earlier: Option<(String, String)> = with_db!(&self.db, |pool| {
-            sqlx::query_as(
-                "SELECT fingerprint, resource_id FROM idempotency_keys \
-                 WHERE operation = $1 AND request_id = $2",
-            )
-            .bind(REGISTER_WALK_IN)
-            .bind(request_id.as_str())
-            .fetch_optional(pool)
-            .await
-        })
-        .context("failed to look up an idempotency key")?;
-        let Some((earlier_fingerprint, resource_id)) = earlier else {
-            return Ok(None);
-        };
-        if earlier_fingerprint != fingerprint {
-            return Err(SchedulingError::RequestIdReused);
+        let key = IdempotencyKey::new(REGISTER_WALK_IN, request_id, fingerprint);
+        match self.db.earlier_result(&key).await? {
+            Some(queue_entry_id) => self.queue_entry(queue_entry_id).await.map(Some),
+            None => Ok(None),
         }
-        let queue_entry_id = QueueEntryId::parse(&resource_id)
-            .context("idempotency_keys holds a malformed queue entry id")?;
-        self.queue_entry(queue_entry_id).await.map(Some)
     }
 
     /// One queue entry, with its position in its day's queue.
@@ -387,8 +242,9 @@ impl SchedulingStore {
         caller: &Caller,
         now: DateTime<Utc>,
     ) -> Result<(QueueEntry, Option<QueueChange>), SchedulingError> {
-        with_retries("a walk-in's request id", || {
-            self.try_register_walk_in(walk_in, (today, today_span), caller, now)
+        let key = IdempotencyKey::new(REGISTER_WALK_IN, &walk_in.request_id, &walk_in.fingerprint);
+        retrying("a walk-in's request id", || {
+            self.try_register_walk_in(walk_in, &key, (today, today_span), caller, now)
         })
         .await
     }
@@ -396,108 +252,48 @@ impl SchedulingStore {
     async fn try_register_walk_in(
         &self,
         walk_in: &WalkIn,
-        (today, (day_start, day_end)): (NaiveDate, (DateTime<Utc>, DateTime<Utc>)),
+        key: &IdempotencyKey<'_>,
+        (today, today_span): (NaiveDate, (DateTime<Utc>, DateTime<Utc>)),
         caller: &Caller,
         now: DateTime<Utc>,
-    ) -> Result<(QueueEntry, Option<QueueChange>), Attempt> {
+    ) -> Result<(QueueEntry, Option<QueueChange>), Attempt<SchedulingError>> {
         in_transaction!(&self.db, |tx| {
-            if let Some((earlier_fingerprint, resource_id)) =
-                earlier_request!(tx, REGISTER_WALK_IN, walk_in.request_id)
-            {
-                if earlier_fingerprint != walk_in.fingerprint {
-                    return Err(SchedulingError::RequestIdReused.into());
-                }
-                let queue_entry_id = QueueEntryId::parse(&resource_id)
-                    .context("idempotency_keys holds a malformed queue entry id")?;
-                let row: Option<QueueEntryRow> = sqlx::query_as(SELECT_ENTRY)
-                    .bind(queue_entry_id.to_string())
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .context("failed to read a queue entry")?;
-                let day = row
-                    .context("a walk-in's queue entry is missing")?
-                    .into_entry()?
-                    .day;
-                let entry = reread!(tx, day, queue_entry_id);
-                return Ok::<_, Attempt>((entry, None));
+            // A retry: the entry the first call made, as it is now, and nothing written.
+            if let Some(queue_entry_id) = tx.earlier_result(key).await? {
+                return Ok((tx.current_entry(queue_entry_id).await?, None));
             }
-            let to_check_in: Option<String> = sqlx::query_scalar(
-                "SELECT appointment_id FROM appointments WHERE patient_id = $1 \
-                 AND status IN ('scheduled', 'confirmed') AND start_at >= $2 AND start_at < $3 \
-                 ORDER BY start_at LIMIT 1",
-            )
-            .bind(walk_in.patient_id.to_string())
-            .bind(day_start)
-            .bind(day_end)
-            .fetch_optional(&mut *tx)
-            .await
-            .context("failed to look for the patient's appointments today")?;
-            if let Some(appointment_id) = to_check_in {
-                let appointment_id = AppointmentId::parse(&appointment_id)
-                    .context("appointments holds a malformed appointment id")?;
-                return Err(SchedulingError::HasAppointmentToday { appointment_id }.into());
-            }
-            let queued: Option<QueueEntryRow> = sqlx::query_as(concat!(
-                queue_columns!(),
-                "WHERE q.patient_id = $1 AND q.queue_day = $2 \
-                 AND q.status IN ('waiting', 'called') LIMIT 1"
-            ))
-            .bind(walk_in.patient_id.to_string())
-            .bind(today)
-            .fetch_optional(&mut *tx)
-            .await
-            .context("failed to look for the patient in the queue")?;
-            if let Some(row) = queued {
-                let entry = row.into_entry()?;
-                return Err(SchedulingError::AlreadyQueued {
-                    ticket: entry.ticket.to_string(),
-                }
-                .into());
-            }
-            let number = next_ticket!(tx, today, QueueEntryKind::WalkIn);
+            tx.ensure_no_appointment_to_check_in(walk_in.patient_id, today_span)
+                .await?;
+            tx.ensure_not_in_queue(walk_in.patient_id, today).await?;
             let queue_entry_id = QueueEntryId::new();
-            sqlx::query(
-                "INSERT INTO queue_entries (queue_entry_id, queue_day, kind, ticket_series, \
-                 ticket_number, appointment_id, patient_id, provider_id, routed_to_provider_id, \
-                 first_visit, patient_initials, status, arrived_at, appointment_start_at, \
-                 expected_minutes, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, NULL, $6, $7, $8, $9, $10, $11, $12, NULL, $13, $12)",
-            )
-            .bind(queue_entry_id.to_string())
-            .bind(today)
-            .bind(QueueEntryKind::WalkIn.as_str())
-            .bind(QueueEntryKind::WalkIn.series())
-            .bind(number)
-            .bind(walk_in.patient_id.to_string())
-            .bind(walk_in.provider_id.to_string())
-            .bind(walk_in.routing.routed_to.to_string())
-            .bind(walk_in.routing.first_visit)
-            .bind(walk_in.initials.as_str())
-            .bind(QueueEntryStatus::Waiting.as_str())
-            .bind(now)
-            .bind(i32::try_from(walk_in.expected_length.num_minutes()).unwrap_or(i32::MAX))
-            .execute(&mut *tx)
+            let number = tx.next_ticket(today, QueueEntryKind::WalkIn).await?;
+            tx.insert_queue_entry(&QueueEntryInsert {
+                queue_entry_id,
+                day: today,
+                kind: QueueEntryKind::WalkIn,
+                number,
+                appointment_id: None,
+                patient_id: walk_in.patient_id,
+                provider_id: walk_in.provider_id,
+                routing: &walk_in.routing,
+                initials: &walk_in.initials,
+                arrived_at: now,
+                appointment_start: None,
+                expected_length: walk_in.expected_length,
+            })
             .await
             .context("failed to add a walk-in to the queue")?;
             // A walk-in has no appointment whose history shows who let them in: the queue's
             // history does.
-            record_queue_status!(tx, queue_entry_id, QueueEntryStatus::Waiting, caller, now);
-            record_request!(
-                tx,
-                REGISTER_WALK_IN,
-                walk_in.request_id,
-                walk_in.fingerprint.as_str(),
-                queue_entry_id.to_string(),
-                now
-            );
-            let entry = reread!(tx, today, queue_entry_id);
-            Ok((
-                entry,
-                Some(QueueChange {
-                    day: today,
-                    queue_entry_id,
-                }),
-            ))
+            tx.record_queue_status(queue_entry_id, QueueEntryStatus::Waiting, caller, now)
+                .await?;
+            tx.claim(key, &queue_entry_id.to_string(), now).await?;
+            let entry = tx.positioned_entry(today, queue_entry_id).await?;
+            let change = QueueChange {
+                day: today,
+                queue_entry_id,
+            };
+            Ok::<_, Attempt<SchedulingError>>((entry, Some(change)))
         })
     }
 
@@ -586,8 +382,9 @@ impl SchedulingStore {
         now: DateTime<Utc>,
     ) -> Result<(QueueEntry, Option<QueueChange>), SchedulingError> {
         let fingerprint = command.fingerprint();
-        with_retries("calling the next patient", || {
-            self.try_call_next(command, &fingerprint, today, caller, now)
+        let key = IdempotencyKey::new(CALL_NEXT, &command.request_id, &fingerprint);
+        retrying("calling the next patient", || {
+            self.try_call_next(command, &key, today, caller, now)
         })
         .await
     }
@@ -595,61 +392,33 @@ impl SchedulingStore {
     async fn try_call_next(
         &self,
         command: &CallNext,
-        fingerprint: &str,
+        key: &IdempotencyKey<'_>,
         today: NaiveDate,
         caller: &Caller,
         now: DateTime<Utc>,
-    ) -> Result<(QueueEntry, Option<QueueChange>), Attempt> {
-        let lock_next = self.locking(SELECT_NEXT, LOCK_NEXT);
+    ) -> Result<(QueueEntry, Option<QueueChange>), Attempt<SchedulingError>> {
         in_transaction!(&self.db, |tx| {
-            if let Some((earlier_fingerprint, resource_id)) =
-                earlier_request!(tx, CALL_NEXT, command.request_id)
-            {
-                if earlier_fingerprint != fingerprint {
-                    return Err(SchedulingError::RequestIdReused.into());
-                }
-                let queue_entry_id = QueueEntryId::parse(&resource_id)
-                    .context("idempotency_keys holds a malformed queue entry id")?;
-                let row: Option<QueueEntryRow> = sqlx::query_as(SELECT_ENTRY)
-                    .bind(queue_entry_id.to_string())
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .context("failed to read a queue entry")?;
-                let day = row
-                    .context("a called queue entry is missing")?
-                    .into_entry()?
-                    .day;
-                let entry = reread!(tx, day, queue_entry_id);
-                Ok::<_, Attempt>((entry, None))
-            } else {
-                let row: Option<QueueEntryRow> = sqlx::query_as(lock_next)
-                    .bind(today)
-                    .bind(command.provider_id.map(|id| id.to_string()))
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .context("failed to find the next waiting patient")?;
-                let entry = row.ok_or(SchedulingError::NobodyWaiting)?.into_entry()?;
-                let status = entry.advance(QueueStep::Call)?;
-                let queue_entry_id = entry.queue_entry_id;
-                update_entry!(tx, queue_entry_id, status, true, now);
-                record_queue_status!(tx, queue_entry_id, status, caller, now);
-                record_request!(
-                    tx,
-                    CALL_NEXT,
-                    command.request_id,
-                    fingerprint,
-                    queue_entry_id.to_string(),
-                    now
-                );
-                let entry = reread!(tx, today, queue_entry_id);
-                Ok((
-                    entry,
-                    Some(QueueChange {
-                        day: today,
-                        queue_entry_id,
-                    }),
-                ))
+            // A retry: the entry the first call called, as it is now, and nothing written.
+            if let Some(queue_entry_id) = tx.earlier_result(key).await? {
+                return Ok((tx.current_entry(queue_entry_id).await?, None));
             }
+            let entry = tx
+                .lock_next(today, command.provider_id)
+                .await?
+                .ok_or(SchedulingError::NobodyWaiting)?;
+            let status = entry.advance(QueueStep::Call)?;
+            let queue_entry_id = entry.queue_entry_id;
+            tx.set_entry_status(queue_entry_id, status, true, now)
+                .await?;
+            tx.record_queue_status(queue_entry_id, status, caller, now)
+                .await?;
+            tx.claim(key, &queue_entry_id.to_string(), now).await?;
+            let entry = tx.positioned_entry(today, queue_entry_id).await?;
+            let change = QueueChange {
+                day: today,
+                queue_entry_id,
+            };
+            Ok::<_, Attempt<SchedulingError>>((entry, Some(change)))
         })
     }
 
@@ -660,6 +429,332 @@ impl SchedulingStore {
         })
         .context("failed to read the queue")?;
         Ok(arrange(into_entries(rows)?))
+    }
+}
+
+/// The queue inside another statement's transaction.
+trait QueueTx {
+    /// Hands out the next ticket number of `kind`'s series on `day`. The counter row's upsert
+    /// hands out each number once, even to concurrent check-ins (PostgreSQL locks the row until
+    /// commit; SQLite writers take turns).
+    async fn next_ticket(&mut self, day: NaiveDate, kind: QueueEntryKind) -> anyhow::Result<i32>;
+
+    /// Writes a waiting entry.
+    async fn insert_queue_entry(&mut self, entry: &QueueEntryInsert<'_>) -> anyhow::Result<()>;
+
+    /// Marks a scheduled or confirmed appointment arrived and puts its patient in `today`'s
+    /// queue with the next ticket, routed as triage decided. Returns the appointment as it now
+    /// is and the new entry's id.
+    async fn admit(
+        &mut self,
+        appointment: Appointment,
+        routing: &Routing,
+        today: NaiveDate,
+        caller: &Caller,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<(Appointment, QueueEntryId)>;
+
+    /// The day of the queue an arrived appointment's patient joined.
+    async fn queue_day_of(&mut self, appointment_id: AppointmentId) -> anyhow::Result<NaiveDate>;
+
+    /// The appointment a queue entry is for (`None` for a walk-in), or `QueueEntryNotFound`.
+    async fn entry_appointment_id(
+        &mut self,
+        queue_entry_id: QueueEntryId,
+    ) -> Result<Option<AppointmentId>, SchedulingError>;
+
+    /// A queue entry, its row locked until the transaction ends (PostgreSQL); `None` when
+    /// there is none. Its position is not known yet.
+    async fn lock_entry(
+        &mut self,
+        queue_entry_id: QueueEntryId,
+    ) -> anyhow::Result<Option<QueueEntry>>;
+
+    /// The first waiting entry of `day` (of one provider, or of anyone), locked; see
+    /// [`LOCK_NEXT`].
+    async fn lock_next(
+        &mut self,
+        day: NaiveDate,
+        provider_id: Option<ProviderId>,
+    ) -> anyhow::Result<Option<QueueEntry>>;
+
+    /// Sets a queue entry's status; `called` also stamps the call and counts it.
+    async fn set_entry_status(
+        &mut self,
+        queue_entry_id: QueueEntryId,
+        status: QueueEntryStatus,
+        called: bool,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()>;
+
+    /// `day`'s queue in queue order, with positions.
+    async fn arranged_queue(&mut self, day: NaiveDate) -> anyhow::Result<Vec<QueueEntry>>;
+
+    /// One entry of `day`'s queue, with its position.
+    async fn positioned_entry(
+        &mut self,
+        day: NaiveDate,
+        queue_entry_id: QueueEntryId,
+    ) -> anyhow::Result<QueueEntry>;
+
+    /// An entry known to exist (a retry's first result), with its position in its day's queue.
+    async fn current_entry(&mut self, queue_entry_id: QueueEntryId) -> anyhow::Result<QueueEntry>;
+
+    /// Refuses a walk-in for a patient with an appointment within `day_span` still to check in,
+    /// as `HasAppointmentToday`.
+    async fn ensure_no_appointment_to_check_in(
+        &mut self,
+        patient_id: PatientId,
+        day_span: (DateTime<Utc>, DateTime<Utc>),
+    ) -> Result<(), SchedulingError>;
+
+    /// Refuses a walk-in for a patient already in `day`'s queue and not yet seated, as
+    /// `AlreadyQueued`.
+    async fn ensure_not_in_queue(
+        &mut self,
+        patient_id: PatientId,
+        day: NaiveDate,
+    ) -> Result<(), SchedulingError>;
+}
+
+for_each_backend! {
+    impl QueueTx for Conn {
+        async fn next_ticket(&mut self, day: NaiveDate, kind: QueueEntryKind) -> anyhow::Result<i32> {
+            let number: i32 = sqlx::query_scalar(
+                "INSERT INTO queue_ticket_series (queue_day, series, last_number) \
+                 VALUES ($1, $2, 1) ON CONFLICT (queue_day, series) DO UPDATE \
+                 SET last_number = queue_ticket_series.last_number + 1 \
+                 RETURNING last_number",
+            )
+            .bind(day)
+            .bind(kind.series())
+            .fetch_one(&mut *self)
+            .await
+            .context("failed to issue a ticket number")?;
+            Ok(number)
+        }
+
+        async fn insert_queue_entry(&mut self, entry: &QueueEntryInsert<'_>) -> anyhow::Result<()> {
+            sqlx::query(
+                "INSERT INTO queue_entries (queue_entry_id, queue_day, kind, ticket_series, \
+                 ticket_number, appointment_id, patient_id, provider_id, routed_to_provider_id, \
+                 first_visit, patient_initials, status, arrived_at, appointment_start_at, \
+                 expected_minutes, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $13)",
+            )
+            .bind(entry.queue_entry_id.to_string())
+            .bind(entry.day)
+            .bind(entry.kind.as_str())
+            .bind(entry.kind.series())
+            .bind(entry.number)
+            .bind(entry.appointment_id.map(|id| id.to_string()))
+            .bind(entry.patient_id.to_string())
+            .bind(entry.provider_id.to_string())
+            .bind(entry.routing.routed_to.to_string())
+            .bind(entry.routing.first_visit)
+            .bind(entry.initials.as_str())
+            .bind(QueueEntryStatus::Waiting.as_str())
+            .bind(entry.arrived_at)
+            .bind(entry.appointment_start)
+            .bind(i32::try_from(entry.expected_length.num_minutes()).unwrap_or(i32::MAX))
+            .execute(&mut *self)
+            .await?;
+            Ok(())
+        }
+
+        async fn admit(
+            &mut self,
+            appointment: Appointment,
+            routing: &Routing,
+            today: NaiveDate,
+            caller: &Caller,
+            now: DateTime<Utc>,
+        ) -> anyhow::Result<(Appointment, QueueEntryId)> {
+            let number = self.next_ticket(today, QueueEntryKind::Appointment).await?;
+            let arrived = self
+                .enter_status(appointment, AppointmentStatus::Arrived, caller, now)
+                .await?;
+            let queue_entry_id = QueueEntryId::new();
+            self.insert_queue_entry(&QueueEntryInsert {
+                queue_entry_id,
+                day: today,
+                kind: QueueEntryKind::Appointment,
+                number,
+                appointment_id: Some(arrived.appointment_id),
+                patient_id: arrived.patient_id,
+                provider_id: arrived.provider_id,
+                routing,
+                initials: &arrived.patient_initials,
+                arrived_at: now,
+                appointment_start: Some(arrived.slot.start()),
+                expected_length: arrived.slot.end() - arrived.slot.start(),
+            })
+            .await
+            .context("failed to add a patient to the queue")?;
+            Ok((arrived, queue_entry_id))
+        }
+
+        async fn queue_day_of(&mut self, appointment_id: AppointmentId) -> anyhow::Result<NaiveDate> {
+            let day: Option<NaiveDate> =
+                sqlx::query_scalar("SELECT queue_day FROM queue_entries WHERE appointment_id = $1")
+                    .bind(appointment_id.to_string())
+                    .fetch_optional(&mut *self)
+                    .await
+                    .context("failed to find a queue entry")?;
+            day.with_context(|| format!("arrived appointment {appointment_id} has no queue entry"))
+        }
+
+        async fn entry_appointment_id(
+            &mut self,
+            queue_entry_id: QueueEntryId,
+        ) -> Result<Option<AppointmentId>, SchedulingError> {
+            let found: Option<(Option<String>,)> = sqlx::query_as(
+                "SELECT appointment_id FROM queue_entries WHERE queue_entry_id = $1",
+            )
+            .bind(queue_entry_id.to_string())
+            .fetch_optional(&mut *self)
+            .await
+            .context("failed to find a queue entry")?;
+            let (appointment_id,) =
+                found.ok_or(SchedulingError::QueueEntryNotFound(queue_entry_id))?;
+            let appointment_id = appointment_id
+                .as_deref()
+                .map(AppointmentId::parse)
+                .transpose()
+                .context("queue_entries holds a malformed appointment id")?;
+            Ok(appointment_id)
+        }
+
+        async fn lock_entry(
+            &mut self,
+            queue_entry_id: QueueEntryId,
+        ) -> anyhow::Result<Option<QueueEntry>> {
+            let row: Option<QueueEntryRow> = sqlx::query_as(Conn::pick(SELECT_ENTRY, LOCK_ENTRY))
+                .bind(queue_entry_id.to_string())
+                .fetch_optional(&mut *self)
+                .await
+                .context("failed to lock a queue entry")?;
+            row.map(QueueEntryRow::into_entry).transpose()
+        }
+
+        async fn lock_next(
+            &mut self,
+            day: NaiveDate,
+            provider_id: Option<ProviderId>,
+        ) -> anyhow::Result<Option<QueueEntry>> {
+            let row: Option<QueueEntryRow> = sqlx::query_as(Conn::pick(SELECT_NEXT, LOCK_NEXT))
+                .bind(day)
+                .bind(provider_id.map(|id| id.to_string()))
+                .fetch_optional(&mut *self)
+                .await
+                .context("failed to find the next waiting patient")?;
+            row.map(QueueEntryRow::into_entry).transpose()
+        }
+
+        async fn set_entry_status(
+            &mut self,
+            queue_entry_id: QueueEntryId,
+            status: QueueEntryStatus,
+            called: bool,
+            now: DateTime<Utc>,
+        ) -> anyhow::Result<()> {
+            sqlx::query(
+                "UPDATE queue_entries SET status = $2, updated_at = $3, \
+                 called_at = CASE WHEN $4 THEN $3 ELSE called_at END, \
+                 call_count = CASE WHEN $4 THEN call_count + 1 ELSE call_count END \
+                 WHERE queue_entry_id = $1",
+            )
+            .bind(queue_entry_id.to_string())
+            .bind(status.as_str())
+            .bind(now)
+            .bind(called)
+            .execute(&mut *self)
+            .await
+            .context("failed to update a queue entry")?;
+            Ok(())
+        }
+
+        async fn arranged_queue(&mut self, day: NaiveDate) -> anyhow::Result<Vec<QueueEntry>> {
+            let rows: Vec<QueueEntryRow> = sqlx::query_as(SELECT_QUEUE)
+                .bind(day)
+                .fetch_all(&mut *self)
+                .await
+                .context("failed to read the queue")?;
+            Ok(arrange(into_entries(rows)?))
+        }
+
+        async fn positioned_entry(
+            &mut self,
+            day: NaiveDate,
+            queue_entry_id: QueueEntryId,
+        ) -> anyhow::Result<QueueEntry> {
+            self.arranged_queue(day)
+                .await?
+                .into_iter()
+                .find(|entry| entry.queue_entry_id == queue_entry_id)
+                .context("a queue entry is missing from its day's queue")
+        }
+
+        async fn current_entry(&mut self, queue_entry_id: QueueEntryId) -> anyhow::Result<QueueEntry> {
+            let row: Option<QueueEntryRow> = sqlx::query_as(SELECT_ENTRY)
+                .bind(queue_entry_id.to_string())
+                .fetch_optional(&mut *self)
+                .await
+                .context("failed to read a queue entry")?;
+            let day = row
+                .with_context(|| format!("queue entry {queue_entry_id} is missing"))?
+                .into_entry()?
+                .day;
+            self.positioned_entry(day, queue_entry_id).await
+        }
+
+        async fn ensure_no_appointment_to_check_in(
+            &mut self,
+            patient_id: PatientId,
+            (day_start, day_end): (DateTime<Utc>, DateTime<Utc>),
+        ) -> Result<(), SchedulingError> {
+            let to_check_in: Option<String> = sqlx::query_scalar(
+                "SELECT appointment_id FROM appointments WHERE patient_id = $1 \
+                 AND status IN ('scheduled', 'confirmed') AND start_at >= $2 AND start_at < $3 \
+                 ORDER BY start_at LIMIT 1",
+            )
+            .bind(patient_id.to_string())
+            .bind(day_start)
+            .bind(day_end)
+            .fetch_optional(&mut *self)
+            .await
+            .context("failed to look for the patient's appointments today")?;
+            let Some(appointment_id) = to_check_in else {
+                return Ok(());
+            };
+            let appointment_id = AppointmentId::parse(&appointment_id)
+                .context("appointments holds a malformed appointment id")?;
+            Err(SchedulingError::HasAppointmentToday { appointment_id })
+        }
+
+        async fn ensure_not_in_queue(
+            &mut self,
+            patient_id: PatientId,
+            day: NaiveDate,
+        ) -> Result<(), SchedulingError> {
+            let queued: Option<QueueEntryRow> = sqlx::query_as(concat!(
+                queue_columns!(),
+                "WHERE q.patient_id = $1 AND q.queue_day = $2 \
+                 AND q.status IN ('waiting', 'called') LIMIT 1"
+            ))
+            .bind(patient_id.to_string())
+            .bind(day)
+            .fetch_optional(&mut *self)
+            .await
+            .context("failed to look for the patient in the queue")?;
+            let Some(row) = queued else {
+                return Ok(());
+            };
+            let entry = row.into_entry()?;
+            Err(SchedulingError::AlreadyQueued {
+                ticket: entry.ticket.to_string(),
+            })
+        }
     }
 }
 

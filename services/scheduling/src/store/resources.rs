@@ -3,19 +3,22 @@
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use clinic_common::auth::Caller;
+use clinic_common::db::Connection;
 use clinic_common::db::is_unique_violation;
+use clinic_common::idempotency::{Attempt, IdempotencyKey, IdempotencyKeys, retrying};
 use clinic_common::ids::AppointmentId;
-use clinic_common::{in_transaction, with_db};
+use clinic_common::{for_each_backend, in_transaction, with_db};
 
-use super::appointments::active_statuses;
 use super::hours::weekly_hours;
-use super::{Attempt, SchedulingStore, earlier_request, record_request, sql_offset, with_retries};
+use super::{SchedulingStore, active_statuses, sql_offset};
 use crate::domain::{
-    Appointment, AppointmentTypeId, Closure, DisplayName, ExceptionKind, NewResource,
-    NewResourceException, Note, Resource, ResourceCalendar, ResourceError, ResourceException,
-    ResourceExceptionId, ResourceId, ResourceKind, ResourceRequirement, ResourceUpdate,
-    SchedulingError, WeeklyHours,
+    Appointment, AppointmentSlot, AppointmentTypeId, Candidate, Closure, DisplayName,
+    ExceptionKind, NewResource, NewResourceException, Note, Obstacle, Resource, ResourceCalendar,
+    ResourceError, ResourceException, ResourceExceptionId, ResourceId, ResourceKind, ResourceNeeds,
+    ResourceRequirement, ResourceUpdate, SchedulingError, WeeklyHours, assign,
+    resource_availability,
 };
 
 /// The idempotency-key operation names.
@@ -43,190 +46,42 @@ macro_rules! resource_exception_columns {
 /// (rooms) and `$3` (equipment). Every booking locks its provider's row first and then its
 /// resources in this one statement, in one global order, so two bookings can never each hold
 /// what the other waits for.
-pub(super) const LOCK_RESOURCES: &str = "SELECT resource_id, display_name, kind, in_service \
+const LOCK_RESOURCES: &str = "SELECT resource_id, display_name, kind, in_service \
      FROM resources WHERE (kind = 'chair' AND $1) OR (kind = 'room' AND $2) \
      OR (kind = 'equipment' AND $3) ORDER BY resource_id FOR UPDATE";
-/// [`LOCK_RESOURCES`] without the lock, for SQLite (see `SchedulingStore::locking`).
-pub(super) const READ_RESOURCES: &str = "SELECT resource_id, display_name, kind, in_service \
+/// [`LOCK_RESOURCES`] without the lock: for SQLite, whose writers already take turns, and for
+/// reads outside a booking.
+const READ_RESOURCES: &str = "SELECT resource_id, display_name, kind, in_service \
      FROM resources WHERE (kind = 'chair' AND $1) OR (kind = 'room' AND $2) \
      OR (kind = 'equipment' AND $3) ORDER BY resource_id";
 
 /// The first active appointment holding resource `$1` overlapping `[$2, $3)`, other than `$4`.
-macro_rules! resource_clash_sql {
-    () => {
-        concat!(
-            "SELECT a.appointment_id, a.start_at, a.end_at FROM appointment_resources r \
-             JOIN appointments a ON a.appointment_id = r.appointment_id \
-             WHERE r.resource_id = $1 AND a.status IN ",
-            active_statuses!(),
-            " AND a.start_at < $3 AND a.end_at > $2 \
-             AND ($4 IS NULL OR a.appointment_id <> $4) \
-             ORDER BY a.start_at, a.appointment_id LIMIT 1"
-        )
-    };
-}
+const RESOURCE_CLASH: &str = concat!(
+    "SELECT a.appointment_id, a.start_at, a.end_at FROM appointment_resources r \
+     JOIN appointments a ON a.appointment_id = r.appointment_id \
+     WHERE r.resource_id = $1 AND a.status IN ",
+    active_statuses!(),
+    " AND a.start_at < $3 AND a.end_at > $2 \
+     AND ($4 IS NULL OR a.appointment_id <> $4) \
+     ORDER BY a.start_at, a.appointment_id LIMIT 1"
+);
+
+/// A resource's week as `(weekday, start_minute, end_minute)` rows.
+const SELECT_RESOURCE_HOURS: &str = "SELECT weekday, start_minute, end_minute \
+     FROM resource_hours WHERE resource_id = $1 ORDER BY weekday, start_minute";
+
+/// What an appointment type needs, as `(kind, resource_id)` rows in the order given.
+const SELECT_REQUIREMENTS: &str = "SELECT kind, resource_id FROM appointment_type_resources \
+     WHERE appointment_type_id = $1 ORDER BY position";
 
 /// A resource's exceptions and the clinic's overlapping `[$2, $3)`, as `(start, end, kind,
 /// clinic_wide)` with `clinic_wide` 0 or 1.
-pub(crate) const RESOURCE_EXCEPTIONS_SQL: &str = "SELECT start_at, end_at, kind, 0 AS clinic_wide \
+const RESOURCE_EXCEPTIONS_SQL: &str = "SELECT start_at, end_at, kind, 0 AS clinic_wide \
      FROM resource_exceptions WHERE resource_id = $1 AND start_at < $3 AND end_at > $2 \
      UNION ALL SELECT start_at, end_at, kind, 1 AS clinic_wide FROM schedule_exceptions \
      WHERE provider_id IS NULL AND start_at < $3 AND end_at > $2";
 
-/// Chooses, inside the booking transaction `$tx` (the provider's row already locked), the
-/// resources a booking of `$slot` holds for `$needs`, preferring those in `$prefer`, not
-/// counting appointment `$except`; or returns the error naming what is in the way from the
-/// enclosing function. Evaluates to the sorted ids. A macro because it runs inside
-/// `in_transaction!`'s body, expanded once per backend.
-macro_rules! assign_resources {
-    ($tx:ident, $lock:expr, $needs:expr, $prefer:expr, $slot:expr, $time_zone:expr, $except:expr) => {{
-        let needs: &$crate::domain::ResourceNeeds = $needs;
-        let prefer: &[$crate::domain::ResourceId] = $prefer;
-        if needs.is_empty() {
-            Vec::new()
-        } else {
-            let mut chosen_kinds = Vec::with_capacity(needs.chosen.len());
-            for id in &needs.chosen {
-                let kind: Option<String> =
-                    sqlx::query_scalar("SELECT kind FROM resources WHERE resource_id = $1")
-                        .bind(id.to_string())
-                        .fetch_optional(&mut *$tx)
-                        .await
-                        .context("failed to read a resource's kind")?;
-                match kind
-                    .as_deref()
-                    .and_then($crate::domain::ResourceKind::parse)
-                {
-                    Some(kind) => chosen_kinds.push(kind),
-                    None => {
-                        return Err(
-                            SchedulingError::from($crate::domain::ResourceError::Unknown(*id))
-                                .into(),
-                        );
-                    }
-                }
-            }
-            let [chairs, rooms, equipment] = needs.kinds(&chosen_kinds);
-            let rows: Vec<(String, String, String, bool)> = sqlx::query_as($lock)
-                .bind(chairs)
-                .bind(rooms)
-                .bind(equipment)
-                .fetch_all(&mut *$tx)
-                .await
-                .context("failed to lock resources")?;
-            let mut candidates = Vec::with_capacity(rows.len());
-            for (id, name, kind, in_service) in rows {
-                let resource_id = $crate::domain::ResourceId::parse(&id)
-                    .map_err(anyhow::Error::msg)
-                    .context("resources holds a malformed id")?;
-                let kind = $crate::domain::ResourceKind::parse(&kind)
-                    .ok_or_else(|| anyhow::anyhow!("resources holds a corrupt kind"))?;
-                let obstacle = if !in_service {
-                    Some($crate::domain::Obstacle::OutOfService)
-                } else {
-                    let clash: Option<(String, DateTime<Utc>, DateTime<Utc>)> =
-                        sqlx::query_as($crate::store::resources::resource_clash_sql!())
-                            .bind(&id)
-                            .bind($slot.start())
-                            .bind($slot.end())
-                            .bind($except.map(|id: AppointmentId| id.to_string()))
-                            .fetch_optional(&mut *$tx)
-                            .await
-                            .context("failed to check a resource's appointments")?;
-                    match clash {
-                        Some((appointment_id, start, end)) => {
-                            Some($crate::domain::Obstacle::Busy {
-                                appointment_id: AppointmentId::parse(&appointment_id)
-                                    .context("appointments holds a malformed id")?,
-                                start,
-                                end,
-                            })
-                        }
-                        None => {
-                            let hours = $crate::store::hours::weekly_hours(
-                                sqlx::query_as::<_, (i32, i32, i32)>(
-                                    "SELECT weekday, start_minute, end_minute FROM resource_hours \
-                                     WHERE resource_id = $1 ORDER BY weekday, start_minute",
-                                )
-                                .bind(&id)
-                                .fetch_all(&mut *$tx)
-                                .await
-                                .context("failed to read resource hours")?,
-                            )?;
-                            let rows: Vec<(DateTime<Utc>, DateTime<Utc>, String, i32)> =
-                                sqlx::query_as($crate::store::resources::RESOURCE_EXCEPTIONS_SQL)
-                                    .bind(&id)
-                                    .bind($slot.start())
-                                    .bind($slot.end())
-                                    .fetch_all(&mut *$tx)
-                                    .await
-                                    .context("failed to read resource exceptions")?;
-                            let exceptions = $crate::store::resources::exception_spans(rows)?;
-                            $crate::domain::resource_availability(
-                                &$slot,
-                                &hours,
-                                &exceptions,
-                                $time_zone,
-                            )
-                            .err()
-                            .map($crate::domain::Obstacle::Unavailable)
-                        }
-                    }
-                };
-                candidates.push($crate::domain::Candidate {
-                    resource_id,
-                    name,
-                    kind,
-                    obstacle,
-                });
-            }
-            // Preferred resources first: "any chair" then keeps the chair it had.
-            candidates.sort_by_key(|candidate| !prefer.contains(&candidate.resource_id));
-            $crate::domain::assign(needs, &candidates).map_err(SchedulingError::from)?
-        }
-    }};
-}
-
-/// Records inside `$tx` that appointment `$appointment_id` holds `$resource_ids`.
-macro_rules! insert_resources {
-    ($tx:ident, $appointment_id:expr, $resource_ids:expr) => {
-        for resource_id in $resource_ids {
-            sqlx::query(
-                "INSERT INTO appointment_resources (appointment_id, resource_id) VALUES ($1, $2)",
-            )
-            .bind($appointment_id.to_string())
-            .bind(resource_id.to_string())
-            .execute(&mut *$tx)
-            .await
-            .context("failed to record an appointment's resources")?;
-        }
-    };
-}
-
-/// An appointment type's requirements, read inside `$tx`.
-macro_rules! type_requirements {
-    ($tx:expr, $appointment_type_id:expr) => {
-        $crate::store::resources::requirements_from_rows(
-            sqlx::query_as::<_, (String, Option<String>)>(
-                "SELECT kind, resource_id FROM appointment_type_resources \
-                 WHERE appointment_type_id = $1 ORDER BY position",
-            )
-            .bind($appointment_type_id.to_string())
-            .fetch_all($tx)
-            .await
-            .context("failed to read an appointment type's resources")?,
-        )?
-    };
-}
-
-pub(crate) use {assign_resources, insert_resources, resource_clash_sql, type_requirements};
-
 impl SchedulingStore {
-    /// The resource-locking statement for this backend.
-    pub(super) fn lock_resources(&self) -> &'static str {
-        self.locking(READ_RESOURCES, LOCK_RESOURCES)
-    }
-
     /// Adds a resource, or returns the one a first call with the same request id added.
     pub async fn create_resource(
         &self,
@@ -234,8 +89,9 @@ impl SchedulingStore {
         now: DateTime<Utc>,
     ) -> Result<Resource, SchedulingError> {
         let fingerprint = new.fingerprint();
-        let resource_id = with_retries("a resource's request id", || {
-            self.try_create_resource(new, &fingerprint, now)
+        let key = IdempotencyKey::new(CREATE_RESOURCE, &new.request_id, &fingerprint);
+        let resource_id = retrying("a resource's request id", || {
+            self.try_create_resource(new, &key, now)
         })
         .await?;
         self.resource(resource_id)
@@ -246,49 +102,34 @@ impl SchedulingStore {
     async fn try_create_resource(
         &self,
         new: &NewResource,
-        fingerprint: &str,
+        key: &IdempotencyKey<'_>,
         now: DateTime<Utc>,
-    ) -> Result<ResourceId, Attempt> {
+    ) -> Result<ResourceId, Attempt<SchedulingError>> {
         in_transaction!(&self.db, |tx| {
-            if let Some((earlier_fingerprint, resource_id)) =
-                earlier_request!(tx, CREATE_RESOURCE, new.request_id)
-            {
-                if earlier_fingerprint != fingerprint {
-                    return Err(SchedulingError::RequestIdReused.into());
-                }
-                let resource_id = ResourceId::parse(&resource_id)
-                    .map_err(anyhow::Error::msg)
-                    .context("idempotency_keys holds a malformed resource id")?;
-                Ok::<_, Attempt>(resource_id)
-            } else {
-                let resource_id = ResourceId::new();
-                let inserted = sqlx::query(
-                    "INSERT INTO resources (resource_id, display_name, kind, in_service, \
-                     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
-                )
-                .bind(resource_id.to_string())
-                .bind(new.display_name.as_str())
-                .bind(new.kind.as_str())
-                .bind(new.in_service)
-                .bind(now)
-                .execute(&mut *tx)
-                .await;
-                if let Err(error) = &inserted
-                    && name_taken(error)
-                {
-                    return Err(SchedulingError::from(ResourceError::NameTaken).into());
-                }
-                inserted.context("failed to insert a resource")?;
-                record_request!(
-                    tx,
-                    CREATE_RESOURCE,
-                    new.request_id,
-                    fingerprint,
-                    resource_id.to_string(),
-                    now
-                );
-                Ok(resource_id)
+            // A retry: the first call's result, and nothing written.
+            if let Some(resource_id) = tx.earlier_result(key).await? {
+                return Ok(resource_id);
             }
+            let resource_id = ResourceId::new();
+            let inserted = sqlx::query(
+                "INSERT INTO resources (resource_id, display_name, kind, in_service, \
+                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
+            )
+            .bind(resource_id.to_string())
+            .bind(new.display_name.as_str())
+            .bind(new.kind.as_str())
+            .bind(new.in_service)
+            .bind(now)
+            .execute(&mut *tx)
+            .await;
+            if let Err(error) = &inserted
+                && name_taken(error)
+            {
+                return Err(SchedulingError::from(ResourceError::NameTaken).into());
+            }
+            inserted.context("failed to insert a resource")?;
+            tx.claim(key, &resource_id.to_string(), now).await?;
+            Ok::<_, Attempt<SchedulingError>>(resource_id)
         })
     }
 
@@ -374,17 +215,8 @@ impl SchedulingStore {
         resource_id: ResourceId,
         hours: &WeeklyHours,
     ) -> Result<WeeklyHours, SchedulingError> {
-        let lock = self.locking(
-            "SELECT resource_id FROM resources WHERE resource_id = $1",
-            "SELECT resource_id FROM resources WHERE resource_id = $1 FOR UPDATE",
-        );
         in_transaction!(&self.db, |tx| {
-            let found: Option<String> = sqlx::query_scalar(lock)
-                .bind(resource_id.to_string())
-                .fetch_optional(&mut *tx)
-                .await
-                .context("failed to lock a resource")?;
-            if found.is_none() {
+            if !tx.lock_resource(resource_id).await? {
                 return Err(ResourceError::NotFound(resource_id).into());
             }
             sqlx::query("DELETE FROM resource_hours WHERE resource_id = $1")
@@ -419,13 +251,10 @@ impl SchedulingStore {
             return Err(ResourceError::NotFound(resource_id).into());
         }
         let rows: Vec<(i32, i32, i32)> = with_db!(&self.db, |pool| {
-            sqlx::query_as(
-                "SELECT weekday, start_minute, end_minute FROM resource_hours \
-                 WHERE resource_id = $1 ORDER BY weekday, start_minute",
-            )
-            .bind(resource_id.to_string())
-            .fetch_all(pool)
-            .await
+            sqlx::query_as(SELECT_RESOURCE_HOURS)
+                .bind(resource_id.to_string())
+                .fetch_all(pool)
+                .await
         })
         .context("failed to read resource hours")?;
         Ok(weekly_hours(rows)?)
@@ -440,8 +269,9 @@ impl SchedulingStore {
         now: DateTime<Utc>,
     ) -> Result<ResourceException, SchedulingError> {
         let fingerprint = new.fingerprint();
-        let exception_id = with_retries("a resource exception's request id", || {
-            self.try_add_resource_exception(new, &fingerprint, caller, now)
+        let key = IdempotencyKey::new(ADD_RESOURCE_EXCEPTION, &new.request_id, &fingerprint);
+        let exception_id = retrying("a resource exception's request id", || {
+            self.try_add_resource_exception(new, &key, caller, now)
         })
         .await?;
         self.resource_exception(exception_id).await?.ok_or_else(|| {
@@ -452,60 +282,43 @@ impl SchedulingStore {
     async fn try_add_resource_exception(
         &self,
         new: &NewResourceException,
-        fingerprint: &str,
+        key: &IdempotencyKey<'_>,
         caller: &Caller,
         now: DateTime<Utc>,
-    ) -> Result<ResourceExceptionId, Attempt> {
+    ) -> Result<ResourceExceptionId, Attempt<SchedulingError>> {
         in_transaction!(&self.db, |tx| {
-            if let Some((earlier_fingerprint, resource_id)) =
-                earlier_request!(tx, ADD_RESOURCE_EXCEPTION, new.request_id)
-            {
-                if earlier_fingerprint != fingerprint {
-                    return Err(SchedulingError::RequestIdReused.into());
-                }
-                let exception_id = ResourceExceptionId::parse(&resource_id)
-                    .map_err(anyhow::Error::msg)
-                    .context("idempotency_keys holds a malformed resource exception id")?;
-                Ok::<_, Attempt>(exception_id)
-            } else {
-                let found: Option<String> =
-                    sqlx::query_scalar("SELECT resource_id FROM resources WHERE resource_id = $1")
-                        .bind(new.resource_id.to_string())
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .context("failed to read a resource")?;
-                if found.is_none() {
-                    return Err(
-                        SchedulingError::from(ResourceError::NotFound(new.resource_id)).into(),
-                    );
-                }
-                let exception_id = ResourceExceptionId::new();
-                sqlx::query(
-                    "INSERT INTO resource_exceptions (resource_exception_id, resource_id, \
-                     start_at, end_at, kind, note, created_at, created_by) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(exception_id.to_string())
-                .bind(new.resource_id.to_string())
-                .bind(new.span.start())
-                .bind(new.span.end())
-                .bind(new.kind.as_str())
-                .bind(new.note.as_ref().map(Note::as_str))
-                .bind(now)
-                .bind(caller.subject.as_str())
-                .execute(&mut *tx)
-                .await
-                .context("failed to insert a resource exception")?;
-                record_request!(
-                    tx,
-                    ADD_RESOURCE_EXCEPTION,
-                    new.request_id,
-                    fingerprint,
-                    exception_id.to_string(),
-                    now
-                );
-                Ok(exception_id)
+            // A retry: the first call's result, and nothing written.
+            if let Some(exception_id) = tx.earlier_result(key).await? {
+                return Ok(exception_id);
             }
+            let found: Option<String> =
+                sqlx::query_scalar("SELECT resource_id FROM resources WHERE resource_id = $1")
+                    .bind(new.resource_id.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .context("failed to read a resource")?;
+            if found.is_none() {
+                return Err(SchedulingError::from(ResourceError::NotFound(new.resource_id)).into());
+            }
+            let exception_id = ResourceExceptionId::new();
+            sqlx::query(
+                "INSERT INTO resource_exceptions (resource_exception_id, resource_id, \
+                 start_at, end_at, kind, note, created_at, created_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(exception_id.to_string())
+            .bind(new.resource_id.to_string())
+            .bind(new.span.start())
+            .bind(new.span.end())
+            .bind(new.kind.as_str())
+            .bind(new.note.as_ref().map(Note::as_str))
+            .bind(now)
+            .bind(caller.subject.as_str())
+            .execute(&mut *tx)
+            .await
+            .context("failed to insert a resource exception")?;
+            tx.claim(key, &exception_id.to_string(), now).await?;
+            Ok::<_, Attempt<SchedulingError>>(exception_id)
         })
     }
 
@@ -653,11 +466,14 @@ impl SchedulingStore {
                 appointment_type_id,
             ));
         }
-        let requirements = with_db!(&self.db, |pool| type_requirements!(
-            pool,
-            appointment_type_id
-        ));
-        Ok(requirements)
+        let rows = with_db!(&self.db, |pool| {
+            sqlx::query_as(SELECT_REQUIREMENTS)
+                .bind(appointment_type_id.to_string())
+                .fetch_all(pool)
+                .await
+        })
+        .context("failed to read an appointment type's resources")?;
+        Ok(requirements_from_rows(rows)?)
     }
 
     /// Fills in the resources each appointment holds.
@@ -771,6 +587,227 @@ impl SchedulingStore {
     }
 }
 
+/// Resources inside a booking's (or a reschedule's) transaction.
+pub(crate) trait ResourcesTx {
+    /// Chooses the resources a booking of `slot` holds for `needs`, preferring those in
+    /// `prefer`, not counting appointment `except` (one being moved no longer holds its time);
+    /// or the error naming what is in the way. Returns the ids sorted. The caller has locked
+    /// the provider's row; this then locks every resource of the kinds asked for, in one
+    /// statement in one global order (see [`LOCK_RESOURCES`]).
+    async fn assign_resources(
+        &mut self,
+        needs: &ResourceNeeds,
+        prefer: &[ResourceId],
+        slot: &AppointmentSlot,
+        time_zone: Tz,
+        except: Option<AppointmentId>,
+    ) -> Result<Vec<ResourceId>, SchedulingError>;
+
+    /// Records that an appointment holds `resource_ids`.
+    async fn hold_resources(
+        &mut self,
+        appointment_id: AppointmentId,
+        resource_ids: &[ResourceId],
+    ) -> anyhow::Result<()>;
+
+    /// The resources an appointment holds.
+    async fn held_resources(
+        &mut self,
+        appointment_id: AppointmentId,
+    ) -> anyhow::Result<Vec<ResourceId>>;
+
+    /// What an appointment type needs, in the order given.
+    async fn type_requirements(
+        &mut self,
+        appointment_type_id: AppointmentTypeId,
+    ) -> anyhow::Result<Vec<ResourceRequirement>>;
+
+    /// Locks a resource's row until the transaction ends (PostgreSQL), so that bookings that
+    /// may use it take turns with a change of its hours; `false` when there is no such resource.
+    async fn lock_resource(&mut self, resource_id: ResourceId) -> anyhow::Result<bool>;
+}
+
+for_each_backend! {
+    impl ResourcesTx for Conn {
+        async fn assign_resources(
+            &mut self,
+            needs: &ResourceNeeds,
+            prefer: &[ResourceId],
+            slot: &AppointmentSlot,
+            time_zone: Tz,
+            except: Option<AppointmentId>,
+        ) -> Result<Vec<ResourceId>, SchedulingError> {
+            if needs.is_empty() {
+                return Ok(Vec::new());
+            }
+            let chosen_kinds = chosen_kinds(self, &needs.chosen).await?;
+            let [chairs, rooms, equipment] = needs.kinds(&chosen_kinds);
+            let rows: Vec<(String, String, String, bool)> =
+                sqlx::query_as(Conn::pick(READ_RESOURCES, LOCK_RESOURCES))
+                    .bind(chairs)
+                    .bind(rooms)
+                    .bind(equipment)
+                    .fetch_all(&mut *self)
+                    .await
+                    .context("failed to lock resources")?;
+            let mut candidates = Vec::with_capacity(rows.len());
+            for (id, name, kind, in_service) in rows {
+                let resource_id = ResourceId::parse(&id)
+                    .map_err(anyhow::Error::msg)
+                    .context("resources holds a malformed id")?;
+                let kind = ResourceKind::parse(&kind)
+                    .ok_or_else(|| anyhow::anyhow!("resources holds a corrupt kind"))?;
+                let obstacle = if in_service {
+                    obstacle(self, resource_id, slot, time_zone, except).await?
+                } else {
+                    Some(Obstacle::OutOfService)
+                };
+                candidates.push(Candidate {
+                    resource_id,
+                    name,
+                    kind,
+                    obstacle,
+                });
+            }
+            // Preferred resources first: "any chair" then keeps the chair it had.
+            candidates.sort_by_key(|candidate| !prefer.contains(&candidate.resource_id));
+            Ok(assign(needs, &candidates)?)
+        }
+
+        async fn hold_resources(
+            &mut self,
+            appointment_id: AppointmentId,
+            resource_ids: &[ResourceId],
+        ) -> anyhow::Result<()> {
+            for resource_id in resource_ids {
+                sqlx::query(
+                    "INSERT INTO appointment_resources (appointment_id, resource_id) \
+                     VALUES ($1, $2)",
+                )
+                .bind(appointment_id.to_string())
+                .bind(resource_id.to_string())
+                .execute(&mut *self)
+                .await
+                .context("failed to record an appointment's resources")?;
+            }
+            Ok(())
+        }
+
+        async fn held_resources(
+            &mut self,
+            appointment_id: AppointmentId,
+        ) -> anyhow::Result<Vec<ResourceId>> {
+            let held: Vec<(String,)> = sqlx::query_as(
+                "SELECT resource_id FROM appointment_resources WHERE appointment_id = $1",
+            )
+            .bind(appointment_id.to_string())
+            .fetch_all(&mut *self)
+            .await
+            .context("failed to read an appointment's resources")?;
+            let mut resource_ids = Vec::with_capacity(held.len());
+            for (resource_id,) in held {
+                resource_ids.push(
+                    ResourceId::parse(&resource_id)
+                        .map_err(anyhow::Error::msg)
+                        .context("appointment_resources holds a malformed id")?,
+                );
+            }
+            Ok(resource_ids)
+        }
+
+        async fn type_requirements(
+            &mut self,
+            appointment_type_id: AppointmentTypeId,
+        ) -> anyhow::Result<Vec<ResourceRequirement>> {
+            let rows = sqlx::query_as(SELECT_REQUIREMENTS)
+                .bind(appointment_type_id.to_string())
+                .fetch_all(&mut *self)
+                .await
+                .context("failed to read an appointment type's resources")?;
+            requirements_from_rows(rows)
+        }
+
+        async fn lock_resource(&mut self, resource_id: ResourceId) -> anyhow::Result<bool> {
+            let lock = Conn::pick(
+                "SELECT resource_id FROM resources WHERE resource_id = $1",
+                "SELECT resource_id FROM resources WHERE resource_id = $1 FOR UPDATE",
+            );
+            let found: Option<String> = sqlx::query_scalar(lock)
+                .bind(resource_id.to_string())
+                .fetch_optional(&mut *self)
+                .await
+                .context("failed to lock a resource")?;
+            Ok(found.is_some())
+        }
+    }
+
+    /// The kinds of the resources a booking chose by id, refusing one that does not exist.
+    async fn chosen_kinds(
+        conn: &mut Conn,
+        chosen: &[ResourceId],
+    ) -> Result<Vec<ResourceKind>, SchedulingError> {
+        let mut kinds = Vec::with_capacity(chosen.len());
+        for id in chosen {
+            let kind: Option<String> =
+                sqlx::query_scalar("SELECT kind FROM resources WHERE resource_id = $1")
+                    .bind(id.to_string())
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .context("failed to read a resource's kind")?;
+            match kind.as_deref().and_then(ResourceKind::parse) {
+                Some(kind) => kinds.push(kind),
+                None => return Err(ResourceError::Unknown(*id).into()),
+            }
+        }
+        Ok(kinds)
+    }
+
+    /// What keeps an in-service resource from `slot`: another active appointment holding it
+    /// (other than `except`), or its hours and exceptions; `None` when it is free.
+    async fn obstacle(
+        conn: &mut Conn,
+        resource_id: ResourceId,
+        slot: &AppointmentSlot,
+        time_zone: Tz,
+        except: Option<AppointmentId>,
+    ) -> anyhow::Result<Option<Obstacle>> {
+        let clash: Option<(String, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(RESOURCE_CLASH)
+            .bind(resource_id.to_string())
+            .bind(slot.start())
+            .bind(slot.end())
+            .bind(except.map(|id| id.to_string()))
+            .fetch_optional(&mut *conn)
+            .await
+            .context("failed to check a resource's appointments")?;
+        if let Some((appointment_id, start, end)) = clash {
+            return Ok(Some(Obstacle::Busy {
+                appointment_id: AppointmentId::parse(&appointment_id)
+                    .context("appointments holds a malformed id")?,
+                start,
+                end,
+            }));
+        }
+        let hours = weekly_hours(
+            sqlx::query_as(SELECT_RESOURCE_HOURS)
+                .bind(resource_id.to_string())
+                .fetch_all(&mut *conn)
+                .await
+                .context("failed to read resource hours")?,
+        )?;
+        let rows = sqlx::query_as(RESOURCE_EXCEPTIONS_SQL)
+            .bind(resource_id.to_string())
+            .bind(slot.start())
+            .bind(slot.end())
+            .fetch_all(&mut *conn)
+            .await
+            .context("failed to read resource exceptions")?;
+        let exceptions = exception_spans(rows)?;
+        Ok(resource_availability(slot, &hours, &exceptions, time_zone)
+            .err()
+            .map(Obstacle::Unavailable))
+    }
+}
+
 /// Whether an insert or update broke the unique resource name.
 fn name_taken(error: &sqlx::Error) -> bool {
     // SQLite names the column, PostgreSQL the index.
@@ -779,7 +816,7 @@ fn name_taken(error: &sqlx::Error) -> bool {
 }
 
 /// Exception rows as `(start, end, kind, clinic_wide)`.
-pub(crate) fn exception_spans(
+fn exception_spans(
     rows: Vec<(DateTime<Utc>, DateTime<Utc>, String, i32)>,
 ) -> anyhow::Result<Vec<Closure>> {
     rows.into_iter()
@@ -792,7 +829,7 @@ pub(crate) fn exception_spans(
 }
 
 /// Requirement rows as stored.
-pub(crate) fn requirements_from_rows(
+fn requirements_from_rows(
     rows: Vec<(String, Option<String>)>,
 ) -> anyhow::Result<Vec<ResourceRequirement>> {
     rows.into_iter()

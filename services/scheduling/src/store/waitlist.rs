@@ -3,11 +3,12 @@
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use clinic_common::auth::Caller;
+use clinic_common::idempotency::{Attempt, IdempotencyKey, IdempotencyKeys, retrying};
 use clinic_common::ids::{AppointmentId, PatientId, ProviderId, RequestId};
 use clinic_common::{in_transaction, with_db};
 use uuid::Uuid;
 
-use super::{Attempt, SchedulingStore, earlier_request, record_request, sql_offset, with_retries};
+use super::{SchedulingStore, sql_offset};
 use crate::domain::waitlist::{
     NewOffer, OfferStatus, WaitlistEntry, WaitlistOffer, WaitlistStatus, WaitlistWish,
     weekdays_from_text, weekdays_to_text,
@@ -38,12 +39,14 @@ impl SchedulingStore {
     pub async fn create_waitlist_entry(
         &self,
         wish: &WaitlistWish,
-        (request_id, fingerprint): (&RequestId, &str),
+        request_id: &RequestId,
         caller: &Caller,
         now: DateTime<Utc>,
     ) -> Result<WaitlistEntry, SchedulingError> {
-        let entry_id = with_retries("a waitlist entry", || {
-            self.try_create_waitlist_entry(wish, (request_id, fingerprint), caller, now)
+        let fingerprint = wish.fingerprint();
+        let key = IdempotencyKey::new(CREATE_WAITLIST_ENTRY, request_id, &fingerprint);
+        let entry_id = retrying("a waitlist entry", || {
+            self.try_create_waitlist_entry(wish, &key, caller, now)
         })
         .await?;
         self.waitlist_entry(entry_id).await?.ok_or_else(|| {
@@ -54,56 +57,42 @@ impl SchedulingStore {
     async fn try_create_waitlist_entry(
         &self,
         wish: &WaitlistWish,
-        (request_id, fingerprint): (&RequestId, &str),
+        key: &IdempotencyKey<'_>,
         caller: &Caller,
         now: DateTime<Utc>,
-    ) -> Result<Uuid, Attempt> {
+    ) -> Result<Uuid, Attempt<SchedulingError>> {
         in_transaction!(&self.db, |tx| {
-            if let Some((earlier_fingerprint, resource_id)) =
-                earlier_request!(tx, CREATE_WAITLIST_ENTRY, request_id)
-            {
-                if earlier_fingerprint != fingerprint {
-                    return Err(SchedulingError::RequestIdReused.into());
-                }
-                let entry_id = Uuid::parse_str(&resource_id)
-                    .context("idempotency_keys holds a malformed waitlist entry id")?;
-                Ok::<_, Attempt>(entry_id)
-            } else {
-                let entry_id = Uuid::new_v4();
-                let preferences = &wish.preferences;
-                sqlx::query(
-                    "INSERT INTO waitlist_entries (waitlist_entry_id, patient_id, provider_id, \
-                     appointment_type_id, duration_minutes, earliest_start_minute, \
-                     latest_end_minute, weekdays, first_day, last_day, note, status, \
-                     created_at, created_by, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'waiting', $12, $13, $12)",
-                )
-                .bind(entry_id.to_string())
-                .bind(wish.patient_id.to_string())
-                .bind(wish.provider_id.map(|id| id.to_string()))
-                .bind(wish.appointment_type_id.map(|id| id.to_string()))
-                .bind(i32::try_from(wish.length.num_minutes()).unwrap_or(i32::MAX))
-                .bind(preferences.earliest_start_minute.map(i32::from))
-                .bind(preferences.latest_end_minute.map(i32::from))
-                .bind(weekdays_to_text(&preferences.weekdays))
-                .bind(wish.first_day)
-                .bind(wish.last_day)
-                .bind(wish.note.as_ref().map(Note::as_str))
-                .bind(now)
-                .bind(caller.subject.as_str())
-                .execute(&mut *tx)
-                .await
-                .context("failed to insert a waitlist entry")?;
-                record_request!(
-                    tx,
-                    CREATE_WAITLIST_ENTRY,
-                    request_id,
-                    fingerprint,
-                    entry_id.to_string(),
-                    now
-                );
-                Ok(entry_id)
+            // A retry: the first call's result, and nothing written.
+            if let Some(entry_id) = tx.earlier_result(key).await? {
+                return Ok(entry_id);
             }
+            let entry_id = Uuid::new_v4();
+            let preferences = &wish.preferences;
+            sqlx::query(
+                "INSERT INTO waitlist_entries (waitlist_entry_id, patient_id, provider_id, \
+                 appointment_type_id, duration_minutes, earliest_start_minute, \
+                 latest_end_minute, weekdays, first_day, last_day, note, status, \
+                 created_at, created_by, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'waiting', $12, $13, $12)",
+            )
+            .bind(entry_id.to_string())
+            .bind(wish.patient_id.to_string())
+            .bind(wish.provider_id.map(|id| id.to_string()))
+            .bind(wish.appointment_type_id.map(|id| id.to_string()))
+            .bind(i32::try_from(wish.length.num_minutes()).unwrap_or(i32::MAX))
+            .bind(preferences.earliest_start_minute.map(i32::from))
+            .bind(preferences.latest_end_minute.map(i32::from))
+            .bind(weekdays_to_text(&preferences.weekdays))
+            .bind(wish.first_day)
+            .bind(wish.last_day)
+            .bind(wish.note.as_ref().map(Note::as_str))
+            .bind(now)
+            .bind(caller.subject.as_str())
+            .execute(&mut *tx)
+            .await
+            .context("failed to insert a waitlist entry")?;
+            tx.claim(key, &entry_id.to_string(), now).await?;
+            Ok::<_, Attempt<SchedulingError>>(entry_id)
         })
     }
 
