@@ -11,14 +11,14 @@
 //!   collectors' assignments, promises to pay and payment plans.
 //! - `follower`: the background task that reads billing's feed and the patient registry.
 //! - `registry`: what the patient registry says about reaching a patient.
-//! - [`app`]: what each RPC does once converted and authorised (the desk: composing the store's
-//!   reads, the registry's and billing's answers and the domain's rules), and building and
-//!   running the service.
+//! - `app`: the application layer, what each RPC does once converted and authorised (the desk:
+//!   composing the store's reads, the registry's and billing's answers and the domain's rules).
 //! - `grpc`: `clinic.collections.v1.CollectionsService`, converting at the edge.
 //! - `printing` and `export`: notices as PDF (any script), KPIs as CSV and XLSX.
-//! - [`config`]: the service's settings.
+//! - [`startup`] and [`config`]: building and running the service, with the ledger follower
+//!   beside the server.
 
-pub mod app;
+mod app;
 pub mod config;
 mod domain;
 mod export;
@@ -26,10 +26,11 @@ mod follower;
 mod grpc;
 mod printing;
 mod registry;
+pub mod startup;
 mod store;
 
-pub use app::{App, SERVICE_NAME};
 pub use config::Settings;
+pub use startup::{App, SERVICE_NAME};
 
 /// Applies the collections service's migrations to the database at `database_url` and returns.
 pub async fn migrate(database_url: &str) -> anyhow::Result<()> {

@@ -4,16 +4,16 @@
 //! - `domain`: the model and its rules (no storage, no transport).
 //! - `store`: the tables, on SQLite or PostgreSQL.
 //! - `grpc`: `clinic.patients.v1.PatientService`, converting at the edge.
-//! - [`app`] and [`config`]: building and running the service.
+//! - [`startup`] and [`config`]: building and running the service.
 
-pub mod app;
 pub mod config;
 mod domain;
 mod grpc;
+pub mod startup;
 mod store;
 
-pub use app::{App, SERVICE_NAME};
 pub use config::Settings;
+pub use startup::{App, SERVICE_NAME};
 
 /// Applies the registry's migrations to the database at `database_url` and returns.
 pub async fn migrate(database_url: &str) -> anyhow::Result<()> {

@@ -1,5 +1,5 @@
 //! The store layer without the gRPC edge: a booking and a check-in done with the same store
-//! calls the RPCs make (through `flows`), minus the transport, the token check and the patient
+//! calls the RPCs make (through `app`), minus the transport, the token check and the patient
 //! registry. The scheduling benchmark runs it beside the service to show what gRPC costs; it is
 //! not an API for anything else.
 

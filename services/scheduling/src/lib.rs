@@ -5,29 +5,29 @@
 //!
 //! - `domain`: the model and its rules (no storage, no transport).
 //! - `store`: the tables, on SQLite or PostgreSQL.
-//! - `flows`: what a request does when it takes more than one step (asking the patient
+//! - `app`: the application layer, what a request does when it takes more than one step (asking the patient
 //!   registry, reading what a write needs, announcing queue changes, offering freed time to the
 //!   waitlist); the gRPC handlers call one function of it.
 //! - `feed`: announcing queue changes to everyone watching the queue.
 //! - `grpc`: `clinic.scheduling.v1.SchedulingService`, converting at the edge, and the client of
 //!   the patient registry this service asks about patients.
-//! - [`app`] and [`config`]: building and running the service.
+//! - [`startup`] and [`config`]: building and running the service.
 //! - [`direct`]: the store calls of a booking and a check-in without gRPC, for the benchmark.
 
-pub mod app;
+mod app;
 pub mod config;
 pub mod direct;
 mod domain;
 mod feed;
-mod flows;
 mod front_desk;
 mod grpc;
 mod reminders;
 mod spans;
+pub mod startup;
 mod store;
 
-pub use app::{App, SERVICE_NAME};
 pub use config::Settings;
+pub use startup::{App, SERVICE_NAME};
 
 /// Applies scheduling's migrations to the database at `database_url` and returns.
 pub async fn migrate(database_url: &str) -> anyhow::Result<()> {

@@ -173,6 +173,25 @@ macro_rules! backend_tests {
     };
 }
 
+/// Runs each named `async fn(TestDatabase)` on PostgreSQL only (`postgres::<name>`), for what
+/// only PostgreSQL does (several replicas on one database); ignored unless asked for, as the
+/// PostgreSQL runs of [`backend_tests!`] are.
+#[macro_export]
+macro_rules! postgres_tests {
+    ($($name:ident),+ $(,)?) => {
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[ignore = "needs PostgreSQL: set CLINIC_TEST_POSTGRES_URL and run ignored \
+                            tests (scripts/test does both)"]
+                async fn $name() {
+                    super::$name($crate::TestDatabase::postgres_for_test().await).await;
+                }
+            )+
+        }
+    };
+}
+
 /// The signing key every test deployment uses.
 pub fn signing_secret() -> SecretString {
     SecretString::from("test-signing-key-that-is-long-enough-for-hs256")

@@ -1,4 +1,4 @@
-//! The collections service's application layer, and building and running the service.
+//! The collections service's application layer.
 //!
 //! [`Desk`] does what an RPC asks for once its request is converted and its caller authorised:
 //! it composes the store's reads, asks the patient registry and billing, and judges with the
@@ -12,8 +12,6 @@
 //! - `notices`: statements and collection notices, as text or PDF;
 //! - `worklist`: the accounts to work now, ranked;
 //! - `reports`: aging, billing-issue trends and the KPIs.
-//!
-//! [`App`] builds the service and runs it, with the ledger follower beside the server.
 
 mod accounts;
 mod billing;
@@ -24,7 +22,6 @@ mod payments;
 mod plans;
 mod promises;
 mod reports;
-mod server;
 mod worklist;
 
 pub(crate) use accounts::AccountView;
@@ -33,7 +30,6 @@ pub(crate) use notices::{NoticeFormat, RenderedNotice};
 pub(crate) use payments::{PhonePayment, TakenPayment};
 pub(crate) use plans::PlanView;
 pub(crate) use reports::{ExportedKpis, KpiReport};
-pub use server::{App, SERVICE_NAME};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;

@@ -21,7 +21,7 @@ impl SchedulingGrpc {
         authorize(&request, &[Role::Reception, Role::Manager, Role::Service])?;
         let query = convert::slot_query(request.get_ref()).map_err(SchedulingError::from)?;
         record_appointment_type_id(query.appointment_type_id);
-        let found = self.flows.find_free_slots(&query).await?;
+        let found = self.scheduling.find_free_slots(&query).await?;
         let page: Vec<pb::FreeSlot> = found
             .slots
             .into_iter()
@@ -40,7 +40,10 @@ impl SchedulingGrpc {
         let caller = authorize(&request, &[Role::Reception, Role::Manager, Role::Service])?;
         let requested =
             convert::new_appointment(request.into_inner()).map_err(SchedulingError::from)?;
-        let appointment = self.flows.create_appointment(requested, &caller).await?;
+        let appointment = self
+            .scheduling
+            .create_appointment(requested, &caller)
+            .await?;
         Ok(Response::new(appointment_to_proto(&appointment)))
     }
 
@@ -90,7 +93,7 @@ impl SchedulingGrpc {
             convert::cancellation(request.get_ref()).map_err(SchedulingError::from)?;
         record_appointment_id(appointment_id);
         let appointment = self
-            .flows
+            .scheduling
             .cancel_appointment(appointment_id, reason, &caller)
             .await?;
         Ok(Response::new(appointment_to_proto(&appointment)))
@@ -137,7 +140,10 @@ impl SchedulingGrpc {
     ) -> Result<Response<pb::Appointment>, Status> {
         let caller = authorize(&request, &[Role::Reception, Role::Manager])?;
         let appointment_id = requested_appointment(&request.get_ref().appointment_id)?;
-        let appointment = self.flows.mark_no_show(appointment_id, &caller).await?;
+        let appointment = self
+            .scheduling
+            .mark_no_show(appointment_id, &caller)
+            .await?;
         Ok(Response::new(appointment_to_proto(&appointment)))
     }
 
@@ -149,7 +155,7 @@ impl SchedulingGrpc {
         let requested = convert::reschedule(request.get_ref()).map_err(SchedulingError::from)?;
         record_appointment_id(requested.appointment_id);
         let (old, new) = self
-            .flows
+            .scheduling
             .reschedule_appointment(requested, &caller)
             .await?;
         Ok(Response::new(pb::RescheduleAppointmentResponse {

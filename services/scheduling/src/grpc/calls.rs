@@ -24,7 +24,7 @@ impl SchedulingGrpc {
             return Err(SchedulingError::from(violations).into());
         };
         let tasks = self
-            .flows
+            .scheduling
             .call_tasks(request.get_ref().show_done, (size, offset))
             .await?;
         Ok(Response::new(pb::ListCallTasksResponse {
@@ -64,7 +64,7 @@ impl SchedulingGrpc {
         request: Request<pb::ListTomorrowRequest>,
     ) -> Result<Response<pb::ListTomorrowResponse>, Status> {
         authorize(&request, STAFF)?;
-        let (tomorrow, appointments) = self.flows.tomorrow().await?;
+        let (tomorrow, appointments) = self.scheduling.tomorrow().await?;
         let listed = appointments
             .into_iter()
             .map(|listed| {

@@ -19,7 +19,10 @@ impl SchedulingGrpc {
         let (provider_id, hours) =
             convert::working_hours(request.get_ref()).map_err(SchedulingError::from)?;
         tracing::Span::current().record("provider_id", tracing::field::display(provider_id));
-        let hours = self.flows.set_working_hours(provider_id, &hours).await?;
+        let hours = self
+            .scheduling
+            .set_working_hours(provider_id, &hours)
+            .await?;
         Ok(Response::new(convert::working_hours_to_proto(
             provider_id,
             &hours,
@@ -99,7 +102,10 @@ impl SchedulingGrpc {
             "schedule_exception_id",
             tracing::field::display(exception_id),
         );
-        let exception = self.flows.delete_schedule_exception(exception_id).await?;
+        let exception = self
+            .scheduling
+            .delete_schedule_exception(exception_id)
+            .await?;
         Ok(Response::new(convert::schedule_exception_to_proto(
             &exception,
         )))

@@ -16,7 +16,10 @@ impl SchedulingGrpc {
     ) -> Result<Response<pb::KioskAppointment>, Status> {
         let caller = authorize(&request, &[Role::Kiosk, Role::Reception, Role::Manager])?;
         let lookup = convert::kiosk_lookup(request.get_ref()).map_err(SchedulingError::from)?;
-        let found = self.flows.find_todays_appointment(&lookup, &caller).await?;
+        let found = self
+            .scheduling
+            .find_todays_appointment(&lookup, &caller)
+            .await?;
         Ok(Response::new(convert::kiosk_appointment_to_proto(
             &KioskView {
                 appointment: &found.appointment,
@@ -35,7 +38,10 @@ impl SchedulingGrpc {
         let at_kiosk = caller.role == Role::Kiosk;
         let command =
             convert::check_in(request.get_ref(), at_kiosk).map_err(SchedulingError::from)?;
-        let checked_in = self.flows.check_in_appointment(&command, &caller).await?;
+        let checked_in = self
+            .scheduling
+            .check_in_appointment(&command, &caller)
+            .await?;
         let mut appointment = appointment_to_proto(&checked_in.appointment);
         if at_kiosk {
             // Clinical and staff notes are not for the lobby.

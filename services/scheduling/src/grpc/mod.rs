@@ -1,7 +1,7 @@
 //! Scheduling over gRPC: each handler checks the caller's role, converts the request into a
 //! domain command, runs it and converts the result back. A request that takes one store call
 //! makes it; one that takes more steps (asking the patient registry, announcing queue changes,
-//! offering freed time to the waitlist) calls one function of `flows`.
+//! offering freed time to the waitlist) calls one function of `app`.
 //!
 //! The handler bodies sit in one module per area, as in `domain`; [`SchedulingService`] below
 //! forwards each RPC to its body, under the RPC's span.
@@ -34,10 +34,10 @@ use clinic_proto::scheduling::v1::scheduling_service_server::SchedulingService;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
+use crate::app::Scheduling;
 use crate::config::Settings;
 use crate::domain::{AppointmentTypeId, SchedulingError};
 use crate::feed::QueueFeed;
-use crate::flows::Flows;
 use crate::spans::{record_appointment_id, record_appointment_type_id};
 use crate::store::SchedulingStore;
 
@@ -49,7 +49,7 @@ type Watch<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 /// Implements `clinic.scheduling.v1.SchedulingService`.
 pub struct SchedulingGrpc {
     store: SchedulingStore,
-    flows: Flows,
+    scheduling: Scheduling,
     feed: QueueFeed,
     clock: SharedClock,
     settings: Arc<Settings>,
@@ -63,7 +63,7 @@ impl SchedulingGrpc {
         clock: SharedClock,
         settings: Arc<Settings>,
     ) -> Self {
-        let flows = Flows::new(
+        let scheduling = Scheduling::new(
             store.clone(),
             registry,
             feed.clone(),
@@ -72,7 +72,7 @@ impl SchedulingGrpc {
         );
         SchedulingGrpc {
             store,
-            flows,
+            scheduling,
             feed,
             clock,
             settings,

@@ -1,5 +1,5 @@
 //! Planned visits over gRPC: recording, the due list, booking a chosen slot. Recording and
-//! booking are in `flows::planned`.
+//! booking are in `app::planned`.
 
 use clinic_common::auth::{Role, authorize};
 use clinic_common::validation::FieldViolations;
@@ -23,7 +23,7 @@ impl SchedulingGrpc {
     ) -> Result<Response<pb::PlannedVisit>, Status> {
         let caller = authorize(&request, STAFF)?;
         let draft = convert::planned_visit_draft(request.into_inner());
-        let planned = self.flows.create_planned_visit(draft, &caller).await?;
+        let planned = self.scheduling.create_planned_visit(draft, &caller).await?;
         Ok(Response::new(plan_to_proto(&planned)))
     }
 
@@ -86,7 +86,7 @@ impl SchedulingGrpc {
         let caller = authorize(&request, STAFF)?;
         let command =
             convert::book_planned_visit(request.get_ref()).map_err(SchedulingError::from)?;
-        let (planned, appointment) = self.flows.book_planned_visit(command, &caller).await?;
+        let (planned, appointment) = self.scheduling.book_planned_visit(command, &caller).await?;
         Ok(Response::new(pb::BookPlannedVisitResponse {
             planned_visit: Some(plan_to_proto(&planned)),
             appointment: Some(appointment_to_proto(&appointment)),

@@ -77,7 +77,10 @@ impl SchedulingGrpc {
     ) -> Result<Response<pb::RegisterWalkInResponse>, Status> {
         let caller = authorize(&request, &[Role::Reception, Role::Manager])?;
         let requested = convert::walk_in(request.get_ref()).map_err(SchedulingError::from)?;
-        let entry = self.flows.register_walk_in(&requested, &caller).await?;
+        let entry = self
+            .scheduling
+            .register_walk_in(&requested, &caller)
+            .await?;
         Ok(Response::new(pb::RegisterWalkInResponse {
             queue_entry: Some(convert::queue_entry_to_proto(&entry)),
         }))

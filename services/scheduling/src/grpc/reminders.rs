@@ -1,5 +1,5 @@
 //! Messages to patients over gRPC: the outbox, and replies to reminders (what a reply does is in
-//! `flows::messages`).
+//! `app::messages`).
 
 use clinic_common::auth::{Role, authorize};
 use clinic_common::validation::FieldViolations;
@@ -33,7 +33,10 @@ impl SchedulingGrpc {
         let (Some(appointment_id), Some((size, offset))) = (appointment_id, page) else {
             return Err(SchedulingError::from(violations).into());
         };
-        let messages = self.flows.outbox(appointment_id, (size, offset)).await?;
+        let messages = self
+            .scheduling
+            .outbox(appointment_id, (size, offset))
+            .await?;
         Ok(Response::new(pb::ListOutboxMessagesResponse {
             next_page_token: next_page_token(offset, size, messages.len()),
             messages: messages.iter().map(message_to_proto).collect(),
@@ -46,7 +49,7 @@ impl SchedulingGrpc {
     ) -> Result<Response<pb::RecordReplyResponse>, Status> {
         let caller = authorize(&request, &[Role::Service, Role::Reception, Role::Manager])?;
         let reply = convert::reply(request.get_ref()).map_err(SchedulingError::from)?;
-        let (action, appointment) = self.flows.record_reply(&reply, &caller).await?;
+        let (action, appointment) = self.scheduling.record_reply(&reply, &caller).await?;
         Ok(Response::new(pb::RecordReplyResponse {
             action,
             appointment: Some(appointment_to_proto(&appointment)),

@@ -1,6 +1,6 @@
 //! The waitlist over gRPC: entries, offers made when time frees up, accepting and declining.
 //! The rule for who is offered what is in `domain::waitlist`; adding entries and accepting offers
-//! are in `flows::waitlist`.
+//! are in `app::waitlist`.
 
 use clinic_common::auth::{Role, authorize};
 use clinic_common::validation::FieldViolations;
@@ -24,8 +24,11 @@ impl SchedulingGrpc {
         request: Request<pb::CreateWaitlistEntryRequest>,
     ) -> Result<Response<pb::WaitlistEntry>, Status> {
         let caller = authorize(&request, STAFF)?;
-        let draft = convert::waitlist_draft(request.into_inner(), self.flows.today());
-        let created = self.flows.create_waitlist_entry(draft, &caller).await?;
+        let draft = convert::waitlist_draft(request.into_inner(), self.scheduling.today());
+        let created = self
+            .scheduling
+            .create_waitlist_entry(draft, &caller)
+            .await?;
         Ok(Response::new(entry_to_proto(&created)))
     }
 
@@ -114,7 +117,10 @@ impl SchedulingGrpc {
     ) -> Result<Response<pb::AcceptWaitlistOfferResponse>, Status> {
         let caller = authorize(&request, STAFF)?;
         let offer_id = requested_offer(request.get_ref().waitlist_offer_id.as_str())?;
-        let (offer, appointment) = self.flows.accept_waitlist_offer(offer_id, &caller).await?;
+        let (offer, appointment) = self
+            .scheduling
+            .accept_waitlist_offer(offer_id, &caller)
+            .await?;
         Ok(Response::new(pb::AcceptWaitlistOfferResponse {
             waitlist_offer: Some(offer_to_proto(&offer)),
             appointment: Some(appointment_to_proto(&appointment)),

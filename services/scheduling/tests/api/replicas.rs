@@ -7,7 +7,7 @@ use std::time::Duration;
 use clinic_common::auth::Role;
 use clinic_proto::scheduling::v1 as pb;
 use clinic_proto::scheduling::v1::scheduling_service_client::SchedulingServiceClient;
-use clinic_test_support::{RunningService, TestDatabase};
+use clinic_test_support::{RunningService, TestDatabase, postgres_tests};
 use sqlx::Connection;
 use tokio::time::timeout;
 use tonic::Streaming;
@@ -15,23 +15,10 @@ use tonic::Streaming;
 use crate::TestClinic;
 use crate::check_in::by_id;
 
-mod postgres {
-    use clinic_test_support::TestDatabase;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_check_in_on_one_replica_reaches_the_watches_on_another() {
-        if let Some(database) = TestDatabase::postgres().await {
-            super::a_check_in_on_one_replica_reaches_the_watches_on_another(database).await;
-        }
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_replica_that_lost_its_notifications_reads_the_queue_again_and_hears_later_changes() {
-        if let Some(database) = TestDatabase::postgres().await {
-            super::a_replica_that_lost_its_notifications_reads_the_queue_again_and_hears_later_changes(database).await;
-        }
-    }
-}
+postgres_tests!(
+    a_check_in_on_one_replica_reaches_the_watches_on_another,
+    a_replica_that_lost_its_notifications_reads_the_queue_again_and_hears_later_changes,
+);
 
 /// How long a change may take to reach another replica's watch before the test gives up.
 const EVENTUALLY: Duration = Duration::from_secs(10);

@@ -6,9 +6,9 @@ use clinic_proto::scheduling::v1 as pb;
 use clinic_proto::{date_from_proto, date_to_proto, timestamp_from_proto, timestamp_to_proto};
 
 use super::{appointment_type_id, optional, patient_id, provider_id, uuid_field};
+use crate::app::{BookPlannedVisit, PlannedVisitDraft};
 use crate::domain::Note;
 use crate::domain::planned::{PlannedStatus, PlannedVisit};
-use crate::flows::{BookPlannedVisit, PlannedVisitDraft};
 
 /// A `CreatePlannedVisit` request, each field parsed and every problem reported.
 pub fn planned_visit_draft(request: pb::CreatePlannedVisitRequest) -> PlannedVisitDraft {

@@ -6,9 +6,9 @@ use clinic_proto::scheduling::v1 as pb;
 use clinic_proto::timestamp_to_proto;
 
 use super::appointment_id;
+use crate::app::{ReplyRequest, ReplyTarget};
 use crate::domain::reminders::{Channel, OutboxMessage};
 use crate::domain::{ConfirmationCode, Note};
-use crate::flows::{ReplyRequest, ReplyTarget};
 
 /// A `RecordReply` request: the appointment by id or by confirmation code (one of the two).
 pub fn reply(request: &pb::RecordReplyRequest) -> Result<ReplyRequest, FieldViolations> {

@@ -11,9 +11,9 @@ use super::{
     appointment_type_id, day_of_week_to_proto, optional, patient_id, provider_id, slot_preferences,
     time_of_day_to_proto,
 };
+use crate::app::WaitlistDraft;
 use crate::domain::Note;
 use crate::domain::waitlist::{OfferStatus, WaitlistEntry, WaitlistOffer, WaitlistStatus};
-use crate::flows::WaitlistDraft;
 
 /// A `CreateWaitlistEntry` request, each field parsed and every problem reported; `today`
 /// (clinic-local) is the earliest day the range may end on.

@@ -5,7 +5,7 @@ use clinic_common::auth::Caller;
 use clinic_common::ids::AppointmentId;
 use clinic_common::validation::FieldViolations;
 
-use super::Flows;
+use super::Scheduling;
 use crate::domain::waitlist::FreedBy;
 use crate::domain::{
     Appointment, AppointmentSlot, AppointmentType, BookingRequest, NewAppointment, Note,
@@ -13,7 +13,7 @@ use crate::domain::{
 };
 use crate::spans::record_appointment_id;
 
-impl Flows {
+impl Scheduling {
     /// Books an appointment, or answers a retry with the appointment the first call booked, from
     /// what it stored: even if the registry is down or the appointment type has changed since.
     pub async fn create_appointment(

@@ -40,7 +40,7 @@ pub use waitlist::WaitlistDraft;
 /// Everything a request's steps use: the store, the patient registry, the queue feed, the clock
 /// and the clinic's settings.
 #[derive(Clone)]
-pub struct Flows {
+pub struct Scheduling {
     store: SchedulingStore,
     registry: PatientRegistry,
     feed: QueueFeed,
@@ -48,7 +48,7 @@ pub struct Flows {
     settings: Arc<Settings>,
 }
 
-impl Flows {
+impl Scheduling {
     pub fn new(
         store: SchedulingStore,
         registry: PatientRegistry,
@@ -56,7 +56,7 @@ impl Flows {
         clock: SharedClock,
         settings: Arc<Settings>,
     ) -> Self {
-        Flows {
+        Scheduling {
             store,
             registry,
             feed,

@@ -7,7 +7,7 @@ use clinic_common::ids::{PatientId, ProviderId};
 use clinic_common::time::{day_span, local_date};
 use clinic_common::validation::FieldViolations;
 
-use super::Flows;
+use super::Scheduling;
 use crate::domain::{
     Appointment, AppointmentStatus, AppointmentTypeId, CheckInCommand, CheckInTarget,
     ConsultantLoad, FirstVisitRoute, KioskLookup, PatientFacts, Provider, QueueEntry, Routing,
@@ -27,7 +27,7 @@ pub struct KioskFound {
     pub first_visit: bool,
 }
 
-impl Flows {
+impl Scheduling {
     /// The appointment today a kiosk lookup describes, with what the kiosk greets the patient
     /// with. Every kind of miss is the same `KioskNoMatch`, and counts against the kiosk.
     pub async fn find_todays_appointment(

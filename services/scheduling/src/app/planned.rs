@@ -6,7 +6,7 @@ use clinic_common::ids::{PatientId, ProviderId, RequestId};
 use clinic_common::validation::FieldViolations;
 use uuid::Uuid;
 
-use super::Flows;
+use super::Scheduling;
 use crate::domain::planned::{NewPlannedVisit, PlannedStatus, PlannedVisit};
 use crate::domain::{Appointment, AppointmentTypeId, BookingRequest, Note, SchedulingError};
 
@@ -34,7 +34,7 @@ pub struct BookPlannedVisit {
     pub end: Option<DateTime<Utc>>,
 }
 
-impl Flows {
+impl Scheduling {
     /// Records a planned visit, or returns the one a first call with the same request id
     /// recorded. The appointment type must be bookable, the provider known and the patient
     /// registered.

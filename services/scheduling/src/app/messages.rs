@@ -6,7 +6,7 @@ use clinic_common::auth::Caller;
 use clinic_common::ids::{AppointmentId, RequestId};
 use clinic_common::time::day_span;
 
-use super::Flows;
+use super::Scheduling;
 use crate::domain::calls::{CallTask, late_window};
 use crate::domain::reminders::{Channel, OutboxMessage, ReplyAction, read_reply};
 use crate::domain::waitlist::FreedBy;
@@ -39,7 +39,7 @@ pub struct TomorrowAppointment {
     pub contact: PatientContact,
 }
 
-impl Flows {
+impl Scheduling {
     /// The outbox, newest first, optionally about one appointment, after writing the messages
     /// due by now.
     pub async fn outbox(

@@ -16,7 +16,7 @@ use clinic_proto::collections::v1::collections_service_server::CollectionsServic
 use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
 
-use super::{ClinicTerms, Desk, Upstream};
+use crate::app::{ClinicTerms, Desk, Upstream};
 use crate::config::Settings;
 use crate::follower::LedgerFollower;
 use crate::grpc::CollectionsGrpc;

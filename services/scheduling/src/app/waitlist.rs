@@ -8,7 +8,7 @@ use clinic_common::time::local_date;
 use clinic_common::validation::FieldViolations;
 use uuid::Uuid;
 
-use super::Flows;
+use super::Scheduling;
 use crate::domain::waitlist::{
     FreedBy, NewOffer, OfferStatus, WaitlistEntry, WaitlistOffer, WaitlistWish,
     offers_for_freed_time,
@@ -42,7 +42,7 @@ pub struct WaitlistDraft {
     pub violations: FieldViolations,
 }
 
-impl Flows {
+impl Scheduling {
     /// Adds a waitlist entry, or returns the one a first call with the same request id added.
     /// The appointment type must be bookable (its length is the visit's), the provider known
     /// and the patient registered.

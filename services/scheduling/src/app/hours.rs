@@ -2,10 +2,10 @@
 
 use clinic_common::ids::ProviderId;
 
-use super::Flows;
+use super::Scheduling;
 use crate::domain::{ScheduleException, ScheduleExceptionId, SchedulingError, WeeklyHours};
 
-impl Flows {
+impl Scheduling {
     /// Replaces a provider's working week, then offers waiting patients the first free slot
     /// that fits them in it.
     pub async fn set_working_hours(

@@ -6,7 +6,7 @@ use chrono_tz::Tz;
 use clinic_common::ids::ProviderId;
 use clinic_common::validation::FieldViolations;
 
-use super::Flows;
+use super::Scheduling;
 use crate::domain::{
     AppointmentSlot, AppointmentTypeId, ResourceCalendar, ResourceNeeds, SchedulingError,
     SlotQuery, SlotSearch, can_assign, free_slots,
@@ -20,7 +20,7 @@ pub struct FreeSlots {
     pub length: TimeDelta,
 }
 
-impl Flows {
+impl Scheduling {
     /// The free slots of an appointment type's length in the days asked for, of one provider
     /// or of every provider with working hours, where the type's resources are free too.
     pub async fn find_free_slots(&self, query: &SlotQuery) -> Result<FreeSlots, SchedulingError> {
