@@ -1,7 +1,8 @@
 //! Payments per second and their latency through billing's gRPC API, with 1, 8 and 32 clients
 //! at once, on SQLite and on PostgreSQL; beside the same SQL work done straight through sqlx on
 //! the same database in the same run, with the ratio; then the daily close of a day with 100,000
-//! payments.
+//! payments; and what observing calls costs (the per-call log line, metrics, request id and
+//! span): payments over gRPC with and without, alternating, in the same run.
 //!
 //! Billing runs in this process on 127.0.0.1:0 beside a real patient registry (which billing asks
 //! about every new payment), as in the API tests. PostgreSQL is measured when
@@ -27,6 +28,7 @@ use clinic_proto::billing::v1::billing_service_client::BillingServiceClient;
 use clinic_proto::common::v1::{Date, Money};
 use clinic_proto::patients::v1 as patients;
 use clinic_proto::patients::v1::patient_service_client::PatientServiceClient;
+use clinic_test_support::bench::with_and_without_observing;
 use clinic_test_support::{RunningService, TestDatabase, any_local_port, auth_settings, spawn};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
@@ -36,6 +38,9 @@ type Client = BillingServiceClient<InterceptedService<Channel, BearerToken>>;
 /// Each configuration runs this long.
 const RUN_FOR: Duration = Duration::from_secs(3);
 const CLIENTS: [usize; 3] = [1, 8, 32];
+/// Clients of the runs with and without observing calls, each run [`OBSERVING_ROUNDS`] times.
+const OBSERVING_CLIENTS: [usize; 2] = [1, 8];
+const OBSERVING_ROUNDS: usize = 2;
 const CLOSE_PAYMENTS: i64 = 100_000;
 /// Noon, 2026-11-22, in the clinic's zone.
 const NOW: &str = "2026-11-22T18:00:00Z";
@@ -73,6 +78,7 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    clinic_test_support::bench::log_like_a_service()?;
     runtime.block_on(async {
         println!(
             "backend   clients  grpc pay/s  p50 ms  p99 ms | sqlx pay/s  p50 ms  p99 ms | grpc/sqlx"
@@ -206,8 +212,31 @@ async fn measure_backend(backend: &str, database: TestDatabase) -> anyhow::Resul
             grpc.per_second() / direct.per_second(),
         );
     }
+    observing_cost(backend, &clinic, &patient_ids).await?;
     daily_close(backend, &clinic, &sql).await?;
     sql.close().await;
+    Ok(())
+}
+
+/// Payments over gRPC with calls observed (log line, metrics, request id, span) and without.
+async fn observing_cost(
+    backend: &str,
+    clinic: &Clinic,
+    patient_ids: &[String],
+) -> anyhow::Result<()> {
+    for clients in OBSERVING_CLIENTS {
+        let (observed, unobserved) = with_and_without_observing(OBSERVING_ROUNDS, || async move {
+            Ok(grpc_run(clinic, &patient_ids[..clients])
+                .await?
+                .per_second())
+        })
+        .await?;
+        println!(
+            "{backend:<9} {clients:>7}  observed {observed:>6.0} pay/s, not observed \
+             {unobserved:>6.0} pay/s: ratio {:.3}",
+            observed / unobserved
+        );
+    }
     Ok(())
 }
 

@@ -203,6 +203,54 @@ async fn up_with_demo_serves_seeds_once_and_stops_on_ctrl_c(database: TestDataba
         billing.contains("clinic_db_transaction_duration_seconds_count{service=\"billing\"}"),
         "{billing}"
     );
+    // The services' own gauges: the waiting room and the outbox, collections caught up with
+    // billing's ledger, and the background tasks' rounds.
+    let scheduling = http_get(admin_ports[1], "/metrics");
+    for series in [
+        "clinic_queue_waiting{service=\"scheduling\"}",
+        "clinic_queue_longest_wait_seconds{service=\"scheduling\"}",
+        "clinic_outbox_messages{service=\"scheduling\",state=\"pending\"}",
+        "clinic_outbox_oldest_pending_age_seconds{service=\"scheduling\"}",
+    ] {
+        assert!(
+            metric(&scheduling, series).is_some(),
+            "{series}: {scheduling}"
+        );
+    }
+    let collections = metrics_when(admin_ports[3], |text| {
+        metric(
+            text,
+            "clinic_collections_feed_last_applied_timestamp_seconds{service=\"collections\"}",
+        )
+        .is_some_and(|at| at > 0.0)
+            && metric(
+                text,
+                "clinic_collections_feed_lag_entries{service=\"collections\"}",
+            ) == Some(0.0)
+    });
+    assert!(
+        metric(
+            &collections,
+            "clinic_background_task_last_success_timestamp_seconds{service=\"collections\",task=\"ledger_follower\"}"
+        )
+        .is_some_and(|at| at > 1.0e9),
+        "{collections}"
+    );
+    let scheduling = metrics_when(admin_ports[1], |text| {
+        metric(
+            text,
+            "clinic_background_task_last_success_timestamp_seconds{service=\"scheduling\",task=\"messages\"}",
+        )
+        .is_some()
+    });
+    assert!(
+        metric(
+            &scheduling,
+            "clinic_background_task_last_success_timestamp_seconds{service=\"scheduling\",task=\"late_arrivals\"}"
+        )
+        .is_some_and(|at| at > 1.0e9),
+        "{scheduling}"
+    );
     // One process answers health for the whole server, its service, and liveness.
     for name in ["", "clinic.billing.v1.BillingService", "liveness"] {
         let mut health = clinic(data_dir.path());
@@ -341,6 +389,27 @@ fn http_get(port: u16, path: &str) -> String {
     stream.read_to_string(&mut response).expect("response read");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     response
+}
+
+/// The value of one series (its name and labels exactly as written) in a scrape.
+fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|value| value.trim().parse().ok())
+}
+
+/// The metrics at `port` once `ready` holds of them (the follower and background tasks run on
+/// their own schedule), or a failure after 30 s.
+fn metrics_when(port: u16, ready: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = http_get(port, "/metrics");
+        if ready(&text) {
+            return text;
+        }
+        assert!(std::time::Instant::now() < deadline, "never ready: {text}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 /// Starts `command` and returns it with everything it printed up to "Press Ctrl-C to stop".

@@ -10,6 +10,7 @@
 //!   append-only contact log (a contact and the rule check behind it in one transaction),
 //!   collectors' assignments, promises to pay and payment plans.
 //! - `follower`: the background task that reads billing's feed and the patient registry.
+//! - `metrics`: the feed's lag behind billing, and the background tasks' last success.
 //! - `registry`: what the patient registry says about reaching a patient.
 //! - `app`: the application layer, what each RPC does once converted and authorised (the desk:
 //!   composing the store's reads, the registry's and billing's answers and the domain's rules).
@@ -24,6 +25,7 @@ mod domain;
 mod export;
 mod follower;
 mod grpc;
+mod metrics;
 mod printing;
 mod registry;
 pub mod startup;

@@ -41,6 +41,7 @@ impl App {
         let database = Database::connect(&settings.database_url).await?;
         store::migrate(&database).await?;
         let store = ReceivablesStore::new(database.clone(), settings.clinic.currency);
+        crate::metrics::watch(store.clone());
         let key = TokenKey::from_secret(&settings.auth.signing_key)?;
         let billing = service_channel(&settings.billing_url, CALLER_NAME, &key, clock.as_ref())?;
         let patients = service_channel(&settings.patients_url, CALLER_NAME, &key, clock.as_ref())?;

@@ -3,17 +3,19 @@
 //! Every metric of a service carries the label `service="<name>"`, so one Prometheus scrapes
 //! four processes (or `clinic up`'s four admin ports in one process) without clashes. What every
 //! service has — calls by method and status code, their latency, calls in flight, the database
-//! pool and transaction times, health — is registered here; a service adds its own gauges (the
-//! outbox, the queue, the follower's lag) with [`ServiceMetrics::gauge`] and keeps them current
-//! with a [`ServiceMetrics::add_sampler`], which runs just before each scrape.
+//! pool and transaction times, health, its background tasks' last success — is registered
+//! here; a service adds its own gauges (the outbox, the queue, the follower's lag) once with
+//! [`ServiceMetrics::own`] and keeps them current with a sampler
+//! ([`ServiceMetrics::set_sampler`]), which runs just before each scrape.
 
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -52,13 +54,23 @@ struct PoolLabels {
     state: &'static str,
 }
 
+/// The labels of a background task's metrics.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TaskLabels {
+    /// e.g. `ledger_follower`, `messages`.
+    task: &'static str,
+}
+
 type Sampler = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
 /// One service's metrics.
 pub struct ServiceMetrics {
     service: &'static str,
     registry: Mutex<Registry>,
-    samplers: Mutex<Vec<Sampler>>,
+    /// By name: a service built again in the same process (tests) replaces its samplers.
+    samplers: Mutex<Vec<(&'static str, Sampler)>>,
+    /// A service's own metrics, registered once per process (see [`ServiceMetrics::own`]).
+    owned: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
     /// Calls answered, by method and code.
     pub rpc_requests: Family<RpcLabels, Counter>,
     /// Time from a call's arrival to its response headers, by method and code.
@@ -71,6 +83,7 @@ pub struct ServiceMetrics {
     pub health_serving: Gauge,
     pool_connections: Family<PoolLabels, Gauge>,
     pool_max_connections: Gauge,
+    task_last_success: Family<TaskLabels, FloatGauge>,
 }
 
 impl ServiceMetrics {
@@ -85,6 +98,7 @@ impl ServiceMetrics {
         let health_serving = Gauge::default();
         let pool_connections = Family::<PoolLabels, Gauge>::default();
         let pool_max_connections = Gauge::default();
+        let task_last_success = Family::<TaskLabels, FloatGauge>::default();
         registry.register(
             "clinic_rpc_requests",
             "gRPC calls answered, by method and status code",
@@ -120,10 +134,16 @@ impl ServiceMetrics {
             "the most connections the database pool opens",
             pool_max_connections.clone(),
         );
+        registry.register(
+            "clinic_background_task_last_success_timestamp_seconds",
+            "when a background task last finished a round without an error (Unix time)",
+            task_last_success.clone(),
+        );
         ServiceMetrics {
             service,
             registry: Mutex::new(registry),
             samplers: Mutex::new(Vec::new()),
+            owned: Mutex::new(HashMap::new()),
             rpc_requests,
             rpc_duration,
             rpc_in_flight,
@@ -131,6 +151,7 @@ impl ServiceMetrics {
             health_serving,
             pool_connections,
             pool_max_connections,
+            task_last_success,
         }
     }
 
@@ -139,29 +160,56 @@ impl ServiceMetrics {
         self.service
     }
 
-    /// Registers a gauge of the service's own, e.g. `clinic_outbox_oldest_pending_age_seconds`.
-    pub fn gauge<M>(&self, name: &str, help: &str, metric: M)
+    /// The service's own metrics of type `T`, registered by `register` the first time they are
+    /// asked for in this process and shared from then on, so a service built twice (tests) does
+    /// not register its gauges twice.
+    pub fn own<T>(&self, register: impl FnOnce(&mut Registry) -> T) -> Arc<T>
     where
-        M: prometheus_client::registry::Metric + Clone,
+        T: Send + Sync + 'static,
     {
-        lock(&self.registry).register(name, help, metric);
+        let mut owned = lock(&self.owned);
+        if let Some(existing) = owned.get(&TypeId::of::<T>())
+            && let Ok(metrics) = Arc::clone(existing).downcast::<T>()
+        {
+            return metrics;
+        }
+        let metrics = Arc::new(register(&mut lock(&self.registry)));
+        owned.insert(TypeId::of::<T>(), metrics.clone());
+        metrics
     }
 
     /// Runs `sampler` before every scrape (at most [`SAMPLER_TIMEOUT`]), to bring gauges that
-    /// are read from the database up to date.
-    pub fn add_sampler<F, Fut>(&self, sampler: F)
+    /// are read from the database up to date. A sampler set under the same `name` before is
+    /// replaced.
+    pub fn set_sampler<F, Fut>(&self, name: &'static str, sampler: F)
     where
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        lock(&self.samplers).push(Arc::new(move || Box::pin(sampler())));
+        let sampler: Sampler = Arc::new(move || Box::pin(sampler()));
+        let mut samplers = lock(&self.samplers);
+        match samplers.iter_mut().find(|(existing, _)| *existing == name) {
+            Some(slot) => slot.1 = sampler,
+            None => samplers.push((name, sampler)),
+        }
+    }
+
+    /// Notes that background `task` just finished a round without an error.
+    pub fn task_succeeded(&self, task: &'static str) {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs_f64();
+        self.task_last_success
+            .get_or_create(&TaskLabels { task })
+            .set(now);
     }
 
     /// Follows the connection counts of `database`'s pool.
     pub fn watch_pool(self: &Arc<Self>, database: &crate::db::Database) {
         let database = database.clone();
         let metrics = Arc::clone(self);
-        self.add_sampler(move || {
+        self.set_sampler("database pool", move || {
             let (open, idle, max) = database.pool_stats();
             metrics
                 .pool_connections
@@ -178,7 +226,10 @@ impl ServiceMetrics {
 
     /// The metrics in the Prometheus (OpenMetrics) text format, samplers run first.
     pub async fn render(&self) -> String {
-        let samplers: Vec<Sampler> = lock(&self.samplers).clone();
+        let samplers: Vec<Sampler> = lock(&self.samplers)
+            .iter()
+            .map(|(_, sampler)| Arc::clone(sampler))
+            .collect();
         for sampler in samplers {
             if tokio::time::timeout(SAMPLER_TIMEOUT, sampler())
                 .await
@@ -292,13 +343,23 @@ impl AdminServer {
 mod tests {
     use super::*;
 
+    #[derive(Default)]
+    struct Depth(Gauge);
+
+    fn depth_of(metrics: &ServiceMetrics) -> Arc<Depth> {
+        metrics.own(|registry| {
+            let depth = Depth::default();
+            registry.register("clinic_test_depth", "a test gauge", depth.0.clone());
+            depth
+        })
+    }
+
     #[tokio::test]
     async fn a_services_metrics_carry_its_name_and_run_its_samplers() {
         let metrics = for_service("metrics-test");
-        let depth = Gauge::<i64>::default();
-        metrics.gauge("clinic_test_depth", "a test gauge", depth.clone());
-        metrics.add_sampler(move || {
-            depth.set(7);
+        let depth = depth_of(&metrics);
+        metrics.set_sampler("depth", move || {
+            depth.0.set(7);
             std::future::ready(())
         });
         metrics
@@ -308,6 +369,7 @@ mod tests {
                 code: "OK".into(),
             })
             .inc();
+        metrics.task_succeeded("sweeper");
 
         let text = metrics.render().await;
 
@@ -319,6 +381,40 @@ mod tests {
             text.contains(
                 r#"clinic_rpc_requests_total{service="metrics-test",method="test.v1.Test/Do",code="OK"} 1"#
             ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"clinic_background_task_last_success_timestamp_seconds{service="metrics-test",task="sweeper"} 1"#
+            ),
+            "a Unix time in seconds: {text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_service_built_again_shares_its_gauges_and_replaces_its_sampler() {
+        let metrics = for_service("metrics-rebuilt");
+        let first = depth_of(&metrics);
+        let second = depth_of(&metrics);
+        assert!(Arc::ptr_eq(&first, &second));
+        metrics.set_sampler("depth", move || {
+            first.0.set(1);
+            std::future::ready(())
+        });
+        metrics.set_sampler("depth", move || {
+            second.0.set(2);
+            std::future::ready(())
+        });
+
+        let text = metrics.render().await;
+
+        assert_eq!(
+            text.matches("# TYPE clinic_test_depth gauge").count(),
+            1,
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"clinic_test_depth{service="metrics-rebuilt"} 2"#),
             "{text}"
         );
     }

@@ -3,7 +3,9 @@
 //! straight on the same database in the same run (`clinic_scheduling::direct`, no gRPC), with
 //! the ratio; and the delay from a check-in to its event at a `WatchQueue` watcher: one on the
 //! same service, and on PostgreSQL one on a second replica of the service sharing the database
-//! (the event crosses by `LISTEN/NOTIFY`).
+//! (the event crosses by `LISTEN/NOTIFY`); and what observing calls costs (the per-call log
+//! line, metrics, request id and span): bookings over gRPC with and without, alternating, in
+//! the same run.
 //!
 //! Scheduling runs in this process on 127.0.0.1:0 beside a real patient registry (which it asks
 //! for the patient's initials at every booking), each on a fresh database: a new SQLite file, and
@@ -28,6 +30,7 @@ use clinic_proto::scheduling::v1 as pb;
 use clinic_proto::scheduling::v1::scheduling_service_client::SchedulingServiceClient;
 use clinic_scheduling::direct::DirectStore;
 use clinic_scheduling::{App, Settings};
+use clinic_test_support::bench::with_and_without_observing;
 use clinic_test_support::{RunningService, TestDatabase, any_local_port, auth_settings, spawn};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
@@ -37,6 +40,9 @@ type Client = SchedulingServiceClient<InterceptedService<Channel, BearerToken>>;
 /// Each booking configuration runs this long.
 const RUN_FOR: Duration = Duration::from_secs(3);
 const CLIENTS: [usize; 3] = [1, 8, 32];
+/// Clients of the runs with and without observing calls, each run [`OBSERVING_ROUNDS`] times.
+const OBSERVING_CLIENTS: [usize; 2] = [1, 8];
+const OBSERVING_ROUNDS: usize = 2;
 /// Check-ins per configuration, shared among the clients (each needs an appointment today).
 const CHECK_INS: usize = 640;
 /// Check-ins whose event is awaited at a watcher.
@@ -100,6 +106,7 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    clinic_test_support::bench::log_like_a_service()?;
     runtime.block_on(async {
         println!(
             "backend   operation  clients  grpc ops/s  p50 ms  p99 ms | sqlx ops/s  p50 ms  \
@@ -265,7 +272,34 @@ async fn measure_backend(backend: &str, database: TestDatabase) -> anyhow::Resul
         let mut sqlx = direct_check_ins(&direct, sql_today, local_minute(day, 8 * 60)).await?;
         report(backend, "check-in", clients, &mut grpc, &mut sqlx);
     }
+    observing_cost(backend, &clinic).await?;
     sql.close().await;
+    Ok(())
+}
+
+/// Bookings over gRPC with calls observed (log line, metrics, request id, span) and without,
+/// each run with providers of its own.
+async fn observing_cost(backend: &str, clinic: &Clinic) -> anyhow::Result<()> {
+    let mut run = 0;
+    for clients in OBSERVING_CLIENTS {
+        let patient_ids = &clinic.patient_ids[..clients];
+        let (observed, unobserved) = with_and_without_observing(OBSERVING_ROUNDS, || {
+            run += 1;
+            let name = format!("observing-{run}");
+            async move {
+                let provider_ids = providers(clinic, clients, &name).await?;
+                Ok(grpc_bookings(clinic, patient_ids, &provider_ids)
+                    .await?
+                    .per_second())
+            }
+        })
+        .await?;
+        println!(
+            "{backend:<9} booking    {clients:>7}  observed {observed:>6.0} ops/s, not observed \
+             {unobserved:>6.0} ops/s: ratio {:.3}",
+            observed / unobserved
+        );
+    }
     Ok(())
 }
 

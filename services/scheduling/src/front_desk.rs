@@ -37,8 +37,12 @@ pub fn spawn(
                 .make_late_tasks(late_window(now, settings.late_after()), now)
                 .await
             {
-                Ok(0) => {}
-                Ok(made) => tracing::info!(made, "call tasks made for late patients"),
+                Ok(made) => {
+                    if made > 0 {
+                        tracing::info!(made, "call tasks made for late patients");
+                    }
+                    crate::metrics::task_succeeded("late_arrivals");
+                }
                 Err(error) => tracing::warn!(error = %error, "failed to look for late patients"),
             }
         }
@@ -65,13 +69,18 @@ pub fn spawn_messages(
                 _ = ticks.tick() => {}
             }
             let now = clock.now();
-            if let Err(error) = crate::reminders::plan(&store, &registry, &settings, now).await {
+            let planned = crate::reminders::plan(&store, &registry, &settings, now).await;
+            if let Err(error) = &planned {
                 tracing::warn!(error = %error, "failed to write due messages");
             }
-            match crate::reminders::dispatch(&store, &senders, now).await {
+            let sent = crate::reminders::dispatch(&store, &senders, now).await;
+            match &sent {
                 Ok(0) => {}
                 Ok(sent) => tracing::info!(sent, "messages sent"),
                 Err(error) => tracing::warn!(error = %error, "failed to send messages"),
+            }
+            if planned.is_ok() && sent.is_ok() {
+                crate::metrics::task_succeeded("messages");
             }
         }
     });

@@ -8,6 +8,7 @@
 //! - `app`: the application layer, what a request does when it takes more than one step (asking the patient
 //!   registry, reading what a write needs, announcing queue changes, offering freed time to the
 //!   waitlist); the gRPC handlers call one function of it.
+//! - `metrics`: the queue's and the outbox's gauges.
 //! - `feed`: announcing queue changes to everyone watching the queue.
 //! - `grpc`: `clinic.scheduling.v1.SchedulingService`, converting at the edge, and the client of
 //!   the patient registry this service asks about patients.
@@ -21,6 +22,7 @@ mod domain;
 mod feed;
 mod front_desk;
 mod grpc;
+mod metrics;
 mod reminders;
 mod spans;
 pub mod startup;

@@ -54,6 +54,7 @@ impl App {
             Database::Sqlite(_) => QueueFeed::new(stopping.clone()),
         };
         let settings = Arc::new(settings);
+        crate::metrics::watch(store.clone(), clock.clone(), settings.clinic.time_zone);
         crate::front_desk::spawn_messages(
             store.clone(),
             registry.clone(),

@@ -6,6 +6,9 @@
 //! - [`spawn`] and [`RunningService`]: a service serving on `127.0.0.1:0` in-process, over real
 //!   TCP, until the test stops it.
 //! - [`token`], [`auth_settings`], [`clock_at`]: callers, keys and time under the test's control.
+//! - [`bench`]: what the benchmarks share.
+
+pub mod bench;
 
 use std::future::Future;
 use std::net::SocketAddr;

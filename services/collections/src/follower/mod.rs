@@ -182,8 +182,12 @@ impl LedgerFollower {
             if last_purge.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
                 last_purge = Some(tokio::time::Instant::now());
                 match self.store.purge_contacts(self.clock.now()).await {
-                    Ok(0) => {}
-                    Ok(purged) => tracing::info!(purged, "purged contacts past their retention"),
+                    Ok(purged) => {
+                        if purged > 0 {
+                            tracing::info!(purged, "purged contacts past their retention");
+                        }
+                        crate::metrics::task_succeeded("contact_purge");
+                    }
                     Err(error) => {
                         tracing::error!(error = ?error, "failed to purge the contact log")
                     }
@@ -233,6 +237,7 @@ impl LedgerFollower {
         if !applied_whole(&outcome, head, malformed.as_ref()) {
             return Next::Wait;
         }
+        crate::metrics::task_succeeded("ledger_follower");
         if full_page {
             Next::Continue
         } else {

@@ -190,6 +190,29 @@ impl SchedulingStore {
         rows.into_iter().map(MessageRow::into_message).collect()
     }
 
+    /// How many messages the outbox holds in each status, and when the oldest not yet sent
+    /// (pending or being sent) was written.
+    pub async fn outbox_depth(
+        &self,
+    ) -> Result<(Vec<(String, i64)>, Option<DateTime<Utc>>), SchedulingError> {
+        let by_status: Vec<(String, i64)> = with_db!(&self.db, |pool| {
+            sqlx::query_as("SELECT status, COUNT(*) FROM outbox_messages GROUP BY status")
+                .fetch_all(pool)
+                .await
+        })
+        .context("failed to count the outbox")?;
+        let oldest: Option<DateTime<Utc>> = with_db!(&self.db, |pool| {
+            sqlx::query_scalar(
+                "SELECT created_at FROM outbox_messages WHERE status IN ('pending', 'sending') \
+                 ORDER BY created_at LIMIT 1",
+            )
+            .fetch_optional(pool)
+            .await
+        })
+        .context("failed to find the oldest message not sent")?;
+        Ok((by_status, oldest))
+    }
+
     /// The action a reply with `request_id` was recorded with, if it was.
     pub async fn earlier_reply(
         &self,
