@@ -76,6 +76,14 @@ impl TestDatabase {
             .execute(&mut admin)
             .await
             .expect("failed to create a test database");
+        // A test's commits need not wait for the disk: the server is not crashed under a test,
+        // and a commit is still atomic and visible to every other connection at once.
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "ALTER DATABASE {name} SET synchronous_commit = off"
+        )))
+        .execute(&mut admin)
+        .await
+        .expect("failed to configure a test database");
         let _ = admin.close().await;
         let base = admin_url
             .rsplit_once('/')
