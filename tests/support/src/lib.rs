@@ -6,8 +6,6 @@
 //! - [`spawn`] and [`RunningService`]: a service serving on `127.0.0.1:0` in-process, over real
 //!   TCP, until the test stops it.
 //! - [`token`], [`auth_settings`], [`clock_at`]: callers, keys and time under the test's control.
-//! - [`DeployedService`]: a service running outside the test (a container), reached with tokens
-//!   signed by that deployment's key.
 
 use std::future::Future;
 use std::net::SocketAddr;
