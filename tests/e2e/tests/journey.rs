@@ -2,6 +2,12 @@
 //! PostgreSQL: register → book → check in at the kiosk → seen on the queue watch → charge →
 //! pay in cash (retried) → balance zero → collections sees another patient's unpaid balance,
 //! learned only through billing's change feed.
+//!
+//! With the `deployed` feature the same visit also runs against services deployed elsewhere
+//! (the containers of `scripts/test-image`): `CLINIC_E2E_ENDPOINTS` names them
+//! (`patients=http://127.0.0.1:51051,scheduling=…,billing=…,collections=…`) and
+//! `CLINIC_E2E_SIGNING_KEY_FILE` holds the deployment's signing key; the deployment must be fresh
+//! (the journey expects the first ticket of the day and the first ledger entries).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +26,8 @@ use clinic_proto::patients::v1::patient_service_client::PatientServiceClient;
 use clinic_proto::scheduling::v1 as scheduling;
 use clinic_proto::scheduling::v1::scheduling_service_client::SchedulingServiceClient;
 use clinic_proto::timestamp_to_proto;
+#[cfg(feature = "deployed")]
+use clinic_test_support::DeployedService;
 use clinic_test_support::{
     RunningService, TestDatabase, any_local_port, auth_settings, backend_tests, clock_at, spawn,
 };
@@ -32,11 +40,47 @@ backend_tests!(a_visit_from_booking_to_collections);
 const NOW: &str = "2026-11-22T16:00:00Z";
 
 struct Clinic {
-    patients: RunningService,
-    scheduling: RunningService,
-    billing: RunningService,
-    collections: RunningService,
+    patients: Service,
+    scheduling: Service,
+    billing: Service,
+    collections: Service,
+    /// The services' "now": the test's stopped clock, or the real time for deployed services.
+    now: chrono::DateTime<chrono::Utc>,
+    /// When María's visit starts: 11:00 on the test's clock; for deployed services, this minute
+    /// (a slot in the past is allowed, and it is surely still today).
+    visit_start: chrono::DateTime<chrono::Utc>,
     _databases: Vec<TestDatabase>,
+}
+
+/// One of the clinic's services: started by this test, or deployed elsewhere.
+enum Service {
+    InProcess(RunningService),
+    #[cfg(feature = "deployed")]
+    Deployed(DeployedService),
+}
+
+impl Service {
+    async fn channel_as(
+        &self,
+        role: Role,
+        subject: &str,
+    ) -> tonic::service::interceptor::InterceptedService<
+        tonic::transport::Channel,
+        clinic_common::auth::BearerToken,
+    > {
+        match self {
+            Service::InProcess(service) => service.channel_as(role, subject).await,
+            #[cfg(feature = "deployed")]
+            Service::Deployed(service) => service.channel_as(role, subject).await,
+        }
+    }
+
+    async fn stop(self) {
+        #[allow(irrefutable_let_patterns)] // without the `deployed` feature
+        if let Service::InProcess(service) = self {
+            service.stop().await;
+        }
+    }
 }
 
 impl Clinic {
@@ -121,11 +165,54 @@ impl Clinic {
         let collections = spawn(app.local_addr(), |stop| app.run_until_stopped(stop));
 
         Clinic {
-            patients,
-            scheduling,
-            billing,
-            collections,
+            patients: Service::InProcess(patients),
+            scheduling: Service::InProcess(scheduling),
+            billing: Service::InProcess(billing),
+            collections: Service::InProcess(collections),
+            now: NOW.parse().expect("valid instant"),
+            visit_start: "2026-11-22T17:00:00Z".parse().expect("valid instant"),
             _databases: vec![database, scheduling_db, billing_db, collections_db],
+        }
+    }
+
+    /// The services named by `CLINIC_E2E_ENDPOINTS`, called with tokens signed by the key in
+    /// `CLINIC_E2E_SIGNING_KEY_FILE`.
+    #[cfg(feature = "deployed")]
+    fn deployed() -> Clinic {
+        let endpoints = std::env::var("CLINIC_E2E_ENDPOINTS").expect(
+            "set CLINIC_E2E_ENDPOINTS=patients=URL,scheduling=URL,billing=URL,collections=URL",
+        );
+        let key_file = std::env::var("CLINIC_E2E_SIGNING_KEY_FILE")
+            .expect("set CLINIC_E2E_SIGNING_KEY_FILE to the deployment's signing key file");
+        let service = |name: &str| {
+            let url = endpoints
+                .split(',')
+                .find_map(|pair| pair.trim().strip_prefix(name)?.strip_prefix('='))
+                .unwrap_or_else(|| panic!("CLINIC_E2E_ENDPOINTS names no {name}"));
+            Service::Deployed(
+                DeployedService::new(url, key_file.as_ref()).expect("the signing key is usable"),
+            )
+        };
+        let now = chrono::Utc::now();
+        Clinic {
+            patients: service("patients"),
+            scheduling: service("scheduling"),
+            billing: service("billing"),
+            collections: service("collections"),
+            now,
+            visit_start: chrono::DurationRound::duration_trunc(now, chrono::TimeDelta::minutes(1))
+                .expect("a whole minute"),
+            _databases: Vec::new(),
+        }
+    }
+
+    /// Today in the clinic's time zone.
+    fn today(&self) -> Date {
+        let day = clinic_common::time::local_date(self.now, ClinicSettings::default().time_zone);
+        Date {
+            year: chrono::Datelike::year(&day),
+            month: chrono::Datelike::month(&day) as i32,
+            day: chrono::Datelike::day(&day) as i32,
         }
     }
 
@@ -168,7 +255,19 @@ fn new_patient(
 }
 
 async fn a_visit_from_booking_to_collections(database: TestDatabase) {
-    let clinic = Clinic::open(database).await;
+    journey(Clinic::open(database).await).await;
+}
+
+/// The visit against deployed services (see the module's documentation).
+#[cfg(feature = "deployed")]
+mod deployed {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_visit_from_booking_to_collections() {
+        super::journey(super::Clinic::deployed()).await;
+    }
+}
+
+async fn journey(clinic: Clinic) {
     let mut reception_patients = PatientServiceClient::new(
         clinic
             .patients
@@ -235,8 +334,7 @@ async fn a_visit_from_booking_to_collections(database: TestDatabase) {
         .await
         .expect("the dentist is added")
         .into_inner();
-    let start: chrono::DateTime<chrono::Utc> =
-        "2026-11-22T17:00:00Z".parse().expect("valid instant");
+    let start = clinic.visit_start;
     let appointment = reception_scheduling
         .create_appointment(scheduling::CreateAppointmentRequest {
             appointment: Some(scheduling::Appointment {
@@ -427,14 +525,7 @@ async fn a_visit_from_booking_to_collections(database: TestDatabase) {
     assert_eq!(owed.patient_id, jose.patient_id);
     assert_eq!(owed.patient_name, "José Hernández");
     assert_eq!(owed.balance, mxn(100_000));
-    assert_eq!(
-        owed.oldest_open_charge_date,
-        Some(Date {
-            year: 2026,
-            month: 11,
-            day: 22
-        })
-    );
+    assert_eq!(owed.oldest_open_charge_date, Some(clinic.today()));
     assert_eq!(receivables.total_open, mxn(100_000));
 
     // The remote collector opens José's account: balances and contact data, never a visit's

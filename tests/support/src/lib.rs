@@ -12,6 +12,7 @@ pub mod bench;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -302,4 +303,42 @@ pub async fn channel(url: &str) -> Channel {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("could not connect to {url}: {last_error:?}");
+}
+
+/// A service running outside the test (a container or another host), reached at its URL with
+/// tokens signed by the deployment's own key.
+pub struct DeployedService {
+    url: String,
+    key: TokenKey,
+}
+
+impl DeployedService {
+    /// `signing_key_file` holds the deployment's signing key (`auth.signing_key_file`).
+    pub fn new(url: &str, signing_key_file: &Path) -> anyhow::Result<DeployedService> {
+        let secret = std::fs::read_to_string(signing_key_file).map_err(|error| {
+            anyhow::anyhow!("cannot read {}: {error}", signing_key_file.display())
+        })?;
+        let key = TokenKey::from_secret(&SecretString::from(secret.trim().to_owned()))?;
+        Ok(DeployedService {
+            url: url.to_owned(),
+            key,
+        })
+    }
+
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    /// A channel that sends a token for `subject` in `role`, valid for an hour, with every call.
+    pub async fn channel_as(
+        &self,
+        role: Role,
+        subject: &str,
+    ) -> InterceptedService<Channel, BearerToken> {
+        let token = self
+            .key
+            .issue(subject, role, Utc::now(), Some(chrono::TimeDelta::hours(1)));
+        let bearer = BearerToken::new(&token).expect("tokens are ASCII");
+        InterceptedService::new(channel(&self.url).await, bearer)
+    }
 }
