@@ -10,7 +10,7 @@ use clinic_kiosk::i18n::Lang;
 use clinic_proto::date_to_proto;
 use egui_kittest::kittest::Queryable;
 
-use crate::{Clinic, click, type_into, wait_for, wait_until};
+use crate::{Clinic, PATIENCE, click, type_into, wait_for, wait_until};
 
 #[test]
 fn a_collector_works_an_overdue_account_from_the_worklist() {
@@ -24,11 +24,12 @@ fn a_collector_works_an_overdue_account_from_the_worklist() {
     clinic.start_collections();
     let mut desk = clinic.harness(Mode::Collections, Lang::En);
 
-    // The account is on the worklist once collections has followed billing's ledger.
-    // Nothing is assigned to this collector yet: the whole worklist, then.
+    // The account is on the worklist once collections has followed billing's ledger, on its
+    // own schedule: the collector refreshes until it is. Nothing is assigned to this collector
+    // yet: the whole worklist, then.
     desk.get_by_label("Only my accounts").click();
     desk.step();
-    wait_for(&mut desk, "Ana Prueba");
+    refresh_until(&mut desk, "Ana Prueba");
     assert!(desk.query_by_label("$500.00").is_some());
     click(&mut desk, "Open");
     wait_for(&mut desk, "Aging");
@@ -93,4 +94,26 @@ fn a_collector_works_an_overdue_account_from_the_worklist() {
     assert_eq!(notices.len(), 1);
     let pdf = std::fs::read(notices[0].path()).expect("readable");
     assert!(pdf.starts_with(b"%PDF"));
+}
+
+/// Clicks Refresh on the worklist until a row containing `text` shows.
+fn refresh_until(desk: &mut egui_kittest::Harness<'_, clinic_kiosk::KioskApp>, text: &str) {
+    let started = std::time::Instant::now();
+    loop {
+        for _ in 0..25 {
+            desk.step();
+            if desk.query_all_by_label_contains(text).next().is_some() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "{text:?} never reached the worklist: {:?}",
+            crate::labels(desk)
+        );
+        if desk.query_by_label("Refresh").is_some() {
+            click(desk, "Refresh");
+        }
+    }
 }

@@ -41,7 +41,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 
 /// How long a flow waits for the services to answer before failing.
-const PATIENCE: Duration = Duration::from_secs(20);
+pub const PATIENCE: Duration = Duration::from_secs(20);
 
 /// The three services a front desk talks to, on a runtime of their own.
 pub struct Clinic {
