@@ -40,7 +40,7 @@ const RUN_FOR: Duration = Duration::from_secs(3);
 const CLIENTS: [usize; 3] = [1, 8, 32];
 /// Clients of the runs with and without observing calls, each run [`OBSERVING_ROUNDS`] times.
 const OBSERVING_CLIENTS: [usize; 2] = [1, 8];
-const OBSERVING_ROUNDS: usize = 2;
+const OBSERVING_ROUNDS: usize = 4;
 const CLOSE_PAYMENTS: i64 = 100_000;
 /// Noon, 2026-11-22, in the clinic's zone.
 const NOW: &str = "2026-11-22T18:00:00Z";

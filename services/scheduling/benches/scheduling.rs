@@ -42,7 +42,7 @@ const RUN_FOR: Duration = Duration::from_secs(3);
 const CLIENTS: [usize; 3] = [1, 8, 32];
 /// Clients of the runs with and without observing calls, each run [`OBSERVING_ROUNDS`] times.
 const OBSERVING_CLIENTS: [usize; 2] = [1, 8];
-const OBSERVING_ROUNDS: usize = 2;
+const OBSERVING_ROUNDS: usize = 4;
 /// Check-ins per configuration, shared among the clients (each needs an appointment today).
 const CHECK_INS: usize = 640;
 /// Check-ins whose event is awaited at a watcher.

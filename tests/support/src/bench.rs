@@ -17,8 +17,9 @@ pub fn log_like_a_service() -> anyhow::Result<()> {
 }
 
 /// Runs `run` (which returns operations per second) `rounds` times with calls observed and as
-/// many times without, alternating so that drift in the machine's load falls on both alike.
-/// Returns the mean rates, observed first. Leaves calls observed.
+/// many times without, in the order without, with, with, without, … so that drift in the
+/// machine's load, or in the data as it grows, falls on both alike. Returns the mean rates,
+/// observed first. Leaves calls observed.
 pub async fn with_and_without_observing<F, Fut>(
     rounds: usize,
     mut run: F,
@@ -28,12 +29,22 @@ where
     Fut: Future<Output = anyhow::Result<f64>>,
 {
     let (mut observed, mut unobserved) = (0.0, 0.0);
-    for _ in 0..rounds {
-        clinic_common::rpc::set_observing(false);
-        let without = run().await;
-        clinic_common::rpc::set_observing(true);
-        unobserved += without?;
-        observed += run().await?;
+    for round in 0..rounds {
+        let order = if round % 2 == 0 {
+            [false, true]
+        } else {
+            [true, false]
+        };
+        for observing in order {
+            clinic_common::rpc::set_observing(observing);
+            let rate = run().await;
+            clinic_common::rpc::set_observing(true);
+            if observing {
+                observed += rate?;
+            } else {
+                unobserved += rate?;
+            }
+        }
     }
     let rounds = rounds.max(1) as f64;
     Ok((observed / rounds, unobserved / rounds))
