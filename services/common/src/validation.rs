@@ -81,14 +81,30 @@ impl fmt::Display for FieldViolations {
 
 impl std::error::Error for FieldViolations {}
 
-/// Trims `text` and checks it has between 1 and `max` characters.
-pub fn required_text(text: &str, max: usize) -> Result<String, String> {
+/// The one check every free-text field of a request goes through, directly or through
+/// [`required_text`], [`optional_text`] or [`single_line_text`]: trims `text` and refuses more than
+/// `max` characters and control characters other than line breaks and tabs. A NUL in particular
+/// must be refused here: PostgreSQL cannot store it in a text column, so it would otherwise
+/// surface as an internal error.
+pub fn free_text(text: &str, max: usize) -> Result<&str, String> {
     let trimmed = text.trim();
+    if trimmed.chars().nth(max).is_some() {
+        return Err(format!("must be at most {max} characters"));
+    }
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err("must not contain control characters".into());
+    }
+    Ok(trimmed)
+}
+
+/// Like [`free_text`], but between 1 and `max` characters.
+pub fn required_text(text: &str, max: usize) -> Result<String, String> {
+    let trimmed = free_text(text, max)?;
     if trimmed.is_empty() {
         return Err("is required".into());
-    }
-    if trimmed.chars().count() > max {
-        return Err(format!("must be at most {max} characters"));
     }
     Ok(trimmed.to_owned())
 }
@@ -100,6 +116,16 @@ pub fn optional_text(text: &str, max: usize) -> Result<Option<String>, String> {
     } else {
         required_text(text, max).map(Some)
     }
+}
+
+/// Like [`required_text`], for a name or a code that prints on one line: no line breaks or tabs
+/// either.
+pub fn single_line_text(text: &str, max: usize) -> Result<String, String> {
+    let text = required_text(text, max)?;
+    if text.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    Ok(text)
 }
 
 #[cfg(test)]
@@ -126,5 +152,14 @@ mod tests {
         assert!(required_text("张伟", 2).is_ok());
         assert!(required_text("Анастасия", 8).is_err());
         assert_eq!(optional_text("", 5), Ok(None));
+    }
+
+    #[test]
+    fn free_text_refuses_control_characters_but_keeps_lines() {
+        assert!(required_text("a\0b", 10).is_err());
+        assert!(optional_text("a\u{1b}b", 10).is_err());
+        assert_eq!(required_text(" a\nb ", 10).as_deref(), Ok("a\nb"));
+        assert!(single_line_text("a\nb", 10).is_err());
+        assert_eq!(free_text("  ", 0), Ok(""));
     }
 }
