@@ -279,7 +279,7 @@ async fn a_visit_from_booking_to_collections(database: TestDatabase) {
         })
         .await
         .expect_err("the wrong date of birth is refused");
-    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert_eq!(refused.code(), Code::NotFound, "answered as any kiosk miss");
     let checked_in = kiosk
         .check_in_appointment(scheduling::CheckInAppointmentRequest {
             appointment_id: appointment.appointment_id.clone(),
