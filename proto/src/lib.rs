@@ -59,7 +59,10 @@ pub fn money_from_proto(
     let currency: Currency = money
         .currency_code
         .parse()
-        .map_err(|_| format!("has unknown currency code {:?}", money.currency_code))?;
+        .map_err(|_| format!(
+                "has unknown currency code {}",
+                clinic_common::validation::echo(&money.currency_code)
+            ))?;
     if currency != expected {
         return Err(format!("must be in {expected}"));
     }

@@ -28,10 +28,13 @@ impl FieldViolations {
         violations
     }
 
+    /// Records a problem. A description longer than [`DESCRIPTION_MAX_CHARS`] is cut, so that
+    /// however a description quotes a bad value (better through [`echo`]), the error stays small:
+    /// a value of 300 KB repeated in full would make an error that clients refuse to read.
     pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
         self.0.push(FieldViolation {
-            field: field.into(),
-            description: description.into(),
+            field: shortened(field.into(), FIELD_MAX_CHARS),
+            description: shortened(description.into(), DESCRIPTION_MAX_CHARS),
         });
     }
 
@@ -80,6 +83,34 @@ impl fmt::Display for FieldViolations {
 }
 
 impl std::error::Error for FieldViolations {}
+
+/// The most characters of a bad value an error repeats: enough to recognise it.
+pub const ECHO_MAX_CHARS: usize = 32;
+
+/// The longest description a [`FieldViolation`] carries.
+pub const DESCRIPTION_MAX_CHARS: usize = 200;
+
+/// The longest field path a [`FieldViolation`] carries (paths can come from the request, as an
+/// update mask's do).
+const FIELD_MAX_CHARS: usize = 100;
+
+/// `value` as an error quotes it: in quotes and escaped, at most [`ECHO_MAX_CHARS`] characters of
+/// it, followed by "…" when it was longer.
+pub fn echo(value: &str) -> String {
+    match value.char_indices().nth(ECHO_MAX_CHARS) {
+        Some((end, _)) => format!("{:?}…", &value[..end]),
+        None => format!("{value:?}"),
+    }
+}
+
+/// `text` cut to `max` characters, with "…" when it was longer.
+fn shortened(mut text: String, max: usize) -> String {
+    if let Some((end, _)) = text.char_indices().nth(max) {
+        text.truncate(end);
+        text.push('…');
+    }
+    text
+}
 
 /// The one check every free-text field of a request goes through, directly or through
 /// [`required_text`], [`optional_text`] or [`single_line_text`]: trims `text` and refuses more than
@@ -152,6 +183,17 @@ mod tests {
         assert!(required_text("张伟", 2).is_ok());
         assert!(required_text("Анастасия", 8).is_err());
         assert_eq!(optional_text("", 5), Ok(None));
+    }
+
+    #[test]
+    fn errors_repeat_only_a_short_prefix_of_a_bad_value() {
+        assert_eq!(echo("MXN"), "\"MXN\"");
+        assert_eq!(echo(&"é".repeat(40)), format!("{:?}…", "é".repeat(32)));
+        let mut violations = FieldViolations::new();
+        violations.add("a".repeat(300), format!("has {}", "x".repeat(300_000)));
+        let violation = violations.iter().next().expect("one");
+        assert_eq!(violation.field.chars().count(), 101);
+        assert_eq!(violation.description.chars().count(), 201);
     }
 
     #[test]
