@@ -354,7 +354,11 @@ mod tests {
                 .expect("a patient line")
         };
 
-        assert!(patient_line(&first).ends_with("4E5F6071"), "{}", patient_line(&first));
+        assert!(
+            patient_line(&first).ends_with("4E5F6071"),
+            "{}",
+            patient_line(&first)
+        );
         assert!(patient_line(&second).ends_with("5F607182"));
     }
 

@@ -150,7 +150,8 @@ impl Notes {
     pub const MAX_CHARS: usize = 2000;
 
     pub fn parse(text: &str) -> Result<Notes, String> {
-        clinic_common::validation::free_text(text, Self::MAX_CHARS).map(|text| Notes(text.to_owned()))
+        clinic_common::validation::free_text(text, Self::MAX_CHARS)
+            .map(|text| Notes(text.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {

@@ -1245,10 +1245,7 @@ async fn free_text_with_a_control_character_is_refused_naming_its_field(database
         .expect_err("refused");
 
     // Assert
-    for (status, field) in [
-        (&escalation, "reason"),
-        (&assignment, "collector"),
-    ] {
+    for (status, field) in [(&escalation, "reason"), (&assignment, "collector")] {
         assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
         assert_eq!(violated_fields(status), [field]);
     }

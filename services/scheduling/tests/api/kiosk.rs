@@ -384,12 +384,17 @@ async fn checking_in_by_code_answers_every_miss_alike_and_counts_it(database: Te
     let mut misses = Vec::new();
     for request in [
         check_in("ZZZZZZ", maria_born()),
-        check_in(&booked.confirmation_code, wrong_day.clone()),
-        check_in("YYYYYY", wrong_day.clone()),
-        check_in(&booked.confirmation_code, wrong_day.clone()),
+        check_in(&booked.confirmation_code, wrong_day),
+        check_in("YYYYYY", wrong_day),
+        check_in(&booked.confirmation_code, wrong_day),
         check_in("XXXXXX", maria_born()),
     ] {
-        misses.push(kiosk.check_in_appointment(request).await.expect_err("a miss"));
+        misses.push(
+            kiosk
+                .check_in_appointment(request)
+                .await
+                .expect_err("a miss"),
+        );
     }
     let after_five = kiosk
         .check_in_appointment(check_in(&booked.confirmation_code, maria_born()))
