@@ -56,10 +56,12 @@ pub fn money_from_proto(
     expected: Currency,
 ) -> Result<Money, String> {
     let money = money.ok_or("is required")?;
-    let currency: Currency = money
-        .currency_code
-        .parse()
-        .map_err(|_| format!("has unknown currency code {:?}", money.currency_code))?;
+    let currency: Currency = money.currency_code.parse().map_err(|_| {
+        format!(
+            "has unknown currency code {}",
+            clinic_common::validation::echo(&money.currency_code)
+        )
+    })?;
     if currency != expected {
         return Err(format!("must be in {expected}"));
     }

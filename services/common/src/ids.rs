@@ -55,6 +55,17 @@ define_id!(
     /// A registered patient.
     PatientId
 );
+impl PatientId {
+    /// The short form printed where a name must not appear (a receipt left on the counter):
+    /// the last eight hex digits, in capitals. A version 7 UUID begins with its creation time, so
+    /// patients registered within the same minute share their first block; its last 62 bits are
+    /// random, so these eight digits tell them apart.
+    pub fn short(&self) -> String {
+        let simple = self.0.simple().to_string();
+        simple[simple.len() - 8..].to_ascii_uppercase()
+    }
+}
+
 define_id!(
     /// A dentist, hygienist, assistant or consultant.
     ProviderId

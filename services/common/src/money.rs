@@ -87,7 +87,7 @@ impl<'de> serde::Deserialize<'de> for Currency {
 /// Why a money value or operation was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
-    #[error("unknown currency code {0:?}")]
+    #[error("unknown currency code {}", crate::validation::echo(.0))]
     UnknownCurrency(String),
     #[error("cannot combine {0} with {1}")]
     CurrencyMismatch(Currency, Currency),

@@ -28,10 +28,13 @@ impl FieldViolations {
         violations
     }
 
+    /// Records a problem. A description longer than [`DESCRIPTION_MAX_CHARS`] is cut, so that
+    /// however a description quotes a bad value (better through [`echo`]), the error stays small:
+    /// a value of 300 KB repeated in full would make an error that clients refuse to read.
     pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
         self.0.push(FieldViolation {
-            field: field.into(),
-            description: description.into(),
+            field: shortened(field.into(), FIELD_MAX_CHARS),
+            description: shortened(description.into(), DESCRIPTION_MAX_CHARS),
         });
     }
 
@@ -81,14 +84,58 @@ impl fmt::Display for FieldViolations {
 
 impl std::error::Error for FieldViolations {}
 
-/// Trims `text` and checks it has between 1 and `max` characters.
-pub fn required_text(text: &str, max: usize) -> Result<String, String> {
+/// The most characters of a bad value an error repeats: enough to recognise it.
+pub const ECHO_MAX_CHARS: usize = 32;
+
+/// The longest description a [`FieldViolation`] carries.
+pub const DESCRIPTION_MAX_CHARS: usize = 200;
+
+/// The longest field path a [`FieldViolation`] carries (paths can come from the request, as an
+/// update mask's do).
+const FIELD_MAX_CHARS: usize = 100;
+
+/// `value` as an error quotes it: in quotes and escaped, at most [`ECHO_MAX_CHARS`] characters of
+/// it, followed by "…" when it was longer.
+pub fn echo(value: &str) -> String {
+    match value.char_indices().nth(ECHO_MAX_CHARS) {
+        Some((end, _)) => format!("{:?}…", &value[..end]),
+        None => format!("{value:?}"),
+    }
+}
+
+/// `text` cut to `max` characters, with "…" when it was longer.
+fn shortened(mut text: String, max: usize) -> String {
+    if let Some((end, _)) = text.char_indices().nth(max) {
+        text.truncate(end);
+        text.push('…');
+    }
+    text
+}
+
+/// The one check every free-text field of a request goes through, directly or through
+/// [`required_text`], [`optional_text`] or [`single_line_text`]: trims `text` and refuses more than
+/// `max` characters and control characters other than line breaks and tabs. A NUL in particular
+/// must be refused here: PostgreSQL cannot store it in a text column, so it would otherwise
+/// surface as an internal error.
+pub fn free_text(text: &str, max: usize) -> Result<&str, String> {
     let trimmed = text.trim();
+    if trimmed.chars().nth(max).is_some() {
+        return Err(format!("must be at most {max} characters"));
+    }
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err("must not contain control characters".into());
+    }
+    Ok(trimmed)
+}
+
+/// Like [`free_text`], but between 1 and `max` characters.
+pub fn required_text(text: &str, max: usize) -> Result<String, String> {
+    let trimmed = free_text(text, max)?;
     if trimmed.is_empty() {
         return Err("is required".into());
-    }
-    if trimmed.chars().count() > max {
-        return Err(format!("must be at most {max} characters"));
     }
     Ok(trimmed.to_owned())
 }
@@ -100,6 +147,16 @@ pub fn optional_text(text: &str, max: usize) -> Result<Option<String>, String> {
     } else {
         required_text(text, max).map(Some)
     }
+}
+
+/// Like [`required_text`], for a name or a code that prints on one line: no line breaks or tabs
+/// either.
+pub fn single_line_text(text: &str, max: usize) -> Result<String, String> {
+    let text = required_text(text, max)?;
+    if text.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    Ok(text)
 }
 
 #[cfg(test)]
@@ -126,5 +183,25 @@ mod tests {
         assert!(required_text("张伟", 2).is_ok());
         assert!(required_text("Анастасия", 8).is_err());
         assert_eq!(optional_text("", 5), Ok(None));
+    }
+
+    #[test]
+    fn errors_repeat_only_a_short_prefix_of_a_bad_value() {
+        assert_eq!(echo("MXN"), "\"MXN\"");
+        assert_eq!(echo(&"é".repeat(40)), format!("{:?}…", "é".repeat(32)));
+        let mut violations = FieldViolations::new();
+        violations.add("a".repeat(300), format!("has {}", "x".repeat(300_000)));
+        let violation = violations.iter().next().expect("one");
+        assert_eq!(violation.field.chars().count(), 101);
+        assert_eq!(violation.description.chars().count(), 201);
+    }
+
+    #[test]
+    fn free_text_refuses_control_characters_but_keeps_lines() {
+        assert!(required_text("a\0b", 10).is_err());
+        assert!(optional_text("a\u{1b}b", 10).is_err());
+        assert_eq!(required_text(" a\nb ", 10).as_deref(), Ok("a\nb"));
+        assert!(single_line_text("a\nb", 10).is_err());
+        assert_eq!(free_text("  ", 0), Ok(""));
     }
 }

@@ -310,15 +310,7 @@ impl CashCount {
 /// A reason or note: trimmed, at most 500 characters, no control characters other than line
 /// breaks; empty means none.
 pub fn optional_reason(text: &str) -> Result<Option<String>, String> {
-    let reason = clinic_common::validation::optional_text(text, MAX_TEXT)?;
-    if let Some(reason) = &reason
-        && reason
-            .chars()
-            .any(|character| character.is_control() && character != '\n')
-    {
-        return Err("must not contain control characters".into());
-    }
-    Ok(reason)
+    clinic_common::validation::optional_text(text, MAX_TEXT)
 }
 
 /// Where a session is in its life.

@@ -83,11 +83,7 @@ pub struct TransferReference(String);
 
 impl TransferReference {
     pub fn parse(text: &str) -> Result<Self, String> {
-        let reference = clinic_common::validation::required_text(text, 64)?;
-        if reference.chars().any(char::is_control) {
-            return Err("must not contain control characters".into());
-        }
-        Ok(TransferReference(reference))
+        clinic_common::validation::single_line_text(text, 64).map(TransferReference)
     }
 
     pub fn as_str(&self) -> &str {

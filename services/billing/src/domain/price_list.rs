@@ -56,11 +56,7 @@ pub struct ItemDescription(String);
 
 impl ItemDescription {
     pub fn parse(text: &str) -> Result<Self, String> {
-        let description = clinic_common::validation::required_text(text, 200)?;
-        if description.chars().any(char::is_control) {
-            return Err("must not contain control characters".into());
-        }
-        Ok(ItemDescription(description))
+        clinic_common::validation::single_line_text(text, 200).map(ItemDescription)
     }
 
     pub fn as_str(&self) -> &str {

@@ -90,9 +90,8 @@ impl Receipt {
     /// The clinic, the receipt's number and date, the patient and who took the payment.
     fn header_lines(&self) -> Vec<ReceiptLine> {
         let payment = &self.payment;
-        // The short form: the first block of the UUID. Billing holds no names (and a receipt
-        // left on the counter should not carry one).
-        let patient = payment.patient_id.to_string();
+        // The patient's short id: billing holds no names (and a receipt left on the counter
+        // should not carry one).
         let date = self.local_time.format("%d/%m/%Y %H:%M").to_string();
         vec![
             line(LineStyle::Title, fit(&self.clinic_name)),
@@ -100,7 +99,7 @@ impl Receipt {
             rule(),
             plain(columns("Recibo", &self.number())),
             plain(columns("Fecha", &date)),
-            plain(columns("Paciente", &patient[..8].to_ascii_uppercase())),
+            plain(columns("Paciente", &payment.patient_id.short())),
             plain(columns("Atendió", &payment.received_by)),
         ]
     }
@@ -334,6 +333,33 @@ mod tests {
 
     fn text(receipt: &Receipt) -> Vec<String> {
         receipt.lines().into_iter().map(|line| line.text).collect()
+    }
+
+    #[test]
+    fn patients_registered_in_the_same_minute_print_different_short_ids() {
+        let mut first = receipt(
+            PaymentMethod::cash(mxn(45_000), mxn(45_000)).expect("valid"),
+            0,
+        );
+        let mut second = first.clone();
+        first.payment.patient_id =
+            PatientId::parse("019a2b3c-4d5e-7f60-8a1b-2c3d4e5f6071").expect("valid");
+        second.payment.patient_id =
+            PatientId::parse("019a2b3c-4d5e-7f61-9b2c-3d4e5f607182").expect("valid");
+
+        let patient_line = |receipt: &Receipt| {
+            text(receipt)
+                .into_iter()
+                .find(|line| line.starts_with("Paciente"))
+                .expect("a patient line")
+        };
+
+        assert!(
+            patient_line(&first).ends_with("4E5F6071"),
+            "{}",
+            patient_line(&first)
+        );
+        assert!(patient_line(&second).ends_with("5F607182"));
     }
 
     #[test]

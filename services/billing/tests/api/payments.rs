@@ -21,6 +21,7 @@ backend_tests!(
     invalid_payments_name_every_bad_field_and_write_nothing,
     a_payment_for_an_unregistered_patient_is_refused_and_writes_nothing,
     the_registry_being_down_makes_post_payment_unavailable_but_retries_still_answer,
+    a_huge_bad_currency_code_is_quoted_only_in_part,
 );
 
 /// A registered patient owing `owed_minor` centavos for one consultation.
@@ -436,4 +437,49 @@ async fn the_registry_being_down_makes_post_payment_unavailable_but_retries_stil
     assert_eq!(retry, first);
     let ledger = whole_ledger(&mut clinic.client(Role::Service).await).await;
     assert_eq!(payments_in(&ledger), 1);
+}
+
+async fn a_huge_bad_currency_code_is_quoted_only_in_part(database: TestDatabase) {
+    // Arrange: a 300 KB currency code; repeated in full, the error would outgrow what clients
+    // accept and they would see RESOURCE_EXHAUSTED instead.
+    let clinic = TestClinic::start(database).await;
+    let patient_id = clinic.register_patient().await;
+    let huge = Money {
+        minor_units: 10_000,
+        currency_code: "X".repeat(300_000),
+    };
+
+    // Act
+    let payment = clinic
+        .client(Role::Reception)
+        .await
+        .post_payment(pb::PostPaymentRequest {
+            amount: Some(huge.clone()),
+            ..cash(&patient_id, 10_000, 10_000, "pay-huge")
+        })
+        .await
+        .expect_err("refused");
+    let write_off = clinic
+        .client(Role::Manager)
+        .await
+        .write_off_charge(pb::WriteOffChargeRequest {
+            charge_id: clinic_common::ids::ChargeId::new().to_string(),
+            amount: Some(huge),
+            reason: "Incobrable".into(),
+            request_id: "write-off-huge".into(),
+        })
+        .await
+        .expect_err("refused");
+
+    // Assert
+    for status in [payment, write_off] {
+        assert_eq!(status.code(), Code::InvalidArgument, "{}", status.code());
+        assert_eq!(violated_fields(&status), ["amount"]);
+        assert!(status.message().len() < 200, "{}", status.message());
+        assert!(
+            status.message().contains(&format!("{:?}…", "X".repeat(32))),
+            "{}",
+            status.message()
+        );
+    }
 }

@@ -113,7 +113,9 @@ async fn an_escpos_receipt_carries_the_payment_and_the_days_charges(database: Te
     assert!(contains(bytes, b"22/11/2026 12:00"), "local time, not UTC");
     assert!(contains(
         bytes,
-        patient_id[..8].to_ascii_uppercase().as_bytes()
+        patient_id[patient_id.len() - 8..]
+            .to_ascii_uppercase()
+            .as_bytes()
     ));
     assert!(contains(bytes, b"LIMP-01 x1 Servicio LIMP-01"));
     assert!(contains(bytes, b"$900.00"));

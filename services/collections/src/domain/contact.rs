@@ -150,11 +150,8 @@ impl Notes {
     pub const MAX_CHARS: usize = 2000;
 
     pub fn parse(text: &str) -> Result<Notes, String> {
-        let text = text.trim();
-        if text.chars().count() > Self::MAX_CHARS {
-            return Err(format!("must be at most {} characters", Self::MAX_CHARS));
-        }
-        Ok(Notes(text.to_owned()))
+        clinic_common::validation::free_text(text, Self::MAX_CHARS)
+            .map(|text| Notes(text.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {

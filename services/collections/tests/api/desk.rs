@@ -29,6 +29,7 @@ backend_tests!(
     the_desk_s_calls_name_every_bad_field_and_admit_only_their_roles,
     a_manager_carries_over_a_promise_and_a_plan_from_earlier_records,
     a_plan_paid_in_full_has_billing_write_off_its_settlement_discount,
+    free_text_with_a_control_character_is_refused_naming_its_field,
 );
 
 fn instant(rfc3339: &str) -> DateTime<Utc> {
@@ -1218,4 +1219,34 @@ async fn a_plan_paid_in_full_has_billing_write_off_its_settlement_discount(datab
     );
     assert_eq!(receivables.total_open, Some(mxn(20_000)));
     assert!(status.applied_sequence >= 3);
+}
+
+async fn free_text_with_a_control_character_is_refused_naming_its_field(database: TestDatabase) {
+    // Arrange: an account that may be escalated and assigned, so the text would reach the
+    // database (PostgreSQL cannot store a NUL).
+    let clinic = TestClinic::start(database).await;
+    let patient = owing(&clinic, "+525511170031", 1, date(2026, 8, 1)).await;
+    let mut manager = clinic.collections().client(Role::Manager).await;
+
+    // Act
+    let escalation = manager
+        .escalate_account(pb::EscalateAccountRequest {
+            reason: "Sin respuesta\0".into(),
+            ..escalate(&patient, pb::EscalationTarget::Manager, "e-nul")
+        })
+        .await
+        .expect_err("refused");
+    let assignment = manager
+        .assign_account(pb::AssignAccountRequest {
+            patient_id: patient.clone(),
+            collector: "collections:\0ana".into(),
+        })
+        .await
+        .expect_err("refused");
+
+    // Assert
+    for (status, field) in [(&escalation, "reason"), (&assignment, "collector")] {
+        assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+        assert_eq!(violated_fields(status), [field]);
+    }
 }

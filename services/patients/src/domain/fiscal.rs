@@ -104,9 +104,9 @@ fn parse_rfc(text: &str) -> Result<String, &'static str> {
 }
 
 fn legal_name_of(text: &str) -> Result<String, String> {
-    let name = clinic_common::validation::required_text(text, 254)?;
-    if name.contains('|') || name.chars().any(char::is_control) {
-        return Err("must not contain '|' or control characters".into());
+    let name = clinic_common::validation::single_line_text(text, 254)?;
+    if name.contains('|') {
+        return Err("must not contain '|'".into());
     }
     Ok(name)
 }

@@ -54,11 +54,7 @@ pub struct PersonName(String);
 
 impl PersonName {
     pub fn parse(text: &str) -> Result<Self, String> {
-        let name = clinic_common::validation::required_text(text, 100)?;
-        if name.chars().any(char::is_control) {
-            return Err("must not contain control characters".into());
-        }
-        Ok(PersonName(name))
+        clinic_common::validation::single_line_text(text, 100).map(PersonName)
     }
 
     pub fn as_str(&self) -> &str {

@@ -27,7 +27,11 @@ impl SearchTerms {
     /// At most this many terms are used; a longer query is a paste, not a search.
     const MAX_TERMS: usize = 6;
 
-    pub fn parse(query: &str) -> Result<Self, &'static str> {
+    /// The longest query accepted, in characters: a name and a phone number fit many times over.
+    pub const MAX_CHARS: usize = 200;
+
+    pub fn parse(query: &str) -> Result<Self, String> {
+        let query = clinic_common::validation::free_text(query, Self::MAX_CHARS)?;
         let terms: Vec<String> = query
             .split_whitespace()
             .map(|term| {
@@ -43,13 +47,13 @@ impl SearchTerms {
             .take(Self::MAX_TERMS)
             .collect();
         if terms.is_empty() {
-            return Err("is required");
+            return Err("is required".into());
         }
         if terms
             .iter()
             .all(|term| term.chars().count() < 2 && term.is_ascii())
         {
-            return Err("needs at least two letters or digits");
+            return Err("needs at least two letters or digits".into());
         }
         Ok(SearchTerms(terms))
     }

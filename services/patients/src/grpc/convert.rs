@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use clinic_common::ids::{PatientId, RequestId};
-use clinic_common::validation::FieldViolations;
+use clinic_common::validation::{FieldViolations, echo};
 use clinic_proto::patients::v1 as pb;
 use clinic_proto::{date_from_proto, date_to_proto, timestamp_to_proto};
 
@@ -139,7 +139,7 @@ pub fn changes(
             "consent" => changes.consent = Some(consent(patient.consent.as_ref())),
             _ => violations.add(
                 "update_mask",
-                format!("{path:?} is not a field that can be updated"),
+                format!("{} is not a field that can be updated", echo(path)),
             ),
         }
     }
@@ -163,7 +163,7 @@ fn time_zone(name: &str, clinic_default: Tz) -> Result<Tz, String> {
     }
     name.trim()
         .parse()
-        .map_err(|_| format!("{name:?} is not an IANA time zone"))
+        .map_err(|_| format!("{} is not an IANA time zone", echo(name)))
 }
 
 fn consent(consent: Option<&pb::ContactConsent>) -> ContactConsent {

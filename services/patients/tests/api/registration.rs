@@ -15,6 +15,7 @@ backend_tests!(
     updating_changes_only_the_masked_fields,
     identity_evidence_matches_only_the_right_patient,
     unknown_patients_are_not_found,
+    a_huge_bad_time_zone_is_quoted_only_in_part,
 );
 
 async fn registering_a_patient_stores_normalised_details(database: TestDatabase) {
@@ -237,4 +238,18 @@ async fn unknown_patients_are_not_found(database: TestDatabase) {
         .await
         .expect_err("refused");
     assert_eq!(violated_fields(&status), ["patient_id"]);
+}
+
+async fn a_huge_bad_time_zone_is_quoted_only_in_part(database: TestDatabase) {
+    let registry = TestRegistry::start(database).await;
+    let mut reception = registry.client(Role::Reception).await;
+    let mut huge = maria("reg-huge-zone");
+    huge.patient.as_mut().expect("set").time_zone = "Z".repeat(300_000);
+
+    // Repeated in full, the error would outgrow what clients accept (RESOURCE_EXHAUSTED).
+    let status = reception.create_patient(huge).await.expect_err("refused");
+
+    assert_eq!(status.code(), Code::InvalidArgument, "{}", status.code());
+    assert_eq!(violated_fields(&status), ["patient.time_zone"]);
+    assert!(status.message().len() < 200, "{}", status.message());
 }

@@ -1,13 +1,18 @@
 use clinic_common::auth::Role;
+use clinic_common::status::violated_fields;
 use clinic_proto::common::v1::{Date, PageRequest};
 use clinic_proto::patients::v1 as pb;
 use clinic_test_support::{TestDatabase, backend_tests};
+
+use tonic::Code;
 
 use crate::TestRegistry;
 
 backend_tests!(
     search_ignores_accents_and_case_in_every_script,
     search_pages_through_results,
+    a_query_with_a_control_character_is_refused_naming_the_query,
+    a_query_longer_than_the_contract_allows_is_refused,
 );
 
 async fn register(client: &mut crate::Client, given: &str, family: &str, phone: &str) {
@@ -94,4 +99,43 @@ async fn search_pages_through_results(database: TestDatabase) {
         page_token = page.next_page_token;
     }
     assert_eq!(seen, ["Ana0", "Ana1", "Ana2", "Ana3", "Ana4"]);
+}
+
+async fn a_query_with_a_control_character_is_refused_naming_the_query(database: TestDatabase) {
+    let registry = TestRegistry::start(database).await;
+    let mut reception = registry.client(Role::Reception).await;
+    register(&mut reception, "José", "Núñez", "+525511112222").await;
+
+    // PostgreSQL cannot take a NUL in a pattern: it is bad input, not a database error.
+    let status = reception
+        .search_patients(pb::SearchPatientsRequest {
+            query: "nunez\0".into(),
+            page: None,
+        })
+        .await
+        .expect_err("refused");
+
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert_eq!(violated_fields(&status), ["query"]);
+}
+
+async fn a_query_longer_than_the_contract_allows_is_refused(database: TestDatabase) {
+    let registry = TestRegistry::start(database).await;
+    let mut reception = registry.client(Role::Reception).await;
+    register(&mut reception, "José", "Núñez", "+525511112222").await;
+    let search = |query: String| pb::SearchPatientsRequest { query, page: None };
+
+    // SQLite refuses a LIKE pattern over 50,000 bytes; the contract caps queries well below.
+    let pasted = reception
+        .search_patients(search("n".repeat(60_000)))
+        .await
+        .expect_err("refused");
+    let longest = reception
+        .search_patients(search(format!("nunez {}", "x".repeat(194))))
+        .await
+        .expect("200 characters are allowed");
+
+    assert_eq!(pasted.code(), Code::InvalidArgument, "{pasted:?}");
+    assert_eq!(violated_fields(&pasted), ["query"]);
+    assert!(longest.into_inner().patients.is_empty());
 }

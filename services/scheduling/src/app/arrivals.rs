@@ -27,6 +27,16 @@ pub struct KioskFound {
     pub first_visit: bool,
 }
 
+/// What a check-in that found nothing answers: a kiosk gets the lookup's one answer for every
+/// miss; staff get the particular reason.
+fn at_kiosk_a_miss(caller: &Caller, error: SchedulingError) -> SchedulingError {
+    if caller.role == Role::Kiosk {
+        SchedulingError::KioskNoMatch
+    } else {
+        error
+    }
+}
+
 impl Scheduling {
     /// The appointment today a kiosk lookup describes, with what the kiosk greets the patient
     /// with. Every kind of miss is the same `KioskNoMatch`, and counts against the kiosk.
@@ -61,7 +71,9 @@ impl Scheduling {
 
     /// Checks a patient in for today's appointment and puts them in the queue, routed by
     /// triage. At a kiosk, identity evidence must match the registry first; until it does, the
-    /// kiosk learns nothing about the appointment, and each miss counts against it.
+    /// kiosk learns nothing about the appointment: an unknown code or id and evidence that does
+    /// not match answer the same `KioskNoMatch` as a lookup's miss, so a kiosk cannot tell which
+    /// codes exist, and each miss counts against it. Staff are told which it was.
     pub async fn check_in_appointment(
         &self,
         command: &CheckInCommand,
@@ -84,7 +96,7 @@ impl Scheduling {
             Ok(appointment) => appointment,
             Err(error) => {
                 self.kiosk_missed(caller).await?;
-                return Err(error);
+                return Err(at_kiosk_a_miss(caller, error));
             }
         };
         record_appointment_id(appointment.appointment_id);
@@ -97,7 +109,10 @@ impl Scheduling {
             if !matches {
                 self.kiosk_missed(caller).await?;
                 tracing::info!("identity evidence did not match");
-                return Err(SchedulingError::IdentityNotConfirmed);
+                return Err(at_kiosk_a_miss(
+                    caller,
+                    SchedulingError::IdentityNotConfirmed,
+                ));
             }
         }
         let now = self.now();

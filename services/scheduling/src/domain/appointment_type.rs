@@ -5,7 +5,6 @@ use std::fmt;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use clinic_common::ids::{RequestId, request_fingerprint};
-use clinic_common::validation::required_text;
 
 use super::{MAX_APPOINTMENT_LENGTH, PriceCode};
 
@@ -47,11 +46,7 @@ pub struct TypeName(String);
 
 impl TypeName {
     pub fn parse(text: &str) -> Result<Self, String> {
-        let name = required_text(text, 100)?;
-        if name.chars().any(char::is_control) {
-            return Err("must not contain control characters".into());
-        }
-        Ok(TypeName(name))
+        clinic_common::validation::single_line_text(text, 100).map(TypeName)
     }
 
     pub fn as_str(&self) -> &str {

@@ -41,11 +41,7 @@ pub struct DisplayName(String);
 
 impl DisplayName {
     pub fn parse(text: &str) -> Result<Self, String> {
-        let name = clinic_common::validation::required_text(text, 100)?;
-        if name.chars().any(char::is_control) {
-            return Err("must not contain control characters".into());
-        }
-        Ok(DisplayName(name))
+        clinic_common::validation::single_line_text(text, 100).map(DisplayName)
     }
 
     pub fn as_str(&self) -> &str {

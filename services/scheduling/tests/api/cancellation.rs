@@ -10,7 +10,7 @@ use crate::{TestClinic, maria_born};
 
 backend_tests!(
     cancelling_less_than_a_day_ahead_is_late_and_earlier_is_not,
-    cancelling_needs_a_reason,
+    cancelling_needs_a_reason_in_plain_text,
     only_active_appointments_can_be_cancelled,
     confirming_twice_changes_nothing_and_a_cancelled_visit_cannot_be_confirmed,
     every_status_change_is_recorded_with_who_made_it_and_when,
@@ -57,7 +57,7 @@ async fn cancelling_less_than_a_day_ahead_is_late_and_earlier_is_not(database: T
     assert_eq!(fetched, late);
 }
 
-async fn cancelling_needs_a_reason(database: TestDatabase) {
+async fn cancelling_needs_a_reason_in_plain_text(database: TestDatabase) {
     let clinic = TestClinic::start(database).await;
     let maria = clinic.maria().await;
     let provider_id = clinic.provider("Dra. Ana Ruiz").await;
@@ -72,10 +72,17 @@ async fn cancelling_needs_a_reason(database: TestDatabase) {
         .cancel_appointment(cancel("", &"x".repeat(501)))
         .await
         .expect_err("refused");
+    // PostgreSQL cannot store a NUL: it is refused as bad input, not met as a database error.
+    let with_nul = reception
+        .cancel_appointment(cancel(&booked.appointment_id, "fever\0"))
+        .await
+        .expect_err("refused");
 
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(violated_fields(&status), ["reason"]);
     assert_eq!(violated_fields(&both), ["appointment_id", "reason"]);
+    assert_eq!(with_nul.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&with_nul), ["reason"]);
     let unchanged = reception
         .get_appointment(pb::GetAppointmentRequest {
             appointment_id: booked.appointment_id,

@@ -177,8 +177,11 @@ async fn a_kiosk_with_the_wrong_identity_learns_nothing_and_changes_nothing(
         .expect_err("refused");
 
     for status in [phone, birthday] {
-        assert_eq!(status.code(), Code::FailedPrecondition);
-        assert_eq!(status.message(), "identity could not be confirmed");
+        assert_eq!(status.code(), Code::NotFound);
+        assert_eq!(
+            status.message(),
+            "no appointment today matches those details"
+        );
     }
     let unchanged = clinic
         .client(Role::Reception)

@@ -21,6 +21,7 @@ backend_tests!(
     invalid_lookups_name_every_bad_field,
     a_kiosk_checks_in_by_code_with_the_date_of_birth_alone,
     the_lookup_prefers_the_next_visit_still_to_check_in,
+    checking_in_by_code_answers_every_miss_alike_and_counts_it,
 );
 
 pub fn by_code(code: &str, date_of_birth: Date) -> pb::FindTodaysAppointmentRequest {
@@ -331,7 +332,7 @@ async fn a_kiosk_checks_in_by_code_with_the_date_of_birth_alone(database: TestDa
         .into_inner();
 
     assert_eq!(violated_fields(&by_id), ["identity.phone_last_four"]);
-    assert_eq!(wrong_birthday.code(), Code::FailedPrecondition);
+    assert_eq!(wrong_birthday.code(), Code::NotFound);
     assert_eq!(
         checked_in.queue_entry.expect("queued").ticket_number,
         "A-001"
@@ -362,4 +363,51 @@ async fn the_lookup_prefers_the_next_visit_still_to_check_in(database: TestDatab
         .into_inner();
 
     assert_eq!(found.appointment_id, later.appointment_id);
+}
+
+async fn checking_in_by_code_answers_every_miss_alike_and_counts_it(database: TestDatabase) {
+    let clinic = TestClinic::start(database).await;
+    let maria = clinic.maria().await;
+    let ana = clinic.provider("Dra. Ana Ruiz").await;
+    let booked = clinic.book(&maria, &ana, (22, "10:00"), 30).await;
+    let mut kiosk = clinic.client(Role::Kiosk).await;
+    let check_in = |code: &str, born: Date| pb::CheckInAppointmentRequest {
+        confirmation_code: code.into(),
+        identity: Some(pb::IdentityEvidence {
+            date_of_birth: Some(born),
+            phone_last_four: String::new(),
+        }),
+        ..Default::default()
+    };
+    let wrong_day = crate::november(1);
+
+    let mut misses = Vec::new();
+    for request in [
+        check_in("ZZZZZZ", maria_born()),
+        check_in(&booked.confirmation_code, wrong_day),
+        check_in("YYYYYY", wrong_day),
+        check_in(&booked.confirmation_code, wrong_day),
+        check_in("XXXXXX", maria_born()),
+    ] {
+        misses.push(
+            kiosk
+                .check_in_appointment(request)
+                .await
+                .expect_err("a miss"),
+        );
+    }
+    let after_five = kiosk
+        .check_in_appointment(check_in(&booked.confirmation_code, maria_born()))
+        .await
+        .expect_err("the kiosk must wait");
+
+    for (index, status) in misses.iter().enumerate() {
+        assert_eq!(status.code(), Code::NotFound, "miss {index}: {status:?}");
+        assert_eq!(
+            status.message(),
+            "no appointment today matches those details",
+            "miss {index}"
+        );
+    }
+    assert_eq!(after_five.code(), Code::ResourceExhausted, "{after_five:?}");
 }

@@ -4,7 +4,7 @@
 use crate::app::PendingComplement;
 use chrono::NaiveDate;
 use clinic_common::ids::{ChargeId, PatientId, PaymentId, RequestId};
-use clinic_common::validation::FieldViolations;
+use clinic_common::validation::{FieldViolations, echo};
 use clinic_proto::billing::v1 as pb;
 use clinic_proto::timestamp_to_proto;
 use clinic_proto::{date_to_proto, money_to_proto};
@@ -115,8 +115,11 @@ pub fn charges_invoice_request(
     for text in &request.charge_ids {
         match ChargeId::parse(text) {
             Ok(charge_id) if !charge_ids.contains(&charge_id) => charge_ids.push(charge_id),
-            Ok(_) => violations.add("charge_ids", format!("{text} is named twice")),
-            Err(_) => violations.add("charge_ids", format!("{text} is not a charge id (UUID)")),
+            Ok(_) => violations.add("charge_ids", format!("{} is named twice", echo(text))),
+            Err(_) => violations.add(
+                "charge_ids",
+                format!("{} is not a charge id (UUID)", echo(text)),
+            ),
         }
     }
     let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
