@@ -253,6 +253,11 @@ impl std::fmt::Debug for OutboxMessage {
 /// Sending attempts before a message is given up as failed.
 pub const MAX_ATTEMPTS: u32 = 5;
 
+/// How long a dispatcher's claim on a message lasts. A dispatcher that stops while sending (a
+/// crash, a lost database connection) leaves the message `sending`; once the claim has lapsed
+/// the message is due again. Longer than any one send takes (SMTP gives up after 15 s a step).
+pub const SEND_LEASE: TimeDelta = TimeDelta::minutes(5);
+
 /// How long to wait after the `attempts`-th failure: 1, 2, 4, 8 minutes, at most an hour.
 pub fn backoff(attempts: u32) -> TimeDelta {
     let doubling = attempts.saturating_sub(1).min(6);

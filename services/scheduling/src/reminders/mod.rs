@@ -14,7 +14,7 @@ use clinic_common::time::local_date;
 use crate::config::Settings;
 use crate::domain::SchedulingError;
 use crate::domain::reminders::{
-    Channel, Language, MAX_ATTEMPTS, NewMessage, OutboxMessage, ReminderFacts, backoff,
+    Channel, Language, MAX_ATTEMPTS, NewMessage, OutboxMessage, ReminderFacts, SEND_LEASE, backoff,
     due_reminder, reminder_text, wait_update_text,
 };
 use crate::domain::{QueueEntryStatus, waits};
@@ -84,6 +84,11 @@ impl Senders {
 const PLAN_LIMIT: u32 = 1000;
 /// The most messages one dispatch round sends.
 const DISPATCH_LIMIT: u32 = 100;
+
+/// How long one message may take to send before it counts as a failed attempt: a relay or
+/// gateway that accepts the connection and never answers must not hold up every later message.
+/// Well within [`SEND_LEASE`].
+const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Writes the reminders and wait updates due at `now` to the outbox. Returns how many messages
 /// were written.
@@ -255,28 +260,46 @@ fn per_channel(template: NewMessage, contact: Option<&PatientContact>) -> Vec<Ne
     messages
 }
 
-/// Sends the messages due at `now`. Each is claimed first, so it is sent at most once however
-/// many dispatchers run; a failure is retried after [`backoff`] until [`MAX_ATTEMPTS`].
-/// Returns how many were sent.
+/// Sends the messages due at `now`. Each is claimed for [`SEND_LEASE`] first, so however many
+/// dispatchers run only one sends it; a claim whose dispatcher stopped before recording the
+/// outcome lapses and the message is due again (it may then reach the patient twice, never
+/// not at all). A failure is retried after [`backoff`] until [`MAX_ATTEMPTS`]. Returns how many
+/// were sent.
 pub async fn dispatch(
     store: &SchedulingStore,
     senders: &Senders,
     now: DateTime<Utc>,
 ) -> Result<u64, SchedulingError> {
+    let (again, given_up) = store.release_lapsed_claims(now, MAX_ATTEMPTS).await?;
+    if again + given_up > 0 {
+        tracing::warn!(
+            again,
+            given_up,
+            "messages whose dispatcher stopped while sending them are due again or given up"
+        );
+    }
     let mut sent = 0;
     for message in store.due_messages(now, DISPATCH_LIMIT).await? {
-        if !store.claim_message(&message.message_id).await? {
+        let attempts = message.attempts + 1;
+        if !store
+            .claim_message(&message.message_id, attempts, now + SEND_LEASE)
+            .await?
+        {
             continue;
         }
-        let attempts = message.attempts + 1;
         let outcome = match Channel::parse(&message.channel) {
-            Some(channel) => senders.for_channel(channel).send(&message).await,
+            Some(channel) => {
+                let sending = senders.for_channel(channel).send(&message);
+                tokio::time::timeout(SEND_TIMEOUT, sending)
+                    .await
+                    .unwrap_or_else(|_| Err(format!("no answer in {SEND_TIMEOUT:?}")))
+            }
             None => Err(format!("unknown channel {}", message.channel)),
         };
         match outcome {
             Ok(()) => {
                 store
-                    .message_outcome(&message.message_id, Ok(()), now)
+                    .message_outcome((&message.message_id, attempts), Ok(()), now)
                     .await?;
                 sent += 1;
             }
@@ -290,7 +313,11 @@ pub async fn dispatch(
                     "a message could not be sent"
                 );
                 store
-                    .message_outcome(&message.message_id, Err((&error, retry_at)), now)
+                    .message_outcome(
+                        (&message.message_id, attempts),
+                        Err((&error, retry_at)),
+                        now,
+                    )
                     .await?;
             }
         }

@@ -107,14 +107,23 @@ impl SchedulingStore {
         rows.into_iter().map(MessageRow::into_message).collect()
     }
 
-    /// Takes a pending message for sending; `false` when another dispatcher took it first.
-    pub async fn claim_message(&self, message_id: &str) -> Result<bool, SchedulingError> {
+    /// Takes a pending message for sending, as its `attempt`-th attempt, until `lease_until`;
+    /// `false` when another dispatcher took it first.
+    pub async fn claim_message(
+        &self,
+        message_id: &str,
+        attempt: u32,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, SchedulingError> {
         let claimed = with_db!(&self.db, |pool| {
             sqlx::query(
-                "UPDATE outbox_messages SET status = 'sending', attempts = attempts + 1 \
-                 WHERE message_id = $1 AND status = 'pending'",
+                "UPDATE outbox_messages SET status = 'sending', attempts = $2, \
+                 next_attempt_at = $3 WHERE message_id = $1 AND status = 'pending' \
+                 AND attempts = $2 - 1",
             )
             .bind(message_id)
+            .bind(attempt_count(attempt))
+            .bind(lease_until)
             .execute(pool)
             .await
             .map(|done| done.rows_affected())
@@ -123,32 +132,73 @@ impl SchedulingStore {
         Ok(claimed == 1)
     }
 
-    /// Records how sending a claimed message went: `Ok` sent; `Err` either retried at
-    /// `retry_at` or, with `None`, given up as failed.
+    /// Makes messages whose claim lapsed before `now` (their dispatcher stopped while sending)
+    /// pending again, or failed once `max_attempts` were made. Returns how many of each.
+    pub async fn release_lapsed_claims(
+        &self,
+        now: DateTime<Utc>,
+        max_attempts: u32,
+    ) -> Result<(u64, u64), SchedulingError> {
+        const LAPSED: &str = "the dispatcher stopped while sending";
+        let released = with_db!(&self.db, |pool| async {
+            let again = sqlx::query(
+                "UPDATE outbox_messages SET status = 'pending', last_error = $3 \
+                 WHERE status = 'sending' AND next_attempt_at <= $1 AND attempts < $2",
+            )
+            .bind(now)
+            .bind(attempt_count(max_attempts))
+            .bind(LAPSED)
+            .execute(pool)
+            .await?
+            .rows_affected();
+            let given_up = sqlx::query(
+                "UPDATE outbox_messages SET status = 'failed', last_error = $3 \
+                 WHERE status = 'sending' AND next_attempt_at <= $1 AND attempts >= $2",
+            )
+            .bind(now)
+            .bind(attempt_count(max_attempts))
+            .bind(LAPSED)
+            .execute(pool)
+            .await?
+            .rows_affected();
+            Ok::<_, sqlx::Error>((again, given_up))
+        }
+        .await)
+        .context("failed to release lapsed claims on messages")?;
+        Ok(released)
+    }
+
+    /// Records how the `attempt`-th attempt at sending a message went: `Ok` sent; `Err` either
+    /// retried at `retry_at` or, with `None`, given up as failed. An outcome that comes after
+    /// the claim lapsed and the message was claimed again (or sent) is ignored.
     pub async fn message_outcome(
         &self,
-        message_id: &str,
+        (message_id, attempt): (&str, u32),
         outcome: Result<(), (&str, Option<DateTime<Utc>>)>,
         now: DateTime<Utc>,
     ) -> Result<(), SchedulingError> {
-        with_db!(&self.db, |pool| {
+        let recorded = with_db!(&self.db, |pool| {
             match outcome {
                 Ok(()) => {
                     sqlx::query(
-                        "UPDATE outbox_messages SET status = 'sent', sent_at = $2, \
-                         last_error = NULL WHERE message_id = $1",
+                        "UPDATE outbox_messages SET status = 'sent', sent_at = $3, \
+                         last_error = NULL WHERE message_id = $1 AND attempts = $2 \
+                         AND status = 'sending'",
                     )
                     .bind(message_id)
+                    .bind(attempt_count(attempt))
                     .bind(now)
                     .execute(pool)
                     .await
                 }
                 Err((error, retry_at)) => {
                     sqlx::query(
-                        "UPDATE outbox_messages SET status = $2, last_error = $3, \
-                         next_attempt_at = $4 WHERE message_id = $1",
+                        "UPDATE outbox_messages SET status = $3, last_error = $4, \
+                         next_attempt_at = $5 WHERE message_id = $1 AND attempts = $2 \
+                         AND status = 'sending'",
                     )
                     .bind(message_id)
+                    .bind(attempt_count(attempt))
                     .bind(if retry_at.is_some() {
                         "pending"
                     } else {
@@ -163,6 +213,13 @@ impl SchedulingStore {
             .map(|done| done.rows_affected())
         })
         .context("failed to record a message's outcome")?;
+        if recorded == 0 {
+            tracing::warn!(
+                message_id,
+                attempt,
+                "a message's outcome came after its claim lapsed and was not recorded"
+            );
+        }
         Ok(())
     }
 
@@ -259,6 +316,11 @@ impl SchedulingStore {
         .context("failed to record a reply")?;
         Ok(())
     }
+}
+
+/// An attempt count as the `attempts` column holds it.
+fn attempt_count(attempts: u32) -> i32 {
+    i32::try_from(attempts).unwrap_or(i32::MAX)
 }
 
 #[derive(sqlx::FromRow)]

@@ -122,8 +122,16 @@ impl TestClinic {
 
     /// A second scheduling service on the same database and registry: another replica.
     pub async fn another_replica(&self) -> RunningService {
+        self.another_replica_with(|_| {}).await
+    }
+
+    /// Another replica with its settings changed by `configure`.
+    pub async fn another_replica_with(
+        &self,
+        configure: impl FnOnce(&mut Settings),
+    ) -> RunningService {
         let registry = self.registry.as_ref().expect("the registry is running");
-        serve_scheduling(&self.database_url, &registry.url(), &self.clock, |_| {}).await
+        serve_scheduling(&self.database_url, &registry.url(), &self.clock, configure).await
     }
 
     pub async fn stop_registry(&mut self) {

@@ -22,6 +22,7 @@ backend_tests!(
     reminders_are_written_three_days_and_one_day_ahead_on_consented_channels,
     the_dispatcher_emails_a_reminder_with_the_kiosk_code_once,
     a_message_that_cannot_be_sent_is_retried_later,
+    a_message_whose_dispatcher_stopped_while_sending_is_sent_once_its_claim_lapses,
     replies_confirm_or_cancel_and_are_recorded_once,
     a_waiting_patient_is_told_their_place_every_ten_minutes,
 );
@@ -304,6 +305,78 @@ async fn a_message_that_cannot_be_sent_is_retried_later(database: TestDatabase) 
     }
     assert_eq!((last.status.as_str(), last.attempts), ("failed", 5));
     assert!(last.sent_time.is_none());
+}
+
+/// An SMTP relay that accepts connections and never answers: a dispatcher sending to it stays
+/// in the middle of sending, as one whose process died would.
+async fn silent_smtp_server() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bound");
+    let port = listener.local_addr().expect("an address").port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    port
+}
+
+async fn a_message_whose_dispatcher_stopped_while_sending_is_sent_once_its_claim_lapses(
+    database: TestDatabase,
+) {
+    let silent = silent_smtp_server().await;
+    let clinic = TestClinic::start_with(database, |settings| {
+        settings.front_desk.messages_every_seconds = 1;
+        settings.front_desk.smtp = Some(SmtpSettings {
+            host: "127.0.0.1".into(),
+            port: silent,
+            from: "citas@smile.example".into(),
+        });
+    })
+    .await;
+    let lucia = lucia(&clinic).await;
+    let ruiz = clinic.provider("Dra. Ana Ruiz").await;
+    let booked = clinic.book(&lucia, &ruiz, (23, "12:00"), 30).await;
+    let mut reception = clinic.client(Role::Reception).await;
+    let email = |messages: Vec<pb::OutboxMessage>| {
+        messages
+            .into_iter()
+            .find(|m| m.channel == "email")
+            .map(|m| (m.status, m.attempts))
+    };
+
+    // Arrange: a day ahead the first dispatcher claims the email and never finishes sending it.
+    clinic.clock.set(at(22, "12:00"));
+    let mut state = None;
+    for _ in 0..150 {
+        state = email(outbox(&mut reception, &booked.appointment_id).await);
+        if state == Some(("sending".into(), 1)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(state, Some(("sending".into(), 1)));
+    // A second replica (email to the log) leaves a message another dispatcher holds alone.
+    let _second = clinic
+        .another_replica_with(|settings| settings.front_desk.messages_every_seconds = 1)
+        .await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let held = email(outbox(&mut reception, &booked.appointment_id).await);
+    assert_eq!(held, Some(("sending".into(), 1)));
+
+    // Act: the claim lapses.
+    clinic.clock.advance(TimeDelta::minutes(6));
+
+    // Assert: the second replica sends it, as the second attempt; the first dispatcher, still
+    // waiting on its relay, changes nothing.
+    for _ in 0..150 {
+        state = email(outbox(&mut reception, &booked.appointment_id).await);
+        if state.as_ref().is_some_and(|(status, _)| status == "sent") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(state, Some(("sent".into(), 2)));
 }
 
 async fn replies_confirm_or_cancel_and_are_recorded_once(database: TestDatabase) {
