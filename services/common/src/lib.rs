@@ -10,13 +10,15 @@
 //! - [`db`]: SQLite or PostgreSQL behind one handle.
 //! - [`validation`] and [`status`]: field-level errors and their gRPC form.
 //! - [`client`]: calling another service with a service token.
-//! - [`server`], [`settings`], [`telemetry`]: running a service.
+//! - [`server`], [`settings`], [`telemetry`]: running a service; [`connections`]: keepalive
+//!   and closing idle connections.
 //! - [`rpc`] and [`metrics`]: what surrounds every call (request ids, deadlines, a log line,
 //!   traces) and the Prometheus metrics on each service's admin port.
 
 pub mod auth;
 pub mod client;
 pub mod clock;
+pub mod connections;
 pub mod db;
 pub mod idempotency;
 pub mod ids;

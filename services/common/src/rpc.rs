@@ -12,6 +12,9 @@
 //!   reflection calls are logged at debug level only: probes arrive every few seconds.
 //! - **Metrics**: calls by method and code, their latency, calls in flight
 //!   ([`crate::metrics::ServiceMetrics`]).
+//! - **Connection activity**: every call, observed or not, counts on its connection until its
+//!   response has been sent, so the connection is not closed as idle under it
+//!   ([`crate::connections`]).
 //! - **Trace context**: with OpenTelemetry export on ([`crate::telemetry`]), the W3C
 //!   `traceparent` header of the caller becomes the call span's parent, and calls to other
 //!   services carry the span on.
@@ -26,6 +29,7 @@ use std::time::{Duration, Instant};
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
+use crate::connections::{ConnectionInfo, CountedBody};
 use crate::metrics::{RpcLabels, ServiceMetrics};
 
 /// The metadata key of the request id.
@@ -197,6 +201,9 @@ impl<S> tower::Layer<S> for RpcLayer {
     }
 }
 
+/// What a wrapped call answers, later.
+type Answer<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+
 /// A service wrapped by [`RpcLayer`].
 #[derive(Clone)]
 pub struct Rpc<S> {
@@ -223,19 +230,46 @@ where
     S: tower::Service<http::Request<B>, Response = http::Response<R>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     B: Send + 'static,
+    R: Send + 'static,
 {
-    type Response = http::Response<R>;
+    type Response = http::Response<CountedBody<R>>;
     type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+    type Future = Answer<Self::Response, Self::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
-        if !OBSERVING.load(Ordering::Relaxed) {
-            return Box::pin(self.inner.call(request));
-        }
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        // The call keeps its connection from being closed as idle until its response is sent,
+        // whether or not calls are observed.
+        let on_connection = request
+            .extensions()
+            .get::<ConnectionInfo>()
+            .map(|connection| connection.activity.begin());
+        let answered = if OBSERVING.load(Ordering::Relaxed) {
+            self.observed_call(request)
+        } else {
+            Box::pin(self.inner.call(request))
+        };
+        Box::pin(async move {
+            let response = answered.await?;
+            Ok(response.map(|body| CountedBody::new(body, on_connection)))
+        })
+    }
+}
+
+impl<S> Rpc<S> {
+    /// Answers the call with its request id, span, log line and metrics.
+    fn observed_call<B, R>(
+        &mut self,
+        mut request: http::Request<B>,
+    ) -> Answer<http::Response<R>, S::Error>
+    where
+        S: tower::Service<http::Request<B>, Response = http::Response<R>> + Clone + Send + 'static,
+        S::Future: Send + 'static,
+        B: Send + 'static,
+    {
         let metrics = Arc::clone(&self.layer.metrics);
         let context = Arc::new(RequestContext::from_headers(
             request.headers(),

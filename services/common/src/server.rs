@@ -13,12 +13,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
+use tokio_stream::StreamExt as _;
 use tonic::service::Routes;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
+use crate::connections::{IDLE_TIMEOUT, KEEPALIVE_INTERVAL, KEEPALIVE_TIMEOUT, TrackedStream};
 use crate::db::Database;
 use crate::metrics::ServiceMetrics;
 use crate::rpc::RpcLayer;
@@ -49,6 +51,7 @@ pub struct GrpcService {
 pub struct BoundService {
     listener: TcpListener,
     service: GrpcService,
+    idle_timeout: Duration,
 }
 
 impl BoundService {
@@ -56,7 +59,19 @@ impl BoundService {
         let listener = TcpListener::bind(listen)
             .await
             .with_context(|| format!("failed to listen on {listen}"))?;
-        Ok(BoundService { listener, service })
+        Ok(BoundService {
+            listener,
+            service,
+            idle_timeout: IDLE_TIMEOUT,
+        })
+    }
+
+    /// Closes connections with no call in flight after `idle` instead of [`IDLE_TIMEOUT`].
+    pub fn with_idle_timeout(self, idle: Duration) -> BoundService {
+        BoundService {
+            idle_timeout: idle,
+            ..self
+        }
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -72,16 +87,18 @@ impl BoundService {
         shutdown: impl Future<Output = ()> + Send,
     ) -> anyhow::Result<()> {
         let database = self.service.database.clone();
-        let served = serve(self.listener, self.service, shutdown).await;
+        let served = serve(self.listener, self.service, self.idle_timeout, shutdown).await;
         database.close().await;
         served
     }
 }
 
 /// Serves `service` on `listener` until `shutdown` resolves, then lets calls in flight finish.
+/// A connection with no call in flight for `idle_timeout` is closed.
 async fn serve(
     listener: TcpListener,
     service: GrpcService,
+    idle_timeout: Duration,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
     let (reporter, health) = tonic_health::server::health_reporter();
@@ -109,15 +126,18 @@ async fn serve(
     ));
 
     let routes = service.routes.add_service(health).add_service(reflection);
+    // Without TCP_NODELAY a response written in several small frames (headers, data,
+    // trailers) waits on the caller's delayed ACK: some 40 ms per call.
+    let incoming = TcpIncoming::from(listener)
+        .with_nodelay(Some(true))
+        .with_keepalive(Some(KEEPALIVE_INTERVAL))
+        .map(move |accepted| accepted.map(|stream| TrackedStream::new(stream, idle_timeout)));
     let served = Server::builder()
+        .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
+        .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))
         .layer(RpcLayer::new(metrics, service.name))
         .add_routes(routes)
-        // Without TCP_NODELAY a response written in several small frames (headers, data,
-        // trailers) waits on the caller's delayed ACK: some 40 ms per call.
-        .serve_with_incoming_shutdown(
-            TcpIncoming::from(listener).with_nodelay(Some(true)),
-            shutdown,
-        )
+        .serve_with_incoming_shutdown(incoming, shutdown)
         .await;
 
     probe.abort();
