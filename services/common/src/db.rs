@@ -316,3 +316,49 @@ pub fn is_unique_violation(error: &sqlx::Error, constraint: &str) -> bool {
     }
     db_error.constraint() == Some(constraint) || db_error.message().contains(constraint)
 }
+
+/// What a failed database call says about the database, for the caller's retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The database could not be reached or is restarting (a refused or broken connection, a
+    /// pool that found no connection in time, PostgreSQL shutting down or starting up, too many
+    /// connections, SQLite's lock held past its busy timeout): the same call may well succeed
+    /// in a moment.
+    Unreachable,
+    /// PostgreSQL aborted the transaction for a conflicting one (serialization failure,
+    /// deadlock): retrying the whole call succeeds.
+    Conflict,
+    /// Anything else: a fault to look into.
+    Other,
+}
+
+/// Classifies the first database error in `error`'s chain.
+pub fn failure_of(error: &anyhow::Error) -> Failure {
+    let Some(error) = error.chain().find_map(|e| e.downcast_ref::<sqlx::Error>()) else {
+        return Failure::Other;
+    };
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => Failure::Unreachable,
+        sqlx::Error::Database(db_error) => {
+            let code = db_error.code().unwrap_or_default();
+            match code.as_ref() {
+                // PostgreSQL: connection exceptions (class 08), admin or crash shutdown, cannot
+                // connect now (starting up or shutting down), too many connections.
+                c if c.starts_with("08") => Failure::Unreachable,
+                "57P01" | "57P02" | "57P03" | "53300" => Failure::Unreachable,
+                "40001" | "40P01" => Failure::Conflict,
+                // SQLite: SQLITE_BUSY and SQLITE_LOCKED (extended codes keep the low byte).
+                c => match c.parse::<i32>() {
+                    Ok(sqlite) if matches!(sqlite & 0xff, 5 | 6) => Failure::Unreachable,
+                    _ => Failure::Other,
+                },
+            }
+        }
+        _ => Failure::Other,
+    }
+}

@@ -6,6 +6,7 @@
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
+use crate::db::Failure;
 use crate::validation::FieldViolations;
 
 /// `INVALID_ARGUMENT` naming every offending field in `google.rpc.BadRequest` details.
@@ -21,10 +22,31 @@ pub fn invalid_argument(violations: &FieldViolations) -> Status {
     )
 }
 
-/// `INTERNAL` with no detail for the caller; the full error is logged here, once.
+/// The status of an unexpected error, with no detail for the caller; the full error, its
+/// causes included, is logged here, once. A database that is briefly away answers `UNAVAILABLE`
+/// and a transaction PostgreSQL aborted for a conflicting one `ABORTED`, so that clients retry
+/// (a write with its same request id, which makes the retry safe whether or not the first
+/// attempt committed); anything else is `INTERNAL`.
 pub fn internal(error: &anyhow::Error) -> Status {
-    tracing::error!(error = ?error, "internal error");
-    Status::internal("internal error")
+    match crate::db::failure_of(error) {
+        Failure::Unreachable => {
+            tracing::warn!(error = ?error, "the database is unavailable");
+            Status::unavailable(
+                "the service's database is unavailable; try again (a write with the same \
+                 request_id)",
+            )
+        }
+        Failure::Conflict => {
+            tracing::warn!(error = ?error, "a transaction was aborted by a conflicting one");
+            Status::aborted(
+                "the call met a conflicting one; try again (a write with the same request_id)",
+            )
+        }
+        Failure::Other => {
+            tracing::error!(error = ?error, "internal error");
+            Status::internal("internal error")
+        }
+    }
 }
 
 /// The fields named in a status's `BadRequest` details (for clients and tests).
@@ -54,6 +76,17 @@ mod tests {
         let status = invalid_argument(&violations);
         assert_eq!(status.code(), Code::InvalidArgument);
         assert_eq!(violated_fields(&status), ["amount", "request_id"]);
+    }
+
+    #[test]
+    fn a_database_that_cannot_be_reached_answers_unavailable_without_the_cause() {
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "10.0.0.5:5432");
+        for cause in [sqlx::Error::Io(refused), sqlx::Error::PoolTimedOut] {
+            let error = anyhow::Error::new(cause).context("failed to post a payment");
+            let status = internal(&error);
+            assert_eq!(status.code(), Code::Unavailable);
+            assert!(!status.message().contains("10.0.0.5"), "{status:?}");
+        }
     }
 
     #[test]

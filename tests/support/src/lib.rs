@@ -9,6 +9,7 @@
 //! - [`bench`]: what the benchmarks share.
 
 pub mod bench;
+pub mod proxy;
 
 use std::future::Future;
 use std::net::SocketAddr;

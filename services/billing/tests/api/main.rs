@@ -13,6 +13,7 @@ mod drawer;
 mod invoices;
 mod kiosk;
 mod ledger;
+mod outages;
 mod packages;
 mod payments;
 mod price_list;
@@ -199,6 +200,27 @@ impl TestClinic {
             cfdi: Some(cfdi),
         };
         let app = App::build(settings, Arc::new(clock_at(now)))
+            .await
+            .expect("billing starts");
+        spawn(app.local_addr(), |shutdown| app.run_until_stopped(shutdown))
+    }
+
+    /// Another billing, on this one's registry, its database reached at `database_url` (this
+    /// one's database through a proxy).
+    pub async fn billing_on(&self, database_url: &str) -> RunningService {
+        let registry = self.registry.as_ref().expect("the registry is running");
+        let settings = Settings {
+            listen: any_local_port(),
+            database_url: database_url.to_owned(),
+            patients_url: registry.url(),
+            scheduling_url: "http://127.0.0.1:9".to_owned(),
+            clinic: ClinicSettings::default(),
+            auth: auth_settings(),
+            drawer_difference_limit_minor: DEFAULT_DRAWER_DIFFERENCE_LIMIT_MINOR,
+            discount_limit_percent: DEFAULT_DISCOUNT_LIMIT_PERCENT,
+            cfdi: None,
+        };
+        let app = App::build(settings, Arc::new(clock_at(NOON)))
             .await
             .expect("billing starts");
         spawn(app.local_addr(), |shutdown| app.run_until_stopped(shutdown))
