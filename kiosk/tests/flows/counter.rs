@@ -75,7 +75,7 @@ fn reception_checks_in_charges_takes_cash_prints_and_closes_the_drawer() {
     click(&mut counter, "Close drawer (blind count)");
     wait_for(
         &mut counter,
-        "Z report: expected $1,500.00, counted $1,500.00, difference $0.00.",
+        "Z report: counted $1,500.00. The manager sees what was expected and any difference.",
     );
 
     // The day's figures.

@@ -201,9 +201,11 @@ async fn the_demo_days_drawer_closes_with_a_zero_difference(database: TestDataba
     configure(&mut up, &ports, &databases);
     let mut child = start_until(up.args(["up", "--demo"]), "Press Ctrl-C to stop");
     let mut reception = billing_client(ports[2], Role::Reception).await;
+    // What the drawer should hold is the manager's to see: reception counts blind.
+    let mut manager = billing_client(ports[2], Role::Manager).await;
 
     // Act
-    let drawer = reception
+    let drawer = manager
         .get_cash_drawer(billing::GetCashDrawerRequest {
             terminal_id: "counter-1".into(),
             ..Default::default()
@@ -222,6 +224,14 @@ async fn the_demo_days_drawer_closes_with_a_zero_difference(database: TestDataba
         })
         .await
         .expect("the drawer closes")
+        .into_inner();
+    let closed = manager
+        .get_cash_drawer(billing::GetCashDrawerRequest {
+            session_id: closed.session_id,
+            ..Default::default()
+        })
+        .await
+        .expect("the closed drawer")
         .into_inner();
     stop(&mut child);
 

@@ -163,19 +163,24 @@ fn by_service_ui(ui: &mut egui::Ui, view: &View, report: &billing::DailyClose) {
         });
 }
 
-/// The drawers closed today: counted, and the difference from what was expected.
+/// The drawers closed today: counted, and the difference from what was expected where the
+/// caller may see it (a manager).
 fn drawers_ui(ui: &mut egui::Ui, view: &View, report: &billing::DailyClose) {
     let lang = view.lang;
     ui.label(RichText::new(T::DrawersClosed.get(lang)).strong());
     for drawer in &report.drawer_closes {
-        ui.label(format!(
-            "{} · {} {} · {} {}",
-            drawer.terminal_id,
-            view.shown(drawer.counted.as_ref()),
-            T::Balance.get(lang),
-            view.shown(drawer.difference.as_ref()),
-            drawer.closed_by
-        ));
+        let counted = view.shown(drawer.counted.as_ref());
+        let line = match &drawer.difference {
+            Some(difference) => format!(
+                "{} · {counted} {} · {} {}",
+                drawer.terminal_id,
+                T::Balance.get(lang),
+                view.shown(Some(difference)),
+                drawer.closed_by
+            ),
+            None => format!("{} · {counted} · {}", drawer.terminal_id, drawer.closed_by),
+        };
+        ui.label(line);
     }
 }
 

@@ -1,6 +1,6 @@
 //! The cash drawer tab: a closed drawer is opened with a counted float; an open one is closed
-//! from a blind count (the expected amount stays hidden until the Z report), with a reason when
-//! the count differs by more than billing lets pass; a difference too large waits for a manager.
+//! from a blind count (billing shows the expected amount and the difference to a manager only),
+//! with a reason when the count differs; a difference too large waits for a manager.
 
 use std::collections::HashMap;
 
@@ -186,13 +186,7 @@ impl DrawerPanel {
                 true
             }
             Some(session) if session.state == billing::CashDrawerState::PendingApproval as i32 => {
-                widgets::error_banner(
-                    ui,
-                    &fill(
-                        T::DrawerAwaitingApproval.get(lang),
-                        &[("difference", &view.shown(session.difference.as_ref()))],
-                    ),
-                );
+                widgets::error_banner(ui, T::DrawerAwaitingApproval.get(lang));
                 false
             }
             Some(session) => {
@@ -243,18 +237,14 @@ impl DrawerPanel {
     }
 }
 
-/// The last close's Z report: expected, counted, difference.
+/// The last close's Z report as reception sees it: what was counted (the rest is the
+/// manager's).
 fn z_report_ui(ui: &mut egui::Ui, view: &View, z: &billing::CashDrawerSession) {
-    let report = z.report.clone().unwrap_or_default();
     widgets::ok_banner(
         ui,
         &fill(
             T::ZReport.get(view.lang),
-            &[
-                ("expected", &view.shown(report.expected.as_ref())),
-                ("counted", &view.shown(z.counted.as_ref())),
-                ("difference", &view.shown(z.difference.as_ref())),
-            ],
+            &[("counted", &view.shown(z.counted.as_ref()))],
         ),
     );
 }

@@ -24,8 +24,8 @@ use crate::domain::{BillingError, Invoice, InvoiceId, NewCorrection};
 use crate::store::BillingStore;
 
 use convert::{
-    DrawerQuery, Reading, cash_movement_to_proto, charge_to_proto, drawer_session_to_proto,
-    payment_to_proto, price_list_item_to_proto,
+    DrawerQuery, DrawerView, Reading, cash_movement_to_proto, charge_to_proto,
+    drawer_session_to_proto, payment_to_proto, price_list_item_to_proto,
 };
 
 /// Who runs the cash desk.
@@ -249,7 +249,8 @@ impl BillingService for BillingGrpc {
         tracing::Span::current().record("session_id", tracing::field::display(session.session_id));
         tracing::info!("cash drawer opened");
         Ok(Response::new(
-            drawer_session_to_proto(&session).map_err(BillingError::from)?,
+            drawer_session_to_proto(&session, DrawerView::for_caller(&caller))
+                .map_err(BillingError::from)?,
         ))
     }
 
@@ -278,7 +279,7 @@ impl BillingService for BillingGrpc {
         &self,
         request: Request<pb::GetCashDrawerRequest>,
     ) -> Result<Response<pb::CashDrawerSession>, Status> {
-        authorize(&request, CASH_DESK)?;
+        let caller = authorize(&request, CASH_DESK)?;
         let query = convert::drawer_query(request.get_ref()).map_err(BillingError::from)?;
         let session = match query {
             DrawerQuery::Session(session_id) => self
@@ -293,7 +294,8 @@ impl BillingService for BillingGrpc {
                 .ok_or(BillingError::NoCurrentDrawer(terminal_id))?,
         };
         Ok(Response::new(
-            drawer_session_to_proto(&session).map_err(BillingError::from)?,
+            drawer_session_to_proto(&session, DrawerView::for_caller(&caller))
+                .map_err(BillingError::from)?,
         ))
     }
 
@@ -310,7 +312,8 @@ impl BillingService for BillingGrpc {
         let session = self.billing.close_drawer(&caller, close, now).await?;
         tracing::Span::current().record("session_id", tracing::field::display(session.session_id));
         Ok(Response::new(
-            drawer_session_to_proto(&session).map_err(BillingError::from)?,
+            drawer_session_to_proto(&session, DrawerView::for_caller(&caller))
+                .map_err(BillingError::from)?,
         ))
     }
 
@@ -329,7 +332,8 @@ impl BillingService for BillingGrpc {
             .await?;
         tracing::info!("cash drawer close approved");
         Ok(Response::new(
-            drawer_session_to_proto(&session).map_err(BillingError::from)?,
+            drawer_session_to_proto(&session, DrawerView::for_caller(&caller))
+                .map_err(BillingError::from)?,
         ))
     }
 
@@ -428,7 +432,8 @@ impl BillingService for BillingGrpc {
         tracing::Span::current().record("day", tracing::field::display(day));
         let close = self.billing.daily_close(&caller, day, now).await?;
         Ok(Response::new(
-            convert::daily_close_to_proto(&close).map_err(BillingError::from)?,
+            convert::daily_close_to_proto(&close, DrawerView::for_caller(&caller))
+                .map_err(BillingError::from)?,
         ))
     }
 

@@ -262,10 +262,22 @@ async fn the_close_adds_up_the_day_by_method_service_and_staff(database: TestDat
     assert_eq!(drawer.session_id, day.session_id);
     assert_eq!(drawer.terminal_id, "counter-1");
     assert_eq!(drawer.state(), pb::CashDrawerState::PendingApproval);
+    // Reception's close is blind: what was counted, not what was expected.
+    assert_eq!(drawer.expected, None);
+    assert_eq!(drawer.counted, Some(mxn(90_000)));
+    assert_eq!(drawer.difference, None);
+    assert_eq!(drawer.closed_by, "reception:ana");
+    let managers = clinic
+        .client(Role::Manager)
+        .await
+        .get_daily_close(pb::GetDailyCloseRequest { day: None })
+        .await
+        .expect("the close is read")
+        .into_inner();
+    let drawer = &managers.drawer_closes[0];
     assert_eq!(drawer.expected, Some(mxn(100_000)));
     assert_eq!(drawer.counted, Some(mxn(90_000)));
     assert_eq!(drawer.difference, Some(mxn(-10_000)));
-    assert_eq!(drawer.closed_by, "reception:ana");
 }
 
 async fn a_manager_reads_an_earlier_day_with_what_was_owed_at_its_end(database: TestDatabase) {

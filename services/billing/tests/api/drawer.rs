@@ -180,10 +180,15 @@ async fn a_drawer_opens_with_its_counted_float(database: TestDatabase) {
             (COIN as i32, 50)
         ]
     );
-    let report = report(&session);
+    // Blind to reception; a manager sees what the drawer should hold.
+    let blind = report(&session);
+    assert_eq!((blind.expected, blind.cash_taken), (None, None));
+    assert_eq!(drawer_of(&mut reception, "counter-1").await, session);
+    let mut manager = clinic.client(Role::Manager).await;
+    let report = report(&drawer_of(&mut manager, "counter-1").await);
+    assert_eq!(report.opening_float, Some(mxn(63_200)));
     assert_eq!(report.expected, Some(mxn(63_200)));
     assert_eq!(report.cash_taken, Some(mxn(0)));
-    assert_eq!(drawer_of(&mut reception, "counter-1").await, session);
 }
 
 async fn the_x_report_counts_cash_taken_change_and_movements_at_that_terminal_only(
@@ -245,7 +250,7 @@ async fn the_x_report_counts_cash_taken_change_and_movements_at_that_terminal_on
         .await
         .expect("recorded")
         .into_inner();
-    let x = drawer_of(&mut reception, "counter-1").await;
+    let x = drawer_of(&mut clinic.client(Role::Manager).await, "counter-1").await;
 
     // Assert
     assert_eq!(counted.cash_drawer_session_id, drawer.session_id);
@@ -359,8 +364,12 @@ async fn a_matching_blind_count_closes_the_drawer_with_its_z_report(database: Te
     assert_eq!(z.session_id, drawer.session_id);
     assert_eq!(z.state(), pb::CashDrawerState::Closed);
     assert_eq!(z.counted, Some(mxn(145_000)));
-    assert_eq!(z.difference, Some(mxn(0)));
-    assert_eq!(report(&z).expected, Some(mxn(145_000)));
+    // The Z report is blind to reception too; a manager sees the rest.
+    assert_eq!((z.difference.clone(), report(&z).expected), (None, None));
+    let full = session(&mut clinic.client(Role::Manager).await, &z.session_id).await;
+    assert_eq!(full.difference, Some(mxn(0)));
+    assert_eq!(report(&full).expected, Some(mxn(145_000)));
+    assert_eq!(report(&full).cash_taken, Some(mxn(50_000)));
     assert_eq!(report(&z).cash_payment_count, 1);
     assert_eq!(z.closed_by, "reception:tester");
     assert!(z.close_time.is_some());
@@ -520,6 +529,7 @@ async fn the_difference_limit_is_configurable(database: TestDatabase) {
         .into_inner();
 
     // Assert
+    let z = session(&mut clinic.client(Role::Manager).await, &z.session_id).await;
     assert_eq!(z.difference, Some(mxn(50)));
     assert_eq!(z.state(), pb::CashDrawerState::PendingApproval);
 }
@@ -648,7 +658,12 @@ async fn retries_return_the_first_result_and_write_once(database: TestDatabase) 
     assert_eq!(first_close.state(), pb::CashDrawerState::Closed);
     assert_eq!(report(&first_close).cash_movement_count, 1);
     assert_eq!(report(&first_close).cash_out, Some(mxn(30_000)));
-    assert_eq!(first_close.difference, Some(mxn(0)));
+    let full = session(
+        &mut clinic.client(Role::Manager).await,
+        &first_close.session_id,
+    )
+    .await;
+    assert_eq!(full.difference, Some(mxn(0)));
     assert_eq!(open_after_close.session_id, first_open.session_id);
     assert_eq!(open_after_close.state(), pb::CashDrawerState::Closed);
 }
@@ -743,10 +758,13 @@ async fn payments_racing_a_close_are_either_in_its_z_report_or_refused(database:
     }
 
     // Assert
-    let z = session(&mut reception, &closed.session_id).await;
+    let z = session(&mut clinic.client(Role::Manager).await, &closed.session_id).await;
     assert_eq!(report(&z).cash_payment_count, counted);
     assert_eq!(report(&z).cash_taken, Some(mxn(1_000 * i64::from(counted))));
-    assert_eq!(report(&z).expected, report(&closed).expected);
+    assert_eq!(
+        report(&z).expected,
+        Some(mxn(100_000 + 1_000 * i64::from(counted)))
+    );
     assert_eq!(z.difference, Some(mxn(-1_000 * i64::from(counted))));
 }
 

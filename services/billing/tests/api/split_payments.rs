@@ -127,7 +127,10 @@ async fn a_payment_split_across_card_and_cash_puts_only_the_cash_in_the_drawer(
         .await
         .expect("paid")
         .into_inner();
-    let drawer = reception
+    // A manager's view: reception's is blind.
+    let drawer = clinic
+        .client(Role::Manager)
+        .await
         .get_cash_drawer(pb::GetCashDrawerRequest {
             terminal_id: "counter-1".into(),
             ..Default::default()

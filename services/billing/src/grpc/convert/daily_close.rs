@@ -1,6 +1,7 @@
 //! The daily close: the day a report or a close names, the export format, and the report and closed
 //! days on the wire.
 
+use super::drawer::DrawerView;
 use crate::export::ExportFormat;
 use chrono::NaiveDate;
 use clinic_common::validation::FieldViolations;
@@ -86,7 +87,12 @@ fn flow_to_proto(flow: &Flow) -> anyhow::Result<pb::IncomeFlow> {
     })
 }
 
-pub fn daily_close_to_proto(close: &DailyClose) -> anyhow::Result<pb::DailyClose> {
+/// The daily close as `view` shows it: blind, its drawer closes carry what was counted but
+/// not what was expected or the difference.
+pub fn daily_close_to_proto(
+    close: &DailyClose,
+    view: DrawerView,
+) -> anyhow::Result<pb::DailyClose> {
     let mut income_by_method = Vec::with_capacity(close.by_method.len());
     for (method, flow) in &close.by_method {
         income_by_method.push(pb::MethodIncome {
@@ -126,7 +132,18 @@ pub fn daily_close_to_proto(close: &DailyClose) -> anyhow::Result<pb::DailyClose
             })
             .collect(),
         total_outstanding: Some(money_to_proto(close.total_outstanding)),
-        drawer_closes: close.drawers.iter().map(drawer_close_to_proto).collect(),
+        drawer_closes: close
+            .drawers
+            .iter()
+            .map(|drawer| {
+                let mut summary = drawer_close_to_proto(drawer);
+                if view == DrawerView::Blind {
+                    summary.expected = None;
+                    summary.difference = None;
+                }
+                summary
+            })
+            .collect(),
         income_by_provider: close
             .by_provider
             .iter()

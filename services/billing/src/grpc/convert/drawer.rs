@@ -2,6 +2,7 @@
 //! request names, and sessions and movements on the wire.
 
 use clinic_common::Currency;
+use clinic_common::auth::{Caller, Role};
 use clinic_common::ids::RequestId;
 use clinic_common::validation::FieldViolations;
 use clinic_proto::billing::v1 as pb;
@@ -268,7 +269,46 @@ pub(super) fn drawer_state_to_proto(state: DrawerState) -> pb::CashDrawerState {
     }
 }
 
-pub fn drawer_session_to_proto(session: &DrawerSession) -> anyhow::Result<pb::CashDrawerSession> {
+/// How much of a drawer a caller sees. The close is blind: whoever counts the cash (reception)
+/// never sees what the drawer should hold, before the count or after it; a manager sees
+/// everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DrawerView {
+    Full,
+    Blind,
+}
+
+impl DrawerView {
+    pub fn for_caller(caller: &Caller) -> DrawerView {
+        if caller.role == Role::Manager {
+            DrawerView::Full
+        } else {
+            DrawerView::Blind
+        }
+    }
+}
+
+/// `session` as `view` shows it: blind, without the expected amount, the figures it is made
+/// of that the counter does not record itself (cash taken, change given, cash refunded), or
+/// the difference.
+pub fn drawer_session_to_proto(
+    session: &DrawerSession,
+    view: DrawerView,
+) -> anyhow::Result<pb::CashDrawerSession> {
+    let mut proto = full_drawer_session(session)?;
+    if view == DrawerView::Blind {
+        if let Some(report) = proto.report.as_mut() {
+            report.expected = None;
+            report.cash_taken = None;
+            report.change_given = None;
+            report.cash_refunded = None;
+        }
+        proto.difference = None;
+    }
+    Ok(proto)
+}
+
+fn full_drawer_session(session: &DrawerSession) -> anyhow::Result<pb::CashDrawerSession> {
     let state = drawer_state_to_proto(session.state);
     let totals = &session.totals;
     let report = pb::CashDrawerReport {
