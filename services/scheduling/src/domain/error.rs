@@ -1,6 +1,7 @@
 //! What can go wrong in scheduling. Mapped to gRPC status codes in `grpc::error`.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
 use clinic_common::idempotency::{Attempt, KeyError};
 use clinic_common::ids::{AppointmentId, PatientId, ProviderId, QueueEntryId};
 use clinic_common::validation::FieldViolations;
@@ -49,12 +50,16 @@ pub enum SchedulingError {
     AppointmentNotFound(AppointmentId),
     #[error("no appointment has that confirmation code")]
     ConfirmationCodeNotFound,
-    /// The provider already has an active appointment overlapping the requested time.
-    #[error("the provider is already booked from {start} to {end} (appointment {appointment_id})")]
+    /// The provider already has an active appointment overlapping the requested time, which
+    /// the message gives in the clinic's time.
+    #[error(
+        "the provider is already booked {} (appointment {appointment_id})",
+        booked_span(start, end)
+    )]
     ProviderBusy {
         appointment_id: AppointmentId,
-        start: DateTime<Utc>,
-        end: DateTime<Utc>,
+        start: DateTime<Tz>,
+        end: DateTime<Tz>,
     },
     /// The appointment's status does not allow `action`.
     #[error("appointment {appointment_id} is {} and cannot be {action}", status.as_str())]
@@ -134,6 +139,21 @@ pub enum SchedulingError {
     },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
+}
+
+/// "from 2026-11-23 09:00 to 09:30 CST": a booking's time as the clinic reads it (the day
+/// repeated only when it ends on another).
+pub fn booked_span(start: &DateTime<Tz>, end: &DateTime<Tz>) -> String {
+    let until = if start.date_naive() == end.date_naive() {
+        end.format("%H:%M")
+    } else {
+        end.format("%Y-%m-%d %H:%M")
+    };
+    format!(
+        "from {} to {until} {}",
+        start.format("%Y-%m-%d %H:%M"),
+        end.format("%Z")
+    )
 }
 
 /// "the time is outside Dra. Ana Ruiz's working hours on Tuesday", "the time falls on a clinic

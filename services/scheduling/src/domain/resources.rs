@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use clinic_common::ids::{AppointmentId, RequestId, request_fingerprint};
 
+use super::error::booked_span;
 use super::{
     AppointmentSlot, DisplayName, ExceptionKind, ExceptionSpan, Note, Unavailable, WeeklyHours,
     weekday_name,
@@ -243,11 +244,11 @@ pub fn resource_availability(
 pub enum Obstacle {
     OutOfService,
     Unavailable(Unavailable),
-    /// Another active appointment holds it then.
+    /// Another active appointment holds it then (in the clinic's time).
     Busy {
         appointment_id: AppointmentId,
-        start: DateTime<Utc>,
-        end: DateTime<Utc>,
+        start: DateTime<Tz>,
+        end: DateTime<Tz>,
     },
 }
 
@@ -318,8 +319,8 @@ fn obstacle_message(kind: &ResourceKind, name: &str, obstacle: &Obstacle) -> Str
             start,
             end,
         } => format!(
-            "the {kind} {name} is already booked from {start} to {end} (appointment \
-             {appointment_id})"
+            "the {kind} {name} is already booked {} (appointment {appointment_id})",
+            booked_span(start, end)
         ),
     }
 }
@@ -333,7 +334,10 @@ fn first_obstacle(first: &Option<(String, Obstacle)>) -> String {
             appointment_id,
             start,
             end,
-        } => format!(": {name} is booked from {start} to {end} (appointment {appointment_id})"),
+        } => format!(
+            ": {name} is booked {} (appointment {appointment_id})",
+            booked_span(start, end)
+        ),
         Obstacle::OutOfService => format!(": {name} is out of service"),
         Obstacle::Unavailable(Unavailable::OutsideHours { weekday }) => {
             format!(
@@ -472,8 +476,8 @@ fn obstacle(
     if let Some((appointment_id, start, end)) = clash {
         return Some(Obstacle::Busy {
             appointment_id: *appointment_id,
-            start: *start,
-            end: *end,
+            start: start.with_timezone(&time_zone),
+            end: end.with_timezone(&time_zone),
         });
     }
     resource_availability(slot, &calendar.hours, &calendar.exceptions, time_zone)
@@ -510,10 +514,15 @@ mod tests {
     }
 
     fn busy() -> Obstacle {
+        let at = |text: &str| {
+            text.parse::<DateTime<Utc>>()
+                .expect("valid")
+                .with_timezone(&chrono_tz::America::Mexico_City)
+        };
         Obstacle::Busy {
             appointment_id: AppointmentId::new(),
-            start: "2026-11-23T15:00:00Z".parse().expect("valid"),
-            end: "2026-11-23T15:30:00Z".parse().expect("valid"),
+            start: at("2026-11-23T15:00:00Z"),
+            end: at("2026-11-23T15:30:00Z"),
         }
     }
 

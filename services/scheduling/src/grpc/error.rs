@@ -72,21 +72,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_double_booking_names_the_appointment_in_the_way_and_its_time() {
+    fn a_double_booking_names_the_appointment_in_the_way_and_its_time_in_the_clinics_zone() {
         let appointment_id = AppointmentId::new();
-        let start: DateTime<Utc> = "2026-11-22T15:00:00Z".parse().expect("valid");
-        let end: DateTime<Utc> = "2026-11-22T15:30:00Z".parse().expect("valid");
+        let zone = chrono_tz::America::Mexico_City;
+        let at = |text: &str| {
+            text.parse::<DateTime<Utc>>()
+                .expect("valid")
+                .with_timezone(&zone)
+        };
         let status = Status::from(SchedulingError::ProviderBusy {
             appointment_id,
-            start,
-            end,
+            start: at("2026-11-22T15:00:00Z"),
+            end: at("2026-11-22T15:30:00Z"),
         });
         assert_eq!(status.code(), Code::FailedPrecondition);
         assert_eq!(
             status.message(),
             format!(
-                "the provider is already booked from 2026-11-22 15:00:00 UTC to \
-                 2026-11-22 15:30:00 UTC (appointment {appointment_id})"
+                "the provider is already booked from 2026-11-22 09:00 to 09:30 CST \
+                 (appointment {appointment_id})"
             )
         );
     }

@@ -137,7 +137,7 @@ impl SchedulingStore {
             }
             tx.ensure_available(new.provider_id, &new.slot, time_zone)
                 .await?;
-            tx.ensure_provider_free(new.provider_id, &new.slot, None)
+            tx.ensure_provider_free(new.provider_id, &new.slot, None, time_zone)
                 .await?;
             // After the provider's row: resources are always locked second (see resources).
             let resource_ids = tx
@@ -402,7 +402,7 @@ impl SchedulingStore {
             tx.ensure_available(current.provider_id, &command.slot, time_zone)
                 .await?;
             // The old appointment gives up its time, so the new one may overlap it.
-            tx.ensure_provider_free(current.provider_id, &command.slot, Some(old_id))
+            tx.ensure_provider_free(current.provider_id, &command.slot, Some(old_id), time_zone)
                 .await?;
             let resource_ids = tx
                 .replacement_resources(&current, &command.slot, time_zone)
@@ -497,12 +497,14 @@ pub(crate) trait AppointmentsTx {
 
     /// Refuses, as `ProviderBusy` naming the first one in the way, a `slot` overlapping an
     /// active appointment of the provider other than `except` (an appointment being moved no
-    /// longer holds its time). The caller has locked the provider's row.
+    /// longer holds its time), its time given in `time_zone`. The caller has locked the
+    /// provider's row.
     async fn ensure_provider_free(
         &mut self,
         provider_id: ProviderId,
         slot: &AppointmentSlot,
         except: Option<AppointmentId>,
+        time_zone: Tz,
     ) -> Result<(), SchedulingError>;
 
     /// Writes a scheduled appointment with a fresh random confirmation code. `Attempt::Lost`
@@ -574,6 +576,7 @@ for_each_backend! {
             provider_id: ProviderId,
             slot: &AppointmentSlot,
             except: Option<AppointmentId>,
+            time_zone: Tz,
         ) -> Result<(), SchedulingError> {
             let clash: Option<(String, DateTime<Utc>, DateTime<Utc>)> =
                 sqlx::query_as(PROVIDER_CLASH)
@@ -591,8 +594,8 @@ for_each_backend! {
                 .context("appointments holds a malformed appointment id")?;
             Err(SchedulingError::ProviderBusy {
                 appointment_id,
-                start,
-                end,
+                start: start.with_timezone(&time_zone),
+                end: end.with_timezone(&time_zone),
             })
         }
 
