@@ -54,12 +54,14 @@ pub enum SchedulingError {
     /// the message gives in the clinic's time.
     #[error(
         "the provider is already booked {} (appointment {appointment_id})",
-        booked_span(start, end)
+        booked_span(*start, *end, *zone)
     )]
     ProviderBusy {
         appointment_id: AppointmentId,
-        start: DateTime<Tz>,
-        end: DateTime<Tz>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        /// The clinic's time zone, that the message gives the times in.
+        zone: Tz,
     },
     /// The appointment's status does not allow `action`.
     #[error("appointment {appointment_id} is {} and cannot be {action}", status.as_str())]
@@ -143,7 +145,8 @@ pub enum SchedulingError {
 
 /// "from 2026-11-23 09:00 to 09:30 CST": a booking's time as the clinic reads it (the day
 /// repeated only when it ends on another).
-pub fn booked_span(start: &DateTime<Tz>, end: &DateTime<Tz>) -> String {
+pub fn booked_span(start: DateTime<Utc>, end: DateTime<Utc>, zone: Tz) -> String {
+    let (start, end) = (start.with_timezone(&zone), end.with_timezone(&zone));
     let until = if start.date_naive() == end.date_naive() {
         end.format("%H:%M")
     } else {

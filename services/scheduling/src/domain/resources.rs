@@ -244,11 +244,12 @@ pub fn resource_availability(
 pub enum Obstacle {
     OutOfService,
     Unavailable(Unavailable),
-    /// Another active appointment holds it then (in the clinic's time).
+    /// Another active appointment holds it then; `zone` is the clinic's, for messages.
     Busy {
         appointment_id: AppointmentId,
-        start: DateTime<Tz>,
-        end: DateTime<Tz>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        zone: Tz,
     },
 }
 
@@ -318,9 +319,10 @@ fn obstacle_message(kind: &ResourceKind, name: &str, obstacle: &Obstacle) -> Str
             appointment_id,
             start,
             end,
+            zone,
         } => format!(
             "the {kind} {name} is already booked {} (appointment {appointment_id})",
-            booked_span(start, end)
+            booked_span(*start, *end, *zone)
         ),
     }
 }
@@ -334,9 +336,10 @@ fn first_obstacle(first: &Option<(String, Obstacle)>) -> String {
             appointment_id,
             start,
             end,
+            zone,
         } => format!(
             ": {name} is booked {} (appointment {appointment_id})",
-            booked_span(start, end)
+            booked_span(*start, *end, *zone)
         ),
         Obstacle::OutOfService => format!(": {name} is out of service"),
         Obstacle::Unavailable(Unavailable::OutsideHours { weekday }) => {
@@ -476,8 +479,9 @@ fn obstacle(
     if let Some((appointment_id, start, end)) = clash {
         return Some(Obstacle::Busy {
             appointment_id: *appointment_id,
-            start: start.with_timezone(&time_zone),
-            end: end.with_timezone(&time_zone),
+            start: *start,
+            end: *end,
+            zone: time_zone,
         });
     }
     resource_availability(slot, &calendar.hours, &calendar.exceptions, time_zone)
@@ -514,15 +518,11 @@ mod tests {
     }
 
     fn busy() -> Obstacle {
-        let at = |text: &str| {
-            text.parse::<DateTime<Utc>>()
-                .expect("valid")
-                .with_timezone(&chrono_tz::America::Mexico_City)
-        };
         Obstacle::Busy {
             appointment_id: AppointmentId::new(),
-            start: at("2026-11-23T15:00:00Z"),
-            end: at("2026-11-23T15:30:00Z"),
+            start: "2026-11-23T15:00:00Z".parse().expect("valid"),
+            end: "2026-11-23T15:30:00Z".parse().expect("valid"),
+            zone: chrono_tz::America::Mexico_City,
         }
     }
 

@@ -74,16 +74,13 @@ mod tests {
     #[test]
     fn a_double_booking_names_the_appointment_in_the_way_and_its_time_in_the_clinics_zone() {
         let appointment_id = AppointmentId::new();
-        let zone = chrono_tz::America::Mexico_City;
-        let at = |text: &str| {
-            text.parse::<DateTime<Utc>>()
-                .expect("valid")
-                .with_timezone(&zone)
-        };
+        let start: DateTime<Utc> = "2026-11-22T15:00:00Z".parse().expect("valid");
+        let end: DateTime<Utc> = "2026-11-22T15:30:00Z".parse().expect("valid");
         let status = Status::from(SchedulingError::ProviderBusy {
             appointment_id,
-            start: at("2026-11-22T15:00:00Z"),
-            end: at("2026-11-22T15:30:00Z"),
+            start,
+            end,
+            zone: chrono_tz::America::Mexico_City,
         });
         assert_eq!(status.code(), Code::FailedPrecondition);
         assert_eq!(

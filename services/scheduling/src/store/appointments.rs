@@ -594,8 +594,9 @@ for_each_backend! {
                 .context("appointments holds a malformed appointment id")?;
             Err(SchedulingError::ProviderBusy {
                 appointment_id,
-                start: start.with_timezone(&time_zone),
-                end: end.with_timezone(&time_zone),
+                start,
+                end,
+                zone: time_zone,
             })
         }
 

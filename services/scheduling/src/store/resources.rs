@@ -783,8 +783,9 @@ for_each_backend! {
             return Ok(Some(Obstacle::Busy {
                 appointment_id: AppointmentId::parse(&appointment_id)
                     .context("appointments holds a malformed id")?,
-                start: start.with_timezone(&time_zone),
-                end: end.with_timezone(&time_zone),
+                start,
+                end,
+                zone: time_zone,
             }));
         }
         let hours = weekly_hours(
