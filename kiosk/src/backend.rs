@@ -19,7 +19,7 @@ use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
 use crate::config::ServiceUrls;
-use crate::i18n::{Lang, T};
+use crate::i18n::{Lang, T, fill};
 
 /// A channel whose calls carry the device's bearer token.
 pub type AuthChannel = InterceptedService<Channel, BearerToken>;
@@ -237,8 +237,11 @@ pub enum CallError {
     Denied,
     /// The call is not available on the service (an older version).
     Unimplemented,
-    /// The service stops answering this device for a while (a kiosk that missed too often).
-    TooManyAttempts,
+    /// The service stops answering this device, or lookups of this patient, for a while (too
+    /// many misses), for `retry_after` when it says.
+    TooManyAttempts {
+        retry_after: Option<std::time::Duration>,
+    },
     /// The service refused the request as it stands now (FAILED_PRECONDITION, ALREADY_EXISTS),
     /// with its message for staff.
     Refused(String),
@@ -251,7 +254,9 @@ impl CallError {
     pub fn from_status(status: &Status) -> CallError {
         let error = match status.code() {
             Code::Unavailable | Code::DeadlineExceeded => CallError::Unreachable,
-            Code::ResourceExhausted => CallError::TooManyAttempts,
+            Code::ResourceExhausted => CallError::TooManyAttempts {
+                retry_after: clinic_common::status::retry_after(status),
+            },
             Code::NotFound => CallError::NotFound,
             Code::PermissionDenied | Code::Unauthenticated => CallError::Denied,
             Code::Unimplemented => CallError::Unimplemented,
@@ -295,7 +300,7 @@ impl CallError {
         match self {
             CallError::Unreachable => T::ServiceDown.get(lang).into(),
             CallError::NotFound => T::NotFound.get(lang).into(),
-            CallError::TooManyAttempts => T::TooManyAttempts.get(lang).into(),
+            CallError::TooManyAttempts { retry_after } => wait_message(*retry_after, lang),
             CallError::Denied | CallError::Unimplemented => T::CannotCheckIn.get(lang).into(),
             CallError::Refused(_) => T::CannotCheckIn.get(lang).into(),
             CallError::Invalid(_) => T::CheckTheFields.get(lang).into(),
@@ -309,7 +314,7 @@ impl CallError {
         match self {
             CallError::Unreachable => T::ServiceDown.get(lang).into(),
             CallError::NotFound => T::NoResults.get(lang).into(),
-            CallError::TooManyAttempts => T::TooManyAttempts.get(lang).into(),
+            CallError::TooManyAttempts { retry_after } => wait_message(*retry_after, lang),
             CallError::Denied | CallError::Unimplemented => T::NotAllowed.get(lang).into(),
             CallError::Refused(message) => message.clone(),
             CallError::Invalid(fields) => {
@@ -321,6 +326,17 @@ impl CallError {
             }
             CallError::Other(_) => T::Unexpected.get(lang).into(),
         }
+    }
+}
+
+/// "Too many attempts": with how many minutes are left (rounded up) when the service said.
+fn wait_message(retry_after: Option<std::time::Duration>, lang: Lang) -> String {
+    match retry_after {
+        Some(wait) => fill(
+            T::TooManyAttemptsWait.get(lang),
+            &[("minutes", &wait.as_secs().div_ceil(60).max(1).to_string())],
+        ),
+        None => T::TooManyAttempts.get(lang).into(),
     }
 }
 
@@ -354,7 +370,16 @@ mod tests {
         );
         assert_eq!(
             CallError::from_status(&Status::resource_exhausted("slow down")),
-            CallError::TooManyAttempts
+            CallError::TooManyAttempts { retry_after: None }
+        );
+        let waiting = CallError::from_status(&clinic_common::status::retry_later(
+            Code::ResourceExhausted,
+            "too many attempts".into(),
+            std::time::Duration::from_secs(9 * 60 + 5),
+        ));
+        assert_eq!(
+            waiting.patient_message(Lang::En),
+            "Too many attempts. Please ask at reception, or try again in 10 minutes."
         );
         assert_eq!(
             CallError::from_status(&Status::failed_precondition("no open drawer")),

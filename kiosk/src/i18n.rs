@@ -173,6 +173,24 @@ texts! {
         "尝试次数过多。请到前台寻求帮助。",
         "Слишком много попыток. Пожалуйста, обратитесь в регистратуру.",
     ],
+    TooManyAttemptsWait => [
+        "Demasiados intentos. Pida ayuda en recepción o intente de nuevo en {minutes} minutos.",
+        "Too many attempts. Please ask at reception, or try again in {minutes} minutes.",
+        "尝试次数过多。请到前台寻求帮助，或 {minutes} 分钟后再试。",
+        "Слишком много попыток. Обратитесь в регистратуру или попробуйте снова через {minutes} мин.",
+    ],
+    KioskLocked => [
+        "El quiosco {kiosk} no registra a nadie hasta las {time} tras varios fallos: atienda en el mostrador.",
+        "Kiosk {kiosk} checks nobody in until {time} after repeated misses: help patients at the desk.",
+        "自助机 {kiosk} 因多次失败在 {time} 前停止签到：请在前台为患者办理。",
+        "Киоск {kiosk} не регистрирует до {time} после повторных ошибок: помогите пациентам у стойки.",
+    ],
+    KioskPatientLocked => [
+        "Un paciente no pudo registrarse en el quiosco {kiosk} (bloqueado hasta las {time}): atiéndalo en el mostrador.",
+        "A patient could not check in at kiosk {kiosk} (held until {time}): help them at the desk.",
+        "一位患者无法在自助机 {kiosk} 签到（锁定至 {time}）：请在前台为其办理。",
+        "Пациент не смог зарегистрироваться в киоске {kiosk} (заблокировано до {time}): помогите ему у стойки.",
+    ],
     CannotCheckIn => [
         "Esta cita no se puede registrar aquí. Por favor pase a recepción.",
         "This appointment cannot be checked in here. Please go to reception.",

@@ -234,3 +234,50 @@ fn reception_registers_a_patient_books_a_free_time_and_manages_the_day() {
     wait_for(&mut counter, "Booked:");
     assert!(counter.query_by_label_contains("with Lic. Libre").is_some());
 }
+
+#[test]
+fn reception_is_told_when_a_patients_kiosk_lookups_are_held_back() {
+    use clinic_common::auth::Role;
+    use clinic_proto::common::v1::Date;
+    use clinic_proto::scheduling::v1 as scheduling;
+    use scheduling::find_todays_appointment_request::Lookup;
+
+    let clinic = Clinic::start();
+    let booked = clinic.book();
+    let mut counter = clinic.harness(Mode::Counter, Lang::En);
+    wait_for(&mut counter, "Ana Prueba");
+    assert!(
+        counter
+            .query_by_label_contains("could not check in")
+            .is_none()
+    );
+
+    // Someone at the lobby kiosk tries Ana's code with three wrong birth dates.
+    let mut kiosk = clinic.scheduling(Role::Kiosk);
+    for day in 1..=3 {
+        let missed = clinic
+            .runtime
+            .block_on(
+                kiosk.find_todays_appointment(scheduling::FindTodaysAppointmentRequest {
+                    lookup: Some(Lookup::ByCode(scheduling::KioskLookupByCode {
+                        confirmation_code: booked.confirmation_code.clone(),
+                        date_of_birth: Some(Date {
+                            year: 1990,
+                            month: 1,
+                            day,
+                        }),
+                    })),
+                }),
+            )
+            .expect_err("a miss");
+        assert_eq!(missed.code(), tonic::Code::NotFound);
+    }
+
+    // The counter says so on the schedule's header line.
+    wait_for(&mut counter, "A patient could not check in at kiosk seeder");
+    assert!(
+        counter
+            .query_by_label_contains("help them at the desk")
+            .is_some()
+    );
+}

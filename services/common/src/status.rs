@@ -49,6 +49,17 @@ pub fn internal(error: &anyhow::Error) -> Status {
     }
 }
 
+/// A refusal to be retried after `after`, which `google.rpc.RetryInfo` details carry for a
+/// client to count down.
+pub fn retry_later(code: Code, message: String, after: std::time::Duration) -> Status {
+    Status::with_error_details(code, message, ErrorDetails::with_retry_info(Some(after)))
+}
+
+/// How long a status's `RetryInfo` details ask the caller to wait, if they do.
+pub fn retry_after(status: &Status) -> Option<std::time::Duration> {
+    status.get_error_details().retry_info()?.retry_delay
+}
+
 /// The fields named in a status's `BadRequest` details (for clients and tests).
 pub fn violated_fields(status: &Status) -> Vec<String> {
     status

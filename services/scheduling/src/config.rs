@@ -166,18 +166,22 @@ pub enum ReturnVisitTo {
 }
 
 /// `[scheduling.kiosk]`: a kiosk that misses `max_misses` times within `miss_window_minutes`
-/// waits until its oldest miss leaves the window.
+/// waits until enough of its misses have left the window; so does every lookup of one patient
+/// (one code, one name) missed `max_misses_per_patient` times from any kiosk, while other
+/// patients go on checking in.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct KioskSettings {
     pub max_misses: u32,
+    pub max_misses_per_patient: u32,
     pub miss_window_minutes: u32,
 }
 
 impl Default for KioskSettings {
     fn default() -> Self {
         KioskSettings {
-            max_misses: 5,
+            max_misses: 10,
+            max_misses_per_patient: 3,
             miss_window_minutes: 15,
         }
     }
@@ -187,6 +191,7 @@ impl KioskSettings {
     pub(crate) fn guard(&self) -> KioskGuard {
         KioskGuard {
             max_misses: self.max_misses.max(1),
+            max_misses_per_patient: self.max_misses_per_patient.max(1),
             window: TimeDelta::minutes(i64::from(self.miss_window_minutes)),
         }
     }

@@ -123,6 +123,13 @@ impl QueueFeed {
         }
     }
 
+    /// Has this replica's watchers re-read the queue, for news that is not a change to one
+    /// entry (a kiosk locked after too many misses). Other replicas' watchers see it with their
+    /// next change or their minutely refresh.
+    pub fn nudge(&self) {
+        let _ = self.changes.send(Announcement::Missed);
+    }
+
     /// How many watchers are subscribed (for tests).
     #[cfg(test)]
     pub fn watchers(&self) -> usize {

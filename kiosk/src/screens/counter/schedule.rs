@@ -17,7 +17,7 @@ use super::View;
 use super::act::Action;
 use crate::backend::{Pending, RetryKey, WatchEvent};
 use crate::format;
-use crate::i18n::{Lang, T};
+use crate::i18n::{Lang, T, fill};
 use crate::widgets;
 
 /// The staff queue watch's news, as it arrives.
@@ -57,6 +57,8 @@ pub(super) struct SchedulePanel {
     /// Set when the schedule may have changed: it is loaded again once the last load is done.
     pub(super) reload: bool,
     queue: HashMap<String, scheduling::QueueEntry>,
+    /// Kiosk lookups held back after too many misses: a patient in the lobby needs the desk.
+    kiosk_locks: Vec<scheduling::KioskLock>,
     pub(super) queue_events: Option<QueueEvents>,
     connected: bool,
     pub(super) checking_in: Option<Pending<scheduling::CheckInAppointmentResponse>>,
@@ -78,6 +80,7 @@ impl Default for SchedulePanel {
             loading: None,
             reload: true,
             queue: HashMap::new(),
+            kiosk_locks: Vec::new(),
             queue_events: None,
             connected: false,
             checking_in: None,
@@ -121,6 +124,7 @@ impl SchedulePanel {
                 while let Ok(event) = events.try_recv() {
                     match event {
                         WatchEvent::Message(message) => {
+                            self.kiosk_locks = message.kiosk_locks;
                             self.queue = message
                                 .entries
                                 .into_iter()
@@ -174,7 +178,7 @@ impl SchedulePanel {
     }
 
     pub(super) fn ui(&mut self, ui: &mut egui::Ui, view: &View) -> Vec<Action> {
-        let mut actions: Vec<Action> = self.header_ui(ui, view.lang).into_iter().collect();
+        let mut actions: Vec<Action> = self.header_ui(ui, view).into_iter().collect();
         actions.extend(self.cancel_ui(ui, view.lang));
         let Some(schedule) = &self.schedule else {
             if self.loading.is_some() {
@@ -209,10 +213,12 @@ impl SchedulePanel {
         actions
     }
 
-    /// The heading, Refresh and Call next.
-    fn header_ui(&self, ui: &mut egui::Ui, lang: Lang) -> Option<Action> {
+    /// The heading, Refresh and Call next; on the same line (so nothing below moves), a
+    /// warning for each kiosk lock.
+    fn header_ui(&self, ui: &mut egui::Ui, view: &View) -> Option<Action> {
+        let lang = view.lang;
         let mut action = None;
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.heading(T::Schedule.get(lang));
             if self.loading.is_some() {
                 ui.spinner();
@@ -224,6 +230,24 @@ impl SchedulePanel {
                 ui.spinner();
             } else if ui.button(T::CallNext.get(lang)).clicked() {
                 action = Some(Action::CallNext);
+            }
+            for lock in &self.kiosk_locks {
+                let text = if lock.whole_kiosk {
+                    T::KioskLocked
+                } else {
+                    T::KioskPatientLocked
+                };
+                ui.separator();
+                ui.label(
+                    RichText::new(fill(
+                        text.get(lang),
+                        &[
+                            ("kiosk", lock.kiosk.trim_start_matches("kiosk:")),
+                            ("time", &view.local_time(lock.until.as_ref())),
+                        ],
+                    ))
+                    .color(ui.visuals().warn_fg_color),
+                );
             }
         });
         action

@@ -10,8 +10,8 @@ use clinic_common::validation::FieldViolations;
 use super::Scheduling;
 use crate::domain::{
     Appointment, AppointmentStatus, AppointmentTypeId, CheckInCommand, CheckInTarget,
-    ConsultantLoad, FirstVisitRoute, KioskLookup, PatientFacts, Provider, QueueEntry, Routing,
-    SchedulingError, WalkIn, WalkInRequest, findable_at_kiosk,
+    ConsultantLoad, FirstVisitRoute, KioskLookup, LockScope, LookupTarget, PatientFacts, Provider,
+    QueueEntry, Routing, SchedulingError, WalkIn, WalkInRequest, findable_at_kiosk,
 };
 use crate::spans::{record_appointment_id, record_queue_entry_id};
 use crate::store::CheckedIn;
@@ -45,9 +45,10 @@ impl Scheduling {
         lookup: &KioskLookup,
         caller: &Caller,
     ) -> Result<KioskFound, SchedulingError> {
-        self.guard_kiosk(caller).await?;
+        let target = LookupTarget::of_lookup(lookup);
+        self.guard_kiosk(caller, &target).await?;
         let Some((appointment, facts)) = self.find_todays(lookup).await? else {
-            self.kiosk_missed(caller).await?;
+            self.kiosk_missed(caller, &target).await?;
             tracing::info!("kiosk lookup found nothing");
             return Err(SchedulingError::KioskNoMatch);
         };
@@ -79,7 +80,8 @@ impl Scheduling {
         command: &CheckInCommand,
         caller: &Caller,
     ) -> Result<CheckedIn, SchedulingError> {
-        self.guard_kiosk(caller).await?;
+        let target = LookupTarget::of_check_in(&command.target);
+        self.guard_kiosk(caller, &target).await?;
         let found = match &command.target {
             CheckInTarget::Id(appointment_id) => self
                 .store
@@ -95,7 +97,7 @@ impl Scheduling {
         let appointment = match found {
             Ok(appointment) => appointment,
             Err(error) => {
-                self.kiosk_missed(caller).await?;
+                self.kiosk_missed(caller, &target).await?;
                 return Err(at_kiosk_a_miss(caller, error));
             }
         };
@@ -107,7 +109,7 @@ impl Scheduling {
                 .identity_matches(appointment.patient_id, evidence)
                 .await?;
             if !matches {
-                self.kiosk_missed(caller).await?;
+                self.kiosk_missed(caller, &target).await?;
                 tracing::info!("identity evidence did not match");
                 return Err(at_kiosk_a_miss(
                     caller,
@@ -301,35 +303,65 @@ impl Scheduling {
         Ok(policy.route(first_visit, provider, &consultants))
     }
 
-    /// Refuses a kiosk that has missed too often lately (see `FindTodaysAppointment`). Staff are
-    /// not limited.
-    async fn guard_kiosk(&self, caller: &Caller) -> Result<(), SchedulingError> {
+    /// Refuses a lookup at a kiosk that has missed too often lately, or for a patient (a code,
+    /// a name, an appointment) missed too often from any kiosk (see `FindTodaysAppointment`).
+    /// Staff are not limited.
+    async fn guard_kiosk(
+        &self,
+        caller: &Caller,
+        target: &LookupTarget,
+    ) -> Result<(), SchedulingError> {
         if caller.role != Role::Kiosk {
             return Ok(());
         }
+        let now = self.now();
         let guard = self.settings.kiosk.guard();
         let misses = self
             .store
-            .kiosk_misses(&caller.subject, guard.counted_since(self.now()))
+            .kiosk_misses_since(guard.counted_since(now))
             .await?;
-        if guard.allows(misses) {
-            Ok(())
-        } else {
-            tracing::warn!(kiosk = %caller.subject, misses, "kiosk lookups refused for a while");
-            Err(SchedulingError::KioskTooManyMisses)
+        match guard.lock_for(&misses, (&caller.subject, target), now) {
+            None => Ok(()),
+            Some(lock) => {
+                tracing::warn!(
+                    kiosk = %caller.subject,
+                    whole_kiosk = lock.scope == LockScope::Kiosk,
+                    until = %lock.until,
+                    "kiosk lookup refused for a while"
+                );
+                Err(SchedulingError::KioskTooManyMisses {
+                    retry_after: lock.until - now,
+                })
+            }
         }
     }
 
-    /// Counts a kiosk's failed lookup or check-in against it.
-    async fn kiosk_missed(&self, caller: &Caller) -> Result<(), SchedulingError> {
+    /// Counts a kiosk's failed lookup or check-in against it and against its target; when
+    /// that makes a lock, reception's queue watchers hear of it at once.
+    async fn kiosk_missed(
+        &self,
+        caller: &Caller,
+        target: &LookupTarget,
+    ) -> Result<(), SchedulingError> {
         if caller.role != Role::Kiosk {
             return Ok(());
         }
         let now = self.now();
         let guard = self.settings.kiosk.guard();
         self.store
-            .record_kiosk_miss(&caller.subject, now, guard.counted_since(now))
-            .await
+            .record_kiosk_miss((&caller.subject, target), now, guard.counted_since(now))
+            .await?;
+        let misses = self
+            .store
+            .kiosk_misses_since(guard.counted_since(now))
+            .await?;
+        if guard
+            .lock_for(&misses, (&caller.subject, target), now)
+            .is_some()
+        {
+            self.feed.nudge();
+        }
+        Ok(())
     }
 
     /// The appointment today, with the patient's registry record, that a kiosk lookup

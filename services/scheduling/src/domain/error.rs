@@ -102,9 +102,13 @@ pub enum SchedulingError {
     /// A kiosk lookup found nothing. The same answer for every miss, whatever did not match.
     #[error("no appointment today matches those details")]
     KioskNoMatch,
-    /// The kiosk missed too often recently and must wait before looking again.
-    #[error("too many attempts from this kiosk; please ask at reception")]
-    KioskTooManyMisses,
+    /// The kiosk, or lookups of this patient, missed too often recently: lookups wait
+    /// `retry_after`.
+    #[error(
+        "too many attempts; please try again in {} minutes or ask at reception",
+        retry_after.num_minutes() + 1
+    )]
+    KioskTooManyMisses { retry_after: chrono::TimeDelta },
     /// A walk-in for a patient who has an appointment today still to check in.
     #[error(
         "the patient has an appointment today (appointment {appointment_id}): check it in instead"

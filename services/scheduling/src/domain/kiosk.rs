@@ -184,22 +184,192 @@ pub fn findable_at_kiosk(appointment: &Appointment) -> bool {
     )
 }
 
-/// How many misses a kiosk may make, and over how long.
+/// What a kiosk's miss was aimed at: one confirmation code, one appointment, or one patient's
+/// name. Kept as a digest, so that the misses table holds no personal data, only something to
+/// count a patient's misses by.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LookupTarget(String);
+
+impl LookupTarget {
+    fn of(kind: &str, key: &str) -> LookupTarget {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(format!("{kind}\u{1f}{key}").as_bytes());
+        LookupTarget(
+            digest[..16]
+                .iter()
+                .map(|byte| format!("{byte:02x}"))
+                .collect(),
+        )
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The target as stored.
+    pub fn from_stored(text: String) -> LookupTarget {
+        LookupTarget(text)
+    }
+
+    /// What a lookup is for: its code, or the name it gives (as folded for matching).
+    pub fn of_lookup(lookup: &KioskLookup) -> LookupTarget {
+        match lookup {
+            KioskLookup::ByCode { code, .. } => LookupTarget::of("code", code.as_str()),
+            KioskLookup::ByName {
+                family_name,
+                given_name,
+                ..
+            } => LookupTarget::of("name", &format!("{}\u{1f}{}", family_name.0, given_name.0)),
+        }
+    }
+
+    /// What a check-in is for: its code, or the appointment it names.
+    pub fn of_check_in(target: &CheckInTarget) -> LookupTarget {
+        match target {
+            CheckInTarget::Code(code) => LookupTarget::of("code", code.as_str()),
+            CheckInTarget::Id(appointment_id) => {
+                LookupTarget::of("appointment", &appointment_id.to_string())
+            }
+        }
+    }
+}
+
+/// A recent miss at a kiosk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KioskMiss {
+    /// The kiosk's token subject, e.g. `kiosk:lobby-1`.
+    pub kiosk: String,
+    pub target: LookupTarget,
+    pub at: DateTime<Utc>,
+}
+
+/// What a lock holds back: every lookup at one kiosk, or one patient's (one target's) lookups
+/// at any kiosk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LockScope {
+    Kiosk,
+    Patient(LookupTarget),
+}
+
+/// Lookups refused for a while after too many misses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KioskLock {
+    /// The kiosk whose misses made the lock.
+    pub kiosk: String,
+    pub scope: LockScope,
+    /// When enough misses have left the window for lookups to be allowed again.
+    pub until: DateTime<Utc>,
+}
+
+/// How many misses a kiosk may make, and how many may be made at one patient (one code, one
+/// name) from any kiosk, within `window`. The first limit stops a kiosk from being used to try
+/// code after code; the second stops anyone from guessing at one patient's birth date or phone,
+/// without locking out every other patient in the lobby.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KioskGuard {
     pub max_misses: u32,
+    pub max_misses_per_patient: u32,
     pub window: TimeDelta,
 }
 
 impl KioskGuard {
-    /// Misses recorded after this instant count against a kiosk at `now`.
+    /// Misses recorded after this instant count at `now`.
     pub fn counted_since(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         now - self.window
     }
 
-    /// Whether a kiosk with `misses` recent misses may look again.
-    pub fn allows(&self, misses: u32) -> bool {
-        misses < self.max_misses
+    /// The lock, if any, that refuses a lookup at `kiosk` for `target` at `now`, given the
+    /// misses of the window (older ones are ignored). A kiosk's own lock comes first.
+    pub fn lock_for(
+        &self,
+        misses: &[KioskMiss],
+        (kiosk, target): (&str, &LookupTarget),
+        now: DateTime<Utc>,
+    ) -> Option<KioskLock> {
+        let since = self.counted_since(now);
+        let recent = misses.iter().filter(|miss| miss.at > since);
+        let at_kiosk: Vec<DateTime<Utc>> = recent
+            .clone()
+            .filter(|miss| miss.kiosk == kiosk)
+            .map(|miss| miss.at)
+            .collect();
+        if let Some(until) = self.locked_until(at_kiosk, self.max_misses) {
+            return Some(KioskLock {
+                kiosk: kiosk.to_owned(),
+                scope: LockScope::Kiosk,
+                until,
+            });
+        }
+        let at_target: Vec<&KioskMiss> = recent.filter(|miss| miss.target == *target).collect();
+        let until = self.locked_until(
+            at_target.iter().map(|miss| miss.at).collect(),
+            self.max_misses_per_patient,
+        )?;
+        Some(KioskLock {
+            kiosk: at_target
+                .iter()
+                .max_by_key(|miss| miss.at)
+                .map_or_else(|| kiosk.to_owned(), |miss| miss.kiosk.clone()),
+            scope: LockScope::Patient(target.clone()),
+            until,
+        })
+    }
+
+    /// Every lock in force at `now`, for reception: kiosks first, then patients, each by when
+    /// it lifts.
+    pub fn locks(&self, misses: &[KioskMiss], now: DateTime<Utc>) -> Vec<KioskLock> {
+        let since = self.counted_since(now);
+        let recent: Vec<&KioskMiss> = misses.iter().filter(|miss| miss.at > since).collect();
+        let mut kiosks: Vec<&str> = recent.iter().map(|miss| miss.kiosk.as_str()).collect();
+        kiosks.sort_unstable();
+        kiosks.dedup();
+        let mut targets: Vec<&LookupTarget> = recent.iter().map(|miss| &miss.target).collect();
+        targets.sort_unstable_by_key(|target| target.as_str());
+        targets.dedup();
+        let mut locks = Vec::new();
+        for kiosk in kiosks {
+            let times = recent
+                .iter()
+                .filter(|miss| miss.kiosk == kiosk)
+                .map(|miss| miss.at)
+                .collect();
+            if let Some(until) = self.locked_until(times, self.max_misses) {
+                locks.push(KioskLock {
+                    kiosk: kiosk.to_owned(),
+                    scope: LockScope::Kiosk,
+                    until,
+                });
+            }
+        }
+        for target in targets {
+            let at_target: Vec<&&KioskMiss> = recent
+                .iter()
+                .filter(|miss| miss.target == *target)
+                .collect();
+            let times = at_target.iter().map(|miss| miss.at).collect();
+            if let Some(until) = self.locked_until(times, self.max_misses_per_patient) {
+                let last = at_target.iter().max_by_key(|miss| miss.at);
+                locks.push(KioskLock {
+                    kiosk: last.map(|miss| miss.kiosk.clone()).unwrap_or_default(),
+                    scope: LockScope::Patient(target.clone()),
+                    until,
+                });
+            }
+        }
+        locks.sort_by_key(|lock| (matches!(lock.scope, LockScope::Patient(_)), lock.until));
+        locks
+    }
+
+    /// With `times` of recent misses and a limit of `max`, when lookups are allowed again (once
+    /// fewer than `max` misses are left in the window), or `None` when they are allowed now.
+    fn locked_until(&self, mut times: Vec<DateTime<Utc>>, max: u32) -> Option<DateTime<Utc>> {
+        let max = usize::try_from(max.max(1)).unwrap_or(usize::MAX);
+        if times.len() < max {
+            return None;
+        }
+        times.sort_unstable();
+        // Allowed again once all but max - 1 have left the window.
+        Some(times[times.len() - max] + self.window)
     }
 }
 
@@ -277,21 +447,86 @@ mod tests {
         assert!(NameKey::parse(&"a".repeat(101)).is_err());
     }
 
-    #[test]
-    fn a_kiosk_may_miss_up_to_the_limit_within_the_window() {
-        let guard = KioskGuard {
-            max_misses: 5,
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().expect("valid")
+    }
+
+    fn miss(kiosk: &str, target: &LookupTarget, when: &str) -> KioskMiss {
+        KioskMiss {
+            kiosk: kiosk.into(),
+            target: target.clone(),
+            at: at(when),
+        }
+    }
+
+    fn guard() -> KioskGuard {
+        KioskGuard {
+            max_misses: 4,
+            max_misses_per_patient: 2,
             window: TimeDelta::minutes(15),
-        };
-        let now: DateTime<Utc> = "2026-11-22T15:00:00Z".parse().expect("valid");
-        assert!(guard.allows(4));
-        assert!(!guard.allows(5));
-        assert_eq!(
-            guard.counted_since(now),
-            "2026-11-22T14:45:00Z"
-                .parse::<DateTime<Utc>>()
-                .expect("valid")
+        }
+    }
+
+    #[test]
+    fn a_kiosk_may_miss_up_to_its_limit_within_the_window_then_waits_for_misses_to_leave_it() {
+        let targets: Vec<LookupTarget> = ["A", "B", "C", "D"]
+            .iter()
+            .map(|code| LookupTarget::of("code", code))
+            .collect();
+        let misses: Vec<KioskMiss> = targets
+            .iter()
+            .zip(["14:45", "14:50", "14:52", "14:55"])
+            .map(|(target, time)| miss("kiosk:1", target, &format!("2026-11-22T{time}:00Z")))
+            .collect();
+        let new = LookupTarget::of("code", "E");
+        let lock = guard()
+            .lock_for(&misses[1..], ("kiosk:1", &new), at("2026-11-22T15:00:00Z"))
+            .map(|lock| lock.scope);
+        assert_eq!(lock, None, "three misses in the window");
+        let lock = guard()
+            .lock_for(&misses, ("kiosk:1", &new), at("2026-11-22T14:56:00Z"))
+            .expect("four misses");
+        assert_eq!(lock.scope, LockScope::Kiosk);
+        // Allowed again when the oldest of the four leaves the window.
+        assert_eq!(lock.until, at("2026-11-22T15:00:00Z"));
+        assert!(
+            guard()
+                .lock_for(&misses, ("kiosk:2", &new), at("2026-11-22T14:56:00Z"))
+                .is_none(),
+            "another kiosk is not held back"
         );
+    }
+
+    #[test]
+    fn misses_at_one_patient_lock_that_patient_at_every_kiosk_and_no_one_else() {
+        let maria = LookupTarget::of("code", "K7MP2X");
+        let juan = LookupTarget::of("code", "Q2W3E4");
+        let misses = [
+            miss("kiosk:1", &maria, "2026-11-22T14:50:00Z"),
+            miss("kiosk:2", &maria, "2026-11-22T14:58:00Z"),
+        ];
+        let now = at("2026-11-22T15:00:00Z");
+        let lock = guard()
+            .lock_for(&misses, ("kiosk:3", &maria), now)
+            .expect("two misses at María");
+        assert_eq!(lock.scope, LockScope::Patient(maria.clone()));
+        assert_eq!(lock.kiosk, "kiosk:2", "the kiosk of the latest miss");
+        assert_eq!(lock.until, at("2026-11-22T15:05:00Z"));
+        assert!(guard().lock_for(&misses, ("kiosk:1", &juan), now).is_none());
+        assert_eq!(guard().locks(&misses, now), vec![lock]);
+    }
+
+    #[test]
+    fn targets_are_digests_that_tell_codes_names_and_appointments_apart() {
+        let code = LookupTarget::of("code", "K7MP2X");
+        assert_eq!(code.as_str().len(), 32);
+        assert!(!code.as_str().contains("K7MP2X"));
+        assert_ne!(code, LookupTarget::of("name", "K7MP2X"));
+        let by_name = |family: &str, given: &str| {
+            LookupTarget::of_lookup(&by_name(family, given, born(), "5678"))
+        };
+        assert_eq!(by_name("García", "María"), by_name("garcia", "MARIA"));
+        assert_ne!(by_name("García", "María"), by_name("García", "Marta"));
     }
 
     #[test]

@@ -36,8 +36,8 @@ pub use hours::{
     WorkingInterval, check_availability, weekday_from_number, weekday_name,
 };
 pub use kiosk::{
-    CheckInCommand, CheckInTarget, KioskGuard, KioskLookup, NameKey, PatientFacts, PhoneLastFour,
-    findable_at_kiosk,
+    CheckInCommand, CheckInTarget, KioskGuard, KioskLock, KioskLookup, KioskMiss, LockScope,
+    LookupTarget, NameKey, PatientFacts, PhoneLastFour, findable_at_kiosk,
 };
 pub use provider::{DisplayName, NewProvider, Provider, ProviderKind, ProviderUpdate};
 pub use queue::{

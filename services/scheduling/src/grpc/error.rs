@@ -38,9 +38,11 @@ impl From<SchedulingError> for Status {
             | SchedulingError::KioskNoMatch
             | SchedulingError::FlowNotFound { .. }
             | SchedulingError::QueueEntryNotFound(_)) => Status::not_found(error.to_string()),
-            error @ SchedulingError::KioskTooManyMisses => {
-                Status::resource_exhausted(error.to_string())
-            }
+            error @ SchedulingError::KioskTooManyMisses { retry_after } => status::retry_later(
+                tonic::Code::ResourceExhausted,
+                error.to_string(),
+                retry_after.to_std().unwrap_or_default(),
+            ),
             error @ (SchedulingError::ProviderBusy { .. }
             | SchedulingError::ProviderUnavailable { .. }
             | SchedulingError::WrongStatus { .. }

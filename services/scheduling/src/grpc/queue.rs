@@ -95,19 +95,21 @@ impl SchedulingGrpc {
         let (store, clock) = (self.store.clone(), self.clock.clone());
         let time_zone = self.settings.clinic.time_zone;
         let alert_after = self.alert_after();
+        let guard = self.settings.kiosk.guard();
         let stream = watch::follow(subscription, move |changed| {
             let (store, clock) = (store.clone(), clock.clone());
             async move {
                 let now = clock.now();
                 let today = local_date(now, time_zone);
                 let entries = store.queue(today).await?;
-                Ok(convert::staff_queue(
-                    today,
-                    &entries,
-                    changed,
-                    alert_after,
-                    now,
-                ))
+                let misses = store.kiosk_misses_since(guard.counted_since(now)).await?;
+                let mut snapshot = convert::staff_queue(today, &entries, changed, alert_after, now);
+                snapshot.kiosk_locks = guard
+                    .locks(&misses, now)
+                    .iter()
+                    .map(convert::kiosk_lock_to_proto)
+                    .collect();
+                Ok(snapshot)
             }
         });
         Ok(Response::new(Box::pin(stream)))

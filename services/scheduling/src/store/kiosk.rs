@@ -1,5 +1,5 @@
 //! What the kiosk's lookup reads: today's appointments a patient could be looking for, and the
-//! misses each kiosk has made recently.
+//! misses kiosks have made recently.
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -7,7 +7,7 @@ use clinic_common::{in_transaction, with_db};
 
 use super::SchedulingStore;
 use super::appointments::AppointmentRow;
-use crate::domain::{Appointment, SchedulingError};
+use crate::domain::{Appointment, KioskMiss, LookupTarget, SchedulingError};
 
 impl SchedulingStore {
     /// The appointments starting in `[from, until)` that a patient at the kiosk could be
@@ -37,46 +37,54 @@ impl SchedulingStore {
         Ok(appointments)
     }
 
-    /// How many misses the kiosk `subject` has made since `since`.
-    pub async fn kiosk_misses(
+    /// Every kiosk miss recorded after `since`, oldest first.
+    pub async fn kiosk_misses_since(
         &self,
-        subject: &str,
         since: DateTime<Utc>,
-    ) -> Result<u32, SchedulingError> {
-        let misses: i64 = with_db!(&self.db, |pool| {
-            sqlx::query_scalar(
-                "SELECT COUNT(*) FROM kiosk_lookup_misses WHERE subject = $1 AND missed_at > $2",
+    ) -> Result<Vec<KioskMiss>, SchedulingError> {
+        let rows: Vec<(String, String, DateTime<Utc>)> = with_db!(&self.db, |pool| {
+            sqlx::query_as(
+                "SELECT subject, target, missed_at FROM kiosk_lookup_misses \
+                 WHERE missed_at > $1 ORDER BY missed_at",
             )
-            .bind(subject)
             .bind(since)
-            .fetch_one(pool)
+            .fetch_all(pool)
             .await
         })
-        .context("failed to count a kiosk's misses")?;
-        Ok(u32::try_from(misses).unwrap_or(u32::MAX))
+        .context("failed to read recent kiosk misses")?;
+        Ok(rows
+            .into_iter()
+            .map(|(kiosk, target, at)| KioskMiss {
+                kiosk,
+                target: LookupTarget::from_stored(target),
+                at,
+            })
+            .collect())
     }
 
-    /// Records a miss by the kiosk `subject` at `now`, forgetting its misses from before
-    /// `forget_before` (they no longer count).
+    /// Records a miss by the kiosk `subject` at `target` at `now`, forgetting every miss from
+    /// before `forget_before` (they no longer count).
     pub async fn record_kiosk_miss(
         &self,
-        subject: &str,
+        (subject, target): (&str, &LookupTarget),
         now: DateTime<Utc>,
         forget_before: DateTime<Utc>,
     ) -> Result<(), SchedulingError> {
         in_transaction!(&self.db, |tx| {
-            sqlx::query("DELETE FROM kiosk_lookup_misses WHERE subject = $1 AND missed_at <= $2")
-                .bind(subject)
+            sqlx::query("DELETE FROM kiosk_lookup_misses WHERE missed_at <= $1")
                 .bind(forget_before)
                 .execute(&mut *tx)
                 .await
-                .context("failed to forget a kiosk's old misses")?;
-            sqlx::query("INSERT INTO kiosk_lookup_misses (subject, missed_at) VALUES ($1, $2)")
-                .bind(subject)
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .context("failed to record a kiosk's miss")?;
+                .context("failed to forget old kiosk misses")?;
+            sqlx::query(
+                "INSERT INTO kiosk_lookup_misses (subject, target, missed_at) VALUES ($1, $2, $3)",
+            )
+            .bind(subject)
+            .bind(target.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .context("failed to record a kiosk's miss")?;
             Ok::<_, SchedulingError>(())
         })
     }

@@ -232,7 +232,7 @@ async fn an_overlapping_booking_is_refused_naming_the_appointment_in_the_way(
     assert!(
         status
             .message()
-            .contains("from 2026-11-22 15:00:00 UTC to 2026-11-22 16:00:00 UTC"),
+            .contains("from 2026-11-22 09:00 to 10:00 CST"),
         "{}",
         status.message()
     );

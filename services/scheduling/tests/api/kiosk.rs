@@ -3,7 +3,9 @@
 
 use chrono::TimeDelta;
 use clinic_common::auth::Role;
-use clinic_common::status::violated_fields;
+use std::time::Duration;
+
+use clinic_common::status::{retry_after, violated_fields};
 use clinic_proto::common::v1::Date;
 use clinic_proto::scheduling::v1 as pb;
 use clinic_proto::scheduling::v1::find_todays_appointment_request::Lookup;
@@ -22,6 +24,7 @@ backend_tests!(
     a_kiosk_checks_in_by_code_with_the_date_of_birth_alone,
     the_lookup_prefers_the_next_visit_still_to_check_in,
     checking_in_by_code_answers_every_miss_alike_and_counts_it,
+    misses_at_one_patient_hold_back_only_that_patients_lookups_and_reception_is_told,
 );
 
 pub fn by_code(code: &str, date_of_birth: Date) -> pb::FindTodaysAppointmentRequest {
@@ -164,7 +167,11 @@ async fn a_kiosk_that_misses_too_often_waits_while_staff_and_other_kiosks_do_not
     let mut lobby = clinic.client_as(Role::Kiosk, "kiosk:lobby-1").await;
     let right = || by_code(&booked.confirmation_code, maria_born());
 
-    for guess in ["AAAAAA", "BBBBBB", "CCCCCC", "DDDDDD", "EEEEEE"] {
+    // Ten codes tried, none twice: the kiosk's own limit.
+    for guess in [
+        "AAAAAA", "BBBBBB", "CCCCCC", "DDDDDD", "EEEEEE", "FFFFFF", "GGGGGG", "HHHHHH", "JJJJJJ",
+        "KKKKKK",
+    ] {
         let status = lobby
             .find_todays_appointment(by_code(guess, maria_born()))
             .await
@@ -200,6 +207,7 @@ async fn a_kiosk_that_misses_too_often_waits_while_staff_and_other_kiosks_do_not
     let later = lobby.find_todays_appointment(right()).await;
 
     assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
+    assert_eq!(retry_after(&refused), Some(Duration::from_secs(15 * 60)));
     assert_eq!(check_in_refused.code(), Code::ResourceExhausted);
     assert!(other_kiosk.is_ok(), "{other_kiosk:?}");
     assert!(desk.is_ok(), "{desk:?}");
@@ -388,6 +396,7 @@ async fn checking_in_by_code_answers_every_miss_alike_and_counts_it(database: Te
         check_in("YYYYYY", wrong_day),
         check_in(&booked.confirmation_code, wrong_day),
         check_in("XXXXXX", maria_born()),
+        check_in(&booked.confirmation_code, wrong_day),
     ] {
         misses.push(
             kiosk
@@ -396,10 +405,10 @@ async fn checking_in_by_code_answers_every_miss_alike_and_counts_it(database: Te
                 .expect_err("a miss"),
         );
     }
-    let after_five = kiosk
+    let after_three_at_her_code = kiosk
         .check_in_appointment(check_in(&booked.confirmation_code, maria_born()))
         .await
-        .expect_err("the kiosk must wait");
+        .expect_err("lookups of this code must wait");
 
     for (index, status) in misses.iter().enumerate() {
         assert_eq!(status.code(), Code::NotFound, "miss {index}: {status:?}");
@@ -409,5 +418,92 @@ async fn checking_in_by_code_answers_every_miss_alike_and_counts_it(database: Te
             "miss {index}"
         );
     }
-    assert_eq!(after_five.code(), Code::ResourceExhausted, "{after_five:?}");
+    assert_eq!(
+        after_three_at_her_code.code(),
+        Code::ResourceExhausted,
+        "{after_three_at_her_code:?}"
+    );
+}
+
+async fn misses_at_one_patient_hold_back_only_that_patients_lookups_and_reception_is_told(
+    database: TestDatabase,
+) {
+    let clinic = TestClinic::start(database).await;
+    let maria = clinic.maria().await;
+    let juan = clinic.register("Juan", "Pérez", "+52 55 9876 5432").await;
+    let ana = clinic.provider("Dra. Ana Ruiz").await;
+    let marias = clinic.book(&maria, &ana, (22, "10:00"), 30).await;
+    let juans = clinic.book(&juan, &ana, (22, "10:30"), 30).await;
+    let mut lobby = clinic.client_as(Role::Kiosk, "kiosk:lobby-1").await;
+    let mut reception = clinic.client(Role::Reception).await;
+    let wrong_day = crate::november(1);
+
+    // Act: three wrong birth dates for María's code, from the lobby kiosk.
+    for _ in 0..3 {
+        let miss = lobby
+            .find_todays_appointment(by_code(&marias.confirmation_code, wrong_day))
+            .await
+            .expect_err("a miss");
+        assert_eq!(miss.code(), Code::NotFound);
+    }
+    clinic.clock.advance(TimeDelta::minutes(5));
+    let maria_refused = clinic
+        .client_as(Role::Kiosk, "kiosk:lobby-2")
+        .await
+        .find_todays_appointment(by_code(&marias.confirmation_code, maria_born()))
+        .await
+        .expect_err("her lookups wait, at any kiosk");
+    let juan_found = lobby
+        // `register` gives everyone María's birth date.
+        .find_todays_appointment(by_code(&juans.confirmation_code, maria_born()))
+        .await;
+    let mut watch = reception
+        .watch_queue(pb::WatchQueueRequest {})
+        .await
+        .expect("watching")
+        .into_inner();
+    let snapshot = watch.message().await.expect("a snapshot").expect("open");
+    clinic.clock.advance(TimeDelta::minutes(10));
+    let maria_later = lobby
+        .find_todays_appointment(by_code(&marias.confirmation_code, maria_born()))
+        .await;
+
+    // Assert: only María's lookups wait, for what is left of the window, and reception sees it.
+    assert_eq!(
+        maria_refused.code(),
+        Code::ResourceExhausted,
+        "{maria_refused:?}"
+    );
+    assert_eq!(
+        retry_after(&maria_refused),
+        Some(Duration::from_secs(10 * 60))
+    );
+    assert!(maria_refused.message().contains("ask at reception"));
+    assert!(
+        juan_found.is_ok(),
+        "another patient checks in: {juan_found:?}"
+    );
+    let locks: Vec<(String, bool, Option<i64>)> = snapshot
+        .kiosk_locks
+        .iter()
+        .map(|lock| {
+            (
+                lock.kiosk.clone(),
+                lock.whole_kiosk,
+                lock.until.map(|t| t.seconds),
+            )
+        })
+        .collect();
+    assert_eq!(
+        locks,
+        [(
+            "kiosk:lobby-1".to_owned(),
+            false,
+            Some(crate::local(22, "08:15").seconds)
+        )]
+    );
+    assert!(
+        maria_later.is_ok(),
+        "the misses have left the window: {maria_later:?}"
+    );
 }

@@ -9,8 +9,8 @@ use clinic_proto::{date_to_proto, timestamp_to_proto};
 
 use super::{optional, patient_id, provider_id};
 use crate::domain::{
-    AppointmentTypeId, CallNext, QueueEntry, QueueEntryKind, QueueEntryStatus, Wait, WalkInRequest,
-    waits,
+    AppointmentTypeId, CallNext, KioskLock, LockScope, QueueEntry, QueueEntryKind,
+    QueueEntryStatus, Wait, WalkInRequest, waits,
 };
 
 pub fn call_next(request: &pb::CallNextRequest) -> Result<CallNext, FieldViolations> {
@@ -132,6 +132,15 @@ pub fn waiting_room(
     }
 }
 
+/// A lock on kiosk lookups, as reception is told of it.
+pub fn kiosk_lock_to_proto(lock: &KioskLock) -> pb::KioskLock {
+    pb::KioskLock {
+        kiosk: lock.kiosk.clone(),
+        whole_kiosk: lock.scope == LockScope::Kiosk,
+        until: Some(timestamp_to_proto(lock.until)),
+    }
+}
+
 pub fn staff_queue(
     day: NaiveDate,
     entries: &[QueueEntry],
@@ -149,5 +158,6 @@ pub fn staff_queue(
             .collect(),
         changed_queue_entry_id: changed.map(|id| id.to_string()).unwrap_or_default(),
         event_time: Some(timestamp_to_proto(now)),
+        kiosk_locks: Vec::new(),
     }
 }
