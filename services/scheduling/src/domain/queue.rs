@@ -242,11 +242,15 @@ pub struct Wait {
 /// The waits of a day's `entries` at `now`, in the order given (queue order, as [`arrange`]
 /// leaves it): `Some` for each waiting entry, `None` for the rest.
 ///
-/// The estimate for a waiting patient is their provider's running lateness plus the expected
-/// lengths (booked, or a walk-in's type's) of the provider's waiting patients ahead of them. The running lateness is how long
-/// ago the appointment the provider should be seeing now began: the earliest start among the
-/// provider's patients in the queue not yet seated (waiting or called) whose start has passed,
-/// or nothing when none has. A patient is overdue once they have waited `alert_after`.
+/// The estimate follows whoever will call the patient: the provider triage routed them to
+/// (a consultant for a first visit, an assistant), as "call next" does. It is that provider's
+/// running lateness plus the expected lengths (booked, or a walk-in's type's) of the patients
+/// waiting for them ahead of this one, and never earlier than the patient's own appointment: an
+/// early arrival is told their appointment time, not how soon the provider would be free. The
+/// running lateness is how long ago the appointment the provider should be seeing now began:
+/// the earliest start among the provider's patients in the queue not yet seated (waiting or
+/// called) whose start has passed, or nothing when none has. A patient is overdue once they
+/// have waited `alert_after`.
 pub fn waits(
     entries: &[QueueEntry],
     now: DateTime<Utc>,
@@ -264,7 +268,7 @@ pub fn waits(
             && start <= now
         {
             let late = now - start;
-            let running = lateness.entry(entry.provider_id).or_default();
+            let running = lateness.entry(entry.routed_to).or_default();
             *running = (*running).max(late);
         }
     }
@@ -276,12 +280,12 @@ pub fn waits(
             continue;
         }
         let waited = (now - entry.arrived_at).max(TimeDelta::zero());
-        let ahead = booked_ahead.entry(entry.provider_id).or_default();
-        let estimate = lateness
-            .get(&entry.provider_id)
-            .copied()
-            .unwrap_or_default()
-            + *ahead;
+        let ahead = booked_ahead.entry(entry.routed_to).or_default();
+        let free_in = lateness.get(&entry.routed_to).copied().unwrap_or_default() + *ahead;
+        let until_start = entry
+            .appointment_start
+            .map_or(TimeDelta::zero(), |start| start - now);
+        let estimate = free_in.max(until_start);
         *ahead += entry.expected_length;
         result.push(Some(Wait {
             waited_minutes: whole_minutes(waited),
@@ -480,12 +484,12 @@ mod tests {
         assert_eq!(
             shown,
             [
-                // Ana's first waiting patient: her lateness, nobody waiting ahead.
-                Some((10, 11, true)),
-                // Eva is not late and nobody waits ahead for her.
-                Some((9, 0, false)),
+                // Ana's first waiting patient: her lateness (11 minutes), but booked for 14:30.
+                Some((10, 19, true)),
+                // Eva is not late and nobody waits ahead for her: her patient's time, 15:00.
+                Some((9, 49, false)),
                 // Ana's second waiting patient: lateness plus the 45 minutes booked ahead.
-                Some((8, 56, false)),
+                Some((8, 64, false)),
                 None,
                 None,
             ]
@@ -525,7 +529,56 @@ mod tests {
             .iter()
             .map(|wait| wait.map(|w| w.estimated_minutes))
             .collect();
-        assert_eq!(estimates, [Some(0), Some(20)]);
+        // The walk-in is next; the booked patient waits for their own time, 15:00.
+        assert_eq!(estimates, [Some(0), Some(60)]);
+    }
+
+    #[test]
+    fn an_early_arrival_is_estimated_until_their_appointment_not_until_the_provider_is_free() {
+        let ana = ProviderId::new();
+        // Booked for 09:15 local (15:15Z), checked in at 07:58.
+        let entries = arrange(vec![booked(
+            ana,
+            ("2026-11-22T15:15:00Z", 30),
+            "2026-11-22T13:58:00Z",
+            QueueEntryStatus::Waiting,
+        )]);
+
+        let waits = waits(&entries, at("2026-11-22T14:00:00Z"), TimeDelta::minutes(10));
+
+        assert_eq!(waits[0].map(|w| w.estimated_minutes), Some(75));
+    }
+
+    #[test]
+    fn the_estimate_follows_the_provider_triage_routed_the_patient_to() {
+        let (ruiz, eva, consultant) = (ProviderId::new(), ProviderId::new(), ProviderId::new());
+        let now = "2026-11-22T14:00:00Z";
+        let routed = |booked_with, arrived: &str, minutes| QueueEntry {
+            routed_to: consultant,
+            first_visit: true,
+            ..booked(
+                booked_with,
+                (now, minutes),
+                arrived,
+                QueueEntryStatus::Waiting,
+            )
+        };
+        // Two first visits booked with Eva already wait for the consultant; a third arrives,
+        // booked with Ruiz, and is routed to the consultant too.
+        let entries = arrange(vec![
+            routed(eva, "2026-11-22T13:50:00Z", 20),
+            routed(eva, "2026-11-22T13:52:00Z", 25),
+            routed(ruiz, "2026-11-22T13:59:00Z", 30),
+        ]);
+
+        let waits = waits(&entries, at(now), TimeDelta::minutes(10));
+
+        let estimates: Vec<Option<u32>> = waits
+            .iter()
+            .map(|wait| wait.map(|w| w.estimated_minutes))
+            .collect();
+        // The consultant is not late (their patients' time is now): 0, 20, then 20 + 25.
+        assert_eq!(estimates, [Some(0), Some(20), Some(45)]);
     }
 
     #[test]
@@ -540,11 +593,12 @@ mod tests {
 
         let waits = waits(&entries, at("2026-11-22T14:50:00Z"), TimeDelta::minutes(10));
 
+        // Not late: the patient's own time, 15:00, is what they wait for.
         assert_eq!(
             waits,
             [Some(Wait {
                 waited_minutes: 10,
-                estimated_minutes: 0,
+                estimated_minutes: 10,
                 overdue: true
             })]
         );

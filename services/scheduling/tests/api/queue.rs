@@ -87,7 +87,12 @@ async fn a_check_in_appears_on_both_watches(database: TestDatabase) {
 
     let entry = checked_in.queue_entry.expect("set");
     let staff_view = next(&mut queue).await;
-    assert_eq!(staff_view.entries, std::slice::from_ref(&entry));
+    // The watch adds the wait: two hours early, María waits for her time.
+    let watched = pb::QueueEntry {
+        estimated_wait_minutes: 120,
+        ..entry.clone()
+    };
+    assert_eq!(staff_view.entries, [watched]);
     assert_eq!(staff_view.changed_queue_entry_id, entry.queue_entry_id);
     assert!(staff_view.event_time.is_some());
     let display = next(&mut waiting_room).await;
@@ -98,8 +103,8 @@ async fn a_check_in_appears_on_both_watches(database: TestDatabase) {
             initials: "M. G.".into(),
             status: pb::QueueEntryStatus::Waiting.into(),
             position: 1,
-            // Not yet 10:00, so Dra. Ruiz is not late, and nobody waits ahead.
-            estimated_wait_minutes: 0,
+            // The same number as reception's: María waits for her time, 10:00.
+            estimated_wait_minutes: 120,
         }]
     );
 }
@@ -263,8 +268,9 @@ async fn waits_show_the_providers_lateness_and_the_visits_booked_ahead(database:
             ("A-001".into(), 11, 11, true),
             // Her lateness plus María's 30 booked minutes.
             ("A-002".into(), 10, 41, true),
-            // Dra. Soto is not late and nobody waits ahead for her.
-            ("A-003".into(), 9, 0, false),
+            // Dra. Soto is not late and nobody waits ahead for her: Pedro waits for his time,
+            // 09:00.
+            ("A-003".into(), 9, 49, false),
         ]
     );
     let estimates: Vec<i32> = display
@@ -272,5 +278,5 @@ async fn waits_show_the_providers_lateness_and_the_visits_booked_ahead(database:
         .iter()
         .map(|ticket| ticket.estimated_wait_minutes)
         .collect();
-    assert_eq!(estimates, [11, 41, 0]);
+    assert_eq!(estimates, [11, 41, 49]);
 }

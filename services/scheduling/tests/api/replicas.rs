@@ -64,6 +64,14 @@ async fn check_in(clinic: &TestClinic, appointment_id: &str) -> pb::QueueEntry {
         .expect("set")
 }
 
+/// A check-in's entry as the queue watch shows it at 08:00, for a 10:00 appointment.
+fn early_by_two_hours(entry: pb::QueueEntry) -> pb::QueueEntry {
+    pb::QueueEntry {
+        estimated_wait_minutes: 120,
+        ..entry
+    }
+}
+
 fn ticket_numbers(display: &pb::WatchWaitingRoomResponse) -> Vec<&str> {
     display
         .tickets
@@ -87,7 +95,8 @@ async fn a_check_in_on_one_replica_reaches_the_watches_on_another(database: Test
 
     let staff_view = next(&mut queue).await;
     assert_eq!(staff_view.changed_queue_entry_id, entry.queue_entry_id);
-    assert_eq!(staff_view.entries, [entry]);
+    // The watch adds the wait: two hours early, María waits for her time.
+    assert_eq!(staff_view.entries, [early_by_two_hours(entry)]);
     let display = next(&mut waiting_room).await;
     assert_eq!(ticket_numbers(&display), ["A-001"]);
     assert_eq!(display.tickets[0].initials, "M. G.");
@@ -134,7 +143,7 @@ async fn a_replica_that_lost_its_notifications_reads_the_queue_again_and_hears_l
     // replica listens again, without naming a change.
     let reread = next(&mut queue).await;
     assert_eq!(reread.changed_queue_entry_id, "");
-    assert_eq!(reread.entries, std::slice::from_ref(&marias_entry));
+    assert_eq!(reread.entries, [early_by_two_hours(marias_entry.clone())]);
     assert_eq!(ticket_numbers(&next(&mut waiting_room).await), ["A-001"]);
 
     let juans_entry = check_in(&clinic, &juans.appointment_id).await;
