@@ -394,6 +394,8 @@ texts! {
         "Никто не ожидает",
     ],
     Ticket => ["Turno", "Ticket", "号码", "Талон"],
+    GoTo => ["Pase a: {place}", "Go to: {place}", "请到：{place}", "Пройдите: {place}"],
+    AndMore => ["y {count} más", "and {count} more", "还有{count}位", "и ещё {count}"],
 
     // Counter.
     Schedule => ["Agenda de hoy", "Today's schedule", "今日预约", "Расписание на сегодня"],

@@ -90,6 +90,79 @@ pub fn error_banner(ui: &mut egui::Ui, text: &str) {
         });
 }
 
+/// The space left in `ui`, split: `content` above, and `bar` in a strip of `bar_height` pinned
+/// to the bottom edge. The bar stays where it is whatever the content above shows, and the
+/// content never pushes it off the screen.
+pub fn with_bottom_bar<A, B>(
+    ui: &mut egui::Ui,
+    bar_height: f32,
+    content: impl FnOnce(&mut egui::Ui) -> A,
+    bar: impl FnOnce(&mut egui::Ui) -> B,
+) -> (A, B) {
+    let space = ui.available_rect_before_wrap();
+    let bar_rect = egui::Rect::from_min_max(
+        egui::pos2(space.left(), (space.bottom() - bar_height).max(space.top())),
+        space.max,
+    );
+    let gap = ui.spacing().item_spacing.y;
+    let content_rect = egui::Rect::from_min_max(
+        space.min,
+        egui::pos2(space.right(), (bar_rect.top() - gap).max(space.top())),
+    );
+    let layout = *ui.layout();
+    let above = ui
+        .scope_builder(
+            egui::UiBuilder::new().max_rect(content_rect).layout(layout),
+            |ui| {
+                ui.set_clip_rect(content_rect.intersect(ui.clip_rect()));
+                content(ui)
+            },
+        )
+        .inner;
+    let below = ui
+        .scope_builder(
+            egui::UiBuilder::new()
+                .max_rect(bar_rect)
+                .layout(egui::Layout::left_to_right(egui::Align::Center)),
+            bar,
+        )
+        .inner;
+    (above, below)
+}
+
+/// Where a refusal shows beside the actions it concerns: always the same size, with a message
+/// or empty, so that a message never moves anything on the screen. Text that does not fit
+/// wraps within it.
+pub fn message_slot(ui: &mut egui::Ui, message: Option<&str>, size: Vec2) {
+    ui.allocate_ui_with_layout(size, egui::Layout::top_down(egui::Align::LEFT), |ui| {
+        ui.set_min_size(size);
+        ui.set_max_size(size);
+        let Some(text) = message else { return };
+        egui::Frame::new()
+            .fill(Color32::from_rgb(255, 235, 238))
+            .stroke(egui::Stroke::new(2.0, DANGER))
+            .inner_margin(10)
+            .corner_radius(6)
+            .show(ui, |ui| {
+                let inside = ui.available_size();
+                ui.set_min_size(inside);
+                let font = egui::FontId::proportional(MESSAGE_SIZE);
+                let lines = ui
+                    .painter()
+                    .layout(text.to_owned(), font, DANGER, inside.x)
+                    .size()
+                    .y;
+                // In the middle of the slot, level with the buttons beside it.
+                ui.add_space(((inside.y - lines) / 2.0).max(0.0));
+                let text = RichText::new(text).size(MESSAGE_SIZE).color(DANGER);
+                ui.add(egui::Label::new(text).wrap());
+            });
+    });
+}
+
+/// The type size of a message beside the actions: three lines of it fit the slot.
+const MESSAGE_SIZE: f32 = 21.0;
+
 /// A banner for good news.
 pub fn ok_banner(ui: &mut egui::Ui, text: &str) {
     egui::Frame::new()

@@ -321,10 +321,7 @@ impl Checkin {
                 ui.vertical_centered(|ui| {
                     ui.label(RichText::new(&self.clinic.name).color(widgets::MUTED));
                 });
-                if let Some(message) = &self.message {
-                    widgets::error_banner(ui, message);
-                    ui.add_space(12.0);
-                }
+                // Each step shows a refusal beside what it concerns, in space kept for it.
                 action = match self.step {
                     Step::Start => self.start_ui(ui),
                     Step::ByCode => self.by_code_ui(ui),
@@ -734,6 +731,8 @@ impl Checkin {
             if widgets::big_button(ui, T::FindByName.get(self.lang), vec2(560.0, 100.0)).clicked() {
                 action = Some(Action::Go(Step::ByName));
             }
+            ui.add_space(16.0);
+            widgets::message_slot(ui, self.message.as_deref(), vec2(560.0, ACTIONS_HEIGHT));
         });
         action
     }
@@ -799,8 +798,31 @@ impl Checkin {
         self.find_form_ui(ui, false)
     }
 
-    /// The code (or the names), the date of birth and the phone's last four, with the keypad.
+    /// The code (or the names), the date of birth and the phone's last four, with the keypad;
+    /// Back and Search pinned to the bottom, a refusal beside them.
     fn find_form_ui(&mut self, ui: &mut egui::Ui, by_code: bool) -> Option<Action> {
+        let lang = self.lang;
+        let busy = self.finding.is_some().then_some(T::Searching);
+        let message = self.message.clone();
+        let (typed, acted) = widgets::with_bottom_bar(
+            ui,
+            ACTIONS_HEIGHT,
+            |ui| self.find_fields_ui(ui, by_code),
+            |ui| {
+                actions_ui(
+                    ui,
+                    lang,
+                    busy,
+                    message.as_deref(),
+                    Action::Reset,
+                    (T::Search, Action::Search),
+                )
+            },
+        );
+        acted.or(typed)
+    }
+
+    fn find_fields_ui(&self, ui: &mut egui::Ui, by_code: bool) -> Option<Action> {
         let mut action = None;
         let lang = self.lang;
         ui.horizontal_top(|ui| {
@@ -850,19 +872,6 @@ impl Checkin {
                 }
             });
         });
-        ui.add_space(20.0);
-        if self.finding.is_some() {
-            widgets::working(ui, T::Searching.get(lang));
-        } else {
-            ui.horizontal(|ui| {
-                if widgets::plain_button(ui, T::Back.get(lang), vec2(200.0, 80.0)).clicked() {
-                    action = Some(Action::Reset);
-                }
-                if widgets::big_button(ui, T::Search.get(lang), vec2(420.0, 80.0)).clicked() {
-                    action = Some(Action::Search);
-                }
-            });
-        }
         action
     }
 
@@ -904,6 +913,9 @@ impl Checkin {
                     action = Some(Action::Reset);
                 }
             }
+            // Below the buttons, so that a refusal moves neither of them.
+            ui.add_space(16.0);
+            widgets::message_slot(ui, self.message.as_deref(), vec2(560.0, ACTIONS_HEIGHT));
         });
         action
     }
@@ -993,34 +1005,61 @@ impl Checkin {
     }
 
     fn intake_ui(&mut self, ui: &mut egui::Ui) -> Option<Action> {
-        let mut action = None;
         let lang = self.lang;
-        ui.heading(T::IntakeTitle.get(lang));
+        let busy = self.sending_intake.is_some().then_some(T::Working);
+        let message = self.message.clone();
         let answers = &mut self.intake;
-        egui::ScrollArea::vertical()
-            .max_height(ui.available_height() - 110.0)
-            .scroll_bar_visibility(egui::scroll_area::ScrollBarVisibility::AlwaysVisible)
-            .show(ui, |ui| {
-                ui.set_width(ui.available_width());
-                intake_questions_ui(ui, lang, answers);
-            });
-        ui.add_space(12.0);
-        if self.sending_intake.is_some() {
-            widgets::working(ui, T::Working.get(lang));
-        } else {
-            ui.horizontal(|ui| {
-                if widgets::plain_button(ui, T::Back.get(lang), vec2(200.0, 80.0)).clicked() {
-                    action = Some(Action::Go(Step::CheckedIn));
-                }
-                if widgets::big_button(ui, T::SendForm.get(lang), vec2(420.0, 80.0)).clicked() {
-                    action = Some(Action::SendIntake);
-                }
-            });
-        }
-        action
+        let ((), acted) = widgets::with_bottom_bar(
+            ui,
+            ACTIONS_HEIGHT,
+            |ui| {
+                ui.heading(T::IntakeTitle.get(lang));
+                egui::ScrollArea::vertical()
+                    .max_height(ui.available_height())
+                    .scroll_bar_visibility(egui::scroll_area::ScrollBarVisibility::AlwaysVisible)
+                    .show(ui, |ui| {
+                        ui.set_width(ui.available_width());
+                        intake_questions_ui(ui, lang, answers);
+                    });
+            },
+            |ui| {
+                actions_ui(
+                    ui,
+                    lang,
+                    busy,
+                    message.as_deref(),
+                    Action::Go(Step::CheckedIn),
+                    (T::SendForm, Action::SendIntake),
+                )
+            },
+        );
+        acted
     }
 
     fn pay_ui(&mut self, ui: &mut egui::Ui) -> Option<Action> {
+        let lang = self.lang;
+        let busy = self.paying.is_some().then_some(T::Working);
+        let message = self.message.clone();
+        let (typed, acted) = widgets::with_bottom_bar(
+            ui,
+            ACTIONS_HEIGHT,
+            |ui| self.card_form_ui(ui),
+            |ui| {
+                actions_ui(
+                    ui,
+                    lang,
+                    busy,
+                    message.as_deref(),
+                    Action::Go(Step::CheckedIn),
+                    (T::RecordPayment, Action::Pay),
+                )
+            },
+        );
+        acted.or(typed)
+    }
+
+    /// The card's authorization code, last four and kind, with the keypad.
+    fn card_form_ui(&mut self, ui: &mut egui::Ui) -> Option<Action> {
         let mut action = None;
         let lang = self.lang;
         let amount = self
@@ -1070,20 +1109,6 @@ impl Checkin {
                 action = Some(Action::Key(key));
             }
         });
-        ui.add_space(16.0);
-        if self.paying.is_some() {
-            widgets::working(ui, T::Working.get(lang));
-        } else {
-            ui.horizontal(|ui| {
-                if widgets::plain_button(ui, T::Back.get(lang), vec2(200.0, 80.0)).clicked() {
-                    action = Some(Action::Go(Step::CheckedIn));
-                }
-                if widgets::big_button(ui, T::RecordPayment.get(lang), vec2(420.0, 80.0)).clicked()
-                {
-                    action = Some(Action::Pay);
-                }
-            });
-        }
         action
     }
 
@@ -1091,6 +1116,44 @@ impl Checkin {
     pub fn outbox_state(&self) -> OutboxState {
         self.outbox_state.borrow().clone()
     }
+}
+
+/// The height of the strip of actions pinned to the bottom of a step, and of the slot for a
+/// refusal beside them: a row of large buttons with a little room.
+const ACTIONS_HEIGHT: f32 = 96.0;
+
+/// A step's actions: Back and its main button (a spinner and `busy` while its call runs), and
+/// beside them the slot where a refusal of that action shows.
+fn actions_ui(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    busy: Option<T>,
+    message: Option<&str>,
+    back: Action,
+    (main, act): (T, Action),
+) -> Option<Action> {
+    let mut action = None;
+    // The buttons' place stays the same while the call runs, so the spinner does not jump.
+    ui.allocate_ui_with_layout(
+        vec2(640.0, ACTIONS_HEIGHT),
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            ui.set_min_size(vec2(640.0, ACTIONS_HEIGHT));
+            if let Some(working) = busy {
+                widgets::working(ui, working.get(lang));
+                return;
+            }
+            if widgets::plain_button(ui, T::Back.get(lang), vec2(200.0, 80.0)).clicked() {
+                action = Some(back);
+            }
+            if widgets::big_button(ui, main.get(lang), vec2(420.0, 80.0)).clicked() {
+                action = Some(act);
+            }
+        },
+    );
+    let size = vec2(ui.available_width(), ACTIONS_HEIGHT);
+    widgets::message_slot(ui, message, size);
+    action
 }
 
 /// A field's text: names in the body font, codes and numbers in monospace (so 0 and O differ).

@@ -5,13 +5,16 @@
 use clinic_common::auth::Role;
 use clinic_kiosk::KioskApp;
 use clinic_kiosk::config::Mode;
-use clinic_kiosk::i18n::Lang;
+use clinic_kiosk::i18n::{Lang, T};
 use clinic_proto::patients::v1 as patients;
 use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
 use crate::{Clinic, click, type_into, wait_for};
+
+/// The check-in kiosk's screen: 1280×800.
+const SCREEN_HEIGHT: f32 = 800.0;
 
 /// Types `text` on the kiosk's on-screen keypad.
 fn keypad(harness: &mut Harness<'_, KioskApp>, text: &str) {
@@ -175,4 +178,64 @@ fn the_kiosk_says_plainly_when_the_system_is_down() {
     keypad(&mut kiosk, "140319855678");
     click(&mut kiosk, "Найти мою запись");
     wait_for(&mut kiosk, "Система сейчас не отвечает");
+}
+
+/// Where the button labelled `label` is on the screen.
+fn button_rect(harness: &Harness<'_, KioskApp>, label: &str) -> egui::Rect {
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, label)
+        .rect()
+}
+
+/// Refuses the search on the find screen and checks that the refusal `text` shows beside Back
+/// and Search, on the screen, and that neither button moved.
+fn refusal_moves_nothing(harness: &mut Harness<'_, KioskApp>, lang: Lang, text: &str) {
+    let (back, search) = (T::Back.get(lang), T::Search.get(lang));
+    let before = (button_rect(harness, back), button_rect(harness, search));
+    assert!(
+        before.1.bottom() <= SCREEN_HEIGHT,
+        "{lang:?}: {search} is off the screen at {:?}",
+        before.1
+    );
+
+    click(harness, search);
+    wait_for(harness, text);
+
+    let after = (button_rect(harness, back), button_rect(harness, search));
+    assert_eq!(after, before, "{lang:?}: the refusal moved the buttons");
+    let refusal = harness.get_by_label_contains(text).rect();
+    assert!(
+        refusal.bottom() <= SCREEN_HEIGHT,
+        "{lang:?}: the refusal is off the screen at {refusal:?}"
+    );
+    assert!(
+        refusal.left() >= after.1.right()
+            && refusal.top() < after.1.bottom()
+            && refusal.bottom() > after.1.top(),
+        "{lang:?}: the refusal at {refusal:?} is not beside {search} at {:?}",
+        after.1
+    );
+}
+
+#[test]
+fn a_refusal_on_the_find_screen_shows_beside_the_buttons_and_moves_nothing() {
+    let clinic = Clinic::start();
+    let booked = clinic.book();
+    let mut kiosk = clinic.harness(Mode::Checkin, Lang::Es);
+    kiosk.step();
+
+    // By name, the tallest form, in every language: nothing typed yet.
+    for lang in Lang::ALL {
+        click(&mut kiosk, lang.native_name());
+        click(&mut kiosk, T::FindByName.get(lang));
+        refusal_moves_nothing(&mut kiosk, lang, T::FillEverything.get(lang));
+        click(&mut kiosk, T::Back.get(lang));
+    }
+
+    // By code, with a date of birth that is not the patient's: the service finds nothing.
+    click(&mut kiosk, Lang::Ru.native_name());
+    click(&mut kiosk, T::HaveCode.get(Lang::Ru));
+    keypad(&mut kiosk, &booked.confirmation_code);
+    keypad(&mut kiosk, "150319855678");
+    refusal_moves_nothing(&mut kiosk, Lang::Ru, T::NotFound.get(Lang::Ru));
 }

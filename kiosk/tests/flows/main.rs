@@ -59,6 +59,7 @@ pub struct Clinic {
 /// The patient every flow checks in: born 1985-03-14, phone ending 5678.
 pub struct Booked {
     pub patient_id: String,
+    pub provider_id: String,
     pub appointment_id: String,
     pub confirmation_code: String,
 }
@@ -229,6 +230,16 @@ impl Clinic {
 
     /// The client in `mode`, in a window of a kiosk's size.
     pub fn harness(&self, mode: Mode, lang: Lang) -> Harness<'static, KioskApp> {
+        self.harness_sized(mode, lang, egui::vec2(1280.0, 800.0))
+    }
+
+    /// The client in `mode`, on a screen of `size`.
+    pub fn harness_sized(
+        &self,
+        mode: Mode,
+        lang: Lang,
+        size: egui::Vec2,
+    ) -> Harness<'static, KioskApp> {
         let config = self.config(mode, lang);
         let backend = Backend::new(
             self.runtime.handle().clone(),
@@ -236,12 +247,10 @@ impl Clinic {
             &config.token,
         )
         .expect("clients");
-        Harness::builder()
-            .with_size(egui::vec2(1280.0, 800.0))
-            .build_ui_state(
-                |ui, app: &mut KioskApp| app.ui(ui),
-                KioskApp::new(config, backend, clock()),
-            )
+        Harness::builder().with_size(size).build_ui_state(
+            |ui, app: &mut KioskApp| app.ui(ui),
+            KioskApp::new(config, backend, clock()),
+        )
     }
 
     pub fn patients(&self, role: Role) -> PatientServiceClient<clinic_kiosk::backend::AuthChannel> {
@@ -279,6 +288,11 @@ impl Clinic {
 
     /// Registers Ana Prueba and books her with a provider for the current minute, today.
     pub fn book(&self) -> Booked {
+        self.book_holding(Vec::new())
+    }
+
+    /// [`Clinic::book`], the appointment holding `resource_ids` (chairs, rooms, equipment).
+    pub fn book_holding(&self, resource_ids: Vec<String>) -> Booked {
         let mut registry = self.patients(Role::Reception);
         let mut scheduling = self.scheduling(Role::Manager);
         let mut billing = self.billing(Role::Manager);
@@ -324,7 +338,8 @@ impl Clinic {
                 .create_appointment(scheduling::CreateAppointmentRequest {
                     appointment: Some(scheduling::Appointment {
                         patient_id: patient.patient_id.clone(),
-                        provider_id: provider.provider_id,
+                        provider_id: provider.provider_id.clone(),
+                        resource_ids,
                         start_time: Some(timestamp_to_proto(start)),
                         end_time: Some(timestamp_to_proto(start + TimeDelta::minutes(30))),
                         price_code: "CONS-01".into(),
@@ -350,6 +365,7 @@ impl Clinic {
                 .expect("price list");
             Booked {
                 patient_id: patient.patient_id,
+                provider_id: provider.provider_id,
                 appointment_id: appointment.appointment_id,
                 confirmation_code: appointment.confirmation_code,
             }

@@ -251,19 +251,37 @@ impl ConfirmationCode {
 pub struct Initials(String);
 
 impl Initials {
-    /// The initials of a given and a family name. A name with no letter contributes nothing.
-    /// Names written in Chinese, Japanese or Korean script have no initials: the display shows
-    /// the family name's first character with the rest masked ("张*"), as is usual there.
+    /// The initials of a given and a family name, by one rule for every script: the first
+    /// letter of the given name and the first letter of the family name, each marked as the
+    /// rest of a name hidden, and nothing more of either name.
+    ///
+    /// - Alphabetic scripts (Latin, Cyrillic, …): the letters capitalised, each followed by a
+    ///   period, given name first as the names are said: "María José García Núñez" is "M. G.".
+    /// - Chinese, Japanese and Korean script, where one character is a syllable and the family
+    ///   name comes first: each name's first character followed by "*", the usual mark there
+    ///   for a masked name, family name first: "张 伟" is "张* 伟*", "佐藤 美咲" is "佐* 美*".
+    ///
+    /// Which of the two is decided by the family name's first letter. A name with no letter
+    /// contributes nothing.
     pub fn of(given_name: &str, family_name: &str) -> Self {
-        if let Some(first) = family_name.trim().chars().next().filter(|c| is_cjk(*c)) {
-            return Initials(format!("{first}*"));
-        }
-        let mut parts = Vec::with_capacity(2);
-        for name in [given_name, family_name] {
-            if let Some(first) = name.chars().find(|c| c.is_alphabetic()) {
-                parts.push(format!("{}.", first.to_uppercase()));
-            }
-        }
+        let initial = |name: &str| {
+            let first = name.chars().find(|c| c.is_alphabetic())?;
+            Some(if is_cjk(first) {
+                format!("{first}*")
+            } else {
+                format!("{}.", first.to_uppercase())
+            })
+        };
+        let family_first = family_name
+            .chars()
+            .find(|c| c.is_alphabetic())
+            .is_some_and(is_cjk);
+        let order = if family_first {
+            [family_name, given_name]
+        } else {
+            [given_name, family_name]
+        };
+        let parts: Vec<String> = order.into_iter().filter_map(initial).collect();
         if parts.is_empty() {
             // Registered names always have a letter; keep the display from showing nothing.
             return Initials("?".into());
@@ -709,11 +727,14 @@ mod tests {
     }
 
     #[test]
-    fn initials_take_the_first_letter_of_each_name_or_mask_a_cjk_name() {
+    fn initials_take_the_first_letter_of_each_name_in_every_script() {
         assert_eq!(Initials::of("María José", "García Núñez").as_str(), "M. G.");
         assert_eq!(Initials::of("ёлка", "Пётр").as_str(), "Ё. П.");
-        assert_eq!(Initials::of("伟", "张").as_str(), "张*");
-        assert_eq!(Initials::of("美咲", "佐藤").as_str(), "佐*");
+        assert_eq!(Initials::of("伟", "张").as_str(), "张* 伟*");
+        assert_eq!(Initials::of("小明", "欧阳").as_str(), "欧* 小*");
+        assert_eq!(Initials::of("美咲", "佐藤").as_str(), "佐* 美*");
+        assert_eq!(Initials::of("민준", "김").as_str(), "김* 민*");
+        assert_eq!(Initials::of("", "张").as_str(), "张*");
         assert_eq!(Initials::of("Wei", "Zhang").as_str(), "W. Z.");
         assert_eq!(Initials::of("", "").as_str(), "?");
     }

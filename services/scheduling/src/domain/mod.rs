@@ -41,7 +41,8 @@ pub use kiosk::{
 };
 pub use provider::{DisplayName, NewProvider, Provider, ProviderKind, ProviderUpdate};
 pub use queue::{
-    CallNext, QueueEntry, QueueEntryKind, QueueEntryStatus, QueueStep, Ticket, Wait, arrange, waits,
+    CallNext, CalledTo, QueueEntry, QueueEntryKind, QueueEntryStatus, QueueStep, Ticket, Wait,
+    arrange, waits,
 };
 pub use reports::{ReportPeriod, ReportSpan, ScheduleCounts, ScheduleReport};
 pub use resources::{

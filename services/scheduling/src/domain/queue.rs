@@ -8,7 +8,7 @@ use clinic_common::ids::{
     AppointmentId, PatientId, ProviderId, QueueEntryId, RequestId, request_fingerprint,
 };
 
-use super::{Initials, SchedulingError};
+use super::{Initials, ResourceKind, SchedulingError};
 
 /// Where a checked-in patient is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,6 +154,36 @@ pub struct Ticket {
 impl fmt::Display for Ticket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}-{:03}", self.kind.series(), self.number)
+    }
+}
+
+/// Where a called patient goes, as far as scheduling knows: who receives them, and the chairs
+/// and rooms their appointment holds. Nothing about the patient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalledTo {
+    pub queue_entry_id: QueueEntryId,
+    /// The display name of the provider who receives the patient (the entry's `routed_to`).
+    pub receiver: String,
+    /// A consultant other than the booked provider receives the patient (triage's route for a
+    /// first visit).
+    pub consultant_first: bool,
+    /// What the appointment holds, by kind and display name; none for a walk-in.
+    pub holds: Vec<(ResourceKind, String)>,
+}
+
+impl CalledTo {
+    /// The chair or room to send the patient to: a chair before a room, then the first by name.
+    /// None when a consultant other than the booked provider receives the patient, since the
+    /// consultant does not see them at the booked chair.
+    pub fn room(&self) -> Option<&str> {
+        if self.consultant_first {
+            return None;
+        }
+        self.holds
+            .iter()
+            .filter(|(kind, _)| matches!(kind, ResourceKind::Chair | ResourceKind::Room))
+            .min_by_key(|(kind, name)| (*kind != ResourceKind::Chair, name.as_str()))
+            .map(|(_, name)| name.as_str())
     }
 }
 
@@ -602,5 +632,30 @@ mod tests {
                 overdue: true
             })]
         );
+    }
+
+    #[test]
+    fn a_called_patient_goes_to_a_chair_before_a_room_unless_a_consultant_sees_them_first() {
+        let called = |consultant_first, holds: &[(ResourceKind, &str)]| CalledTo {
+            queue_entry_id: QueueEntryId::new(),
+            receiver: "Dra. Ana Ruiz".into(),
+            consultant_first,
+            holds: holds
+                .iter()
+                .map(|(kind, name)| (*kind, (*name).to_owned()))
+                .collect(),
+        };
+        let held = [
+            (ResourceKind::Equipment, "Rayos X"),
+            (ResourceKind::Room, "Consultorio 1"),
+            (ResourceKind::Chair, "Sillón 2"),
+            (ResourceKind::Chair, "Sillón 1"),
+        ];
+
+        assert_eq!(called(false, &held).room(), Some("Sillón 1"));
+        assert_eq!(called(false, &held[..2]).room(), Some("Consultorio 1"));
+        assert_eq!(called(false, &held[..1]).room(), None);
+        assert_eq!(called(false, &[]).room(), None);
+        assert_eq!(called(true, &held).room(), None);
     }
 }

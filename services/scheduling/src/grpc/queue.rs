@@ -128,8 +128,15 @@ impl SchedulingGrpc {
             let (store, clock) = (store.clone(), clock.clone());
             async move {
                 let now = clock.now();
-                let entries = store.queue(local_date(now, time_zone)).await?;
-                Ok(convert::waiting_room(&entries, alert_after, now))
+                let today = local_date(now, time_zone);
+                let entries = store.queue(today).await?;
+                let called_to = store.called_to(today).await?;
+                Ok(convert::waiting_room(
+                    &entries,
+                    &called_to,
+                    alert_after,
+                    now,
+                ))
             }
         });
         Ok(Response::new(Box::pin(stream)))

@@ -13,8 +13,9 @@ use super::SchedulingStore;
 use super::appointments::AppointmentsTx;
 use super::history::HistoryTx;
 use crate::domain::{
-    Appointment, AppointmentStatus, CallNext, CheckIn, Initials, QueueEntry, QueueEntryKind,
-    QueueEntryStatus, QueueStep, Routing, SchedulingError, Step, Ticket, WalkIn, arrange,
+    Appointment, AppointmentStatus, CallNext, CalledTo, CheckIn, Initials, ProviderKind,
+    QueueEntry, QueueEntryKind, QueueEntryStatus, QueueStep, ResourceKind, Routing,
+    SchedulingError, Step, Ticket, WalkIn, arrange,
 };
 use crate::feed::QueueChange;
 
@@ -56,6 +57,19 @@ const LOCK_NEXT: &str = concat!(
      AND ($2 IS NULL OR q.provider_id = $2 OR q.routed_to_provider_id = $2) \
      ORDER BY q.arrived_at, q.ticket_series, q.ticket_number LIMIT 1 FOR UPDATE SKIP LOCKED"
 );
+
+/// Where each of a day's called patients goes: who receives them (with the provider they are
+/// booked with) and, one row each, the chairs and rooms their appointment holds (none: a row
+/// with no resource).
+const SELECT_CALLED_TO: &str = "SELECT q.queue_entry_id, q.provider_id, q.routed_to_provider_id, \
+     p.display_name AS receiver, p.kind AS receiver_kind, \
+     r.kind AS resource_kind, r.display_name AS resource_name \
+     FROM queue_entries q \
+     JOIN providers p ON p.provider_id = q.routed_to_provider_id \
+     LEFT JOIN appointment_resources ar ON ar.appointment_id = q.appointment_id \
+     LEFT JOIN resources r ON r.resource_id = ar.resource_id AND r.kind IN ('chair', 'room') \
+     WHERE q.queue_day = $1 AND q.status = 'called' \
+     ORDER BY q.queue_entry_id";
 
 /// The idempotency-key operation names of "call next" and of registering a walk-in.
 const CALL_NEXT: &str = "call_next";
@@ -429,6 +443,46 @@ impl SchedulingStore {
         })
         .context("failed to read the queue")?;
         Ok(arrange(into_entries(rows)?))
+    }
+
+    /// Where each of a clinic-local day's called patients goes, for the waiting room.
+    pub async fn called_to(&self, day: NaiveDate) -> Result<Vec<CalledTo>, SchedulingError> {
+        let rows: Vec<CalledToRow> = with_db!(&self.db, |pool| {
+            sqlx::query_as(SELECT_CALLED_TO)
+                .bind(day)
+                .fetch_all(pool)
+                .await
+        })
+        .context("failed to read where called patients go")?;
+        let mut called: Vec<CalledTo> = Vec::new();
+        for row in rows {
+            let corrupt = |field: &str| {
+                anyhow::anyhow!("{field} of queue entry {} is corrupt", row.queue_entry_id)
+            };
+            let queue_entry_id = QueueEntryId::parse(&row.queue_entry_id)
+                .map_err(|_| corrupt("queue_entries.queue_entry_id"))?;
+            let held = match (&row.resource_kind, row.resource_name) {
+                (Some(kind), Some(name)) => Some((
+                    ResourceKind::parse(kind).ok_or_else(|| corrupt("resources.kind"))?,
+                    name,
+                )),
+                _ => None,
+            };
+            if let Some(last) = called.last_mut()
+                && last.queue_entry_id == queue_entry_id
+            {
+                last.holds.extend(held);
+                continue;
+            }
+            called.push(CalledTo {
+                queue_entry_id,
+                consultant_first: row.receiver_kind == ProviderKind::Consultant.as_str()
+                    && row.routed_to_provider_id != row.provider_id,
+                receiver: row.receiver,
+                holds: held.into_iter().collect(),
+            });
+        }
+        Ok(called)
     }
 }
 
@@ -825,4 +879,15 @@ impl QueueEntryRow {
             position: 0,
         })
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct CalledToRow {
+    queue_entry_id: String,
+    provider_id: String,
+    routed_to_provider_id: String,
+    receiver: String,
+    receiver_kind: String,
+    resource_kind: Option<String>,
+    resource_name: Option<String>,
 }

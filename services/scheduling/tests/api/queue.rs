@@ -17,6 +17,7 @@ backend_tests!(
     a_patient_who_leaves_gives_up_their_place,
     watches_end_when_the_service_stops,
     waits_show_the_providers_lateness_and_the_visits_booked_ahead,
+    a_called_ticket_says_which_provider_and_chair_to_go_to,
 );
 
 /// How long a watch may take to show a change.
@@ -105,6 +106,9 @@ async fn a_check_in_appears_on_both_watches(database: TestDatabase) {
             position: 1,
             // The same number as reception's: María waits for her time, 10:00.
             estimated_wait_minutes: 120,
+            // Not called yet: nowhere to go.
+            provider_display_name: String::new(),
+            room_display_name: String::new(),
         }]
     );
 }
@@ -143,6 +147,59 @@ async fn the_waiting_room_shows_tickets_and_initials_but_never_who_the_patient_i
             "the display must not carry {identifying}"
         );
     }
+}
+
+async fn a_called_ticket_says_which_provider_and_chair_to_go_to(database: TestDatabase) {
+    // Arrange: María booked with Dra. Ruiz in chair 2, checked in and waiting.
+    let clinic = TestClinic::start(database).await;
+    let maria = clinic.maria().await;
+    let ana = clinic.provider("Dra. Ana Ruiz").await;
+    let chair = crate::resources::resource(&clinic, "Sillón 2", pb::ResourceKind::Chair).await;
+    let xray = crate::resources::resource(&clinic, "Rayos X", pb::ResourceKind::Equipment).await;
+    let mut request = crate::booking(&maria, &ana, (22, "10:00"), 30);
+    if let Some(appointment) = request.appointment.as_mut() {
+        appointment.resource_ids = vec![xray, chair];
+    }
+    let mut reception = clinic.client(Role::Reception).await;
+    let booked = reception
+        .create_appointment(request)
+        .await
+        .expect("booked")
+        .into_inner();
+    reception
+        .check_in_appointment(by_id(&booked.appointment_id))
+        .await
+        .expect("checked in");
+    let mut waiting_room = watch_waiting_room(&clinic).await;
+    let waiting = next(&mut waiting_room).await;
+    assert_eq!(waiting.tickets.len(), 1);
+    assert_eq!(waiting.tickets[0].provider_display_name, "");
+    assert_eq!(waiting.tickets[0].room_display_name, "");
+
+    // Act: the desk calls her.
+    reception
+        .call_next(pb::CallNextRequest {
+            provider_id: String::new(),
+            request_id: "call-maria".into(),
+        })
+        .await
+        .expect("called");
+
+    // Assert: the display is told where she goes, and still nothing about who she is.
+    let called = next(&mut waiting_room).await;
+    let ticket = &called.tickets[0];
+    assert_eq!(ticket.status, i32::from(pb::QueueEntryStatus::Called));
+    assert_eq!(ticket.provider_display_name, "Dra. Ana Ruiz");
+    assert_eq!(ticket.room_display_name, "Sillón 2");
+    let wire = prost::Message::encode_to_vec(&called);
+    let wire = String::from_utf8_lossy(&wire);
+    for identifying in [maria.as_str(), "María", "García"] {
+        assert!(
+            !wire.contains(identifying),
+            "the display must not carry {identifying}"
+        );
+    }
+    assert!(!wire.contains("Rayos X"), "equipment is no place to go");
 }
 
 async fn a_patient_who_leaves_gives_up_their_place(database: TestDatabase) {

@@ -9,7 +9,7 @@ use clinic_proto::{date_to_proto, timestamp_to_proto};
 
 use super::{optional, patient_id, provider_id};
 use crate::domain::{
-    AppointmentTypeId, CallNext, KioskLock, LockScope, QueueEntry, QueueEntryKind,
+    AppointmentTypeId, CallNext, CalledTo, KioskLock, LockScope, QueueEntry, QueueEntryKind,
     QueueEntryStatus, Wait, WalkInRequest, waits,
 };
 
@@ -106,10 +106,12 @@ fn watched_entry(entry: &QueueEntry, wait: Option<Wait>) -> pb::QueueEntry {
     shown
 }
 
-/// The waiting-room display's view of the queue: tickets and initials, nothing that identifies
-/// a patient. Entries that left are not shown.
+/// The waiting-room display's view of the queue: tickets and initials, and where each called
+/// patient goes (`called_to`), nothing that identifies a patient. Entries that left are not
+/// shown.
 pub fn waiting_room(
     entries: &[QueueEntry],
+    called_to: &[CalledTo],
     alert_after: TimeDelta,
     now: DateTime<Utc>,
 ) -> pb::WatchWaitingRoomResponse {
@@ -118,13 +120,24 @@ pub fn waiting_room(
         if entry.status == QueueEntryStatus::Left {
             continue;
         }
-        tickets.push(pb::WaitingRoomTicket {
+        let mut ticket = pb::WaitingRoomTicket {
             ticket_number: entry.ticket.to_string(),
             initials: entry.initials.as_str().to_owned(),
             status: queue_status_to_proto(entry.status).into(),
             position: position(entry),
             estimated_wait_minutes: wait.map_or(0, |wait| minutes(wait.estimated_minutes)),
-        });
+            ..Default::default()
+        };
+        let destination = called_to
+            .iter()
+            .find(|called| called.queue_entry_id == entry.queue_entry_id);
+        if entry.status == QueueEntryStatus::Called
+            && let Some(destination) = destination
+        {
+            ticket.provider_display_name = destination.receiver.clone();
+            ticket.room_display_name = destination.room().unwrap_or_default().to_owned();
+        }
+        tickets.push(ticket);
     }
     pb::WatchWaitingRoomResponse {
         tickets,
