@@ -226,6 +226,13 @@ texts! {
         "预计等候：约 {minutes} 分钟",
         "Примерное ожидание: около {minutes} мин",
     ],
+    EarlyArrival => [
+        "Llegó con tiempo: le llamaremos hacia las {time}.",
+        "You are early: you will be called around {time}.",
+        "您来早了：约 {time} 叫到您。",
+        "Вы пришли заранее: вас пригласят около {time}.",
+    ],
+    Shortly => ["en breve", "shortly", "即将", "скоро"],
     CalledSoon => [
         "Le llamaremos en breve.",
         "You will be called shortly.",

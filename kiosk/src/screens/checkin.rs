@@ -952,7 +952,23 @@ impl Checkin {
                         .strong()
                         .color(widgets::ACCENT),
                 );
+                // An early arrival waits for their time, which says more than a long estimate.
+                let early = visit
+                    .start
+                    .filter(|start| *start - self.clock.now() > chrono::TimeDelta::minutes(15));
                 match visit.estimated_wait_minutes {
+                    _ if early.is_some() => ui.label(
+                        RichText::new(fill(
+                            T::EarlyArrival.get(lang),
+                            &[(
+                                "time",
+                                &early
+                                    .map(|start| format::local_time(start, self.clinic.time_zone))
+                                    .unwrap_or_default(),
+                            )],
+                        ))
+                        .size(32.0),
+                    ),
                     Some(minutes) if minutes > 0 => ui.label(
                         RichText::new(fill(
                             T::EstimatedWait.get(lang),

@@ -309,13 +309,14 @@ fn waiting_ui(
     let columns = [width * 0.32, width * 0.36, width * 0.32];
     let number_size = row_height * 0.62;
     for ticket in waiting.iter().take(shown) {
+        // A wait of zero is "shortly", never a blank that reads as unknown.
         let wait = if ticket.estimated_wait_minutes > 0 {
             fill(
                 T::AboutMinutes.get(lang),
                 &[("minutes", &ticket.estimated_wait_minutes.to_string())],
             )
         } else {
-            String::new()
+            T::Shortly.get(lang).to_owned()
         };
         let cells = [
             RichText::new(&ticket.ticket_number)

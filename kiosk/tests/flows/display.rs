@@ -36,6 +36,8 @@ fn the_display_shows_new_tickets_and_reconnects_by_itself() {
         )
         .expect("checked in");
     wait_for(&mut display, "A-001");
+    // Booked for this minute and nobody ahead: a wait of zero reads "shortly", not a blank.
+    assert!(display.query_by_label("en breve").is_some());
     // Initials only: never the name.
     assert!(display.query_by_label("A. P.").is_some());
     assert!(display.query_by_label_contains("Prueba").is_none());
