@@ -259,12 +259,30 @@ impl tonic::service::Interceptor for Authenticate {
             .ok_or_else(|| Status::unauthenticated("a bearer token is required"))?;
         match self.key.verify(token.trim(), self.clock.now()) {
             Ok(caller) => {
-                // For the call's log line (see crate::rpc): who called, never what about.
+                // A service calling while answering a person names them; only a service may.
+                let person = match caller.role {
+                    Role::Service => request
+                        .metadata()
+                        .get(ON_BEHALF_OF_HEADER)
+                        .and_then(|value| value.to_str().ok())
+                        .and_then(person_of),
+                    _ => Some(caller.clone()),
+                };
+                // For the call's log line (see crate::rpc): who called, never what about; and
+                // for calls this one makes, the person they are made for.
                 if let Some(context) = request
                     .extensions()
                     .get::<std::sync::Arc<crate::rpc::RequestContext>>()
                 {
                     context.set_subject(&caller.subject);
+                    if let Some(person) = &person {
+                        context.set_person(&person.subject);
+                    }
+                }
+                if caller.role == Role::Service
+                    && let Some(person) = person
+                {
+                    request.extensions_mut().insert(OnBehalfOf(person));
                 }
                 request.extensions_mut().insert(caller);
                 Ok(request)
@@ -274,6 +292,39 @@ impl tonic::service::Interceptor for Authenticate {
                 Err(Status::unauthenticated("the bearer token is not valid"))
             }
         }
+    }
+}
+
+/// The metadata key by which a service, calling another while answering a person, names that
+/// person (their token subject, e.g. `reception:maria`): the callee's audit records them.
+pub const ON_BEHALF_OF_HEADER: &str = "x-on-behalf-of";
+
+/// The person a service's call is made for (see [`ON_BEHALF_OF_HEADER`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnBehalfOf(pub Caller);
+
+/// The person a subject such as `reception:maria` names: a role other than service, then a
+/// name of printable ASCII, at most 128 characters in all.
+fn person_of(subject: &str) -> Option<Caller> {
+    if subject.len() > 128 || !subject.bytes().all(|b| b.is_ascii_graphic()) {
+        return None;
+    }
+    let (role, name) = subject.split_once(':')?;
+    let role: Role = role.parse().ok()?;
+    (role != Role::Service && !name.is_empty()).then(|| Caller {
+        subject: subject.to_owned(),
+        role,
+    })
+}
+
+/// Who a call reads a record for, for an audit: the caller, or, for a service's call made for a
+/// person, that person with the service as `via`.
+pub fn reader<T>(request: &Request<T>, caller: &Caller) -> (Caller, Option<String>) {
+    match request.extensions().get::<OnBehalfOf>() {
+        Some(OnBehalfOf(person)) if caller.role == Role::Service => {
+            (person.clone(), Some(caller.subject.clone()))
+        }
+        _ => (caller.clone(), None),
     }
 }
 
@@ -324,6 +375,29 @@ mod tests {
 
     fn now() -> DateTime<Utc> {
         "2026-11-22T15:00:00Z".parse().expect("valid instant")
+    }
+
+    #[test]
+    fn only_a_person_can_be_named_as_whom_a_service_calls_for() {
+        let ana = person_of("reception:ana").expect("a person");
+        assert_eq!(
+            (ana.subject.as_str(), ana.role),
+            ("reception:ana", Role::Reception)
+        );
+        assert_eq!(
+            person_of("kiosk:lobby-1").map(|c| c.role),
+            Some(Role::Kiosk)
+        );
+        for refused in [
+            "service:billing",
+            "reception:",
+            "ana",
+            "owner:ana",
+            "reception:a na",
+        ] {
+            assert_eq!(person_of(refused), None, "{refused}");
+        }
+        assert_eq!(person_of(&format!("reception:{}", "a".repeat(130))), None);
     }
 
     #[test]

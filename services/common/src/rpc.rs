@@ -46,6 +46,9 @@ pub struct RequestContext {
     pub service: &'static str,
     /// Who is calling, once their token is checked ([`crate::auth::Authenticate`] sets it).
     subject: OnceLock<String>,
+    /// The person the call is for: the caller, or the one a calling service named. Calls this
+    /// one makes to other services name them, so that a registry read is audited as theirs.
+    person: OnceLock<String>,
 }
 
 impl RequestContext {
@@ -65,7 +68,13 @@ impl RequestContext {
             deadline,
             service,
             subject: OnceLock::new(),
+            person: OnceLock::new(),
         }
+    }
+
+    /// Records the person the call is for (the first time only).
+    pub fn set_person(&self, subject: &str) {
+        let _ = self.person.set(subject.to_owned());
     }
 
     /// Records who is calling (the first time only).
@@ -96,6 +105,22 @@ pub fn current() -> Option<Arc<RequestContext>> {
 /// The service answering the call on this task, if any.
 pub fn current_service() -> Option<&'static str> {
     CURRENT.try_with(|context| context.service).ok()
+}
+
+/// Marks `message`, a call to another service that reads personal data the person being
+/// answered will see (a list of names and phones, a greeting), as made for that person, so that
+/// the callee's audit records it as their read. Calls that only check something (does this
+/// patient exist) are left unmarked.
+pub fn for_the_person<T>(message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    if let Some(context) = current()
+        && let Some(Ok(person)) = context.person.get().map(|person| person.parse())
+    {
+        request
+            .metadata_mut()
+            .insert(crate::auth::ON_BEHALF_OF_HEADER, person);
+    }
+    request
 }
 
 /// Adds to an outgoing call to another service what the call being answered carries on: its
@@ -425,6 +450,7 @@ mod tests {
             deadline: Instant::now().checked_add(Duration::from_secs(3)),
             service: "test",
             subject: OnceLock::new(),
+            person: OnceLock::new(),
         });
 
         let outgoing = CURRENT
@@ -455,6 +481,34 @@ mod tests {
         );
         assert!(unrelated.metadata().get(REQUEST_ID_HEADER).is_none());
         assert!(unrelated.metadata().get("grpc-timeout").is_none());
+    }
+
+    #[tokio::test]
+    async fn a_read_for_the_person_names_them_and_other_calls_do_not() {
+        let context = Arc::new(RequestContext::from_headers(
+            &http::HeaderMap::new(),
+            "test",
+        ));
+        context.set_person("reception:ana");
+
+        let (marked, plain) = CURRENT
+            .scope(context, async {
+                let mut plain = tonic::Request::new(());
+                carry_on(&mut plain);
+                (for_the_person(()), plain)
+            })
+            .await;
+
+        let named = |request: &tonic::Request<()>| {
+            request
+                .metadata()
+                .get(crate::auth::ON_BEHALF_OF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        assert_eq!(named(&marked), Some("reception:ana".to_owned()));
+        assert_eq!(named(&plain), None);
+        assert_eq!(named(&for_the_person(())), None, "no call being answered");
     }
 
     #[test]

@@ -42,9 +42,10 @@ impl PatientRegistry {
         &self,
         patient_id: PatientId,
     ) -> Result<Option<FiscalData>, BillingError> {
-        let request = patients::GetPatientRequest {
+        // The invoice shows them to the person issuing it: audited as their read.
+        let request = clinic_common::rpc::for_the_person(patients::GetPatientRequest {
             patient_id: patient_id.to_string(),
-        };
+        });
         match self.client.clone().get_patient(request).await {
             Ok(response) => Ok(response.into_inner().fiscal_data.map(|fiscal| FiscalData {
                 rfc: fiscal.rfc,

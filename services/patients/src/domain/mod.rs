@@ -292,6 +292,8 @@ pub struct PatientAccess {
     pub role: String,
     pub action: String,
     pub accessed_at: DateTime<Utc>,
+    /// The service the person read through; empty for their own call.
+    pub via: String,
 }
 
 #[cfg(test)]

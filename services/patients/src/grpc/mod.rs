@@ -6,7 +6,7 @@ mod error;
 
 use std::sync::Arc;
 
-use clinic_common::auth::{Role, authorize};
+use clinic_common::auth::{Role, authorize, reader};
 use clinic_common::clock::SharedClock;
 use clinic_common::time::local_date;
 use clinic_common::validation::FieldViolations;
@@ -86,8 +86,15 @@ impl PatientService for PatientsGrpc {
             .get(patient_id)
             .await?
             .ok_or(PatientsError::NotFound(patient_id))?;
+        // A service reading for a person (a list at the desk, a statement) is the person's read.
+        let (reader, via) = reader(&request, &caller);
         self.store
-            .record_reads(&[patient_id], &caller, AccessKind::Read, self.clock.now())
+            .record_reads(
+                &[patient_id],
+                (&reader, via.as_deref()),
+                AccessKind::Read,
+                self.clock.now(),
+            )
             .await?;
         let mut patient = patient_to_proto(&patient);
         patient.fiscal_data = self
@@ -121,7 +128,12 @@ impl PatientService for PatientsGrpc {
         let patients = self.store.search(&terms, size, offset).await?;
         let found: Vec<_> = patients.iter().map(|patient| patient.patient_id).collect();
         self.store
-            .record_reads(&found, &caller, AccessKind::Search, self.clock.now())
+            .record_reads(
+                &found,
+                (&caller, None),
+                AccessKind::Search,
+                self.clock.now(),
+            )
             .await?;
         Ok(Response::new(pb::SearchPatientsResponse {
             next_page_token: next_page_token(offset, size, patients.len()),
@@ -208,6 +220,7 @@ impl PatientService for PatientsGrpc {
                     role: entry.role,
                     action: entry.action,
                     access_time: Some(clinic_proto::timestamp_to_proto(entry.accessed_at)),
+                    via: entry.via,
                 })
                 .collect(),
         }))
@@ -261,7 +274,12 @@ impl PatientService for PatientsGrpc {
             .await?
             .ok_or_else(|| Status::not_found("the patient has no intake form"))?;
         self.store
-            .record_reads(&[patient_id], &caller, AccessKind::Read, self.clock.now())
+            .record_reads(
+                &[patient_id],
+                (&caller, None),
+                AccessKind::Read,
+                self.clock.now(),
+            )
             .await?;
         Ok(Response::new(convert::intake_to_proto(&form)))
     }

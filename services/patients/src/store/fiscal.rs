@@ -76,7 +76,7 @@ impl PatientStore {
                 .await
                 .context("failed to record a patient's fiscal data")?;
             }
-            tx.record_access(&[patient_id], caller, AccessKind::Update, now)
+            tx.record_access(&[patient_id], (caller, None), AccessKind::Update, now)
                 .await?;
             Ok::<_, PatientsError>(())
         })

@@ -96,7 +96,7 @@ impl PatientStore {
             .await
             .context("failed to insert an intake form")?;
             tx.claim(key, &intake_form_id, now).await?;
-            tx.record_access(&[new.patient_id], caller, AccessKind::Update, now)
+            tx.record_access(&[new.patient_id], (caller, None), AccessKind::Update, now)
                 .await?;
             Ok(intake_form_id)
         })

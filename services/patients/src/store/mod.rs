@@ -110,7 +110,7 @@ impl PatientStore {
             .await
             .context("failed to insert a patient")?;
             tx.claim(key, &patient_id.to_string(), now).await?;
-            tx.record_access(&[patient_id], caller, AccessKind::Create, now)
+            tx.record_access(&[patient_id], (caller, None), AccessKind::Create, now)
                 .await?;
             Ok(patient_id)
         })
@@ -205,7 +205,7 @@ impl PatientStore {
             .execute(&mut *tx)
             .await
             .context("failed to update a patient")?;
-            tx.record_access(&[patient_id], caller, AccessKind::Update, now)
+            tx.record_access(&[patient_id], (caller, None), AccessKind::Update, now)
                 .await?;
             Ok::<_, PatientsError>(Patient {
                 details,
@@ -215,11 +215,12 @@ impl PatientStore {
         })
     }
 
-    /// Records that a person read or searched these patients' records.
+    /// Records that a person read or searched these patients' records, through the service
+    /// `via` when a service read them for the person.
     pub async fn record_reads(
         &self,
         patient_ids: &[PatientId],
-        caller: &Caller,
+        (caller, via): (&Caller, Option<&str>),
         action: AccessKind,
         now: DateTime<Utc>,
     ) -> Result<(), PatientsError> {
@@ -227,7 +228,8 @@ impl PatientStore {
             return Ok(());
         }
         in_transaction!(&self.db, |tx| {
-            tx.record_access(patient_ids, caller, action, now).await?;
+            tx.record_access(patient_ids, (caller, via), action, now)
+                .await?;
             Ok::<_, PatientsError>(())
         })
     }
@@ -239,25 +241,27 @@ impl PatientStore {
         limit: u32,
         offset: u64,
     ) -> Result<Vec<PatientAccess>, PatientsError> {
-        let rows: Vec<(String, String, String, DateTime<Utc>)> = with_db!(&self.db, |pool| {
-            sqlx::query_as(
-                "SELECT subject, role, action, accessed_at FROM patient_access_log \
+        let rows: Vec<(String, String, String, DateTime<Utc>, String)> =
+            with_db!(&self.db, |pool| {
+                sqlx::query_as(
+                    "SELECT subject, role, action, accessed_at, via FROM patient_access_log \
                  WHERE patient_id = $1 ORDER BY access_id LIMIT $2 OFFSET $3",
-            )
-            .bind(patient_id.to_string())
-            .bind(i64::from(limit))
-            .bind(i64::try_from(offset).unwrap_or(i64::MAX))
-            .fetch_all(pool)
-            .await
-        })
-        .context("failed to read the access log")?;
+                )
+                .bind(patient_id.to_string())
+                .bind(i64::from(limit))
+                .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+                .fetch_all(pool)
+                .await
+            })
+            .context("failed to read the access log")?;
         Ok(rows
             .into_iter()
-            .map(|(subject, role, action, accessed_at)| PatientAccess {
+            .map(|(subject, role, action, accessed_at, via)| PatientAccess {
                 subject,
                 role,
                 action,
                 accessed_at,
+                via,
             })
             .collect())
     }
@@ -265,12 +269,13 @@ impl PatientStore {
 
 /// The registry's statements that run inside another statement's transaction.
 trait PatientsTx {
-    /// Appends access-log rows: a person read or changed these patients' records. Calls between
-    /// services are not a person reading a record and are not logged.
+    /// Appends access-log rows: a person read or changed these patients' records (through the
+    /// service `via`, when one read them for the person). A service's own calls, for no person,
+    /// are not a person reading a record and are not logged.
     async fn record_access(
         &mut self,
         patient_ids: &[PatientId],
-        caller: &Caller,
+        reader: (&Caller, Option<&str>),
         action: AccessKind,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()>;
@@ -281,7 +286,7 @@ for_each_backend! {
         async fn record_access(
             &mut self,
             patient_ids: &[PatientId],
-            caller: &Caller,
+            (caller, via): (&Caller, Option<&str>),
             action: AccessKind,
             now: DateTime<Utc>,
         ) -> anyhow::Result<()> {
@@ -291,14 +296,15 @@ for_each_backend! {
             for patient_id in patient_ids {
                 sqlx::query(
                     "INSERT INTO patient_access_log \
-                     (patient_id, subject, role, action, accessed_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
+                     (patient_id, subject, role, action, accessed_at, via) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
                 )
                 .bind(patient_id.to_string())
                 .bind(caller.subject.as_str())
                 .bind(caller.role.as_str())
                 .bind(action.as_str())
                 .bind(now)
+                .bind(via.unwrap_or_default())
                 .execute(&mut *self)
                 .await
                 .context("failed to record a patient access")?;

@@ -4,6 +4,7 @@
 
 use clinic_common::client::{ServiceChannel, is_unreachable};
 use clinic_common::ids::PatientId;
+use clinic_common::rpc::for_the_person;
 use clinic_proto::patients::v1 as pb;
 use clinic_proto::patients::v1::patient_service_client::PatientServiceClient;
 use clinic_proto::{date_from_proto, date_to_proto};
@@ -69,9 +70,10 @@ impl PatientRegistry {
         &self,
         patient_id: PatientId,
     ) -> Result<Option<PatientFacts>, SchedulingError> {
-        let request = pb::GetPatientRequest {
+        // The kiosk's read: audited as the kiosk's.
+        let request = for_the_person(pb::GetPatientRequest {
             patient_id: patient_id.to_string(),
-        };
+        });
         match self.client.clone().get_patient(request).await {
             Ok(response) => {
                 let patient = response.into_inner();
@@ -133,9 +135,11 @@ impl PatientRegistry {
         &self,
         patient_id: PatientId,
     ) -> Result<Option<PatientContact>, SchedulingError> {
-        let request = pb::GetPatientRequest {
+        // Shown to the person at the desk (tomorrow's list): audited as their read. The
+        // reminder task reads for nobody.
+        let request = for_the_person(pb::GetPatientRequest {
             patient_id: patient_id.to_string(),
-        };
+        });
         match self.client.clone().get_patient(request).await {
             Ok(response) => {
                 let patient = response.into_inner();

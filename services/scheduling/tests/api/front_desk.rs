@@ -22,6 +22,7 @@ backend_tests!(
     the_delay_before_a_call_is_configurable,
     the_background_task_makes_call_tasks_without_anyone_listing,
     tomorrow_lists_the_visits_to_confirm_with_phone_and_confirmation,
+    reading_tomorrows_list_is_in_the_registrys_audit_as_the_persons_read,
 );
 
 fn february_2027(day: i32) -> Date {
@@ -405,4 +406,40 @@ async fn tomorrow_lists_the_visits_to_confirm_with_phone_and_confirmation(databa
         .await
         .expect_err("not for kiosks");
     assert_eq!(kiosk.code(), Code::PermissionDenied);
+}
+
+async fn reading_tomorrows_list_is_in_the_registrys_audit_as_the_persons_read(
+    database: TestDatabase,
+) {
+    let clinic = TestClinic::start(database).await;
+    let maria = clinic.maria().await;
+    let ruiz = clinic.provider("Dra. Ana Ruiz").await;
+    clinic.book(&maria, &ruiz, (23, "10:00"), 30).await;
+    let before = clinic.access_log(&maria).await.len();
+
+    // Act: Ana at the desk reads tomorrow's list, with María's name and phone.
+    clinic
+        .client_as(Role::Reception, "reception:ana")
+        .await
+        .list_tomorrow(pb::ListTomorrowRequest {})
+        .await
+        .expect("listed");
+
+    // Assert: the registry recorded Ana's read, made through scheduling.
+    let log = clinic.access_log(&maria).await;
+    let read: Vec<(&str, &str, &str, &str)> = log[before..]
+        .iter()
+        .map(|e| {
+            (
+                e.subject.as_str(),
+                e.role.as_str(),
+                e.action.as_str(),
+                e.via.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        read,
+        [("reception:ana", "reception", "read", "service:scheduling")]
+    );
 }

@@ -167,6 +167,22 @@ impl TestClinic {
             .patient_id
     }
 
+    /// The registry's access log of a patient, as a manager reads it.
+    pub async fn access_log(&self, patient_id: &str) -> Vec<patients::PatientAccess> {
+        let registry = self.registry.as_ref().expect("the registry is running");
+        let mut client =
+            PatientServiceClient::new(registry.channel_as(Role::Manager, "manager:tester").await);
+        client
+            .list_patient_access_log(patients::ListPatientAccessLogRequest {
+                patient_id: patient_id.into(),
+                page: None,
+            })
+            .await
+            .expect("the access log")
+            .into_inner()
+            .entries
+    }
+
     /// Registers `patient` as given (contact details, consents, language) and returns their id.
     pub async fn register_patient(&self, patient: patients::Patient, key: &str) -> String {
         let registry = self.registry.as_ref().expect("the registry is running");
