@@ -1,5 +1,7 @@
-//! Reception's calls over gRPC: late arrivals to phone, and tomorrow's schedule to confirm.
+//! Reception's calls over gRPC: late arrivals to phone, and tomorrow's schedule to confirm; and
+//! the clinic's day, as every service reckons it.
 
+use chrono::Offset;
 use clinic_common::auth::{Role, authorize};
 use clinic_common::validation::FieldViolations;
 use clinic_proto::scheduling::v1 as pb;
@@ -57,6 +59,33 @@ impl SchedulingGrpc {
             .await?;
         tracing::info!(call_task_id = %task_id, outcome = outcome.as_str(), "call task completed");
         Ok(Response::new(task_to_proto(&task)))
+    }
+
+    pub(super) async fn do_get_clinic_day(
+        &self,
+        request: Request<pb::GetClinicDayRequest>,
+    ) -> Result<Response<pb::ClinicDay>, Status> {
+        authorize(
+            &request,
+            &[
+                Role::Kiosk,
+                Role::Reception,
+                Role::Collections,
+                Role::Manager,
+                Role::Service,
+            ],
+        )?;
+        let clinic = &self.settings.clinic;
+        let now = self.clock.now();
+        let local = now.with_timezone(&clinic.time_zone);
+        Ok(Response::new(pb::ClinicDay {
+            clinic_name: clinic.name.clone(),
+            time_zone: clinic.time_zone.name().to_owned(),
+            currency_code: clinic.currency.code().to_owned(),
+            today: Some(date_to_proto(local.date_naive())),
+            now: Some(clinic_proto::timestamp_to_proto(now)),
+            utc_offset_minutes: local.offset().fix().local_minus_utc() / 60,
+        }))
     }
 
     pub(super) async fn do_list_tomorrow(

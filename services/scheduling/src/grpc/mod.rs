@@ -534,6 +534,14 @@ impl SchedulingService for SchedulingGrpc {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn get_clinic_day(
+        &self,
+        request: Request<pb::GetClinicDayRequest>,
+    ) -> Result<Response<pb::ClinicDay>, Status> {
+        self.do_get_clinic_day(request).await
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn list_tomorrow(
         &self,
         request: Request<pb::ListTomorrowRequest>,

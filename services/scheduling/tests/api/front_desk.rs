@@ -23,6 +23,7 @@ backend_tests!(
     the_background_task_makes_call_tasks_without_anyone_listing,
     tomorrow_lists_the_visits_to_confirm_with_phone_and_confirmation,
     reading_tomorrows_list_is_in_the_registrys_audit_as_the_persons_read,
+    the_clinics_day_is_reckoned_in_its_zone_for_every_client,
 );
 
 fn february_2027(day: i32) -> Date {
@@ -441,5 +442,38 @@ async fn reading_tomorrows_list_is_in_the_registrys_audit_as_the_persons_read(
     assert_eq!(
         read,
         [("reception:ana", "reception", "read", "service:scheduling")]
+    );
+}
+
+async fn the_clinics_day_is_reckoned_in_its_zone_for_every_client(database: TestDatabase) {
+    let clinic = TestClinic::start(database).await;
+    let day = |mut client: Client| async move {
+        client
+            .get_clinic_day(pb::GetClinicDayRequest {})
+            .await
+            .expect("answered")
+            .into_inner()
+    };
+
+    // 14:00 UTC is 08:00 in Mexico City; 05:30 UTC the next day is still 23:30 there.
+    let morning = day(clinic.client(Role::Kiosk).await).await;
+    clinic
+        .clock
+        .set("2026-11-23T05:30:00Z".parse().expect("valid"));
+    let late = day(clinic.client(Role::Collections).await).await;
+
+    assert_eq!(morning.today, Some(november(22)));
+    assert_eq!(morning.time_zone, "America/Mexico_City");
+    assert_eq!(morning.utc_offset_minutes, -360);
+    assert_eq!(morning.currency_code, "MXN");
+    assert_eq!(
+        morning.now.map(|t| t.seconds),
+        Some(local(22, "08:00").seconds)
+    );
+    assert!(!morning.clinic_name.is_empty());
+    assert_eq!(
+        late.today,
+        Some(november(22)),
+        "23:30 local is still the 22nd"
     );
 }
