@@ -569,6 +569,7 @@ async fn daily_close(backend: &str, clinic: &Clinic, sql: &Database) -> anyhow::
         .export_daily_close(pb::ExportDailyCloseRequest {
             day: None,
             format: pb::ReportFormat::Xlsx.into(),
+            language: String::new(),
         })
         .await?
         .into_inner();

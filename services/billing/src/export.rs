@@ -4,10 +4,7 @@
 //! other and with the report over gRPC. Written values are computed numbers, never formulas: a
 //! formula's cached value is 0 until a spreadsheet recalculates, which naive readers never do.
 
-use crate::domain::{DailyClose, REPORT_COLUMNS, ReportRow, decimal};
-
-/// The sheet the XLSX export writes.
-pub const SHEET_NAME: &str = "Daily close";
+use crate::domain::{DailyClose, ReportLanguage, ReportRow, decimal};
 
 /// The formats the daily close is exported in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,18 +33,25 @@ impl ExportFormat {
     }
 }
 
-/// Renders the report. CPU work: call it from `spawn_blocking`.
-pub fn render(close: &DailyClose, format: ExportFormat) -> anyhow::Result<Vec<u8>> {
-    let rows = close.rows()?;
+/// Renders the report in `language`; `blind` leaves out what the drawers were expected to hold
+/// (for whoever is not a manager). CPU work: call it from `spawn_blocking`.
+pub fn render(
+    close: &DailyClose,
+    format: ExportFormat,
+    language: ReportLanguage,
+    blind: bool,
+) -> anyhow::Result<Vec<u8>> {
+    let rows = close.rows(language, blind)?;
+    let words = language.words();
     match format {
-        ExportFormat::Csv => Ok(render_csv(&rows).into_bytes()),
-        ExportFormat::Xlsx => render_xlsx(&rows),
+        ExportFormat::Csv => Ok(render_csv(&rows, &words.columns).into_bytes()),
+        ExportFormat::Xlsx => render_xlsx(&rows, &words.columns, words.sheet),
     }
 }
 
-fn render_csv(rows: &[ReportRow]) -> String {
+fn render_csv(rows: &[ReportRow], columns: &[&str; 5]) -> String {
     let mut csv = String::new();
-    csv.push_str(&REPORT_COLUMNS.join(","));
+    csv.push_str(&columns.join(","));
     csv.push_str("\r\n");
     for row in rows {
         let fields = [
@@ -82,16 +86,20 @@ fn text_cell(text: &str) -> String {
     }
 }
 
-fn render_xlsx(rows: &[ReportRow]) -> anyhow::Result<Vec<u8>> {
+fn render_xlsx(
+    rows: &[ReportRow],
+    columns: &[&str; 5],
+    sheet_name: &str,
+) -> anyhow::Result<Vec<u8>> {
     use rust_xlsxwriter::{Format, Workbook};
 
     let mut workbook = Workbook::new();
     let bold = Format::new().set_bold();
     let money = Format::new().set_num_format("#,##0.00");
     let sheet = workbook.add_worksheet();
-    sheet.set_name(SHEET_NAME)?;
-    for (column, title) in (0_u16..).zip(REPORT_COLUMNS) {
-        sheet.write_string_with_format(0, column, title, &bold)?;
+    sheet.set_name(sheet_name)?;
+    for (column, title) in (0_u16..).zip(columns) {
+        sheet.write_string_with_format(0, column, *title, &bold)?;
     }
     for (row_number, row) in (1_u32..).zip(rows) {
         sheet.write_string(row_number, 0, row.section)?;
@@ -158,13 +166,16 @@ mod tests {
 
     #[test]
     fn both_formats_render_the_same_rows() {
-        let csv = String::from_utf8(render(&close(), ExportFormat::Csv).expect("rendered"))
-            .expect("UTF-8");
+        let csv = String::from_utf8(
+            render(&close(), ExportFormat::Csv, ReportLanguage::En, false).expect("rendered"),
+        )
+        .expect("UTF-8");
         assert!(csv.starts_with("section,item,description,count,amount\r\n"));
         assert!(
             csv.contains("income_by_method,cash,\"Cash: 1 payments, 0 refunds\",1,1234.56\r\n")
         );
-        let xlsx = render(&close(), ExportFormat::Xlsx).expect("rendered");
+        let xlsx =
+            render(&close(), ExportFormat::Xlsx, ReportLanguage::En, false).expect("rendered");
         assert!(xlsx.starts_with(b"PK\x03\x04"));
     }
 

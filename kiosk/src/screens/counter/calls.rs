@@ -219,6 +219,8 @@ pub(super) async fn export_daily_close(
             .export_daily_close(billing::ExportDailyCloseRequest {
                 day: None,
                 format: format as i32,
+                // In the language the counter shows.
+                language: lang.tag().into(),
             })
             .await,
     )?;

@@ -6,7 +6,7 @@ use clinic_common::auth::{Caller, Role};
 use clinic_common::time::day_span;
 
 use super::Billing;
-use crate::domain::{BillingError, ClosedDay, DailyClose};
+use crate::domain::{BillingError, ClosedDay, DailyClose, ReportLanguage};
 use crate::export::ExportFormat;
 
 /// A daily close laid out as a file.
@@ -32,21 +32,23 @@ impl Billing {
         Ok(DailyClose::assemble(figures)?)
     }
 
-    /// The daily close of `day` for `caller`, laid out in `format`.
+    /// The daily close of `day` for `caller`, laid out in `format` with the words of `language`;
+    /// blind (no drawer's expected amount or difference) for anyone but a manager.
     pub async fn export_daily_close(
         &self,
         caller: &Caller,
         day: NaiveDate,
-        format: ExportFormat,
+        (format, language): (ExportFormat, ReportLanguage),
         now: DateTime<Utc>,
     ) -> Result<ExportedReport, BillingError> {
         let close = self.daily_close(caller, day, now).await?;
+        let blind = caller.role != Role::Manager;
         let file_name = format.file_name(&close);
         // Laying out a spreadsheet is CPU work: off the async workers, in this span.
         let span = tracing::Span::current();
         let content = tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
-            crate::export::render(&close, format)
+            crate::export::render(&close, format, language, blind)
         })
         .await
         .map_err(|error| anyhow::anyhow!("report rendering failed: {error}"))??;

@@ -79,6 +79,15 @@ impl CorrectionKind {
     }
 
     /// How the kind reads on a statement.
+    /// Its place among the kinds: adjustment, credit note, write-off.
+    pub fn index(&self) -> usize {
+        match self {
+            CorrectionKind::Adjustment => 0,
+            CorrectionKind::CreditNote => 1,
+            CorrectionKind::WriteOff => 2,
+        }
+    }
+
     pub fn label(&self) -> &'static str {
         match self {
             CorrectionKind::Adjustment => "Adjustment",

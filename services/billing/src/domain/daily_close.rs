@@ -6,6 +6,7 @@
 //! and whether the day is closed. The same report is exported as
 //! CSV and XLSX, from the one table of rows [`DailyClose::rows`] lays out.
 
+use super::report_words::{ReportLanguage, ReportWords, fill};
 use chrono::{DateTime, NaiveDate, Utc};
 use clinic_common::ids::PatientId;
 use clinic_common::{Currency, Money};
@@ -51,12 +52,13 @@ impl IncomeMethod {
         }
     }
 
-    pub fn label(&self) -> &'static str {
+    /// Its place in [`IncomeMethod::ALL`] (and in a report's words).
+    pub fn index(&self) -> usize {
         match self {
-            IncomeMethod::Cash => "Cash",
-            IncomeMethod::CardCredit => "Credit card",
-            IncomeMethod::CardDebit => "Debit card",
-            IncomeMethod::BankTransfer => "Bank transfer",
+            IncomeMethod::Cash => 0,
+            IncomeMethod::CardCredit => 1,
+            IncomeMethod::CardDebit => 2,
+            IncomeMethod::BankTransfer => 3,
         }
     }
 }
@@ -328,26 +330,26 @@ impl DailyClose {
 
     /// The report as one table, for CSV and XLSX: each row a section, an item, a description,
     /// a count and an amount. Nets are payments less refunds.
-    pub fn rows(&self) -> anyhow::Result<Vec<ReportRow>> {
+    pub fn rows(&self, language: ReportLanguage, blind: bool) -> anyhow::Result<Vec<ReportRow>> {
+        let words = language.words();
         let mut rows = Vec::new();
-        self.income_rows(&mut rows)?;
-        self.package_and_correction_rows(&mut rows);
-        self.total_rows(&mut rows);
-        self.account_and_drawer_rows(&mut rows);
+        self.income_rows(&mut rows, words)?;
+        self.package_and_correction_rows(&mut rows, words);
+        self.total_rows(&mut rows, words);
+        self.account_and_drawer_rows(&mut rows, words, blind);
         Ok(rows)
     }
 
     /// Income by method, service, provider and staff member.
-    fn income_rows(&self, rows: &mut Vec<ReportRow>) -> anyhow::Result<()> {
+    fn income_rows(&self, rows: &mut Vec<ReportRow>, words: &ReportWords) -> anyhow::Result<()> {
         for (method, flow) in &self.by_method {
             rows.push(ReportRow {
                 section: "income_by_method",
                 item: method.as_str().to_owned(),
                 description: format!(
-                    "{}: {} payments, {} refunds",
-                    method.label(),
-                    flow.received.count,
-                    flow.refunded.count
+                    "{}: {}",
+                    words.methods[method.index()],
+                    payments_and_refunds(words, flow)
                 ),
                 count: Some(flow.received.count),
                 amount: Some(flow.net()?),
@@ -375,10 +377,7 @@ impl DailyClose {
             rows.push(ReportRow {
                 section: "income_by_staff",
                 item: staff.clone(),
-                description: format!(
-                    "{} payments, {} refunds",
-                    flow.received.count, flow.refunded.count
-                ),
+                description: payments_and_refunds(words, flow),
                 count: Some(flow.received.count),
                 amount: Some(flow.net()?),
             });
@@ -387,7 +386,7 @@ impl DailyClose {
     }
 
     /// Packages sold, and corrections posted by kind.
-    fn package_and_correction_rows(&self, rows: &mut Vec<ReportRow>) {
+    fn package_and_correction_rows(&self, rows: &mut Vec<ReportRow>, words: &ReportWords) {
         for sale in &self.packages_sold {
             rows.push(ReportRow {
                 section: "packages_sold",
@@ -401,7 +400,7 @@ impl DailyClose {
             rows.push(ReportRow {
                 section: "corrections",
                 item: kind.as_str().to_owned(),
-                description: format!("{}s posted", kind.label()),
+                description: words.corrections[kind.index()].to_owned(),
                 count: Some(tally.count),
                 amount: Some(tally.amount),
             });
@@ -409,47 +408,47 @@ impl DailyClose {
     }
 
     /// The day's totals.
-    fn total_rows(&self, rows: &mut Vec<ReportRow>) {
+    fn total_rows(&self, rows: &mut Vec<ReportRow>, words: &ReportWords) {
         let totals = [
             (
                 "discounts",
-                "Discounts given on charges",
+                words.totals[0],
                 self.discounts.count,
                 self.discounts.amount,
             ),
             (
                 "advance_applied",
-                "Paid from advances (received on earlier days)",
+                words.totals[1],
                 self.advance_applied.count,
                 self.advance_applied.amount,
             ),
             (
                 "charged",
-                "Charges posted",
+                words.totals[2],
                 self.charged.count,
                 self.charged.amount,
             ),
             (
                 "received",
-                "Payments received",
+                words.totals[3],
                 self.received.count,
                 self.received.amount,
             ),
             (
                 "refunded",
-                "Refunds given",
+                words.totals[4],
                 self.refunded.count,
                 self.refunded.amount,
             ),
             (
                 "net_income",
-                "Payments less refunds",
+                words.totals[5],
                 self.received.count,
                 self.net_income,
             ),
             (
                 "outstanding",
-                "Owed at the end of the day",
+                words.totals[6],
                 self.outstanding.len() as i64,
                 self.total_outstanding,
             ),
@@ -467,7 +466,7 @@ impl DailyClose {
 
     /// The accounts owing at the end of the day, whether the day is closed, and the drawers'
     /// differences.
-    fn account_and_drawer_rows(&self, rows: &mut Vec<ReportRow>) {
+    fn account_and_drawer_rows(&self, rows: &mut Vec<ReportRow>, words: &ReportWords, blind: bool) {
         for account in &self.outstanding {
             rows.push(ReportRow {
                 section: "outstanding",
@@ -481,24 +480,38 @@ impl DailyClose {
             rows.push(ReportRow {
                 section: "day_closed",
                 item: closed.closed_by.clone(),
-                description: format!("closed at {}", closed.closed_at.to_rfc3339()),
+                description: fill(words.closed_at, &[("time", &closed.closed_at.to_rfc3339())]),
                 count: None,
                 amount: None,
             });
         }
         for drawer in &self.drawers {
+            let (session, state) = (drawer.session_id.to_string(), drawer.state.as_str());
+            let counted = decimal(drawer.counted);
+            // A blind close stays blind in the file: what was counted, not what was expected.
+            let (description, difference) = if blind {
+                let values = [
+                    ("session", session.as_str()),
+                    ("state", state),
+                    ("counted", &counted),
+                ];
+                (fill(words.drawer_blind, &values), None)
+            } else {
+                let expected = decimal(drawer.expected);
+                let values = [
+                    ("session", session.as_str()),
+                    ("state", state),
+                    ("expected", &expected),
+                    ("counted", &counted),
+                ];
+                (fill(words.drawer, &values), Some(drawer.difference))
+            };
             rows.push(ReportRow {
                 section: "drawer_difference",
                 item: drawer.terminal_id.as_str().to_owned(),
-                description: format!(
-                    "session {} {}, expected {}, counted {}",
-                    drawer.session_id,
-                    drawer.state.as_str(),
-                    decimal(drawer.expected),
-                    decimal(drawer.counted)
-                ),
+                description,
                 count: None,
-                amount: Some(drawer.difference),
+                amount: difference,
             });
         }
     }
@@ -514,8 +527,16 @@ pub struct ReportRow {
     pub amount: Option<Money>,
 }
 
-/// The exported table's header.
-pub const REPORT_COLUMNS: [&str; 5] = ["section", "item", "description", "count", "amount"];
+/// "3 payments, 1 refunds", in the report's language.
+fn payments_and_refunds(words: &ReportWords, flow: &Flow) -> String {
+    fill(
+        words.payments_and_refunds,
+        &[
+            ("payments", &flow.received.count.to_string()),
+            ("refunds", &flow.refunded.count.to_string()),
+        ],
+    )
+}
 
 /// An amount as a plain decimal with the currency's places, e.g. `-1234.50`: what a spreadsheet
 /// or script reads back without guessing at grouping or symbols.
@@ -669,7 +690,7 @@ mod tests {
     fn rows_carry_every_section_with_net_amounts() {
         let rows = DailyClose::assemble(figures())
             .expect("in range")
-            .rows()
+            .rows(ReportLanguage::En, false)
             .expect("in range");
         let net_income = rows
             .iter()

@@ -18,6 +18,7 @@ mod price_list;
 mod promotion;
 mod receipt;
 mod refund;
+mod report_words;
 mod statement;
 
 pub use allocation::{
@@ -31,7 +32,7 @@ pub use charge::{
 pub use correction::{Correction, CorrectionId, CorrectionKind, CreditNoteNumber, NewCorrection};
 pub use daily_close::{
     ClosedDay, DailyClose, DayFigures, DrawerCloseSummary, Flow, IncomeMethod, OutstandingAccount,
-    PackageSales, ProviderIncome, REPORT_COLUMNS, ReportRow, ServiceIncome, Tally, decimal,
+    PackageSales, ProviderIncome, ReportRow, ServiceIncome, Tally, decimal,
 };
 pub use drawer::{
     CashCount, CashMovement, CashMovementId, CloseDrawer, CloseRefusal, CountLine, CountLineError,
@@ -63,6 +64,7 @@ pub use promotion::{
 };
 pub use receipt::{LineStyle, RECEIPT_WIDTH, Receipt, ReceiptFormat, money as format_money};
 pub use refund::{NewRefund, Refund, RefundId, refundable_remainder};
+pub use report_words::ReportLanguage;
 pub use statement::{Statement, StatementDetail, StatementEntry, UnpaidPatient, statement_span};
 
 /// The calls whose `request_id` makes them idempotent. Keys are scoped per operation, so one

@@ -444,12 +444,13 @@ impl BillingService for BillingGrpc {
     ) -> Result<Response<pb::ExportedReport>, Status> {
         let caller = authorize(&request, CASH_DESK)?;
         let now = self.clock.now();
-        let (day, format) = convert::export_request(request.get_ref(), &self.reading(now))
-            .map_err(BillingError::from)?;
+        let (day, format, language) =
+            convert::export_request(request.get_ref(), &self.reading(now))
+                .map_err(BillingError::from)?;
         tracing::Span::current().record("day", tracing::field::display(day));
         let report = self
             .billing
-            .export_daily_close(&caller, day, format, now)
+            .export_daily_close(&caller, day, (format, language), now)
             .await?;
         Ok(Response::new(pb::ExportedReport {
             content: report.content,

@@ -20,6 +20,7 @@ backend_tests!(
     the_xlsx_export_is_a_workbook_with_the_daily_close_sheet,
     bad_close_requests_name_every_bad_field,
     the_close_reports_providers_packages_corrections_advances_and_discounts,
+    the_export_speaks_the_language_asked_for_and_stays_blind_to_reception,
 );
 
 fn november(day: i32) -> Date {
@@ -335,6 +336,7 @@ async fn reception_may_close_today_only(database: TestDatabase) {
         .export_daily_close(pb::ExportDailyCloseRequest {
             day: Some(november(21)),
             format: pb::ReportFormat::Csv.into(),
+            language: String::new(),
         })
         .await
         .expect_err("refused");
@@ -382,6 +384,7 @@ async fn the_csv_export_has_a_header_and_the_report_figures(database: TestDataba
         .export_daily_close(pb::ExportDailyCloseRequest {
             day: None,
             format: pb::ReportFormat::Csv.into(),
+            language: String::new(),
         })
         .await
         .expect("exported")
@@ -461,6 +464,7 @@ async fn the_xlsx_export_is_a_workbook_with_the_daily_close_sheet(database: Test
         .export_daily_close(pb::ExportDailyCloseRequest {
             day: Some(november(22)),
             format: pb::ReportFormat::Xlsx.into(),
+            language: String::new(),
         })
         .await
         .expect("exported")
@@ -505,6 +509,7 @@ async fn bad_close_requests_name_every_bad_field(database: TestDatabase) {
                 day: 30,
             }),
             format: pb::ReportFormat::Unspecified.into(),
+            language: String::new(),
         })
         .await
         .expect_err("refused");
@@ -627,6 +632,7 @@ async fn the_close_reports_providers_packages_corrections_advances_and_discounts
         .export_daily_close(pb::ExportDailyCloseRequest {
             day: None,
             format: pb::ReportFormat::Csv.into(),
+            language: String::new(),
         })
         .await
         .expect("the export")
@@ -689,4 +695,58 @@ async fn the_close_reports_providers_packages_corrections_advances_and_discounts
     assert!(csv.contains("corrections,credit_note,"), "{csv}");
     assert!(csv.contains("total,advance_applied,"), "{csv}");
     assert!(csv.contains("day_closed,reception:tester,"), "{csv}");
+}
+
+async fn the_export_speaks_the_language_asked_for_and_stays_blind_to_reception(
+    database: TestDatabase,
+) {
+    // Arrange
+    let clinic = TestClinic::start(database).await;
+    post_the_day(&clinic).await;
+    let export = |role: Role, language: &'static str| {
+        let clinic = &clinic;
+        async move {
+            clinic
+                .client(role)
+                .await
+                .export_daily_close(pb::ExportDailyCloseRequest {
+                    day: None,
+                    format: pb::ReportFormat::Csv.into(),
+                    language: language.into(),
+                })
+                .await
+        }
+    };
+
+    // Act
+    let spanish = export(Role::Reception, "es-MX").await.expect("exported");
+    let chinese = export(Role::Manager, "zh").await.expect("exported");
+    let unknown = export(Role::Manager, "fr").await.expect_err("refused");
+
+    // Assert: the header and descriptions in the language asked for; the keys unchanged.
+    let spanish = parse_csv(&String::from_utf8(spanish.into_inner().content).expect("UTF-8"));
+    assert_eq!(
+        spanish[0],
+        vec!["sección", "concepto", "descripción", "cantidad", "importe"]
+    );
+    let row = |records: &[Vec<String>], section: &str, item: &str| {
+        records
+            .iter()
+            .find(|record| record[0] == section && record[1] == item)
+            .cloned()
+            .unwrap_or_else(|| panic!("a {section} row for {item}"))
+    };
+    assert!(row(&spanish, "income_by_method", "cash")[2].starts_with("Efectivo: "));
+    // Reception's file is blind: what was counted, no expected amount, no difference.
+    let drawer = row(&spanish, "drawer_difference", "counter-1");
+    assert!(drawer[2].contains("contado 900.00"), "{drawer:?}");
+    assert!(!drawer[2].contains("esperado"), "{drawer:?}");
+    assert_eq!(drawer[4], "");
+    let chinese = parse_csv(&String::from_utf8(chinese.into_inner().content).expect("UTF-8"));
+    assert_eq!(chinese[0], vec!["类别", "项目", "说明", "数量", "金额"]);
+    let drawer = row(&chinese, "drawer_difference", "counter-1");
+    assert!(drawer[2].contains("应有 1000.00"), "{drawer:?}");
+    assert_eq!(drawer[4], "-100.00");
+    assert_eq!(unknown.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&unknown), ["language"]);
 }

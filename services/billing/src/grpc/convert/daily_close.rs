@@ -2,6 +2,7 @@
 //! days on the wire.
 
 use super::drawer::DrawerView;
+use crate::domain::ReportLanguage;
 use crate::export::ExportFormat;
 use chrono::NaiveDate;
 use clinic_common::validation::FieldViolations;
@@ -28,9 +29,19 @@ pub fn daily_close_day(
 pub fn export_request(
     request: &pb::ExportDailyCloseRequest,
     reading: &Reading,
-) -> Result<(NaiveDate, ExportFormat), FieldViolations> {
+) -> Result<(NaiveDate, ExportFormat, ReportLanguage), FieldViolations> {
     let mut violations = FieldViolations::new();
     let day = report_day(request.day.as_ref(), reading, &mut violations);
+    let language = ReportLanguage::parse(&request.language);
+    if language.is_none() {
+        violations.add(
+            "language",
+            format!(
+                "must be es, en, zh or ru (or empty for en), not {}",
+                clinic_common::validation::echo(&request.language)
+            ),
+        );
+    }
     let format = match pb::ReportFormat::try_from(request.format) {
         Ok(pb::ReportFormat::Csv) => Some(ExportFormat::Csv),
         Ok(pb::ReportFormat::Xlsx) => Some(ExportFormat::Xlsx),
@@ -39,8 +50,10 @@ pub fn export_request(
             None
         }
     };
-    match (day, format) {
-        (Some(day), Some(format)) if violations.is_empty() => Ok((day, format)),
+    match (day, format, language) {
+        (Some(day), Some(format), Some(language)) if violations.is_empty() => {
+            Ok((day, format, language))
+        }
         _ => Err(violations),
     }
 }
