@@ -715,6 +715,30 @@ texts! {
     RecordPromise => ["Registrar promesa", "Record promise", "记录承诺", "Записать обещание"],
     PromisedAmount => ["Importe prometido", "Promised amount", "承诺金额", "Обещанная сумма"],
     PromiseDate => ["Pagará el (AAAA-MM-DD)", "Will pay by (YYYY-MM-DD)", "还款日期（年-月-日）", "Оплатит до (ГГГГ-ММ-ДД)"],
+    PromiseMadeIn => [
+        "Acordada en: {contact}.",
+        "Made in: {contact}.",
+        "承诺于：{contact}。",
+        "Дано в разговоре: {contact}.",
+    ],
+    PromiseNeedsConversation => [
+        "Una promesa se hace conversando: registre primero la conversación de hoy en que el paciente prometió pagar (resultado «Promesa de pago»).",
+        "A promise is made in a conversation: first record today's conversation in which the patient promised to pay (outcome “Promise to pay”).",
+        "承诺须在通话中作出：请先记录今天患者承诺付款的通话（结果为“承诺还款”）。",
+        "Обещание дают в разговоре: сначала запишите сегодняшний разговор, в котором пациент обещал заплатить (итог «Обещание оплаты»).",
+    ],
+    PromiseAwaitsConversation => [
+        "Primero registre la conversación (resultado «Promesa de pago»).",
+        "First record the conversation (outcome “Promise to pay”).",
+        "请先记录通话（结果为“承诺还款”）。",
+        "Сначала запишите разговор (итог «Обещание оплаты»).",
+    ],
+    OutcomeDoesNotFit => [
+        "Este resultado no corresponde al canal: elija uno de los ofrecidos.",
+        "This outcome does not fit the channel: choose one of those offered.",
+        "此结果与渠道不符：请从所列选项中选择。",
+        "Этот итог не подходит к каналу: выберите один из предложенных.",
+    ],
     PromiseRecorded => [
         "Promesa registrada: {amount} para el {date}.",
         "Promise recorded: {amount} by {date}.",

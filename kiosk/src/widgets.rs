@@ -271,3 +271,17 @@ pub fn choice<'a>(selected: bool, text: impl Into<egui::WidgetText>) -> egui::Bu
             egui::Stroke::new(1.5, MUTED)
         })
 }
+
+/// The width a `YYYY-MM-DD` field needs to show a whole date in the body font, with room for
+/// the cursor: fixed pixel widths cut dates off once the text is scaled for the device.
+pub fn date_field_width(ui: &egui::Ui) -> f32 {
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    let em = font.size;
+    let date = ui.ctx().fonts_mut(|fonts| {
+        fonts
+            .layout_no_wrap("2026-12-31".into(), font, INK)
+            .size()
+            .x
+    });
+    date + em
+}

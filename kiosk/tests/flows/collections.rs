@@ -1,6 +1,7 @@
 //! A collector's work on one overdue account: find it on the worklist, open it, ask whether a call
-//! is allowed (the patient never consented to calls), log a letter, record a promise, take the
-//! promised amount by phone, and save the patient's statement as a PDF.
+//! is allowed (the patient never consented to calls), log a letter, log the patient's call back
+//! and the promise made in it, take the promised amount by phone, and save the patient's
+//! statement as a PDF; and the open account fitting a desk's 1280×800 screen.
 
 use chrono::{Days, TimeDelta};
 use clinic_common::clock::{Clock, SystemClock};
@@ -8,7 +9,8 @@ use clinic_common::time::local_date;
 use clinic_kiosk::config::Mode;
 use clinic_kiosk::i18n::Lang;
 use clinic_proto::date_to_proto;
-use egui_kittest::kittest::Queryable;
+use eframe::egui;
+use egui_kittest::kittest::{NodeT, Queryable};
 
 use crate::{Clinic, PATIENCE, click, type_into, wait_for, wait_until};
 
@@ -43,8 +45,14 @@ fn a_collector_works_an_overdue_account_from_the_worklist() {
         "No: the patient has not consented to this channel",
     );
 
-    // A letter needs no consent.
+    // A letter needs no consent. Sent, it can only be a message left: nobody answers a letter.
     click(&mut desk, "Letter");
+    for call_only in ["No answer", "Wrong number", "Spoke"] {
+        assert!(
+            desk.query_by_label(call_only).is_none(),
+            "{call_only:?} is offered for a letter"
+        );
+    }
     click(&mut desk, "Left a message");
     type_into(
         &mut desk,
@@ -55,7 +63,34 @@ fn a_collector_works_an_overdue_account_from_the_worklist() {
     wait_for(&mut desk, "Contact recorded.");
     wait_for(&mut desk, "Reminder letter sent to the home address");
 
-    // A promise of $200 within a week.
+    // No promise without the conversation it is made in.
+    let record_promise = |desk: &egui_kittest::Harness<'_, clinic_kiosk::KioskApp>| {
+        desk.get_by_role_and_label(egui::accesskit::Role::Button, "Record promise")
+            .accesskit_node()
+            .is_disabled()
+    };
+    assert!(
+        record_promise(&desk),
+        "a promise with no conversation logged"
+    );
+
+    // She calls back and promises $200 within a week.
+    click(&mut desk, "Phone call");
+    click(&mut desk, "Inbound");
+    click(&mut desk, "Conversation");
+    click(&mut desk, "Promise to pay");
+    type_into(&mut desk, "Notes", "Called back: pays $200 next week");
+    click(&mut desk, "Record contact");
+    wait_until(
+        &mut desk,
+        "the promise form takes the conversation",
+        |desk| !record_promise(desk),
+    );
+    assert!(
+        desk.query_by_label_contains("Made in: Phone call")
+            .is_some(),
+        "the promise shows the conversation it is made in"
+    );
     let promised_day = today.checked_add_days(Days::new(7)).expect("a day");
     type_into(&mut desk, "Promised amount", "200");
     type_into(
@@ -94,6 +129,59 @@ fn a_collector_works_an_overdue_account_from_the_worklist() {
     assert_eq!(notices.len(), 1);
     let pdf = std::fs::read(notices[0].path()).expect("readable");
     assert!(pdf.starts_with(b"%PDF"));
+}
+
+/// A desk's usual screen.
+const DESK_SCREEN: egui::Vec2 = egui::vec2(1280.0, 800.0);
+
+#[test]
+fn an_open_account_fits_a_1280_by_800_desk_screen() {
+    let mut clinic = Clinic::start();
+    let booked = clinic.book();
+    let today = local_date(SystemClock.now(), chrono_tz::America::Mexico_City);
+    clinic.charge_on(
+        &booked.patient_id,
+        Some(date_to_proto(today - TimeDelta::days(40))),
+    );
+    clinic.start_collections();
+    let mut desk = clinic.harness_sized(Mode::Collections, Lang::En, DESK_SCREEN);
+    desk.get_by_label("Only my accounts").click();
+    desk.step();
+    refresh_until(&mut desk, "Ana Prueba");
+    click(&mut desk, "Open");
+    wait_for(&mut desk, "Aging");
+    let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, DESK_SCREEN);
+
+    // Nothing on the desk runs off the right edge.
+    for node in desk.query_all(egui_kittest::kittest::By::new()) {
+        let node = node.accesskit_node();
+        if let Some(bounds) = node.bounding_box() {
+            assert!(
+                bounds.x1 <= f64::from(screen.right()) + 0.5,
+                "{:?} is cut off at {bounds:?}",
+                node.label().or_else(|| node.value())
+            );
+        }
+    }
+    // The promise's date field and its button are wholly in sight, and the field holds a date.
+    let date_field = desk.get_by_label("Will pay by (YYYY-MM-DD)").rect();
+    let button = desk
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Record promise")
+        .rect();
+    for (what, rect) in [("the date field", date_field), ("the button", button)] {
+        assert!(screen.contains_rect(rect), "{what} is cut off at {rect:?}");
+    }
+    let body = egui::TextStyle::Body.resolve(&desk.ctx.global_style());
+    let date_width = desk.ctx.fonts_mut(|fonts| {
+        fonts
+            .layout_no_wrap("2026-12-31".into(), body, egui::Color32::BLACK)
+            .size()
+            .x
+    });
+    assert!(
+        date_field.width() >= date_width + 8.0,
+        "a date needs {date_width} px; the field is {date_field:?}"
+    );
 }
 
 /// Clicks Refresh on the worklist until a row containing `text` shows.

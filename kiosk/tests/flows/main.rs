@@ -511,8 +511,18 @@ pub fn labels(harness: &Harness<'_, KioskApp>) -> Vec<String> {
         .collect()
 }
 
-/// Clicks the button labelled exactly `label`, then draws a frame.
+/// Clicks the button labelled exactly `label` (scrolled into sight first, as a person would,
+/// when it lies below the window), then draws a frame.
 pub fn click(harness: &mut Harness<'_, KioskApp>, label: &str) {
+    let window = harness.ctx.content_rect();
+    for _ in 0..10 {
+        let button = harness.get_by_role_and_label(egui::accesskit::Role::Button, label);
+        if window.contains_rect(button.rect()) {
+            break;
+        }
+        button.scroll_to_me();
+        harness.step();
+    }
     harness
         .get_by_role_and_label(egui::accesskit::Role::Button, label)
         .click();

@@ -59,8 +59,12 @@ impl AccountDesk {
             }
         }
         outcomes.extend(self.contact.poll_check(lang).map(Err));
+        let contact_recorded = self.contact.poll_record(lang);
+        if let Some(contact) = self.contact.recorded.take() {
+            self.promise.contact_logged(contact);
+        }
         let recorded = [
-            self.contact.poll_record(lang),
+            contact_recorded,
             self.promise.poll(view),
             self.payment.poll(view),
         ];
@@ -97,7 +101,7 @@ impl AccountDesk {
                 .show(work, |ui| {
                     actions.extend(self.contact.ui(ui, lang, busy));
                     ui.separator();
-                    actions.extend(self.promise.ui(ui, lang, busy));
+                    actions.extend(self.promise.ui(ui, view, busy));
                     ui.separator();
                     actions.extend(self.payment.ui(ui, lang, busy));
                     ui.separator();

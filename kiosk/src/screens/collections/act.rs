@@ -8,6 +8,7 @@ use eframe::egui;
 
 use super::account::AccountDesk;
 use super::notices::save_notice;
+use super::promise::promise_answer;
 use super::{Client, CollectionsDesk, DeskTab};
 use crate::backend::{Backend, CallError, Pending, answer};
 
@@ -137,10 +138,11 @@ impl CollectionsDesk {
         let promise = match form.promise(patient_id, self.clinic.currency, self.lang) {
             Ok(promise) => promise,
             Err(problem) => {
-                self.message = Some(Err(problem));
+                form.problem = Some(problem);
                 return;
             }
         };
+        form.problem = None;
         let request = collections::RecordPromiseRequest {
             request_id: form.key.for_request(format!("{promise:?}")),
             promise: Some(promise),
@@ -148,11 +150,9 @@ impl CollectionsDesk {
         };
         let mut client = self.client.clone();
         self.message = None;
-        form.promising =
-            Some(self.backend.call(
-                ctx,
-                async move { answer(client.record_promise(request).await) },
-            ));
+        form.promising = Some(self.backend.call(ctx, async move {
+            promise_answer(client.record_promise(request).await)
+        }));
     }
 
     /// Takes a payment by phone through collections, which hands it to billing.

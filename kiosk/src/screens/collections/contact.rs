@@ -35,6 +35,35 @@ const OUTCOMES: [ContactOutcome; 8] = [
     ContactOutcome::WrongNumber,
 ];
 
+/// Whether a contact on `channel` in `direction` can end with `outcome`: the collections
+/// service's table (which refuses the rest), so the form offers only what it would accept. A
+/// call the clinic makes may end any way; a call the patient makes has reached the clinic; a
+/// written message the clinic sends is one-way (a message left), and what the patient writes
+/// back brings a message, a promise, a refusal, a cease request or a dispute.
+pub(super) fn outcome_fits(
+    channel: ContactChannel,
+    direction: ContactDirection,
+    outcome: ContactOutcome,
+) -> bool {
+    let call = matches!(channel, ContactChannel::PhoneCall);
+    match (call, direction) {
+        (true, ContactDirection::Inbound) => !matches!(
+            outcome,
+            ContactOutcome::NoAnswer | ContactOutcome::WrongNumber
+        ),
+        (true, _) => true,
+        (false, ContactDirection::Inbound) => matches!(
+            outcome,
+            ContactOutcome::LeftMessage
+                | ContactOutcome::Promise
+                | ContactOutcome::RefusedToPay
+                | ContactOutcome::CeaseRequested
+                | ContactOutcome::Disputed
+        ),
+        (false, _) => outcome == ContactOutcome::LeftMessage,
+    }
+}
+
 const ISSUES: [BillingIssue; 5] = [
     BillingIssue::Unspecified,
     BillingIssue::WrongCharge,
@@ -59,6 +88,10 @@ pub(super) struct ContactForm {
     /// The rules' last answer, until another channel is chosen or the contact is logged.
     checked: Option<Checked>,
     pub(super) recording: Option<Pending<collections::Contact>>,
+    /// The contact just logged, until the account's promise form takes it.
+    pub(super) recorded: Option<collections::Contact>,
+    /// The service's refusal of the outcome, shown beside the outcomes.
+    outcome_problem: Option<String>,
     /// The same contact sent again after a timeout keeps its key and is logged once.
     pub(super) key: RetryKey,
 }
@@ -77,6 +110,8 @@ impl Default for ContactForm {
             checking: None,
             checked: None,
             recording: None,
+            recorded: None,
+            outcome_problem: None,
             key: RetryKey::default(),
         }
     }
@@ -130,13 +165,19 @@ impl ContactForm {
         let result = self.recording.as_mut().and_then(Pending::take)?;
         self.recording = None;
         Some(match result {
-            Ok(_) => {
+            Ok(contact) => {
+                self.recorded = Some(contact);
+                self.outcome_problem = None;
                 self.key.settle();
                 self.notes.clear();
                 self.next_step.clear();
                 self.next_step_date.clear();
                 self.checked = None;
                 Ok(T::ContactRecorded.get(lang).into())
+            }
+            Err(error) if error.names_field("outcome") => {
+                self.outcome_problem = Some(T::OutcomeDoesNotFit.get(lang).into());
+                return None;
             }
             Err(error) => Err(error.staff_message(lang)),
         })
@@ -148,6 +189,7 @@ impl ContactForm {
         let check = self.channel_ui(ui, lang);
         self.checked_ui(ui, lang);
         self.kind_ui(ui, lang);
+        self.fit_outcome();
         self.outcome_ui(ui, lang);
         self.notes_ui(ui, lang);
         if self.recording.is_some() {
@@ -227,14 +269,42 @@ impl ContactForm {
         });
     }
 
-    /// How it went, and a billing issue the patient raised.
+    /// Keeps the outcome one the channel and direction allow: the first of them when the
+    /// collector's choice no longer fits.
+    fn fit_outcome(&mut self) {
+        if outcome_fits(self.channel, self.direction, self.outcome) {
+            return;
+        }
+        for outcome in OUTCOMES {
+            if outcome_fits(self.channel, self.direction, outcome) {
+                self.outcome = outcome;
+                return;
+            }
+        }
+    }
+
+    /// How it went (only what fits the channel and direction), and a billing issue the
+    /// patient raised.
     fn outcome_ui(&mut self, ui: &mut egui::Ui, lang: Lang) {
         ui.horizontal_wrapped(|ui| {
             ui.label(T::OutcomeLabel.get(lang));
             for outcome in OUTCOMES {
-                ui.selectable_value(&mut self.outcome, outcome, outcome_text(outcome).get(lang));
+                if outcome_fits(self.channel, self.direction, outcome)
+                    && ui
+                        .selectable_value(
+                            &mut self.outcome,
+                            outcome,
+                            outcome_text(outcome).get(lang),
+                        )
+                        .changed()
+                {
+                    self.outcome_problem = None;
+                }
             }
         });
+        if let Some(problem) = &self.outcome_problem {
+            widgets::error_banner(ui, problem);
+        }
         ui.horizontal_wrapped(|ui| {
             ui.label(T::IssueLabel.get(lang));
             for issue in ISSUES {
@@ -244,23 +314,64 @@ impl ContactForm {
     }
 
     /// Notes, the next step and its date.
+    /// Each field takes the column's width it needs and the row wraps rather than run off the
+    /// column's edge.
     fn notes_ui(&mut self, ui: &mut egui::Ui, lang: Lang) {
         ui.horizontal(|ui| {
             let label = ui.label(T::Notes.get(lang));
             ui.add(
                 egui::TextEdit::multiline(&mut self.notes)
                     .desired_rows(2)
-                    .desired_width(520.0),
+                    .desired_width(ui.available_width()),
             )
             .labelled_by(label.id);
         });
-        ui.horizontal(|ui| {
+        let date_width = widgets::date_field_width(ui);
+        ui.horizontal_wrapped(|ui| {
             let label = ui.label(T::NextStep.get(lang));
-            ui.add(egui::TextEdit::singleline(&mut self.next_step).desired_width(300.0))
+            let width = (ui.available_width() - date_width).clamp(date_width, 300.0);
+            ui.add(egui::TextEdit::singleline(&mut self.next_step).desired_width(width))
                 .labelled_by(label.id);
             let label = ui.label(T::NextStepDate.get(lang));
-            ui.add(egui::TextEdit::singleline(&mut self.next_step_date).desired_width(110.0))
+            ui.add(egui::TextEdit::singleline(&mut self.next_step_date).desired_width(date_width))
                 .labelled_by(label.id);
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_letter_sent_offers_only_a_message_left_and_a_call_out_offers_everything() {
+        let offered = |channel, direction| -> Vec<ContactOutcome> {
+            OUTCOMES
+                .into_iter()
+                .filter(|&outcome| outcome_fits(channel, direction, outcome))
+                .collect()
+        };
+        for written in [
+            ContactChannel::Sms,
+            ContactChannel::Whatsapp,
+            ContactChannel::Email,
+            ContactChannel::Letter,
+        ] {
+            assert_eq!(
+                offered(written, ContactDirection::Outbound),
+                [ContactOutcome::LeftMessage]
+            );
+            assert!(
+                !offered(written, ContactDirection::Inbound).contains(&ContactOutcome::NoAnswer)
+            );
+        }
+        assert_eq!(
+            offered(ContactChannel::PhoneCall, ContactDirection::Outbound),
+            OUTCOMES
+        );
+        assert!(
+            !offered(ContactChannel::PhoneCall, ContactDirection::Inbound)
+                .contains(&ContactOutcome::NoAnswer)
+        );
     }
 }

@@ -34,7 +34,7 @@ impl Notices {
     /// A button per kind of notice, or a spinner while one is made.
     pub(super) fn ui(&self, ui: &mut egui::Ui, lang: Lang) -> Option<Action> {
         ui.label(RichText::new(T::Notices.get(lang)).strong());
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             if self.rendering.is_some() {
                 ui.spinner();
                 return None;

@@ -107,7 +107,7 @@ impl PhonePayment {
     /// The form; `busy` while another of the account's calls is under way.
     pub(super) fn ui(&mut self, ui: &mut egui::Ui, lang: Lang, busy: bool) -> Option<Action> {
         ui.label(RichText::new(T::PhonePayment.get(lang)).strong());
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.selectable_value(&mut self.by_card, true, T::Card.get(lang));
             ui.selectable_value(&mut self.by_card, false, T::Transfer.get(lang));
             let label = ui.label(T::Amount.get(lang));
@@ -126,7 +126,7 @@ impl PhonePayment {
 
     /// The card's authorisation code, last four and type, or the transfer's reference.
     fn method_ui(&mut self, ui: &mut egui::Ui, lang: Lang) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             if self.by_card {
                 let label = ui.label(T::AuthorizationCode.get(lang));
                 ui.add(egui::TextEdit::singleline(&mut self.auth_code).desired_width(110.0))

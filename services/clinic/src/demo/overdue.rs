@@ -77,10 +77,16 @@ impl Seeder<'_> {
             note: note.into(),
             ..Default::default()
         };
-        // Kept: promised today and paid by card over the phone.
+        // Kept: promised today in a call and paid by card over the phone.
+        let kept_call = self
+            .promised_on_the_phone(book[0], "demo-promise-call-kept")
+            .await?;
         self.collections
             .record_promise(pb::RecordPromiseRequest {
-                promise: Some(promise(0, 100_000, today, "Paga $1,000 hoy con tarjeta.")),
+                promise: Some(pb::Promise {
+                    contact_id: kept_call,
+                    ..promise(0, 100_000, today, "Paga $1,000 hoy con tarjeta.")
+                }),
                 request_id: "demo-promise-kept".into(),
                 made_time: None,
             })
@@ -115,15 +121,21 @@ impl Seeder<'_> {
             })
             .await
             .context("failed to carry over a broken promise")?;
-        // Still running: due in five days.
+        // Still running: promised today in a call, due in five days.
+        let open_call = self
+            .promised_on_the_phone(book[2], "demo-promise-call-open")
+            .await?;
         self.collections
             .record_promise(pb::RecordPromiseRequest {
-                promise: Some(promise(
-                    2,
-                    350_000,
-                    today + TimeDelta::days(5),
-                    "Liquidará el blanqueamiento el viernes.",
-                )),
+                promise: Some(pb::Promise {
+                    contact_id: open_call,
+                    ..promise(
+                        2,
+                        350_000,
+                        today + TimeDelta::days(5),
+                        "Liquidará el blanqueamiento el viernes.",
+                    )
+                }),
                 request_id: "demo-promise-open".into(),
                 made_time: None,
             })
@@ -321,5 +333,31 @@ impl Seeder<'_> {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Logs the patient's call in which they promised to pay: a promise is made in a
+    /// conversation. Returns the contact's id.
+    async fn promised_on_the_phone(
+        &mut self,
+        patient_id: &str,
+        request_id: &str,
+    ) -> anyhow::Result<String> {
+        let contact = self
+            .collections
+            .record_contact(pb::RecordContactRequest {
+                contact: Some(pb::Contact {
+                    patient_id: patient_id.into(),
+                    channel: pb::ContactChannel::PhoneCall as i32,
+                    direction: pb::ContactDirection::Inbound as i32,
+                    kind: pb::ContactKind::Conversation as i32,
+                    outcome: pb::ContactOutcome::Promise as i32,
+                    notes: "Llamó para acordar un pago.".into(),
+                    ..Default::default()
+                }),
+                request_id: request_id.into(),
+            })
+            .await
+            .context("failed to log a call ending in a promise")?;
+        Ok(contact.into_inner().contact_id)
     }
 }

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clinic_common::ids::PatientId;
+use clinic_common::time::start_of_day;
 
 use super::{Desk, page};
 use crate::domain::{CollectionsError, NewPromise, PromiseStatus, PromiseView, promise_status};
@@ -17,9 +18,11 @@ impl Desk {
         made_at: DateTime<Utc>,
     ) -> Result<PromiseView, CollectionsError> {
         let now = self.clock.now();
+        let day = self.day_of(made_at);
+        let day_started = start_of_day(day, self.terms.time_zone);
         let recorded = self
             .store
-            .record_promise(promise, recorded_by, made_at, self.day_of(made_at))
+            .record_promise(promise, recorded_by, made_at, (day, day_started))
             .await?;
         // A new promise is judged now; a retry's first promise too (it may have been paid since).
         let records = PromiseRecords {

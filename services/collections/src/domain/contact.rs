@@ -302,6 +302,40 @@ impl ContactRules {
     }
 }
 
+/// Whether a contact on `channel` in `direction` can end with `outcome`.
+///
+/// A call is two-way: the clinic's call may go unanswered, reach a wrong number, leave a message
+/// or become a conversation with any ending; a call the patient makes has reached the clinic, so
+/// it cannot go unanswered or reach a wrong number. A written message (SMS, WhatsApp, email,
+/// letter) is one-way: what the clinic sends is a message left, and whatever the patient writes
+/// back is logged as an inbound contact of its own, which can carry their message, a promise, a
+/// refusal, a cease request or a dispute, but never a talk, an unanswered try or a wrong number.
+pub fn outcome_fits(channel: Channel, direction: Direction, outcome: Outcome) -> bool {
+    match (channel, direction) {
+        (Channel::PhoneCall, Direction::Outbound) => true,
+        (Channel::PhoneCall, Direction::Inbound) => {
+            !matches!(outcome, Outcome::NoAnswer | Outcome::WrongNumber)
+        }
+        (
+            Channel::Sms | Channel::WhatsApp | Channel::Email | Channel::Letter,
+            Direction::Outbound,
+        ) => outcome == Outcome::LeftMessage,
+        (
+            Channel::Sms | Channel::WhatsApp | Channel::Email | Channel::Letter,
+            Direction::Inbound,
+        ) => {
+            matches!(
+                outcome,
+                Outcome::LeftMessage
+                    | Outcome::Promise
+                    | Outcome::RefusedToPay
+                    | Outcome::CeaseRequested
+                    | Outcome::Disputed
+            )
+        }
+    }
+}
+
 /// A contact the clinic wants to make.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProposedContact {
@@ -528,6 +562,51 @@ mod tests {
             rules.check(&contact(Channel::Letter), state, &reachable, &[], now),
             Ok(())
         );
+    }
+
+    #[test]
+    fn call_outcomes_fit_calls_and_written_messages_only_leave_or_bring_a_message() {
+        use Outcome::*;
+        let all = [
+            NoAnswer,
+            LeftMessage,
+            Spoke,
+            Promise,
+            RefusedToPay,
+            CeaseRequested,
+            Disputed,
+            WrongNumber,
+        ];
+        let fitting = |channel, direction| -> Vec<Outcome> {
+            all.into_iter()
+                .filter(|&outcome| outcome_fits(channel, direction, outcome))
+                .collect()
+        };
+
+        assert_eq!(fitting(Channel::PhoneCall, Direction::Outbound), all);
+        assert_eq!(
+            fitting(Channel::PhoneCall, Direction::Inbound),
+            [
+                LeftMessage,
+                Spoke,
+                Promise,
+                RefusedToPay,
+                CeaseRequested,
+                Disputed
+            ]
+        );
+        for written in [
+            Channel::Sms,
+            Channel::WhatsApp,
+            Channel::Email,
+            Channel::Letter,
+        ] {
+            assert_eq!(fitting(written, Direction::Outbound), [LeftMessage]);
+            assert_eq!(
+                fitting(written, Direction::Inbound),
+                [LeftMessage, Promise, RefusedToPay, CeaseRequested, Disputed]
+            );
+        }
     }
 
     #[test]

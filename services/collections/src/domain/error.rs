@@ -58,6 +58,9 @@ pub enum CollectionsError {
     /// The contact a promise names is not in this patient's contact log.
     #[error("contact {0} not found")]
     ContactNotFound(String),
+    /// The contact a promise names is not the conversation it was made in (the reason says why).
+    #[error("a promise must be made in a conversation logged today: {0}")]
+    PromiseNeedsConversation(&'static str),
     /// The patient registry could not be asked, and nothing is known about the patient yet.
     #[error("the patient registry is unavailable")]
     RegistryUnavailable,

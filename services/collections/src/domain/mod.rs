@@ -33,6 +33,7 @@ pub use aging::{
 pub use contact::{
     BillingIssue, Channel, Contact, ContactKind, ContactProfile, ContactRule, ContactRules,
     ContactState, Direction, LoggedCall, NewContact, Notes, Outcome, ProposedContact, Purpose,
+    outcome_fits,
 };
 pub use dispute::{
     Dispute, DisputeAnswer, Escalation, EscalationPolicy, EscalationRefusal, EscalationTarget,
@@ -49,8 +50,8 @@ pub use plan::{
     PlanStanding, Replacement, ScheduledPayment, check_first_date, plan_status,
 };
 pub use promise::{
-    NewPromise, PaymentMade, Promise, PromiseStatus, PromiseView, check_promised_date,
-    promise_status,
+    NewPromise, PaymentMade, Promise, PromiseContact, PromiseStatus, PromiseView,
+    check_promise_conversation, check_promised_date, promise_status,
 };
 pub use receivable::{Account, OpenCharge};
 pub use report::{

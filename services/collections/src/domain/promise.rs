@@ -18,7 +18,7 @@ use clinic_common::Money;
 use clinic_common::ids::{PatientId, RequestId};
 use clinic_common::time::start_of_day;
 
-use super::Notes;
+use super::{ContactKind, Notes, Outcome};
 
 /// How far ahead a promised day may be.
 pub const PROMISE_HORIZON_DAYS: u64 = 90;
@@ -83,7 +83,11 @@ pub struct NewPromise {
     pub amount: Money,
     pub promised_date: NaiveDate,
     pub note: Notes,
+    /// The conversation the promise was made in: required for a promise made now.
     pub contact_id: Option<String>,
+    /// Carried over by a manager from the clinic's earlier records: the conversation may predate
+    /// the contact log, so `contact_id` is optional and only has to be the patient's.
+    pub carried_over: bool,
     pub request_id: RequestId,
 }
 
@@ -111,6 +115,35 @@ pub fn check_promised_date(promised_date: NaiveDate, today: NaiveDate) -> Result
         .unwrap_or(today);
     if promised_date > latest {
         return Err(format!("must be at most {PROMISE_HORIZON_DAYS} days ahead"));
+    }
+    Ok(())
+}
+
+/// What the contact log holds about the contact a promise names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PromiseContact {
+    pub kind: ContactKind,
+    pub outcome: Outcome,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Why `contact` cannot be the conversation a promise made at `made_at` was made in, if it
+/// cannot. A promise to pay is the patient's word, given while talking with the clinic: the
+/// contact must be a conversation that ended in a promise, logged that same clinic-local day
+/// (from `day_started` on) and before the promise.
+pub fn check_promise_conversation(
+    contact: &PromiseContact,
+    day_started: DateTime<Utc>,
+    made_at: DateTime<Utc>,
+) -> Result<(), &'static str> {
+    if contact.kind != ContactKind::Conversation {
+        return Err("the contact was not a conversation with the patient");
+    }
+    if contact.outcome != Outcome::Promise {
+        return Err("the conversation did not end in a promise to pay");
+    }
+    if contact.occurred_at < day_started || contact.occurred_at > made_at {
+        return Err("the conversation was not logged today");
     }
     Ok(())
 }
@@ -303,5 +336,44 @@ mod tests {
             check_promised_date(NaiveDate::from_ymd_opt(2027, 2, 21).expect("valid"), today)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_promise_is_made_in_a_conversation_that_ended_in_a_promise_logged_that_day() {
+        // The promise is made at noon on Nov 22 in Mexico City; that day began at 06:00 UTC.
+        let made_at = at("2026-11-22T18:00:00Z");
+        let day_started = start_of_day(day(11, 22), ZONE);
+        let call = PromiseContact {
+            kind: ContactKind::Conversation,
+            outcome: Outcome::Promise,
+            occurred_at: at("2026-11-22T17:50:00Z"),
+        };
+        let check = |contact: PromiseContact| {
+            check_promise_conversation(&contact, day_started, made_at).is_ok()
+        };
+
+        assert!(check(call));
+        assert!(!check(PromiseContact {
+            kind: ContactKind::Attempt,
+            ..call
+        }));
+        for other in [Outcome::Spoke, Outcome::LeftMessage, Outcome::Disputed] {
+            assert!(!check(PromiseContact {
+                outcome: other,
+                ..call
+            }));
+        }
+        assert!(!check(PromiseContact {
+            occurred_at: at("2026-11-22T05:59:00Z"),
+            ..call
+        }));
+        assert!(check(PromiseContact {
+            occurred_at: at("2026-11-22T06:00:00Z"),
+            ..call
+        }));
+        assert!(!check(PromiseContact {
+            occurred_at: at("2026-11-22T18:00:01Z"),
+            ..call
+        }));
     }
 }

@@ -61,6 +61,21 @@ impl From<CollectionsError> for Status {
             CollectionsError::ContactNotFound(contact_id) => {
                 Status::not_found(format!("contact {contact_id} not found"))
             }
+            // The collector logs the conversation first, so the refusal names the field the
+            // desk shows it beside, and a reason it can translate.
+            CollectionsError::PromiseNeedsConversation(why) => {
+                let message = format!(
+                    "a promise to pay is made in a conversation with the patient: log it first \
+                     (a conversation ending in a promise, today) and name it in contact_id; {why}"
+                );
+                let mut details = ErrorDetails::with_error_info(
+                    "PROMISE_NEEDS_CONVERSATION",
+                    ERROR_DOMAIN,
+                    HashMap::new(),
+                );
+                details.add_bad_request_violation("promise.contact_id", why);
+                Status::with_error_details(Code::FailedPrecondition, message, details)
+            }
             CollectionsError::RequestIdReused => status::invalid_argument(
                 &FieldViolations::single("request_id", "was already used for a different request"),
             ),

@@ -286,7 +286,12 @@ impl CollectionsService for CollectionsGrpc {
             "made_time",
             self.desk.now(),
         )?;
-        let promise = new_promise(message, self.desk.terms.currency, self.desk.day_of(made_at))?;
+        let promise = new_promise(
+            message,
+            self.desk.terms.currency,
+            self.desk.day_of(made_at),
+            message.made_time.is_some(),
+        )?;
         tracing::Span::current().record("patient_id", tracing::field::display(promise.patient_id));
         let view = self
             .desk

@@ -15,7 +15,10 @@ use clinic_common::ids::PatientId;
 use clinic_common::{Money, for_each_backend, in_transaction, with_db};
 
 use super::{ReceivablesStore, ReceivablesTx};
-use crate::domain::{CollectionsError, NewPromise, Notes, PaymentMade, Promise};
+use crate::domain::{
+    CollectionsError, ContactKind, NewPromise, Notes, Outcome, PaymentMade, Promise,
+    PromiseContact, check_promise_conversation,
+};
 
 /// The idempotency-key operation name for recorded promises.
 const RECORD_PROMISE: &str = "record_promise";
@@ -37,18 +40,18 @@ pub struct PromiseRecords {
 
 impl ReceivablesStore {
     /// Records a promise once per request id, superseding the account's promise whose day has
-    /// not ended yet (`today` is the clinic-local day of `now`).
+    /// not ended yet (`today` is the clinic-local day of `now`, which began at `day_started`).
     pub async fn record_promise(
         &self,
         promise: &NewPromise,
         recorded_by: &str,
         now: DateTime<Utc>,
-        today: NaiveDate,
+        (today, day_started): (NaiveDate, DateTime<Utc>),
     ) -> Result<Promise, CollectionsError> {
         let fingerprint = promise.fingerprint();
         let key = IdempotencyKey::new(RECORD_PROMISE, &promise.request_id, &fingerprint);
         let promise_id = retrying("a promise", || {
-            self.try_record_promise(promise, &key, recorded_by, now, today)
+            self.try_record_promise(promise, &key, recorded_by, now, (today, day_started))
         })
         .await?;
         self.promise(&promise_id)
@@ -62,7 +65,7 @@ impl ReceivablesStore {
         key: &IdempotencyKey<'_>,
         recorded_by: &str,
         now: DateTime<Utc>,
-        today: NaiveDate,
+        (today, day_started): (NaiveDate, DateTime<Utc>),
     ) -> Result<String, Attempt<CollectionsError>> {
         in_transaction!(&self.db, |tx| {
             // A retry: the first call's promise, and nothing written.
@@ -75,8 +78,14 @@ impl ReceivablesStore {
                 return Err(CollectionsError::PromiseExceedsBalance { balance }.into());
             }
             if let Some(contact_id) = &promise.contact_id {
-                tx.ensure_contact_on_account(contact_id, promise.patient_id)
+                let contact = tx
+                    .contact_on_account(contact_id, promise.patient_id)
                     .await?;
+                // A carried-over promise may predate the conversation's entry in the log.
+                if !promise.carried_over {
+                    check_promise_conversation(&contact, day_started, now)
+                        .map_err(CollectionsError::PromiseNeedsConversation)?;
+                }
             }
             let promise_id = uuid::Uuid::new_v4().to_string();
             tx.supersede_running_promise(promise.patient_id, &promise_id, now, today)
@@ -151,12 +160,13 @@ impl ReceivablesStore {
 
 /// The statements of recording a promise, inside its transaction.
 pub(crate) trait PromisesTx {
-    /// Refuses (`ContactNotFound`) a contact that is not in this patient's contact log.
-    async fn ensure_contact_on_account(
+    /// The contact as the promise rules read it; `ContactNotFound` when it is not in this
+    /// patient's contact log.
+    async fn contact_on_account(
         &mut self,
         contact_id: &str,
         patient_id: PatientId,
-    ) -> Result<(), CollectionsError>;
+    ) -> Result<PromiseContact, CollectionsError>;
 
     /// Marks the account's promise still running on `today` as superseded by `by_promise`.
     /// Promises whose day has ended keep the status the ledger gives them (kept, broken).
@@ -180,23 +190,30 @@ pub(crate) trait PromisesTx {
 
 for_each_backend! {
     impl PromisesTx for Conn {
-        async fn ensure_contact_on_account(
+        async fn contact_on_account(
             &mut self,
             contact_id: &str,
             patient_id: PatientId,
-        ) -> Result<(), CollectionsError> {
-            let found: Option<String> = sqlx::query_scalar(
-                "SELECT contact_id FROM contacts WHERE contact_id = $1 AND patient_id = $2",
+        ) -> Result<PromiseContact, CollectionsError> {
+            let found: Option<(String, String, DateTime<Utc>)> = sqlx::query_as(
+                "SELECT kind, outcome, occurred_at FROM contacts \
+                 WHERE contact_id = $1 AND patient_id = $2",
             )
             .bind(contact_id)
             .bind(patient_id.to_string())
             .fetch_optional(&mut *self)
             .await
             .context("failed to look up a contact")?;
-            match found {
-                Some(_) => Ok(()),
-                None => Err(CollectionsError::ContactNotFound(contact_id.to_owned())),
-            }
+            let Some((kind, outcome, occurred_at)) = found else {
+                return Err(CollectionsError::ContactNotFound(contact_id.to_owned()));
+            };
+            Ok(PromiseContact {
+                kind: ContactKind::parse(&kind)
+                    .with_context(|| format!("contacts holds an unknown kind {kind:?}"))?,
+                outcome: Outcome::parse(&outcome)
+                    .with_context(|| format!("contacts holds an unknown outcome {outcome:?}"))?,
+                occurred_at,
+            })
         }
 
         async fn supersede_running_promise(

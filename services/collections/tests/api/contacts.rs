@@ -28,6 +28,7 @@ backend_tests!(
     only_collections_staff_and_managers_work_contacts_and_only_managers_resolve_disputes,
     listing_checking_and_resolving_name_every_bad_field,
     a_clinic_s_own_contact_hours_and_call_limit_replace_the_defaults,
+    an_outcome_that_does_not_fit_the_channel_is_refused_and_nothing_is_written,
 );
 
 const MEXICO_CITY: &str = "America/Mexico_City";
@@ -58,10 +59,11 @@ fn unanswered_call(patient_id: &str) -> pb::Contact {
     }
 }
 
-/// The same, on another channel.
+/// An outreach message left on another channel (or as a voicemail).
 fn outreach(patient_id: &str, channel: pb::ContactChannel) -> pb::Contact {
     pb::Contact {
         channel: channel as i32,
+        outcome: pb::ContactOutcome::LeftMessage as i32,
         ..unanswered_call(patient_id)
     }
 }
@@ -758,4 +760,76 @@ async fn a_clinic_s_own_contact_hours_and_call_limit_replace_the_defaults(databa
     assert_eq!(at_six, "CONTACT_HOURS");
     assert_eq!(third_call, "CALL_FREQUENCY");
     assert_eq!(once_the_first_left, "ALLOWED");
+}
+
+async fn an_outcome_that_does_not_fit_the_channel_is_refused_and_nothing_is_written(
+    database: TestDatabase,
+) {
+    // Arrange: a patient reachable on every channel, at noon in Mexico City.
+    let clinic = TestClinic::start(database).await;
+    let patient = clinic
+        .register_reachable("+525511130020", MEXICO_CITY, every_channel())
+        .await;
+    let mut desk = Desk::open(&clinic).await;
+    let inbound = |channel: pb::ContactChannel, outcome: pb::ContactOutcome| pb::Contact {
+        direction: pb::ContactDirection::Inbound as i32,
+        outcome: outcome as i32,
+        ..outreach(&patient, channel)
+    };
+    let unfit = [
+        pb::Contact {
+            outcome: pb::ContactOutcome::NoAnswer as i32,
+            ..outreach(&patient, pb::ContactChannel::Letter)
+        },
+        pb::Contact {
+            outcome: pb::ContactOutcome::WrongNumber as i32,
+            ..outreach(&patient, pb::ContactChannel::Sms)
+        },
+        pb::Contact {
+            kind: pb::ContactKind::Conversation as i32,
+            outcome: pb::ContactOutcome::Spoke as i32,
+            ..outreach(&patient, pb::ContactChannel::Email)
+        },
+        pb::Contact {
+            outcome: pb::ContactOutcome::Promise as i32,
+            ..outreach(&patient, pb::ContactChannel::Whatsapp)
+        },
+        inbound(pb::ContactChannel::PhoneCall, pb::ContactOutcome::NoAnswer),
+        inbound(pb::ContactChannel::Letter, pb::ContactOutcome::Spoke),
+    ];
+    let fitting = [
+        outreach(&patient, pb::ContactChannel::Letter),
+        unanswered_call(&patient),
+        inbound(pb::ContactChannel::Email, pb::ContactOutcome::Disputed),
+    ];
+
+    // Act
+    let mut refusals = Vec::new();
+    for contact in unfit {
+        refusals.push(desk.record(contact).await.expect_err("refused"));
+    }
+    let written_before = desk
+        .client
+        .list_contacts(pb::ListContactsRequest {
+            patient_id: patient.clone(),
+            page: None,
+        })
+        .await
+        .expect("listed")
+        .into_inner()
+        .contacts;
+    let mut recorded = Vec::new();
+    for contact in fitting {
+        recorded.push(desk.record(contact).await);
+    }
+
+    // Assert
+    for refusal in &refusals {
+        assert_eq!(refusal.code(), Code::InvalidArgument, "{refusal:?}");
+        assert_eq!(violated_fields(refusal), ["contact.outcome"]);
+    }
+    assert!(written_before.is_empty());
+    for result in recorded {
+        assert!(result.is_ok(), "fits its channel: {result:?}");
+    }
 }

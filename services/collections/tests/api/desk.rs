@@ -849,25 +849,13 @@ async fn notices_come_in_the_patient_s_language_as_text_and_as_pdf(database: Tes
 }
 
 async fn kpis_for_a_month_and_their_csv_and_xlsx_exports(database: TestDatabase) {
-    // Arrange, on Nov 22: $2,000.00 charged; a promise of $100.00 for today, kept by a $500.00
-    // cash payment; $200.00 taken by phone; a contact whose next step (today) is followed up.
+    // Arrange, on Nov 22: $2,000.00 charged; a call ending in a promise of $100.00 for today,
+    // kept by a $500.00 cash payment, whose next step (today) is followed up; $200.00 taken by
+    // phone.
     let clinic = TestClinic::start(database).await;
     let patient = owing(&clinic, "+525511170009", 4, date(2026, 11, 20)).await;
     let mut collector = clinic.collections().client(Role::Collections).await;
-    collector
-        .record_promise(pb::RecordPromiseRequest {
-            promise: Some(pb::Promise {
-                patient_id: patient.clone(),
-                amount: Some(mxn(10_000)),
-                promised_date: Some(date(2026, 11, 22)),
-                ..Default::default()
-            }),
-            request_id: "promise-1".into(),
-            made_time: None,
-        })
-        .await
-        .expect("promised");
-    record(
+    let promised_in = record(
         &mut collector,
         pb::Contact {
             next_step: "Llamar por la tarde".into(),
@@ -875,12 +863,26 @@ async fn kpis_for_a_month_and_their_csv_and_xlsx_exports(database: TestDatabase)
             ..inbound(
                 &patient,
                 pb::BillingIssue::Unspecified,
-                pb::ContactOutcome::Spoke,
+                pb::ContactOutcome::Promise,
             )
         },
         "c-1",
     )
     .await;
+    collector
+        .record_promise(pb::RecordPromiseRequest {
+            promise: Some(pb::Promise {
+                patient_id: patient.clone(),
+                amount: Some(mxn(10_000)),
+                promised_date: Some(date(2026, 11, 22)),
+                contact_id: promised_in.contact_id,
+                ..Default::default()
+            }),
+            request_id: "promise-1".into(),
+            made_time: None,
+        })
+        .await
+        .expect("promised");
     clinic.advance(TimeDelta::hours(1));
     clinic.pay(&patient, 50_000, "cash-1").await;
     collector

@@ -20,10 +20,12 @@ backend_tests!(
     a_promise_may_not_exceed_the_open_balance_and_may_name_the_conversation_it_was_made_in,
     record_promise_names_every_bad_field_and_writes_nothing,
     only_collections_staff_and_managers_handle_promises,
+    a_promise_needs_the_conversation_it_was_made_in_logged_today,
 );
 
 fn promise_request(
     patient_id: &str,
+    contact_id: &str,
     amount: Money,
     day: u32,
     request_id: &str,
@@ -34,11 +36,36 @@ fn promise_request(
             amount: Some(amount),
             promised_date: Some(date(2026, 11, day as i32)),
             note: "pagará en efectivo".into(),
+            contact_id: contact_id.into(),
             ..Default::default()
         }),
         request_id: request_id.into(),
         made_time: None,
     }
+}
+
+/// The patient calls in and promises to pay: the conversation a promise is made in, logged.
+async fn promised_on_the_phone(
+    collector: &mut crate::Client,
+    patient_id: &str,
+    request_id: &str,
+) -> String {
+    collector
+        .record_contact(pb::RecordContactRequest {
+            contact: Some(pb::Contact {
+                patient_id: patient_id.into(),
+                channel: pb::ContactChannel::PhoneCall as i32,
+                direction: pb::ContactDirection::Inbound as i32,
+                kind: pb::ContactKind::Conversation as i32,
+                outcome: pb::ContactOutcome::Promise as i32,
+                ..Default::default()
+            }),
+            request_id: request_id.into(),
+        })
+        .await
+        .expect("recorded")
+        .into_inner()
+        .contact_id
 }
 
 /// Two patients each owing one $500.00 consultation from Nov 20, as collections sees them.
@@ -74,14 +101,23 @@ async fn a_promise_paid_by_its_day_is_kept_and_an_unpaid_one_breaks_and_lifts_it
     let clinic = TestClinic::start(database).await;
     let (payer, breaker) = two_accounts(&clinic).await;
     let mut collector = clinic.collections().client(Role::Collections).await;
+    let payer_call = promised_on_the_phone(&mut collector, &payer, "call-payer").await;
+    let breaker_call = promised_on_the_phone(&mut collector, &breaker, "call-breaker").await;
     let made = collector
-        .record_promise(promise_request(&payer, mxn(30_000), 24, "promise-payer"))
+        .record_promise(promise_request(
+            &payer,
+            &payer_call,
+            mxn(30_000),
+            24,
+            "promise-payer",
+        ))
         .await
         .expect("recorded")
         .into_inner();
     collector
         .record_promise(promise_request(
             &breaker,
+            &breaker_call,
             mxn(20_000),
             24,
             "promise-breaker",
@@ -161,19 +197,19 @@ async fn a_promise_paid_by_its_day_is_kept_and_an_unpaid_one_breaks_and_lifts_it
             .all(|item| item.patient_id != breaker),
         "an account with a running promise is being worked already"
     );
-    // Nov 25, the day after: back on the list with 50 (balance) + 5 days * 5 + 300 (never
-    // contacted) + 400 (broken now) + 100 (one broken promise) + 40 (risk: 25 for the broken
-    // promise, 15 for never having paid).
+    // Nov 25, the day after: back on the list with 50 (balance) + 5 days * 5 + 30 (3 days
+    // since the call the promise was made in) + 400 (broken now) + 100 (one broken promise) + 40
+    // (risk: 25 for the broken promise, 15 for never having paid).
     let broken = item(&worklist_after, &breaker);
-    assert_eq!(broken.score, 915);
+    assert_eq!(broken.score, 645);
     assert_eq!((broken.broken_promises, broken.risk_score), (1, 40));
     assert_eq!(
         broken.promise.expect("shown").status,
         pb::PromiseStatus::Broken as i32
     );
-    // The payer owes $200.00: 20 + 25 + 300, no promise points for a kept promise, no risk.
+    // The payer owes $200.00: 20 + 25 + 30, no promise points for a kept promise, no risk.
     let payer_item = item(&worklist_after, &payer);
-    assert_eq!(payer_item.score, 345);
+    assert_eq!(payer_item.score, 75);
     assert_eq!(
         payer_item.promise.expect("shown").status,
         pb::PromiseStatus::Kept as i32
@@ -188,24 +224,49 @@ async fn a_new_promise_supersedes_the_running_one_and_a_retry_returns_the_first(
     let clinic = TestClinic::start(database).await;
     let (patient, _other) = two_accounts(&clinic).await;
     let mut collector = clinic.collections().client(Role::Collections).await;
+    let call = promised_on_the_phone(&mut collector, &patient, "call-1").await;
     let first = collector
-        .record_promise(promise_request(&patient, mxn(10_000), 24, "promise-1"))
+        .record_promise(promise_request(
+            &patient,
+            &call,
+            mxn(10_000),
+            24,
+            "promise-1",
+        ))
         .await
         .expect("recorded")
         .into_inner();
 
     // Act
     let retried = collector
-        .record_promise(promise_request(&patient, mxn(10_000), 24, "promise-1"))
+        .record_promise(promise_request(
+            &patient,
+            &call,
+            mxn(10_000),
+            24,
+            "promise-1",
+        ))
         .await
         .expect("retried")
         .into_inner();
     let reused = collector
-        .record_promise(promise_request(&patient, mxn(15_000), 24, "promise-1"))
+        .record_promise(promise_request(
+            &patient,
+            &call,
+            mxn(15_000),
+            24,
+            "promise-1",
+        ))
         .await
         .expect_err("a different request");
     let second = collector
-        .record_promise(promise_request(&patient, mxn(20_000), 30, "promise-2"))
+        .record_promise(promise_request(
+            &patient,
+            &call,
+            mxn(20_000),
+            30,
+            "promise-2",
+        ))
         .await
         .expect("recorded")
         .into_inner();
@@ -246,11 +307,23 @@ async fn a_promise_may_not_exceed_the_open_balance_and_may_name_the_conversation
         .await
         .expect("recorded")
         .into_inner();
-    let mut linked = promise_request(&patient, mxn(50_000), 24, "promise-linked");
+    let mut linked = promise_request(
+        &patient,
+        &conversation.contact_id,
+        mxn(50_000),
+        24,
+        "promise-linked",
+    );
     if let Some(promise) = linked.promise.as_mut() {
         promise.contact_id = conversation.contact_id.clone();
     }
-    let mut foreign = promise_request(&other, mxn(10_000), 24, "promise-foreign");
+    let mut foreign = promise_request(
+        &other,
+        &conversation.contact_id,
+        mxn(10_000),
+        24,
+        "promise-foreign",
+    );
     if let Some(promise) = foreign.promise.as_mut() {
         promise.contact_id = conversation.contact_id.clone();
     }
@@ -259,6 +332,7 @@ async fn a_promise_may_not_exceed_the_open_balance_and_may_name_the_conversation
     let too_much = collector
         .record_promise(promise_request(
             &patient,
+            &conversation.contact_id,
             mxn(50_001),
             24,
             "promise-too-much",
@@ -297,6 +371,7 @@ async fn record_promise_names_every_bad_field_and_writes_nothing(database: TestD
     let clinic = TestClinic::start(database).await;
     let (patient, _other) = two_accounts(&clinic).await;
     let mut collector = clinic.collections().client(Role::Collections).await;
+    let call = promised_on_the_phone(&mut collector, &patient, "call-1").await;
     let everything_wrong = pb::RecordPromiseRequest {
         promise: Some(pb::Promise {
             patient_id: "not-a-patient".into(),
@@ -313,11 +388,11 @@ async fn record_promise_names_every_bad_field_and_writes_nothing(database: TestD
         made_time: None,
     };
     // Nov 22 + 90 days is Feb 20, 2027.
-    let mut too_far = promise_request(&patient, mxn(-1), 1, "promise-far");
+    let mut too_far = promise_request(&patient, &call, mxn(-1), 1, "promise-far");
     if let Some(promise) = too_far.promise.as_mut() {
         promise.promised_date = Some(date(2027, 2, 21));
     }
-    let mut farthest = promise_request(&patient, mxn(100), 1, "promise-farthest");
+    let mut farthest = promise_request(&patient, &call, mxn(100), 1, "promise-farthest");
     if let Some(promise) = farthest.promise.as_mut() {
         promise.promised_date = Some(date(2027, 2, 20));
     }
@@ -369,6 +444,7 @@ async fn only_collections_staff_and_managers_handle_promises(database: TestDatab
     let mut anonymous = CollectionsServiceClient::new(collections.service.channel().await);
     let request = promise_request(
         "7f1d1c1e-2b43-4a4e-9a7e-0d7c3b9f1a10",
+        "5b0c2a9e-8d1f-4c3a-9e6b-2f4d7a1c0e35",
         mxn(100),
         24,
         "promise-anon",
@@ -404,4 +480,93 @@ async fn only_collections_staff_and_managers_handle_promises(database: TestDatab
             .await;
         assert!(listed.is_ok(), "{role} may list promises");
     }
+}
+
+async fn a_promise_needs_the_conversation_it_was_made_in_logged_today(database: TestDatabase) {
+    // Arrange: on Nov 22 a reminder letter goes out, the patient calls about something else, and
+    // the day before a call ended in a promise; today's call ends in one too.
+    let clinic = TestClinic::start(database).await;
+    let (patient, _other) = two_accounts(&clinic).await;
+    let mut collector = clinic.collections().client(Role::Collections).await;
+    let yesterdays_call = promised_on_the_phone(&mut collector, &patient, "call-0").await;
+    clinic.advance(TimeDelta::days(1));
+    let mut logged = Vec::new();
+    for (request_id, channel, direction, kind, outcome) in [
+        (
+            "letter-1",
+            pb::ContactChannel::Letter,
+            pb::ContactDirection::Outbound,
+            pb::ContactKind::Attempt,
+            pb::ContactOutcome::LeftMessage,
+        ),
+        (
+            "call-1",
+            pb::ContactChannel::PhoneCall,
+            pb::ContactDirection::Inbound,
+            pb::ContactKind::Conversation,
+            pb::ContactOutcome::Spoke,
+        ),
+    ] {
+        let contact = collector
+            .record_contact(pb::RecordContactRequest {
+                contact: Some(pb::Contact {
+                    patient_id: patient.clone(),
+                    channel: channel as i32,
+                    direction: direction as i32,
+                    kind: kind as i32,
+                    outcome: outcome as i32,
+                    ..Default::default()
+                }),
+                request_id: request_id.into(),
+            })
+            .await
+            .expect("recorded")
+            .into_inner();
+        logged.push(contact.contact_id);
+    }
+    let todays_call = promised_on_the_phone(&mut collector, &patient, "call-2").await;
+    let promise = |contact_id: &str, request_id: &str| {
+        promise_request(&patient, contact_id, mxn(10_000), 30, request_id)
+    };
+
+    // Act
+    let mut refusals = Vec::new();
+    for (contact_id, request_id) in [
+        ("", "promise-0"),
+        (logged[0].as_str(), "promise-1"),
+        (logged[1].as_str(), "promise-2"),
+        (yesterdays_call.as_str(), "promise-3"),
+    ] {
+        refusals.push(
+            collector
+                .record_promise(promise(contact_id, request_id))
+                .await
+                .expect_err("refused"),
+        );
+    }
+    let written_before = promises_of(&clinic, &patient).await;
+    let recorded = collector
+        .record_promise(promise(&todays_call, "promise-4"))
+        .await
+        .expect("made in today's call")
+        .into_inner();
+
+    // Assert
+    assert_eq!(refusals[0].code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&refusals[0]), ["promise.contact_id"]);
+    for refusal in &refusals[1..] {
+        assert_eq!(refusal.code(), Code::FailedPrecondition, "{refusal:?}");
+        assert_eq!(
+            refusal
+                .get_error_details()
+                .error_info()
+                .expect("error info")
+                .reason,
+            "PROMISE_NEEDS_CONVERSATION"
+        );
+        assert_eq!(violated_fields(refusal), ["promise.contact_id"]);
+        assert!(refusal.message().contains("conversation"), "{refusal:?}");
+    }
+    assert!(written_before.is_empty());
+    assert_eq!(recorded.contact_id, todays_call);
 }

@@ -8,7 +8,7 @@ use clinic_proto::{date_from_proto, date_to_proto, timestamp_to_proto};
 use super::patient_id_from;
 use crate::domain::{
     BillingIssue, Channel, CollectionsError, Contact, ContactKind, ContactRule, ContactState,
-    Direction, NewContact, Notes, Outcome, ProposedContact, Purpose,
+    Direction, NewContact, Notes, Outcome, ProposedContact, Purpose, outcome_fits,
 };
 
 /// The longest `next_step` accepted.
@@ -160,6 +160,16 @@ pub fn new_contact(request: &pb::RecordContactRequest) -> Result<NewContact, Col
         "contact.billing_issue",
         billing_issue_from(contact.billing_issue),
     );
+    if let (Some(channel), Some(direction), Some(outcome)) = (channel, direction, outcome)
+        && !outcome_fits(channel, direction, outcome)
+    {
+        violations.add(
+            "contact.outcome",
+            "does not fit the channel and direction: a written message the clinic sends can only \
+             be a message left, and only a call the clinic makes can go unanswered or reach a \
+             wrong number",
+        );
+    }
     match (
         request_id,
         patient_id,

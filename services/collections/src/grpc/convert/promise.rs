@@ -15,11 +15,13 @@ use crate::domain::{
 };
 
 /// A `RecordPromise` request, read; every bad field is named. `today` is the clinic-local day
-/// the promised day is checked against.
+/// the promised day is checked against; a promise not `carried_over` from earlier records must
+/// name the conversation it was made in.
 pub fn new_promise(
     request: &pb::RecordPromiseRequest,
     currency: Currency,
     today: NaiveDate,
+    carried_over: bool,
 ) -> Result<NewPromise, CollectionsError> {
     let mut violations = FieldViolations::new();
     let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
@@ -45,6 +47,12 @@ pub fn new_promise(
         });
     let note = violations.check("promise.note", Notes::parse(&promise.note));
     let contact_id = if promise.contact_id.is_empty() {
+        if !carried_over {
+            violations.add(
+                "promise.contact_id",
+                "is required: a promise is made in a conversation; log it first",
+            );
+        }
         Some(None)
     } else {
         violations
@@ -75,6 +83,7 @@ pub fn new_promise(
             promised_date,
             note,
             contact_id,
+            carried_over,
             request_id,
         }),
         _ => Err(violations.into()),
