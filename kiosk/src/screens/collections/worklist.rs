@@ -100,43 +100,59 @@ impl WorklistPanel {
     fn table_ui(&self, ui: &mut egui::Ui, view: &View) -> Option<Action> {
         let lang = view.lang;
         let mut open = None;
-        egui::Grid::new("worklist")
-            .striped(true)
-            .spacing([14.0, 6.0])
-            .show(ui, |ui| {
-                ui.label("");
-                for header in [
-                    T::Patient,
-                    T::Balance,
-                    T::DaysPastDue,
-                    T::LastContact,
-                    T::PromiseLabel,
-                    T::BrokenPromises,
-                    T::MissedInstalments,
-                    T::Risk,
-                    T::ChannelsNow,
-                    T::AssignedTo,
-                ] {
-                    ui.label(RichText::new(header.get(lang)).strong());
-                }
-                ui.end_row();
-                for item in &self.items {
-                    // First, so that it stays on screen however wide the row.
-                    if ui
-                        .add_enabled(
-                            self.opening.is_none(),
-                            egui::Button::new(T::OpenAccount.get(lang)),
-                        )
-                        .clicked()
-                    {
-                        open = Some(Action::OpenAccount(item.patient_id.clone()));
+        // Long headings and channel lists wrap, so the row fits a 1280-pixel desk; a narrower
+        // window scrolls sideways rather than cutting columns off.
+        egui::ScrollArea::horizontal().show(ui, |ui| {
+            egui::Grid::new("worklist")
+                .striped(true)
+                .spacing([14.0, 6.0])
+                .show(ui, |ui| {
+                    ui.label("");
+                    for header in [
+                        T::Patient,
+                        T::Balance,
+                        T::DaysPastDue,
+                        T::LastContact,
+                        T::PromiseLabel,
+                        T::BrokenPromises,
+                        T::MissedInstalments,
+                        T::Risk,
+                        T::ChannelsNow,
+                        T::AssignedTo,
+                    ] {
+                        wrapped(ui, RichText::new(header.get(lang)).strong(), HEADING_WIDTH);
                     }
-                    row_ui(ui, view, item);
                     ui.end_row();
-                }
-            });
+                    for item in &self.items {
+                        // First, so that it stays on screen however wide the row.
+                        if ui
+                            .add_enabled(
+                                self.opening.is_none(),
+                                egui::Button::new(T::OpenAccount.get(lang)),
+                            )
+                            .clicked()
+                        {
+                            open = Some(Action::OpenAccount(item.patient_id.clone()));
+                        }
+                        row_ui(ui, view, item);
+                        ui.end_row();
+                    }
+                });
+        });
         open
     }
+}
+
+/// How wide a heading may be before it wraps, and a list of channels.
+const HEADING_WIDTH: f32 = 110.0;
+const CHANNELS_WIDTH: f32 = 170.0;
+
+/// `text` in a cell at most `width` wide, wrapping onto more lines.
+fn wrapped(ui: &mut egui::Ui, text: impl Into<egui::WidgetText>, width: f32) {
+    ui.vertical(|ui| {
+        ui.set_max_width(width);
+        ui.add(egui::Label::new(text).wrap());
+    });
 }
 
 /// What the worklist says of one account.
@@ -163,7 +179,11 @@ fn row_ui(ui: &mut egui::Ui, view: &View, item: &collections::WorklistItem) {
     } else {
         risk
     });
-    ui.label(channels_text(&item.allowed_channels, lang));
+    wrapped(
+        ui,
+        channels_text(&item.allowed_channels, lang),
+        CHANNELS_WIDTH,
+    );
     ui.label(if item.collector.is_empty() {
         T::Unassigned.get(lang)
     } else {
