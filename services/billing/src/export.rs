@@ -4,7 +4,7 @@
 //! other and with the report over gRPC. Written values are computed numbers, never formulas: a
 //! formula's cached value is 0 until a spreadsheet recalculates, which naive readers never do.
 
-use crate::domain::{DailyClose, ReportLanguage, ReportRow, decimal};
+use crate::domain::{DailyClose, DrawerView, ReportLanguage, ReportRow, decimal};
 
 /// The formats the daily close is exported in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,15 +33,15 @@ impl ExportFormat {
     }
 }
 
-/// Renders the report in `language`; `blind` leaves out what the drawers were expected to hold
-/// (for whoever is not a manager). CPU work: call it from `spawn_blocking`.
+/// Renders the report in `language`, the drawers as `view` shows them. CPU work: call it from
+/// `spawn_blocking`.
 pub fn render(
     close: &DailyClose,
     format: ExportFormat,
     language: ReportLanguage,
-    blind: bool,
+    view: DrawerView,
 ) -> anyhow::Result<Vec<u8>> {
-    let rows = close.rows(language, blind)?;
+    let rows = close.rows(language, view)?;
     let words = language.words();
     match format {
         ExportFormat::Csv => Ok(render_csv(&rows, &words.columns).into_bytes()),
@@ -167,15 +167,26 @@ mod tests {
     #[test]
     fn both_formats_render_the_same_rows() {
         let csv = String::from_utf8(
-            render(&close(), ExportFormat::Csv, ReportLanguage::En, false).expect("rendered"),
+            render(
+                &close(),
+                ExportFormat::Csv,
+                ReportLanguage::En,
+                DrawerView::Full,
+            )
+            .expect("rendered"),
         )
         .expect("UTF-8");
         assert!(csv.starts_with("section,item,description,count,amount\r\n"));
         assert!(
             csv.contains("income_by_method,cash,\"Cash: 1 payments, 0 refunds\",1,1234.56\r\n")
         );
-        let xlsx =
-            render(&close(), ExportFormat::Xlsx, ReportLanguage::En, false).expect("rendered");
+        let xlsx = render(
+            &close(),
+            ExportFormat::Xlsx,
+            ReportLanguage::En,
+            DrawerView::Full,
+        )
+        .expect("rendered");
         assert!(xlsx.starts_with(b"PK\x03\x04"));
     }
 

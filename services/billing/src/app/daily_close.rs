@@ -6,7 +6,7 @@ use clinic_common::auth::{Caller, Role};
 use clinic_common::time::day_span;
 
 use super::Billing;
-use crate::domain::{BillingError, ClosedDay, DailyClose, ReportLanguage};
+use crate::domain::{BillingError, ClosedDay, DailyClose, DrawerView, ReportLanguage};
 use crate::export::ExportFormat;
 
 /// A daily close laid out as a file.
@@ -42,13 +42,13 @@ impl Billing {
         now: DateTime<Utc>,
     ) -> Result<ExportedReport, BillingError> {
         let close = self.daily_close(caller, day, now).await?;
-        let blind = caller.role != Role::Manager;
+        let view = DrawerView::for_caller(caller);
         let file_name = format.file_name(&close);
         // Laying out a spreadsheet is CPU work: off the async workers, in this span.
         let span = tracing::Span::current();
         let content = tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
-            crate::export::render(&close, format, language, blind)
+            crate::export::render(&close, format, language, view)
         })
         .await
         .map_err(|error| anyhow::anyhow!("report rendering failed: {error}"))??;

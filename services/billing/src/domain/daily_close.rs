@@ -6,6 +6,7 @@
 //! and whether the day is closed. The same report is exported as
 //! CSV and XLSX, from the one table of rows [`DailyClose::rows`] lays out.
 
+use super::drawer::DrawerView;
 use super::report_words::{ReportLanguage, ReportWords, fill};
 use chrono::{DateTime, NaiveDate, Utc};
 use clinic_common::ids::PatientId;
@@ -330,13 +331,17 @@ impl DailyClose {
 
     /// The report as one table, for CSV and XLSX: each row a section, an item, a description,
     /// a count and an amount. Nets are payments less refunds.
-    pub fn rows(&self, language: ReportLanguage, blind: bool) -> anyhow::Result<Vec<ReportRow>> {
+    pub fn rows(
+        &self,
+        language: ReportLanguage,
+        view: DrawerView,
+    ) -> anyhow::Result<Vec<ReportRow>> {
         let words = language.words();
         let mut rows = Vec::new();
         self.income_rows(&mut rows, words)?;
         self.package_and_correction_rows(&mut rows, words);
         self.total_rows(&mut rows, words);
-        self.account_and_drawer_rows(&mut rows, words, blind);
+        self.account_and_drawer_rows(&mut rows, words, view);
         Ok(rows)
     }
 
@@ -466,7 +471,12 @@ impl DailyClose {
 
     /// The accounts owing at the end of the day, whether the day is closed, and the drawers'
     /// differences.
-    fn account_and_drawer_rows(&self, rows: &mut Vec<ReportRow>, words: &ReportWords, blind: bool) {
+    fn account_and_drawer_rows(
+        &self,
+        rows: &mut Vec<ReportRow>,
+        words: &ReportWords,
+        view: DrawerView,
+    ) {
         for account in &self.outstanding {
             rows.push(ReportRow {
                 section: "outstanding",
@@ -489,7 +499,7 @@ impl DailyClose {
             let (session, state) = (drawer.session_id.to_string(), drawer.state.as_str());
             let counted = decimal(drawer.counted);
             // A blind close stays blind in the file: what was counted, not what was expected.
-            let (description, difference) = if blind {
+            let (description, difference) = if view == DrawerView::Blind {
                 let values = [
                     ("session", session.as_str()),
                     ("state", state),
@@ -690,7 +700,7 @@ mod tests {
     fn rows_carry_every_section_with_net_amounts() {
         let rows = DailyClose::assemble(figures())
             .expect("in range")
-            .rows(ReportLanguage::En, false)
+            .rows(ReportLanguage::En, DrawerView::Full)
             .expect("in range");
         let net_income = rows
             .iter()

@@ -2,6 +2,7 @@
 //! and taken out during the day, and closed from a blind count that is compared with what the
 //! drawer should hold. Denominations come from a table per currency.
 
+use clinic_common::auth::{Caller, Role};
 use std::fmt;
 
 use chrono::{DateTime, Utc};
@@ -606,6 +607,25 @@ pub struct DrawerSession {
     pub totals: DrawerTotals,
     /// Set once counted and closed (pending approval or closed).
     pub closing: Option<DrawerClosing>,
+}
+
+/// How much of a drawer a caller sees. The close is blind: whoever counts the cash (reception)
+/// never sees what the drawer should hold, before the count or after it; a manager sees
+/// everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DrawerView {
+    Full,
+    Blind,
+}
+
+impl DrawerView {
+    pub fn for_caller(caller: &Caller) -> DrawerView {
+        if caller.role == Role::Manager {
+            DrawerView::Full
+        } else {
+            DrawerView::Blind
+        }
+    }
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@ pub use daily_close::{
 pub use drawer::{
     CashCount, CashMovement, CashMovementId, CloseDrawer, CloseRefusal, CountLine, CountLineError,
     Denomination, DenominationKind, DrawerClosing, DrawerSession, DrawerSessionId, DrawerState,
-    DrawerTotals, MovementCategory, MovementDirection, NewCashMovement, OpenDrawer,
+    DrawerTotals, DrawerView, MovementCategory, MovementDirection, NewCashMovement, OpenDrawer,
     OpeningMismatch, TerminalId, decide_close, denominations, optional_reason,
 };
 pub use error::BillingError;

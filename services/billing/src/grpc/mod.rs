@@ -20,12 +20,12 @@ use tonic::{Request, Response, Status};
 
 use crate::app::Billing;
 use crate::config::Settings;
-use crate::domain::{BillingError, Invoice, InvoiceId, NewCorrection};
+use crate::domain::{BillingError, DrawerView, Invoice, InvoiceId, NewCorrection};
 use crate::store::BillingStore;
 
 use convert::{
-    DrawerQuery, DrawerView, Reading, cash_movement_to_proto, charge_to_proto,
-    drawer_session_to_proto, payment_to_proto, price_list_item_to_proto,
+    DrawerQuery, Reading, cash_movement_to_proto, charge_to_proto, drawer_session_to_proto,
+    payment_to_proto, price_list_item_to_proto,
 };
 
 /// Who runs the cash desk.

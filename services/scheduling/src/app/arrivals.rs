@@ -10,8 +10,8 @@ use clinic_common::validation::FieldViolations;
 use super::Scheduling;
 use crate::domain::{
     Appointment, AppointmentStatus, AppointmentTypeId, CheckInCommand, CheckInTarget,
-    ConsultantLoad, FirstVisitRoute, KioskLookup, LockScope, LookupTarget, PatientFacts, Provider,
-    QueueEntry, Routing, SchedulingError, WalkIn, WalkInRequest, findable_at_kiosk,
+    ConsultantLoad, FirstVisitRoute, KioskLookup, KioskMiss, LockScope, LookupTarget, PatientFacts,
+    Provider, QueueEntry, Routing, SchedulingError, WalkIn, WalkInRequest, findable_at_kiosk,
 };
 use crate::spans::{record_appointment_id, record_queue_entry_id};
 use crate::store::CheckedIn;
@@ -46,9 +46,9 @@ impl Scheduling {
         caller: &Caller,
     ) -> Result<KioskFound, SchedulingError> {
         let target = LookupTarget::of_lookup(lookup);
-        self.guard_kiosk(caller, &target).await?;
+        let misses = self.guard_kiosk(caller, &target).await?;
         let Some((appointment, facts)) = self.find_todays(lookup).await? else {
-            self.kiosk_missed(caller, &target).await?;
+            self.kiosk_missed(caller, &target, misses).await?;
             tracing::info!("kiosk lookup found nothing");
             return Err(SchedulingError::KioskNoMatch);
         };
@@ -81,7 +81,7 @@ impl Scheduling {
         caller: &Caller,
     ) -> Result<CheckedIn, SchedulingError> {
         let target = LookupTarget::of_check_in(&command.target);
-        self.guard_kiosk(caller, &target).await?;
+        let misses = self.guard_kiosk(caller, &target).await?;
         let found = match &command.target {
             CheckInTarget::Id(appointment_id) => self
                 .store
@@ -97,7 +97,7 @@ impl Scheduling {
         let appointment = match found {
             Ok(appointment) => appointment,
             Err(error) => {
-                self.kiosk_missed(caller, &target).await?;
+                self.kiosk_missed(caller, &target, misses).await?;
                 return Err(at_kiosk_a_miss(caller, error));
             }
         };
@@ -109,7 +109,7 @@ impl Scheduling {
                 .identity_matches(appointment.patient_id, evidence)
                 .await?;
             if !matches {
-                self.kiosk_missed(caller, &target).await?;
+                self.kiosk_missed(caller, &target, misses).await?;
                 tracing::info!("identity evidence did not match");
                 return Err(at_kiosk_a_miss(
                     caller,
@@ -305,14 +305,14 @@ impl Scheduling {
 
     /// Refuses a lookup at a kiosk that has missed too often lately, or for a patient (a code,
     /// a name, an appointment) missed too often from any kiosk (see `FindTodaysAppointment`).
-    /// Staff are not limited.
+    /// Staff are not limited. Returns the recent misses it read, for [`Self::kiosk_missed`].
     async fn guard_kiosk(
         &self,
         caller: &Caller,
         target: &LookupTarget,
-    ) -> Result<(), SchedulingError> {
+    ) -> Result<Vec<KioskMiss>, SchedulingError> {
         if caller.role != Role::Kiosk {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let now = self.now();
         let guard = self.settings.kiosk.guard();
@@ -321,7 +321,7 @@ impl Scheduling {
             .kiosk_misses_since(guard.counted_since(now))
             .await?;
         match guard.lock_for(&misses, (&caller.subject, target), now) {
-            None => Ok(()),
+            None => Ok(misses),
             Some(lock) => {
                 tracing::warn!(
                     kiosk = %caller.subject,
@@ -337,11 +337,13 @@ impl Scheduling {
     }
 
     /// Counts a kiosk's failed lookup or check-in against it and against its target; when
-    /// that makes a lock, reception's queue watchers hear of it at once.
+    /// that makes a lock (judged from the misses `guard_kiosk` read, and this one), reception's
+    /// queue watchers hear of it at once.
     async fn kiosk_missed(
         &self,
         caller: &Caller,
         target: &LookupTarget,
+        mut misses: Vec<KioskMiss>,
     ) -> Result<(), SchedulingError> {
         if caller.role != Role::Kiosk {
             return Ok(());
@@ -351,10 +353,11 @@ impl Scheduling {
         self.store
             .record_kiosk_miss((&caller.subject, target), now, guard.counted_since(now))
             .await?;
-        let misses = self
-            .store
-            .kiosk_misses_since(guard.counted_since(now))
-            .await?;
+        misses.push(KioskMiss {
+            kiosk: caller.subject.clone(),
+            target: target.clone(),
+            at: now,
+        });
         if guard
             .lock_for(&misses, (&caller.subject, target), now)
             .is_some()

@@ -103,13 +103,15 @@ impl SchedulingGrpc {
                 let today = local_date(now, time_zone);
                 let entries = store.queue(today).await?;
                 let misses = store.kiosk_misses_since(guard.counted_since(now)).await?;
-                let mut snapshot = convert::staff_queue(today, &entries, changed, alert_after, now);
-                snapshot.kiosk_locks = guard
-                    .locks(&misses, now)
-                    .iter()
-                    .map(convert::kiosk_lock_to_proto)
-                    .collect();
-                Ok(snapshot)
+                let locks = guard.locks(&misses, now);
+                Ok(convert::staff_queue(
+                    today,
+                    &entries,
+                    &locks,
+                    changed,
+                    alert_after,
+                    now,
+                ))
             }
         });
         Ok(Response::new(Box::pin(stream)))

@@ -1,7 +1,7 @@
 //! The daily close: the day a report or a close names, the export format, and the report and closed
 //! days on the wire.
 
-use super::drawer::DrawerView;
+use crate::domain::DrawerView;
 use crate::domain::ReportLanguage;
 use crate::export::ExportFormat;
 use chrono::NaiveDate;

@@ -2,7 +2,6 @@
 //! request names, and sessions and movements on the wire.
 
 use clinic_common::Currency;
-use clinic_common::auth::{Caller, Role};
 use clinic_common::ids::RequestId;
 use clinic_common::validation::FieldViolations;
 use clinic_proto::billing::v1 as pb;
@@ -12,8 +11,8 @@ use clinic_proto::{money_from_proto, money_to_proto};
 use super::Reading;
 use crate::domain::{
     CashCount, CashMovement, CloseDrawer, CountLineError, DenominationKind, DrawerSession,
-    DrawerSessionId, DrawerState, MovementCategory, MovementDirection, NewCashMovement, OpenDrawer,
-    TerminalId, denominations, optional_reason,
+    DrawerSessionId, DrawerState, DrawerView, MovementCategory, MovementDirection, NewCashMovement,
+    OpenDrawer, TerminalId, denominations, optional_reason,
 };
 
 /// A count by denomination under `field` (`opening_count` or `closing_count`), each line checked
@@ -266,25 +265,6 @@ pub(super) fn drawer_state_to_proto(state: DrawerState) -> pb::CashDrawerState {
         DrawerState::Open => pb::CashDrawerState::Open,
         DrawerState::PendingApproval => pb::CashDrawerState::PendingApproval,
         DrawerState::Closed => pb::CashDrawerState::Closed,
-    }
-}
-
-/// How much of a drawer a caller sees. The close is blind: whoever counts the cash (reception)
-/// never sees what the drawer should hold, before the count or after it; a manager sees
-/// everything.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DrawerView {
-    Full,
-    Blind,
-}
-
-impl DrawerView {
-    pub fn for_caller(caller: &Caller) -> DrawerView {
-        if caller.role == Role::Manager {
-            DrawerView::Full
-        } else {
-            DrawerView::Blind
-        }
     }
 }
 

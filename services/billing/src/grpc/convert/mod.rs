@@ -36,8 +36,8 @@ pub use daily_close::{
     close_day_request, closed_day_to_proto, daily_close_day, daily_close_to_proto, export_request,
 };
 pub use drawer::{
-    DrawerQuery, DrawerView, cash_movement_to_proto, close_drawer, drawer_query,
-    drawer_session_to_proto, new_cash_movement, open_drawer, session_id,
+    DrawerQuery, cash_movement_to_proto, close_drawer, drawer_query, drawer_session_to_proto,
+    new_cash_movement, open_drawer, session_id,
 };
 pub use invoices::{
     charges_invoice_request, credit_note_invoice_request, global_invoice_request, invoice_request,

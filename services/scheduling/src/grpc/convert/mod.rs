@@ -33,9 +33,7 @@ pub use hours::{
 pub use kiosk::{KioskView, check_in, kiosk_appointment_to_proto, kiosk_lookup};
 pub use planned::{book_planned_visit, plan_to_proto, planned_visit_draft};
 pub use provider::{new_provider, provider_to_proto, provider_update};
-pub use queue::{
-    call_next, kiosk_lock_to_proto, queue_entry_to_proto, staff_queue, waiting_room, walk_in,
-};
+pub use queue::{call_next, queue_entry_to_proto, staff_queue, waiting_room, walk_in};
 pub use reminders::{message_to_proto, reply};
 pub use reports::{report_period, report_to_proto};
 pub use resources::{

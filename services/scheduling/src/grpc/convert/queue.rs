@@ -146,7 +146,7 @@ pub fn waiting_room(
 }
 
 /// A lock on kiosk lookups, as reception is told of it.
-pub fn kiosk_lock_to_proto(lock: &KioskLock) -> pb::KioskLock {
+fn kiosk_lock_to_proto(lock: &KioskLock) -> pb::KioskLock {
     pb::KioskLock {
         kiosk: lock.kiosk.clone(),
         whole_kiosk: lock.scope == LockScope::Kiosk,
@@ -157,6 +157,7 @@ pub fn kiosk_lock_to_proto(lock: &KioskLock) -> pb::KioskLock {
 pub fn staff_queue(
     day: NaiveDate,
     entries: &[QueueEntry],
+    kiosk_locks: &[KioskLock],
     changed: Option<clinic_common::ids::QueueEntryId>,
     alert_after: TimeDelta,
     now: DateTime<Utc>,
@@ -171,6 +172,6 @@ pub fn staff_queue(
             .collect(),
         changed_queue_entry_id: changed.map(|id| id.to_string()).unwrap_or_default(),
         event_time: Some(timestamp_to_proto(now)),
-        kiosk_locks: Vec::new(),
+        kiosk_locks: kiosk_locks.iter().map(kiosk_lock_to_proto).collect(),
     }
 }
