@@ -495,7 +495,7 @@ impl Checkin {
                     self.active = Field::Code;
                 }
                 if matches!(step, Step::ByName) {
-                    self.active = Field::GivenName;
+                    self.active = name_fields(self.lang)[0].0;
                 }
                 if matches!(step, Step::Pay) {
                     self.active = Field::AuthCode;
@@ -830,10 +830,7 @@ impl Checkin {
                 if by_code {
                     action = self.digit_field_ui(ui, Field::Code, T::CodeLabel, 300.0);
                 } else {
-                    for (field, caption) in [
-                        (Field::GivenName, T::GivenName),
-                        (Field::FamilyName, T::FamilyName),
-                    ] {
+                    for (field, caption) in name_fields(lang) {
                         if let Some(a) = self.digit_field_ui(ui, field, caption, 460.0) {
                             action = Some(a);
                         }
@@ -869,6 +866,11 @@ impl Checkin {
                 };
                 if let Some(key) = widgets::keypad(ui, keys.0, keys.1, vec2(72.0, 72.0)) {
                     action = Some(Action::Key(key));
+                }
+                // Under the letters, where there is room: the keypad has no characters.
+                if !by_code && lang == Lang::Zh {
+                    ui.add_space(12.0);
+                    ui.label(RichText::new(T::NameInPinyin.get(lang)).color(widgets::MUTED));
                 }
             });
         });
@@ -1170,6 +1172,18 @@ fn actions_ui(
     let size = vec2(ui.available_width(), ACTIONS_HEIGHT);
     widgets::message_slot(ui, message, size);
     action
+}
+
+/// The name fields in the order the patient's language writes a name: the family name first
+/// in Chinese, the given name first otherwise.
+fn name_fields(lang: Lang) -> [(Field, T); 2] {
+    let given = (Field::GivenName, T::GivenName);
+    let family = (Field::FamilyName, T::FamilyName);
+    if lang == Lang::Zh {
+        [family, given]
+    } else {
+        [given, family]
+    }
 }
 
 /// A field's text: names in the body font, codes and numbers in monospace (so 0 and O differ).

@@ -6,6 +6,7 @@ use clinic_common::auth::Role;
 use clinic_kiosk::KioskApp;
 use clinic_kiosk::config::Mode;
 use clinic_kiosk::i18n::{Lang, T};
+use clinic_kiosk::widgets;
 use clinic_proto::patients::v1 as patients;
 use eframe::egui;
 use egui_kittest::Harness;
@@ -138,22 +139,59 @@ fn a_patient_checks_in_with_the_reminder_code_pays_and_sends_the_first_visit_for
 }
 
 #[test]
-fn a_patient_finds_the_appointment_by_name_in_chinese() {
+fn a_chinese_patient_finds_the_appointment_by_name_in_characters_or_in_pinyin() {
     let clinic = Clinic::start();
-    let _booked = clinic.book();
+    let _booked = clinic.book_patient(("静", "王"), Vec::new());
     let mut kiosk = clinic.harness(Mode::Checkin, Lang::Es);
     kiosk.step();
 
     click(&mut kiosk, "中文");
     click(&mut kiosk, "按姓名查找");
-    // The given name from a keyboard (or an input method), the family name on the keypad.
-    kiosk.event(egui::Event::Text("ana".into()));
+    // The family name comes first, as Chinese writes it, and the keypad starts there.
+    let family = kiosk.get_by_label("姓").rect();
+    let given = kiosk.get_by_label("名").rect();
+    assert!(
+        family.bottom() <= given.top(),
+        "姓 at {family:?}, 名 at {given:?}"
+    );
+    // In characters, from an input method.
+    kiosk.event(egui::Event::Text("王".into()));
     kiosk.step();
-    kiosk.get_by_label("姓").click();
+    kiosk.get_by_label("名").click();
+    kiosk.step();
+    kiosk.event(egui::Event::Text("静".into()));
+    kiosk.step();
+    kiosk.get_by_label("日").click();
     kiosk.step();
     kiosk.step();
-    keypad(&mut kiosk, "PRUEB");
-    click(&mut kiosk, "A");
+    keypad(&mut kiosk, "140319855678");
+    click(&mut kiosk, "查找我的预约");
+    wait_for(&mut kiosk, "这是您吗？");
+    click(&mut kiosk, "不是我");
+
+    // In pinyin, on the on-screen keypad alone.
+    click(&mut kiosk, "中文");
+    click(&mut kiosk, "按姓名查找");
+    assert!(kiosk.query_by_label_contains("拼音").is_some());
+    let window = kiosk.ctx.content_rect();
+    for key in widgets::LATIN_KEYS.iter().filter(|key| **key != " ") {
+        let rect = button_rect(&kiosk, key);
+        assert!(
+            window.contains_rect(rect),
+            "{key} at {rect:?} is off the screen"
+        );
+    }
+    let last_four = button_rect(&kiosk, "手机号码后4位");
+    let back = button_rect(&kiosk, "返回");
+    assert!(
+        last_four.bottom() <= back.top(),
+        "{last_four:?} runs under {back:?}"
+    );
+    keypad(&mut kiosk, "WANG");
+    kiosk.get_by_label("名").click();
+    kiosk.step();
+    kiosk.step();
+    keypad(&mut kiosk, "JING");
     kiosk.get_by_label("日").click();
     kiosk.step();
     kiosk.step();

@@ -3,7 +3,8 @@
 //! blind count, and read the daily close.
 
 use clinic_kiosk::config::Mode;
-use clinic_kiosk::i18n::Lang;
+use clinic_kiosk::i18n::{Lang, T};
+use eframe::egui;
 use egui_kittest::kittest::Queryable;
 
 use crate::{Clinic, click, type_into, wait_for};
@@ -280,4 +281,53 @@ fn reception_is_told_when_a_patients_kiosk_lookups_are_held_back() {
             .query_by_label_contains("help them at the desk")
             .is_some()
     );
+}
+
+#[test]
+fn reception_finds_a_chinese_name_as_one_word_and_is_told_beside_the_search_what_is_too_short() {
+    let clinic = Clinic::start();
+    let _booked = clinic.book_patient(("娜娜", "欧阳"), Vec::new());
+    for lang in Lang::ALL {
+        let mut counter = clinic.harness(Mode::Counter, lang);
+        counter.step();
+        click(&mut counter, T::Patients.get(lang));
+        let search = |counter: &mut egui_kittest::Harness<'_, _>, query: &str| {
+            let field = counter
+                .get_by_role_and_label(egui::accesskit::Role::TextInput, T::Patients.get(lang));
+            field.set_text_value_accesskit(query);
+            counter.step();
+            click(counter, T::SearchButton.get(lang));
+        };
+
+        // One letter, of any alphabet, is too little: said at the end of the search's row.
+        for one_letter in ["a", "а"] {
+            search(&mut counter, one_letter);
+            let too_short = T::SearchTooShort.get(lang);
+            wait_for(&mut counter, too_short);
+            let refusal = counter.get_by_label(too_short).rect();
+            let field = counter
+                .get_by_role_and_label(egui::accesskit::Role::TextInput, T::Patients.get(lang))
+                .rect();
+            let window = counter.ctx.content_rect();
+            assert!(
+                window.contains_rect(refusal),
+                "{lang:?}: {refusal:?} is off the screen"
+            );
+            assert!(
+                refusal.left() > field.right()
+                    && refusal.top() < field.bottom()
+                    && refusal.bottom() > field.top(),
+                "{lang:?}: the refusal at {refusal:?} is not beside the search at {field:?}"
+            );
+        }
+
+        // A Chinese name typed as it is written, family name first, in one word.
+        search(&mut counter, "欧阳娜娜");
+        wait_for(&mut counter, "欧阳娜娜 · 1985-03-14");
+        assert!(
+            counter
+                .query_by_label(T::SearchTooShort.get(lang))
+                .is_none()
+        );
+    }
 }

@@ -293,6 +293,12 @@ impl Clinic {
 
     /// [`Clinic::book`], the appointment holding `resource_ids` (chairs, rooms, equipment).
     pub fn book_holding(&self, resource_ids: Vec<String>) -> Booked {
+        self.book_patient(("Ana", "Prueba"), resource_ids)
+    }
+
+    /// [`Clinic::book`] for a patient of another name (the same birth date, 1985-03-14, and
+    /// phone ending 5678).
+    pub fn book_patient(&self, (given, family): (&str, &str), resource_ids: Vec<String>) -> Booked {
         let mut registry = self.patients(Role::Reception);
         let mut scheduling = self.scheduling(Role::Manager);
         let mut billing = self.billing(Role::Manager);
@@ -300,8 +306,8 @@ impl Clinic {
             let patient = registry
                 .create_patient(patients::CreatePatientRequest {
                     patient: Some(patients::Patient {
-                        given_name: "Ana".into(),
-                        family_name: "Prueba".into(),
+                        given_name: given.into(),
+                        family_name: family.into(),
                         date_of_birth: Some(Date {
                             year: 1985,
                             month: 3,

@@ -3,6 +3,7 @@
 //! the serving and storage scaffolding live here.
 //!
 //! - [`money`]: exact money in integer minor units, with one rounding rule.
+//! - [`names`]: people's names folded for comparison, and Chinese names in pinyin.
 //! - [`ids`]: typed record identifiers and idempotency keys.
 //! - [`idempotency`]: the one protocol by which a retried write returns its first result.
 //! - [`clock`] and [`time`]: where "now" comes from, and clinic-local days.
@@ -24,6 +25,7 @@ pub mod idempotency;
 pub mod ids;
 pub mod metrics;
 pub mod money;
+pub mod names;
 pub mod rpc;
 pub mod server;
 pub mod settings;

@@ -30,6 +30,7 @@ impl App {
         let database = Database::connect(&settings.database_url).await?;
         let store = PatientStore::new(database.clone());
         store.migrate().await?;
+        store.refresh_search_text().await?;
         let key = TokenKey::from_secret(&settings.auth.signing_key)?;
         let listen = settings.listen;
         let grpc = PatientsGrpc::new(store, clock.clone(), Arc::new(settings));

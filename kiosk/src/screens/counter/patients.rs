@@ -20,6 +20,8 @@ pub(super) struct PatientsPanel {
     pub(super) searching: Option<Pending<Vec<patients::Patient>>>,
     results: Vec<patients::Patient>,
     searched: bool,
+    /// The registry's refusal of the query, shown at the end of the search's row.
+    refusal: Option<String>,
     pub(super) register: RegisterForm,
     /// Booking for the patient whose account is open: a new form with each account.
     pub(super) booking: BookingForm,
@@ -31,9 +33,17 @@ impl PatientsPanel {
         let result = self.searching.as_mut().and_then(Pending::take)?;
         self.searching = None;
         self.searched = true;
+        self.refusal = None;
         match result {
             Ok(found) => {
                 self.results = found;
+                None
+            }
+            // Too short (one letter) or too long: the rule is the registry's.
+            Err(error) if error.names_field("query") => {
+                self.results.clear();
+                self.searched = false;
+                self.refusal = Some(T::SearchTooShort.get(lang).into());
                 None
             }
             Err(error) => Some(Action::Tell(Err(error.staff_message(lang)))),
@@ -107,6 +117,10 @@ impl PatientsPanel {
             }
             ui.separator();
             ui.toggle_value(&mut self.register.open, T::NewPatient.get(lang));
+            // Last in the row, so that it moves nothing when it shows.
+            if let Some(refusal) = &self.refusal {
+                ui.colored_label(widgets::DANGER, refusal);
+            }
         });
         action
     }

@@ -16,7 +16,7 @@ pub use intake::{
     EmergencyContact, IntakeAnswers, IntakeForm, LastDentalVisit, MedicalCondition, NewIntakeForm,
     RawIntake,
 };
-pub use search::{SearchTerms, search_text};
+pub use search::{SEARCH_TEXT_VERSION, SearchTerms, search_text};
 
 /// The languages messages and documents are available in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,12 +174,14 @@ impl PatientDetails {
 
     /// The text that search matches against.
     pub fn search_text(&self) -> String {
-        search_text(&[
+        search_text(
             self.given_name.as_str(),
             self.family_name.as_str(),
-            self.phone.as_str(),
-            self.email.as_ref().map_or("", Email::as_str),
-        ])
+            &[
+                self.phone.as_str(),
+                self.email.as_ref().map_or("", Email::as_str),
+            ],
+        )
     }
 
     /// A digest of the details, to recognise a retried registration.

@@ -33,6 +33,9 @@ macro_rules! patient_columns {
     };
 }
 
+// After the column list, which it uses.
+mod search;
+
 const SELECT_PATIENT: &str = concat!(
     "SELECT ",
     patient_columns!(),

@@ -30,6 +30,24 @@ pub struct TestRegistry {
 
 impl TestRegistry {
     pub async fn start(database: TestDatabase) -> TestRegistry {
+        Self::start_with(database, |_| async {}).await
+    }
+
+    /// Stops the registry, lets `meanwhile` change its database as an older version would have
+    /// left it, and starts it again.
+    pub async fn restart<F>(self, meanwhile: impl FnOnce(String) -> F) -> TestRegistry
+    where
+        F: std::future::Future<Output = ()>,
+    {
+        self.service.stop().await;
+        Self::start_with(self._database, meanwhile).await
+    }
+
+    async fn start_with<F>(database: TestDatabase, before: impl FnOnce(String) -> F) -> TestRegistry
+    where
+        F: std::future::Future<Output = ()>,
+    {
+        before(database.url().to_owned()).await;
         let settings = Settings {
             listen: any_local_port(),
             database_url: database.url().to_owned(),

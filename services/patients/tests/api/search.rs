@@ -13,6 +13,9 @@ backend_tests!(
     search_pages_through_results,
     a_query_with_a_control_character_is_refused_naming_the_query,
     a_query_longer_than_the_contract_allows_is_refused,
+    a_chinese_name_is_found_whole_or_in_pinyin,
+    one_letter_is_too_little_in_every_script,
+    search_text_of_an_older_version_is_rebuilt_when_the_registry_starts,
 );
 
 async fn register(client: &mut crate::Client, given: &str, family: &str, phone: &str) {
@@ -138,4 +141,80 @@ async fn a_query_longer_than_the_contract_allows_is_refused(database: TestDataba
     assert_eq!(pasted.code(), Code::InvalidArgument, "{pasted:?}");
     assert_eq!(violated_fields(&pasted), ["query"]);
     assert!(longest.into_inner().patients.is_empty());
+}
+
+async fn a_chinese_name_is_found_whole_or_in_pinyin(database: TestDatabase) {
+    let registry = TestRegistry::start(database).await;
+    let mut reception = registry.client(Role::Reception).await;
+    register(&mut reception, "娜娜", "欧阳", "+8613800138001").await;
+    register(&mut reception, "静", "王", "+8613800138002").await;
+    register(&mut reception, "Jing", "Wang", "+8613800138003").await;
+
+    // Typed as it is written, family name first, as one word.
+    assert_eq!(names(&mut reception, "欧阳娜娜").await, ["娜娜 欧阳"]);
+    assert_eq!(names(&mut reception, "王静").await, ["静 王"]);
+    // In pinyin, in parts or whole.
+    assert_eq!(names(&mut reception, "ouyang nana").await, ["娜娜 欧阳"]);
+    assert_eq!(names(&mut reception, "Ou-Yang").await, ["娜娜 欧阳"]);
+    assert_eq!(
+        names(&mut reception, "wang jing").await,
+        ["Jing Wang", "静 王"]
+    );
+}
+
+async fn one_letter_is_too_little_in_every_script(database: TestDatabase) {
+    let registry = TestRegistry::start(database).await;
+    let mut reception = registry.client(Role::Reception).await;
+    register(&mut reception, "Анна", "Андреева", "+79161234567").await;
+    register(&mut reception, "伟", "张", "+8613800138000").await;
+
+    for one_letter in ["a", "а", "A", "А", "7"] {
+        let status = reception
+            .search_patients(pb::SearchPatientsRequest {
+                query: one_letter.into(),
+                page: None,
+            })
+            .await
+            .expect_err("one letter is refused");
+        assert_eq!(
+            status.code(),
+            Code::InvalidArgument,
+            "{one_letter}: {status:?}"
+        );
+        assert_eq!(violated_fields(&status), ["query"]);
+    }
+    // A Chinese character is a whole syllable, often a whole family name.
+    assert_eq!(names(&mut reception, "张").await, ["伟 张"]);
+    assert_eq!(names(&mut reception, "ан").await, ["Анна Андреева"]);
+}
+
+async fn search_text_of_an_older_version_is_rebuilt_when_the_registry_starts(
+    database: TestDatabase,
+) {
+    let registry = TestRegistry::start(database).await;
+    let mut reception = registry.client(Role::Reception).await;
+    register(&mut reception, "娜娜", "欧阳", "+8613800138001").await;
+
+    // The text as the first version built it: each field folded, no whole name, no pinyin.
+    let registry = registry
+        .restart(|url| async move {
+            let db = clinic_common::db::Database::connect(&url)
+                .await
+                .expect("the database opens");
+            for statement in [
+                "UPDATE patients SET search_text = '娜娜 欧阳 +8613800138001 8613800138001'",
+                "UPDATE search_text_version SET version = 1",
+            ] {
+                clinic_common::with_db!(&db, |pool| {
+                    sqlx::query(statement).execute(pool).await.map(|_| ())
+                })
+                .expect("the database is changed");
+            }
+            db.close().await;
+        })
+        .await;
+    let mut reception = registry.client(Role::Reception).await;
+
+    assert_eq!(names(&mut reception, "ouyang").await, ["娜娜 欧阳"]);
+    assert_eq!(names(&mut reception, "欧阳娜娜").await, ["娜娜 欧阳"]);
 }

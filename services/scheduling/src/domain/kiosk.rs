@@ -10,14 +10,12 @@
 use std::fmt;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use unicode_normalization::UnicodeNormalization;
-use unicode_normalization::char::is_combining_mark;
-
 use clinic_common::ids::AppointmentId;
+use clinic_common::names;
 
 use super::{Appointment, AppointmentStatus, ConfirmationCode, IdentityEvidence};
 
-/// A name as typed at the kiosk, folded for comparison (see [`fold_name`]).
+/// A name as typed at the kiosk, folded for comparison (see [`names::fold`]).
 #[derive(Clone, PartialEq, Eq)]
 pub struct NameKey(String);
 
@@ -25,15 +23,16 @@ impl NameKey {
     /// 1 to 100 characters, with at least one letter.
     pub fn parse(text: &str) -> Result<Self, String> {
         let text = clinic_common::validation::required_text(text, 100)?;
-        let folded = fold_name(&text);
+        let folded = names::fold(&text);
         if !folded.chars().any(char::is_alphabetic) {
             return Err("must contain a letter".into());
         }
         Ok(NameKey(folded))
     }
 
+    /// Whether this is `name` as registered, or, for a name in Chinese characters, its pinyin.
     fn matches(&self, name: &str) -> bool {
-        self.0 == fold_name(name)
+        self.0 == names::fold(name) || names::spelled_in_pinyin(&self.0, name)
     }
 }
 
@@ -42,22 +41,6 @@ impl fmt::Debug for NameKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("NameKey(..)")
     }
-}
-
-/// A name folded so that what a patient types matches what reception registered: lower case,
-/// accents and other combining marks dropped (so "García" is "garcia" and "Ёлкин" is "елкин"),
-/// apostrophes and dots dropped ("O'Brien" is "obrien"), hyphens read as spaces, and runs of
-/// spaces as one. Letters of other scripts are kept as they are.
-pub fn fold_name(text: &str) -> String {
-    let mut folded = String::with_capacity(text.len());
-    for c in text.nfd().filter(|c| !is_combining_mark(*c)) {
-        match c {
-            '\'' | '\u{2019}' | '`' | '.' => {}
-            '-' | '\u{2010}' | '\u{2011}' => folded.push(' '),
-            c => folded.extend(c.to_lowercase()),
-        }
-    }
-    folded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The last four digits of a phone number, as typed: exactly four digits.
@@ -408,9 +391,36 @@ mod tests {
     fn names_match_regardless_of_accents_case_spacing_and_hyphens() {
         assert!(by_name("garcia nunez", "MARIA  JOSE", born(), "5678").matches(&maria()));
         assert!(by_name(" García-Núñez ", "María José", born(), "5678").matches(&maria()));
-        assert_eq!(fold_name("O'Brien"), "obrien");
-        assert_eq!(fold_name("Ёлкин"), fold_name("елкин"));
-        assert_eq!(fold_name("张 伟"), "张 伟");
+        assert!(
+            by_name("O'Brien", "Sean", born(), "5678").matches(&PatientFacts {
+                given_name: "Seán".into(),
+                family_name: "OBrien".into(),
+                ..maria()
+            })
+        );
+    }
+
+    #[test]
+    fn a_name_in_chinese_characters_matches_as_written_or_in_pinyin() {
+        let wang = PatientFacts {
+            given_name: "静".into(),
+            family_name: "王".into(),
+            ..maria()
+        };
+        assert!(by_name("王", "静", born(), "5678").matches(&wang));
+        assert!(by_name("Wang", "Jing", born(), "5678").matches(&wang));
+        assert!(by_name("WANG", "jing", born(), "5678").matches(&wang));
+        // The pinyin must be the name's, in its place, with the rest of the evidence.
+        assert!(!by_name("Jing", "Wang", born(), "5678").matches(&wang));
+        assert!(!by_name("Wang", "Jin", born(), "5678").matches(&wang));
+        assert!(!by_name("Wang", "Jing", born(), "1234").matches(&wang));
+        let ouyang = PatientFacts {
+            given_name: "娜娜".into(),
+            family_name: "欧阳".into(),
+            ..maria()
+        };
+        assert!(by_name("Ou Yang", "Na Na", born(), "5678").matches(&ouyang));
+        assert!(by_name("ouyang", "nana", born(), "5678").matches(&ouyang));
     }
 
     #[test]

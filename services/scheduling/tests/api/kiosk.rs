@@ -17,6 +17,7 @@ use crate::{TestClinic, maria_born};
 backend_tests!(
     a_kiosk_finds_todays_appointment_by_code_and_date_of_birth,
     a_kiosk_finds_todays_appointment_by_name_regardless_of_accents_and_case,
+    a_name_in_chinese_characters_is_found_as_written_or_in_pinyin,
     every_miss_answers_the_same_not_found,
     a_kiosk_that_misses_too_often_waits_while_staff_and_other_kiosks_do_not,
     a_patient_seen_before_is_not_on_a_first_visit,
@@ -104,6 +105,42 @@ async fn a_kiosk_finds_todays_appointment_by_name_regardless_of_accents_and_case
 
     assert_eq!(found.appointment_id, booked.appointment_id);
     assert_eq!(found.patient_given_name, "María José");
+}
+
+async fn a_name_in_chinese_characters_is_found_as_written_or_in_pinyin(database: TestDatabase) {
+    let clinic = TestClinic::start(database).await;
+    let wang = clinic.register("静", "王", "+86 138 0013 8000").await;
+    let ouyang = clinic.register("娜娜", "欧阳", "+86 138 0013 9000").await;
+    let ana = clinic.provider("Dra. Ana Ruiz").await;
+    let wang_booked = clinic.book(&wang, &ana, (22, "09:00"), 30).await;
+    let ouyang_booked = clinic.book(&ouyang, &ana, (22, "10:00"), 30).await;
+    let mut kiosk = clinic.client(Role::Kiosk).await;
+
+    for (family, given, last_four, booked) in [
+        ("王", "静", "8000", &wang_booked),
+        ("Wang", "Jing", "8000", &wang_booked),
+        ("欧阳", "娜娜", "9000", &ouyang_booked),
+        ("Ou Yang", "Na Na", "9000", &ouyang_booked),
+        ("OUYANG", "nana", "9000", &ouyang_booked),
+    ] {
+        let found = kiosk
+            .find_todays_appointment(by_name(family, given, maria_born(), last_four))
+            .await
+            .unwrap_or_else(|status| panic!("{family} {given}: {status:?}"))
+            .into_inner();
+        assert_eq!(
+            found.appointment_id, booked.appointment_id,
+            "{family} {given}"
+        );
+    }
+    // Pinyin stands for the name in its own field, with the rest of the evidence.
+    for (family, given, last_four) in [("Jing", "Wang", "8000"), ("Wang", "Jing", "9000")] {
+        let status = kiosk
+            .find_todays_appointment(by_name(family, given, maria_born(), last_four))
+            .await
+            .expect_err("a miss");
+        assert_eq!(status.code(), Code::NotFound, "{family} {given}");
+    }
 }
 
 async fn every_miss_answers_the_same_not_found(database: TestDatabase) {
