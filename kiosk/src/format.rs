@@ -1,9 +1,24 @@
 //! Formatting and parsing for the screens, as plain functions: money in the clinic's currency,
 //! clinic-local times, dates typed on a keypad. Unit-tested here rather than through the UI.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 use chrono_tz::Tz;
 use clinic_common::money::{Currency, Money};
+
+/// The day of the week of `day`, in `lang`.
+pub fn weekday(day: NaiveDate, lang: crate::i18n::Lang) -> &'static str {
+    use crate::i18n::T;
+    let text = match day.weekday() {
+        Weekday::Mon => T::Monday,
+        Weekday::Tue => T::Tuesday,
+        Weekday::Wed => T::Wednesday,
+        Weekday::Thu => T::Thursday,
+        Weekday::Fri => T::Friday,
+        Weekday::Sat => T::Saturday,
+        Weekday::Sun => T::Sunday,
+    };
+    text.get(lang)
+}
 
 /// `$1,250.50` for a currency with a dollar-like sign (MXN, USD), `1,250.50 EUR` otherwise;
 /// negative amounts as `-$80.00`.

@@ -125,6 +125,7 @@ fn a_patient_checks_in_with_the_reminder_code_pays_and_sends_the_first_visit_for
 
     // Reception sees the answers before the patient is seen.
     let mut counter = clinic.harness(Mode::Counter, Lang::En);
+    crate::schedule_as_list(&mut counter);
     wait_for(&mut counter, "Ana Prueba");
     click(&mut counter, "Account");
     wait_for(&mut counter, "Medicines you take now Losartán");

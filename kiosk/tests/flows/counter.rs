@@ -5,7 +5,7 @@
 use clinic_kiosk::config::Mode;
 use clinic_kiosk::i18n::{Lang, T};
 use eframe::egui;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 
 use crate::{Clinic, click, type_into, wait_for};
 
@@ -14,6 +14,7 @@ fn reception_checks_in_charges_takes_cash_prints_and_closes_the_drawer() {
     let clinic = Clinic::start();
     let _booked = clinic.book();
     let mut counter = clinic.harness(Mode::Counter, Lang::En);
+    crate::schedule_as_list(&mut counter);
 
     // Open the drawer: two $500 notes.
     wait_for(&mut counter, "Ana Prueba");
@@ -109,6 +110,7 @@ fn a_payment_is_split_between_cash_and_card() {
         }))
         .expect("drawer open");
     let mut counter = clinic.harness(Mode::Counter, Lang::En);
+    crate::schedule_as_list(&mut counter);
     wait_for(&mut counter, "Ana Prueba");
     click(&mut counter, "Account");
     wait_for(&mut counter, "$500.00");
@@ -193,6 +195,7 @@ fn reception_registers_a_patient_books_a_free_time_and_manages_the_day() {
             .expect("a kind of visit");
     });
     let mut counter = clinic.harness(Mode::Counter, Lang::En);
+    crate::schedule_as_list(&mut counter);
 
     // The booked patient confirms by phone, then calls back to cancel.
     wait_for(&mut counter, "Ana Prueba");
@@ -246,6 +249,7 @@ fn reception_is_told_when_a_patients_kiosk_lookups_are_held_back() {
     let clinic = Clinic::start();
     let booked = clinic.book();
     let mut counter = clinic.harness(Mode::Counter, Lang::En);
+    crate::schedule_as_list(&mut counter);
     wait_for(&mut counter, "Ana Prueba");
     assert!(
         counter
@@ -330,4 +334,110 @@ fn reception_finds_a_chinese_name_as_one_word_and_is_told_beside_the_search_what
                 .is_none()
         );
     }
+}
+
+/// The book's block for the appointment whose label contains `name`.
+fn block(counter: &egui_kittest::Harness<'_, clinic_kiosk::KioskApp>, name: &str) -> egui::Rect {
+    counter
+        .query_all_by_label_contains(name)
+        .find(|node| node.accesskit_node().role() == egui::accesskit::Role::Button)
+        .unwrap_or_else(|| panic!("no block for {name}"))
+        .rect()
+}
+
+#[test]
+fn reception_moves_a_visit_to_another_provider_on_the_book_and_confirms_it_from_its_menu() {
+    use clinic_common::auth::Role;
+    use clinic_proto::scheduling::v1 as scheduling;
+
+    let clinic = Clinic::start();
+    let booked = clinic.book();
+    let mut manager = clinic.scheduling(Role::Manager);
+    clinic.runtime.block_on(async {
+        manager
+            .create_provider(scheduling::CreateProviderRequest {
+                provider: Some(scheduling::Provider {
+                    display_name: "Dr. Wei Zhang".into(),
+                    kind: scheduling::ProviderKind::Dentist as i32,
+                    ..Default::default()
+                }),
+                request_id: "flow-second-dentist".into(),
+            })
+            .await
+            .expect("provider");
+    });
+    let mut counter = clinic.harness(Mode::Counter, Lang::En);
+
+    // The book opens on today, one column a provider, at the time it is now.
+    crate::wait_until(&mut counter, "Ana Prueba's block", |counter| {
+        counter
+            .query_all_by_label_contains("Ana Prueba")
+            .any(|node| node.accesskit_node().role() == egui::accesskit::Role::Button)
+    });
+    let ana = counter.get_by_label("Dra. Ana Ruiz").rect();
+    let wei = counter.get_by_label("Dr. Wei Zhang").rect();
+    let before = block(&counter, "Ana Prueba");
+    // A column's heading starts where the column does.
+    let under =
+        |block: egui::Rect, heading: egui::Rect| (block.left() - heading.left()).abs() < 8.0;
+    assert!(
+        under(before, ana),
+        "the block at {before:?} is not under Dra. Ana Ruiz at {ana:?}"
+    );
+
+    // Dragged to Dr. Zhang's column at the same time.
+    let from = before.center();
+    let to = egui::pos2(wei.left() + 40.0, from.y);
+    counter.hover_at(from);
+    counter.step();
+    counter.drag_at(from);
+    counter.step();
+    for step in 1..=5 {
+        counter.hover_at(from + (to - from) * (step as f32 / 5.0));
+        counter.step();
+    }
+    counter.drop_at(to);
+    counter.step();
+    wait_for(&mut counter, "Appointment moved to");
+    crate::wait_until(&mut counter, "the block under Dr. Zhang", |counter| {
+        counter
+            .query_all_by_label_contains("Ana Prueba")
+            .filter(|node| node.accesskit_node().role() == egui::accesskit::Role::Button)
+            .any(|node| under(node.rect(), wei))
+    });
+    let moved = clinic.runtime.block_on(async {
+        let mut reception = clinic.scheduling(Role::Reception);
+        reception
+            .get_appointment(scheduling::GetAppointmentRequest {
+                appointment_id: booked.appointment_id.clone(),
+            })
+            .await
+            .expect("the old appointment")
+            .into_inner()
+    });
+    assert_eq!(moved.status(), scheduling::AppointmentStatus::Rescheduled);
+
+    // Its menu confirms it.
+    counter
+        .query_all_by_label_contains("Ana Prueba")
+        .find(|node| node.accesskit_node().role() == egui::accesskit::Role::Button)
+        .expect("the block")
+        .click_secondary();
+    counter.step();
+    counter.step();
+    click(&mut counter, "Confirm");
+    crate::wait_until(&mut counter, "the confirmed mark", |counter| {
+        counter.query_by_label_contains("Ana Prueba ✔").is_some()
+    });
+
+    // Page Down turns to tomorrow, which is empty; Home comes back.
+    counter.key_press(egui::Key::PageDown);
+    counter.step();
+    crate::wait_until(&mut counter, "tomorrow", |counter| {
+        counter.query_by_label_contains("Ana Prueba").is_none()
+            && counter.query_by_label(T::Today.get(Lang::En)).is_some()
+    });
+    counter.key_press(egui::Key::Home);
+    counter.step();
+    wait_for(&mut counter, "Ana Prueba ✔");
 }

@@ -536,6 +536,21 @@ pub fn click(harness: &mut Harness<'_, KioskApp>, label: &str) {
     harness.step();
 }
 
+/// Shows the counter's schedule as a list, one row an appointment with its next steps as
+/// buttons (the counter opens on the appointment book).
+pub fn schedule_as_list(harness: &mut Harness<'_, KioskApp>) {
+    harness.step();
+    let list = clinic_kiosk::i18n::T::AsList;
+    let label = clinic_kiosk::i18n::Lang::ALL
+        .into_iter()
+        .map(|lang| list.get(lang))
+        .find(|label| harness.query_by_label(label).is_some())
+        .expect("the schedule's views");
+    harness.get_by_label(label).click();
+    harness.step();
+    harness.step();
+}
+
 /// Types into the text field a caption labels.
 pub fn type_into(harness: &mut Harness<'_, KioskApp>, label: &str, text: &str) {
     let field = harness.get_by_label(label);

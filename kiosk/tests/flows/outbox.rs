@@ -14,6 +14,7 @@ fn an_approved_card_payment_survives_billing_being_down_and_is_recorded_once() {
     let booked = clinic.book();
     clinic.charge(&booked.patient_id);
     let mut counter = clinic.harness(Mode::Counter, Lang::En);
+    crate::schedule_as_list(&mut counter);
     wait_for(&mut counter, "Ana Prueba");
     click(&mut counter, "Account");
     wait_for(&mut counter, "$500.00");

@@ -17,7 +17,8 @@ use super::payment::{self, Payer, PaymentRequest};
 use super::schedule::Step;
 use super::{Counter, Tab};
 use crate::backend::answer;
-use crate::i18n::T;
+use crate::format;
+use crate::i18n::{T, fill};
 use crate::printing;
 
 /// A panel's intent, handed to [`Counter::act`].
@@ -38,6 +39,19 @@ pub(super) enum Action {
         reason: String,
     },
     CallNext,
+    /// Moves an appointment to another time, or another provider (from the book).
+    Move {
+        appointment_id: String,
+        start: chrono::DateTime<chrono::Utc>,
+        provider_id: String,
+    },
+    /// Books the open account's patient at a time clicked on the book, for the kind of visit
+    /// chosen in their booking form.
+    BookAt {
+        slot: scheduling::FreeSlot,
+        resource_ids: Vec<String>,
+        patient_name: String,
+    },
 
     /// Opens a patient's account, from today's appointment (or none).
     OpenAccount {
@@ -88,8 +102,19 @@ impl Counter {
                 patient,
                 appointment_id,
             } => self.open_account(ctx, *patient, appointment_id),
+            Action::Move {
+                appointment_id,
+                start,
+                provider_id,
+            } => self.move_appointment(ctx, appointment_id, start, provider_id),
+            Action::BookAt {
+                slot,
+                resource_ids,
+                patient_name,
+            } => self.book_at(ctx, slot, resource_ids, patient_name),
             Action::OpenPatient(patient) => {
-                let appointment_id = self.schedule.todays_appointment(&patient.patient_id);
+                let today = local_date(self.clock.now(), self.clinic.time_zone);
+                let appointment_id = self.schedule.todays_appointment(&patient.patient_id, today);
                 self.open_account(ctx, *patient, appointment_id);
             }
             Action::Search(query) => self.search(ctx, query),
@@ -127,7 +152,9 @@ impl Counter {
     fn load_schedule(&mut self, ctx: &egui::Context) {
         let known = self.schedule.known();
         let backend = self.backend.clone();
-        let day = local_date(self.clock.now(), self.clinic.time_zone);
+        let day = self
+            .schedule
+            .day_shown(local_date(self.clock.now(), self.clinic.time_zone));
         self.schedule.loading = Some(
             self.backend
                 .call(ctx, calls::load_schedule(backend, day, known)),
@@ -165,6 +192,81 @@ impl Counter {
         let done = T::StatusCancelled.get(self.lang);
         self.schedule.acting = Some(self.backend.call(ctx, async move {
             answer(scheduling.cancel_appointment(request).await).map(|_| done.to_owned())
+        }));
+    }
+
+    fn move_appointment(
+        &mut self,
+        ctx: &egui::Context,
+        appointment_id: String,
+        start: chrono::DateTime<chrono::Utc>,
+        provider_id: String,
+    ) {
+        self.schedule.calling_next = false;
+        let mut request = scheduling::RescheduleAppointmentRequest {
+            appointment_id,
+            start_time: Some(clinic_proto::timestamp_to_proto(start)),
+            end_time: None,
+            provider_id,
+            request_id: String::new(),
+        };
+        request.request_id = self.schedule.move_key.for_request(format!("{request:?}"));
+        let done = fill(
+            T::MovedTo.get(self.lang),
+            &[(
+                "time",
+                &format!(
+                    "{} {}",
+                    start
+                        .with_timezone(&self.clinic.time_zone)
+                        .format("%Y-%m-%d"),
+                    format::local_time(start, self.clinic.time_zone)
+                ),
+            )],
+        );
+        let mut scheduling = self.backend.scheduling.clone();
+        self.schedule.acting = Some(self.backend.call(ctx, async move {
+            answer(scheduling.reschedule_appointment(request).await).map(|_| done)
+        }));
+    }
+
+    fn book_at(
+        &mut self,
+        ctx: &egui::Context,
+        slot: scheduling::FreeSlot,
+        resource_ids: Vec<String>,
+        patient_name: String,
+    ) {
+        let Some(account) = &self.account else {
+            return;
+        };
+        self.schedule.calling_next = false;
+        let appointment = scheduling::Appointment {
+            patient_id: account.patient.patient_id.clone(),
+            provider_id: slot.provider_id,
+            appointment_type_id: self.patients.booking.type_id.clone(),
+            start_time: slot.start_time,
+            end_time: slot.end_time,
+            resource_ids,
+            ..Default::default()
+        };
+        let request = scheduling::CreateAppointmentRequest {
+            request_id: self
+                .schedule
+                .book_key
+                .for_request(format!("{appointment:?}")),
+            appointment: Some(appointment),
+        };
+        let time = clinic_proto::timestamp_from_proto(slot.start_time.as_ref())
+            .map(|start| format::local_time(start, self.clinic.time_zone))
+            .unwrap_or_default();
+        let done = fill(
+            T::BookedAt.get(self.lang),
+            &[("name", &patient_name), ("time", &time)],
+        );
+        let mut scheduling = self.backend.scheduling.clone();
+        self.schedule.acting = Some(self.backend.call(ctx, async move {
+            answer(scheduling.create_appointment(request).await).map(|_| done)
         }));
     }
 

@@ -32,6 +32,22 @@ pub(super) struct BookingLists {
 }
 
 impl BookingLists {
+    /// The kind of visit's length in minutes, if it is on the list.
+    pub(super) fn duration_minutes(&self, type_id: &str) -> Option<i64> {
+        self.types
+            .iter()
+            .find(|kind| kind.appointment_type_id == type_id)
+            .map(|kind| i64::from(kind.duration_minutes))
+    }
+
+    /// The kind of visit's name, if it is on the list.
+    pub(super) fn kind_name(&self, type_id: &str) -> Option<&str> {
+        self.types
+            .iter()
+            .find(|kind| kind.appointment_type_id == type_id)
+            .map(|kind| kind.display_name.as_str())
+    }
+
     pub(super) async fn load(backend: Backend) -> Result<BookingLists, CallError> {
         let mut scheduling = backend.scheduling.clone();
         let page = || {

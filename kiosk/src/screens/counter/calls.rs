@@ -32,14 +32,15 @@ pub(super) fn watch_queue(backend: &Backend, ctx: &egui::Context) -> QueueEvents
     })
 }
 
-/// Loads today's appointments and the patients and providers they name, asking only for the
-/// ones not already `known`.
+/// Loads a day's appointments and the patients they name, with what the book draws them on
+/// (providers and their hours, chairs and rooms, kinds of visit), asking only for what is not
+/// already `known` (the providers again when one is new).
 pub(super) async fn load_schedule(
     backend: Backend,
     day: NaiveDate,
     known: Known,
 ) -> Result<Schedule, CallError> {
-    let (mut patients_known, mut providers) = known;
+    let mut known = known;
     let mut scheduling = backend.scheduling.clone();
     let mut appointments = Vec::new();
     let mut page_token = String::new();
@@ -64,24 +65,55 @@ pub(super) async fn load_schedule(
         page_token = page.next_page_token;
     }
     appointments.sort_by_key(|a| a.start_time.as_ref().map(|t| (t.seconds, t.nanos)));
-    if appointments
-        .iter()
-        .any(|a| !providers.contains_key(&a.provider_id))
+    if known.provider_order.is_empty()
+        || appointments
+            .iter()
+            .any(|a| !known.providers.contains_key(&a.provider_id))
     {
-        let list = answer(
+        load_providers(&backend, &mut known).await?;
+    }
+    if known.kinds.is_empty() {
+        known.kinds = answer(
             scheduling
-                .list_providers(scheduling::ListProvidersRequest { page: None })
+                .list_appointment_types(scheduling::ListAppointmentTypesRequest {
+                    page: None,
+                    show_deleted: true,
+                })
                 .await,
-        )?;
-        providers = list
-            .providers
+        )?
+        .appointment_types
+        .into_iter()
+        .map(|kind| (kind.appointment_type_id, kind.display_name))
+        .collect();
+    }
+    if known.rooms.is_empty() {
+        let mut rooms: Vec<scheduling::Resource> = answer(
+            scheduling
+                .list_resources(scheduling::ListResourcesRequest {
+                    kind: 0,
+                    page: None,
+                })
+                .await,
+        )?
+        .resources
+        .into_iter()
+        .filter(|r| {
+            r.in_service
+                && matches!(
+                    scheduling::ResourceKind::try_from(r.kind),
+                    Ok(scheduling::ResourceKind::Chair | scheduling::ResourceKind::Room)
+                )
+        })
+        .collect();
+        rooms.sort_by(|a, b| a.display_name.cmp(&b.display_name));
+        known.rooms = rooms
             .into_iter()
-            .map(|p| (p.provider_id, p.display_name))
+            .map(|r| (r.resource_id, r.display_name))
             .collect();
     }
     let mut registry = backend.patients.clone();
     for appointment in &appointments {
-        if patients_known.contains_key(&appointment.patient_id) {
+        if known.patients.contains_key(&appointment.patient_id) {
             continue;
         }
         let patient = answer(
@@ -91,13 +123,49 @@ pub(super) async fn load_schedule(
                 })
                 .await,
         )?;
-        patients_known.insert(patient.patient_id.clone(), patient);
+        known.patients.insert(patient.patient_id.clone(), patient);
     }
     Ok(Schedule {
+        day,
         appointments,
-        patients: patients_known,
-        providers,
+        patients: known.patients,
+        providers: known.providers,
+        provider_order: known.provider_order,
+        hours: known.hours,
+        rooms: known.rooms,
+        kinds: known.kinds,
     })
+}
+
+/// Every provider, by name, with their weekly working hours.
+async fn load_providers(backend: &Backend, known: &mut Known) -> Result<(), CallError> {
+    let mut scheduling = backend.scheduling.clone();
+    let mut providers = answer(
+        scheduling
+            .list_providers(scheduling::ListProvidersRequest { page: None })
+            .await,
+    )?
+    .providers;
+    providers.sort_by(|a, b| a.display_name.cmp(&b.display_name));
+    known.hours.clear();
+    for provider in &providers {
+        let hours = answer(
+            scheduling
+                .get_working_hours(scheduling::GetWorkingHoursRequest {
+                    provider_id: provider.provider_id.clone(),
+                })
+                .await,
+        )?;
+        known
+            .hours
+            .insert(provider.provider_id.clone(), hours.intervals);
+    }
+    known.provider_order = providers
+        .iter()
+        .map(|p| (p.provider_id.clone(), p.display_name.clone()))
+        .collect();
+    known.providers = known.provider_order.iter().cloned().collect();
+    Ok(())
 }
 
 /// Takes a step in an appointment's life; answers `done` once scheduling has.

@@ -1,10 +1,13 @@
-//! Reception's counter: today's schedule with live statuses (the staff queue watch), patient
+//! Reception's counter: the appointment book of any day (one column a provider or a chair,
+//! blocks moved by dragging, each with its menu of next steps) and the same day as a list, with
+//! live statuses (the staff queue watch), patient
 //! search, check-in on a patient's behalf, charges from the price list, payments by cash (with
 //! change), card (authorisation code, kept in the outbox until billing has it), bank transfer,
 //! split across methods one part at a time, receipts to the configured printer, the cash
 //! drawer opened with a counted float and closed from a blind count, and the daily close.
 //!
-//! One panel per part of the work, each owning its state: `schedule`, `patients` (search,
+//! One panel per part of the work, each owning its state: `schedule` (drawing the book in
+//! `book`), `patients` (search,
 //! registration and booking, in `booking`), `account` (charges, payments in `payment`,
 //! receipts), `drawer` and `close`, with the lists they choose from in `lists`. A panel
 //! draws and returns `Action`s; `Counter::act` (in `act`) is the one place they become
@@ -12,6 +15,7 @@
 
 mod account;
 mod act;
+mod book;
 mod booking;
 mod calls;
 mod close;
@@ -277,7 +281,11 @@ impl Counter {
             now: self.clock.now(),
         };
         match self.tab {
-            Tab::Schedule => self.schedule.ui(ui, &view),
+            Tab::Schedule => {
+                let booking =
+                    booking_from_the_book(self.account.as_ref(), &self.patients, &self.lists);
+                self.schedule.ui(ui, &view, booking)
+            }
             Tab::Patients => {
                 let mut actions = self.patients.ui(ui, &view);
                 ui.separator();
@@ -296,4 +304,23 @@ impl Counter {
             Tab::Close => self.close.ui(ui, &view),
         }
     }
+}
+
+/// What a click on free time in the book would book: the open account's patient, for the kind
+/// of visit (and provider) chosen in their booking form.
+fn booking_from_the_book<'a>(
+    account: Option<&'a AccountPanel>,
+    patients: &'a PatientsPanel,
+    lists: &'a Lists,
+) -> Option<book::Booking<'a>> {
+    let account = account?;
+    let form = &patients.booking;
+    let kinds = lists.booking.as_ref()?;
+    Some(book::Booking {
+        patient_name: format::full_name(&account.patient.given_name, &account.patient.family_name),
+        type_id: &form.type_id,
+        kind_name: kinds.kind_name(&form.type_id).unwrap_or_default(),
+        duration_minutes: kinds.duration_minutes(&form.type_id)?,
+        provider_id: &form.provider_id,
+    })
 }

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use clinic_proto::patients::v1 as patients;
 use clinic_proto::scheduling::v1 as scheduling;
 use clinic_proto::timestamp_from_proto;
@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 
 use super::View;
 use super::act::Action;
+use super::book::{self, BookState, Booking, Columns};
 use crate::backend::{Pending, RetryKey, WatchEvent};
 use crate::format;
 use crate::i18n::{Lang, T, fill};
@@ -23,15 +24,35 @@ use crate::widgets;
 /// The staff queue watch's news, as it arrives.
 pub(super) type QueueEvents = mpsc::UnboundedReceiver<WatchEvent<scheduling::WatchQueueResponse>>;
 
-/// Today's schedule as loaded: appointments, and who they are with.
+/// A day's schedule as loaded: appointments, who they are with, and what the book draws them
+/// on (providers and their weekly hours, chairs and rooms, kinds of visit).
 pub(super) struct Schedule {
+    /// The clinic-local day.
+    pub(super) day: NaiveDate,
     pub(super) appointments: Vec<scheduling::Appointment>,
     pub(super) patients: HashMap<String, patients::Patient>,
     pub(super) providers: HashMap<String, String>,
+    /// Every provider, by name.
+    pub(super) provider_order: Vec<(String, String)>,
+    /// Each provider's weekly working hours (none: bookable at any time).
+    pub(super) hours: HashMap<String, Vec<scheduling::WorkingInterval>>,
+    /// Chairs and rooms in service, by name.
+    pub(super) rooms: Vec<(String, String)>,
+    /// Kinds of visit's names, by id.
+    pub(super) kinds: HashMap<String, String>,
 }
 
-/// The patients and providers a schedule already names, by id: a reload asks only for others.
-pub(super) type Known = (HashMap<String, patients::Patient>, HashMap<String, String>);
+/// What a schedule already knows: a reload asks only for what it does not (patients it has not
+/// seen, providers when one is new).
+#[derive(Default)]
+pub(super) struct Known {
+    pub(super) patients: HashMap<String, patients::Patient>,
+    pub(super) providers: HashMap<String, String>,
+    pub(super) provider_order: Vec<(String, String)>,
+    pub(super) hours: HashMap<String, Vec<scheduling::WorkingInterval>>,
+    pub(super) rooms: Vec<(String, String)>,
+    pub(super) kinds: HashMap<String, String>,
+}
 
 /// A step in an appointment's life that its button takes at once.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,13 +66,22 @@ pub(super) enum Step {
 }
 
 /// What a life-cycle button asks for: a step, or the reason for a cancellation first.
-enum Pressed {
+pub(super) enum Pressed {
     Step(Step),
     Cancel(String),
 }
 
 /// The schedule tab.
 pub(super) struct SchedulePanel {
+    /// The day shown; today (as the clock turns) when `None`.
+    pub(super) day: Option<NaiveDate>,
+    /// The book's columns; the list when `None`.
+    columns: Option<Columns>,
+    book: BookState,
+    /// A booking made from the book, kept when retried after a timeout.
+    pub(super) book_key: RetryKey,
+    /// A move made from the book, kept when retried after a timeout.
+    pub(super) move_key: RetryKey,
     schedule: Option<Schedule>,
     pub(super) loading: Option<Pending<Schedule>>,
     /// Set when the schedule may have changed: it is loaded again once the last load is done.
@@ -76,6 +106,11 @@ pub(super) struct SchedulePanel {
 impl Default for SchedulePanel {
     fn default() -> Self {
         SchedulePanel {
+            day: None,
+            columns: Some(Columns::Providers),
+            book: BookState::default(),
+            book_key: RetryKey::default(),
+            move_key: RetryKey::default(),
             schedule: None,
             loading: None,
             reload: true,
@@ -98,18 +133,38 @@ impl SchedulePanel {
         self.connected
     }
 
-    /// The patients and providers already known, for the next load.
+    /// What the schedule already knows, for the next load.
     pub(super) fn known(&self) -> Known {
         self.schedule
             .as_ref()
-            .map(|s| (s.patients.clone(), s.providers.clone()))
+            .map(|s| Known {
+                patients: s.patients.clone(),
+                providers: s.providers.clone(),
+                provider_order: s.provider_order.clone(),
+                hours: s.hours.clone(),
+                rooms: s.rooms.clone(),
+                kinds: s.kinds.clone(),
+            })
             .unwrap_or_default()
     }
 
+    /// The day to load, given today.
+    pub(super) fn day_shown(&self, today: NaiveDate) -> NaiveDate {
+        self.day.unwrap_or(today)
+    }
+
+    /// Shows another day (today for `None`), loading it.
+    fn show_day(&mut self, day: Option<NaiveDate>) {
+        self.day = day;
+        self.reload = true;
+        self.book.drag = None;
+    }
+
     /// The patient's appointment today, if the schedule has one (empty otherwise).
-    pub(super) fn todays_appointment(&self, patient_id: &str) -> String {
+    pub(super) fn todays_appointment(&self, patient_id: &str, today: NaiveDate) -> String {
         self.schedule
             .as_ref()
+            .filter(|s| s.day == today)
             .and_then(|s| s.appointments.iter().find(|a| a.patient_id == patient_id))
             .map(|a| a.appointment_id.clone())
             .unwrap_or_default()
@@ -170,6 +225,10 @@ impl SchedulePanel {
             if std::mem::take(&mut self.calling_next) && result.is_ok() {
                 self.call_next_key.settle();
             }
+            if result.is_ok() {
+                self.book_key.settle();
+                self.move_key.settle();
+            }
             actions.push(Action::Tell(
                 result.map_err(|error| error.staff_message(lang)),
             ));
@@ -177,15 +236,62 @@ impl SchedulePanel {
         actions
     }
 
-    pub(super) fn ui(&mut self, ui: &mut egui::Ui, view: &View) -> Vec<Action> {
+    pub(super) fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        view: &View,
+        booking: Option<Booking<'_>>,
+    ) -> Vec<Action> {
         let mut actions: Vec<Action> = self.header_ui(ui, view).into_iter().collect();
+        self.day_ui(ui, view);
         actions.extend(self.cancel_ui(ui, view.lang));
-        let Some(schedule) = &self.schedule else {
+        let today = view.today();
+        let Some(schedule) = self
+            .schedule
+            .as_ref()
+            .filter(|s| s.day == self.day_shown(today))
+        else {
             if self.loading.is_some() {
                 widgets::working(ui, T::Working.get(view.lang));
             }
             return actions;
         };
+        let pressed = match self.columns {
+            Some(columns) => {
+                let (asked, pressed) = book::ui(
+                    ui,
+                    view,
+                    (schedule, &self.queue),
+                    (columns, &mut self.book),
+                    booking,
+                );
+                actions.extend(asked);
+                pressed
+            }
+            None => {
+                let (asked, pressed) = self.list_ui(ui, view, schedule);
+                actions.extend(asked);
+                pressed
+            }
+        };
+        match pressed {
+            Some(Pressed::Step(step)) => actions.push(Action::Step(step)),
+            Some(Pressed::Cancel(appointment_id)) => {
+                self.cancelling = Some((appointment_id, String::new()));
+            }
+            None => {}
+        }
+        actions
+    }
+
+    /// The day as a list: one row an appointment, with its next steps as buttons.
+    fn list_ui(
+        &self,
+        ui: &mut egui::Ui,
+        view: &View,
+        schedule: &Schedule,
+    ) -> (Vec<Action>, Option<Pressed>) {
+        let mut actions = Vec::new();
         let mut pressed = None;
         egui::ScrollArea::vertical().show(ui, |ui| {
             egui::Grid::new("schedule")
@@ -203,14 +309,81 @@ impl SchedulePanel {
                     }
                 });
         });
-        match pressed {
-            Some(Pressed::Step(step)) => actions.push(Action::Step(step)),
-            Some(Pressed::Cancel(appointment_id)) => {
-                self.cancelling = Some((appointment_id, String::new()));
+        (actions, pressed)
+    }
+
+    /// The day shown (previous, today, next, or typed), and the book's columns or the list;
+    /// Page Up and Page Down turn the days, Home comes back to today, while nothing is typed.
+    fn day_ui(&mut self, ui: &mut egui::Ui, view: &View) {
+        let lang = view.lang;
+        let today = view.today();
+        let shown = self.day_shown(today);
+        let mut go = None;
+        ui.horizontal(|ui| {
+            if ui
+                .button("◀")
+                .on_hover_text(format!("{} (Page Up)", T::PreviousDay.get(lang)))
+                .clicked()
+            {
+                go = Some(shown.pred_opt());
             }
-            None => {}
+            if ui
+                .add_enabled(shown != today, egui::Button::new(T::Today.get(lang)))
+                .on_hover_text("Home")
+                .clicked()
+            {
+                go = Some(None);
+            }
+            if ui
+                .button("▶")
+                .on_hover_text(format!("{} (Page Down)", T::NextDay.get(lang)))
+                .clicked()
+            {
+                go = Some(shown.succ_opt());
+            }
+            let mut typed = shown.format("%Y-%m-%d").to_string();
+            let caption = ui.label(T::BookDay.get(lang));
+            let edit = ui
+                .add(
+                    egui::TextEdit::singleline(&mut typed)
+                        .desired_width(widgets::date_field_width(ui))
+                        .id_salt("book-day"),
+                )
+                .labelled_by(caption.id);
+            if edit.changed()
+                && let Ok(day) = NaiveDate::parse_from_str(typed.trim(), "%Y-%m-%d")
+            {
+                go = Some(Some(day));
+            }
+            ui.label(format::weekday(shown, lang));
+            ui.separator();
+            for (columns, text) in [
+                (Some(Columns::Providers), T::ByProvider),
+                (Some(Columns::Chairs), T::ByChair),
+                (None, T::AsList),
+            ] {
+                if ui
+                    .selectable_label(self.columns == columns, text.get(lang))
+                    .clicked()
+                {
+                    self.columns = columns;
+                }
+            }
+        });
+        if ui.ctx().memory(|memory| memory.focused().is_none()) {
+            ui.input(|input| {
+                if input.key_pressed(egui::Key::PageUp) {
+                    go = Some(shown.pred_opt());
+                } else if input.key_pressed(egui::Key::PageDown) {
+                    go = Some(shown.succ_opt());
+                } else if input.key_pressed(egui::Key::Home) {
+                    go = Some(None);
+                }
+            });
         }
-        actions
+        if let Some(day) = go {
+            self.show_day(day.filter(|day| *day != today));
+        }
     }
 
     /// The heading, Refresh and Call next; on the same line (so nothing below moves), a
@@ -391,33 +564,40 @@ fn life_cycle_ui(
     entry: Option<&scheduling::QueueEntry>,
     now: DateTime<Utc>,
 ) -> Option<Pressed> {
+    let mut pressed = None;
+    for (text, step) in life_cycle_steps(appointment, entry, now) {
+        if ui.small_button(text.get(lang)).clicked() {
+            pressed = Some(step);
+        }
+    }
+    pressed
+}
+
+/// The steps an appointment may take next, each with its button's text.
+pub(super) fn life_cycle_steps(
+    appointment: &scheduling::Appointment,
+    entry: Option<&scheduling::QueueEntry>,
+    now: DateTime<Utc>,
+) -> Vec<(T, Pressed)> {
     use scheduling::AppointmentStatus as S;
     let id = || appointment.appointment_id.clone();
     let started =
         timestamp_from_proto(appointment.start_time.as_ref()).is_ok_and(|start| start <= now);
-    let mut pressed = None;
-    let mut button = |text: T, make: &dyn Fn() -> Pressed| {
-        if ui.small_button(text.get(lang)).clicked() {
-            pressed = Some(make());
-        }
-    };
-    let step = |step: Step| Pressed::Step(step);
+    let mut steps = Vec::new();
     match S::try_from(appointment.status) {
         Ok(S::Scheduled) => {
-            button(T::ConfirmVisit, &|| step(Step::Confirm(id())));
-            button(T::CancelVisit, &|| Pressed::Cancel(id()));
+            steps.push((T::ConfirmVisit, Pressed::Step(Step::Confirm(id()))));
+            steps.push((T::CancelVisit, Pressed::Cancel(id())));
         }
-        Ok(S::Confirmed) => {
-            button(T::CancelVisit, &|| Pressed::Cancel(id()));
-        }
+        Ok(S::Confirmed) => steps.push((T::CancelVisit, Pressed::Cancel(id()))),
         Ok(S::Arrived) => {
             if let Some(entry) = entry {
-                let queue_entry_id = entry.queue_entry_id.clone();
-                button(T::Seat, &|| step(Step::Seat(queue_entry_id.clone())));
+                let seat = Step::Seat(entry.queue_entry_id.clone());
+                steps.push((T::Seat, Pressed::Step(seat)));
             }
         }
-        Ok(S::Seated) => button(T::Complete, &|| step(Step::Complete(id()))),
-        Ok(S::Completed) => button(T::CheckOut, &|| step(Step::CheckOut(id()))),
+        Ok(S::Seated) => steps.push((T::Complete, Pressed::Step(Step::Complete(id())))),
+        Ok(S::Completed) => steps.push((T::CheckOut, Pressed::Step(Step::CheckOut(id())))),
         _ => {}
     }
     if started
@@ -426,14 +606,14 @@ fn life_cycle_ui(
             Ok(S::Scheduled | S::Confirmed)
         )
     {
-        button(T::NoShow, &|| step(Step::NoShow(id())));
+        steps.push((T::NoShow, Pressed::Step(Step::NoShow(id()))));
     }
-    pressed
+    steps
 }
 
 /// An appointment's status as reception needs it: the queue's finer state while the patient is
 /// in the waiting room.
-fn status_text(status: i32, entry: Option<&scheduling::QueueEntry>) -> (T, Color32) {
+pub(super) fn status_text(status: i32, entry: Option<&scheduling::QueueEntry>) -> (T, Color32) {
     use scheduling::AppointmentStatus as S;
     if let Some(entry) = entry
         && entry.status == scheduling::QueueEntryStatus::Called as i32

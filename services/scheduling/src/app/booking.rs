@@ -97,8 +97,9 @@ impl Scheduling {
         Ok(appointment)
     }
 
-    /// Moves an appointment to a new time, as long as the old one when the request leaves the
-    /// end out, and offers the time it gave up to the waitlist. Returns `(old, new)`.
+    /// Moves an appointment to a new time (and another provider, when asked), as long as the old
+    /// one when the request leaves the end out, and offers the time it gave up to the waitlist.
+    /// Returns `(old, new)`.
     pub async fn reschedule_appointment(
         &self,
         requested: RescheduleRequest,
@@ -130,6 +131,7 @@ impl Scheduling {
         let command = Reschedule {
             appointment_id: requested.appointment_id,
             slot,
+            provider_id: requested.provider_id,
             request_id: requested.request_id,
         };
         let (old, new) = self

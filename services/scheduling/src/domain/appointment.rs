@@ -483,26 +483,35 @@ pub struct RescheduleRequest {
     pub appointment_id: AppointmentId,
     pub start: DateTime<Utc>,
     pub end: Option<DateTime<Utc>>,
+    /// Another provider; the same when `None`.
+    pub provider_id: Option<ProviderId>,
     pub request_id: RequestId,
 }
 
-/// A request to move an appointment to a new time: the old one becomes rescheduled and a new
-/// one, with the same patient, provider, price code and reason, takes its place.
+/// A request to move an appointment to a new time (and perhaps another provider): the old one
+/// becomes rescheduled and a new one, with the same patient, price code and reason, takes its
+/// place.
 #[derive(Debug, Clone)]
 pub struct Reschedule {
     pub appointment_id: AppointmentId,
     pub slot: AppointmentSlot,
+    /// Another provider; the same when `None`.
+    pub provider_id: Option<ProviderId>,
     pub request_id: RequestId,
 }
 
 impl Reschedule {
     /// A digest of the request, to recognise a retry.
     pub fn fingerprint(&self) -> String {
-        request_fingerprint(&[
-            &self.appointment_id.to_string(),
-            &self.slot.start().to_rfc3339(),
-            &self.slot.end().to_rfc3339(),
-        ])
+        let mut parts = vec![
+            self.appointment_id.to_string(),
+            self.slot.start().to_rfc3339(),
+            self.slot.end().to_rfc3339(),
+        ];
+        // Only when asked, so that a move to the same provider digests as it always has.
+        parts.extend(self.provider_id.map(|id| id.to_string()));
+        let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+        request_fingerprint(&parts)
     }
 }
 

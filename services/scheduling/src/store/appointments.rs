@@ -381,14 +381,25 @@ impl SchedulingStore {
     ) -> Result<(AppointmentId, AppointmentId), Attempt<SchedulingError>> {
         let old_id = command.appointment_id;
         in_transaction!(&self.db, |tx| {
-            // The provider never changes, so it can be read before any lock is held.
+            // An appointment's provider never changes, so it can be read before any lock is held.
             let provider_id = tx
                 .read_appointment(old_id)
                 .await?
                 .ok_or(SchedulingError::AppointmentNotFound(old_id))?
                 .provider_id;
-            if !tx.lock_provider(provider_id).await? {
-                return Err(anyhow::anyhow!("appointment {old_id}'s provider is missing").into());
+            let target = command.provider_id.unwrap_or(provider_id);
+            // Both providers' rows, in one order, so that two moves between the same two
+            // providers never wait on each other.
+            let mut providers = [provider_id, target];
+            providers.sort();
+            for provider in providers {
+                if !tx.lock_provider(provider).await? {
+                    return Err(if provider == target && target != provider_id {
+                        SchedulingError::ProviderNotFound(target).into()
+                    } else {
+                        anyhow::anyhow!("appointment {old_id}'s provider is missing").into()
+                    });
+                }
             }
             // A retry: the first call's result, and nothing written.
             if let Some(new_id) = tx.earlier_result(key).await? {
@@ -399,10 +410,10 @@ impl SchedulingStore {
                 .await?
                 .ok_or(SchedulingError::AppointmentNotFound(old_id))?;
             let status = current.advance(Step::Reschedule)?;
-            tx.ensure_available(current.provider_id, &command.slot, time_zone)
+            tx.ensure_available(target, &command.slot, time_zone)
                 .await?;
             // The old appointment gives up its time, so the new one may overlap it.
-            tx.ensure_provider_free(current.provider_id, &command.slot, Some(old_id), time_zone)
+            tx.ensure_provider_free(target, &command.slot, Some(old_id), time_zone)
                 .await?;
             let resource_ids = tx
                 .replacement_resources(&current, &command.slot, time_zone)
@@ -412,7 +423,7 @@ impl SchedulingStore {
                 appointment_id: new_id,
                 patient_id: current.patient_id,
                 initials: &current.patient_initials,
-                provider_id: current.provider_id,
+                provider_id: target,
                 slot: &command.slot,
                 price_code: current.price_code.as_ref(),
                 reason: current.reason.as_ref(),

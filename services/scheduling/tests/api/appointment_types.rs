@@ -242,6 +242,7 @@ async fn booking_with_a_type_takes_its_length_and_price_code(database: TestDatab
             start_time: Some(local(24, "10:00")),
             end_time: None,
             request_id: "move-1".into(),
+            provider_id: String::new(),
         })
         .await
         .expect("rescheduled")

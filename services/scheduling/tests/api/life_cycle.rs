@@ -21,6 +21,7 @@ backend_tests!(
     a_bad_reschedule_request_names_every_offending_field,
     concurrent_reschedules_into_one_slot_move_exactly_one_appointment,
     concurrent_retries_of_one_reschedule_all_return_the_same_result,
+    rescheduling_to_another_provider_books_them_only_when_they_are_free,
 );
 
 fn id(appointment_id: &str) -> String {
@@ -55,6 +56,7 @@ fn reschedule(
         start_time: Some(local(day, time)),
         end_time: None,
         request_id: request_id.into(),
+        provider_id: String::new(),
     }
 }
 
@@ -432,6 +434,7 @@ async fn a_bad_reschedule_request_names_every_offending_field(database: TestData
             }),
             end_time: Some(local(23, "09:00")),
             request_id: "move-1".into(),
+            provider_id: String::new(),
         })
         .await
         .expect_err("refused");
@@ -531,4 +534,65 @@ async fn concurrent_retries_of_one_reschedule_all_return_the_same_result(databas
     assert_eq!(results.len(), 1, "one result: {results:?}");
     let mut reception = reception;
     assert_eq!(appointments_on(&mut reception, 23).await.len(), 1);
+}
+
+async fn rescheduling_to_another_provider_books_them_only_when_they_are_free(
+    database: TestDatabase,
+) {
+    // Arrange
+    let clinic = TestClinic::start(database).await;
+    let maria = clinic.maria().await;
+    let lucia = clinic.register("Lucía", "Pérez", "+52 55 8765 4321").await;
+    let ana = clinic.provider("Dra. Ana Ruiz").await;
+    let wei = clinic.provider("Dr. Wei Zhang").await;
+    let marias = clinic.book(&maria, &ana, (22, "10:00"), 30).await;
+    let _lucias = clinic.book(&lucia, &wei, (22, "11:00"), 30).await;
+    let mut reception = clinic.client(Role::Reception).await;
+    let to_wei = |appointment_id: &str, time: &str, key: &str| pb::RescheduleAppointmentRequest {
+        provider_id: wei.clone(),
+        ..reschedule(appointment_id, (22, time), key)
+    };
+
+    // Act
+    let busy = reception
+        .reschedule_appointment(to_wei(&marias.appointment_id, "11:15", "move-1"))
+        .await
+        .expect_err("Dr. Zhang sees Lucía then");
+    let moved = reception
+        .reschedule_appointment(to_wei(&marias.appointment_id, "10:00", "move-2"))
+        .await
+        .expect("Dr. Zhang is free at 10:00")
+        .into_inner();
+    let retried = reception
+        .reschedule_appointment(to_wei(&marias.appointment_id, "10:00", "move-2"))
+        .await
+        .expect("a retry")
+        .into_inner();
+    let nobody = reception
+        .reschedule_appointment(pb::RescheduleAppointmentRequest {
+            provider_id: "not-an-id".into(),
+            ..reschedule(&marias.appointment_id, (22, "12:00"), "move-3")
+        })
+        .await
+        .expect_err("refused");
+
+    // Assert
+    assert_eq!(busy.code(), Code::FailedPrecondition, "{busy:?}");
+    let new = moved.appointment.expect("the new appointment");
+    assert_eq!(new.provider_id, wei);
+    assert_eq!(new.patient_id, maria);
+    assert_eq!(new.start_time, Some(local(22, "10:00")));
+    assert_eq!(
+        retried.appointment.map(|a| a.appointment_id),
+        Some(new.appointment_id.clone())
+    );
+    assert_eq!(nobody.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&nobody), ["provider_id"]);
+    let weis: Vec<String> = appointments_on(&mut reception, 22)
+        .await
+        .into_iter()
+        .filter(|a| a.provider_id == wei)
+        .map(|a| a.patient_id)
+        .collect();
+    assert_eq!(weis, [maria, lucia]);
 }

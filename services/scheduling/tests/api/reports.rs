@@ -87,6 +87,7 @@ async fn the_report_counts_a_known_day_week_and_month(database: TestDatabase) {
             start_time: Some(local(26, "11:00")),
             end_time: None,
             request_id: "move".into(),
+            provider_id: String::new(),
         })
         .await
         .expect("rescheduled");

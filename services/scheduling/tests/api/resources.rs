@@ -747,6 +747,7 @@ async fn a_rescheduled_visit_keeps_its_chair_when_free(database: TestDatabase) {
             start_time: Some(local(24, "09:15")),
             end_time: None,
             request_id: "move-1".into(),
+            provider_id: String::new(),
         })
         .await
         .expect("moved")
@@ -772,6 +773,7 @@ async fn a_rescheduled_visit_keeps_its_chair_when_free(database: TestDatabase) {
             start_time: Some(local(24, "11:00")),
             end_time: None,
             request_id: "move-2".into(),
+            provider_id: String::new(),
         })
         .await
         .expect("moved")

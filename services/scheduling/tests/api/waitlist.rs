@@ -391,6 +391,7 @@ async fn a_reschedule_offers_only_the_time_it_really_gave_up(database: TestDatab
             start_time: Some(local(24, "10:30")),
             end_time: None,
             request_id: "move-maria".into(),
+            provider_id: String::new(),
         })
         .await
         .expect("rescheduled");

@@ -436,6 +436,7 @@ async fn a_reschedule_must_keep_the_working_hours(database: TestDatabase) {
         start_time: Some(local(TUESDAY, time)),
         end_time: None,
         request_id: request_id(&["move", time]),
+        provider_id: String::new(),
     };
 
     // Act

@@ -209,14 +209,19 @@ pub fn reschedule(
     if let (Some(start), Some(end)) = (start, end) {
         check_slot((start, end), ("start_time", "end_time"), &mut violations);
     }
-    match (appointment_id, start, end, request_id) {
-        (Some(appointment_id), Some(start), Some(end), Some(request_id))
+    let provider = match request.provider_id.as_str() {
+        "" => Some(None),
+        text => violations.check("provider_id", provider_id(text)).map(Some),
+    };
+    match (appointment_id, start, end, provider, request_id) {
+        (Some(appointment_id), Some(start), Some(end), Some(provider_id), Some(request_id))
             if violations.is_empty() =>
         {
             Ok(RescheduleRequest {
                 appointment_id,
                 start,
                 end,
+                provider_id,
                 request_id,
             })
         }
