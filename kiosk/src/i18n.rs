@@ -411,7 +411,7 @@ texts! {
     AndMore => ["y {count} más", "and {count} more", "还有{count}位", "и ещё {count}"],
 
     // Counter.
-    Schedule => ["Agenda de hoy", "Today's schedule", "今日预约", "Расписание на сегодня"],
+    Schedule => ["Agenda", "Appointment book", "预约簿", "Журнал записи"],
     Patients => ["Pacientes", "Patients", "患者", "Пациенты"],
     Drawer => ["Caja", "Cash drawer", "收银台", "Касса"],
     DailyClose => ["Corte del día", "Daily close", "日结", "Закрытие дня"],

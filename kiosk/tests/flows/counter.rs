@@ -29,7 +29,7 @@ fn reception_checks_in_charges_takes_cash_prints_and_closes_the_drawer() {
     );
 
     // The patient arrives.
-    click(&mut counter, "Today's schedule");
+    click(&mut counter, "Appointment book");
     wait_for(&mut counter, "Ana Prueba");
     assert!(counter.query_by_label("Confirmed").is_none());
     click(&mut counter, "Check in");
@@ -237,6 +237,43 @@ fn reception_registers_a_patient_books_a_free_time_and_manages_the_day() {
     counter.step();
     wait_for(&mut counter, "Booked:");
     assert!(counter.query_by_label_contains("with Lic. Libre").is_some());
+
+    // And on the book, two days from now: a click on Lic. Libre's free morning books him there.
+    click(&mut counter, "Appointment book");
+    click(&mut counter, "By provider");
+    counter.key_press(egui::Key::PageDown);
+    counter.step();
+    counter.key_press(egui::Key::PageDown);
+    counter.step();
+    counter.step();
+    wait_for(&mut counter, "Click free time to book Luis Nuevo: Limpieza");
+    let libre = counter.get_by_label("Lic. Libre").rect();
+    let at = egui::pos2(libre.left() + 30.0, libre.bottom() + 120.0);
+    counter.hover_at(at);
+    counter.step();
+    counter.event(egui::Event::PointerButton {
+        pos: at,
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: egui::Modifiers::NONE,
+    });
+    counter.step();
+    counter.event(egui::Event::PointerButton {
+        pos: at,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: egui::Modifiers::NONE,
+    });
+    counter.step();
+    wait_for(&mut counter, "Booked: Luis Nuevo");
+    crate::wait_until(&mut counter, "Luis Nuevo's block", |counter| {
+        counter
+            .query_all_by_label_contains("Luis Nuevo")
+            .any(|node| {
+                node.accesskit_node().role() == egui::accesskit::Role::Button
+                    && (node.rect().left() - libre.left()).abs() < 8.0
+            })
+    });
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! Today's schedule: every appointment with its live status from the staff queue watch, the
+//! A day's schedule, drawn as the appointment book (see `book`) or as a list: every
+//! appointment with its live status from the staff queue watch, the
 //! ticket and wait of a patient in the waiting room, and the buttons for the steps of an
 //! appointment's life (check in, confirm, cancel with a reason, no-show, seat, complete, check
 //! out) and for calling the next patient.
