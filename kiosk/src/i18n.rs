@@ -437,6 +437,7 @@ texts! {
     ByProvider => ["Por profesional", "By provider", "按医生", "По врачам"],
     ByChair => ["Por sillón o sala", "By chair or room", "按牙椅或诊室", "По креслам и кабинетам"],
     AsList => ["Lista", "List", "列表", "Список"],
+    WeekOf => ["Semana", "Week", "周", "Неделя"],
     Monday => ["lunes", "Monday", "星期一", "понедельник"],
     Tuesday => ["martes", "Tuesday", "星期二", "вторник"],
     Wednesday => ["miércoles", "Wednesday", "星期三", "среда"],

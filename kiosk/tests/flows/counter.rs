@@ -477,4 +477,19 @@ fn reception_moves_a_visit_to_another_provider_on_the_book_and_confirms_it_from_
     counter.key_press(egui::Key::Home);
     counter.step();
     wait_for(&mut counter, "Ana Prueba ✔");
+
+    // Dr. Zhang's week (the first provider by name): seven days, Monday first, her visit on
+    // today's.
+    click(&mut counter, "Week");
+    crate::wait_until(&mut counter, "the week", |counter| {
+        counter.query_by_label_contains("Monday ").is_some()
+            && counter.query_by_label_contains("Sunday ").is_some()
+            && counter
+                .query_all_by_label_contains("Ana Prueba ✔")
+                .any(|node| node.accesskit_node().role() == egui::accesskit::Role::Button)
+    });
+    let monday = counter.get_by_label_contains("Monday ").rect();
+    let sunday = counter.get_by_label_contains("Sunday ").rect();
+    assert!(monday.left() < sunday.left());
+    assert!(counter.query_by_label("Dra. Ana Ruiz").is_none());
 }

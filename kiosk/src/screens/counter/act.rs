@@ -155,9 +155,10 @@ impl Counter {
         let day = self
             .schedule
             .day_shown(local_date(self.clock.now(), self.clinic.time_zone));
+        let week = self.schedule.week_shown();
         self.schedule.loading = Some(
             self.backend
-                .call(ctx, calls::load_schedule(backend, day, known)),
+                .call(ctx, calls::load_schedule(backend, (day, week), known)),
         );
     }
 

@@ -41,14 +41,23 @@ const LAST_HOUR: u32 = 20;
 /// What the book's columns are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Columns {
+    /// The day, one column a provider.
     Providers,
+    /// The day, one column a chair or room.
     Chairs,
+    /// One provider's week, one column a day.
+    Week,
 }
 
-/// A column of the book: a provider, or a chair or room (or, among chairs, the appointments
-/// that hold none).
+/// A column of the book: one day of a provider, or of a chair or room (or, among chairs, the
+/// day's appointments that hold none).
 struct Column {
-    id: String,
+    day: NaiveDate,
+    /// The provider booked in this column; empty for a chair's.
+    provider_id: String,
+    /// The chair or room; empty for a provider's column, and for the column of visits that
+    /// hold none.
+    resource_id: String,
     name: String,
 }
 
@@ -87,14 +96,13 @@ pub(super) fn ui(
 ) -> (Vec<Action>, Option<Pressed>) {
     let zone = view.clinic.time_zone;
     let day = schedule.day;
-    let columns_shown = columns_of(schedule, columns);
+    let columns_shown = columns_of(schedule, columns, view.lang);
     let shown: Vec<&scheduling::Appointment> = schedule
         .appointments
         .iter()
         .filter(|a| on_the_book(a.status))
         .collect();
     let (first, last) = hours_of(&shown, zone);
-    let day_start = local_instant(day, first, zone);
     let height = (last - first) as f32 * 60.0 * MINUTE;
     let width = (ui.available_width() - GUTTER - 16.0).max(MIN_COLUMN);
     let column_width = (width / columns_shown.len().max(1) as f32).max(MIN_COLUMN);
@@ -112,22 +120,23 @@ pub(super) fn ui(
     let mut actions = Vec::new();
     let mut pressed = None;
     let mut scroll = egui::ScrollArea::both()
-        .id_salt(("book", columns == Columns::Chairs))
+        .id_salt(("book", columns as u8))
         .auto_shrink([false, false]);
     if state.drawn != Some((day, columns)) {
         state.drawn = Some((day, columns));
-        // Today opens at the time it is now; another day at its first appointment.
+        // Today opens at the time it is now; another day (or a week) at its first visit.
         let first_start = shown
             .iter()
             .filter_map(|a| timestamp_from_proto(a.start_time.as_ref()).ok())
+            .map(|start| minute_of_day(start, zone))
             .min();
-        let focus = if day == view.today() {
-            Some(view.now)
+        let focus = if columns_shown.iter().any(|c| c.day == view.today()) {
+            Some(minute_of_day(view.now, zone))
         } else {
             first_start
         };
         if let Some(focus) = focus {
-            let minutes = (focus - day_start).num_minutes() - 30;
+            let minutes = focus - i64::from(first) * 60 - 30;
             scroll = scroll.vertical_scroll_offset((minutes.max(0) as f32) * MINUTE);
         }
     }
@@ -139,19 +148,13 @@ pub(super) fn ui(
             zone,
             origin,
             column_width,
-            day_start,
             first_hour: first,
             last_hour: last,
         };
-        grid_ui(
-            &painter,
-            &geometry,
-            (schedule, &columns_shown, columns),
-            view,
-        );
+        grid_ui(&painter, &geometry, (schedule, &columns_shown), view);
 
         for appointment in &shown {
-            let Some(index) = column_of(appointment, &columns_shown, columns) else {
+            let Some(index) = column_of(appointment, &columns_shown, (columns, zone)) else {
                 continue;
             };
             let (action, step, response) =
@@ -163,7 +166,7 @@ pub(super) fn ui(
             actions.extend(drag_ui(
                 ui,
                 &response,
-                (&geometry, &columns_shown, columns),
+                (&geometry, &columns_shown),
                 state,
                 appointment,
             ));
@@ -173,11 +176,11 @@ pub(super) fn ui(
             && let Some(pos) = background.interact_pointer_pos()
             && let Some(index) = geometry.column_at(pos, columns_shown.len())
         {
-            let start = geometry.snapped_start(pos, 0);
+            let start = geometry.snapped_start(columns_shown[index].day, pos, 0);
             actions.push(book_at(
                 view.lang,
                 booking.as_ref(),
-                (&columns_shown[index], columns),
+                &columns_shown[index],
                 start,
             ));
         }
@@ -195,49 +198,84 @@ fn on_the_book(status: i32) -> bool {
     )
 }
 
-/// The columns of the day: every provider, or every chair and room in service, and a column
-/// for the day's appointments that hold none.
-fn columns_of(schedule: &Schedule, columns: Columns) -> Vec<Column> {
+/// The columns: every provider, or every chair and room in service and a column for the
+/// day's visits that hold none, or the seven days of the provider's week.
+fn columns_of(schedule: &Schedule, columns: Columns, lang: Lang) -> Vec<Column> {
+    let day = schedule.day;
     match columns {
         Columns::Providers => schedule
             .provider_order
             .iter()
             .map(|(id, name)| Column {
-                id: id.clone(),
+                day,
+                provider_id: id.clone(),
+                resource_id: String::new(),
                 name: name.clone(),
             })
             .collect(),
-        Columns::Chairs => {
-            let mut shown: Vec<Column> = schedule
-                .rooms
-                .iter()
-                .map(|(id, name)| Column {
-                    id: id.clone(),
-                    name: name.clone(),
+        Columns::Chairs => schedule
+            .rooms
+            .iter()
+            .map(|(id, name)| (id.clone(), name.clone()))
+            .chain([(String::new(), "—".to_owned())])
+            .map(|(resource_id, name)| Column {
+                day,
+                provider_id: String::new(),
+                resource_id,
+                name,
+            })
+            .collect(),
+        Columns::Week => {
+            let provider_id = schedule.week_provider.clone().unwrap_or_default();
+            week_of(day)
+                .into_iter()
+                .map(|day| Column {
+                    day,
+                    provider_id: provider_id.clone(),
+                    resource_id: String::new(),
+                    name: format!("{} {}", format::weekday(day, lang), day.format("%d")),
                 })
-                .collect();
-            shown.push(Column {
-                id: String::new(),
-                name: "—".into(),
-            });
-            shown
+                .collect()
         }
     }
+}
+
+/// The seven days, Monday first, of the week `day` is in.
+pub(super) fn week_of(day: NaiveDate) -> Vec<NaiveDate> {
+    let monday = day - TimeDelta::days(i64::from(day.weekday().num_days_from_monday()));
+    (0..7)
+        .map(|offset| monday + TimeDelta::days(offset))
+        .collect()
 }
 
 /// The column an appointment is drawn in.
 fn column_of(
     appointment: &scheduling::Appointment,
     shown: &[Column],
-    columns: Columns,
+    (columns, zone): (Columns, Tz),
 ) -> Option<usize> {
     match columns {
-        Columns::Providers => shown.iter().position(|c| c.id == appointment.provider_id),
+        Columns::Providers => shown
+            .iter()
+            .position(|c| c.provider_id == appointment.provider_id),
         Columns::Chairs => shown
             .iter()
-            .position(|c| !c.id.is_empty() && appointment.resource_ids.contains(&c.id))
-            .or_else(|| shown.iter().position(|c| c.id.is_empty())),
+            .position(|c| {
+                !c.resource_id.is_empty() && appointment.resource_ids.contains(&c.resource_id)
+            })
+            .or_else(|| shown.iter().position(|c| c.resource_id.is_empty())),
+        Columns::Week => {
+            let start = timestamp_from_proto(appointment.start_time.as_ref()).ok()?;
+            let day = start.with_timezone(&zone).date_naive();
+            shown.iter().position(|c| c.day == day)
+        }
     }
+}
+
+/// Minutes since midnight, clinic-local, of `instant`.
+fn minute_of_day(instant: DateTime<Utc>, zone: Tz) -> i64 {
+    let local = instant.with_timezone(&zone);
+    i64::from(local.hour()) * 60 + i64::from(local.minute())
 }
 
 /// The hours drawn: at least [`FIRST_HOUR`] to [`LAST_HOUR`], and every appointment's.
@@ -261,14 +299,15 @@ fn hours_of(shown: &[&scheduling::Appointment], zone: Tz) -> (u32, u32) {
     (first, last)
 }
 
-/// The instant `hour` o'clock on `day` in the clinic's zone (the earliest, on a day the
-/// clocks change).
-fn local_instant(day: NaiveDate, hour: u32, zone: Tz) -> DateTime<Utc> {
-    let time = NaiveTime::from_hms_opt(hour.min(23), 0, 0).unwrap_or(NaiveTime::MIN);
-    day.and_time(time)
+/// The instant `minutes` after midnight on `day` in the clinic's zone (the earliest, on a day
+/// the clocks change).
+fn local_instant(day: NaiveDate, minutes: i64, zone: Tz) -> DateTime<Utc> {
+    let midnight = day.and_time(NaiveTime::MIN);
+    let local = midnight + TimeDelta::minutes(minutes);
+    local
         .and_local_timezone(zone)
         .earliest()
-        .map_or_else(|| day.and_time(time).and_utc(), |t| t.with_timezone(&Utc))
+        .map_or_else(|| local.and_utc(), |t| t.with_timezone(&Utc))
 }
 
 /// Where things are on the book.
@@ -276,14 +315,18 @@ struct Geometry {
     zone: Tz,
     origin: Pos2,
     column_width: f32,
-    day_start: DateTime<Utc>,
     first_hour: u32,
     last_hour: u32,
 }
 
 impl Geometry {
+    /// How far down the book a time of day is (the book draws every day from the same hour).
     fn y_of(&self, instant: DateTime<Utc>) -> f32 {
-        self.origin.y + (instant - self.day_start).num_minutes() as f32 * MINUTE
+        self.y_of_minute(minute_of_day(instant, self.zone))
+    }
+
+    fn y_of_minute(&self, minute_of_day: i64) -> f32 {
+        self.origin.y + (minute_of_day - i64::from(self.first_hour) * 60) as f32 * MINUTE
     }
 
     fn x_of(&self, column: usize) -> f32 {
@@ -294,7 +337,8 @@ impl Geometry {
         let start = timestamp_from_proto(appointment.start_time.as_ref()).unwrap_or_default();
         let end = timestamp_from_proto(appointment.end_time.as_ref()).unwrap_or(start);
         let top = self.y_of(start);
-        let bottom = self.y_of(end).max(top + 18.0);
+        let minutes = (end - start).num_minutes() as f32;
+        let bottom = (top + minutes * MINUTE).max(top + 18.0);
         Rect::from_min_max(
             Pos2::new(self.x_of(column) + 3.0, top + 1.0),
             Pos2::new(self.x_of(column + 1) - 3.0, bottom - 1.0),
@@ -310,13 +354,14 @@ impl Geometry {
         (index < count).then_some(index)
     }
 
-    /// The instant at `pos`, less `grabbed_minutes`, snapped to [`SNAP_MINUTES`], kept on the
-    /// hours drawn.
-    fn snapped_start(&self, pos: Pos2, grabbed_minutes: i64) -> DateTime<Utc> {
+    /// The instant on `day` at `pos`, less `grabbed_minutes`, snapped to [`SNAP_MINUTES`],
+    /// kept on the hours drawn.
+    fn snapped_start(&self, day: NaiveDate, pos: Pos2, grabbed_minutes: i64) -> DateTime<Utc> {
         let minutes = ((pos.y - self.origin.y) / MINUTE) as i64 - grabbed_minutes;
         let snapped = (minutes as f64 / SNAP_MINUTES as f64).round() as i64 * SNAP_MINUTES;
         let span = i64::from(self.last_hour - self.first_hour) * 60;
-        self.day_start + TimeDelta::minutes(snapped.clamp(0, span - SNAP_MINUTES))
+        let minute = i64::from(self.first_hour) * 60 + snapped.clamp(0, span - SNAP_MINUTES);
+        local_instant(day, minute, self.zone)
     }
 }
 
@@ -338,30 +383,25 @@ fn headers_ui(ui: &mut egui::Ui, shown: &[Column], column_width: f32) {
 fn grid_ui(
     painter: &egui::Painter,
     geometry: &Geometry,
-    (schedule, shown, columns): (&Schedule, &[Column], Columns),
+    (schedule, shown): (&Schedule, &[Column]),
     view: &View,
 ) {
     let right = geometry.x_of(shown.len());
     let line = Stroke::new(1.0, Color32::from_gray(200));
     let half = Stroke::new(1.0, Color32::from_gray(235));
-    if columns == Columns::Providers {
-        for (index, column) in shown.iter().enumerate() {
-            shade_off_hours(
-                painter,
-                geometry,
-                index,
-                schedule.hours.get(&column.id),
-                schedule.day,
-            );
+    for (index, column) in shown.iter().enumerate() {
+        if !column.provider_id.is_empty() {
+            let hours = schedule.hours.get(&column.provider_id);
+            shade_off_hours(painter, geometry, index, hours, column.day);
         }
     }
     for hour in geometry.first_hour..geometry.last_hour {
-        let top = geometry.day_start + TimeDelta::hours(i64::from(hour - geometry.first_hour));
-        let y = geometry.y_of(top);
+        let minute = i64::from(hour) * 60;
+        let y = geometry.y_of_minute(minute);
         painter.hline(geometry.origin.x..=right, y, line);
         painter.hline(
             geometry.x_of(0)..=right,
-            geometry.y_of(top + TimeDelta::minutes(30)),
+            geometry.y_of_minute(minute + 30),
             half,
         );
         painter.text(
@@ -372,25 +412,20 @@ fn grid_ui(
             widgets::MUTED,
         );
     }
+    let bottom = geometry.y_of_minute(i64::from(geometry.last_hour) * 60);
     for index in 0..=shown.len() {
-        let x = geometry.x_of(index);
-        painter.vline(
-            x,
-            geometry.origin.y
-                ..=geometry.y_of(
-                    geometry.day_start
-                        + TimeDelta::hours(i64::from(geometry.last_hour - geometry.first_hour)),
-                ),
-            line,
-        );
+        painter.vline(geometry.x_of(index), geometry.origin.y..=bottom, line);
     }
-    if schedule.day == view.today() {
-        let y = geometry.y_of(view.now);
-        painter.hline(
-            geometry.x_of(0)..=right,
-            y,
-            Stroke::new(2.0, widgets::DANGER),
-        );
+    // The time it is now, across today's columns.
+    let now = geometry.y_of(view.now);
+    for (index, column) in shown.iter().enumerate() {
+        if column.day == view.today() {
+            painter.hline(
+                geometry.x_of(index)..=geometry.x_of(index + 1),
+                now,
+                Stroke::new(2.0, widgets::DANGER),
+            );
+        }
     }
 }
 
@@ -586,7 +621,7 @@ fn menu_ui(
 fn drag_ui(
     ui: &egui::Ui,
     response: &egui::Response,
-    (geometry, shown, columns): (&Geometry, &[Column], Columns),
+    (geometry, shown): (&Geometry, &[Column]),
     state: &mut BookState,
     appointment: &scheduling::Appointment,
 ) -> Option<Action> {
@@ -614,7 +649,10 @@ fn drag_ui(
         .filter(|drag| drag.appointment_id == appointment.appointment_id)?;
     let pos = ui.ctx().pointer_latest_pos()?;
     let target = geometry.column_at(pos, shown.len());
-    let new_start = geometry.snapped_start(pos, drag.grabbed_minutes);
+    let day = target.map_or(start.with_timezone(&geometry.zone).date_naive(), |c| {
+        shown[c].day
+    });
+    let new_start = geometry.snapped_start(day, pos, drag.grabbed_minutes);
     if let Some(column) = target {
         let top = geometry.y_of(new_start);
         let shadow = Rect::from_min_size(
@@ -642,10 +680,12 @@ fn drag_ui(
         return None;
     }
     state.drag = None;
-    let column = target?;
-    let provider_id = match columns {
-        Columns::Providers => shown[column].id.clone(),
-        Columns::Chairs => appointment.provider_id.clone(),
+    let column = &shown[target?];
+    // A chair's column keeps the provider (the service keeps the chair when it is free).
+    let provider_id = if column.provider_id.is_empty() {
+        appointment.provider_id.clone()
+    } else {
+        column.provider_id.clone()
     };
     let moved = new_start != start || provider_id != appointment.provider_id;
     moved.then(|| Action::Move {
@@ -659,24 +699,22 @@ fn drag_ui(
 fn book_at(
     lang: Lang,
     booking: Option<&Booking<'_>>,
-    (column, columns): (&Column, Columns),
+    column: &Column,
     start: DateTime<Utc>,
 ) -> Action {
     let Some(booking) = booking.filter(|b| !b.type_id.is_empty()) else {
         return Action::Tell(Err(T::BookFromTheBook.get(lang).into()));
     };
-    let (provider_id, resource_ids) = match columns {
-        Columns::Providers => (column.id.clone(), Vec::new()),
-        Columns::Chairs if booking.provider_id.is_empty() => {
-            return Action::Tell(Err(T::BookChooseProvider.get(lang).into()));
-        }
-        Columns::Chairs => (
+    let (provider_id, resource_ids) = if !column.provider_id.is_empty() {
+        (column.provider_id.clone(), Vec::new())
+    } else if booking.provider_id.is_empty() {
+        return Action::Tell(Err(T::BookChooseProvider.get(lang).into()));
+    } else {
+        let chair = [column.resource_id.clone()];
+        (
             booking.provider_id.to_owned(),
-            [column.id.clone()]
-                .into_iter()
-                .filter(|id| !id.is_empty())
-                .collect(),
-        ),
+            chair.into_iter().filter(|id| !id.is_empty()).collect(),
+        )
     };
     Action::BookAt {
         slot: scheduling::FreeSlot {

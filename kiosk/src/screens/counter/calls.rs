@@ -37,32 +37,38 @@ pub(super) fn watch_queue(backend: &Backend, ctx: &egui::Context) -> QueueEvents
 /// already `known` (the providers again when one is new).
 pub(super) async fn load_schedule(
     backend: Backend,
-    day: NaiveDate,
+    (day, week_provider): (NaiveDate, Option<String>),
     known: Known,
 ) -> Result<Schedule, CallError> {
     let mut known = known;
     let mut scheduling = backend.scheduling.clone();
     let mut appointments = Vec::new();
-    let mut page_token = String::new();
-    loop {
-        let page = answer(
-            scheduling
-                .list_appointments(scheduling::ListAppointmentsRequest {
-                    day: Some(date_to_proto(day)),
-                    provider_id: String::new(),
-                    patient_id: String::new(),
-                    page: Some(common::PageRequest {
-                        page_size: 200,
-                        page_token,
-                    }),
-                })
-                .await,
-        )?;
-        appointments.extend(page.appointments);
-        if page.next_page_token.is_empty() {
-            break;
+    let days = match &week_provider {
+        Some(_) => super::book::week_of(day),
+        None => vec![day],
+    };
+    for shown in days {
+        let mut page_token = String::new();
+        loop {
+            let page = answer(
+                scheduling
+                    .list_appointments(scheduling::ListAppointmentsRequest {
+                        day: Some(date_to_proto(shown)),
+                        provider_id: week_provider.clone().unwrap_or_default(),
+                        patient_id: String::new(),
+                        page: Some(common::PageRequest {
+                            page_size: 200,
+                            page_token,
+                        }),
+                    })
+                    .await,
+            )?;
+            appointments.extend(page.appointments);
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            page_token = page.next_page_token;
         }
-        page_token = page.next_page_token;
     }
     appointments.sort_by_key(|a| a.start_time.as_ref().map(|t| (t.seconds, t.nanos)));
     if known.provider_order.is_empty()
@@ -127,6 +133,7 @@ pub(super) async fn load_schedule(
     }
     Ok(Schedule {
         day,
+        week_provider,
         appointments,
         patients: known.patients,
         providers: known.providers,

@@ -30,6 +30,9 @@ pub(super) type QueueEvents = mpsc::UnboundedReceiver<WatchEvent<scheduling::Wat
 pub(super) struct Schedule {
     /// The clinic-local day.
     pub(super) day: NaiveDate,
+    /// The provider whose whole week (Monday to Sunday, around `day`) was loaded; `None` for
+    /// the day of every provider.
+    pub(super) week_provider: Option<String>,
     pub(super) appointments: Vec<scheduling::Appointment>,
     pub(super) patients: HashMap<String, patients::Patient>,
     pub(super) providers: HashMap<String, String>,
@@ -78,6 +81,8 @@ pub(super) struct SchedulePanel {
     pub(super) day: Option<NaiveDate>,
     /// The book's columns; the list when `None`.
     columns: Option<Columns>,
+    /// The provider whose week the book shows, once chosen.
+    week_provider: Option<String>,
     book: BookState,
     /// A booking made from the book, kept when retried after a timeout.
     pub(super) book_key: RetryKey,
@@ -109,6 +114,7 @@ impl Default for SchedulePanel {
         SchedulePanel {
             day: None,
             columns: Some(Columns::Providers),
+            week_provider: None,
             book: BookState::default(),
             book_key: RetryKey::default(),
             move_key: RetryKey::default(),
@@ -152,6 +158,13 @@ impl SchedulePanel {
     /// The day to load, given today.
     pub(super) fn day_shown(&self, today: NaiveDate) -> NaiveDate {
         self.day.unwrap_or(today)
+    }
+
+    /// The provider whose week to load, when the book shows a week.
+    pub(super) fn week_shown(&self) -> Option<String> {
+        self.week_provider
+            .clone()
+            .filter(|_| self.columns == Some(Columns::Week))
     }
 
     /// Shows another day (today for `None`), loading it.
@@ -247,10 +260,11 @@ impl SchedulePanel {
         self.day_ui(ui, view);
         actions.extend(self.cancel_ui(ui, view.lang));
         let today = view.today();
+        let (day, week) = (self.day_shown(today), self.week_shown());
         let Some(schedule) = self
             .schedule
             .as_ref()
-            .filter(|s| s.day == self.day_shown(today))
+            .filter(|s| s.day == day && s.week_provider == week)
         else {
             if self.loading.is_some() {
                 widgets::working(ui, T::Working.get(view.lang));
@@ -258,6 +272,8 @@ impl SchedulePanel {
             return actions;
         };
         let pressed = match self.columns {
+            // A week is drawn once it is loaded; until then the day.
+            Some(Columns::Week) if week.is_none() => None,
             Some(columns) => {
                 let (asked, pressed) = book::ui(
                     ui,
@@ -361,6 +377,7 @@ impl SchedulePanel {
             for (columns, text) in [
                 (Some(Columns::Providers), T::ByProvider),
                 (Some(Columns::Chairs), T::ByChair),
+                (Some(Columns::Week), T::WeekOf),
                 (None, T::AsList),
             ] {
                 if ui
@@ -368,7 +385,11 @@ impl SchedulePanel {
                     .clicked()
                 {
                     self.columns = columns;
+                    self.reload = true;
                 }
+            }
+            if self.columns == Some(Columns::Week) {
+                self.week_provider_ui(ui, lang);
             }
         });
         if ui.ctx().memory(|memory| memory.focused().is_none()) {
@@ -385,6 +406,35 @@ impl SchedulePanel {
         if let Some(day) = go {
             self.show_day(day.filter(|day| *day != today));
         }
+    }
+
+    /// The provider whose week is shown (the first, until one is chosen).
+    fn week_provider_ui(&mut self, ui: &mut egui::Ui, lang: Lang) {
+        let Some(providers) = self.schedule.as_ref().map(|s| s.provider_order.clone()) else {
+            return;
+        };
+        if self.week_provider.is_none() {
+            self.week_provider = providers.first().map(|(id, _)| id.clone());
+            self.reload = true;
+        }
+        let chosen = self.week_provider.clone().unwrap_or_default();
+        let name = providers
+            .iter()
+            .find(|(id, _)| *id == chosen)
+            .map_or("", |(_, name)| name.as_str());
+        let caption = ui.label(T::Provider.get(lang));
+        egui::ComboBox::from_id_salt("week-provider")
+            .selected_text(name)
+            .show_ui(ui, |ui| {
+                for (id, name) in &providers {
+                    if ui.selectable_label(*id == chosen, name).clicked() {
+                        self.week_provider = Some(id.clone());
+                        self.reload = true;
+                    }
+                }
+            })
+            .response
+            .labelled_by(caption.id);
     }
 
     /// The heading, Refresh and Call next; on the same line (so nothing below moves), a
