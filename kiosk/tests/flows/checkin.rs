@@ -156,18 +156,11 @@ fn a_chinese_patient_finds_the_appointment_by_name_in_characters_or_in_pinyin() 
         "姓 at {family:?}, 名 at {given:?}"
     );
     // In characters, from an input method.
-    kiosk.event(egui::Event::Text("王".into()));
-    kiosk.step();
-    kiosk.get_by_label("名").click();
-    kiosk.step();
-    kiosk.event(egui::Event::Text("静".into()));
-    kiosk.step();
-    kiosk.get_by_label("日").click();
-    kiosk.step();
-    kiosk.step();
-    keypad(&mut kiosk, "140319855678");
-    click(&mut kiosk, "查找我的预约");
-    wait_for(&mut kiosk, "这是您吗？");
+    let ime = |kiosk: &mut Harness<'_, KioskApp>, name: &str| {
+        kiosk.event(egui::Event::Text(name.into()));
+        kiosk.step();
+    };
+    find_in_chinese(&mut kiosk, ("王", "静"), ime);
     click(&mut kiosk, "不是我");
 
     // In pinyin, on the on-screen keypad alone.
@@ -188,20 +181,31 @@ fn a_chinese_patient_finds_the_appointment_by_name_in_characters_or_in_pinyin() 
         last_four.bottom() <= back.top(),
         "{last_four:?} runs under {back:?}"
     );
-    keypad(&mut kiosk, "WANG");
-    kiosk.get_by_label("名").click();
-    kiosk.step();
-    kiosk.step();
-    keypad(&mut kiosk, "JING");
-    kiosk.get_by_label("日").click();
-    kiosk.step();
-    kiosk.step();
-    keypad(&mut kiosk, "140319855678");
-    click(&mut kiosk, "查找我的预约");
-    wait_for(&mut kiosk, "这是您吗？");
+    find_in_chinese(&mut kiosk, ("WANG", "JING"), keypad);
     click(&mut kiosk, "是，为我签到");
     wait_for(&mut kiosk, "您的号码");
     assert!(kiosk.query_by_label("A-001").is_some());
+}
+
+/// On the Chinese find-by-name screen (the family name's field active): types the family and
+/// given names with `type_name`, the birth date and phone on the keypad, and searches until
+/// the kiosk asks "Is this you?".
+fn find_in_chinese(
+    kiosk: &mut Harness<'_, KioskApp>,
+    (family, given): (&str, &str),
+    type_name: impl Fn(&mut Harness<'_, KioskApp>, &str),
+) {
+    type_name(kiosk, family);
+    kiosk.get_by_label("名").click();
+    kiosk.step();
+    kiosk.step();
+    type_name(kiosk, given);
+    kiosk.get_by_label("日").click();
+    kiosk.step();
+    kiosk.step();
+    keypad(kiosk, "140319855678");
+    click(kiosk, "查找我的预约");
+    wait_for(kiosk, "这是您吗？");
 }
 
 #[test]

@@ -21,7 +21,7 @@ use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, StrokeKind, vec2}
 
 use super::View;
 use super::act::Action;
-use super::schedule::{Pressed, Schedule, life_cycle_steps, status_text};
+use super::schedule::{Pressed, Schedule, account_button, life_cycle_steps, status_text};
 use crate::format;
 use crate::i18n::{Lang, T, fill};
 use crate::widgets;
@@ -204,6 +204,7 @@ fn columns_of(schedule: &Schedule, columns: Columns, lang: Lang) -> Vec<Column> 
     let day = schedule.day;
     match columns {
         Columns::Providers => schedule
+            .known
             .provider_order
             .iter()
             .map(|(id, name)| Column {
@@ -214,6 +215,7 @@ fn columns_of(schedule: &Schedule, columns: Columns, lang: Lang) -> Vec<Column> 
             })
             .collect(),
         Columns::Chairs => schedule
+            .known
             .rooms
             .iter()
             .map(|(id, name)| (id.clone(), name.clone()))
@@ -391,7 +393,7 @@ fn grid_ui(
     let half = Stroke::new(1.0, Color32::from_gray(235));
     for (index, column) in shown.iter().enumerate() {
         if !column.provider_id.is_empty() {
-            let hours = schedule.hours.get(&column.provider_id);
+            let hours = schedule.known.hours.get(&column.provider_id);
             shade_off_hours(painter, geometry, index, hours, column.day);
         }
     }
@@ -507,13 +509,14 @@ fn block_ui(
     let rect = geometry.block_rect(column, appointment);
     let entry = queue.get(&appointment.appointment_id);
     let (status, colour) = status_text(appointment.status, entry);
-    let patient = schedule.patients.get(&appointment.patient_id);
+    let patient = schedule.known.patients.get(&appointment.patient_id);
     let name = patient.map_or_else(
         || "…".to_owned(),
         |p| format::full_name(&p.given_name, &p.family_name),
     );
     let time = view.local_time(appointment.start_time.as_ref());
     let kind = schedule
+        .known
         .kinds
         .get(&appointment.appointment_type_id)
         .map_or("", String::as_str);
@@ -568,6 +571,7 @@ fn block_ui(
             "{label}\n{} {kind}\n{}",
             status.get(lang),
             schedule
+                .known
                 .providers
                 .get(&appointment.provider_id)
                 .map_or("", String::as_str)
@@ -606,14 +610,7 @@ fn menu_ui(
             pressed = Some(step);
         }
     }
-    if let Some(patient) = patient
-        && ui.button(T::Account.get(lang)).clicked()
-    {
-        action = Some(Action::OpenAccount {
-            patient: Box::new(patient.clone()),
-            appointment_id: appointment.appointment_id.clone(),
-        });
-    }
+    action = account_button(ui, lang, appointment, patient).or(action);
     (action, pressed)
 }
 

@@ -135,12 +135,7 @@ pub(super) async fn load_schedule(
         day,
         week_provider,
         appointments,
-        patients: known.patients,
-        providers: known.providers,
-        provider_order: known.provider_order,
-        hours: known.hours,
-        rooms: known.rooms,
-        kinds: known.kinds,
+        known,
     })
 }
 

@@ -25,8 +25,8 @@ use crate::widgets;
 /// The staff queue watch's news, as it arrives.
 pub(super) type QueueEvents = mpsc::UnboundedReceiver<WatchEvent<scheduling::WatchQueueResponse>>;
 
-/// A day's schedule as loaded: appointments, who they are with, and what the book draws them
-/// on (providers and their weekly hours, chairs and rooms, kinds of visit).
+/// A day's schedule as loaded (or one provider's week): appointments, and what they are drawn
+/// with.
 pub(super) struct Schedule {
     /// The clinic-local day.
     pub(super) day: NaiveDate,
@@ -34,6 +34,14 @@ pub(super) struct Schedule {
     /// the day of every provider.
     pub(super) week_provider: Option<String>,
     pub(super) appointments: Vec<scheduling::Appointment>,
+    pub(super) known: Known,
+}
+
+/// Who and what a schedule names: patients, providers (with their weekly hours), chairs and
+/// rooms, kinds of visit. A reload asks only for what is not known yet (patients it has not
+/// seen, the providers again when one is new).
+#[derive(Default, Clone)]
+pub(super) struct Known {
     pub(super) patients: HashMap<String, patients::Patient>,
     pub(super) providers: HashMap<String, String>,
     /// Every provider, by name.
@@ -43,18 +51,6 @@ pub(super) struct Schedule {
     /// Chairs and rooms in service, by name.
     pub(super) rooms: Vec<(String, String)>,
     /// Kinds of visit's names, by id.
-    pub(super) kinds: HashMap<String, String>,
-}
-
-/// What a schedule already knows: a reload asks only for what it does not (patients it has not
-/// seen, providers when one is new).
-#[derive(Default)]
-pub(super) struct Known {
-    pub(super) patients: HashMap<String, patients::Patient>,
-    pub(super) providers: HashMap<String, String>,
-    pub(super) provider_order: Vec<(String, String)>,
-    pub(super) hours: HashMap<String, Vec<scheduling::WorkingInterval>>,
-    pub(super) rooms: Vec<(String, String)>,
     pub(super) kinds: HashMap<String, String>,
 }
 
@@ -144,14 +140,7 @@ impl SchedulePanel {
     pub(super) fn known(&self) -> Known {
         self.schedule
             .as_ref()
-            .map(|s| Known {
-                patients: s.patients.clone(),
-                providers: s.providers.clone(),
-                provider_order: s.provider_order.clone(),
-                hours: s.hours.clone(),
-                rooms: s.rooms.clone(),
-                kinds: s.kinds.clone(),
-            })
+            .map(|s| s.known.clone())
             .unwrap_or_default()
     }
 
@@ -410,7 +399,11 @@ impl SchedulePanel {
 
     /// The provider whose week is shown (the first, until one is chosen).
     fn week_provider_ui(&mut self, ui: &mut egui::Ui, lang: Lang) {
-        let Some(providers) = self.schedule.as_ref().map(|s| s.provider_order.clone()) else {
+        let Some(providers) = self
+            .schedule
+            .as_ref()
+            .map(|s| s.known.provider_order.clone())
+        else {
             return;
         };
         if self.week_provider.is_none() {
@@ -520,13 +513,14 @@ impl SchedulePanel {
     ) -> (Option<Action>, Option<Pressed>) {
         let lang = view.lang;
         ui.label(view.local_time(appointment.start_time.as_ref()));
-        let patient = schedule.patients.get(&appointment.patient_id);
+        let patient = schedule.known.patients.get(&appointment.patient_id);
         ui.label(patient.map_or_else(
             || "…".to_owned(),
             |p| format::full_name(&p.given_name, &p.family_name),
         ));
         ui.label(
             schedule
+                .known
                 .providers
                 .get(&appointment.provider_id)
                 .map_or("", String::as_str),
@@ -557,14 +551,7 @@ impl SchedulePanel {
             } else {
                 None
             };
-            if let Some(patient) = patient
-                && ui.button(T::Account.get(lang)).clicked()
-            {
-                action = Some(Action::OpenAccount {
-                    patient: Box::new(patient.clone()),
-                    appointment_id: appointment.appointment_id.clone(),
-                });
-            }
+            action = account_button(ui, lang, appointment, patient).or(action);
             (action, pressed)
         })
         .inner
@@ -622,6 +609,23 @@ fn life_cycle_ui(
         }
     }
     pressed
+}
+
+/// The button that opens the account of the appointment's patient (once the patient is known);
+/// whether it was pressed.
+pub(super) fn account_button(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    appointment: &scheduling::Appointment,
+    patient: Option<&patients::Patient>,
+) -> Option<Action> {
+    let patient = patient?;
+    ui.button(T::Account.get(lang))
+        .clicked()
+        .then(|| Action::OpenAccount {
+            patient: Box::new(patient.clone()),
+            appointment_id: appointment.appointment_id.clone(),
+        })
 }
 
 /// The steps an appointment may take next, each with its button's text.
