@@ -176,23 +176,37 @@ pub fn ok_banner(ui: &mut egui::Ui, text: &str) {
         });
 }
 
-/// The outcome of staff's last action, good or bad, until they close it.
-pub fn message_banner(
-    ui: &mut egui::Ui,
+/// The height of the strip under a staff screen's top bar where the outcome of the last
+/// action shows: two lines of text.
+pub const MESSAGE_STRIP_HEIGHT: f32 = 52.0;
+
+/// The outcome of staff's last action, good or bad, in a strip of its own under the top bar
+/// until they close it or the next outcome takes its place. The strip is always there,
+/// so a message coming or going moves nothing under the pointer.
+pub fn message_strip(
+    ctx_ui: &mut egui::Ui,
+    id: &str,
     message: &mut Option<Result<String, String>>,
     close: &str,
 ) {
-    let Some(shown) = message.as_ref() else {
-        return;
-    };
-    ui.horizontal(|ui| match shown {
-        Ok(text) => ok_banner(ui, text),
-        Err(text) => error_banner(ui, text),
-    });
-    if ui.small_button(close).clicked() {
-        *message = None;
-    }
-    ui.add_space(6.0);
+    egui::Panel::top(id)
+        .exact_size(MESSAGE_STRIP_HEIGHT)
+        .resizable(false)
+        .show(ctx_ui, |ui| {
+            ui.horizontal_centered(|ui| {
+                let Some(shown) = message.as_ref() else {
+                    return;
+                };
+                let (text, colour) = match shown {
+                    Ok(text) => (text.clone(), SUCCESS),
+                    Err(text) => (text.clone(), DANGER),
+                };
+                if ui.small_button(close).clicked() {
+                    *message = None;
+                }
+                ui.add(egui::Label::new(RichText::new(text).color(colour).strong()).wrap());
+            });
+        });
 }
 
 /// A spinner with a word beside it, while a call runs.

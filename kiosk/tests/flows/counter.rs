@@ -28,13 +28,21 @@ fn reception_checks_in_charges_takes_cash_prints_and_closes_the_drawer() {
         "Drawer of counter-1 opened by reception:counter-test",
     );
 
-    // The patient arrives.
+    // The patient arrives. The outcome shows in its own strip: the schedule stays where it was
+    // under the pointer.
     click(&mut counter, "Appointment book");
     wait_for(&mut counter, "Ana Prueba");
     assert!(counter.query_by_label("Confirmed").is_none());
+    assert!(counter.query_by_label("Close").is_none());
+    let account = counter.get_by_label("Account").rect();
     click(&mut counter, "Check in");
     wait_for(&mut counter, "Check in ✓ A-001");
     wait_for(&mut counter, "Arrived");
+    let row = counter.get_by_label("Account").rect();
+    assert!(
+        (row.top() - account.top()).abs() < 1.0,
+        "the row moved from {account:?} to {row:?}"
+    );
 
     // The visit's charge, then cash: $600 handed over for $500.
     click(&mut counter, "Account");

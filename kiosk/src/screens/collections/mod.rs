@@ -128,9 +128,14 @@ impl CollectionsDesk {
         let ctx = ui.ctx().clone();
         self.poll(&ctx);
         egui::Panel::top("collections-top").show(ui, |ui| self.top_ui(ui));
+        widgets::message_strip(
+            ui,
+            "collections-message",
+            &mut self.message,
+            T::Close.get(self.lang),
+        );
         let mut actions = Vec::new();
         egui::CentralPanel::default().show(ui, |ui| {
-            widgets::message_banner(ui, &mut self.message, T::Close.get(self.lang));
             let view = View {
                 lang: self.lang,
                 clinic: &self.clinic,

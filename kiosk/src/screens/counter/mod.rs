@@ -170,9 +170,15 @@ impl Counter {
         self.poll(&ctx);
 
         egui::Panel::top("counter-top").show(ui, |ui| self.top_ui(ui));
+
+        widgets::message_strip(
+            ui,
+            "counter-message",
+            &mut self.message,
+            T::Close.get(self.lang),
+        );
         let mut actions = Vec::new();
         egui::CentralPanel::default().show(ui, |ui| {
-            widgets::message_banner(ui, &mut self.message, T::Close.get(self.lang));
             actions = self.tab_ui(ui);
         });
         if !actions.is_empty() {
