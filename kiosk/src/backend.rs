@@ -245,6 +245,13 @@ pub enum CallError {
     /// The service refused the request as it stands now (FAILED_PRECONDITION, ALREADY_EXISTS),
     /// with its message for staff.
     Refused(String),
+    /// A refusal by a rule the service names (`ErrorInfo.reason`, with its details), which the
+    /// screen words in its own language when it knows the rule; `message` otherwise.
+    Rule {
+        reason: String,
+        metadata: std::collections::HashMap<String, String>,
+        message: String,
+    },
     /// Fields the service found invalid, with its descriptions.
     Invalid(Vec<(String, String)>),
     Other(String),
@@ -260,7 +267,15 @@ impl CallError {
             Code::NotFound => CallError::NotFound,
             Code::PermissionDenied | Code::Unauthenticated => CallError::Denied,
             Code::Unimplemented => CallError::Unimplemented,
-            Code::FailedPrecondition | Code::AlreadyExists | Code::Aborted | Code::OutOfRange => {
+            Code::FailedPrecondition => match status.get_error_details().error_info() {
+                Some(info) => CallError::Rule {
+                    reason: info.reason.clone(),
+                    metadata: info.metadata.clone(),
+                    message: status.message().to_owned(),
+                },
+                None => CallError::Refused(status.message().to_owned()),
+            },
+            Code::AlreadyExists | Code::Aborted | Code::OutOfRange => {
                 CallError::Refused(status.message().to_owned())
             }
             Code::InvalidArgument => CallError::Invalid(
@@ -302,7 +317,7 @@ impl CallError {
             CallError::NotFound => T::NotFound.get(lang).into(),
             CallError::TooManyAttempts { retry_after } => wait_message(*retry_after, lang),
             CallError::Denied | CallError::Unimplemented => T::CannotCheckIn.get(lang).into(),
-            CallError::Refused(_) => T::CannotCheckIn.get(lang).into(),
+            CallError::Refused(_) | CallError::Rule { .. } => T::CannotCheckIn.get(lang).into(),
             CallError::Invalid(_) => T::CheckTheFields.get(lang).into(),
             CallError::Other(_) => T::Unexpected.get(lang).into(),
         }
@@ -317,6 +332,11 @@ impl CallError {
             CallError::TooManyAttempts { retry_after } => wait_message(*retry_after, lang),
             CallError::Denied | CallError::Unimplemented => T::NotAllowed.get(lang).into(),
             CallError::Refused(message) => message.clone(),
+            CallError::Rule {
+                reason,
+                metadata,
+                message,
+            } => rule_message(reason, metadata, lang).unwrap_or_else(|| message.clone()),
             CallError::Invalid(fields) => {
                 let details: Vec<String> = fields
                     .iter()
@@ -326,6 +346,35 @@ impl CallError {
             }
             CallError::Other(_) => T::Unexpected.get(lang).into(),
         }
+    }
+}
+
+/// A refusal by a rule the screens know, in `lang`: scheduling's provider busy or away.
+fn rule_message(
+    reason: &str,
+    metadata: &std::collections::HashMap<String, String>,
+    lang: Lang,
+) -> Option<String> {
+    let value = |key: &str| metadata.get(key).map_or("", String::as_str);
+    match reason {
+        "PROVIDER_BUSY" => Some(fill(
+            T::ProviderBusy.get(lang),
+            &[("from", value("from")), ("until", value("until"))],
+        )),
+        "PROVIDER_UNAVAILABLE" => {
+            let provider = [("provider", value("provider"))];
+            let text = match (value("why"), value("clinic_wide")) {
+                ("outside_hours", _) => T::ProviderOffHours,
+                ("holiday", "true") => T::ClinicHoliday,
+                ("holiday", _) => T::ProviderHoliday,
+                ("break", _) => T::ProviderBreak,
+                ("block", "true") => T::ClinicBlocked,
+                ("block", _) => T::ProviderBlocked,
+                _ => return None,
+            };
+            Some(fill(text.get(lang), &provider))
+        }
+        _ => None,
     }
 }
 

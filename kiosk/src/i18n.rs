@@ -469,6 +469,48 @@ texts! {
         "已预约：{name}，{time}",
         "Записан(а): {name}, {time}",
     ],
+    ProviderBusy => [
+        "Ese profesional ya tiene una cita de {from} a {until}.",
+        "That provider already has a visit from {from} to {until}.",
+        "该医生在 {from} 至 {until} 已有预约。",
+        "У этого врача уже есть приём с {from} до {until}.",
+    ],
+    ProviderOffHours => [
+        "{provider} no trabaja a esa hora.",
+        "{provider} does not work at that time.",
+        "{provider} 该时间不上班。",
+        "{provider} в это время не работает.",
+    ],
+    ProviderHoliday => [
+        "{provider} está de vacaciones ese día.",
+        "{provider} is on holiday then.",
+        "{provider} 当时休假。",
+        "{provider} в это время в отпуске.",
+    ],
+    ProviderBreak => [
+        "{provider} está en su descanso a esa hora.",
+        "{provider} is on a break at that time.",
+        "{provider} 当时在休息。",
+        "У {provider} в это время перерыв.",
+    ],
+    ProviderBlocked => [
+        "La agenda de {provider} está bloqueada a esa hora.",
+        "{provider}'s book is blocked at that time.",
+        "{provider} 的预约在该时间已被封锁。",
+        "Запись к {provider} на это время закрыта.",
+    ],
+    ClinicHoliday => [
+        "La clínica está cerrada ese día (festivo).",
+        "The clinic is closed then (holiday).",
+        "诊所当天休息（节假日）。",
+        "Клиника в этот день закрыта (праздник).",
+    ],
+    ClinicBlocked => [
+        "La agenda de la clínica está bloqueada a esa hora.",
+        "The clinic's book is blocked at that time.",
+        "诊所该时间的预约已被封锁。",
+        "Запись в клинику на это время закрыта.",
+    ],
     MovedTo => [
         "Cita movida a las {time}",
         "Appointment moved to {time}",

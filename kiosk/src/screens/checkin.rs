@@ -358,7 +358,7 @@ impl Checkin {
                     self.step = Step::CheckedIn;
                     self.message = None;
                 }
-                Err(CallError::Refused(_) | CallError::NotFound) => {
+                Err(CallError::Refused(_) | CallError::Rule { .. } | CallError::NotFound) => {
                     self.message = Some(T::NotFound.get(self.lang).into());
                 }
                 Err(error) => self.message = Some(error.patient_message(self.lang)),

@@ -432,17 +432,7 @@ fn reception_moves_a_visit_to_another_provider_on_the_book_and_confirms_it_from_
 
     // Dragged to Dr. Zhang's column at the same time.
     let from = before.center();
-    let to = egui::pos2(wei.left() + 40.0, from.y);
-    counter.hover_at(from);
-    counter.step();
-    counter.drag_at(from);
-    counter.step();
-    for step in 1..=5 {
-        counter.hover_at(from + (to - from) * (step as f32 / 5.0));
-        counter.step();
-    }
-    counter.drop_at(to);
-    counter.step();
+    drag(&mut counter, from, egui::pos2(wei.left() + 40.0, from.y));
     wait_for(&mut counter, "Appointment moved to");
     crate::wait_until(&mut counter, "the block under Dr. Zhang", |counter| {
         counter
@@ -500,4 +490,108 @@ fn reception_moves_a_visit_to_another_provider_on_the_book_and_confirms_it_from_
     let sunday = counter.get_by_label_contains("Sunday ").rect();
     assert!(monday.left() < sunday.left());
     assert!(counter.query_by_label("Dra. Ana Ruiz").is_none());
+}
+
+/// Drags on the book from `from` to `to`, as a hand on the mouse does.
+fn drag(
+    counter: &mut egui_kittest::Harness<'_, clinic_kiosk::KioskApp>,
+    from: egui::Pos2,
+    to: egui::Pos2,
+) {
+    counter.hover_at(from);
+    counter.step();
+    counter.drag_at(from);
+    counter.step();
+    for step in 1..=5 {
+        counter.hover_at(from + (to - from) * (step as f32 / 5.0));
+        counter.step();
+    }
+    counter.drop_at(to);
+    counter.step();
+}
+
+#[test]
+fn a_move_the_other_provider_cannot_take_is_refused_in_the_screens_language_and_stays_put() {
+    use clinic_common::auth::Role;
+    use clinic_proto::common::v1::Date;
+    use clinic_proto::patients::v1 as patients;
+    use clinic_proto::scheduling::v1 as scheduling;
+
+    let clinic = Clinic::start();
+    let booked = clinic.book();
+    let mut registry = clinic.patients(Role::Reception);
+    let mut manager = clinic.scheduling(Role::Manager);
+    clinic.runtime.block_on(async {
+        let wei = manager
+            .create_provider(scheduling::CreateProviderRequest {
+                provider: Some(scheduling::Provider {
+                    display_name: "Dr. Wei Zhang".into(),
+                    kind: scheduling::ProviderKind::Dentist as i32,
+                    ..Default::default()
+                }),
+                request_id: "flow-busy-dentist".into(),
+            })
+            .await
+            .expect("provider")
+            .into_inner();
+        let luis = registry
+            .create_patient(patients::CreatePatientRequest {
+                patient: Some(patients::Patient {
+                    given_name: "Luis".into(),
+                    family_name: "Ocupado".into(),
+                    date_of_birth: Some(Date {
+                        year: 1990,
+                        month: 7,
+                        day: 21,
+                    }),
+                    phone: "+525598765432".into(),
+                    ..Default::default()
+                }),
+                request_id: "flow-busy-patient".into(),
+            })
+            .await
+            .expect("registered")
+            .into_inner();
+        let anas = manager
+            .get_appointment(scheduling::GetAppointmentRequest {
+                appointment_id: booked.appointment_id.clone(),
+            })
+            .await
+            .expect("Ana's visit")
+            .into_inner();
+        manager
+            .create_appointment(scheduling::CreateAppointmentRequest {
+                appointment: Some(scheduling::Appointment {
+                    patient_id: luis.patient_id,
+                    provider_id: wei.provider_id,
+                    start_time: anas.start_time,
+                    end_time: anas.end_time,
+                    ..Default::default()
+                }),
+                request_id: "flow-busy-visit".into(),
+            })
+            .await
+            .expect("Dr. Zhang is booked then");
+    });
+    let mut counter = clinic.harness(Mode::Counter, Lang::Es);
+    crate::wait_until(&mut counter, "Ana Prueba's block", |counter| {
+        counter
+            .query_all_by_label_contains("Ana Prueba")
+            .any(|node| node.accesskit_node().role() == egui::accesskit::Role::Button)
+    });
+    let before = block(&counter, "Ana Prueba");
+    let wei = counter.get_by_label("Dr. Wei Zhang").rect();
+
+    drag(
+        &mut counter,
+        before.center(),
+        egui::pos2(wei.left() + 40.0, before.center().y),
+    );
+
+    wait_for(&mut counter, "Ese profesional ya tiene una cita de");
+    let after = block(&counter, "Ana Prueba");
+    assert!(
+        after.left() == before.left() && (after.top() - before.top()).abs() < 2.0,
+        "the block went from {before:?} to {after:?}"
+    );
 }
