@@ -469,6 +469,9 @@ texts! {
         "已预约：{name}，{time}",
         "Записан(а): {name}, {time}",
     ],
+    Holiday => ["Festivo", "Holiday", "节假日", "Праздник"],
+    Break => ["Descanso", "Break", "休息", "Перерыв"],
+    Blocked => ["Bloqueado", "Blocked", "已封锁", "Закрыто"],
     ProviderBusy => [
         "Ese profesional ya tiene una cita de {from} a {until}.",
         "That provider already has a visit from {from} to {until}.",

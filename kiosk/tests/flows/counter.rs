@@ -411,6 +411,29 @@ fn reception_moves_a_visit_to_another_provider_on_the_book_and_confirms_it_from_
             .await
             .expect("provider");
     });
+    // Tomorrow the clinic is closed for a training day.
+    clinic.runtime.block_on(async {
+        use chrono::TimeDelta;
+        use clinic_common::clock::Clock;
+        let zone = chrono_tz::America::Mexico_City;
+        let tomorrow =
+            clinic_common::time::local_date(clinic_common::clock::SystemClock.now(), zone)
+                + TimeDelta::days(1);
+        let (start, end) = clinic_common::time::day_span(tomorrow, zone);
+        manager
+            .add_schedule_exception(scheduling::AddScheduleExceptionRequest {
+                schedule_exception: Some(scheduling::ScheduleException {
+                    start_time: Some(clinic_proto::timestamp_to_proto(start)),
+                    end_time: Some(clinic_proto::timestamp_to_proto(end)),
+                    kind: scheduling::ScheduleExceptionKind::Block as i32,
+                    note: "Training day".into(),
+                    ..Default::default()
+                }),
+                request_id: "flow-training-day".into(),
+            })
+            .await
+            .expect("a clinic-wide block");
+    });
     let mut counter = clinic.harness(Mode::Counter, Lang::En);
 
     // The book opens on today, one column a provider, at the time it is now.
@@ -468,9 +491,12 @@ fn reception_moves_a_visit_to_another_provider_on_the_book_and_confirms_it_from_
     // Page Down turns to tomorrow, which is empty; Home comes back.
     counter.key_press(egui::Key::PageDown);
     counter.step();
-    crate::wait_until(&mut counter, "tomorrow", |counter| {
+    crate::wait_until(&mut counter, "tomorrow, blocked for training", |counter| {
         counter.query_by_label_contains("Ana Prueba").is_none()
-            && counter.query_by_label(T::Today.get(Lang::En)).is_some()
+            && counter
+                .query_all_by_label("Blocked · Training day")
+                .next()
+                .is_some()
     });
     counter.key_press(egui::Key::Home);
     counter.step();

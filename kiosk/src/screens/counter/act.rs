@@ -156,10 +156,10 @@ impl Counter {
             .schedule
             .day_shown(local_date(self.clock.now(), self.clinic.time_zone));
         let week = self.schedule.week_shown();
-        self.schedule.loading = Some(
-            self.backend
-                .call(ctx, calls::load_schedule(backend, (day, week), known)),
-        );
+        self.schedule.loading = Some(self.backend.call(
+            ctx,
+            calls::load_schedule(backend, (day, week, self.clinic.time_zone), known),
+        ));
     }
 
     fn check_in(&mut self, ctx: &egui::Context, appointment_id: String) {

@@ -151,7 +151,7 @@ pub(super) fn ui(
             first_hour: first,
             last_hour: last,
         };
-        grid_ui(&painter, &geometry, (schedule, &columns_shown), view);
+        grid_ui((ui, &painter), &geometry, (schedule, &columns_shown), view);
 
         for appointment in &shown {
             let Some(index) = column_of(appointment, &columns_shown, (columns, zone)) else {
@@ -383,7 +383,7 @@ fn headers_ui(ui: &mut egui::Ui, shown: &[Column], column_width: f32) {
 
 /// Hours, half hours, the shade outside working hours, and on today the line of now.
 fn grid_ui(
-    painter: &egui::Painter,
+    (ui, painter): (&egui::Ui, &egui::Painter),
     geometry: &Geometry,
     (schedule, shown): (&Schedule, &[Column]),
     view: &View,
@@ -395,6 +395,18 @@ fn grid_ui(
         if !column.provider_id.is_empty() {
             let hours = schedule.known.hours.get(&column.provider_id);
             shade_off_hours(painter, geometry, index, hours, column.day);
+        }
+        for exception in &schedule.exceptions {
+            // The clinic's own everywhere; a provider's in their columns.
+            if exception.provider_id.is_empty() || exception.provider_id == column.provider_id {
+                exception_ui(
+                    (ui, painter),
+                    geometry,
+                    (index, column.day),
+                    exception,
+                    view.lang,
+                );
+            }
         }
     }
     for hour in geometry.first_hour..geometry.last_hour {
@@ -477,6 +489,73 @@ fn shade_off_hours(
         }
         from = from.max(end);
     }
+}
+
+/// A holiday, block or break over a column's day: hatched grey, named at its top.
+fn exception_ui(
+    (ui, painter): (&egui::Ui, &egui::Painter),
+    geometry: &Geometry,
+    (column, day): (usize, NaiveDate),
+    exception: &scheduling::ScheduleException,
+    lang: Lang,
+) {
+    let (Ok(start), Ok(end)) = (
+        timestamp_from_proto(exception.start_time.as_ref()),
+        timestamp_from_proto(exception.end_time.as_ref()),
+    ) else {
+        return;
+    };
+    let first = local_instant(day, i64::from(geometry.first_hour) * 60, geometry.zone);
+    let last = local_instant(day, i64::from(geometry.last_hour) * 60, geometry.zone);
+    let (from, until) = (start.max(first), end.min(last));
+    if from >= until {
+        return;
+    }
+    let top = geometry.y_of(from);
+    let bottom = top + (until - from).num_minutes() as f32 * MINUTE;
+    let rect = Rect::from_min_max(
+        Pos2::new(geometry.x_of(column) + 1.0, top),
+        Pos2::new(geometry.x_of(column + 1) - 1.0, bottom),
+    );
+    painter.rect_filled(rect, 0.0, Color32::from_gray(222));
+    let hatched = painter.with_clip_rect(rect);
+    let hatch = Stroke::new(1.0, Color32::from_gray(200));
+    let mut x = rect.left() - rect.height();
+    while x < rect.right() {
+        hatched.line_segment(
+            [
+                Pos2::new(x, rect.bottom()),
+                Pos2::new(x + rect.height(), rect.top()),
+            ],
+            hatch,
+        );
+        x += 12.0;
+    }
+    let kind = match scheduling::ScheduleExceptionKind::try_from(exception.kind) {
+        Ok(scheduling::ScheduleExceptionKind::Holiday) => T::Holiday,
+        Ok(scheduling::ScheduleExceptionKind::Break) => T::Break,
+        _ => T::Blocked,
+    };
+    let text = if exception.note.is_empty() {
+        kind.get(lang).to_owned()
+    } else {
+        format!("{} · {}", kind.get(lang), exception.note)
+    };
+    hatched.text(
+        rect.min + vec2(6.0, 2.0),
+        Align2::LEFT_TOP,
+        &text,
+        FontId::proportional(13.0),
+        widgets::MUTED,
+    );
+    // Named for the screen reader (and the tests), and in full when hovered.
+    let response = ui.interact(
+        rect,
+        egui::Id::unique(("book-exception", &exception.schedule_exception_id, column)),
+        Sense::hover(),
+    );
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Note, true, &text));
+    response.on_hover_text(text);
 }
 
 /// A colour for each kind of visit, the same every day.

@@ -37,7 +37,7 @@ pub(super) fn watch_queue(backend: &Backend, ctx: &egui::Context) -> QueueEvents
 /// already `known` (the providers again when one is new).
 pub(super) async fn load_schedule(
     backend: Backend,
-    (day, week_provider): (NaiveDate, Option<String>),
+    (day, week_provider, zone): (NaiveDate, Option<String>, chrono_tz::Tz),
     known: Known,
 ) -> Result<Schedule, CallError> {
     let mut known = known;
@@ -47,6 +47,7 @@ pub(super) async fn load_schedule(
         Some(_) => super::book::week_of(day),
         None => vec![day],
     };
+    let exceptions = load_exceptions(&backend, &days, zone).await?;
     for shown in days {
         let mut page_token = String::new();
         loop {
@@ -135,8 +136,46 @@ pub(super) async fn load_schedule(
         day,
         week_provider,
         appointments,
+        exceptions,
         known,
     })
+}
+
+/// The holidays, blocks and breaks (the clinic's and every provider's) that overlap `days`.
+async fn load_exceptions(
+    backend: &Backend,
+    days: &[NaiveDate],
+    zone: chrono_tz::Tz,
+) -> Result<Vec<scheduling::ScheduleException>, CallError> {
+    let (Some(first), Some(last)) = (days.first(), days.last()) else {
+        return Ok(Vec::new());
+    };
+    let midnight = |day: NaiveDate| clinic_common::time::start_of_day(day, zone);
+    let mut scheduling = backend.scheduling.clone();
+    let mut exceptions = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = answer(
+            scheduling
+                .list_schedule_exceptions(scheduling::ListScheduleExceptionsRequest {
+                    start_time: Some(clinic_proto::timestamp_to_proto(midnight(*first))),
+                    end_time: Some(clinic_proto::timestamp_to_proto(midnight(
+                        last.succ_opt().unwrap_or(*last),
+                    ))),
+                    provider_id: String::new(),
+                    page: Some(common::PageRequest {
+                        page_size: 200,
+                        page_token,
+                    }),
+                })
+                .await,
+        )?;
+        exceptions.extend(page.schedule_exceptions);
+        if page.next_page_token.is_empty() {
+            return Ok(exceptions);
+        }
+        page_token = page.next_page_token;
+    }
 }
 
 /// Every provider, by name, with their weekly working hours.

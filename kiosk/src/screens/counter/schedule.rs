@@ -34,6 +34,8 @@ pub(super) struct Schedule {
     /// the day of every provider.
     pub(super) week_provider: Option<String>,
     pub(super) appointments: Vec<scheduling::Appointment>,
+    /// Holidays, blocks and breaks over the days loaded, the clinic's and each provider's.
+    pub(super) exceptions: Vec<scheduling::ScheduleException>,
     pub(super) known: Known,
 }
 
