@@ -29,6 +29,10 @@ use crate::outbox::{
 };
 use crate::widgets::{self, Key};
 
+mod intake;
+
+use intake::IntakePanel;
+
 /// How long the kiosk waits for the waiting-room view to learn a new ticket's estimated wait.
 const WAIT_ESTIMATE_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -129,45 +133,6 @@ pub struct Visit {
     pub balance: Option<Money>,
 }
 
-/// The first-visit form as the patient fills it in.
-#[derive(Debug, Clone, Default)]
-struct IntakeAnswers {
-    reason: String,
-    has_allergies: Option<bool>,
-    allergies: String,
-    medications: String,
-    conditions: [bool; 6],
-    last_visit: Option<patients::LastDentalVisit>,
-    emergency_name: String,
-    emergency_phone: String,
-    consent: bool,
-}
-
-const CONDITIONS: [(T, patients::MedicalCondition); 6] = [
-    (T::Diabetes, patients::MedicalCondition::Diabetes),
-    (T::Hypertension, patients::MedicalCondition::Hypertension),
-    (T::HeartDisease, patients::MedicalCondition::HeartDisease),
-    (T::Asthma, patients::MedicalCondition::Asthma),
-    (
-        T::BleedingDisorder,
-        patients::MedicalCondition::BleedingDisorder,
-    ),
-    (T::Pregnancy, patients::MedicalCondition::Pregnancy),
-];
-
-const LAST_VISITS: [(T, patients::LastDentalVisit); 4] = [
-    (
-        T::VisitUnder6Months,
-        patients::LastDentalVisit::UnderSixMonths,
-    ),
-    (
-        T::Visit6To12Months,
-        patients::LastDentalVisit::SixToTwelveMonths,
-    ),
-    (T::VisitOver1Year, patients::LastDentalVisit::OverAYear),
-    (T::VisitNever, patients::LastDentalVisit::Never),
-];
-
 #[derive(Debug, Clone, Default)]
 struct CardForm {
     auth_code: String,
@@ -217,7 +182,7 @@ pub struct Checkin {
     find: FindForm,
     found: Option<Found>,
     visit: Option<Visit>,
-    intake: IntakeAnswers,
+    intake: IntakePanel,
     intake_sent: bool,
     card: CardForm,
     payment_note: Option<Result<String, String>>,
@@ -266,7 +231,7 @@ impl Checkin {
             find: FindForm::default(),
             found: None,
             visit: None,
-            intake: IntakeAnswers::default(),
+            intake: IntakePanel::default(),
             intake_sent: false,
             card: CardForm::default(),
             payment_note: None,
@@ -299,7 +264,7 @@ impl Checkin {
         self.find = FindForm::default();
         self.found = None;
         self.visit = None;
-        self.intake = IntakeAnswers::default();
+        self.intake = IntakePanel::default();
         self.intake_sent = false;
         self.card = CardForm::default();
         self.payment_note = None;
@@ -614,43 +579,11 @@ impl Checkin {
 
     fn send_intake(&mut self, ctx: &egui::Context) {
         let Some(visit) = &self.visit else { return };
-        let answers = &self.intake;
-        if answers.has_allergies.is_none()
-            || (answers.has_allergies == Some(true) && answers.allergies.trim().is_empty())
-        {
-            self.message = Some(T::FillEverything.get(self.lang).into());
+        if let Err(refusal) = self.intake.check() {
+            self.message = Some(refusal.get(self.lang).into());
             return;
         }
-        if !answers.consent {
-            self.message = Some(T::ConsentNeeded.get(self.lang).into());
-            return;
-        }
-        let mut request = patients::SubmitIntakeFormRequest {
-            form: Some(patients::IntakeForm {
-                patient_id: visit.patient_id.clone(),
-                reason_for_visit: answers.reason.trim().to_owned(),
-                has_allergies: answers.has_allergies == Some(true),
-                allergies: answers.allergies.trim().to_owned(),
-                medications: answers.medications.trim().to_owned(),
-                conditions: CONDITIONS
-                    .iter()
-                    .zip(answers.conditions)
-                    .filter(|(_, ticked)| *ticked)
-                    .map(|((_, condition), _)| *condition as i32)
-                    .collect(),
-                last_dental_visit: answers.last_visit.map_or(0, |visit| visit as i32),
-                emergency_contact_name: answers.emergency_name.trim().to_owned(),
-                emergency_contact_phone: answers.emergency_phone.trim().to_owned(),
-                consent_to_assessment: true,
-                language: self.lang.tag().into(),
-                ..Default::default()
-            }),
-            identity: Some(patients::IdentityEvidence {
-                date_of_birth: Some(date_to_proto(visit.identity.date_of_birth)),
-                phone_last_four: visit.identity.phone_last_four.clone(),
-            }),
-            request_id: String::new(),
-        };
+        let mut request = self.intake.request(visit, self.lang);
         request.request_id = self.intake_key.for_request(format!("{request:?}"));
         self.message = None;
         let mut client = self.backend.patients.clone();
@@ -1024,7 +957,7 @@ impl Checkin {
         let lang = self.lang;
         let busy = self.sending_intake.is_some().then_some(T::Working);
         let message = self.message.clone();
-        let answers = &mut self.intake;
+        let panel = &mut self.intake;
         let ((), acted) = widgets::with_bottom_bar(
             ui,
             ACTIONS_HEIGHT,
@@ -1035,7 +968,7 @@ impl Checkin {
                     .scroll_bar_visibility(egui::scroll_area::ScrollBarVisibility::AlwaysVisible)
                     .show(ui, |ui| {
                         ui.set_width(ui.available_width());
-                        intake_questions_ui(ui, lang, answers);
+                        panel.questions_ui(ui, lang);
                     });
             },
             |ui| {
@@ -1187,112 +1120,6 @@ fn split_chars(key: Key) -> Vec<Key> {
         Key::Char(text) => text.chars().map(|c| Key::Char(c.to_string())).collect(),
         Key::Backspace => vec![Key::Backspace],
     }
-}
-
-/// A caption and a text field the caption names (so assistive tech and tests find it).
-fn labelled_text(ui: &mut egui::Ui, caption: &str, text: &mut String, multiline: bool) {
-    let label = ui.label(caption);
-    let edit = if multiline {
-        egui::TextEdit::multiline(text).desired_rows(2)
-    } else {
-        egui::TextEdit::singleline(text)
-    };
-    ui.add(edit.desired_width(f32::INFINITY))
-        .labelled_by(label.id);
-}
-
-/// The first-visit form's questions, in the order a dentist reads them.
-fn intake_questions_ui(ui: &mut egui::Ui, lang: Lang, answers: &mut IntakeAnswers) {
-    labelled_text(ui, T::ReasonForVisit.get(lang), &mut answers.reason, true);
-    ui.add_space(10.0);
-    allergies_ui(ui, lang, answers);
-    ui.add_space(10.0);
-    labelled_text(
-        ui,
-        T::Medications.get(lang),
-        &mut answers.medications,
-        false,
-    );
-    ui.add_space(10.0);
-    conditions_ui(ui, lang, answers);
-    ui.add_space(10.0);
-    labelled_text(
-        ui,
-        T::EmergencyContact.get(lang),
-        &mut answers.emergency_name,
-        false,
-    );
-    labelled_text(
-        ui,
-        T::EmergencyPhone.get(lang),
-        &mut answers.emergency_phone,
-        false,
-    );
-    ui.add_space(10.0);
-    let mark = if answers.consent { "☑" } else { "☐" };
-    let consent = format!("{mark}  {}", T::ConsentTreatment.get(lang));
-    // The whole line is the box: easy to hit with a finger.
-    let response = ui.add(
-        widgets::choice(answers.consent, consent)
-            .wrap()
-            .min_size(vec2(ui.available_width(), 64.0)),
-    );
-    if response.clicked() {
-        answers.consent = !answers.consent;
-    }
-}
-
-/// Allergies, yes or no; which ones when yes.
-fn allergies_ui(ui: &mut egui::Ui, lang: Lang, answers: &mut IntakeAnswers) {
-    ui.label(T::HasAllergies.get(lang));
-    ui.horizontal(|ui| {
-        for (value, text) in [(true, T::Yes), (false, T::No)] {
-            let selected = answers.has_allergies == Some(value);
-            if ui
-                .add(widgets::choice(selected, text.get(lang)).min_size(vec2(140.0, 60.0)))
-                .clicked()
-            {
-                answers.has_allergies = Some(value);
-            }
-        }
-    });
-    if answers.has_allergies == Some(true) {
-        labelled_text(
-            ui,
-            T::WhichAllergies.get(lang),
-            &mut answers.allergies,
-            false,
-        );
-    }
-}
-
-/// The conditions that apply (any number), and when the last dental visit was (one).
-fn conditions_ui(ui: &mut egui::Ui, lang: Lang, answers: &mut IntakeAnswers) {
-    ui.label(T::Conditions.get(lang));
-    ui.horizontal_wrapped(|ui| {
-        for ((text, _), ticked) in CONDITIONS.iter().zip(answers.conditions.iter_mut()) {
-            if ui
-                .add(widgets::choice(*ticked, text.get(lang)).min_size(vec2(0.0, 56.0)))
-                .clicked()
-            {
-                *ticked = !*ticked;
-            }
-            ui.add_space(16.0);
-        }
-    });
-    ui.add_space(10.0);
-    ui.label(T::LastDentalVisit.get(lang));
-    ui.horizontal_wrapped(|ui| {
-        for (text, visit) in LAST_VISITS {
-            let selected = answers.last_visit == Some(visit);
-            if ui
-                .add(widgets::choice(selected, text.get(lang)).min_size(vec2(0.0, 56.0)))
-                .clicked()
-            {
-                answers.last_visit = Some(visit);
-            }
-        }
-    });
 }
 
 /// Checks the found appointment in with the patient's evidence, then learns the ticket's
