@@ -343,6 +343,14 @@ texts! {
         "我确认以上信息属实，并同意接受牙科检查。",
         "Подтверждаю, что ответы верны, и согласен(на) на стоматологический осмотр.",
     ],
+    TapToWrite => [
+        "Toque aquí para escribir",
+        "Tap here to write",
+        "点击此处填写",
+        "Нажмите здесь, чтобы написать",
+    ],
+    Space => ["espacio", "space", "空格", "пробел"],
+    TypingDone => ["Listo", "Done", "完成", "Готово"],
     SendForm => ["Enviar formulario", "Send form", "提交登记表", "Отправить анкету"],
     ConsentNeeded => [
         "Para enviar el formulario marque la casilla de confirmación.",

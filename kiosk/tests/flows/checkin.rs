@@ -9,9 +9,9 @@ use clinic_kiosk::i18n::{Lang, T};
 use clinic_proto::patients::v1 as patients;
 use eframe::egui;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 
-use crate::{Clinic, click, type_into, wait_for};
+use crate::{Clinic, click, wait_for};
 
 /// The check-in kiosk's screen: 1280×800.
 const SCREEN_HEIGHT: f32 = 800.0;
@@ -21,6 +21,165 @@ fn keypad(harness: &mut Harness<'_, KioskApp>, text: &str) {
     for key in text.chars() {
         click(harness, &key.to_string());
     }
+}
+
+/// Opens the first-visit form's written answer `caption` and types `text` on a physical
+/// keyboard, then presses Enter (back to the form).
+fn type_answer(harness: &mut Harness<'_, KioskApp>, caption: &str, text: &str) {
+    click(harness, caption);
+    harness.event(egui::Event::Text(text.into()));
+    harness.key_press(egui::Key::Enter);
+    harness.step();
+    harness.step();
+}
+
+/// Types `text` on the on-screen keyboard alone, as a finger would: the space bar for a space,
+/// and shift first when a letter shows in the other case.
+fn tap_keys(harness: &mut Harness<'_, KioskApp>, lang: Lang, text: &str) {
+    for c in text.chars() {
+        let key = match c {
+            ' ' => T::Space.get(lang).to_owned(),
+            other => other.to_string(),
+        };
+        if harness
+            .query_by_role_and_label(egui::accesskit::Role::Button, &key)
+            .is_none()
+        {
+            click(harness, "⇧");
+        }
+        click(harness, &key);
+    }
+}
+
+/// Opens the written answer `caption`, checks the keys fit the screen and a finger, types
+/// `text` on them and taps Done.
+fn write_answer(harness: &mut Harness<'_, KioskApp>, lang: Lang, caption: &str, text: &str) {
+    scrolled_click(harness, caption);
+    assert!(
+        harness.query_by_label(T::TypingDone.get(lang)).is_some(),
+        "{caption} did not open"
+    );
+    keys_fit(harness);
+    tap_keys(harness, lang, text);
+    click(harness, T::TypingDone.get(lang));
+}
+
+/// Every button on the screen lies wholly inside it, and every key (a button of one
+/// character) is at least 64 px each way.
+fn keys_fit(harness: &Harness<'_, KioskApp>) {
+    let window = harness.ctx.content_rect();
+    for button in harness.query_all_by_role(egui::accesskit::Role::Button) {
+        let rect = button.rect();
+        let label = button.accesskit_node().label().unwrap_or_default();
+        assert!(
+            window.contains_rect(rect),
+            "{label:?} at {rect:?} is cut off"
+        );
+        if label.chars().count() == 1 {
+            assert!(
+                rect.width() >= 64.0 && rect.height() >= 64.0,
+                "the key {label:?} is only {:?}",
+                rect.size()
+            );
+        }
+    }
+}
+
+/// Scrolls the form until the button labelled `label` is in sight (the strip of actions at the
+/// bottom covers the form's lowest lines), then taps it.
+fn scrolled_click(harness: &mut Harness<'_, KioskApp>, label: &str) {
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, label)
+        .scroll_to_me();
+    // The scroll lands a frame or two later.
+    for _ in 0..4 {
+        harness.step();
+    }
+    click(harness, label);
+}
+
+/// Checks in by the reminder's code and the date of birth and phone's last four digits (as
+/// typed on the keypad), up to the ticket.
+fn check_in_by_code(harness: &mut Harness<'_, KioskApp>, lang: Lang, code: &str, evidence: &str) {
+    click(harness, T::HaveCode.get(lang));
+    keypad(harness, code);
+    keypad(harness, evidence);
+    click(harness, T::Search.get(lang));
+    wait_for(harness, T::IsThisYou.get(lang));
+    click(harness, T::YesCheckMeIn.get(lang));
+    wait_for(harness, T::YourTicket.get(lang));
+}
+
+#[test]
+fn a_first_visit_form_is_filled_in_and_sent_on_the_on_screen_keys_alone() {
+    let clinic = Clinic::start();
+    let booked = clinic.book();
+    let mut kiosk = clinic.harness(Mode::Checkin, Lang::Es);
+    kiosk.step();
+    let es = Lang::Es;
+    check_in_by_code(&mut kiosk, es, &booked.confirmation_code, "140319855678");
+    click(&mut kiosk, T::FirstVisitForm.get(es));
+
+    // Every written answer on the keys (capitals at a sentence's or a name's start, Spanish
+    // letters on their own keys), every other answer a tap.
+    write_answer(
+        &mut kiosk,
+        es,
+        T::ReasonForVisit.get(es),
+        "Me duele una muela. Desde ayer",
+    );
+    scrolled_click(&mut kiosk, T::Yes.get(es));
+    write_answer(
+        &mut kiosk,
+        es,
+        T::WhichAllergies.get(es),
+        "Penicilina, látex",
+    );
+    write_answer(&mut kiosk, es, T::Medications.get(es), "Losartán 50");
+    scrolled_click(&mut kiosk, T::Hypertension.get(es));
+    scrolled_click(&mut kiosk, T::VisitOver1Year.get(es));
+    write_answer(
+        &mut kiosk,
+        es,
+        T::EmergencyContact.get(es),
+        "Luis Núñez-Güemes",
+    );
+    // The phone on a pad of digits and +.
+    scrolled_click(&mut kiosk, T::EmergencyPhone.get(es));
+    assert!(
+        kiosk
+            .query_by_role_and_label(egui::accesskit::Role::Button, "q")
+            .is_none()
+    );
+    keys_fit(&kiosk);
+    keypad(&mut kiosk, "+525511112222");
+    click(&mut kiosk, T::TypingDone.get(es));
+    scrolled_click(&mut kiosk, &format!("☐  {}", T::ConsentTreatment.get(es)));
+    click(&mut kiosk, T::SendForm.get(es));
+    wait_for(&mut kiosk, T::FormReceived.get(es));
+
+    let mut registry = clinic.patients(Role::Reception);
+    let form = clinic
+        .runtime
+        .block_on(registry.get_intake_form(patients::GetIntakeFormRequest {
+            patient_id: booked.patient_id,
+        }))
+        .expect("the form reached the registry")
+        .into_inner();
+    assert_eq!(form.reason_for_visit, "Me duele una muela. Desde ayer");
+    assert_eq!(form.allergies, "Penicilina, látex");
+    assert_eq!(form.medications, "Losartán 50");
+    assert_eq!(
+        form.conditions,
+        [patients::MedicalCondition::Hypertension as i32]
+    );
+    assert_eq!(
+        form.last_dental_visit,
+        patients::LastDentalVisit::OverAYear as i32
+    );
+    assert_eq!(form.emergency_contact_name, "Luis Núñez-Güemes");
+    assert_eq!(form.emergency_contact_phone, "+525511112222");
+    assert_eq!(form.language, "es");
 }
 
 #[test]
@@ -89,10 +248,14 @@ fn a_patient_checks_in_with_the_reminder_code_pays_and_sends_the_first_visit_for
     let statement = clinic.statement(&booked.patient_id);
     assert_eq!(statement.closing_balance.expect("a balance").minor_units, 0);
 
-    // A first visit: the intake form.
+    // A first visit: the intake form, typed on a keyboard (each answer opens full screen).
     click(&mut kiosk, "Fill in the first-visit form");
     click(&mut kiosk, "No");
-    type_into(&mut kiosk, "Medicines you take now", "Losartán");
+    click(&mut kiosk, "Medicines you take now");
+    kiosk.event(egui::Event::Text("Losartán".into()));
+    kiosk.key_press(egui::Key::Enter);
+    kiosk.step();
+    kiosk.step();
     // Below the fold: ticked the way assistive technology does it.
     kiosk
         .get_by_label_contains("I confirm my answers are true and agree to a dental assessment.")
@@ -100,14 +263,17 @@ fn a_patient_checks_in_with_the_reminder_code_pays_and_sends_the_first_visit_for
     kiosk.step();
     // A contact's phone without the country code is explained, not just refused.
     let phone = "Contact's phone, with the country code (+1 512 555 0100)";
-    crate::set_text(&mut kiosk, "Emergency contact (name)", "Luis Prueba");
-    crate::set_text(&mut kiosk, phone, "5512345678");
+    type_answer(&mut kiosk, "Emergency contact (name)", "Luis Prueba");
+    type_answer(&mut kiosk, phone, "5512345678");
     click(&mut kiosk, "Send form");
     wait_for(
         &mut kiosk,
         "Type the contact's phone with + and the country code",
     );
-    crate::set_text(&mut kiosk, phone, "+52 55 1234 5678");
+    click(&mut kiosk, phone);
+    click(&mut kiosk, "Clear");
+    kiosk.event(egui::Event::Text("+52 55 1234 5678".into()));
+    click(&mut kiosk, "Done");
     click(&mut kiosk, "Send form");
     wait_for(&mut kiosk, "We have your form. Thank you!");
     let mut registry = clinic.patients(Role::Reception);

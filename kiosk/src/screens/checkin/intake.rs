@@ -1,13 +1,20 @@
 //! The first-visit form on the check-in kiosk: the questions a dentist reads before seeing a new
 //! patient, the check made before sending, and the request the answers become.
+//!
+//! A touch-only kiosk has no keyboard: tapping a written answer opens it full screen, with the
+//! question as the heading, the text so far in large type and an on-screen keyboard in the
+//! patient's language (a phone pad for a phone number) under it; "Done" goes back to the form
+//! with the answer kept. Nothing moves under the finger while typing, and a physical keyboard or
+//! an input method types into the same answer.
 
 use clinic_proto::date_to_proto;
 use clinic_proto::patients::v1 as patients;
 use eframe::egui;
-use egui::vec2;
+use egui::{RichText, vec2};
 
-use super::Visit;
+use super::{ACTIONS_HEIGHT, Visit};
 use crate::i18n::{Lang, T};
+use crate::keyboard::{self, KeyPress, Letters, TextKind};
 use crate::widgets;
 
 /// The first-visit form as the patient fills it in.
@@ -22,6 +29,58 @@ struct IntakeAnswers {
     emergency_name: String,
     emergency_phone: String,
     consent: bool,
+}
+
+/// A question answered in the patient's own words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Written {
+    Reason,
+    Allergies,
+    Medications,
+    EmergencyName,
+    EmergencyPhone,
+}
+
+impl Written {
+    fn caption(self) -> T {
+        match self {
+            Written::Reason => T::ReasonForVisit,
+            Written::Allergies => T::WhichAllergies,
+            Written::Medications => T::Medications,
+            Written::EmergencyName => T::EmergencyContact,
+            Written::EmergencyPhone => T::EmergencyPhone,
+        }
+    }
+
+    fn kind(self) -> TextKind {
+        match self {
+            Written::Reason | Written::Allergies | Written::Medications => TextKind::Prose,
+            Written::EmergencyName => TextKind::Name,
+            Written::EmergencyPhone => TextKind::Phone,
+        }
+    }
+}
+
+impl IntakeAnswers {
+    fn text(&self, question: Written) -> &str {
+        match question {
+            Written::Reason => &self.reason,
+            Written::Allergies => &self.allergies,
+            Written::Medications => &self.medications,
+            Written::EmergencyName => &self.emergency_name,
+            Written::EmergencyPhone => &self.emergency_phone,
+        }
+    }
+
+    fn text_mut(&mut self, question: Written) -> &mut String {
+        match question {
+            Written::Reason => &mut self.reason,
+            Written::Allergies => &mut self.allergies,
+            Written::Medications => &mut self.medications,
+            Written::EmergencyName => &mut self.emergency_name,
+            Written::EmergencyPhone => &mut self.emergency_phone,
+        }
+    }
 }
 
 const CONDITIONS: [(T, patients::MedicalCondition); 6] = [
@@ -49,10 +108,21 @@ const LAST_VISITS: [(T, patients::LastDentalVisit); 4] = [
     (T::VisitNever, patients::LastDentalVisit::Never),
 ];
 
+/// A written answer open full screen.
+#[derive(Debug, Clone)]
+struct Editor {
+    question: Written,
+    /// Whether the next letter is a capital (the shift key, or the start of a sentence or name).
+    shifted: bool,
+    /// What an input method is composing, not yet part of the answer.
+    composing: String,
+}
+
 /// The form's state while the patient fills it in.
 #[derive(Debug, Default)]
 pub(super) struct IntakePanel {
     answers: IntakeAnswers,
+    editing: Option<Editor>,
 }
 
 impl IntakePanel {
@@ -102,34 +172,163 @@ impl IntakePanel {
         }
     }
 
+    /// Whether a written answer is open full screen (typing goes there).
+    pub(super) fn editing(&self) -> bool {
+        self.editing.is_some()
+    }
+
+    fn open(&mut self, question: Written) {
+        let text = self.answers.text(question);
+        self.editing = Some(Editor {
+            question,
+            shifted: question.kind().capital_next(text),
+            composing: String::new(),
+        });
+    }
+
+    /// Back to the form, the answer kept.
+    pub(super) fn close(&mut self) {
+        self.editing = None;
+    }
+
+    /// A key of the on-screen keyboard, into the open answer.
+    pub(super) fn press(&mut self, press: KeyPress) {
+        let Some(editor) = &mut self.editing else {
+            return;
+        };
+        let kind = editor.question.kind();
+        let text = self.answers.text_mut(editor.question);
+        match press {
+            KeyPress::Shift => {
+                editor.shifted = !editor.shifted;
+                return;
+            }
+            KeyPress::Backspace => {
+                text.pop();
+            }
+            KeyPress::Char(c) => push_char(text, kind, c),
+        }
+        editor.shifted = kind.capital_next(text);
+    }
+
+    /// Text from a physical keyboard or an input method, as typed (its own capitals).
+    pub(super) fn type_text(&mut self, typed: &str) {
+        let Some(editor) = &mut self.editing else {
+            return;
+        };
+        let kind = editor.question.kind();
+        let text = self.answers.text_mut(editor.question);
+        for c in typed.chars() {
+            push_char(text, kind, c);
+        }
+        editor.composing.clear();
+        editor.shifted = kind.capital_next(text);
+    }
+
+    /// What an input method is composing, shown after the answer until it is committed.
+    pub(super) fn compose(&mut self, composing: &str) {
+        if let Some(editor) = &mut self.editing {
+            editor.composing = composing.to_owned();
+        }
+    }
+
+    /// The open answer, full screen: the question, the text so far, the keyboard, and Clear and
+    /// Done at the bottom.
+    pub(super) fn editor_ui(&mut self, ui: &mut egui::Ui, lang: Lang) {
+        let Some(editor) = &self.editing else {
+            return;
+        };
+        let question = editor.question;
+        let kind = question.kind();
+        let shifted = editor.shifted;
+        let composing = editor.composing.clone();
+        let text = self.answers.text(question).to_owned();
+        let (pressed, finished) = widgets::with_bottom_bar(
+            ui,
+            ACTIONS_HEIGHT,
+            |ui| {
+                ui.add(
+                    egui::Label::new(RichText::new(question.caption().get(lang)).heading()).wrap(),
+                );
+                ui.add_space(8.0);
+                let keys_height = match kind {
+                    TextKind::Phone => keyboard::phone_pad_height(),
+                    TextKind::Prose | TextKind::Name => keyboard::letters_height(),
+                };
+                let spacing = ui.spacing().item_spacing.y;
+                let room = ui.available_height() - keys_height - 3.0 * spacing;
+                typed_ui(ui, &text, &composing, kind, room);
+                ui.add_space(spacing);
+                match kind {
+                    TextKind::Phone => {
+                        ui.horizontal(|ui| {
+                            ui.add_space(
+                                (ui.available_width() - keyboard::phone_pad_width()) / 2.0,
+                            );
+                            keyboard::phone_pad(ui)
+                        })
+                        .inner
+                    }
+                    TextKind::Prose | TextKind::Name => keyboard::letters_keyboard(
+                        ui,
+                        Letters::for_language(lang),
+                        kind,
+                        shifted,
+                        T::Space.get(lang),
+                    ),
+                }
+            },
+            |ui| {
+                let mut finished = None;
+                ui.set_min_size(vec2(640.0, ACTIONS_HEIGHT));
+                if widgets::plain_button(ui, T::Clear.get(lang), vec2(200.0, 80.0)).clicked() {
+                    finished = Some(false);
+                }
+                if widgets::big_button(ui, T::TypingDone.get(lang), vec2(420.0, 80.0)).clicked() {
+                    finished = Some(true);
+                }
+                finished
+            },
+        );
+        if let Some(press) = pressed {
+            self.press(press);
+        }
+        match finished {
+            Some(true) => self.close(),
+            Some(false) => {
+                if let Some(editor) = &mut self.editing {
+                    self.answers.text_mut(editor.question).clear();
+                    editor.composing.clear();
+                    editor.shifted = kind.capital_next("");
+                }
+            }
+            None => {}
+        }
+    }
+
     /// The first-visit form's questions, in the order a dentist reads them.
     pub(super) fn questions_ui(&mut self, ui: &mut egui::Ui, lang: Lang) {
+        let mut open = None;
         let answers = &mut self.answers;
-        labelled_text(ui, T::ReasonForVisit.get(lang), &mut answers.reason, true);
+        if written_ui(ui, lang, answers, Written::Reason) {
+            open = Some(Written::Reason);
+        }
         ui.add_space(10.0);
-        allergies_ui(ui, lang, answers);
+        if allergies_ui(ui, lang, answers) {
+            open = Some(Written::Allergies);
+        }
         ui.add_space(10.0);
-        labelled_text(
-            ui,
-            T::Medications.get(lang),
-            &mut answers.medications,
-            false,
-        );
+        if written_ui(ui, lang, answers, Written::Medications) {
+            open = Some(Written::Medications);
+        }
         ui.add_space(10.0);
         conditions_ui(ui, lang, answers);
         ui.add_space(10.0);
-        labelled_text(
-            ui,
-            T::EmergencyContact.get(lang),
-            &mut answers.emergency_name,
-            false,
-        );
-        labelled_text(
-            ui,
-            T::EmergencyPhone.get(lang),
-            &mut answers.emergency_phone,
-            false,
-        );
+        for question in [Written::EmergencyName, Written::EmergencyPhone] {
+            if written_ui(ui, lang, answers, question) {
+                open = Some(question);
+            }
+        }
         ui.add_space(10.0);
         let mark = if answers.consent { "☑" } else { "☐" };
         let consent = format!("{mark}  {}", T::ConsentTreatment.get(lang));
@@ -142,23 +341,125 @@ impl IntakePanel {
         if response.clicked() {
             answers.consent = !answers.consent;
         }
+        if let Some(question) = open {
+            self.open(question);
+        }
     }
 }
 
-/// A caption and a text field the caption names (so assistive tech and tests find it).
-fn labelled_text(ui: &mut egui::Ui, caption: &str, text: &mut String, multiline: bool) {
-    let label = ui.label(caption);
-    let edit = if multiline {
-        egui::TextEdit::multiline(text).desired_rows(2)
-    } else {
-        egui::TextEdit::singleline(text)
-    };
-    ui.add(edit.desired_width(f32::INFINITY))
-        .labelled_by(label.id);
+/// `c` at the end of `text` when it belongs there and there is room.
+fn push_char(text: &mut String, kind: TextKind, c: char) {
+    if kind.accepts(c) && text.chars().count() < kind.max_chars() {
+        text.push(c);
+    }
 }
 
-/// Allergies, yes or no; which ones when yes.
-fn allergies_ui(ui: &mut egui::Ui, lang: Lang, answers: &mut IntakeAnswers) {
+/// The size of typed text, on the form and in the editor.
+const TYPED_SIZE: f32 = 32.0;
+
+/// The text so far in a box as tall as `room` allows (one to three lines; a phone number or a
+/// name needs one), the end of it in sight, with a caret after it; where an input method shows
+/// its candidates.
+fn typed_ui(ui: &mut egui::Ui, text: &str, composing: &str, kind: TextKind, room: f32) {
+    let line = ui.fonts_mut(|fonts| fonts.row_height(&egui::FontId::proportional(TYPED_SIZE)));
+    let margin = 12.0;
+    let lines = match kind {
+        TextKind::Prose => ((room - 2.0 * margin) / line).floor().clamp(1.0, 3.0),
+        TextKind::Name | TextKind::Phone => 1.0,
+    };
+    let width = ui.available_width();
+    egui::Frame::new()
+        .fill(egui::Color32::from_rgb(214, 232, 255))
+        .stroke(egui::Stroke::new(3.0, widgets::ACCENT))
+        .inner_margin(margin)
+        .corner_radius(6)
+        .show(ui, |ui| {
+            let inside = width - 2.0 * margin - 6.0;
+            ui.set_width(inside);
+            ui.set_height(lines * line);
+            egui::ScrollArea::vertical()
+                .stick_to_bottom(true)
+                .max_height(lines * line)
+                .show(ui, |ui| {
+                    ui.set_width(inside);
+                    let mut job = egui::text::LayoutJob::default();
+                    let font = egui::FontId::proportional(TYPED_SIZE);
+                    job.append(
+                        text,
+                        0.0,
+                        egui::TextFormat::simple(font.clone(), widgets::INK),
+                    );
+                    job.append(
+                        composing,
+                        0.0,
+                        egui::TextFormat {
+                            underline: egui::Stroke::new(2.0, widgets::ACCENT),
+                            ..egui::TextFormat::simple(font, widgets::ACCENT)
+                        },
+                    );
+                    job.wrap.max_width = inside - 8.0;
+                    let galley = ui.fonts_mut(|fonts| fonts.layout_job(job));
+                    let end = galley.pos_from_cursor(galley.end());
+                    let response = ui.add(egui::Label::new(galley.clone()));
+                    let caret = egui::Rect::from_min_size(
+                        response.rect.min + end.min.to_vec2() + vec2(2.0, 0.0),
+                        vec2(3.0, end.height().max(line * 0.8)),
+                    );
+                    ui.painter().rect_filled(caret, 0.0, widgets::ACCENT);
+                    // An input method on a physical keyboard shows its candidates by the caret.
+                    ui.ctx().output_mut(|output| {
+                        output.ime = Some(egui::output::IMEOutput {
+                            purpose: egui::IMEPurpose::Normal,
+                            rect: response.rect,
+                            cursor_rect: caret,
+                            should_interrupt_composition: false,
+                        });
+                    });
+                });
+        });
+}
+
+/// A written answer on the form: its question, and a box with the answer (or an invitation to
+/// write it) that opens it full screen when tapped. True when tapped.
+fn written_ui(ui: &mut egui::Ui, lang: Lang, answers: &IntakeAnswers, question: Written) -> bool {
+    let caption = ui.label(question.caption().get(lang));
+    answer_box_ui(ui, answers.text(question), lang)
+        .labelled_by(caption.id)
+        .clicked()
+}
+
+/// A box showing `text` (or "tap to write"), the width of the form, tappable as a whole.
+fn answer_box_ui(ui: &mut egui::Ui, text: &str, lang: Lang) -> egui::Response {
+    let width = ui.available_width();
+    let margin = 12.0;
+    let framed = egui::Frame::new()
+        .fill(egui::Color32::from_gray(245))
+        .stroke(egui::Stroke::new(1.5, widgets::MUTED))
+        .inner_margin(margin)
+        .corner_radius(6)
+        .show(ui, |ui| {
+            ui.set_width(width - 2.0 * margin - 3.0);
+            ui.set_min_height(40.0);
+            let shown = if text.is_empty() {
+                RichText::new(T::TapToWrite.get(lang))
+                    .color(widgets::MUTED)
+                    .italics()
+            } else {
+                RichText::new(text).size(TYPED_SIZE * 0.9)
+            };
+            ui.add(egui::Label::new(shown).wrap().selectable(false));
+        });
+    let response = ui.interact(
+        framed.response.rect,
+        framed.response.id.with("tap"),
+        egui::Sense::click(),
+    );
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::accesskit::Role::Button, true, ""));
+    response
+}
+
+/// Allergies, yes or no; which ones when yes. True when the patient tapped "which ones".
+fn allergies_ui(ui: &mut egui::Ui, lang: Lang, answers: &mut IntakeAnswers) -> bool {
     ui.label(T::HasAllergies.get(lang));
     ui.horizontal(|ui| {
         for (value, text) in [(true, T::Yes), (false, T::No)] {
@@ -171,14 +472,7 @@ fn allergies_ui(ui: &mut egui::Ui, lang: Lang, answers: &mut IntakeAnswers) {
             }
         }
     });
-    if answers.has_allergies == Some(true) {
-        labelled_text(
-            ui,
-            T::WhichAllergies.get(lang),
-            &mut answers.allergies,
-            false,
-        );
-    }
+    answers.has_allergies == Some(true) && written_ui(ui, lang, answers, Written::Allergies)
 }
 
 /// The conditions that apply (any number), and when the last dental visit was (one).

@@ -24,6 +24,7 @@ use tokio::sync::{Notify, watch};
 use crate::backend::{Backend, CallError, Pending, RetryKey, answer};
 use crate::format;
 use crate::i18n::{Lang, T, fill};
+use crate::keyboard::KeyPress;
 use crate::outbox::{
     ApprovedCardPayment, CardKind, IdentityEvidence, Outbox, OutboxState, Posting,
 };
@@ -382,6 +383,10 @@ impl Checkin {
 
     /// A keyboard (or an input method) types into the active field as the keypad does.
     fn physical_keyboard(&mut self, ctx: &egui::Context) {
+        if matches!(self.step, Step::Intake) {
+            self.physical_keyboard_intake(ctx);
+            return;
+        }
         if !matches!(self.step, Step::ByCode | Step::ByName | Step::Pay) {
             return;
         }
@@ -414,6 +419,36 @@ impl Checkin {
         }
     }
 
+    /// A keyboard types into the first-visit form's open answer as its on-screen keys do, and
+    /// an input method's composition shows there until it is committed; Enter is "Done".
+    fn physical_keyboard_intake(&mut self, ctx: &egui::Context) {
+        if !self.intake.editing() {
+            return;
+        }
+        let events = ctx.input(|input| input.events.clone());
+        for event in events {
+            match event {
+                egui::Event::Text(text) | egui::Event::Ime(egui::ImeEvent::Commit(text)) => {
+                    self.intake.type_text(&text)
+                }
+                egui::Event::Ime(egui::ImeEvent::Preedit { text, .. }) => {
+                    self.intake.compose(&text);
+                }
+                egui::Event::Key {
+                    key: egui::Key::Backspace,
+                    pressed: true,
+                    ..
+                } => self.intake.press(KeyPress::Backspace),
+                egui::Event::Key {
+                    key: egui::Key::Enter,
+                    pressed: true,
+                    ..
+                } => self.intake.close(),
+                _ => {}
+            }
+        }
+    }
+
     /// Back to the start after `idle_seconds` without a touch, unless a call is running.
     fn watch_idle(&mut self, ctx: &egui::Context) {
         let (now, touched) = ctx.input(|input| {
@@ -424,6 +459,7 @@ impl Checkin {
                         egui::Event::PointerButton { .. }
                             | egui::Event::Key { .. }
                             | egui::Event::Text(_)
+                            | egui::Event::Ime(_)
                             | egui::Event::Touch { .. }
                     )
                 });
@@ -955,6 +991,11 @@ impl Checkin {
 
     fn intake_ui(&mut self, ui: &mut egui::Ui) -> Option<Action> {
         let lang = self.lang;
+        // A written answer open full screen, until "Done".
+        if self.intake.editing() {
+            self.intake.editor_ui(ui, lang);
+            return None;
+        }
         let busy = self.sending_intake.is_some().then_some(T::Working);
         let message = self.message.clone();
         let panel = &mut self.intake;
@@ -963,11 +1004,14 @@ impl Checkin {
             ACTIONS_HEIGHT,
             |ui| {
                 ui.heading(T::IntakeTitle.get(lang));
+                // Kept where it was while an answer is open full screen.
                 egui::ScrollArea::vertical()
+                    .id_salt("intake-form")
                     .max_height(ui.available_height())
                     .scroll_bar_visibility(egui::scroll_area::ScrollBarVisibility::AlwaysVisible)
                     .show(ui, |ui| {
-                        ui.set_width(ui.available_width());
+                        // Clear of the scroll bar, which floats over the right edge.
+                        ui.set_width(ui.available_width() - SCROLL_BAR_ROOM);
                         panel.questions_ui(ui, lang);
                     });
             },
@@ -1066,6 +1110,9 @@ impl Checkin {
         self.outbox_state.borrow().clone()
     }
 }
+
+/// Room kept at the right of a scrolling step for its scroll bar, so that nothing lies under it.
+const SCROLL_BAR_ROOM: f32 = 20.0;
 
 /// The height of the strip of actions pinned to the bottom of a step, and of the slot for a
 /// refusal beside them: a row of large buttons with a little room.
