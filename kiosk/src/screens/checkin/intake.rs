@@ -148,7 +148,7 @@ impl IntakePanel {
             form: Some(patients::IntakeForm {
                 patient_id: visit.patient_id.clone(),
                 reason_for_visit: answers.reason.trim().to_owned(),
-                has_allergies: answers.has_allergies == Some(true),
+                has_allergies: answers.has_allergies,
                 allergies: answers.allergies.trim().to_owned(),
                 medications: answers.medications.trim().to_owned(),
                 conditions: CONDITIONS

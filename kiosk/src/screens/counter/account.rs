@@ -414,7 +414,7 @@ fn intake_ui(ui: &mut egui::Ui, form: &patients::IntakeForm, lang: Lang) {
         .corner_radius(4)
         .show(ui, |ui| {
             ui.label(RichText::new(T::IntakeTitle.get(lang)).strong());
-            let allergies = if form.has_allergies {
+            let allergies = if form.has_allergies == Some(true) {
                 RichText::new(&form.allergies)
                     .color(widgets::DANGER)
                     .strong()

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use clinic_common::ids::{PatientId, RequestId, request_fingerprint};
-use clinic_common::validation::{FieldViolations, optional_text};
+use clinic_common::validation::{FieldViolations, optional_text, required_text};
 
 use super::{Language, PersonName, Phone};
 
@@ -90,7 +90,9 @@ pub struct EmergencyContact {
     pub phone: Phone,
 }
 
-/// The answers, checked.
+/// The answers, checked. Every form recorded now has a reason for the visit, an answer about
+/// allergies, the last dental visit and an emergency contact; forms recorded before those were
+/// required may lack them, so they stay optional here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IntakeAnswers {
     pub reason_for_visit: Option<String>,
@@ -107,7 +109,8 @@ pub struct IntakeAnswers {
 /// The raw answers as they arrive, before checking.
 pub struct RawIntake<'a> {
     pub reason_for_visit: &'a str,
-    pub has_allergies: bool,
+    /// `None` when the question was not answered.
+    pub has_allergies: Option<bool>,
     pub allergies: &'a str,
     pub medications: &'a str,
     pub conditions: Vec<Option<MedicalCondition>>,
@@ -120,7 +123,11 @@ pub struct RawIntake<'a> {
 }
 
 impl IntakeAnswers {
-    /// Checks every answer, naming each bad field under `prefix` (e.g. `form.`).
+    /// Checks every answer, naming each missing or bad field under `prefix` (e.g. `form.`).
+    ///
+    /// A dental first visit needs: why the patient comes, whether they have allergies (and which
+    /// when they do), when they last saw a dentist, someone to call in an emergency (name and
+    /// phone), and their consent. Medicines and conditions may be left empty (none).
     pub fn parse(
         raw: &RawIntake<'_>,
         prefix: &str,
@@ -129,27 +136,31 @@ impl IntakeAnswers {
         let field = |name: &str| format!("{prefix}{name}");
         let reason_for_visit = violations.check(
             &field("reason_for_visit"),
-            optional_text(raw.reason_for_visit, MAX_ANSWER_CHARS),
+            required_text(raw.reason_for_visit, MAX_ANSWER_CHARS),
         );
         let allergies_text = violations.check(
             &field("allergies"),
             optional_text(raw.allergies, MAX_ANSWER_CHARS),
         );
         let allergies = match (raw.has_allergies, allergies_text) {
-            (true, Some(Some(text))) => Some(Some(text)),
-            (true, Some(None)) => {
+            (None, _) => {
+                violations.add(field("has_allergies"), "is required: yes or no");
+                None
+            }
+            (Some(true), Some(Some(text))) => Some(Some(text)),
+            (Some(true), Some(None)) => {
                 violations.add(field("allergies"), "is required when has_allergies is true");
                 None
             }
-            (false, Some(Some(_))) => {
+            (Some(false), Some(Some(_))) => {
                 violations.add(
                     field("allergies"),
                     "must be empty when has_allergies is false",
                 );
                 None
             }
-            (false, Some(None)) => Some(None),
-            (_, None) => None,
+            (Some(false), Some(None)) => Some(None),
+            (Some(_), None) => None,
         };
         let medications = violations.check(
             &field("medications"),
@@ -167,45 +178,27 @@ impl IntakeAnswers {
         }
         conditions.sort();
         let last_dental_visit = match raw.last_dental_visit {
-            Ok(visit) => Some(visit),
+            Ok(Some(visit)) => Some(visit),
+            Ok(None) => {
+                violations.add(field("last_dental_visit"), "is required");
+                None
+            }
             Err(()) => {
                 violations.add(field("last_dental_visit"), "is not a known answer");
                 None
             }
         };
-        let emergency_contact = match (
-            raw.emergency_contact_name.trim().is_empty(),
-            raw.emergency_contact_phone.trim().is_empty(),
-        ) {
-            (true, true) => Some(None),
-            (true, false) => {
-                violations.add(
-                    field("emergency_contact_name"),
-                    "is required when a contact phone is given",
-                );
-                None
-            }
-            (false, true) => {
-                violations.add(
-                    field("emergency_contact_phone"),
-                    "is required when a contact is named",
-                );
-                None
-            }
-            (false, false) => {
-                let name = violations.check(
-                    &field("emergency_contact_name"),
-                    PersonName::parse(raw.emergency_contact_name),
-                );
-                let phone = violations.check(
-                    &field("emergency_contact_phone"),
-                    Phone::parse(raw.emergency_contact_phone),
-                );
-                match (name, phone) {
-                    (Some(name), Some(phone)) => Some(Some(EmergencyContact { name, phone })),
-                    _ => None,
-                }
-            }
+        let name = violations.check(
+            &field("emergency_contact_name"),
+            PersonName::parse(raw.emergency_contact_name),
+        );
+        let phone = violations.check(
+            &field("emergency_contact_phone"),
+            Phone::parse(raw.emergency_contact_phone),
+        );
+        let emergency_contact = match (name, phone) {
+            (Some(name), Some(phone)) => Some(EmergencyContact { name, phone }),
+            _ => None,
         };
         violations.require(
             raw.consent_to_assessment,
@@ -214,12 +207,12 @@ impl IntakeAnswers {
         );
         let language = violations.check(&field("language"), Language::parse(raw.language));
         Some(IntakeAnswers {
-            reason_for_visit: reason_for_visit?,
+            reason_for_visit: Some(reason_for_visit?),
             allergies: allergies?,
             medications: medications?,
             conditions,
-            last_dental_visit: last_dental_visit?,
-            emergency_contact: emergency_contact?,
+            last_dental_visit: Some(last_dental_visit?),
+            emergency_contact: Some(emergency_contact?),
             language: language?,
         })
     }
@@ -266,7 +259,7 @@ mod tests {
     fn raw() -> RawIntake<'static> {
         RawIntake {
             reason_for_visit: "  Dolor de muela ",
-            has_allergies: true,
+            has_allergies: Some(true),
             allergies: "Penicilina",
             medications: "",
             conditions: vec![
@@ -320,6 +313,49 @@ mod tests {
         ] {
             assert!(text.contains(field), "{field} missing from {text}");
         }
+    }
+
+    #[test]
+    fn an_empty_form_is_refused_naming_each_answer_it_needs() {
+        let empty = RawIntake {
+            reason_for_visit: " ",
+            has_allergies: None,
+            allergies: "",
+            medications: "",
+            conditions: Vec::new(),
+            last_dental_visit: Ok(None),
+            emergency_contact_name: "",
+            emergency_contact_phone: "",
+            consent_to_assessment: false,
+            language: "",
+        };
+        let mut violations = FieldViolations::new();
+        assert!(IntakeAnswers::parse(&empty, "form.", &mut violations).is_none());
+        let mut fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
+        fields.sort();
+        assert_eq!(
+            fields,
+            [
+                "form.consent_to_assessment",
+                "form.emergency_contact_name",
+                "form.emergency_contact_phone",
+                "form.has_allergies",
+                "form.last_dental_visit",
+                "form.reason_for_visit",
+            ]
+        );
+    }
+
+    #[test]
+    fn no_allergies_and_no_medicines_or_conditions_is_a_complete_answer() {
+        let mut none = raw();
+        none.has_allergies = Some(false);
+        none.allergies = "";
+        none.conditions.clear();
+        let mut violations = FieldViolations::new();
+        let answers = IntakeAnswers::parse(&none, "", &mut violations).expect("valid");
+        assert_eq!((answers.allergies, answers.medications), (None, None));
+        assert!(answers.conditions.is_empty());
     }
 
     #[test]

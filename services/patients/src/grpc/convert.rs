@@ -342,7 +342,7 @@ pub fn intake_to_proto(form: &crate::domain::IntakeForm) -> pb::IntakeForm {
     pb::IntakeForm {
         patient_id: form.patient_id.to_string(),
         reason_for_visit: answers.reason_for_visit.clone().unwrap_or_default(),
-        has_allergies: answers.allergies.is_some(),
+        has_allergies: Some(answers.allergies.is_some()),
         allergies: answers.allergies.clone().unwrap_or_default(),
         medications: answers.medications.clone().unwrap_or_default(),
         conditions: answers

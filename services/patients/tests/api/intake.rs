@@ -13,6 +13,7 @@ backend_tests!(
     a_kiosk_submits_the_form_with_the_patients_evidence_and_reception_reads_it,
     wrong_evidence_and_unknown_patients_read_the_same_and_write_nothing,
     invalid_answers_name_every_field_and_write_nothing,
+    an_empty_form_is_refused_naming_each_missing_answer_for_kiosks_and_staff_alike,
     a_kiosk_may_not_read_intake_forms,
 );
 
@@ -31,7 +32,7 @@ fn form(patient_id: &str) -> pb::IntakeForm {
     pb::IntakeForm {
         patient_id: patient_id.into(),
         reason_for_visit: "Me duele una muela".into(),
-        has_allergies: true,
+        has_allergies: Some(true),
         allergies: "Penicilina".into(),
         medications: String::new(),
         conditions: vec![
@@ -212,6 +213,56 @@ async fn invalid_answers_name_every_field_and_write_nothing(database: TestDataba
             "request_id",
         ]
     );
+    let status = registry
+        .client(Role::Reception)
+        .await
+        .get_intake_form(pb::GetIntakeFormRequest { patient_id })
+        .await
+        .expect_err("nothing was written");
+    assert_eq!(status.code(), Code::NotFound);
+}
+
+async fn an_empty_form_is_refused_naming_each_missing_answer_for_kiosks_and_staff_alike(
+    database: TestDatabase,
+) {
+    let registry = TestRegistry::start(database).await;
+    let patient_id = register(&registry).await;
+    let empty = || pb::IntakeForm {
+        patient_id: patient_id.clone(),
+        ..Default::default()
+    };
+
+    for (role, identity) in [
+        (Role::Kiosk, Some(evidence(14, "5678"))),
+        (Role::Reception, None),
+    ] {
+        let status = registry
+            .client(role)
+            .await
+            .submit_intake_form(pb::SubmitIntakeFormRequest {
+                form: Some(empty()),
+                identity,
+                request_id: format!("empty-{role}"),
+            })
+            .await
+            .expect_err("an empty form is refused");
+
+        assert_eq!(status.code(), Code::InvalidArgument, "{role}");
+        let mut fields = violated_fields(&status);
+        fields.sort();
+        assert_eq!(
+            fields,
+            [
+                "form.consent_to_assessment",
+                "form.emergency_contact_name",
+                "form.emergency_contact_phone",
+                "form.has_allergies",
+                "form.last_dental_visit",
+                "form.reason_for_visit",
+            ],
+            "{role}"
+        );
+    }
     let status = registry
         .client(Role::Reception)
         .await
