@@ -352,6 +352,24 @@ texts! {
     Space => ["espacio", "space", "空格", "пробел"],
     TypingDone => ["Listo", "Done", "完成", "Готово"],
     SendForm => ["Enviar formulario", "Send form", "提交登记表", "Отправить анкету"],
+    AnswerNeeded => [
+        "Responda esta pregunta.",
+        "Please answer this question.",
+        "请回答此问题。",
+        "Ответьте на этот вопрос.",
+    ],
+    WhichNeeded => [
+        "Escriba a qué es alérgico.",
+        "Please write what you are allergic to.",
+        "请写明对什么过敏。",
+        "Напишите, на что у вас аллергия.",
+    ],
+    CheckThisAnswer => [
+        "Revise esta respuesta.",
+        "Please check this answer.",
+        "请检查此回答。",
+        "Проверьте этот ответ.",
+    ],
     ConsentNeeded => [
         "Para enviar el formulario marque la casilla de confirmación.",
         "Please tick the confirmation box to send the form.",

@@ -9,7 +9,7 @@ use clinic_kiosk::i18n::{Lang, T};
 use clinic_proto::patients::v1 as patients;
 use eframe::egui;
 use egui_kittest::Harness;
-use egui_kittest::kittest::{NodeT, Queryable};
+use egui_kittest::kittest::{By, NodeT, Queryable};
 
 use crate::{Clinic, click, wait_for};
 
@@ -272,7 +272,7 @@ fn a_patient_checks_in_with_the_reminder_code_pays_and_sends_the_first_visit_for
         &mut kiosk,
         "Type the contact's phone with + and the country code",
     );
-    click(&mut kiosk, phone);
+    scrolled_click(&mut kiosk, phone);
     click(&mut kiosk, "Clear");
     kiosk.event(egui::Event::Text("+52 55 1234 5678".into()));
     click(&mut kiosk, "Done");
@@ -346,6 +346,90 @@ fn the_kiosk_says_plainly_when_the_system_is_down() {
     keypad(&mut kiosk, "140319855678");
     click(&mut kiosk, "Найти мою запись");
     wait_for(&mut kiosk, "Система сейчас не отвечает");
+}
+
+/// A caption (a label, not the field it names) whose text is `text`.
+fn caption<'tree>(
+    harness: &'tree Harness<'_, KioskApp>,
+    text: &'tree str,
+) -> egui_kittest::Node<'tree> {
+    harness.get(
+        By::new()
+            .label(text)
+            .role(egui::accesskit::Role::Label)
+            .include_labels(),
+    )
+}
+
+#[test]
+fn an_empty_first_visit_form_is_refused_beside_each_question_and_nothing_is_sent() {
+    let clinic = Clinic::start();
+    let booked = clinic.book();
+    let mut kiosk = clinic.harness(Mode::Checkin, Lang::Ru);
+    kiosk.step();
+    let ru = Lang::Ru;
+    check_in_by_code(&mut kiosk, ru, &booked.confirmation_code, "140319855678");
+    click(&mut kiosk, T::FirstVisitForm.get(ru));
+    // One answer typed (on the Cyrillic keys), the rest left empty; the patient has scrolled
+    // to the bottom.
+    write_answer(&mut kiosk, ru, T::Medications.get(ru), "Ибупрофен");
+    let consent = format!("☐  {}", T::ConsentTreatment.get(ru));
+    kiosk
+        .get_by_role_and_label(egui::accesskit::Role::Button, &consent)
+        .scroll_to_me();
+    for _ in 0..4 {
+        kiosk.step();
+    }
+    let send = button_rect(&kiosk, T::SendForm.get(ru));
+
+    click(&mut kiosk, T::SendForm.get(ru));
+
+    // Beside Send, in the slot kept for it: look at the questions.
+    wait_for(&mut kiosk, T::CheckTheFields.get(ru));
+    for _ in 0..4 {
+        kiosk.step();
+    }
+    assert_eq!(button_rect(&kiosk, T::SendForm.get(ru)), send);
+    // Beside each question: five unanswered, and the consent.
+    let answer = format!("⚠ {}", T::AnswerNeeded.get(ru));
+    assert_eq!(kiosk.query_all_by_label(&answer).count(), 5);
+    assert!(
+        kiosk
+            .query_by_label(&format!("⚠ {}", T::ConsentNeeded.get(ru)))
+            .is_some()
+    );
+    // The form is back at its first refusal, under its question, in sight.
+    let reason = caption(&kiosk, T::ReasonForVisit.get(ru)).rect();
+    let form_top = caption(&kiosk, T::IntakeTitle.get(ru)).rect().bottom();
+    assert!(
+        reason.top() >= form_top && reason.bottom() < send.top(),
+        "the first question at {reason:?} is out of sight"
+    );
+    let first = kiosk
+        .query_all_by_label(&answer)
+        .map(|node| node.rect())
+        .min_by(|a, b| a.top().total_cmp(&b.top()))
+        .expect("a refusal");
+    assert!(
+        first.top() >= reason.bottom() && first.top() - reason.bottom() < 30.0,
+        "the refusal at {first:?} is not under its question at {reason:?}"
+    );
+    // Nothing was sent, and nothing typed was lost.
+    let mut registry = clinic.patients(Role::Reception);
+    let status = clinic
+        .runtime
+        .block_on(registry.get_intake_form(patients::GetIntakeFormRequest {
+            patient_id: booked.patient_id,
+        }))
+        .expect_err("nothing was sent");
+    assert_eq!(status.code(), tonic::Code::NotFound);
+    assert!(kiosk.query_by_label("Ибупрофен").is_some());
+
+    // Answered, a question's refusal goes; its space stays, so nothing below moves.
+    let yes = button_rect(&kiosk, T::Yes.get(ru));
+    write_answer(&mut kiosk, ru, T::ReasonForVisit.get(ru), "Болит зуб");
+    assert_eq!(kiosk.query_all_by_label(&answer).count(), 4);
+    assert_eq!(button_rect(&kiosk, T::Yes.get(ru)), yes);
 }
 
 /// Where the button labelled `label` is on the screen.

@@ -13,6 +13,8 @@ use eframe::egui;
 use egui::{RichText, vec2};
 
 use super::{ACTIONS_HEIGHT, Visit};
+use crate::backend::CallError;
+use crate::format;
 use crate::i18n::{Lang, T};
 use crate::keyboard::{self, KeyPress, Letters, TextKind};
 use crate::widgets;
@@ -61,7 +63,106 @@ impl Written {
     }
 }
 
+/// A question of the form, in the order the form asks them: the first refused is the one the
+/// form scrolls to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Question {
+    Reason,
+    HasAllergies,
+    Allergies,
+    Medications,
+    LastVisit,
+    EmergencyName,
+    EmergencyPhone,
+    Consent,
+}
+
+impl Question {
+    /// The question a field of the registry's `IntakeForm` answers.
+    fn of_field(field: &str) -> Option<Question> {
+        let name = field.strip_prefix("form.").unwrap_or(field);
+        Some(match name {
+            "reason_for_visit" => Question::Reason,
+            "has_allergies" => Question::HasAllergies,
+            "allergies" => Question::Allergies,
+            "medications" => Question::Medications,
+            "last_dental_visit" => Question::LastVisit,
+            "emergency_contact_name" => Question::EmergencyName,
+            "emergency_contact_phone" => Question::EmergencyPhone,
+            "consent_to_assessment" => Question::Consent,
+            _ => return None,
+        })
+    }
+
+    /// What the patient is told beside the question when the registry refuses its answer.
+    fn refused(self) -> T {
+        match self {
+            Question::EmergencyPhone => T::EmergencyPhoneInvalid,
+            Question::Consent => T::ConsentNeeded,
+            _ => T::CheckThisAnswer,
+        }
+    }
+}
+
+impl From<Written> for Question {
+    fn from(written: Written) -> Question {
+        match written {
+            Written::Reason => Question::Reason,
+            Written::Allergies => Question::Allergies,
+            Written::Medications => Question::Medications,
+            Written::EmergencyName => Question::EmergencyName,
+            Written::EmergencyPhone => Question::EmergencyPhone,
+        }
+    }
+}
+
 impl IntakeAnswers {
+    /// What is missing or wrong, by question, in the form's order; empty when it can be sent.
+    /// The registry's own rules, checked before sending so that every refusal shows at once.
+    fn problems(&self) -> Vec<(Question, T)> {
+        let mut problems = Vec::new();
+        let blank = |text: &str| text.trim().is_empty();
+        if blank(&self.reason) {
+            problems.push((Question::Reason, T::AnswerNeeded));
+        }
+        match self.has_allergies {
+            None => problems.push((Question::HasAllergies, T::AnswerNeeded)),
+            Some(true) if blank(&self.allergies) => {
+                problems.push((Question::Allergies, T::WhichNeeded));
+            }
+            Some(_) => {}
+        }
+        if self.last_visit.is_none() {
+            problems.push((Question::LastVisit, T::AnswerNeeded));
+        }
+        if blank(&self.emergency_name) {
+            problems.push((Question::EmergencyName, T::AnswerNeeded));
+        }
+        if blank(&self.emergency_phone) {
+            problems.push((Question::EmergencyPhone, T::AnswerNeeded));
+        } else if !format::is_international_phone(&self.emergency_phone) {
+            problems.push((Question::EmergencyPhone, T::EmergencyPhoneInvalid));
+        }
+        if !self.consent {
+            problems.push((Question::Consent, T::ConsentNeeded));
+        }
+        problems
+    }
+
+    /// The answer to `question` as it stands, to notice when the patient changes it.
+    fn answer(&self, question: Question) -> String {
+        match question {
+            Question::Reason => self.reason.clone(),
+            Question::HasAllergies => format!("{:?}", self.has_allergies),
+            Question::Allergies => self.allergies.clone(),
+            Question::Medications => self.medications.clone(),
+            Question::LastVisit => format!("{:?}", self.last_visit),
+            Question::EmergencyName => self.emergency_name.clone(),
+            Question::EmergencyPhone => self.emergency_phone.clone(),
+            Question::Consent => self.consent.to_string(),
+        }
+    }
+
     fn text(&self, question: Written) -> &str {
         match question {
             Written::Reason => &self.reason,
@@ -118,26 +219,74 @@ struct Editor {
     composing: String,
 }
 
+/// A refusal beside a question, from the last time the patient tapped Send.
+#[derive(Debug, Clone)]
+struct Refusal {
+    question: Question,
+    /// What is wrong; `None` once the patient has changed the answer (the space stays until the
+    /// next Send, so that nothing below moves under their finger).
+    text: Option<T>,
+    /// The answer as it was refused.
+    refused: String,
+}
+
 /// The form's state while the patient fills it in.
 #[derive(Debug, Default)]
 pub(super) struct IntakePanel {
     answers: IntakeAnswers,
     editing: Option<Editor>,
+    /// In the form's order.
+    refusals: Vec<Refusal>,
+    /// Scroll to the first refusal on the next frame.
+    scroll_to_refusal: bool,
 }
 
 impl IntakePanel {
-    /// Why the form cannot be sent as it stands, if it cannot.
-    pub(super) fn check(&self) -> Result<(), T> {
-        let answers = &self.answers;
-        if answers.has_allergies.is_none()
-            || (answers.has_allergies == Some(true) && answers.allergies.trim().is_empty())
-        {
-            return Err(T::FillEverything);
+    /// Whether the form can be sent as it stands; if not, each problem shows beside its
+    /// question and the form scrolls to the first.
+    pub(super) fn ready(&mut self) -> bool {
+        let problems = self.answers.problems();
+        self.refuse(problems);
+        self.refusals.is_empty()
+    }
+
+    /// Shows the registry's refusal of the answers beside the questions it names; false when it
+    /// names none of them (the screen then says what went wrong in its own words).
+    pub(super) fn refused_by_registry(&mut self, error: &CallError) -> bool {
+        let CallError::Invalid(fields) = error else {
+            return false;
+        };
+        let mut problems = Vec::new();
+        for (field, _) in fields {
+            if let Some(question) = Question::of_field(field) {
+                problems.push((question, question.refused()));
+            }
         }
-        if !answers.consent {
-            return Err(T::ConsentNeeded);
+        problems.sort_by_key(|(question, _)| *question);
+        problems.dedup_by_key(|(question, _)| *question);
+        self.refuse(problems);
+        !self.refusals.is_empty()
+    }
+
+    fn refuse(&mut self, problems: Vec<(Question, T)>) {
+        self.refusals = problems
+            .into_iter()
+            .map(|(question, text)| Refusal {
+                question,
+                text: Some(text),
+                refused: self.answers.answer(question),
+            })
+            .collect();
+        self.scroll_to_refusal = !self.refusals.is_empty();
+    }
+
+    /// A refusal whose answer the patient has since changed is taken back (its space is kept).
+    fn settle_refusals(&mut self) {
+        for refusal in &mut self.refusals {
+            if refusal.text.is_some() && self.answers.answer(refusal.question) != refusal.refused {
+                refusal.text = None;
+            }
         }
-        Ok(())
     }
 
     /// The answers as the registry takes them, with the patient's evidence (the idempotency key
@@ -306,36 +455,51 @@ impl IntakePanel {
         }
     }
 
-    /// The first-visit form's questions, in the order a dentist reads them.
+    /// The first-visit form's questions, in the order a dentist reads them, each with the
+    /// refusal of its answer (if any) under it.
     pub(super) fn questions_ui(&mut self, ui: &mut egui::Ui, lang: Lang) {
+        self.settle_refusals();
+        let mut form = Form {
+            lang,
+            refusals: &self.refusals,
+            scroll_to: self
+                .scroll_to_refusal
+                .then(|| self.refusals.first().map(|refusal| refusal.question))
+                .flatten(),
+        };
+        self.scroll_to_refusal = false;
         let mut open = None;
         let answers = &mut self.answers;
-        if written_ui(ui, lang, answers, Written::Reason) {
+        if form.written_ui(ui, answers, Written::Reason) {
             open = Some(Written::Reason);
         }
         ui.add_space(10.0);
-        if allergies_ui(ui, lang, answers) {
+        if form.allergies_ui(ui, answers) {
             open = Some(Written::Allergies);
         }
         ui.add_space(10.0);
-        if written_ui(ui, lang, answers, Written::Medications) {
+        if form.written_ui(ui, answers, Written::Medications) {
             open = Some(Written::Medications);
         }
         ui.add_space(10.0);
-        conditions_ui(ui, lang, answers);
+        form.conditions_ui(ui, answers);
+        ui.add_space(10.0);
+        form.last_visit_ui(ui, answers);
         ui.add_space(10.0);
         for question in [Written::EmergencyName, Written::EmergencyPhone] {
-            if written_ui(ui, lang, answers, question) {
+            if form.written_ui(ui, answers, question) {
                 open = Some(question);
             }
         }
         ui.add_space(10.0);
+        form.refusal_ui(ui, Question::Consent, None);
         let mark = if answers.consent { "☑" } else { "☐" };
         let consent = format!("{mark}  {}", T::ConsentTreatment.get(lang));
         // The whole line is the box: easy to hit with a finger.
         let response = ui.add(
             widgets::choice(answers.consent, consent)
                 .wrap()
+                .stroke(form.stroke(Question::Consent, answers.consent))
                 .min_size(vec2(ui.available_width(), 64.0)),
         );
         if response.clicked() {
@@ -347,6 +511,147 @@ impl IntakePanel {
     }
 }
 
+/// Drawing the form's questions with their refusals.
+struct Form<'a> {
+    lang: Lang,
+    refusals: &'a [Refusal],
+    /// The question to bring into sight (the first refused), once.
+    scroll_to: Option<Question>,
+}
+
+impl Form<'_> {
+    fn refusal(&self, question: Question) -> Option<&Refusal> {
+        self.refusals
+            .iter()
+            .find(|refusal| refusal.question == question)
+    }
+
+    /// The outline of a choice: red while refused, as wide as it would be otherwise (an
+    /// outline's width is part of a button's size, and nothing may move when it turns red).
+    fn stroke(&self, question: Question, selected: bool) -> egui::Stroke {
+        let width = if selected { 3.0 } else { 1.5 };
+        match self.refusal(question) {
+            Some(Refusal { text: Some(_), .. }) => egui::Stroke::new(width, widgets::DANGER),
+            _ if selected => egui::Stroke::new(width, widgets::ACCENT),
+            _ => egui::Stroke::new(width, widgets::MUTED),
+        }
+    }
+
+    /// The outline of a written answer's box: thick and red while refused.
+    fn box_stroke(&self, question: Question) -> egui::Stroke {
+        match self.refusal(question) {
+            Some(Refusal { text: Some(_), .. }) => egui::Stroke::new(3.0, widgets::DANGER),
+            // Whole pixels: the difference goes into the margin, which egui keeps in whole pixels.
+            _ => egui::Stroke::new(2.0, widgets::MUTED),
+        }
+    }
+
+    /// A question's caption, and under it the refusal of its answer (or the space one took).
+    fn caption_ui(&mut self, ui: &mut egui::Ui, question: Question, caption: T) -> egui::Response {
+        let label = ui.add(egui::Label::new(caption.get(self.lang)).wrap());
+        self.refusal_ui(ui, question, Some(&label));
+        label
+    }
+
+    /// The refusal of `question`'s answer, in red; brought into sight when it is the first,
+    /// with the caption above it (`above`).
+    fn refusal_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        question: Question,
+        above: Option<&egui::Response>,
+    ) {
+        let Some(refusal) = self.refusal(question) else {
+            return;
+        };
+        let text = refusal.text.map(|text| text.get(self.lang)).unwrap_or(" ");
+        let shown = ui.add(
+            egui::Label::new(
+                RichText::new(format!("⚠ {text}"))
+                    .color(if refusal.text.is_some() {
+                        widgets::DANGER
+                    } else {
+                        widgets::PAPER
+                    })
+                    .strong(),
+            )
+            .wrap(),
+        );
+        if self.scroll_to == Some(question) {
+            let rect = above.map_or(shown.rect, |caption| caption.rect.union(shown.rect));
+            ui.scroll_to_rect(rect, Some(egui::Align::TOP));
+            self.scroll_to = None;
+        }
+    }
+
+    /// A written answer on the form: its question, and a box with the answer (or an invitation
+    /// to write it) that opens it full screen when tapped. True when tapped.
+    fn written_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        answers: &IntakeAnswers,
+        question: Written,
+    ) -> bool {
+        let caption = self.caption_ui(ui, question.into(), question.caption());
+        let stroke = self.box_stroke(question.into());
+        answer_box_ui(ui, answers.text(question), self.lang, stroke)
+            .labelled_by(caption.id)
+            .clicked()
+    }
+
+    /// Allergies, yes or no; which ones when yes. True when the patient tapped "which ones".
+    fn allergies_ui(&mut self, ui: &mut egui::Ui, answers: &mut IntakeAnswers) -> bool {
+        let lang = self.lang;
+        self.caption_ui(ui, Question::HasAllergies, T::HasAllergies);
+        ui.horizontal(|ui| {
+            for (value, text) in [(true, T::Yes), (false, T::No)] {
+                let selected = answers.has_allergies == Some(value);
+                let button = widgets::choice(selected, text.get(lang))
+                    .stroke(self.stroke(Question::HasAllergies, selected))
+                    .min_size(vec2(140.0, 60.0));
+                if ui.add(button).clicked() {
+                    answers.has_allergies = Some(value);
+                }
+            }
+        });
+        answers.has_allergies == Some(true) && self.written_ui(ui, answers, Written::Allergies)
+    }
+
+    /// The conditions that apply (any number).
+    fn conditions_ui(&mut self, ui: &mut egui::Ui, answers: &mut IntakeAnswers) {
+        let lang = self.lang;
+        ui.label(T::Conditions.get(lang));
+        ui.horizontal_wrapped(|ui| {
+            for ((text, _), ticked) in CONDITIONS.iter().zip(answers.conditions.iter_mut()) {
+                if ui
+                    .add(widgets::choice(*ticked, text.get(lang)).min_size(vec2(0.0, 56.0)))
+                    .clicked()
+                {
+                    *ticked = !*ticked;
+                }
+                ui.add_space(16.0);
+            }
+        });
+    }
+
+    /// When the last dental visit was (one).
+    fn last_visit_ui(&mut self, ui: &mut egui::Ui, answers: &mut IntakeAnswers) {
+        let lang = self.lang;
+        self.caption_ui(ui, Question::LastVisit, T::LastDentalVisit);
+        ui.horizontal_wrapped(|ui| {
+            for (text, visit) in LAST_VISITS {
+                let selected = answers.last_visit == Some(visit);
+                let button = widgets::choice(selected, text.get(lang))
+                    .stroke(self.stroke(Question::LastVisit, selected))
+                    .min_size(vec2(0.0, 56.0));
+                if ui.add(button).clicked() {
+                    answers.last_visit = Some(visit);
+                }
+            }
+        });
+    }
+}
+
 /// `c` at the end of `text` when it belongs there and there is room.
 fn push_char(text: &mut String, kind: TextKind, c: char) {
     if kind.accepts(c) && text.chars().count() < kind.max_chars() {
@@ -354,8 +659,10 @@ fn push_char(text: &mut String, kind: TextKind, c: char) {
     }
 }
 
-/// The size of typed text, on the form and in the editor.
+/// The size of typed text in the editor.
 const TYPED_SIZE: f32 = 32.0;
+/// The size of an answer on the form.
+const ANSWER_SIZE: f32 = 28.0;
 
 /// The text so far in a box as tall as `room` allows (one to three lines; a phone number or a
 /// name needs one), the end of it in sight, with a caret after it; where an input method shows
@@ -419,34 +726,34 @@ fn typed_ui(ui: &mut egui::Ui, text: &str, composing: &str, kind: TextKind, room
         });
 }
 
-/// A written answer on the form: its question, and a box with the answer (or an invitation to
-/// write it) that opens it full screen when tapped. True when tapped.
-fn written_ui(ui: &mut egui::Ui, lang: Lang, answers: &IntakeAnswers, question: Written) -> bool {
-    let caption = ui.label(question.caption().get(lang));
-    answer_box_ui(ui, answers.text(question), lang)
-        .labelled_by(caption.id)
-        .clicked()
-}
-
 /// A box showing `text` (or "tap to write"), the width of the form, tappable as a whole.
-fn answer_box_ui(ui: &mut egui::Ui, text: &str, lang: Lang) -> egui::Response {
+fn answer_box_ui(
+    ui: &mut egui::Ui,
+    text: &str,
+    lang: Lang,
+    stroke: egui::Stroke,
+) -> egui::Response {
     let width = ui.available_width();
-    let margin = 12.0;
+    // A thinner outline leaves more margin, so the box is the same size whatever its outline.
+    let outline = 3.0;
+    let margin = 12.0 + outline - stroke.width;
     let framed = egui::Frame::new()
         .fill(egui::Color32::from_gray(245))
-        .stroke(egui::Stroke::new(1.5, widgets::MUTED))
+        .stroke(stroke)
         .inner_margin(margin)
         .corner_radius(6)
         .show(ui, |ui| {
-            ui.set_width(width - 2.0 * margin - 3.0);
+            ui.set_width(width - 2.0 * (12.0 + outline));
             ui.set_min_height(40.0);
+            // The same size either way, so that a one-line answer moves nothing below it.
             let shown = if text.is_empty() {
                 RichText::new(T::TapToWrite.get(lang))
                     .color(widgets::MUTED)
                     .italics()
             } else {
-                RichText::new(text).size(TYPED_SIZE * 0.9)
+                RichText::new(text)
             };
+            let shown = shown.size(ANSWER_SIZE);
             ui.add(egui::Label::new(shown).wrap().selectable(false));
         });
     let response = ui.interact(
@@ -458,48 +765,78 @@ fn answer_box_ui(ui: &mut egui::Ui, text: &str, lang: Lang) -> egui::Response {
     response
 }
 
-/// Allergies, yes or no; which ones when yes. True when the patient tapped "which ones".
-fn allergies_ui(ui: &mut egui::Ui, lang: Lang, answers: &mut IntakeAnswers) -> bool {
-    ui.label(T::HasAllergies.get(lang));
-    ui.horizontal(|ui| {
-        for (value, text) in [(true, T::Yes), (false, T::No)] {
-            let selected = answers.has_allergies == Some(value);
-            if ui
-                .add(widgets::choice(selected, text.get(lang)).min_size(vec2(140.0, 60.0)))
-                .clicked()
-            {
-                answers.has_allergies = Some(value);
-            }
-        }
-    });
-    answers.has_allergies == Some(true) && written_ui(ui, lang, answers, Written::Allergies)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// The conditions that apply (any number), and when the last dental visit was (one).
-fn conditions_ui(ui: &mut egui::Ui, lang: Lang, answers: &mut IntakeAnswers) {
-    ui.label(T::Conditions.get(lang));
-    ui.horizontal_wrapped(|ui| {
-        for ((text, _), ticked) in CONDITIONS.iter().zip(answers.conditions.iter_mut()) {
-            if ui
-                .add(widgets::choice(*ticked, text.get(lang)).min_size(vec2(0.0, 56.0)))
-                .clicked()
-            {
-                *ticked = !*ticked;
-            }
-            ui.add_space(16.0);
-        }
-    });
-    ui.add_space(10.0);
-    ui.label(T::LastDentalVisit.get(lang));
-    ui.horizontal_wrapped(|ui| {
-        for (text, visit) in LAST_VISITS {
-            let selected = answers.last_visit == Some(visit);
-            if ui
-                .add(widgets::choice(selected, text.get(lang)).min_size(vec2(0.0, 56.0)))
-                .clicked()
-            {
-                answers.last_visit = Some(visit);
-            }
-        }
-    });
+    #[test]
+    fn an_empty_form_has_a_problem_for_each_answer_the_registry_needs() {
+        let mut panel = IntakePanel::default();
+
+        assert!(!panel.ready());
+
+        let refused: Vec<(Question, Option<T>)> = panel
+            .refusals
+            .iter()
+            .map(|refusal| (refusal.question, refusal.text))
+            .collect();
+        assert_eq!(
+            refused,
+            [
+                (Question::Reason, Some(T::AnswerNeeded)),
+                (Question::HasAllergies, Some(T::AnswerNeeded)),
+                (Question::LastVisit, Some(T::AnswerNeeded)),
+                (Question::EmergencyName, Some(T::AnswerNeeded)),
+                (Question::EmergencyPhone, Some(T::AnswerNeeded)),
+                (Question::Consent, Some(T::ConsentNeeded)),
+            ]
+        );
+        assert!(panel.scroll_to_refusal);
+    }
+
+    #[test]
+    fn a_changed_answer_takes_its_refusal_back_and_keeps_its_place() {
+        let mut panel = IntakePanel::default();
+        panel.answers.emergency_phone = "55 1234 5678".into();
+        assert!(!panel.ready());
+
+        panel.answers.emergency_phone = "+52 55 1234 5678".into();
+        panel.settle_refusals();
+
+        let phone = panel
+            .refusals
+            .iter()
+            .find(|refusal| refusal.question == Question::EmergencyPhone)
+            .expect("its place is kept");
+        assert_eq!(phone.text, None);
+    }
+
+    #[test]
+    fn the_registrys_refusals_show_beside_the_questions_they_name() {
+        let mut panel = IntakePanel::default();
+        let error = CallError::Invalid(vec![
+            ("form.emergency_contact_phone".into(), "must be + …".into()),
+            ("form.reason_for_visit".into(), "must be at most 500".into()),
+            (
+                "identity.phone_last_four".into(),
+                "must be four digits".into(),
+            ),
+        ]);
+
+        assert!(panel.refused_by_registry(&error));
+
+        let refused: Vec<(Question, Option<T>)> = panel
+            .refusals
+            .iter()
+            .map(|refusal| (refusal.question, refusal.text))
+            .collect();
+        assert_eq!(
+            refused,
+            [
+                (Question::Reason, Some(T::CheckThisAnswer)),
+                (Question::EmergencyPhone, Some(T::EmergencyPhoneInvalid)),
+            ]
+        );
+        assert!(!panel.refused_by_registry(&CallError::Unreachable));
+    }
 }

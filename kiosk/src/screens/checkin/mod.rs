@@ -339,8 +339,8 @@ impl Checkin {
                     self.step = Step::CheckedIn;
                     self.message = None;
                 }
-                Err(error) if error.names_field("emergency_contact_phone") => {
-                    self.message = Some(T::EmergencyPhoneInvalid.get(self.lang).into());
+                Err(error) if self.intake.refused_by_registry(&error) => {
+                    self.message = Some(T::CheckTheFields.get(self.lang).into());
                 }
                 Err(error) => self.message = Some(error.patient_message(self.lang)),
             }
@@ -615,8 +615,9 @@ impl Checkin {
 
     fn send_intake(&mut self, ctx: &egui::Context) {
         let Some(visit) = &self.visit else { return };
-        if let Err(refusal) = self.intake.check() {
-            self.message = Some(refusal.get(self.lang).into());
+        // Each problem shows beside its question; this one beside Send.
+        if !self.intake.ready() {
+            self.message = Some(T::CheckTheFields.get(self.lang).into());
             return;
         }
         let mut request = self.intake.request(visit, self.lang);
@@ -1005,15 +1006,7 @@ impl Checkin {
             |ui| {
                 ui.heading(T::IntakeTitle.get(lang));
                 // Kept where it was while an answer is open full screen.
-                egui::ScrollArea::vertical()
-                    .id_salt("intake-form")
-                    .max_height(ui.available_height())
-                    .scroll_bar_visibility(egui::scroll_area::ScrollBarVisibility::AlwaysVisible)
-                    .show(ui, |ui| {
-                        // Clear of the scroll bar, which floats over the right edge.
-                        ui.set_width(ui.available_width() - SCROLL_BAR_ROOM);
-                        panel.questions_ui(ui, lang);
-                    });
+                widgets::touch_scroll(ui, "intake-form", |ui| panel.questions_ui(ui, lang));
             },
             |ui| {
                 actions_ui(
@@ -1110,9 +1103,6 @@ impl Checkin {
         self.outbox_state.borrow().clone()
     }
 }
-
-/// Room kept at the right of a scrolling step for its scroll bar, so that nothing lies under it.
-const SCROLL_BAR_ROOM: f32 = 20.0;
 
 /// The height of the strip of actions pinned to the bottom of a step, and of the slot for a
 /// refusal beside them: a row of large buttons with a little room.
