@@ -30,13 +30,18 @@ pub struct TestRegistry {
 
 impl TestRegistry {
     pub async fn start(database: TestDatabase) -> TestRegistry {
+        TestRegistry::start_at(database, "2026-11-22T18:00:00Z").await
+    }
+
+    /// The registry with its clock stopped at `now` (RFC 3339).
+    pub async fn start_at(database: TestDatabase, now: &str) -> TestRegistry {
         let settings = Settings {
             listen: any_local_port(),
             database_url: database.url().to_owned(),
             clinic: ClinicSettings::default(),
             auth: auth_settings(),
         };
-        let clock = Arc::new(clock_at("2026-11-22T18:00:00Z"));
+        let clock = Arc::new(clock_at(now));
         let app = App::build(settings, clock)
             .await
             .expect("the registry starts");
