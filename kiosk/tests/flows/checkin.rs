@@ -120,6 +120,8 @@ fn a_first_visit_form_is_filled_in_and_sent_on_the_on_screen_keys_alone() {
     check_in_by_code(&mut kiosk, es, &booked.confirmation_code, "140319855678");
     click(&mut kiosk, T::FirstVisitForm.get(es));
 
+    // An adult answers for themselves.
+    assert!(kiosk.query_by_label(T::GuardianSection.get(es)).is_none());
     // Every written answer on the keys (capitals at a sentence's or a name's start, Spanish
     // letters on their own keys), every other answer a tap.
     write_answer(
@@ -346,6 +348,87 @@ fn the_kiosk_says_plainly_when_the_system_is_down() {
     keypad(&mut kiosk, "140319855678");
     click(&mut kiosk, "Найти мою запись");
     wait_for(&mut kiosk, "Система сейчас не отвечает");
+}
+
+#[test]
+fn a_childs_first_visit_form_is_answered_and_consented_to_by_a_parent_or_guardian() {
+    use chrono::Datelike;
+    use clinic_common::clock::Clock;
+    let clinic = Clinic::start();
+    // Nine years old.
+    let year = clinic_common::clock::SystemClock.now().year() - 9;
+    let booked = clinic.book_born(
+        clinic_proto::common::v1::Date {
+            year,
+            month: 3,
+            day: 14,
+        },
+        Vec::new(),
+    );
+    let mut kiosk = clinic.harness(Mode::Checkin, Lang::Zh);
+    kiosk.step();
+    let zh = Lang::Zh;
+    check_in_by_code(
+        &mut kiosk,
+        zh,
+        &booked.confirmation_code,
+        &format!("1403{year}5678"),
+    );
+    click(&mut kiosk, T::FirstVisitForm.get(zh));
+
+    // The parent or guardian comes first, and the consent is theirs.
+    assert!(kiosk.query_by_label(T::GuardianSection.get(zh)).is_some());
+    assert!(kiosk.query_by_label(T::GuardianNote.get(zh)).is_some());
+    let consent = format!("☐  {}", T::ConsentGuardian.get(zh));
+    assert!(kiosk.query_by_label(&consent).is_some());
+    // Sent without them, the guardian's answers are what is missing.
+    kiosk
+        .get_by_role_and_label(egui::accesskit::Role::Button, &consent)
+        .scroll_to_me();
+    for _ in 0..4 {
+        kiosk.step();
+    }
+    click(&mut kiosk, T::SendForm.get(zh));
+    wait_for(&mut kiosk, T::CheckTheFields.get(zh));
+    for _ in 0..4 {
+        kiosk.step();
+    }
+    let guardian_top = caption(&kiosk, T::GuardianName.get(zh)).rect();
+    assert!(
+        guardian_top.top() > 0.0,
+        "not scrolled to the guardian: {guardian_top:?}"
+    );
+
+    // The guardian, typed in pinyin on the Latin keys; the emergency contact left to them.
+    write_answer(&mut kiosk, zh, T::GuardianName.get(zh), "Wang Fang");
+    scrolled_click(&mut kiosk, T::Mother.get(zh));
+    scrolled_click(&mut kiosk, T::GuardianPhone.get(zh));
+    keypad(&mut kiosk, "+8613800001111");
+    click(&mut kiosk, T::TypingDone.get(zh));
+    write_answer(&mut kiosk, zh, T::ReasonForVisit.get(zh), "ya teng");
+    scrolled_click(&mut kiosk, T::No.get(zh));
+    scrolled_click(&mut kiosk, T::VisitNever.get(zh));
+    scrolled_click(&mut kiosk, &consent);
+    click(&mut kiosk, T::SendForm.get(zh));
+    wait_for(&mut kiosk, T::FormReceived.get(zh));
+
+    let mut registry = clinic.patients(Role::Reception);
+    let form = clinic
+        .runtime
+        .block_on(registry.get_intake_form(patients::GetIntakeFormRequest {
+            patient_id: booked.patient_id,
+        }))
+        .expect("the form reached the registry")
+        .into_inner();
+    let guardian = form.guardian.expect("the guardian");
+    assert_eq!(guardian.full_name, "Wang Fang");
+    assert_eq!(
+        guardian.relationship,
+        patients::GuardianRelationship::Mother as i32
+    );
+    assert_eq!(guardian.phone, "+8613800001111");
+    assert_eq!(form.emergency_contact_name, "");
+    assert_eq!(form.reason_for_visit, "ya teng");
 }
 
 /// A caption (a label, not the field it names) whose text is `text`.

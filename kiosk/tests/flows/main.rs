@@ -56,7 +56,8 @@ pub struct Clinic {
     pub dir: tempfile::TempDir,
 }
 
-/// The patient every flow checks in: born 1985-03-14, phone ending 5678.
+/// The patient every flow checks in: born 1985-03-14 (unless a flow says otherwise), phone ending
+/// 5678.
 pub struct Booked {
     pub patient_id: String,
     pub provider_id: String,
@@ -293,6 +294,16 @@ impl Clinic {
 
     /// [`Clinic::book`], the appointment holding `resource_ids` (chairs, rooms, equipment).
     pub fn book_holding(&self, resource_ids: Vec<String>) -> Booked {
+        let born = Date {
+            year: 1985,
+            month: 3,
+            day: 14,
+        };
+        self.book_born(born, resource_ids)
+    }
+
+    /// [`Clinic::book_holding`], Ana Prueba born on `date_of_birth` (a child, say).
+    pub fn book_born(&self, date_of_birth: Date, resource_ids: Vec<String>) -> Booked {
         let mut registry = self.patients(Role::Reception);
         let mut scheduling = self.scheduling(Role::Manager);
         let mut billing = self.billing(Role::Manager);
@@ -302,11 +313,7 @@ impl Clinic {
                     patient: Some(patients::Patient {
                         given_name: "Ana".into(),
                         family_name: "Prueba".into(),
-                        date_of_birth: Some(Date {
-                            year: 1985,
-                            month: 3,
-                            day: 14,
-                        }),
+                        date_of_birth: Some(date_of_birth),
                         phone: "+525512345678".into(),
                         preferred_language: "es".into(),
                         ..Default::default()

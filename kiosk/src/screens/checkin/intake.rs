@@ -6,7 +6,12 @@
 //! patient's language (a phone pad for a phone number) under it; "Done" goes back to the form
 //! with the answer kept. Nothing moves under the finger while typing, and a physical keyboard or
 //! an input method types into the same answer.
+//!
+//! A patient under 18 on the clinic's date (by the date of birth they gave to check in) is
+//! answered for by a parent or guardian: the form opens with them (name, relationship, phone),
+//! consent is theirs, and the emergency contact may be left to them.
 
+use chrono::NaiveDate;
 use clinic_proto::date_to_proto;
 use clinic_proto::patients::v1 as patients;
 use eframe::egui;
@@ -31,7 +36,30 @@ struct IntakeAnswers {
     emergency_name: String,
     emergency_phone: String,
     consent: bool,
+    guardian_name: String,
+    guardian_relationship: Option<patients::GuardianRelationship>,
+    guardian_phone: String,
 }
+
+/// The age from which a patient answers for themselves, as the registry reckons it.
+const AGE_OF_MAJORITY: u32 = 18;
+
+/// Whether a patient born on `date_of_birth` is under 18 on `today` (the clinic's date).
+fn minor_on(date_of_birth: NaiveDate, today: NaiveDate) -> bool {
+    today
+        .years_since(date_of_birth)
+        .is_none_or(|years| years < AGE_OF_MAJORITY)
+}
+
+const RELATIONSHIPS: [(T, patients::GuardianRelationship); 4] = [
+    (T::Mother, patients::GuardianRelationship::Mother),
+    (T::Father, patients::GuardianRelationship::Father),
+    (
+        T::LegalGuardian,
+        patients::GuardianRelationship::LegalGuardian,
+    ),
+    (T::OtherRelation, patients::GuardianRelationship::Other),
+];
 
 /// A question answered in the patient's own words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,11 +69,15 @@ enum Written {
     Medications,
     EmergencyName,
     EmergencyPhone,
+    GuardianName,
+    GuardianPhone,
 }
 
 impl Written {
     fn caption(self) -> T {
         match self {
+            Written::GuardianName => T::GuardianName,
+            Written::GuardianPhone => T::GuardianPhone,
             Written::Reason => T::ReasonForVisit,
             Written::Allergies => T::WhichAllergies,
             Written::Medications => T::Medications,
@@ -57,8 +89,8 @@ impl Written {
     fn kind(self) -> TextKind {
         match self {
             Written::Reason | Written::Allergies | Written::Medications => TextKind::Prose,
-            Written::EmergencyName => TextKind::Name,
-            Written::EmergencyPhone => TextKind::Phone,
+            Written::EmergencyName | Written::GuardianName => TextKind::Name,
+            Written::EmergencyPhone | Written::GuardianPhone => TextKind::Phone,
         }
     }
 }
@@ -67,6 +99,9 @@ impl Written {
 /// form scrolls to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Question {
+    GuardianName,
+    GuardianRelationship,
+    GuardianPhone,
     Reason,
     HasAllergies,
     Allergies,
@@ -90,6 +125,9 @@ impl Question {
             "emergency_contact_name" => Question::EmergencyName,
             "emergency_contact_phone" => Question::EmergencyPhone,
             "consent_to_assessment" => Question::Consent,
+            "guardian.full_name" => Question::GuardianName,
+            "guardian.relationship" => Question::GuardianRelationship,
+            "guardian.phone" => Question::GuardianPhone,
             _ => return None,
         })
     }
@@ -98,6 +136,7 @@ impl Question {
     fn refused(self) -> T {
         match self {
             Question::EmergencyPhone => T::EmergencyPhoneInvalid,
+            Question::GuardianPhone => T::PhoneInvalid,
             Question::Consent => T::ConsentNeeded,
             _ => T::CheckThisAnswer,
         }
@@ -112,16 +151,33 @@ impl From<Written> for Question {
             Written::Medications => Question::Medications,
             Written::EmergencyName => Question::EmergencyName,
             Written::EmergencyPhone => Question::EmergencyPhone,
+            Written::GuardianName => Question::GuardianName,
+            Written::GuardianPhone => Question::GuardianPhone,
         }
     }
 }
 
 impl IntakeAnswers {
     /// What is missing or wrong, by question, in the form's order; empty when it can be sent.
-    /// The registry's own rules, checked before sending so that every refusal shows at once.
-    fn problems(&self) -> Vec<(Question, T)> {
+    /// The registry's own rules, checked before sending so that every refusal shows at once:
+    /// for a `minor`, a parent or guardian, who stands as the emergency contact when none is
+    /// given.
+    fn problems(&self, minor: bool) -> Vec<(Question, T)> {
         let mut problems = Vec::new();
         let blank = |text: &str| text.trim().is_empty();
+        if minor {
+            if blank(&self.guardian_name) {
+                problems.push((Question::GuardianName, T::AnswerNeeded));
+            }
+            if self.guardian_relationship.is_none() {
+                problems.push((Question::GuardianRelationship, T::AnswerNeeded));
+            }
+            if blank(&self.guardian_phone) {
+                problems.push((Question::GuardianPhone, T::AnswerNeeded));
+            } else if !format::is_international_phone(&self.guardian_phone) {
+                problems.push((Question::GuardianPhone, T::PhoneInvalid));
+            }
+        }
         if blank(&self.reason) {
             problems.push((Question::Reason, T::AnswerNeeded));
         }
@@ -135,12 +191,15 @@ impl IntakeAnswers {
         if self.last_visit.is_none() {
             problems.push((Question::LastVisit, T::AnswerNeeded));
         }
-        if blank(&self.emergency_name) {
+        // A minor's emergency contact may be left empty (the guardian is called), not half given.
+        let contact_needed =
+            !minor || !blank(&self.emergency_name) || !blank(&self.emergency_phone);
+        if contact_needed && blank(&self.emergency_name) {
             problems.push((Question::EmergencyName, T::AnswerNeeded));
         }
-        if blank(&self.emergency_phone) {
+        if contact_needed && blank(&self.emergency_phone) {
             problems.push((Question::EmergencyPhone, T::AnswerNeeded));
-        } else if !format::is_international_phone(&self.emergency_phone) {
+        } else if contact_needed && !format::is_international_phone(&self.emergency_phone) {
             problems.push((Question::EmergencyPhone, T::EmergencyPhoneInvalid));
         }
         if !self.consent {
@@ -160,6 +219,9 @@ impl IntakeAnswers {
             Question::EmergencyName => self.emergency_name.clone(),
             Question::EmergencyPhone => self.emergency_phone.clone(),
             Question::Consent => self.consent.to_string(),
+            Question::GuardianName => self.guardian_name.clone(),
+            Question::GuardianRelationship => format!("{:?}", self.guardian_relationship),
+            Question::GuardianPhone => self.guardian_phone.clone(),
         }
     }
 
@@ -170,6 +232,8 @@ impl IntakeAnswers {
             Written::Medications => &self.medications,
             Written::EmergencyName => &self.emergency_name,
             Written::EmergencyPhone => &self.emergency_phone,
+            Written::GuardianName => &self.guardian_name,
+            Written::GuardianPhone => &self.guardian_phone,
         }
     }
 
@@ -180,6 +244,8 @@ impl IntakeAnswers {
             Written::Medications => &mut self.medications,
             Written::EmergencyName => &mut self.emergency_name,
             Written::EmergencyPhone => &mut self.emergency_phone,
+            Written::GuardianName => &mut self.guardian_name,
+            Written::GuardianPhone => &mut self.guardian_phone,
         }
     }
 }
@@ -239,13 +305,15 @@ pub(super) struct IntakePanel {
     refusals: Vec<Refusal>,
     /// Scroll to the first refusal on the next frame.
     scroll_to_refusal: bool,
+    /// Whether the patient is under 18 on the clinic's date: a parent or guardian answers.
+    minor: bool,
 }
 
 impl IntakePanel {
     /// Whether the form can be sent as it stands; if not, each problem shows beside its
     /// question and the form scrolls to the first.
     pub(super) fn ready(&mut self) -> bool {
-        let problems = self.answers.problems();
+        let problems = self.answers.problems(self.minor);
         self.refuse(problems);
         self.refusals.is_empty()
     }
@@ -311,6 +379,11 @@ impl IntakePanel {
                 emergency_contact_phone: answers.emergency_phone.trim().to_owned(),
                 consent_to_assessment: true,
                 language: lang.tag().into(),
+                guardian: self.minor.then(|| patients::Guardian {
+                    full_name: answers.guardian_name.trim().to_owned(),
+                    relationship: answers.guardian_relationship.map_or(0, |r| r as i32),
+                    phone: answers.guardian_phone.trim().to_owned(),
+                }),
                 ..Default::default()
             }),
             identity: Some(patients::IdentityEvidence {
@@ -319,6 +392,11 @@ impl IntakePanel {
             }),
             request_id: String::new(),
         }
+    }
+
+    /// Learns who the form is for: a patient born on `date_of_birth`, on the clinic's `today`.
+    pub(super) fn for_patient(&mut self, date_of_birth: NaiveDate, today: NaiveDate) {
+        self.minor = minor_on(date_of_birth, today);
     }
 
     /// Whether a written answer is open full screen (typing goes there).
@@ -468,8 +546,13 @@ impl IntakePanel {
                 .flatten(),
         };
         self.scroll_to_refusal = false;
+        let minor = self.minor;
         let mut open = None;
         let answers = &mut self.answers;
+        if minor {
+            open = form.guardian_ui(ui, answers);
+            ui.add_space(16.0);
+        }
         if form.written_ui(ui, answers, Written::Reason) {
             open = Some(Written::Reason);
         }
@@ -486,6 +569,12 @@ impl IntakePanel {
         ui.add_space(10.0);
         form.last_visit_ui(ui, answers);
         ui.add_space(10.0);
+        if minor {
+            ui.add(
+                egui::Label::new(RichText::new(T::EmergencyIfNotGuardian.get(lang)).italics())
+                    .wrap(),
+            );
+        }
         for question in [Written::EmergencyName, Written::EmergencyPhone] {
             if form.written_ui(ui, answers, question) {
                 open = Some(question);
@@ -494,7 +583,13 @@ impl IntakePanel {
         ui.add_space(10.0);
         form.refusal_ui(ui, Question::Consent, None);
         let mark = if answers.consent { "☑" } else { "☐" };
-        let consent = format!("{mark}  {}", T::ConsentTreatment.get(lang));
+        // A minor's consent is their parent's or guardian's.
+        let consent = if minor {
+            T::ConsentGuardian
+        } else {
+            T::ConsentTreatment
+        };
+        let consent = format!("{mark}  {}", consent.get(lang));
         // The whole line is the box: easy to hit with a finger.
         let response = ui.add(
             widgets::choice(answers.consent, consent)
@@ -505,6 +600,8 @@ impl IntakePanel {
         if response.clicked() {
             answers.consent = !answers.consent;
         }
+        // The last answer clear of the edge, once scrolled to the end.
+        ui.add_space(12.0);
         if let Some(question) = open {
             self.open(question);
         }
@@ -615,6 +712,50 @@ impl Form<'_> {
             }
         });
         answers.has_allergies == Some(true) && self.written_ui(ui, answers, Written::Allergies)
+    }
+
+    /// The parent or guardian who answers for a minor, in a frame of its own at the top: who
+    /// they are, how they are related, their phone. The written answer tapped, if any.
+    fn guardian_ui(&mut self, ui: &mut egui::Ui, answers: &mut IntakeAnswers) -> Option<Written> {
+        let lang = self.lang;
+        let mut open = None;
+        egui::Frame::new()
+            .stroke(egui::Stroke::new(2.0, widgets::ACCENT))
+            .inner_margin(16)
+            .corner_radius(8)
+            .show(ui, |ui| {
+                ui.add(
+                    egui::Label::new(
+                        RichText::new(T::GuardianSection.get(lang))
+                            .heading()
+                            .color(widgets::ACCENT),
+                    )
+                    .wrap(),
+                );
+                ui.add(egui::Label::new(T::GuardianNote.get(lang)).wrap());
+                ui.add_space(8.0);
+                if self.written_ui(ui, answers, Written::GuardianName) {
+                    open = Some(Written::GuardianName);
+                }
+                ui.add_space(10.0);
+                self.caption_ui(ui, Question::GuardianRelationship, T::GuardianRelationship);
+                ui.horizontal_wrapped(|ui| {
+                    for (text, relationship) in RELATIONSHIPS {
+                        let selected = answers.guardian_relationship == Some(relationship);
+                        let button = widgets::choice(selected, text.get(lang))
+                            .stroke(self.stroke(Question::GuardianRelationship, selected))
+                            .min_size(vec2(180.0, 60.0));
+                        if ui.add(button).clicked() {
+                            answers.guardian_relationship = Some(relationship);
+                        }
+                    }
+                });
+                ui.add_space(10.0);
+                if self.written_ui(ui, answers, Written::GuardianPhone) {
+                    open = Some(Written::GuardianPhone);
+                }
+            });
+        open
     }
 
     /// The conditions that apply (any number).
@@ -792,6 +933,30 @@ mod tests {
             ]
         );
         assert!(panel.scroll_to_refusal);
+    }
+
+    #[test]
+    fn a_child_is_answered_for_by_a_guardian_who_may_stand_as_the_emergency_contact() {
+        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("valid");
+        let mut panel = IntakePanel::default();
+        panel.for_patient(date(2008, 12, 8), date(2026, 12, 7));
+        assert!(panel.minor);
+
+        assert!(!panel.ready());
+        let refused: Vec<Question> = panel.refusals.iter().map(|r| r.question).collect();
+        assert_eq!(
+            refused[..3],
+            [
+                Question::GuardianName,
+                Question::GuardianRelationship,
+                Question::GuardianPhone
+            ]
+        );
+        assert!(!refused.contains(&Question::EmergencyName));
+
+        // Of age on their birthday.
+        panel.for_patient(date(2008, 12, 8), date(2026, 12, 8));
+        assert!(!panel.minor);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use clinic_common::clock::SharedClock;
 use clinic_common::money::Money;
 use clinic_common::settings::ClinicSettings;
+use clinic_common::time::local_date;
 use clinic_proto::patients::v1 as patients;
 use clinic_proto::scheduling::v1 as scheduling;
 use clinic_proto::{date_to_proto, timestamp_from_proto};
@@ -501,6 +502,11 @@ impl Checkin {
                 if matches!(step, Step::Pay) {
                     self.active = Field::AuthCode;
                     self.card = CardForm::default();
+                }
+                // Who answers the form depends on the patient's age on the clinic's date.
+                if let (Step::Intake, Some(visit)) = (&step, &self.visit) {
+                    let today = local_date(self.clock.now(), self.clinic.time_zone);
+                    self.intake.for_patient(visit.identity.date_of_birth, today);
                 }
                 self.step = step;
             }
