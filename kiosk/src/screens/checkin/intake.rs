@@ -763,6 +763,9 @@ impl Form<'_> {
         let lang = self.lang;
         ui.label(T::Conditions.get(lang));
         ui.horizontal_wrapped(|ui| {
+            // Spacing, not space added after each: a row's last choice must not reach past the
+            // edge (that would widen everything below it).
+            ui.spacing_mut().item_spacing.x = 24.0;
             for ((text, _), ticked) in CONDITIONS.iter().zip(answers.conditions.iter_mut()) {
                 if ui
                     .add(widgets::choice(*ticked, text.get(lang)).min_size(vec2(0.0, 56.0)))
@@ -770,7 +773,6 @@ impl Form<'_> {
                 {
                     *ticked = !*ticked;
                 }
-                ui.add_space(16.0);
             }
         });
     }
@@ -825,8 +827,10 @@ fn typed_ui(ui: &mut egui::Ui, text: &str, composing: &str, kind: TextKind, room
             let inside = width - 2.0 * margin - 6.0;
             ui.set_width(inside);
             ui.set_height(lines * line);
+            // The end of the answer in sight; a finger drags the rest into view.
             egui::ScrollArea::vertical()
                 .stick_to_bottom(true)
+                .scroll_source(egui::scroll_area::ScrollSource::ALL)
                 .max_height(lines * line)
                 .show(ui, |ui| {
                     ui.set_width(inside);
@@ -848,7 +852,7 @@ fn typed_ui(ui: &mut egui::Ui, text: &str, composing: &str, kind: TextKind, room
                     job.wrap.max_width = inside - 8.0;
                     let galley = ui.fonts_mut(|fonts| fonts.layout_job(job));
                     let end = galley.pos_from_cursor(galley.end());
-                    let response = ui.add(egui::Label::new(galley.clone()));
+                    let response = ui.add(egui::Label::new(galley.clone()).selectable(false));
                     let caret = egui::Rect::from_min_size(
                         response.rect.min + end.min.to_vec2() + vec2(2.0, 0.0),
                         vec2(3.0, end.height().max(line * 0.8)),

@@ -461,6 +461,7 @@ impl Checkin {
                             | egui::Event::Key { .. }
                             | egui::Event::Text(_)
                             | egui::Event::Ime(_)
+                            | egui::Event::MouseWheel { .. }
                             | egui::Event::Touch { .. }
                     )
                 });
