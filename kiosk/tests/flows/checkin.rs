@@ -429,6 +429,15 @@ fn a_childs_first_visit_form_is_answered_and_consented_to_by_a_parent_or_guardia
     assert_eq!(guardian.phone, "+8613800001111");
     assert_eq!(form.emergency_contact_name, "");
     assert_eq!(form.reason_for_visit, "ya teng");
+
+    // Reception sees who answered for the child.
+    let mut counter = clinic.harness(Mode::Counter, Lang::En);
+    wait_for(&mut counter, "Ana Prueba");
+    click(&mut counter, "Account");
+    wait_for(
+        &mut counter,
+        "Parent or guardian: Wang Fang (Mother) +8613800001111",
+    );
 }
 
 /// A caption (a label, not the field it names) whose text is `text`.
