@@ -358,10 +358,10 @@ texts! {
         "Родитель или опекун",
     ],
     GuardianNote => [
-        "El paciente es menor de 18 años: su padre, madre o tutor responde este formulario por él y da el consentimiento.",
+        "El paciente es menor de 18 años: su padre, madre o tutor responde este formulario en su nombre y da el consentimiento.",
         "The patient is under 18: a parent or guardian answers this form for them and gives consent.",
         "患者未满18岁：请由家长或监护人代为填写本表并表示同意。",
-        "Пациенту нет 18 лет: анкету за него заполняет родитель или опекун, он же даёт согласие.",
+        "Пациенту нет 18 лет: анкету за пациента заполняет родитель или опекун, он же даёт согласие.",
     ],
     GuardianName => [
         "Nombre completo del padre, madre o tutor",
@@ -401,7 +401,7 @@ texts! {
         "Soy el padre, la madre o el tutor del paciente: confirmo que las respuestas son verdaderas y autorizo su valoración dental.",
         "I am the patient's parent or guardian: I confirm the answers are true and agree to a dental assessment for them.",
         "我是患者的家长或监护人：我确认以上信息属实，并同意其接受牙科检查。",
-        "Я родитель или опекун пациента: подтверждаю, что ответы верны, и согласен(на) на его стоматологический осмотр.",
+        "Я родитель или опекун пациента: подтверждаю, что ответы верны, и согласен(на) на стоматологический осмотр пациента.",
     ],
     SendForm => ["Enviar formulario", "Send form", "提交登记表", "Отправить анкету"],
     AnswerNeeded => [
