@@ -123,6 +123,15 @@ pub fn is_last_four(text: &str) -> bool {
     text.len() == 4 && text.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// Whether `text` is a phone number in international form as the registry takes it: + and 8 to
+/// 15 digits, spaces allowed between them.
+pub fn is_international_phone(text: &str) -> bool {
+    let compact: String = text.chars().filter(|c| *c != ' ').collect();
+    compact.strip_prefix('+').is_some_and(|digits| {
+        (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
 /// A patient's full name as staff read it: "María García López"; Chinese, Japanese and Korean
 /// names family name first with no space ("张伟").
 pub fn full_name(given: &str, family: &str) -> String {
@@ -192,6 +201,9 @@ mod tests {
         assert_eq!(date_of_birth("14", "3", "85"), None);
         assert!(is_last_four("0042"));
         assert!(!is_last_four("042"));
+        assert!(is_international_phone("+52 55 1234 5678"));
+        assert!(!is_international_phone("55 1234 5678"));
+        assert!(!is_international_phone("+52 55"));
         assert_eq!(short_name("María", "García López"), "María G.");
         assert_eq!(full_name("伟", "张"), "张伟");
         assert_eq!(full_name("Анна", "Смирнова"), "Анна Смирнова");

@@ -6,7 +6,8 @@
 //!
 //! Layout: [`config`] (the device's file), [`backend`] (calls off the UI thread), [`outbox`]
 //! (approved card payments kept until billing has them), [`printing`], [`i18n`], [`format`],
-//! [`fonts`], [`widgets`], [`screens`] (one module per mode) and [`app`] (the mode switch).
+//! [`fonts`], [`widgets`], [`keyboard`] (the on-screen keyboards for free text), [`screens`] (one
+//! module per mode) and [`app`] (the mode switch).
 
 pub mod app;
 pub mod backend;
@@ -14,6 +15,7 @@ pub mod config;
 pub mod fonts;
 pub mod format;
 pub mod i18n;
+pub mod keyboard;
 pub mod outbox;
 pub mod printing;
 pub mod screens;

@@ -130,6 +130,38 @@ pub fn with_bottom_bar<A, B>(
     (above, below)
 }
 
+/// A vertical scroll area for a touch screen filling the height available: the content follows
+/// a finger dragged anywhere on it (also on a touch screen that reports itself as a mouse, as
+/// many do), and a wide scroll bar, always shown, says there is more below.
+pub fn touch_scroll<R>(
+    ui: &mut egui::Ui,
+    id_salt: &str,
+    content: impl FnOnce(&mut egui::Ui) -> R,
+) -> R {
+    ui.scope(|ui| {
+        ui.spacing_mut().scroll = egui::style::ScrollStyle {
+            bar_width: 14.0,
+            bar_inner_margin: 8.0,
+            dormant_background_opacity: 1.0,
+            dormant_handle_opacity: 1.0,
+            active_background_opacity: 1.0,
+            active_handle_opacity: 1.0,
+            ..egui::style::ScrollStyle::solid()
+        };
+        egui::ScrollArea::vertical()
+            .id_salt(id_salt)
+            .max_height(ui.available_height())
+            .scroll_source(egui::scroll_area::ScrollSource::ALL)
+            .scroll_bar_visibility(egui::scroll_area::ScrollBarVisibility::AlwaysVisible)
+            .show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                content(ui)
+            })
+            .inner
+    })
+    .inner
+}
+
 /// Where a refusal shows beside the actions it concerns: always the same size, with a message
 /// or empty, so that a message never moves anything on the screen. Text that does not fit
 /// wraps within it.

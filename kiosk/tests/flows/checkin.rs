@@ -10,9 +10,9 @@ use clinic_kiosk::widgets;
 use clinic_proto::patients::v1 as patients;
 use eframe::egui;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{By, NodeT, Queryable};
 
-use crate::{Clinic, click, type_into, wait_for};
+use crate::{Clinic, click, wait_for};
 
 /// The check-in kiosk's screen: 1280×800.
 const SCREEN_HEIGHT: f32 = 800.0;
@@ -22,6 +22,167 @@ fn keypad(harness: &mut Harness<'_, KioskApp>, text: &str) {
     for key in text.chars() {
         click(harness, &key.to_string());
     }
+}
+
+/// Opens the first-visit form's written answer `caption` and types `text` on a physical
+/// keyboard, then presses Enter (back to the form).
+fn type_answer(harness: &mut Harness<'_, KioskApp>, caption: &str, text: &str) {
+    click(harness, caption);
+    harness.event(egui::Event::Text(text.into()));
+    harness.key_press(egui::Key::Enter);
+    harness.step();
+    harness.step();
+}
+
+/// Types `text` on the on-screen keyboard alone, as a finger would: the space bar for a space,
+/// and shift first when a letter shows in the other case.
+fn tap_keys(harness: &mut Harness<'_, KioskApp>, lang: Lang, text: &str) {
+    for c in text.chars() {
+        let key = match c {
+            ' ' => T::Space.get(lang).to_owned(),
+            other => other.to_string(),
+        };
+        if harness
+            .query_by_role_and_label(egui::accesskit::Role::Button, &key)
+            .is_none()
+        {
+            click(harness, "⇧");
+        }
+        click(harness, &key);
+    }
+}
+
+/// Opens the written answer `caption`, checks the keys fit the screen and a finger, types
+/// `text` on them and taps Done.
+fn write_answer(harness: &mut Harness<'_, KioskApp>, lang: Lang, caption: &str, text: &str) {
+    scrolled_click(harness, caption);
+    assert!(
+        harness.query_by_label(T::TypingDone.get(lang)).is_some(),
+        "{caption} did not open"
+    );
+    keys_fit(harness);
+    tap_keys(harness, lang, text);
+    click(harness, T::TypingDone.get(lang));
+}
+
+/// Every button on the screen lies wholly inside it, and every key (a button of one
+/// character) is at least 64 px each way.
+fn keys_fit(harness: &Harness<'_, KioskApp>) {
+    let window = harness.ctx.content_rect();
+    for button in harness.query_all_by_role(egui::accesskit::Role::Button) {
+        let rect = button.rect();
+        let label = button.accesskit_node().label().unwrap_or_default();
+        assert!(
+            window.contains_rect(rect),
+            "{label:?} at {rect:?} is cut off"
+        );
+        if label.chars().count() == 1 {
+            assert!(
+                rect.width() >= 64.0 && rect.height() >= 64.0,
+                "the key {label:?} is only {:?}",
+                rect.size()
+            );
+        }
+    }
+}
+
+/// Scrolls the form until the button labelled `label` is in sight (the strip of actions at the
+/// bottom covers the form's lowest lines), then taps it.
+fn scrolled_click(harness: &mut Harness<'_, KioskApp>, label: &str) {
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, label)
+        .scroll_to_me();
+    // The scroll lands a frame or two later.
+    for _ in 0..4 {
+        harness.step();
+    }
+    click(harness, label);
+}
+
+/// Checks in by the reminder's code and the date of birth and phone's last four digits (as
+/// typed on the keypad), up to the ticket.
+fn check_in_by_code(harness: &mut Harness<'_, KioskApp>, lang: Lang, code: &str, evidence: &str) {
+    click(harness, T::HaveCode.get(lang));
+    keypad(harness, code);
+    keypad(harness, evidence);
+    click(harness, T::Search.get(lang));
+    wait_for(harness, T::IsThisYou.get(lang));
+    click(harness, T::YesCheckMeIn.get(lang));
+    wait_for(harness, T::YourTicket.get(lang));
+}
+
+#[test]
+fn a_first_visit_form_is_filled_in_and_sent_on_the_on_screen_keys_alone() {
+    let clinic = Clinic::start();
+    let booked = clinic.book();
+    let mut kiosk = clinic.harness(Mode::Checkin, Lang::Es);
+    kiosk.step();
+    let es = Lang::Es;
+    check_in_by_code(&mut kiosk, es, &booked.confirmation_code, "140319855678");
+    click(&mut kiosk, T::FirstVisitForm.get(es));
+
+    // An adult answers for themselves.
+    assert!(kiosk.query_by_label(T::GuardianSection.get(es)).is_none());
+    // Every written answer on the keys (capitals at a sentence's or a name's start, Spanish
+    // letters on their own keys), every other answer a tap.
+    write_answer(
+        &mut kiosk,
+        es,
+        T::ReasonForVisit.get(es),
+        "Me duele una muela. Desde ayer",
+    );
+    scrolled_click(&mut kiosk, T::Yes.get(es));
+    write_answer(
+        &mut kiosk,
+        es,
+        T::WhichAllergies.get(es),
+        "Penicilina, látex",
+    );
+    write_answer(&mut kiosk, es, T::Medications.get(es), "Losartán 50");
+    scrolled_click(&mut kiosk, T::Hypertension.get(es));
+    scrolled_click(&mut kiosk, T::VisitOver1Year.get(es));
+    write_answer(
+        &mut kiosk,
+        es,
+        T::EmergencyContact.get(es),
+        "Luis Núñez-Güemes",
+    );
+    // The phone on a pad of digits and +.
+    scrolled_click(&mut kiosk, T::EmergencyPhone.get(es));
+    assert!(
+        kiosk
+            .query_by_role_and_label(egui::accesskit::Role::Button, "q")
+            .is_none()
+    );
+    keys_fit(&kiosk);
+    keypad(&mut kiosk, "+525511112222");
+    click(&mut kiosk, T::TypingDone.get(es));
+    scrolled_click(&mut kiosk, &format!("☐  {}", T::ConsentTreatment.get(es)));
+    click(&mut kiosk, T::SendForm.get(es));
+    wait_for(&mut kiosk, T::FormReceived.get(es));
+
+    let mut registry = clinic.patients(Role::Reception);
+    let form = clinic
+        .runtime
+        .block_on(registry.get_intake_form(patients::GetIntakeFormRequest {
+            patient_id: booked.patient_id,
+        }))
+        .expect("the form reached the registry")
+        .into_inner();
+    assert_eq!(form.reason_for_visit, "Me duele una muela. Desde ayer");
+    assert_eq!(form.allergies, "Penicilina, látex");
+    assert_eq!(form.medications, "Losartán 50");
+    assert_eq!(
+        form.conditions,
+        [patients::MedicalCondition::Hypertension as i32]
+    );
+    assert_eq!(
+        form.last_dental_visit,
+        patients::LastDentalVisit::OverAYear as i32
+    );
+    assert_eq!(form.emergency_contact_name, "Luis Núñez-Güemes");
+    assert_eq!(form.emergency_contact_phone, "+525511112222");
+    assert_eq!(form.language, "es");
 }
 
 #[test]
@@ -90,10 +251,16 @@ fn a_patient_checks_in_with_the_reminder_code_pays_and_sends_the_first_visit_for
     let statement = clinic.statement(&booked.patient_id);
     assert_eq!(statement.closing_balance.expect("a balance").minor_units, 0);
 
-    // A first visit: the intake form.
+    // A first visit: the intake form, typed on a keyboard (each answer opens full screen).
     click(&mut kiosk, "Fill in the first-visit form");
+    type_answer(&mut kiosk, "Why are you visiting us today?", "A check-up");
     click(&mut kiosk, "No");
-    type_into(&mut kiosk, "Medicines you take now", "Losartán");
+    click(&mut kiosk, "Medicines you take now");
+    kiosk.event(egui::Event::Text("Losartán".into()));
+    kiosk.key_press(egui::Key::Enter);
+    kiosk.step();
+    kiosk.step();
+    scrolled_click(&mut kiosk, "Over a year ago");
     // Below the fold: ticked the way assistive technology does it.
     kiosk
         .get_by_label_contains("I confirm my answers are true and agree to a dental assessment.")
@@ -101,14 +268,17 @@ fn a_patient_checks_in_with_the_reminder_code_pays_and_sends_the_first_visit_for
     kiosk.step();
     // A contact's phone without the country code is explained, not just refused.
     let phone = "Contact's phone, with the country code (+1 512 555 0100)";
-    crate::set_text(&mut kiosk, "Emergency contact (name)", "Luis Prueba");
-    crate::set_text(&mut kiosk, phone, "5512345678");
+    type_answer(&mut kiosk, "Emergency contact (name)", "Luis Prueba");
+    type_answer(&mut kiosk, phone, "5512345678");
     click(&mut kiosk, "Send form");
     wait_for(
         &mut kiosk,
         "Type the contact's phone with + and the country code",
     );
-    crate::set_text(&mut kiosk, phone, "+52 55 1234 5678");
+    scrolled_click(&mut kiosk, phone);
+    click(&mut kiosk, "Clear");
+    kiosk.event(egui::Event::Text("+52 55 1234 5678".into()));
+    click(&mut kiosk, "Done");
     click(&mut kiosk, "Send form");
     wait_for(&mut kiosk, "We have your form. Thank you!");
     let mut registry = clinic.patients(Role::Reception);
@@ -129,7 +299,7 @@ fn a_patient_checks_in_with_the_reminder_code_pays_and_sends_the_first_visit_for
     wait_for(&mut counter, "Ana Prueba");
     click(&mut counter, "Account");
     wait_for(&mut counter, "Medicines you take now Losartán");
-    assert!(!form.has_allergies);
+    assert_eq!(form.has_allergies, Some(false));
 
     // Left alone, the kiosk forgets the patient and goes back to its own language.
     for _ in 0..100 {
@@ -221,6 +391,181 @@ fn the_kiosk_says_plainly_when_the_system_is_down() {
     keypad(&mut kiosk, "140319855678");
     click(&mut kiosk, "Найти мою запись");
     wait_for(&mut kiosk, "Система сейчас не отвечает");
+}
+
+#[test]
+fn a_childs_first_visit_form_is_answered_and_consented_to_by_a_parent_or_guardian() {
+    use chrono::Datelike;
+    use clinic_common::clock::Clock;
+    let clinic = Clinic::start();
+    // Nine years old.
+    let year = clinic_common::clock::SystemClock.now().year() - 9;
+    let booked = clinic.book_born(
+        clinic_proto::common::v1::Date {
+            year,
+            month: 3,
+            day: 14,
+        },
+        Vec::new(),
+    );
+    let mut kiosk = clinic.harness(Mode::Checkin, Lang::Zh);
+    kiosk.step();
+    let zh = Lang::Zh;
+    check_in_by_code(
+        &mut kiosk,
+        zh,
+        &booked.confirmation_code,
+        &format!("1403{year}5678"),
+    );
+    click(&mut kiosk, T::FirstVisitForm.get(zh));
+
+    // The parent or guardian comes first, and the consent is theirs.
+    assert!(kiosk.query_by_label(T::GuardianSection.get(zh)).is_some());
+    assert!(kiosk.query_by_label(T::GuardianNote.get(zh)).is_some());
+    let consent = format!("☐  {}", T::ConsentGuardian.get(zh));
+    assert!(kiosk.query_by_label(&consent).is_some());
+    // Sent without them, the guardian's answers are what is missing.
+    kiosk
+        .get_by_role_and_label(egui::accesskit::Role::Button, &consent)
+        .scroll_to_me();
+    for _ in 0..4 {
+        kiosk.step();
+    }
+    click(&mut kiosk, T::SendForm.get(zh));
+    wait_for(&mut kiosk, T::CheckTheFields.get(zh));
+    for _ in 0..4 {
+        kiosk.step();
+    }
+    let guardian_top = caption(&kiosk, T::GuardianName.get(zh)).rect();
+    assert!(
+        guardian_top.top() > 0.0,
+        "not scrolled to the guardian: {guardian_top:?}"
+    );
+
+    // The guardian, typed in pinyin on the Latin keys; the emergency contact left to them.
+    write_answer(&mut kiosk, zh, T::GuardianName.get(zh), "Wang Fang");
+    scrolled_click(&mut kiosk, T::Mother.get(zh));
+    scrolled_click(&mut kiosk, T::GuardianPhone.get(zh));
+    keypad(&mut kiosk, "+8613800001111");
+    click(&mut kiosk, T::TypingDone.get(zh));
+    write_answer(&mut kiosk, zh, T::ReasonForVisit.get(zh), "ya teng");
+    scrolled_click(&mut kiosk, T::No.get(zh));
+    scrolled_click(&mut kiosk, T::VisitNever.get(zh));
+    scrolled_click(&mut kiosk, &consent);
+    click(&mut kiosk, T::SendForm.get(zh));
+    wait_for(&mut kiosk, T::FormReceived.get(zh));
+
+    let mut registry = clinic.patients(Role::Reception);
+    let form = clinic
+        .runtime
+        .block_on(registry.get_intake_form(patients::GetIntakeFormRequest {
+            patient_id: booked.patient_id,
+        }))
+        .expect("the form reached the registry")
+        .into_inner();
+    let guardian = form.guardian.expect("the guardian");
+    assert_eq!(guardian.full_name, "Wang Fang");
+    assert_eq!(
+        guardian.relationship,
+        patients::GuardianRelationship::Mother as i32
+    );
+    assert_eq!(guardian.phone, "+8613800001111");
+    assert_eq!(form.emergency_contact_name, "");
+    assert_eq!(form.reason_for_visit, "ya teng");
+
+    // Reception sees who answered for the child.
+    let mut counter = clinic.harness(Mode::Counter, Lang::En);
+    crate::schedule_as_list(&mut counter);
+    wait_for(&mut counter, "Ana Prueba");
+    click(&mut counter, "Account");
+    wait_for(
+        &mut counter,
+        "Parent or guardian: Wang Fang (Mother) +8613800001111",
+    );
+}
+
+/// A caption (a label, not the field it names) whose text is `text`.
+fn caption<'tree>(
+    harness: &'tree Harness<'_, KioskApp>,
+    text: &'tree str,
+) -> egui_kittest::Node<'tree> {
+    harness.get(
+        By::new()
+            .label(text)
+            .role(egui::accesskit::Role::Label)
+            .include_labels(),
+    )
+}
+
+#[test]
+fn an_empty_first_visit_form_is_refused_beside_each_question_and_nothing_is_sent() {
+    let clinic = Clinic::start();
+    let booked = clinic.book();
+    let mut kiosk = clinic.harness(Mode::Checkin, Lang::Ru);
+    kiosk.step();
+    let ru = Lang::Ru;
+    check_in_by_code(&mut kiosk, ru, &booked.confirmation_code, "140319855678");
+    click(&mut kiosk, T::FirstVisitForm.get(ru));
+    // One answer typed (on the Cyrillic keys), the rest left empty; the patient has scrolled
+    // to the bottom.
+    write_answer(&mut kiosk, ru, T::Medications.get(ru), "Ибупрофен");
+    let consent = format!("☐  {}", T::ConsentTreatment.get(ru));
+    kiosk
+        .get_by_role_and_label(egui::accesskit::Role::Button, &consent)
+        .scroll_to_me();
+    for _ in 0..4 {
+        kiosk.step();
+    }
+    let send = button_rect(&kiosk, T::SendForm.get(ru));
+
+    click(&mut kiosk, T::SendForm.get(ru));
+
+    // Beside Send, in the slot kept for it: look at the questions.
+    wait_for(&mut kiosk, T::CheckTheFields.get(ru));
+    for _ in 0..4 {
+        kiosk.step();
+    }
+    assert_eq!(button_rect(&kiosk, T::SendForm.get(ru)), send);
+    // Beside each question: five unanswered, and the consent.
+    let answer = format!("⚠ {}", T::AnswerNeeded.get(ru));
+    assert_eq!(kiosk.query_all_by_label(&answer).count(), 5);
+    assert!(
+        kiosk
+            .query_by_label(&format!("⚠ {}", T::ConsentNeeded.get(ru)))
+            .is_some()
+    );
+    // The form is back at its first refusal, under its question, in sight.
+    let reason = caption(&kiosk, T::ReasonForVisit.get(ru)).rect();
+    let form_top = caption(&kiosk, T::IntakeTitle.get(ru)).rect().bottom();
+    assert!(
+        reason.top() >= form_top && reason.bottom() < send.top(),
+        "the first question at {reason:?} is out of sight"
+    );
+    let first = kiosk
+        .query_all_by_label(&answer)
+        .map(|node| node.rect())
+        .min_by(|a, b| a.top().total_cmp(&b.top()))
+        .expect("a refusal");
+    assert!(
+        first.top() >= reason.bottom() && first.top() - reason.bottom() < 30.0,
+        "the refusal at {first:?} is not under its question at {reason:?}"
+    );
+    // Nothing was sent, and nothing typed was lost.
+    let mut registry = clinic.patients(Role::Reception);
+    let status = clinic
+        .runtime
+        .block_on(registry.get_intake_form(patients::GetIntakeFormRequest {
+            patient_id: booked.patient_id,
+        }))
+        .expect_err("nothing was sent");
+    assert_eq!(status.code(), tonic::Code::NotFound);
+    assert!(kiosk.query_by_label("Ибупрофен").is_some());
+
+    // Answered, a question's refusal goes; its space stays, so nothing below moves.
+    let yes = button_rect(&kiosk, T::Yes.get(ru));
+    write_answer(&mut kiosk, ru, T::ReasonForVisit.get(ru), "Болит зуб");
+    assert_eq!(kiosk.query_all_by_label(&answer).count(), 4);
+    assert_eq!(button_rect(&kiosk, T::Yes.get(ru)), yes);
 }
 
 /// Where the button labelled `label` is on the screen.

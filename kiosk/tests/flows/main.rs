@@ -56,7 +56,8 @@ pub struct Clinic {
     pub dir: tempfile::TempDir,
 }
 
-/// The patient every flow checks in: born 1985-03-14, phone ending 5678.
+/// The patient every flow checks in: born 1985-03-14 (unless a flow says otherwise), phone ending
+/// 5678.
 pub struct Booked {
     pub patient_id: String,
     pub provider_id: String,
@@ -286,6 +287,13 @@ impl Clinic {
         .billing
     }
 
+    /// Ana Prueba's date of birth, as the flows type it at the kiosk.
+    const ANA_BORN: Date = Date {
+        year: 1985,
+        month: 3,
+        day: 14,
+    };
+
     /// Registers Ana Prueba and books her with a provider for the current minute, today.
     pub fn book(&self) -> Booked {
         self.book_holding(Vec::new())
@@ -293,12 +301,28 @@ impl Clinic {
 
     /// [`Clinic::book`], the appointment holding `resource_ids` (chairs, rooms, equipment).
     pub fn book_holding(&self, resource_ids: Vec<String>) -> Booked {
-        self.book_patient(("Ana", "Prueba"), resource_ids)
+        self.book_as(("Ana", "Prueba"), Self::ANA_BORN, resource_ids)
     }
 
     /// [`Clinic::book`] for a patient of another name (the same birth date, 1985-03-14, and
     /// phone ending 5678).
-    pub fn book_patient(&self, (given, family): (&str, &str), resource_ids: Vec<String>) -> Booked {
+    pub fn book_patient(&self, names: (&str, &str), resource_ids: Vec<String>) -> Booked {
+        self.book_as(names, Self::ANA_BORN, resource_ids)
+    }
+
+    /// [`Clinic::book_holding`], Ana Prueba born on `date_of_birth` (a child, say).
+    pub fn book_born(&self, date_of_birth: Date, resource_ids: Vec<String>) -> Booked {
+        self.book_as(("Ana", "Prueba"), date_of_birth, resource_ids)
+    }
+
+    /// Registers a patient named `given` `family`, born on `date_of_birth`, with a phone ending
+    /// 5678, and books them with a provider for the current minute, today.
+    fn book_as(
+        &self,
+        (given, family): (&str, &str),
+        date_of_birth: Date,
+        resource_ids: Vec<String>,
+    ) -> Booked {
         let mut registry = self.patients(Role::Reception);
         let mut scheduling = self.scheduling(Role::Manager);
         let mut billing = self.billing(Role::Manager);
@@ -308,11 +332,7 @@ impl Clinic {
                     patient: Some(patients::Patient {
                         given_name: given.into(),
                         family_name: family.into(),
-                        date_of_birth: Some(Date {
-                            year: 1985,
-                            month: 3,
-                            day: 14,
-                        }),
+                        date_of_birth: Some(date_of_birth),
                         phone: "+525512345678".into(),
                         preferred_language: "es".into(),
                         ..Default::default()

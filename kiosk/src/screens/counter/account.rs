@@ -414,7 +414,7 @@ fn intake_ui(ui: &mut egui::Ui, form: &patients::IntakeForm, lang: Lang) {
         .corner_radius(4)
         .show(ui, |ui| {
             ui.label(RichText::new(T::IntakeTitle.get(lang)).strong());
-            let allergies = if form.has_allergies {
+            let allergies = if form.has_allergies == Some(true) {
                 RichText::new(&form.allergies)
                     .color(widgets::DANGER)
                     .strong()
@@ -438,6 +438,25 @@ fn intake_ui(ui: &mut egui::Ui, form: &patients::IntakeForm, lang: Lang) {
                     C::Unspecified => None,
                 })
                 .collect();
+            if let Some(guardian) = &form.guardian {
+                use patients::GuardianRelationship as R;
+                let relationship = match R::try_from(guardian.relationship) {
+                    Ok(R::Mother) => T::Mother.get(lang),
+                    Ok(R::Father) => T::Father.get(lang),
+                    Ok(R::LegalGuardian) => T::LegalGuardian.get(lang),
+                    Ok(R::Other) => T::OtherRelation.get(lang),
+                    Ok(R::Unspecified) | Err(_) => "",
+                };
+                ui.label(
+                    RichText::new(format!(
+                        "{}: {} ({relationship}) {}",
+                        T::GuardianSection.get(lang),
+                        guardian.full_name,
+                        guardian.phone
+                    ))
+                    .strong(),
+                );
+            }
             for (caption, answer) in [
                 (T::ReasonForVisit, form.reason_for_visit.clone()),
                 (T::Medications, form.medications.clone()),

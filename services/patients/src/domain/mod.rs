@@ -13,8 +13,8 @@ use clinic_common::validation::FieldViolations;
 pub use error::PatientsError;
 pub use fiscal::FiscalData;
 pub use intake::{
-    EmergencyContact, IntakeAnswers, IntakeForm, LastDentalVisit, MedicalCondition, NewIntakeForm,
-    RawIntake,
+    EmergencyContact, Guardian, GuardianRelationship, IntakeAnswers, IntakeForm, LastDentalVisit,
+    MedicalCondition, NewIntakeForm, RawGuardian, RawIntake,
 };
 pub use search::{SEARCH_TEXT_VERSION, SearchTerms, search_text};
 
@@ -137,6 +137,27 @@ pub fn parse_date_of_birth(date: NaiveDate, today: NaiveDate) -> Result<NaiveDat
         return Err("must not be before 1900");
     }
     Ok(date)
+}
+
+/// The age from which a patient answers for themselves.
+pub const AGE_OF_MAJORITY: u32 = 18;
+
+/// Whether a patient is of age: a parent or guardian answers for a minor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Age {
+    Minor,
+    Adult,
+}
+
+impl Age {
+    /// A patient born on `date_of_birth`, on `today` (the clinic's date): a minor until their
+    /// 18th birthday (one born on 29 February comes of age on 1 March in a common year).
+    pub fn on(date_of_birth: NaiveDate, today: NaiveDate) -> Age {
+        match today.years_since(date_of_birth) {
+            Some(years) if years >= AGE_OF_MAJORITY => Age::Adult,
+            _ => Age::Minor,
+        }
+    }
 }
 
 /// The channels a patient agreed to be contacted on.
@@ -336,6 +357,19 @@ mod tests {
             parse_date_of_birth(NaiveDate::from_ymd_opt(1899, 12, 31).expect("valid"), today)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_patient_comes_of_age_on_their_18th_birthday() {
+        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("valid");
+        let born = date(2008, 12, 8);
+        assert_eq!(Age::on(born, date(2026, 12, 7)), Age::Minor);
+        assert_eq!(Age::on(born, date(2026, 12, 8)), Age::Adult);
+        let leap = date(2008, 2, 29);
+        assert_eq!(Age::on(leap, date(2026, 2, 28)), Age::Minor);
+        assert_eq!(Age::on(leap, date(2026, 3, 1)), Age::Adult);
+        // A date of birth after today (a typing slip) is no adult.
+        assert_eq!(Age::on(date(2027, 1, 1), date(2026, 12, 7)), Age::Minor);
     }
 
     #[test]

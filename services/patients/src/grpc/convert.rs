@@ -9,8 +9,8 @@ use clinic_proto::patients::v1 as pb;
 use clinic_proto::{date_from_proto, date_to_proto, timestamp_to_proto};
 
 use crate::domain::{
-    ContactConsent, Email, FiscalData, Language, NewPatient, Patient, PatientChanges,
-    PatientDetails, PersonName, Phone, parse_date_of_birth,
+    Age, ContactConsent, Email, FiscalData, Language, NewIntakeForm, NewPatient, Patient,
+    PatientChanges, PatientDetails, PersonName, Phone, parse_date_of_birth,
 };
 
 /// The context a request is read in: what "today" is and the clinic's zone, for defaults.
@@ -241,41 +241,47 @@ pub fn fiscal_data_to_proto(fiscal: &FiscalData) -> pb::FiscalData {
     }
 }
 
-/// A submission, with the identity evidence a kiosk gave (`None` when it gave none).
-pub struct IntakeSubmission {
-    pub form: crate::domain::NewIntakeForm,
-    pub identity: Option<(NaiveDate, String)>,
+/// The identity evidence a kiosk gave, when it is well formed: the date of birth and the phone's
+/// last four digits.
+pub fn identity_evidence(identity: Option<&pb::IdentityEvidence>) -> Option<(NaiveDate, String)> {
+    let identity = identity?;
+    let born = date_from_proto(identity.date_of_birth.as_ref()).ok()?;
+    is_last_four(&identity.phone_last_four).then(|| (born, identity.phone_last_four.clone()))
 }
 
+/// Whether `text` is exactly four digits, as the phone's last four are given.
+fn is_last_four(text: &str) -> bool {
+    text.len() == 4 && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A submission to record, its answers checked for a patient of `age` (their evidence, when a
+/// kiosk must give it, only checked for form here: whether it matches is the caller's to judge).
 pub fn intake_submission(
     request: pb::SubmitIntakeFormRequest,
     needs_identity: bool,
-) -> Result<IntakeSubmission, FieldViolations> {
-    use crate::domain::{IntakeAnswers, LastDentalVisit, MedicalCondition, RawIntake};
+    age: Age,
+) -> Result<NewIntakeForm, FieldViolations> {
+    use crate::domain::{
+        GuardianRelationship, IntakeAnswers, LastDentalVisit, MedicalCondition, RawGuardian,
+        RawIntake,
+    };
     let mut violations = FieldViolations::new();
     let request_id = violations.check("request_id", RequestId::parse(&request.request_id));
-    let identity = match (&request.identity, needs_identity) {
-        (_, false) => None,
-        (None, true) => {
-            violations.add("identity", "is required at a kiosk");
-            None
-        }
+    match (&request.identity, needs_identity) {
+        (_, false) => {}
+        (None, true) => violations.add("identity", "is required at a kiosk"),
         (Some(identity), true) => {
-            let born = violations.check(
+            violations.check(
                 "identity.date_of_birth",
                 date_from_proto(identity.date_of_birth.as_ref()),
             );
-            let last_four_ok = identity.phone_last_four.len() == 4
-                && identity.phone_last_four.bytes().all(|b| b.is_ascii_digit());
             violations.require(
-                last_four_ok,
+                is_last_four(&identity.phone_last_four),
                 "identity.phone_last_four",
                 "must be exactly four digits",
             );
-            born.filter(|_| last_four_ok)
-                .map(|born| (born, identity.phone_last_four.clone()))
         }
-    };
+    }
     let Some(form) = request.form else {
         violations.add("form", "is required");
         return Err(violations);
@@ -318,17 +324,31 @@ pub fn intake_submission(
         emergency_contact_phone: &form.emergency_contact_phone,
         consent_to_assessment: form.consent_to_assessment,
         language: &form.language,
+        guardian: match &form.guardian {
+            None => RawGuardian::default(),
+            Some(guardian) => RawGuardian {
+                full_name: &guardian.full_name,
+                relationship: match pb::GuardianRelationship::try_from(guardian.relationship) {
+                    Ok(pb::GuardianRelationship::Unspecified) => Ok(None),
+                    Ok(pb::GuardianRelationship::Mother) => Ok(Some(GuardianRelationship::Mother)),
+                    Ok(pb::GuardianRelationship::Father) => Ok(Some(GuardianRelationship::Father)),
+                    Ok(pb::GuardianRelationship::LegalGuardian) => {
+                        Ok(Some(GuardianRelationship::LegalGuardian))
+                    }
+                    Ok(pb::GuardianRelationship::Other) => Ok(Some(GuardianRelationship::Other)),
+                    Err(_) => Err(()),
+                },
+                phone: &guardian.phone,
+            },
+        },
     };
-    let answers = IntakeAnswers::parse(&raw, "form.", &mut violations);
+    let answers = IntakeAnswers::parse(&raw, age, "form.", &mut violations);
     match (patient_id, answers, request_id) {
         (Some(patient_id), Some(answers), Some(request_id)) if violations.is_empty() => {
-            Ok(IntakeSubmission {
-                form: crate::domain::NewIntakeForm {
-                    patient_id,
-                    answers,
-                    request_id,
-                },
-                identity,
+            Ok(NewIntakeForm {
+                patient_id,
+                answers,
+                request_id,
             })
         }
         _ => Err(violations),
@@ -336,13 +356,13 @@ pub fn intake_submission(
 }
 
 pub fn intake_to_proto(form: &crate::domain::IntakeForm) -> pb::IntakeForm {
-    use crate::domain::{LastDentalVisit, MedicalCondition};
+    use crate::domain::{GuardianRelationship, LastDentalVisit, MedicalCondition};
     let answers = &form.answers;
     let contact = answers.emergency_contact.as_ref();
     pb::IntakeForm {
         patient_id: form.patient_id.to_string(),
         reason_for_visit: answers.reason_for_visit.clone().unwrap_or_default(),
-        has_allergies: answers.allergies.is_some(),
+        has_allergies: Some(answers.allergies.is_some()),
         allergies: answers.allergies.clone().unwrap_or_default(),
         medications: answers.medications.clone().unwrap_or_default(),
         conditions: answers
@@ -374,5 +394,15 @@ pub fn intake_to_proto(form: &crate::domain::IntakeForm) -> pb::IntakeForm {
         language: answers.language.tag().to_owned(),
         submit_time: Some(timestamp_to_proto(form.submitted_at)),
         submitted_by: form.submitted_by.clone(),
+        guardian: answers.guardian.as_ref().map(|guardian| pb::Guardian {
+            full_name: guardian.name.as_str().to_owned(),
+            relationship: match guardian.relationship {
+                GuardianRelationship::Mother => pb::GuardianRelationship::Mother,
+                GuardianRelationship::Father => pb::GuardianRelationship::Father,
+                GuardianRelationship::LegalGuardian => pb::GuardianRelationship::LegalGuardian,
+                GuardianRelationship::Other => pb::GuardianRelationship::Other,
+            } as i32,
+            phone: guardian.phone.as_str().to_owned(),
+        }),
     }
 }

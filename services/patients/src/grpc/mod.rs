@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use clinic_common::auth::{Role, authorize, reader};
 use clinic_common::clock::SharedClock;
+use clinic_common::ids::PatientId;
 use clinic_common::time::local_date;
 use clinic_common::validation::FieldViolations;
 use clinic_proto::patients::v1 as pb;
@@ -16,7 +17,7 @@ use clinic_proto::{date_from_proto, next_page_token, page_from_proto};
 use tonic::{Request, Response, Status};
 
 use crate::config::Settings;
-use crate::domain::{AccessKind, PatientsError, SearchTerms};
+use crate::domain::{AccessKind, Age, Patient, PatientsError, SearchTerms};
 use crate::store::PatientStore;
 
 use convert::{Reading, patient_id, patient_to_proto};
@@ -38,6 +39,29 @@ impl PatientsGrpc {
             clock,
             settings,
         }
+    }
+
+    /// The patient a first-visit form is about, when the caller may be taken to know them:
+    /// staff always, a kiosk only with evidence that matches the patient's record.
+    async fn intake_patient(
+        &self,
+        request: &pb::SubmitIntakeFormRequest,
+        at_kiosk: bool,
+    ) -> Result<Option<Patient>, PatientsError> {
+        let Some(Ok(patient_id)) = request
+            .form
+            .as_ref()
+            .map(|form| PatientId::parse(&form.patient_id))
+        else {
+            return Ok(None);
+        };
+        let Some(patient) = self.store.get(patient_id).await? else {
+            return Ok(None);
+        };
+        let known = !at_kiosk
+            || convert::identity_evidence(request.identity.as_ref())
+                .is_some_and(|(born, last_four)| patient.matches_identity(born, &last_four));
+        Ok(known.then_some(patient))
     }
 
     fn reading(&self) -> Reading {
@@ -233,19 +257,22 @@ impl PatientService for PatientsGrpc {
     ) -> Result<Response<pb::IntakeForm>, Status> {
         let caller = authorize(&request, &[Role::Kiosk, Role::Reception, Role::Manager])?;
         let at_kiosk = caller.role == Role::Kiosk;
-        let submission = convert::intake_submission(request.into_inner(), at_kiosk)
-            .map_err(PatientsError::from)?;
-        let patient_id = submission.form.patient_id;
+        let request = request.into_inner();
+        // A minor's form needs a guardian, so the patient is read before the answers are
+        // checked. Their age counts only once the caller has shown it knows them: a kiosk whose
+        // evidence does not match is held to the rules for anyone, so that a refusal says
+        // nothing about the patient it names.
+        let patient = self.intake_patient(&request, at_kiosk).await?;
+        let age = patient.as_ref().map_or(Age::Adult, |patient| {
+            Age::on(patient.details.date_of_birth, self.reading().today)
+        });
+        let form =
+            convert::intake_submission(request, at_kiosk, age).map_err(PatientsError::from)?;
+        let patient_id = form.patient_id;
         tracing::Span::current().record("patient_id", tracing::field::display(patient_id));
-        let patient = self.store.get(patient_id).await?;
         // At a kiosk, an unknown patient and evidence that does not match read the same, so the
         // answer reveals nothing about who is registered.
-        let known = match (&patient, &submission.identity) {
-            (Some(patient), Some((born, last_four))) => patient.matches_identity(*born, last_four),
-            (Some(_), None) => !at_kiosk,
-            (None, _) => false,
-        };
-        if !known {
+        if patient.is_none() {
             if at_kiosk {
                 tracing::info!("intake identity evidence did not match");
             }
@@ -253,7 +280,7 @@ impl PatientService for PatientsGrpc {
         }
         let form = self
             .store
-            .submit_intake(&submission.form, &caller, self.clock.now())
+            .submit_intake(&form, &caller, self.clock.now())
             .await?;
         tracing::info!("intake form recorded");
         Ok(Response::new(convert::intake_to_proto(&form)))

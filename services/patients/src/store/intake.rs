@@ -9,8 +9,8 @@ use clinic_common::{in_transaction, with_db};
 
 use super::{PatientStore, PatientsTx};
 use crate::domain::{
-    AccessKind, EmergencyContact, IntakeAnswers, IntakeForm, Language, LastDentalVisit,
-    MedicalCondition, NewIntakeForm, PatientsError, PersonName, Phone,
+    AccessKind, EmergencyContact, Guardian, GuardianRelationship, IntakeAnswers, IntakeForm,
+    Language, LastDentalVisit, MedicalCondition, NewIntakeForm, PatientsError, PersonName, Phone,
 };
 
 /// The idempotency-key operation name for intake submissions.
@@ -20,7 +20,8 @@ const SUBMIT_INTAKE: &str = "submit_intake_form";
 macro_rules! intake_columns {
     () => {
         "patient_id, reason_for_visit, allergies, medications, conditions, last_dental_visit, \
-         emergency_contact_name, emergency_contact_phone, language, submitted_at, submitted_by"
+         emergency_contact_name, emergency_contact_phone, language, submitted_at, submitted_by, \
+         guardian_name, guardian_relationship, guardian_phone"
     };
 }
 
@@ -74,11 +75,13 @@ impl PatientStore {
             let answers = &new.answers;
             let conditions: Vec<&str> = answers.conditions.iter().map(|c| c.as_str()).collect();
             let contact = answers.emergency_contact.as_ref();
+            let guardian = answers.guardian.as_ref();
             sqlx::query(
                 "INSERT INTO intake_forms (intake_form_id, patient_id, reason_for_visit, \
                  allergies, medications, conditions, last_dental_visit, emergency_contact_name, \
-                 emergency_contact_phone, language, submitted_at, submitted_by) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                 emergency_contact_phone, language, submitted_at, submitted_by, guardian_name, \
+                 guardian_relationship, guardian_phone) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
             )
             .bind(&intake_form_id)
             .bind(new.patient_id.to_string())
@@ -92,6 +95,9 @@ impl PatientStore {
             .bind(answers.language.tag())
             .bind(now)
             .bind(caller.subject.as_str())
+            .bind(guardian.map(|g| g.name.as_str()))
+            .bind(guardian.map(|g| g.relationship.as_str()))
+            .bind(guardian.map(|g| g.phone.as_str()))
             .execute(&mut *tx)
             .await
             .context("failed to insert an intake form")?;
@@ -149,6 +155,9 @@ struct IntakeRow {
     language: String,
     submitted_at: DateTime<Utc>,
     submitted_by: String,
+    guardian_name: Option<String>,
+    guardian_relationship: Option<String>,
+    guardian_phone: Option<String>,
 }
 
 impl IntakeRow {
@@ -168,6 +177,20 @@ impl IntakeRow {
             }),
             _ => None,
         };
+        let guardian = match (
+            &self.guardian_name,
+            &self.guardian_relationship,
+            &self.guardian_phone,
+        ) {
+            (None, None, None) => None,
+            (Some(name), Some(relationship), Some(phone)) => Some(Guardian {
+                name: PersonName::parse(name).map_err(|_| corrupt("guardian_name"))?,
+                relationship: GuardianRelationship::parse(relationship)
+                    .ok_or_else(|| corrupt("guardian_relationship"))?,
+                phone: Phone::parse(phone).map_err(|_| corrupt("guardian_phone"))?,
+            }),
+            _ => return Err(corrupt("guardian_name")),
+        };
         Ok(IntakeForm {
             patient_id: PatientId::parse(&self.patient_id).map_err(|_| corrupt("patient_id"))?,
             answers: IntakeAnswers {
@@ -182,6 +205,7 @@ impl IntakeRow {
                     None => None,
                 },
                 emergency_contact,
+                guardian,
                 language: Language::parse(&self.language).map_err(|_| corrupt("language"))?,
             },
             submitted_at: self.submitted_at,

@@ -30,7 +30,12 @@ pub struct TestRegistry {
 
 impl TestRegistry {
     pub async fn start(database: TestDatabase) -> TestRegistry {
-        Self::start_with(database, |_| async {}).await
+        TestRegistry::start_at(database, "2026-11-22T18:00:00Z").await
+    }
+
+    /// The registry with its clock stopped at `now` (RFC 3339).
+    pub async fn start_at(database: TestDatabase, now: &str) -> TestRegistry {
+        Self::start_with(database, now, |_| async {}).await
     }
 
     /// Stops the registry, lets `meanwhile` change its database as an older version would have
@@ -40,10 +45,14 @@ impl TestRegistry {
         F: std::future::Future<Output = ()>,
     {
         self.service.stop().await;
-        Self::start_with(self._database, meanwhile).await
+        Self::start_with(self._database, "2026-11-22T18:00:00Z", meanwhile).await
     }
 
-    async fn start_with<F>(database: TestDatabase, before: impl FnOnce(String) -> F) -> TestRegistry
+    async fn start_with<F>(
+        database: TestDatabase,
+        now: &str,
+        before: impl FnOnce(String) -> F,
+    ) -> TestRegistry
     where
         F: std::future::Future<Output = ()>,
     {
@@ -54,7 +63,7 @@ impl TestRegistry {
             clinic: ClinicSettings::default(),
             auth: auth_settings(),
         };
-        let clock = Arc::new(clock_at("2026-11-22T18:00:00Z"));
+        let clock = Arc::new(clock_at(now));
         let app = App::build(settings, clock)
             .await
             .expect("the registry starts");

@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use clinic_common::clock::SharedClock;
 use clinic_common::money::Money;
 use clinic_common::settings::ClinicSettings;
+use clinic_common::time::local_date;
 use clinic_proto::patients::v1 as patients;
 use clinic_proto::scheduling::v1 as scheduling;
 use clinic_proto::{date_to_proto, timestamp_from_proto};
@@ -24,10 +25,15 @@ use tokio::sync::{Notify, watch};
 use crate::backend::{Backend, CallError, Pending, RetryKey, answer};
 use crate::format;
 use crate::i18n::{Lang, T, fill};
+use crate::keyboard::KeyPress;
 use crate::outbox::{
     ApprovedCardPayment, CardKind, IdentityEvidence, Outbox, OutboxState, Posting,
 };
 use crate::widgets::{self, Key};
+
+mod intake;
+
+use intake::IntakePanel;
 
 /// How long the kiosk waits for the waiting-room view to learn a new ticket's estimated wait.
 const WAIT_ESTIMATE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -129,45 +135,6 @@ pub struct Visit {
     pub balance: Option<Money>,
 }
 
-/// The first-visit form as the patient fills it in.
-#[derive(Debug, Clone, Default)]
-struct IntakeAnswers {
-    reason: String,
-    has_allergies: Option<bool>,
-    allergies: String,
-    medications: String,
-    conditions: [bool; 6],
-    last_visit: Option<patients::LastDentalVisit>,
-    emergency_name: String,
-    emergency_phone: String,
-    consent: bool,
-}
-
-const CONDITIONS: [(T, patients::MedicalCondition); 6] = [
-    (T::Diabetes, patients::MedicalCondition::Diabetes),
-    (T::Hypertension, patients::MedicalCondition::Hypertension),
-    (T::HeartDisease, patients::MedicalCondition::HeartDisease),
-    (T::Asthma, patients::MedicalCondition::Asthma),
-    (
-        T::BleedingDisorder,
-        patients::MedicalCondition::BleedingDisorder,
-    ),
-    (T::Pregnancy, patients::MedicalCondition::Pregnancy),
-];
-
-const LAST_VISITS: [(T, patients::LastDentalVisit); 4] = [
-    (
-        T::VisitUnder6Months,
-        patients::LastDentalVisit::UnderSixMonths,
-    ),
-    (
-        T::Visit6To12Months,
-        patients::LastDentalVisit::SixToTwelveMonths,
-    ),
-    (T::VisitOver1Year, patients::LastDentalVisit::OverAYear),
-    (T::VisitNever, patients::LastDentalVisit::Never),
-];
-
 #[derive(Debug, Clone, Default)]
 struct CardForm {
     auth_code: String,
@@ -217,7 +184,7 @@ pub struct Checkin {
     find: FindForm,
     found: Option<Found>,
     visit: Option<Visit>,
-    intake: IntakeAnswers,
+    intake: IntakePanel,
     intake_sent: bool,
     card: CardForm,
     payment_note: Option<Result<String, String>>,
@@ -266,7 +233,7 @@ impl Checkin {
             find: FindForm::default(),
             found: None,
             visit: None,
-            intake: IntakeAnswers::default(),
+            intake: IntakePanel::default(),
             intake_sent: false,
             card: CardForm::default(),
             payment_note: None,
@@ -299,7 +266,7 @@ impl Checkin {
         self.find = FindForm::default();
         self.found = None;
         self.visit = None;
-        self.intake = IntakeAnswers::default();
+        self.intake = IntakePanel::default();
         self.intake_sent = false;
         self.card = CardForm::default();
         self.payment_note = None;
@@ -373,8 +340,8 @@ impl Checkin {
                     self.step = Step::CheckedIn;
                     self.message = None;
                 }
-                Err(error) if error.names_field("emergency_contact_phone") => {
-                    self.message = Some(T::EmergencyPhoneInvalid.get(self.lang).into());
+                Err(error) if self.intake.refused_by_registry(&error) => {
+                    self.message = Some(T::CheckTheFields.get(self.lang).into());
                 }
                 Err(error) => self.message = Some(error.patient_message(self.lang)),
             }
@@ -417,6 +384,10 @@ impl Checkin {
 
     /// A keyboard (or an input method) types into the active field as the keypad does.
     fn physical_keyboard(&mut self, ctx: &egui::Context) {
+        if matches!(self.step, Step::Intake) {
+            self.physical_keyboard_intake(ctx);
+            return;
+        }
         if !matches!(self.step, Step::ByCode | Step::ByName | Step::Pay) {
             return;
         }
@@ -449,6 +420,36 @@ impl Checkin {
         }
     }
 
+    /// A keyboard types into the first-visit form's open answer as its on-screen keys do, and
+    /// an input method's composition shows there until it is committed; Enter is "Done".
+    fn physical_keyboard_intake(&mut self, ctx: &egui::Context) {
+        if !self.intake.editing() {
+            return;
+        }
+        let events = ctx.input(|input| input.events.clone());
+        for event in events {
+            match event {
+                egui::Event::Text(text) | egui::Event::Ime(egui::ImeEvent::Commit(text)) => {
+                    self.intake.type_text(&text)
+                }
+                egui::Event::Ime(egui::ImeEvent::Preedit { text, .. }) => {
+                    self.intake.compose(&text);
+                }
+                egui::Event::Key {
+                    key: egui::Key::Backspace,
+                    pressed: true,
+                    ..
+                } => self.intake.press(KeyPress::Backspace),
+                egui::Event::Key {
+                    key: egui::Key::Enter,
+                    pressed: true,
+                    ..
+                } => self.intake.close(),
+                _ => {}
+            }
+        }
+    }
+
     /// Back to the start after `idle_seconds` without a touch, unless a call is running.
     fn watch_idle(&mut self, ctx: &egui::Context) {
         let (now, touched) = ctx.input(|input| {
@@ -459,6 +460,8 @@ impl Checkin {
                         egui::Event::PointerButton { .. }
                             | egui::Event::Key { .. }
                             | egui::Event::Text(_)
+                            | egui::Event::Ime(_)
+                            | egui::Event::MouseWheel { .. }
                             | egui::Event::Touch { .. }
                     )
                 });
@@ -500,6 +503,11 @@ impl Checkin {
                 if matches!(step, Step::Pay) {
                     self.active = Field::AuthCode;
                     self.card = CardForm::default();
+                }
+                // Who answers the form depends on the patient's age on the clinic's date.
+                if let (Step::Intake, Some(visit)) = (&step, &self.visit) {
+                    let today = local_date(self.clock.now(), self.clinic.time_zone);
+                    self.intake.for_patient(visit.identity.date_of_birth, today);
                 }
                 self.step = step;
             }
@@ -614,43 +622,12 @@ impl Checkin {
 
     fn send_intake(&mut self, ctx: &egui::Context) {
         let Some(visit) = &self.visit else { return };
-        let answers = &self.intake;
-        if answers.has_allergies.is_none()
-            || (answers.has_allergies == Some(true) && answers.allergies.trim().is_empty())
-        {
-            self.message = Some(T::FillEverything.get(self.lang).into());
+        // Each problem shows beside its question; this one beside Send.
+        if !self.intake.ready() {
+            self.message = Some(T::CheckTheFields.get(self.lang).into());
             return;
         }
-        if !answers.consent {
-            self.message = Some(T::ConsentNeeded.get(self.lang).into());
-            return;
-        }
-        let mut request = patients::SubmitIntakeFormRequest {
-            form: Some(patients::IntakeForm {
-                patient_id: visit.patient_id.clone(),
-                reason_for_visit: answers.reason.trim().to_owned(),
-                has_allergies: answers.has_allergies == Some(true),
-                allergies: answers.allergies.trim().to_owned(),
-                medications: answers.medications.trim().to_owned(),
-                conditions: CONDITIONS
-                    .iter()
-                    .zip(answers.conditions)
-                    .filter(|(_, ticked)| *ticked)
-                    .map(|((_, condition), _)| *condition as i32)
-                    .collect(),
-                last_dental_visit: answers.last_visit.map_or(0, |visit| visit as i32),
-                emergency_contact_name: answers.emergency_name.trim().to_owned(),
-                emergency_contact_phone: answers.emergency_phone.trim().to_owned(),
-                consent_to_assessment: true,
-                language: self.lang.tag().into(),
-                ..Default::default()
-            }),
-            identity: Some(patients::IdentityEvidence {
-                date_of_birth: Some(date_to_proto(visit.identity.date_of_birth)),
-                phone_last_four: visit.identity.phone_last_four.clone(),
-            }),
-            request_id: String::new(),
-        };
+        let mut request = self.intake.request(visit, self.lang);
         request.request_id = self.intake_key.for_request(format!("{request:?}"));
         self.message = None;
         let mut client = self.backend.patients.clone();
@@ -1024,21 +1001,21 @@ impl Checkin {
 
     fn intake_ui(&mut self, ui: &mut egui::Ui) -> Option<Action> {
         let lang = self.lang;
+        // A written answer open full screen, until "Done".
+        if self.intake.editing() {
+            self.intake.editor_ui(ui, lang);
+            return None;
+        }
         let busy = self.sending_intake.is_some().then_some(T::Working);
         let message = self.message.clone();
-        let answers = &mut self.intake;
+        let panel = &mut self.intake;
         let ((), acted) = widgets::with_bottom_bar(
             ui,
             ACTIONS_HEIGHT,
             |ui| {
                 ui.heading(T::IntakeTitle.get(lang));
-                egui::ScrollArea::vertical()
-                    .max_height(ui.available_height())
-                    .scroll_bar_visibility(egui::scroll_area::ScrollBarVisibility::AlwaysVisible)
-                    .show(ui, |ui| {
-                        ui.set_width(ui.available_width());
-                        intake_questions_ui(ui, lang, answers);
-                    });
+                // Kept where it was while an answer is open full screen.
+                widgets::touch_scroll(ui, "intake-form", |ui| panel.questions_ui(ui, lang));
             },
             |ui| {
                 actions_ui(
@@ -1201,112 +1178,6 @@ fn split_chars(key: Key) -> Vec<Key> {
         Key::Char(text) => text.chars().map(|c| Key::Char(c.to_string())).collect(),
         Key::Backspace => vec![Key::Backspace],
     }
-}
-
-/// A caption and a text field the caption names (so assistive tech and tests find it).
-fn labelled_text(ui: &mut egui::Ui, caption: &str, text: &mut String, multiline: bool) {
-    let label = ui.label(caption);
-    let edit = if multiline {
-        egui::TextEdit::multiline(text).desired_rows(2)
-    } else {
-        egui::TextEdit::singleline(text)
-    };
-    ui.add(edit.desired_width(f32::INFINITY))
-        .labelled_by(label.id);
-}
-
-/// The first-visit form's questions, in the order a dentist reads them.
-fn intake_questions_ui(ui: &mut egui::Ui, lang: Lang, answers: &mut IntakeAnswers) {
-    labelled_text(ui, T::ReasonForVisit.get(lang), &mut answers.reason, true);
-    ui.add_space(10.0);
-    allergies_ui(ui, lang, answers);
-    ui.add_space(10.0);
-    labelled_text(
-        ui,
-        T::Medications.get(lang),
-        &mut answers.medications,
-        false,
-    );
-    ui.add_space(10.0);
-    conditions_ui(ui, lang, answers);
-    ui.add_space(10.0);
-    labelled_text(
-        ui,
-        T::EmergencyContact.get(lang),
-        &mut answers.emergency_name,
-        false,
-    );
-    labelled_text(
-        ui,
-        T::EmergencyPhone.get(lang),
-        &mut answers.emergency_phone,
-        false,
-    );
-    ui.add_space(10.0);
-    let mark = if answers.consent { "☑" } else { "☐" };
-    let consent = format!("{mark}  {}", T::ConsentTreatment.get(lang));
-    // The whole line is the box: easy to hit with a finger.
-    let response = ui.add(
-        widgets::choice(answers.consent, consent)
-            .wrap()
-            .min_size(vec2(ui.available_width(), 64.0)),
-    );
-    if response.clicked() {
-        answers.consent = !answers.consent;
-    }
-}
-
-/// Allergies, yes or no; which ones when yes.
-fn allergies_ui(ui: &mut egui::Ui, lang: Lang, answers: &mut IntakeAnswers) {
-    ui.label(T::HasAllergies.get(lang));
-    ui.horizontal(|ui| {
-        for (value, text) in [(true, T::Yes), (false, T::No)] {
-            let selected = answers.has_allergies == Some(value);
-            if ui
-                .add(widgets::choice(selected, text.get(lang)).min_size(vec2(140.0, 60.0)))
-                .clicked()
-            {
-                answers.has_allergies = Some(value);
-            }
-        }
-    });
-    if answers.has_allergies == Some(true) {
-        labelled_text(
-            ui,
-            T::WhichAllergies.get(lang),
-            &mut answers.allergies,
-            false,
-        );
-    }
-}
-
-/// The conditions that apply (any number), and when the last dental visit was (one).
-fn conditions_ui(ui: &mut egui::Ui, lang: Lang, answers: &mut IntakeAnswers) {
-    ui.label(T::Conditions.get(lang));
-    ui.horizontal_wrapped(|ui| {
-        for ((text, _), ticked) in CONDITIONS.iter().zip(answers.conditions.iter_mut()) {
-            if ui
-                .add(widgets::choice(*ticked, text.get(lang)).min_size(vec2(0.0, 56.0)))
-                .clicked()
-            {
-                *ticked = !*ticked;
-            }
-            ui.add_space(16.0);
-        }
-    });
-    ui.add_space(10.0);
-    ui.label(T::LastDentalVisit.get(lang));
-    ui.horizontal_wrapped(|ui| {
-        for (text, visit) in LAST_VISITS {
-            let selected = answers.last_visit == Some(visit);
-            if ui
-                .add(widgets::choice(selected, text.get(lang)).min_size(vec2(0.0, 56.0)))
-                .clicked()
-            {
-                answers.last_visit = Some(visit);
-            }
-        }
-    });
 }
 
 /// Checks the found appointment in with the patient's evidence, then learns the ticket's
