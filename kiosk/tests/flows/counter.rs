@@ -390,6 +390,29 @@ fn block(counter: &egui_kittest::Harness<'_, clinic_kiosk::KioskApp>, name: &str
         .rect()
 }
 
+/// The block once the book has settled (loaded again after the queue watch connected, and
+/// scrolled to the time it is now): the same place three frames running.
+fn settled_block(
+    counter: &mut egui_kittest::Harness<'_, clinic_kiosk::KioskApp>,
+    name: &str,
+) -> egui::Rect {
+    crate::wait_until(counter, &format!("{name}'s block"), |counter| {
+        counter
+            .query_all_by_label_contains(name)
+            .any(|node| node.accesskit_node().role() == egui::accesskit::Role::Button)
+    });
+    let mut last = block(counter, name);
+    let mut same = 0;
+    while same < 3 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        counter.step();
+        let now = block(counter, name);
+        same = if now == last { same + 1 } else { 0 };
+        last = now;
+    }
+    last
+}
+
 #[test]
 fn reception_moves_a_visit_to_another_provider_on_the_book_and_confirms_it_from_its_menu() {
     use clinic_common::auth::Role;
@@ -437,14 +460,9 @@ fn reception_moves_a_visit_to_another_provider_on_the_book_and_confirms_it_from_
     let mut counter = clinic.harness(Mode::Counter, Lang::En);
 
     // The book opens on today, one column a provider, at the time it is now.
-    crate::wait_until(&mut counter, "Ana Prueba's block", |counter| {
-        counter
-            .query_all_by_label_contains("Ana Prueba")
-            .any(|node| node.accesskit_node().role() == egui::accesskit::Role::Button)
-    });
+    let before = settled_block(&mut counter, "Ana Prueba");
     let ana = counter.get_by_label("Dra. Ana Ruiz").rect();
     let wei = counter.get_by_label("Dr. Wei Zhang").rect();
-    let before = block(&counter, "Ana Prueba");
     // A column's heading starts where the column does.
     let under =
         |block: egui::Rect, heading: egui::Rect| (block.left() - heading.left()).abs() < 8.0;
@@ -600,12 +618,7 @@ fn a_move_the_other_provider_cannot_take_is_refused_in_the_screens_language_and_
             .expect("Dr. Zhang is booked then");
     });
     let mut counter = clinic.harness(Mode::Counter, Lang::Es);
-    crate::wait_until(&mut counter, "Ana Prueba's block", |counter| {
-        counter
-            .query_all_by_label_contains("Ana Prueba")
-            .any(|node| node.accesskit_node().role() == egui::accesskit::Role::Button)
-    });
-    let before = block(&counter, "Ana Prueba");
+    let before = settled_block(&mut counter, "Ana Prueba");
     let wei = counter.get_by_label("Dr. Wei Zhang").rect();
 
     drag(

@@ -66,6 +66,9 @@ struct Column {
 pub(super) struct Drag {
     appointment_id: String,
     grabbed_minutes: i64,
+    /// Where the pointer was last seen: a button let go as the pointer leaves the window still
+    /// drops the block there.
+    at: Pos2,
 }
 
 /// What the patient whose account is open would be booked for by a click on free time.
@@ -717,13 +720,17 @@ fn drag_ui(
         state.drag = Some(Drag {
             appointment_id: appointment.appointment_id.clone(),
             grabbed_minutes: grabbed,
+            at: pos,
         });
     }
     let drag = state
         .drag
-        .as_ref()
+        .as_mut()
         .filter(|drag| drag.appointment_id == appointment.appointment_id)?;
-    let pos = ui.ctx().pointer_latest_pos()?;
+    if let Some(pos) = ui.ctx().pointer_latest_pos() {
+        drag.at = pos;
+    }
+    let pos = drag.at;
     let target = geometry.column_at(pos, shown.len());
     let day = target.map_or(start.with_timezone(&geometry.zone).date_naive(), |c| {
         shown[c].day
