@@ -541,6 +541,14 @@ texts! {
         "点击空闲时间为 {name} 预约：{kind}",
         "Нажмите на свободное время, чтобы записать {name}: {kind}",
     ],
+    BookHereAsk => [
+        "¿Reservar a {name} el {time}?",
+        "Book {name} on {time}?",
+        "为 {name} 预约 {time}？",
+        "Записать {name} на {time}?",
+    ],
+    BookHere => ["Reservar aquí", "Book here", "预约此时间", "Записать сюда"],
+    KeepLooking => ["Cancelar", "Cancel", "取消", "Отмена"],
     BookedAt => [
         "Reservado: {name}, {time}",
         "Booked: {name}, {time}",

@@ -273,6 +273,14 @@ fn reception_registers_a_patient_books_a_free_time_and_manages_the_day() {
         modifiers: egui::Modifiers::NONE,
     });
     counter.step();
+    // Nothing is booked by the click alone: it asks first.
+    wait_for(&mut counter, "Book Luis Nuevo on");
+    assert!(
+        counter
+            .query_by_label_contains("Booked: Luis Nuevo")
+            .is_none()
+    );
+    click(&mut counter, "Book here");
     wait_for(&mut counter, "Booked: Luis Nuevo");
     crate::wait_until(&mut counter, "Luis Nuevo's block", |counter| {
         counter

@@ -71,6 +71,17 @@ pub(super) struct Drag {
     at: Pos2,
 }
 
+/// A booking chosen on the book, not yet made.
+struct Chosen {
+    slot: scheduling::FreeSlot,
+    resource_ids: Vec<String>,
+    patient_name: String,
+    /// Where it is drawn.
+    column: usize,
+    start: DateTime<Utc>,
+    minutes: i64,
+}
+
 /// What the patient whose account is open would be booked for by a click on free time.
 pub(super) struct Booking<'a> {
     pub(super) patient_name: String,
@@ -85,6 +96,9 @@ pub(super) struct Booking<'a> {
 #[derive(Default)]
 pub(super) struct BookState {
     pub(super) drag: Option<Drag>,
+    /// Free time clicked, waiting for "Book here": a booking is made on purpose, never by a
+    /// stray click.
+    chosen: Option<Chosen>,
     /// The day last drawn: a new day scrolls to where its work is.
     drawn: Option<(NaiveDate, Columns)>,
 }
@@ -110,23 +124,21 @@ pub(super) fn ui(
     let width = (ui.available_width() - GUTTER - 16.0).max(MIN_COLUMN);
     let column_width = (width / columns_shown.len().max(1) as f32).max(MIN_COLUMN);
 
+    let mut actions = Vec::new();
+    if booking.is_none() {
+        state.chosen = None;
+    }
     if let Some(booking) = &booking {
-        ui.label(
-            egui::RichText::new(fill(
-                T::BookingFor.get(view.lang),
-                &[("name", &booking.patient_name), ("kind", booking.kind_name)],
-            ))
-            .color(widgets::ACCENT),
-        );
+        actions.extend(booking_bar_ui(ui, view, booking, state));
     }
     headers_ui(ui, &columns_shown, column_width);
-    let mut actions = Vec::new();
     let mut pressed = None;
     let mut scroll = egui::ScrollArea::both()
         .id_salt(("book", columns as u8))
         .auto_shrink([false, false]);
     if state.drawn != Some((day, columns)) {
         state.drawn = Some((day, columns));
+        state.chosen = None;
         // Today opens at the time it is now; another day (or a week) at its first visit.
         let first_start = shown
             .iter()
@@ -175,20 +187,102 @@ pub(super) fn ui(
             ));
         }
 
+        if let Some(chosen) = &state.chosen {
+            let top = geometry.y_of(chosen.start);
+            let rect = Rect::from_min_size(
+                Pos2::new(geometry.x_of(chosen.column) + 3.0, top),
+                vec2(geometry.column_width - 6.0, chosen.minutes as f32 * MINUTE),
+            );
+            ui.painter().rect_stroke(
+                rect,
+                4.0,
+                Stroke::new(2.5, widgets::ACCENT),
+                StrokeKind::Inside,
+            );
+        }
         if background.clicked()
             && let Some(pos) = background.interact_pointer_pos()
             && let Some(index) = geometry.column_at(pos, columns_shown.len())
         {
             let start = geometry.snapped_start(columns_shown[index].day, pos, 0);
-            actions.push(book_at(
-                view.lang,
-                booking.as_ref(),
-                &columns_shown[index],
-                start,
-            ));
+            match book_at(view.lang, booking.as_ref(), &columns_shown[index], start) {
+                Action::BookAt {
+                    slot,
+                    resource_ids,
+                    patient_name,
+                } => {
+                    state.chosen = Some(Chosen {
+                        slot,
+                        resource_ids,
+                        patient_name,
+                        column: index,
+                        start,
+                        minutes: booking.as_ref().map_or(30, |b| b.duration_minutes),
+                    });
+                }
+                other => actions.push(other),
+            }
         }
     });
     (actions, pressed)
+}
+
+/// Above the book while a patient's account is open: whom a click on free time books, or, once
+/// a time is chosen, "Book here" and "Cancel". One row either way, so the book never moves.
+fn booking_bar_ui(
+    ui: &mut egui::Ui,
+    view: &View,
+    booking: &Booking<'_>,
+    state: &mut BookState,
+) -> Option<Action> {
+    let lang = view.lang;
+    let mut action = None;
+    let height = ui.spacing().interact_size.y + 4.0;
+    ui.allocate_ui_with_layout(
+        vec2(ui.available_width(), height),
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            ui.set_min_height(height);
+            let Some(chosen) = &state.chosen else {
+                ui.label(
+                    egui::RichText::new(fill(
+                        T::BookingFor.get(lang),
+                        &[("name", &booking.patient_name), ("kind", booking.kind_name)],
+                    ))
+                    .color(widgets::ACCENT),
+                );
+                return;
+            };
+            let when = format!(
+                "{} {}",
+                format::weekday(
+                    chosen
+                        .start
+                        .with_timezone(&view.clinic.time_zone)
+                        .date_naive(),
+                    lang
+                ),
+                format::local_time(chosen.start, view.clinic.time_zone)
+            );
+            ui.label(
+                egui::RichText::new(fill(
+                    T::BookHereAsk.get(lang),
+                    &[("name", &chosen.patient_name), ("time", &when)],
+                ))
+                .strong(),
+            );
+            if ui.button(T::BookHere.get(lang)).clicked() {
+                action = state.chosen.take().map(|chosen| Action::BookAt {
+                    slot: chosen.slot,
+                    resource_ids: chosen.resource_ids,
+                    patient_name: chosen.patient_name,
+                });
+            } else if ui.button(T::KeepLooking.get(lang)).clicked() {
+                state.chosen = None;
+            }
+        },
+    );
+    action
 }
 
 /// Whether an appointment has a place on the book: a cancelled or moved visit gave its time
