@@ -746,11 +746,7 @@ fn block_ui(
         .on_hover_text(format!(
             "{label}\n{} {kind}\n{}",
             status.get(lang),
-            schedule
-                .known
-                .providers
-                .get(&appointment.provider_id)
-                .map_or("", String::as_str)
+            schedule.known.provider_name(&appointment.provider_id)
         ));
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
     let mut chosen = (None, None);

@@ -75,7 +75,7 @@ pub(super) async fn load_schedule(
     if known.provider_order.is_empty()
         || appointments
             .iter()
-            .any(|a| !known.providers.contains_key(&a.provider_id))
+            .any(|a| known.provider_name(&a.provider_id).is_empty())
     {
         load_providers(&backend, &mut known).await?;
     }
@@ -205,7 +205,6 @@ async fn load_providers(backend: &Backend, known: &mut Known) -> Result<(), Call
         .iter()
         .map(|p| (p.provider_id.clone(), p.display_name.clone()))
         .collect();
-    known.providers = known.provider_order.iter().cloned().collect();
     Ok(())
 }
 

@@ -45,8 +45,7 @@ pub(super) struct Schedule {
 #[derive(Default, Clone)]
 pub(super) struct Known {
     pub(super) patients: HashMap<String, patients::Patient>,
-    pub(super) providers: HashMap<String, String>,
-    /// Every provider, by name.
+    /// Every provider (id, name), by name.
     pub(super) provider_order: Vec<(String, String)>,
     /// Each provider's weekly working hours (none: bookable at any time).
     pub(super) hours: HashMap<String, Vec<scheduling::WorkingInterval>>,
@@ -54,6 +53,16 @@ pub(super) struct Known {
     pub(super) rooms: Vec<(String, String)>,
     /// Kinds of visit's names, by id.
     pub(super) kinds: HashMap<String, String>,
+}
+
+impl Known {
+    /// A provider's name (empty for one not known yet).
+    pub(super) fn provider_name(&self, provider_id: &str) -> &str {
+        self.provider_order
+            .iter()
+            .find(|(id, _)| id == provider_id)
+            .map_or("", |(_, name)| name.as_str())
+    }
 }
 
 /// A step in an appointment's life that its button takes at once.
@@ -520,13 +529,7 @@ impl SchedulePanel {
             || "…".to_owned(),
             |p| format::full_name(&p.given_name, &p.family_name),
         ));
-        ui.label(
-            schedule
-                .known
-                .providers
-                .get(&appointment.provider_id)
-                .map_or("", String::as_str),
-        );
+        ui.label(schedule.known.provider_name(&appointment.provider_id));
         let entry = self.queue.get(&appointment.appointment_id);
         let (status, color) = status_text(appointment.status, entry);
         ui.label(RichText::new(status.get(lang)).color(color).strong());
